@@ -1,0 +1,191 @@
+"""The GuardianOracle as the node sees it: reads (nonces, registrations, containments, key epoch),
+its events, and the one transaction a guardian sends, `authorize`.
+
+The ABI comes from the shipped artifact, so the node and the contract cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import trio
+from eth_account import Account
+from web3.exceptions import ContractLogicError
+
+from node.artifacts import load_artifact
+from node.chain.records import TxReceipt
+from node.chain.rpc import ChainError, ChainRpc, _bytes, _int, checksum
+
+log = logging.getLogger("guardian.chain")
+
+
+@dataclass(frozen=True)
+class InvariantCallRecord:
+    target: bytes
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Registration:
+    protocol_id: bytes
+    target: bytes
+    admin: bytes
+    allowed_actions: int
+    hook_kind: int
+    pause_selector: bytes
+    max_duration: int
+    cooldown: int
+    monitored: tuple[bytes, ...]
+    tokens: tuple[bytes, ...]
+    outflow_limit_bps: int
+    window_blocks: int
+    balance_drop_bps: int
+    invariants: tuple[InvariantCallRecord, ...]
+
+
+@dataclass(frozen=True)
+class Containment:
+    action: int
+    engaged_at: int
+    expires_at: int
+    evidence_hash: bytes
+    hook_succeeded: bool
+    active: bool
+
+
+@dataclass(frozen=True)
+class OracleEvent:
+    name: str
+    block: int
+    tx_hash: bytes
+    log_index: int
+    args: dict[str, Any]
+
+
+def parse_registration(protocol_id: bytes, raw: Any) -> Registration:
+    """Turn `getRegistration`'s tuple into a `Registration`, checking every field's shape."""
+    try:
+        (target, admin, allowed, hook_kind, selector, max_duration, cooldown, det) = raw
+        (monitored, tokens, outflow_bps, window, drop_bps, invariants) = det
+        return Registration(
+            protocol_id=protocol_id, target=_bytes(target, 20, "target"),
+            admin=_bytes(admin, 20, "admin"), allowed_actions=_int(allowed, "allowedActions"),
+            hook_kind=_int(hook_kind, "hookKind"), pause_selector=_bytes(selector, 4, "selector"),
+            max_duration=_int(max_duration, "maxDuration"), cooldown=_int(cooldown, "cooldown"),
+            monitored=tuple(_bytes(a, 20, "monitored") for a in monitored),
+            tokens=tuple(_bytes(a, 20, "token") for a in tokens),
+            outflow_limit_bps=_int(outflow_bps, "outflowLimitBps"),
+            window_blocks=_int(window, "windowBlocks"),
+            balance_drop_bps=_int(drop_bps, "balanceDropBps"),
+            invariants=tuple(InvariantCallRecord(_bytes(t, 20, "invariant target"),
+                                                 _bytes(d, None, "invariant data"))
+                             for t, d in invariants))
+    except (TypeError, ValueError) as exc:
+        raise ChainError(f"getRegistration: unexpected shape: {exc}") from exc
+
+
+class OracleClient:
+    def __init__(self, rpc: ChainRpc, address: bytes, *, submitter_key: bytes | None = None,
+                 chain_id: int | None = None, max_gas: int = 500_000) -> None:
+        self.rpc = rpc
+        self.address = address
+        self.contract = rpc.w3.eth.contract(address=checksum(address),
+                                            abi=load_artifact("GuardianOracle")["abi"])
+        self._account = Account.from_key(submitter_key) if submitter_key else None
+        self.chain_id = chain_id
+        self.max_gas = max_gas
+        self._send_lock = trio.Lock()
+        self._events = {e.event_name: e for e in (
+            self.contract.events.ProtocolRegistered, self.contract.events.ProtocolUpdated,
+            self.contract.events.ProtocolDeregistered, self.contract.events.ContainmentEngaged,
+            self.contract.events.ContainmentLifted, self.contract.events.ContainmentExtended,
+            self.contract.events.KeyRotated)}
+        self._topics = {bytes(e.topic) if hasattr(e, "topic") else None: e
+                        for e in self._events.values()}
+
+    @property
+    def submitter(self) -> bytes | None:
+        return bytes.fromhex(self._account.address[2:]) if self._account else None
+
+    async def _view(self, name: str, *args: Any, block: int | str = "latest") -> Any:
+        fn = getattr(self.contract.functions, name)(*args)
+        try:
+            return await self.rpc._run(f"oracle.{name}", lambda: fn.call(block_identifier=block))
+        except ContractLogicError as exc:
+            raise ChainError(f"oracle.{name} reverted: {exc}") from exc
+
+    # reads ----------------------------------------------------------------------------------------
+    async def nonce(self, protocol_id: bytes) -> int:
+        return _int(await self._view("nonces", protocol_id), "nonce")
+
+    async def key_epoch(self) -> int:
+        return _int(await self._view("keyEpoch"), "keyEpoch")
+
+    async def group_public_key(self) -> bytes:
+        return _bytes(await self._view("groupPublicKey"), 128, "groupPublicKey")
+
+    async def threshold(self) -> int:
+        return _int(await self._view("threshold"), "threshold")
+
+    async def protocol_ids(self) -> list[bytes]:
+        return [_bytes(p, 32, "protocol id") for p in await self._view("protocolIds")]
+
+    async def registration(self, protocol_id: bytes) -> Registration | None:
+        if not await self._view("isRegistered", protocol_id):
+            return None
+        return parse_registration(protocol_id, await self._view("getRegistration", protocol_id))
+
+    async def containment(self, protocol_id: bytes) -> Containment:
+        raw = await self._view("containment", protocol_id)
+        try:
+            action, engaged, expires, ev_hash, hook_ok, active = raw
+        except (TypeError, ValueError) as exc:
+            raise ChainError(f"oracle.containment: unexpected shape: {exc}") from exc
+        return Containment(_int(action, "action"), _int(engaged, "engagedAt"),
+                           _int(expires, "expiresAt"), _bytes(ev_hash, 32, "evidenceHash"),
+                           bool(hook_ok), bool(active))
+
+    async def block_timestamp(self, block: int) -> int:
+        return (await self.rpc.header(block)).timestamp
+
+    async def head(self) -> int:
+        return await self.rpc.block_number()
+
+    async def events(self, from_block: int, to_block: int) -> list[OracleEvent]:
+        """Every oracle event we understand in [from_block, to_block], in chain order."""
+        raw_logs = await self.rpc.raw_logs(self.address, from_block, to_block)
+        out: list[OracleEvent] = []
+        for entry in raw_logs:
+            for name, event in self._events.items():
+                try:
+                    decoded = event.process_log(entry)
+                except Exception:  # noqa: BLE001 - not this event (or malformed): try the next
+                    continue
+                out.append(OracleEvent(name, _int(entry["blockNumber"], "block"),
+                                       _bytes(entry["transactionHash"], 32, "tx hash"),
+                                       _int(entry["logIndex"], "log index"), dict(decoded["args"])))
+                break
+        out.sort(key=lambda e: (e.block, e.log_index))
+        return out
+
+    # the transaction --------------------------------------------------------------------------------
+    async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
+                             evidence_hash: bytes, signature: bytes) -> bytes:
+        if self._account is None:
+            raise ChainError("no submitter key configured: this node cannot send transactions")
+        data = self.contract.encode_abi("authorize", args=[protocol_id, action, nonce, deadline,
+                                                           evidence_hash, signature])
+        async with self._send_lock:
+            chain_id = self.chain_id or await self.rpc.chain_id()
+            tx_nonce = await self.rpc.transaction_count(self.submitter)
+            max_fee, tip = await self.rpc.fee_params()
+            tx = {"to": checksum(self.address), "data": data, "value": 0, "gas": self.max_gas,
+                  "nonce": tx_nonce, "chainId": chain_id, "maxFeePerGas": max_fee,
+                  "maxPriorityFeePerGas": tip, "type": 2}
+            signed = self._account.sign_transaction(tx)
+            return await self.rpc.send_raw(bytes(signed.raw_transaction))
+
+    async def wait_receipt(self, tx_hash: bytes, timeout: float) -> TxReceipt | None:
+        return await self.rpc.wait_receipt(tx_hash, timeout)

@@ -1,0 +1,202 @@
+"""Reads and transactions over JSON-RPC HTTP, awaited from trio.
+
+Every call runs web3's synchronous HTTP client in a worker thread, with a per-request timeout and a
+few retries with backoff for transport errors. What comes back is untrusted: shapes and lengths are
+checked and a bad answer raises `ChainError` with the method named, never an unrelated exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import trio
+from web3 import Web3
+from web3.exceptions import ContractLogicError, Web3Exception
+from web3.providers.rpc import HTTPProvider
+
+from node.chain.records import BlockHeader, LogRecord, TxReceipt
+
+log = logging.getLogger("guardian.chain")
+
+T = TypeVar("T")
+ETHER = b"\x00" * 20
+BALANCE_OF = bytes.fromhex("70a08231")  # balanceOf(address)
+
+
+class ChainError(RuntimeError):
+    """The RPC endpoint failed or answered something unusable; the message says which call."""
+
+
+class ChainUnavailable(ChainError):
+    """The RPC endpoint could not be reached after retries."""
+
+
+def _bytes(value: Any, length: int | None, what: str) -> bytes:
+    if isinstance(value, str):
+        try:
+            value = bytes.fromhex(value.removeprefix("0x"))
+        except ValueError as exc:
+            raise ChainError(f"{what}: not hex") from exc
+    try:
+        raw = bytes(value)
+    except (TypeError, ValueError) as exc:
+        raise ChainError(f"{what}: not bytes ({type(value).__name__})") from exc
+    if length is not None and len(raw) != length:
+        raise ChainError(f"{what}: expected {length} bytes, got {len(raw)}")
+    return raw
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, str):
+        try:
+            return int(value, 16) if value.startswith("0x") else int(value)
+        except ValueError as exc:
+            raise ChainError(f"{what}: not an integer") from exc
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ChainError(f"{what}: not a non-negative integer")
+    return value
+
+
+def checksum(address: bytes) -> str:
+    return Web3.to_checksum_address(address)
+
+
+def log_record(entry: Any, tx_from: bytes = ETHER) -> LogRecord:
+    try:
+        return LogRecord(address=_bytes(entry["address"], 20, "log address"),
+                         topics=tuple(_bytes(t, 32, "log topic") for t in entry["topics"]),
+                         tx_hash=_bytes(entry["transactionHash"], 32, "log tx hash"),
+                         log_index=_int(entry["logIndex"], "log index"),
+                         block_number=_int(entry["blockNumber"], "log block"),
+                         tx_from=tx_from, data=_bytes(entry.get("data", b""), None, "log data"))
+    except (KeyError, TypeError) as exc:
+        raise ChainError(f"malformed log entry: {exc}") from exc
+
+
+class ChainRpc:
+    """HTTP JSON-RPC client for one endpoint."""
+
+    def __init__(self, url: str, *, timeout: float = 10.0, retries: int = 3,
+                 backoff: float = 0.25) -> None:
+        self.url = url
+        self.retries = retries
+        self.backoff = backoff
+        self.w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
+        self._limiter = trio.CapacityLimiter(4)
+
+    async def _run(self, what: str, fn: Callable[[], T]) -> T:
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                return await trio.to_thread.run_sync(fn, limiter=self._limiter)
+            except (ContractLogicError, ChainError):
+                raise
+            except (OSError, Web3Exception, ValueError, TimeoutError) as exc:
+                transport = isinstance(exc, OSError | TimeoutError) or "connect" in str(exc).lower()
+                if not transport or attempt == self.retries:
+                    if transport:
+                        raise ChainUnavailable(
+                            f"{what}: RPC {self.url} unreachable: {exc}") from exc
+                    raise ChainError(f"{what}: {exc}") from exc
+                log.warning("%s failed (%s); retrying in %.2fs", what, exc, delay)
+                await trio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        raise AssertionError("unreachable")
+
+    async def chain_id(self) -> int:
+        return _int(await self._run("eth_chainId", lambda: self.w3.eth.chain_id), "chain id")
+
+    async def block_number(self) -> int:
+        return _int(await self._run("eth_blockNumber", lambda: self.w3.eth.block_number),
+                    "block number")
+
+    async def header(self, block: int | str) -> BlockHeader:
+        raw = await self._run("eth_getBlockByNumber", lambda: self.w3.eth.get_block(block))
+        try:
+            return BlockHeader(_int(raw["number"], "block number"),
+                               _bytes(raw["hash"], 32, "block hash"),
+                               _int(raw["timestamp"], "block timestamp"))
+        except (KeyError, TypeError) as exc:
+            raise ChainError(f"eth_getBlockByNumber: malformed block: {exc}") from exc
+
+    async def call(self, target: bytes, data: bytes, block: int | str = "latest") -> bytes | None:
+        """eth_call; None when the call reverts."""
+        tx = {"to": checksum(target), "data": "0x" + data.hex()}
+        try:
+            out = await self._run("eth_call", lambda: self.w3.eth.call(tx, block))
+        except ContractLogicError:
+            return None
+        return _bytes(out, None, "eth_call result")
+
+    async def balance(self, token: bytes, holder: bytes, block: int | str = "latest") -> int:
+        if token == ETHER:
+            return _int(await self._run("eth_getBalance",
+                                        lambda: self.w3.eth.get_balance(checksum(holder), block)),
+                        "balance")
+        out = await self.call(token, BALANCE_OF + b"\x00" * 12 + holder, block)
+        if out is None or len(out) != 32:
+            raise ChainError(f"balanceOf on token 0x{token.hex()} did not answer a uint256")
+        return int.from_bytes(out, "big")
+
+    async def logs(self, addresses: tuple[bytes, ...], topic0: tuple[bytes, ...],
+                   from_block: int, to_block: int) -> list[LogRecord]:
+        params: dict[str, Any] = {"fromBlock": from_block, "toBlock": to_block,
+                                  "address": [checksum(a) for a in addresses]}
+        if topic0:
+            params["topics"] = [["0x" + t.hex() for t in topic0]]
+        raw = await self._run("eth_getLogs", lambda: self.w3.eth.get_logs(params))
+        return [log_record(entry) for entry in raw]
+
+    async def raw_logs(self, address: bytes, from_block: int, to_block: int) -> list[Any]:
+        params = {"fromBlock": from_block, "toBlock": to_block, "address": checksum(address)}
+        return list(await self._run("eth_getLogs", lambda: self.w3.eth.get_logs(params)))
+
+    async def receipt(self, tx_hash: bytes) -> TxReceipt | None:
+        def fetch() -> Any:
+            try:
+                return self.w3.eth.get_transaction_receipt(tx_hash)
+            except Web3Exception as exc:  # TransactionNotFound
+                if "not found" in str(exc).lower():
+                    return None
+                raise
+        raw = await self._run("eth_getTransactionReceipt", fetch)
+        if raw is None:
+            return None
+        try:
+            sender = _bytes(raw["from"], 20, "receipt sender")
+            return TxReceipt(tx_hash=_bytes(raw["transactionHash"], 32, "receipt tx hash"),
+                             ok=_int(raw["status"], "receipt status") == 1,
+                             block=_int(raw["blockNumber"], "receipt block"),
+                             gas_used=_int(raw["gasUsed"], "receipt gas"),
+                             logs=tuple(log_record(e, sender) for e in raw["logs"]))
+        except (KeyError, TypeError) as exc:
+            raise ChainError(f"eth_getTransactionReceipt: malformed receipt: {exc}") from exc
+
+    async def wait_receipt(self, tx_hash: bytes, timeout: float,
+                           poll: float = 0.25) -> TxReceipt | None:
+        with trio.move_on_after(timeout):
+            while True:
+                receipt = await self.receipt(tx_hash)
+                if receipt is not None:
+                    return receipt
+                await trio.sleep(poll)  # polling an external service; no event to await
+        return None
+
+    async def transaction_count(self, address: bytes) -> int:
+        return _int(await self._run(
+            "eth_getTransactionCount",
+            lambda: self.w3.eth.get_transaction_count(checksum(address), "pending")), "nonce")
+
+    async def send_raw(self, raw_tx: bytes) -> bytes:
+        out = await self._run("eth_sendRawTransaction",
+                              lambda: self.w3.eth.send_raw_transaction(raw_tx))
+        return _bytes(out, 32, "transaction hash")
+
+    async def fee_params(self) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas) with headroom for two base-fee rises."""
+        header = await self._run("eth_getBlockByNumber", lambda: self.w3.eth.get_block("latest"))
+        base = _int(header.get("baseFeePerGas", 0), "base fee")
+        priority = 1_000_000_000
+        return base * 2 + priority, priority

@@ -1,0 +1,37 @@
+"""`ChainView` over RPC: the block-pinned reads the detectors and re-verification use."""
+
+from __future__ import annotations
+
+from node.chain.records import LogRecord
+from node.chain.rpc import ChainRpc
+
+
+class RpcChainView:
+    def __init__(self, rpc: ChainRpc) -> None:
+        self.rpc = rpc
+
+    async def balance(self, token: bytes, holder: bytes, block: int) -> int:
+        return await self.rpc.balance(token, holder, block)
+
+    async def call(self, target: bytes, data: bytes, block: int) -> bytes | None:
+        return await self.rpc.call(target, data, block)
+
+    async def logs(self, addresses: tuple[bytes, ...], topics: tuple[bytes, ...],
+                   block: int) -> list[LogRecord]:
+        """Logs of `addresses` with topic0 in `topics` at `block`, each with its tx sender."""
+        found = await self.rpc.logs(addresses, topics, block, block)
+        out: list[LogRecord] = []
+        for entry in found:
+            with_sender = await self.log_at(entry.tx_hash, entry.log_index)
+            if with_sender is not None:
+                out.append(with_sender)
+        return out
+
+    async def log_at(self, tx_hash: bytes, log_index: int) -> LogRecord | None:
+        receipt = await self.rpc.receipt(tx_hash)
+        if receipt is None:
+            return None
+        for entry in receipt.logs:
+            if entry.log_index == log_index:
+                return entry
+        return None
