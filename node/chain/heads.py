@@ -56,12 +56,12 @@ class HeadWatcher:
         while True:
             connected = trio.Event()
 
-            def on_connected() -> None:
+            def on_connected(connected: trio.Event = connected) -> None:
                 token.run_sync_soon(connected.set)
 
             try:
                 async with trio.open_nursery() as nursery:
-                    async def announce() -> None:
+                    async def announce(connected: trio.Event = connected) -> None:
                         nonlocal started, backoff
                         await connected.wait()
                         self.connected = True

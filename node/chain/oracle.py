@@ -170,13 +170,13 @@ class OracleClient:
         out.sort(key=lambda e: (e.block, e.log_index))
         return out
 
-    # the transaction --------------------------------------------------------------------------------
+    # the transaction ---------------------------------------------------------------------------
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
                              evidence_hash: bytes, signature: bytes) -> bytes:
         if self._account is None:
             raise ChainError("no submitter key configured: this node cannot send transactions")
-        data = self.contract.encode_abi("authorize", args=[protocol_id, action, nonce, deadline,
-                                                           evidence_hash, signature])
+        args = [protocol_id, action, nonce, deadline, evidence_hash, signature]
+        data = self.contract.encode_abi("authorize", args=args)
         async with self._send_lock:
             chain_id = self.chain_id or await self.rpc.chain_id()
             tx_nonce = await self.rpc.transaction_count(self.submitter)
