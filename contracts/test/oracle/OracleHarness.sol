@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {GuardianOracle} from "../../src/GuardianOracle.sol";
+
+/// @notice GuardianOracle with a stand-in signature check, so policy tests do not depend on BLS:
+/// a "signature" is the 32-byte digest followed by 224 zero bytes.
+contract OracleHarness is GuardianOracle {
+    constructor(address governance_, bytes memory pk, uint16 t, uint16 n, uint64 delay)
+        GuardianOracle(governance_, pk, t, n, delay)
+    {}
+
+    function _verifyAuthorization(bytes32 digest, bytes calldata signature) internal pure override returns (bool) {
+        return bytes32(signature[:32]) == digest && keccak256(signature[32:]) == keccak256(new bytes(224));
+    }
+}
+
+/// @notice The stand-in signature the harness accepts for `digest`.
+function fakeSignature(bytes32 digest) pure returns (bytes memory) {
+    return abi.encodePacked(digest, new bytes(224));
+}
