@@ -28,3 +28,14 @@ contract GuardedCounter is Guardable {
         engagedHookRuns++;
     }
 }
+
+/// @notice The smallest Guardable protocol: what gas measurements use as "a simple pause hook".
+contract MinimalGuarded is Guardable {
+    uint256 public value;
+
+    constructor(address oracle, address governance) Guardable(oracle, governance) {}
+
+    function set(uint256 v) external whenNotPaused {
+        value = v;
+    }
+}
