@@ -1,0 +1,157 @@
+"""The backend interface every BLS implementation provides, and what they share.
+
+Encodings: compressed points (G1 48 bytes, G2 96 bytes, ZCash flags) everywhere off chain;
+EIP-2537 uncompressed points (G1 128 bytes, G2 256 bytes) for the oracle's calldata, converted in
+`protocol.bls.eip2537`. Secret keys are integers in [1, r).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from protocol.bls import eip2537
+from protocol.bls.errors import BLSError
+
+FIELD_MODULUS = eip2537.P
+CURVE_ORDER = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
+
+DST_AUTHORIZATION = b"GUARDIAN-NETWORK-V1-AUTHORIZATION_BLS12381G2_XMD:SHA-256_SSWU_RO_"
+DST_GOSSIP = b"GUARDIAN-NETWORK-V1-GOSSIP_BLS12381G2_XMD:SHA-256_SSWU_RO_"
+
+G1_COMPRESSED = 48
+G2_COMPRESSED = 96
+
+
+def check_secret(sk: int) -> int:
+    if isinstance(sk, bool) or not isinstance(sk, int) or not 0 < sk < CURVE_ORDER:
+        raise BLSError("secret key must be an integer in [1, r)")
+    return sk
+
+
+class Backend(ABC):
+    name: str
+
+    # keys and signatures ---------------------------------------------------------------------
+    @abstractmethod
+    def sk_to_pk(self, sk: int) -> bytes:
+        """The 48-byte public key of `sk`."""
+
+    @abstractmethod
+    def hash_to_g2(self, msg: bytes, dst: bytes) -> bytes:
+        """RFC 9380 hash_to_curve (BLS12381G2_XMD:SHA-256_SSWU_RO_) with `dst`, compressed."""
+
+    @abstractmethod
+    def sign(self, sk: int, msg: bytes, dst: bytes) -> bytes:
+        """sk * H(msg), compressed (96 bytes)."""
+
+    @abstractmethod
+    def _pairing_check(self, pk: bytes, msg: bytes, sig: bytes, dst: bytes) -> bool:
+        """e(pk, H(msg)) == e(g1, sig); may raise on malformed input."""
+
+    def verify(self, pk: bytes, msg: bytes, sig: bytes, dst: bytes) -> bool:
+        """True iff `sig` is a valid signature of `msg` under `pk`. Never raises."""
+        try:
+            if not (isinstance(pk, bytes | bytearray) and len(pk) == G1_COMPRESSED
+                    and isinstance(sig, bytes | bytearray) and len(sig) == G2_COMPRESSED):
+                return False
+            if pk[0] & 0x40:  # the point at infinity is never a valid public key
+                return False
+            return bool(self._pairing_check(bytes(pk), bytes(msg), bytes(sig), bytes(dst)))
+        except Exception:  # noqa: BLE001 - any failure to parse means "does not verify"
+            return False
+
+    # group operations ------------------------------------------------------------------------
+    @abstractmethod
+    def g1_add(self, a: bytes, b: bytes) -> bytes: ...
+
+    @abstractmethod
+    def g2_add(self, a: bytes, b: bytes) -> bytes: ...
+
+    @abstractmethod
+    def g1_mul(self, point: bytes, scalar: int) -> bytes: ...
+
+    @abstractmethod
+    def g2_mul(self, point: bytes, scalar: int) -> bytes: ...
+
+    def g1_msm(self, points: Sequence[bytes], scalars: Sequence[int]) -> bytes:
+        acc = self.g1_infinity()
+        for point, scalar in zip(points, scalars, strict=True):
+            acc = self.g1_add(acc, self.g1_mul(point, scalar))
+        return acc
+
+    def g2_msm(self, points: Sequence[bytes], scalars: Sequence[int]) -> bytes:
+        acc = self.g2_infinity()
+        for point, scalar in zip(points, scalars, strict=True):
+            acc = self.g2_add(acc, self.g2_mul(point, scalar))
+        return acc
+
+    def aggregate(self, signatures: Sequence[bytes]) -> bytes:
+        if not signatures:
+            raise BLSError("nothing to aggregate")
+        acc = signatures[0]
+        self._check_g2(acc)
+        for sig in signatures[1:]:
+            acc = self.g2_add(acc, sig)
+        return acc
+
+    @staticmethod
+    def g1_infinity() -> bytes:
+        return bytes([0xC0]) + bytes(47)
+
+    @staticmethod
+    def g2_infinity() -> bytes:
+        return bytes([0xC0]) + bytes(95)
+
+    def g1_generator(self) -> bytes:
+        return self.sk_to_pk(1)
+
+    # validity --------------------------------------------------------------------------------
+    @abstractmethod
+    def _check_g1(self, data: bytes) -> None:
+        """Raise unless `data` is a canonical compressed G1 point in the subgroup."""
+
+    @abstractmethod
+    def _check_g2(self, data: bytes) -> None:
+        """Raise unless `data` is a canonical compressed G2 point in the subgroup."""
+
+    def g1_is_valid(self, data: bytes) -> bool:
+        try:
+            if not isinstance(data, bytes | bytearray) or len(data) != G1_COMPRESSED:
+                return False
+            self._check_g1(bytes(data))
+            return True
+        except Exception:  # noqa: BLE001
+            return False
+
+    def g2_is_valid(self, data: bytes) -> bool:
+        try:
+            if not isinstance(data, bytes | bytearray) or len(data) != G2_COMPRESSED:
+                return False
+            self._check_g2(bytes(data))
+            return True
+        except Exception:  # noqa: BLE001
+            return False
+
+    # EIP-2537 --------------------------------------------------------------------------------
+    def g1_to_eip2537(self, point: bytes) -> bytes:
+        if not self.g1_is_valid(point):
+            raise BLSError("not a valid compressed G1 point")
+        return eip2537.g1_to_eip2537(point)
+
+    def g2_to_eip2537(self, point: bytes) -> bytes:
+        if not self.g2_is_valid(point):
+            raise BLSError("not a valid compressed G2 point")
+        return eip2537.g2_to_eip2537(point)
+
+    def g1_from_eip2537(self, data: bytes) -> bytes:
+        point = eip2537.g1_from_eip2537(data)
+        if not self.g1_is_valid(point):
+            raise BLSError("EIP-2537 G1 point is not on the curve or not in the subgroup")
+        return point
+
+    def g2_from_eip2537(self, data: bytes) -> bytes:
+        point = eip2537.g2_from_eip2537(data)
+        if not self.g2_is_valid(point):
+            raise BLSError("EIP-2537 G2 point is not on the curve or not in the subgroup")
+        return point

@@ -1,0 +1,6 @@
+"""The one error type of the BLS layer."""
+
+
+class BLSError(ValueError):
+    """Bad input to a BLS operation: a malformed encoding, a point off the curve or outside the
+    subgroup, a secret key out of range."""

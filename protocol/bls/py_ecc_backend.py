@@ -1,0 +1,89 @@
+"""The reference backend: py-ecc, pure Python. Slow (a pairing takes ~0.3 s); the test oracle."""
+
+from __future__ import annotations
+
+from hashlib import sha256
+
+from py_ecc.bls.g2_primitives import (
+    G1_to_pubkey,
+    G2_to_signature,
+    pubkey_to_G1,
+    signature_to_G2,
+)
+from py_ecc.bls.hash_to_curve import hash_to_G2
+from py_ecc.optimized_bls12_381 import (
+    FQ12,
+    G1,
+    add,
+    curve_order,
+    final_exponentiate,
+    is_inf,
+    multiply,
+    neg,
+    pairing,
+)
+
+from protocol.bls.base import Backend, check_secret
+from protocol.bls.errors import BLSError
+
+
+def _g1(data: bytes):
+    try:
+        point = pubkey_to_G1(data)
+    except Exception as exc:  # noqa: BLE001
+        raise BLSError(f"invalid G1 point: {exc}") from exc
+    if not is_inf(multiply(point, curve_order)):
+        raise BLSError("G1 point is not in the subgroup")
+    if G1_to_pubkey(point) != data:
+        raise BLSError("non-canonical G1 encoding")
+    return point
+
+
+def _g2(data: bytes):
+    try:
+        point = signature_to_G2(data)
+    except Exception as exc:  # noqa: BLE001
+        raise BLSError(f"invalid G2 point: {exc}") from exc
+    if not is_inf(multiply(point, curve_order)):
+        raise BLSError("G2 point is not in the subgroup")
+    if G2_to_signature(point) != data:
+        raise BLSError("non-canonical G2 encoding")
+    return point
+
+
+class PyEccBackend(Backend):
+    name = "py_ecc"
+
+    def sk_to_pk(self, sk: int) -> bytes:
+        return G1_to_pubkey(multiply(G1, check_secret(sk)))
+
+    def hash_to_g2(self, msg: bytes, dst: bytes) -> bytes:
+        return G2_to_signature(hash_to_G2(bytes(msg), bytes(dst), sha256))
+
+    def sign(self, sk: int, msg: bytes, dst: bytes) -> bytes:
+        return G2_to_signature(multiply(hash_to_G2(bytes(msg), bytes(dst), sha256),
+                                        check_secret(sk)))
+
+    def _pairing_check(self, pk: bytes, msg: bytes, sig: bytes, dst: bytes) -> bool:
+        h = hash_to_G2(msg, dst, sha256)
+        product = pairing(h, _g1(pk), final_exponentiate=False) * pairing(
+            _g2(sig), neg(G1), final_exponentiate=False)
+        return final_exponentiate(product) == FQ12.one()
+
+    def g1_add(self, a: bytes, b_: bytes) -> bytes:
+        return G1_to_pubkey(add(_g1(a), _g1(b_)))
+
+    def g2_add(self, a: bytes, b_: bytes) -> bytes:
+        return G2_to_signature(add(_g2(a), _g2(b_)))
+
+    def g1_mul(self, point: bytes, scalar: int) -> bytes:
+        return G1_to_pubkey(multiply(_g1(point), scalar % curve_order))
+
+    def g2_mul(self, point: bytes, scalar: int) -> bytes:
+        return G2_to_signature(multiply(_g2(point), scalar % curve_order))
+
+    def _check_g1(self, data: bytes) -> None:
+        _g1(data)
+
+    def _check_g2(self, data: bytes) -> None:
+        _g2(data)

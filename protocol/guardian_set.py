@@ -1,0 +1,138 @@
+"""The guardian set: who the guardians are (indices 1..n and their public shares), the group key
+they sign for together, the threshold t and the key epoch the oracle knows them by.
+
+Its canonical encoding is a msgpack map with the keys in a fixed order; its hash (keccak256 of
+that encoding) identifies the set. The JSON form is the public file operators share.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import msgpack
+from eth_hash.auto import keccak
+
+MAX_GUARDIANS = 1024
+SET_VERSION = 1
+_KEYS = ("v", "epoch", "threshold", "group_public_key", "public_shares")
+
+
+class GuardianSetError(ValueError):
+    """A malformed or inconsistent guardian set; the message says what is wrong."""
+
+
+def _check_point(value, what: str) -> bytes:
+    if not isinstance(value, bytes) or len(value) != 48:
+        raise GuardianSetError(f"{what} must be a 48-byte compressed G1 point")
+    return value
+
+
+@dataclass(frozen=True)
+class GuardianSet:
+    epoch: int
+    threshold: int
+    group_public_key: bytes
+    public_shares: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        for name in ("epoch", "threshold"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64:
+                raise GuardianSetError(f"{name} must be an unsigned 64-bit integer")
+        if self.epoch < 1:
+            raise GuardianSetError("epoch must be at least 1")
+        n = len(self.public_shares)
+        if not 1 <= n <= MAX_GUARDIANS:
+            raise GuardianSetError(f"guardian count {n} outside 1..{MAX_GUARDIANS}")
+        if not 1 <= self.threshold <= n:
+            raise GuardianSetError(f"threshold {self.threshold} outside 1..{n}")
+        _check_point(self.group_public_key, "group_public_key")
+        for i, share in enumerate(self.public_shares, 1):
+            _check_point(share, f"public share of guardian {i}")
+        if len(set(self.public_shares)) != n:
+            raise GuardianSetError("public shares must be distinct")
+
+    @property
+    def n(self) -> int:
+        return len(self.public_shares)
+
+    def is_member(self, index: int) -> bool:
+        return isinstance(index, int) and not isinstance(index, bool) and 1 <= index <= self.n
+
+    def public_share(self, index: int) -> bytes:
+        if not self.is_member(index):
+            raise GuardianSetError(f"guardian {index} is not in the set (1..{self.n})")
+        return self.public_shares[index - 1]
+
+    def validate_points(self, backend) -> None:
+        """Check every key is a valid G1 point (on the curve, in the subgroup)."""
+        for what, point in [("group_public_key", self.group_public_key)] + [
+                (f"public share of guardian {i}", p) for i, p in enumerate(self.public_shares, 1)]:
+            if not backend.g1_is_valid(point) or point[0] & 0x40:
+                raise GuardianSetError(f"{what} is not a valid G1 point")
+
+    # canonical encoding ------------------------------------------------------------------------
+    def encode(self) -> bytes:
+        return msgpack.packb({"v": SET_VERSION, "epoch": self.epoch, "threshold": self.threshold,
+                              "group_public_key": self.group_public_key,
+                              "public_shares": list(self.public_shares)}, use_bin_type=True)
+
+    @classmethod
+    def decode(cls, data: bytes) -> GuardianSet:
+        try:
+            raw = msgpack.unpackb(data, raw=False, strict_map_key=True,
+                                  max_bin_len=64, max_array_len=MAX_GUARDIANS, max_map_len=8)
+        except Exception as exc:  # noqa: BLE001 - msgpack raises many types
+            raise GuardianSetError(f"not a guardian set encoding: {exc}") from exc
+        if not isinstance(raw, dict) or tuple(raw) != _KEYS or raw["v"] != SET_VERSION:
+            raise GuardianSetError(f"guardian set must be a map with keys {_KEYS}, version 1")
+        if not isinstance(raw["public_shares"], list):
+            raise GuardianSetError("public_shares must be a list")
+        gset = cls(raw["epoch"], raw["threshold"], raw["group_public_key"],
+                   tuple(raw["public_shares"]))
+        if gset.encode() != data:
+            raise GuardianSetError("non-canonical guardian set encoding")
+        return gset
+
+    def hash(self) -> bytes:
+        return keccak(self.encode())
+
+    # the public file ---------------------------------------------------------------------------
+    def to_json(self) -> str:
+        return json.dumps({"version": SET_VERSION, "epoch": self.epoch,
+                           "threshold": self.threshold, "guardians": self.n,
+                           "group_public_key": "0x" + self.group_public_key.hex(),
+                           "public_shares": ["0x" + p.hex() for p in self.public_shares],
+                           "hash": "0x" + self.hash().hex()}, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> GuardianSet:
+        try:
+            raw = json.loads(text)
+            gset = cls(int(raw["epoch"]), int(raw["threshold"]),
+                       _hex(raw["group_public_key"]),
+                       tuple(_hex(p) for p in raw["public_shares"]))
+        except GuardianSetError:
+            raise
+        except (ValueError, KeyError, TypeError) as exc:
+            raise GuardianSetError(f"malformed guardian set file: {exc!r}") from exc
+        if raw.get("guardians", gset.n) != gset.n:
+            raise GuardianSetError("'guardians' does not match the number of public shares")
+        if "hash" in raw and raw["hash"] != "0x" + gset.hash().hex():
+            raise GuardianSetError("'hash' does not match the guardian set's contents")
+        return gset
+
+    @classmethod
+    def from_dealing(cls, dealing, epoch: int, backend) -> GuardianSet:
+        from protocol.threshold import public_share
+
+        shares = tuple(public_share(dealing.commitments, i, backend)
+                       for i in range(1, dealing.n + 1))
+        return cls(epoch, dealing.threshold, dealing.group_public_key, shares)
+
+
+def _hex(value) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise GuardianSetError("keys must be 0x-prefixed hex strings")
+    return bytes.fromhex(value[2:])
