@@ -50,7 +50,8 @@ class GuardianSet:
         _check_point(self.group_public_key, "group_public_key")
         for i, share in enumerate(self.public_shares, 1):
             _check_point(share, f"public share of guardian {i}")
-        if len(set(self.public_shares)) != n:
+        if self.threshold > 1 and len(set(self.public_shares)) != n:
+            # (with t = 1 every share is the group secret itself, so they coincide)
             raise GuardianSetError("public shares must be distinct")
 
     @property

@@ -58,7 +58,7 @@ def test_bad_encodings_are_refused(gset):
     with pytest.raises(GuardianSetError):
         GuardianSet.decode(msgpack.packb(reordered, use_bin_type=True))
     with pytest.raises(GuardianSetError):
-        GuardianSet(1, 1, b"\x00" * 48, (b"\x01" * 48, b"\x01" * 48))
+        GuardianSet(1, 2, b"\x00" * 48, (b"\x01" * 48, b"\x01" * 48))
 
 
 def test_off_curve_keys_fail_point_validation(gset):

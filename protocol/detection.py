@@ -1,0 +1,207 @@
+"""Detection rules: when does evidence show an exploit in progress?
+
+Every guardian applies the same rules to the same evidence and reaches the same verdict. The rules
+are parameterised only by what the protocol registered on chain (`DetectionParams`), never by local
+configuration, so that a report one guardian proposes is judged by every other guardian with the
+same numbers. A node gathers observations (balances at given blocks, an invariant call's result, a
+log); this module decides. Re-verification of a peer's report is: fetch the same observations from
+one's own chain view, require them equal to the ones claimed, then apply `check_evidence`.
+
+Evidence kinds and the meaning of their fields (see protocol/evidence.py for the encoding):
+
+| kind              | subject         | detail                                   | observed                    |
+|-------------------|-----------------|------------------------------------------|-----------------------------|
+| OUTFLOW           | token (0x0=ETH) | holder address (20 B), a monitored addr  | (balance@from, balance@to)  |
+| BALANCE_DROP      | token (0x0=ETH) | holder address (20 B)                    | (balance@from, balance@to)  |
+| INVARIANT         | call target     | calldata of the registered invariant     | (1 if it returned true, else 0) at block_to |
+| PRIVILEGED_CHANGE | monitored addr  | tx hash (32) + topic0 (32) + actor (20)  | (log index,)                |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from protocol.digest import Action
+from protocol.evidence import Evidence, EvidenceKind
+
+BPS = 10_000
+# How long a guardian signature stays usable: deadline = timestamp of evidence.block_to + this.
+AUTHORIZATION_VALIDITY_SECONDS = 900
+ETHER = b"\x00" * 20
+ABI_TRUE = (1).to_bytes(32, "big")
+
+# topic0 of the events that change who controls a contract.
+PRIVILEGED_TOPICS: dict[bytes, str] = {
+    bytes.fromhex("8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0"):
+        "OwnershipTransferred(address,address)",
+    bytes.fromhex("2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d"):
+        "RoleGranted(bytes32,address,address)",
+    bytes.fromhex("bc7cd75a20ee27fd9adebab32041f755214dbc6bffa90cc0225b39da2e5c2d3b"):
+        "Upgraded(address)",
+    bytes.fromhex("7e644d79422f17c01e4894b5f4f588d331ebfa28653d42ae832dc59e38c9798f"):
+        "AdminChanged(address,address)",
+}
+
+# Containment preferred for each kind of evidence, strongest first; the first one the protocol
+# allows is used.
+ACTION_PREFERENCE: dict[EvidenceKind, tuple[Action, ...]] = {
+    EvidenceKind.OUTFLOW: (Action.PAUSE, Action.COLLATERAL_LOCK, Action.CIRCUIT_BREAKER),
+    EvidenceKind.BALANCE_DROP: (Action.PAUSE, Action.COLLATERAL_LOCK, Action.CIRCUIT_BREAKER),
+    EvidenceKind.INVARIANT: (Action.PAUSE, Action.CIRCUIT_BREAKER, Action.COLLATERAL_LOCK),
+    EvidenceKind.PRIVILEGED_CHANGE: (Action.PAUSE, Action.COLLATERAL_LOCK, Action.CIRCUIT_BREAKER),
+}
+
+
+@dataclass(frozen=True)
+class InvariantCall:
+    target: bytes  # 20 B
+    data: bytes
+
+
+@dataclass(frozen=True)
+class DetectionParams:
+    """The detection parameters a protocol registered with the oracle."""
+
+    monitored: tuple[bytes, ...]
+    tokens: tuple[bytes, ...]
+    outflow_limit_bps: int
+    window_blocks: int
+    balance_drop_bps: int
+    invariants: tuple[InvariantCall, ...]
+    admin: bytes = ETHER  # the protocol's governance: its own privileged changes are legitimate
+
+
+class Finding(IntEnum):
+    VIOLATION = 1
+    NO_VIOLATION = 2
+    MALFORMED = 3
+
+
+@dataclass(frozen=True)
+class Verdict:
+    finding: Finding
+    reason: str
+
+    @property
+    def violated(self) -> bool:
+        return self.finding is Finding.VIOLATION
+
+
+def drop_exceeds_bps(before: int, after: int, limit_bps: int) -> bool:
+    """True when the balance fell by more than `limit_bps` basis points of `before`."""
+    if before <= 0 or after >= before or limit_bps <= 0:
+        return False
+    return (before - after) * BPS > limit_bps * before
+
+
+def invariant_holds(returndata: bytes | None) -> bool:
+    """An invariant holds only when the call returned exactly ABI-encoded `true`.
+
+    A revert (None) or any other answer counts as broken: a protocol registers calls that answer.
+    """
+    return returndata == ABI_TRUE
+
+
+def choose_action(kind: EvidenceKind, allowed_actions_mask: int) -> Action | None:
+    for action in ACTION_PREFERENCE[kind]:
+        if allowed_actions_mask & (1 << int(action)):
+            return action
+    return None
+
+
+def report_deadline(block_timestamp: int) -> int:
+    return block_timestamp + AUTHORIZATION_VALIDITY_SECONDS
+
+
+def preference_key(evidence_block_to: int, evidence_hash: bytes) -> tuple[int, bytes]:
+    """Order of competing reports for one incident: earlier evidence first, then lower hash.
+
+    Every guardian converges on the smallest key it has seen, so duplicate detections merge onto one
+    digest instead of splitting the signatures.
+    """
+    return (evidence_block_to, evidence_hash)
+
+
+def _malformed(reason: str) -> Verdict:
+    return Verdict(Finding.MALFORMED, reason)
+
+
+def _check_balance_evidence(ev: Evidence, params: DetectionParams, limit_bps: int,
+                            max_span: int, label: str) -> Verdict:
+    if len(ev.detail) != 20:
+        return _malformed(f"{label}: detail must be the 20-byte holder address")
+    if ev.detail not in params.monitored:
+        return _malformed(f"{label}: holder 0x{ev.detail.hex()} is not a monitored address")
+    if ev.subject not in params.tokens and ev.subject != ETHER:
+        return _malformed(f"{label}: token 0x{ev.subject.hex()} is not registered")
+    span = ev.block_to - ev.block_from
+    if not 0 < span <= max_span:
+        return _malformed(f"{label}: block span {span} outside 1..{max_span}")
+    if len(ev.observed) != 2:
+        return _malformed(f"{label}: expected (balance_from, balance_to)")
+    before, after = ev.observed
+    if drop_exceeds_bps(before, after, limit_bps):
+        return Verdict(Finding.VIOLATION,
+                       f"{label}: balance fell {before} -> {after} over {span} blocks, "
+                       f"limit {limit_bps} bps")
+    return Verdict(Finding.NO_VIOLATION, f"{label}: within {limit_bps} bps")
+
+
+def check_outflow(ev: Evidence, params: DetectionParams) -> Verdict:
+    """ERC-7265 style: net outflow over at most `window_blocks` above `outflow_limit_bps`."""
+    if params.outflow_limit_bps == 0 or params.window_blocks == 0:
+        return _malformed("outflow: the protocol registered no outflow limit")
+    return _check_balance_evidence(ev, params, params.outflow_limit_bps, params.window_blocks,
+                                   "outflow")
+
+
+def check_balance_drop(ev: Evidence, params: DetectionParams) -> Verdict:
+    """A sudden drop between two consecutive blocks above `balance_drop_bps`."""
+    if params.balance_drop_bps == 0:
+        return _malformed("balance drop: the protocol registered no drop limit")
+    return _check_balance_evidence(ev, params, params.balance_drop_bps, 1, "balance drop")
+
+
+def check_invariant(ev: Evidence, params: DetectionParams) -> Verdict:
+    if InvariantCall(ev.subject, ev.detail) not in params.invariants:
+        return _malformed("invariant: not a registered invariant call")
+    if ev.block_from != ev.block_to:
+        return _malformed("invariant: block_from must equal block_to")
+    if ev.observed not in ((0,), (1,)):
+        return _malformed("invariant: observed must be (0,) or (1,)")
+    if ev.observed == (0,):
+        return Verdict(Finding.VIOLATION, "invariant: registered view call no longer holds")
+    return Verdict(Finding.NO_VIOLATION, "invariant: holds")
+
+
+def check_privileged_change(ev: Evidence, params: DetectionParams) -> Verdict:
+    if ev.subject not in params.monitored:
+        return _malformed("privileged change: contract is not monitored")
+    if len(ev.detail) != 84 or len(ev.observed) != 1:
+        return _malformed("privileged change: detail must be tx hash + topic0 + actor")
+    topic, actor = ev.detail[32:64], ev.detail[64:84]
+    if topic not in PRIVILEGED_TOPICS:
+        return _malformed("privileged change: not a privileged event")
+    if ev.block_from != ev.block_to:
+        return _malformed("privileged change: block_from must equal block_to")
+    if actor == params.admin:
+        return Verdict(Finding.NO_VIOLATION, "privileged change: made by the protocol's governance")
+    return Verdict(Finding.VIOLATION,
+                   f"privileged change: {PRIVILEGED_TOPICS[topic]} by 0x{actor.hex()}, "
+                   f"not the protocol's governance")
+
+
+_RULES = {
+    EvidenceKind.OUTFLOW: check_outflow,
+    EvidenceKind.BALANCE_DROP: check_balance_drop,
+    EvidenceKind.INVARIANT: check_invariant,
+    EvidenceKind.PRIVILEGED_CHANGE: check_privileged_change,
+}
+
+
+def check_evidence(ev: Evidence, params: DetectionParams) -> Verdict:
+    """The verdict every guardian reaches from this evidence under the registered parameters."""
+    if ev.block_to < ev.block_from:
+        return _malformed("block_to precedes block_from")
+    return _RULES[EvidenceKind(ev.kind)](ev, params)

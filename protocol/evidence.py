@@ -1,0 +1,101 @@
+"""Evidence: what a guardian observed on chain that shows an exploit, in a form every other
+guardian can re-observe and judge (`protocol.detection`), and whose hash the oracle records.
+
+Canonical encoding: a msgpack map with keys, in this order,
+    kind (uint), protocol_id (bin 32), block_from (uint), block_to (uint), subject (bin 20),
+    observed (array of bin 32: uint256 big-endian), detail (bin, <= 1024 bytes);
+`evidence_hash(ev) = keccak256(encoding)`. Observed values are 32-byte words because balances
+overflow msgpack's 64-bit integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_hash.auto import keccak
+
+from protocol.wire import MessageError, check_keys, fixed_bytes, pack, uint, var_bytes
+
+MAX_OBSERVED = 16
+MAX_DETAIL_BYTES = 1024
+EVIDENCE_KEYS = ("kind", "protocol_id", "block_from", "block_to", "subject", "observed", "detail")
+
+
+class EvidenceKind(IntEnum):
+    OUTFLOW = 1
+    BALANCE_DROP = 2
+    INVARIANT = 3
+    PRIVILEGED_CHANGE = 4
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: int
+    protocol_id: bytes
+    block_from: int
+    block_to: int
+    subject: bytes
+    observed: tuple[int, ...]
+    detail: bytes
+
+    def __post_init__(self) -> None:
+        # Validate by encoding: constructing an Evidence that cannot be encoded is a bug.
+        to_fields(self)
+
+
+def to_fields(ev: Evidence) -> dict[str, Any]:
+    if int(ev.kind) not in tuple(EvidenceKind):
+        raise MessageError(f"evidence.kind: {ev.kind} is not a known evidence kind")
+    if not isinstance(ev.observed, tuple) or len(ev.observed) > MAX_OBSERVED:
+        raise MessageError(f"evidence.observed: a tuple of at most {MAX_OBSERVED} values")
+    words = []
+    for value in ev.observed:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**256:
+            raise MessageError("evidence.observed: values must be uint256")
+        words.append(value.to_bytes(32, "big"))
+    fields = {"kind": int(ev.kind), "protocol_id": ev.protocol_id, "block_from": ev.block_from,
+              "block_to": ev.block_to, "subject": ev.subject, "observed": words,
+              "detail": ev.detail}
+    from_fields(fields)  # the same checks as decoding
+    return fields
+
+
+def from_fields(raw: Any) -> Evidence:
+    if not isinstance(raw, dict):
+        raise MessageError("evidence: expected a map")
+    check_keys(raw, EVIDENCE_KEYS, "evidence")
+    kind = uint(raw, "kind", "evidence", bits=8)
+    if kind not in tuple(EvidenceKind):
+        raise MessageError(f"evidence.kind: {kind} is not a known evidence kind")
+    observed = raw["observed"]
+    if not isinstance(observed, list | tuple) or len(observed) > MAX_OBSERVED:
+        raise MessageError(f"evidence.observed: an array of at most {MAX_OBSERVED} values")
+    values = []
+    for word in observed:
+        if not isinstance(word, bytes) or len(word) != 32:
+            raise MessageError("evidence.observed: each value must be 32 bytes")
+        values.append(int.from_bytes(word, "big"))
+    return _build(
+        kind, fixed_bytes(raw, "protocol_id", "evidence", 32),
+        uint(raw, "block_from", "evidence"), uint(raw, "block_to", "evidence"),
+        fixed_bytes(raw, "subject", "evidence", 20), tuple(values),
+        var_bytes(raw, "detail", "evidence", MAX_DETAIL_BYTES))
+
+
+def _build(kind, protocol_id, block_from, block_to, subject, observed, detail) -> Evidence:
+    ev = object.__new__(Evidence)
+    for name, value in (("kind", EvidenceKind(kind)), ("protocol_id", protocol_id),
+                        ("block_from", block_from), ("block_to", block_to),
+                        ("subject", subject), ("observed", observed), ("detail", detail)):
+        object.__setattr__(ev, name, value)
+    return ev
+
+
+def encode_evidence(ev: Evidence) -> bytes:
+    return pack(to_fields(ev))
+
+
+def evidence_hash(ev: Evidence) -> bytes:
+    return keccak(encode_evidence(ev))

@@ -1,0 +1,87 @@
+"""Gossip rules: IGNORE versus REJECT per condition, and a validator that never raises."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocol import messages, threshold
+from protocol.gossip_rules import ValidationContext, Verdict, message_id, validate_bytes
+
+from .conftest import ORACLE, B, make_all, make_report
+
+
+def ctx(net, **changes) -> ValidationContext:
+    base = dict(guardian_set=net.gset, chain_id=31337, oracle=ORACLE, head_block=100,
+                now=1_700_000_010)
+    base.update(changes)
+    return ValidationContext(**base)
+
+
+def verdict(net, msg_or_bytes, **changes):
+    data = msg_or_bytes if isinstance(msg_or_bytes, bytes) else messages.encode(msg_or_bytes)
+    return validate_bytes(data, ctx(net, **changes), B)[:2]
+
+
+def test_valid_messages_are_accepted(net):
+    for msg in make_all(net):
+        assert verdict(net, msg)[0] is Verdict.ACCEPT, type(msg).__name__
+
+
+def test_duplicates_are_ignored(net):
+    report = make_report(net)
+    data = messages.encode(report)
+    assert verdict(net, data, seen=frozenset({message_id(data)}))[0] is Verdict.IGNORE
+
+
+@pytest.mark.parametrize("change,expected", [
+    (dict(chain_id=1), Verdict.IGNORE),
+    (dict(oracle=b"\x01" * 20), Verdict.IGNORE),
+    (dict(key_epoch=2), Verdict.IGNORE),
+    (dict(deadline=5), Verdict.IGNORE),
+    (dict(observed_block=500), Verdict.IGNORE),
+    (dict(evidence_pid=b"\x01" * 32), Verdict.REJECT),
+])
+def test_report_rules(net, change, expected):
+    assert verdict(net, make_report(net, **change))[0] is expected
+
+
+def test_report_bad_signature_and_non_member(net):
+    report = make_report(net)
+    forged = dataclasses.replace(report, guardian=2)
+    assert verdict(net, forged) == (Verdict.REJECT, "bad guardian signature")
+    stranger = dataclasses.replace(report, guardian=9)
+    assert verdict(net, stranger)[0] is Verdict.REJECT
+
+
+def test_share_whose_partial_does_not_verify_is_rejected(net):
+    _, share, _, _ = make_all(net)
+    wrong = threshold.partial_sign(net.sk(3), share.digest, B)  # guardian 3's partial, sent by 2
+    bad = messages.sign_message(dataclasses.replace(share, partial=wrong), net.sk(2), B)
+    v, reason = verdict(net, bad)
+    assert v is Verdict.REJECT and "partial of guardian 2" in reason
+
+
+def test_proof_rules(net):
+    _, _, proof, _ = make_all(net)
+    too_few = messages.sign_message(dataclasses.replace(proof, signers=(1, 2)), net.sk(3), B)
+    assert verdict(net, too_few)[0] is Verdict.REJECT
+    bad_sig = messages.sign_message(
+        dataclasses.replace(proof, combined_signature=threshold.partial_sign(net.sk(1), proof.digest, B)),
+        net.sk(3), B)
+    assert "group key" in verdict(net, bad_sig)[1]
+
+
+def test_heartbeat_rules(net):
+    beat = make_all(net)[3]
+    assert verdict(net, beat, now=beat.timestamp + 3600)[0] is Verdict.IGNORE
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=400))
+def test_validator_never_raises_on_garbage(net, data):
+    v, reason, msg = validate_bytes(data, ctx(net), B)
+    assert v is Verdict.REJECT and msg is None and reason
