@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IGuardable, MAX_ACTION} from "./IGuardable.sol";
+import {BLS} from "./bls/BLS.sol";
 import {InvariantCall, DetectionParams, RegistrationParams} from "./OracleTypes.sol";
 
 /// @title GuardianOracle
@@ -576,9 +577,7 @@ contract GuardianOracle {
 
     /// @dev Whether `signature` is the group's signature over `digest`. Overridden in tests.
     function _verifyAuthorization(bytes32 digest, bytes calldata signature) internal view virtual returns (bool) {
-        digest;
-        signature;
-        return false; // fail closed until the BLS library is wired in
+        return BLS.verify(groupPublicKey(), abi.encodePacked(digest), DST, signature);
     }
 
     function _authorizationDigest(

@@ -33,129 +33,150 @@ library BLS {
         hex"0000000000000000000000000000000017f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb"
         hex"00000000000000000000000000000000114d1d6855d545a8aa7d76c8cf2e21f267816aef1db507c96655b9d5caac42364e6f38ba0ecb751bad54dcd6b939c2ca";
 
-    /// @notice RFC 9380 expand_message_xmd with SHA-256.
+    /// @notice RFC 9380 expand_message_xmd with SHA-256:
+    /// b_0 = H(Z_pad || msg || I2OSP(len, 2) || I2OSP(0, 1) || DST_prime),
+    /// b_1 = H(b_0 || I2OSP(1, 1) || DST_prime), b_i = H(strxor(b_0, b_{i-1}) || I2OSP(i, 1) || DST_prime),
+    /// with DST_prime = DST || I2OSP(len(DST), 1); the output is b_1 || ... || b_ell, truncated.
+    /// @dev In assembly over one scratch buffer past the free memory pointer (rewritten per block).
     function expandMessageXmd(bytes memory message, bytes memory dst, uint16 lenInBytes)
         internal
-        pure
+        view
         returns (bytes memory uniform)
     {
         if (dst.length > 255) revert BLSDstTooLong();
         uint256 ell = (uint256(lenInBytes) + 31) / 32;
         if (ell == 0 || ell > 255) revert BLSInvalidLength();
-        bytes memory dstPrime = abi.encodePacked(dst, uint8(dst.length));
-        // msg_prime = Z_pad (64 zero bytes) || msg || I2OSP(len, 2) || I2OSP(0, 1) || DST_prime
-        bytes32 b0 = sha256(abi.encodePacked(bytes32(0), bytes32(0), message, lenInBytes, uint8(0), dstPrime));
-        // b_i = H(strxor(b_0, b_{i-1}) || I2OSP(i, 1) || DST_prime), with b_1 = H(b_0 || 1 || DST_prime):
-        // one buffer, rewritten in place for each i.
-        bytes memory buffer = abi.encodePacked(b0, uint8(1), dstPrime);
         uniform = new bytes(ell * 32);
-        bytes32 bi = sha256(buffer);
+        bool ok;
         assembly ("memory-safe") {
+            let dlen := mload(dst)
+            let mlen := mload(message)
+            let buf := mload(0x40)
+            mstore(buf, 0)
+            mstore(add(buf, 32), 0)
+            mcopy(add(buf, 64), add(message, 32), mlen)
+            let ptr := add(add(buf, 64), mlen)
+            mstore8(ptr, shr(8, lenInBytes))
+            mstore8(add(ptr, 1), and(lenInBytes, 0xff))
+            mstore8(add(ptr, 2), 0)
+            mcopy(add(ptr, 3), add(dst, 32), dlen)
+            mstore8(add(add(ptr, 3), dlen), dlen)
+            ok := staticcall(gas(), 0x02, buf, add(add(68, mlen), dlen), 0x00, 32)
+            let b0 := mload(0x00)
+            mstore(buf, b0)
+            mstore8(add(buf, 32), 1)
+            mcopy(add(buf, 33), add(dst, 32), dlen)
+            mstore8(add(add(buf, 33), dlen), dlen)
+            let blen := add(34, dlen)
+            ok := and(ok, staticcall(gas(), 0x02, buf, blen, 0x00, 32))
+            let bi := mload(0x00)
             mstore(add(uniform, 32), bi)
-        }
-        for (uint256 i = 2; i <= ell; ++i) {
-            assembly ("memory-safe") {
-                let ptr := add(buffer, 32)
-                mstore(ptr, xor(b0, bi))
-                mstore8(add(ptr, 32), i)
-            }
-            bi = sha256(buffer);
-            assembly ("memory-safe") {
+            for { let i := 2 } iszero(gt(i, ell)) { i := add(i, 1) } {
+                mstore(buf, xor(b0, bi))
+                mstore8(add(buf, 32), i)
+                ok := and(ok, staticcall(gas(), 0x02, buf, blen, 0x00, 32))
+                bi := mload(0x00)
                 mstore(add(uniform, mul(i, 32)), bi)
             }
-        }
-        assembly ("memory-safe") {
             mstore(uniform, lenInBytes)
         }
+        if (!ok) revert BLSPrecompileFailed(address(0x02));
     }
 
     /// @notice RFC 9380 hash_to_curve for G2: two field elements of Fp2, mapped and added. The
     /// MAP_FP2_TO_G2 precompile clears the cofactor, which commutes with the addition.
     /// @return point The 256-byte EIP-2537 encoding of H(message).
     function hashToG2(bytes memory message, bytes memory dst) internal view returns (bytes memory point) {
-        bytes memory uniform = expandMessageXmd(message, dst, 256);
-        bytes memory q0 = _mapToG2(_reduce(uniform, 0), _reduce(uniform, 64));
-        bytes memory q1 = _mapToG2(_reduce(uniform, 128), _reduce(uniform, 192));
-        point = _call(G2ADD, bytes.concat(q0, q1), 256);
+        point = new bytes(256);
+        _hashToG2Into(message, dst, point, 0);
     }
 
     /// @notice Whether `signature` is a BLS signature of `message` under `publicKey`:
     /// e(publicKey, H(message)) == e(g1, signature), checked as one 2-pair pairing product.
     /// @dev The point at infinity is refused as key or signature (it would verify anything).
+    /// The pairing input is assembled in one buffer, H(message) written straight into it.
     function verify(bytes memory publicKey, bytes memory message, bytes memory dst, bytes memory signature)
         internal
         view
         returns (bool)
     {
         if (publicKey.length != 128 || signature.length != 256) revert BLSInvalidLength();
-        for (uint256 offset = 0; offset < 128; offset += 64) {
-            _requireCanonical(publicKey, offset);
-        }
-        for (uint256 offset = 0; offset < 256; offset += 64) {
-            _requireCanonical(signature, offset);
-        }
-        if (_isZero(publicKey) || _isZero(signature)) return false;
-        bytes memory input = bytes.concat(publicKey, hashToG2(message, dst), NEG_G1, signature);
-        // 2 pairs: 32,600 * 2 + 37,700 = 102,900 gas (EIP-2537); a failure burns only this much.
-        (bool ok, bytes memory out) = PAIRING_CHECK.staticcall{gas: 110_000}(input);
-        return ok && out.length == 32 && abi.decode(out, (uint256)) == 1;
-    }
-
-    /// @dev OS2IP(uniform[offset : offset + 64]) mod p, EIP-2537 encoded, via MODEXP (x^1 mod p).
-    function _reduce(bytes memory uniform, uint256 offset) private view returns (bytes memory) {
-        bytes memory input = new bytes(3 * 32 + 64 + 1 + 64);
+        bool keyIsZero = _checkElements(publicKey);
+        if (_checkElements(signature) || keyIsZero) return false;
+        bytes memory input = new bytes(768); // pk | H(m) | -g1 | sig
+        bytes memory negG1 = NEG_G1;
         assembly ("memory-safe") {
-            let ptr := add(input, 32)
-            mstore(ptr, 64) // base length
-            mstore(add(ptr, 32), 1) // exponent length
-            mstore(add(ptr, 64), 64) // modulus length
-            let src := add(add(uniform, 32), offset)
-            mstore(add(ptr, 96), mload(src))
-            mstore(add(ptr, 128), mload(add(src, 32)))
-            mstore8(add(ptr, 160), 1) // exponent 1
-            mstore(add(ptr, 161), P_HI) // modulus: 16 zero bytes + p (48 bytes)
-            mstore(add(ptr, 193), P_LO)
+            let dstPtr := add(input, 32)
+            mcopy(dstPtr, add(publicKey, 32), 128)
+            mcopy(add(dstPtr, 384), add(negG1, 32), 128)
+            mcopy(add(dstPtr, 512), add(signature, 32), 256)
         }
-        return _call(MODEXP, input, 64);
-    }
-
-    function _mapToG2(bytes memory c0, bytes memory c1) private view returns (bytes memory) {
-        return _call(MAP_FP2_TO_G2, bytes.concat(c0, c1), 256);
-    }
-
-    function _call(address precompile, bytes memory input, uint256 outLength) private view returns (bytes memory out) {
+        _hashToG2Into(message, dst, input, 128);
         bool ok;
-        (ok, out) = precompile.staticcall{gas: _gasFor(precompile)}(input);
-        if (!ok || out.length != outLength) revert BLSPrecompileFailed(precompile);
-    }
-
-    /// @dev What each precompile costs here (EIP-2537, EIP-2565), with headroom; a failing
-    /// precompile consumes all gas it is given, so it is never given more than it needs.
-    function _gasFor(address precompile) private pure returns (uint256) {
-        if (precompile == MAP_FP2_TO_G2) return 30_000; // 23,800
-        if (precompile == G2ADD) return 2_000; // 600
-        return 5_000; // MODEXP, 64-byte base and modulus, exponent 1: 200
-    }
-
-    function _requireCanonical(bytes memory data, uint256 offset) private pure {
-        uint256 hi;
-        uint256 lo;
+        uint256 result;
         assembly ("memory-safe") {
-            let ptr := add(add(data, 32), offset)
-            hi := mload(ptr)
-            lo := mload(add(ptr, 32))
+            // 2 pairs: 32,600 * 2 + 37,700 = 102,900 gas (EIP-2537); a failure burns only this much.
+            ok := staticcall(110000, 0x0f, add(input, 32), 768, 0x00, 32)
+            result := mload(0x00)
         }
-        if (hi > P_HI || (hi == P_HI && lo >= P_LO)) revert BLSFieldElementNotCanonical();
+        return ok && result == 1;
     }
 
-    function _isZero(bytes memory data) private pure returns (bool) {
-        for (uint256 i = 0; i < data.length; i += 32) {
-            uint256 word;
-            assembly ("memory-safe") {
-                word := mload(add(add(data, 32), i))
+    /// @dev hash_to_curve(message) written as 256 bytes at `out[offset:]`, with no intermediate
+    /// allocations: four MODEXP reductions land where MAP_FP2_TO_G2 reads them, both mapped points
+    /// land where G2ADD reads them.
+    function _hashToG2Into(bytes memory message, bytes memory dst, bytes memory out, uint256 offset)
+        private
+        view
+    {
+        bytes memory uniform = expandMessageXmd(message, dst, 256);
+        bytes memory scratch = new bytes(512); // u0 (128) | u1 (128), then Q0 (256) | Q1 (256)
+        bool ok = true;
+        assembly ("memory-safe") {
+            let buf := mload(0x40) // MODEXP input: 3 lengths | 64-byte base | 1-byte exp | p
+            mstore(0x40, add(buf, 225))
+            mstore(buf, 64)
+            mstore(add(buf, 32), 1)
+            mstore(add(buf, 64), 64)
+            mstore8(add(buf, 160), 1)
+            mstore(add(buf, 161), P_HI)
+            mstore(add(buf, 193), P_LO)
+            let u := add(uniform, 32)
+            let s := add(scratch, 32)
+            for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
+                mcopy(add(buf, 96), add(u, mul(i, 64)), 64)
+                ok := and(ok, staticcall(5000, 0x05, buf, 225, add(s, mul(i, 64)), 64))
             }
-            if (word != 0) return false;
+            // Q0 = map(u0), Q1 = map(u1): outputs overwrite the scratch (inputs read first).
+            let q := mload(0x40)
+            mstore(0x40, add(q, 512))
+            ok := and(ok, staticcall(30000, 0x11, s, 128, q, 256))
+            ok := and(ok, staticcall(30000, 0x11, add(s, 128), 128, add(q, 256), 256))
+            ok := and(ok, staticcall(2000, 0x0d, q, 512, add(add(out, 32), offset), 256))
         }
-        return true;
+        if (!ok) revert BLSPrecompileFailed(MAP_FP2_TO_G2);
     }
+
+
+
+
+
+    /// @dev Revert unless every 64-byte field element of `data` is canonical (padding zero,
+    /// value < p); true if all of `data` is zero (the point at infinity).
+    function _checkElements(bytes memory data) private pure returns (bool allZero) {
+        bool bad;
+        assembly ("memory-safe") {
+            let ptr := add(data, 32)
+            let end := add(ptr, mload(data))
+            allZero := 1
+            for {} lt(ptr, end) { ptr := add(ptr, 64) } {
+                let hi := mload(ptr)
+                let lo := mload(add(ptr, 32))
+                bad := or(bad, or(gt(hi, P_HI), and(eq(hi, P_HI), iszero(lt(lo, P_LO)))))
+                allZero := and(allZero, iszero(or(hi, lo)))
+            }
+        }
+        if (bad) revert BLSFieldElementNotCanonical();
+    }
+
 }
