@@ -1,5 +1,6 @@
 """The `guardian` command line: one subcommand per job an operator, a protocol team or a developer
-has. Each subcommand lives in its own module; this file only wires them together."""
+has. Each lives in `node/commands/`; this file only wires them together and turns user errors
+into one clear line on stderr with exit code 2 (never a traceback)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import argparse
 import sys
 
 from node import __version__
+from node.commands import CommandError
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from node.commands import keys, protocol, run, status
+    from node.devnet import cli as devnet
+
     parser = argparse.ArgumentParser(
         prog="guardian",
         description="Guardian Network node: detect DeFi exploits and contain them with "
@@ -17,8 +22,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     version = sub.add_parser("version", help="print the version and exit")
     version.set_defaults(func=_version)
-    devnet = sub.add_parser("devnet", help="run a local devnet that contains a demo exploit")
-    devnet.set_defaults(func=_devnet_unavailable)
+    keys.add_parser(sub)
+    run.add_parser(sub)
+    status.add_parser(sub)
+    protocol.add_parser(sub)
+    devnet.add_parser(sub)
     return parser
 
 
@@ -27,14 +35,16 @@ def _version(args: argparse.Namespace) -> int:
     return 0
 
 
-def _devnet_unavailable(args: argparse.Namespace) -> int:
-    print("guardian devnet: not built yet (the devnet issue adds it)", file=sys.stderr)
-    return 2
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except CommandError as exc:
+        print(f"guardian {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"guardian {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -102,8 +102,6 @@ class OracleClient:
             self.contract.events.ProtocolDeregistered, self.contract.events.ContainmentEngaged,
             self.contract.events.ContainmentLifted, self.contract.events.ContainmentExtended,
             self.contract.events.KeyRotated)}
-        self._topics = {bytes(e.topic) if hasattr(e, "topic") else None: e
-                        for e in self._events.values()}
 
     @property
     def submitter(self) -> bytes | None:

@@ -1,0 +1,65 @@
+"""`scripts/bench`: benchmarks, printed as tables and written as JSON.
+
+    scripts/bench crypto [--backends pyblst,arkworks,py_ecc] [--json FILE]
+    scripts/bench e2e [--guardians 4,7,16] [--runs 3] [--json FILE]
+    scripts/bench all
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_JSON = Path("bench-results")
+
+
+def _crypto(args: argparse.Namespace) -> dict:
+    from node.bench.crypto import print_table, run_crypto_bench
+
+    backends = [b for b in args.backends.split(",") if b]
+    rows = run_crypto_bench(backends)
+    print_table(rows)
+    return {"crypto": rows}
+
+
+def _e2e(args: argparse.Namespace) -> dict:
+    from node.bench.e2e import print_table, run_e2e_bench
+
+    sizes = [int(n) for n in args.guardians.split(",") if n]
+    rows = run_e2e_bench(sizes, runs=args.runs)
+    print_table(rows)
+    return {"e2e": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("section", choices=("crypto", "e2e", "all"), nargs="?", default="all")
+    parser.add_argument("--backends", default="pyblst,arkworks,py_ecc",
+                        help="BLS backends for the crypto section (comma-separated)")
+    parser.add_argument("--guardians", default="4,7,16",
+                        help="guardian counts for the end-to-end section (comma-separated)")
+    parser.add_argument("--runs", type=int, default=3, help="exploit runs per guardian count")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="write results here (default bench-results/bench-<time>.json)")
+    args = parser.parse_args(argv)
+    results: dict = {"machine": {"python": platform.python_version(),
+                                 "platform": platform.platform()},
+                     "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if args.section in ("crypto", "all"):
+        results.update(_crypto(args))
+    if args.section in ("e2e", "all"):
+        results.update(_e2e(args))
+    out = args.json or DEFAULT_JSON / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nresults written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

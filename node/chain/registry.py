@@ -1,0 +1,86 @@
+"""The oracle's protocol registry, kept current from its events.
+
+At start the node reads every registered protocol; on each new head it reads the oracle's events
+since the last head and re-reads only the protocols they touch, plus the containment state of those
+currently contained (containments expire by time, without an event). Detectors and the pipeline
+read the result through `watched()`, a snapshot dict they never mutate.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from node.chain.oracle import OracleClient, Registration
+from node.detectors.base import Watched
+from protocol.detection import DetectionParams, InvariantCall
+
+log = logging.getLogger("guardian.registry")
+
+_TOUCHING = ("ProtocolRegistered", "ProtocolUpdated", "ProtocolDeregistered",
+             "ContainmentEngaged", "ContainmentLifted", "ContainmentExtended")
+
+
+def watched_from(reg: Registration, contained: bool) -> Watched:
+    params = DetectionParams(
+        monitored=reg.monitored, tokens=reg.tokens, outflow_limit_bps=reg.outflow_limit_bps,
+        window_blocks=reg.window_blocks, balance_drop_bps=reg.balance_drop_bps,
+        invariants=tuple(InvariantCall(i.target, i.data) for i in reg.invariants),
+        admin=reg.admin)
+    return Watched(protocol_id=reg.protocol_id, params=params,
+                   allowed_actions=reg.allowed_actions, contained=contained)
+
+
+class RegistryTracker:
+    def __init__(self, oracle: OracleClient) -> None:
+        self.oracle = oracle
+        self._watched: dict[bytes, Watched] = {}
+        self._last_block: int | None = None
+        self.key_epoch: int | None = None
+
+    def watched(self) -> dict[bytes, Watched]:
+        return self._watched
+
+    async def load(self, head: int) -> None:
+        """Read the whole registry as of `head`."""
+        fresh: dict[bytes, Watched] = {}
+        for pid in await self.oracle.protocol_ids():
+            entry = await self._read(pid)
+            if entry is not None:
+                fresh[pid] = entry
+        self._watched = fresh
+        self.key_epoch = await self.oracle.key_epoch()
+        self._last_block = head
+        log.info("registry: %d protocol(s) at block %d, key epoch %d", len(fresh), head,
+                 self.key_epoch)
+
+    async def _read(self, pid: bytes) -> Watched | None:
+        reg = await self.oracle.registration(pid)
+        if reg is None:
+            return None
+        return watched_from(reg, (await self.oracle.containment(pid)).active)
+
+    async def on_head(self, head: int) -> list[str]:
+        """Apply the oracle's events up to `head`; returns the event names seen (for logs)."""
+        if self._last_block is None:
+            await self.load(head)
+            return []
+        if head <= self._last_block:
+            return []
+        events = await self.oracle.events(self._last_block + 1, head)
+        touched = {bytes(e.args["protocolId"]) for e in events
+                   if e.name in _TOUCHING and "protocolId" in e.args}
+        touched |= {pid for pid, w in self._watched.items() if w.contained}
+        if any(e.name == "ProtocolRegistered" for e in events):
+            touched |= set(await self.oracle.protocol_ids()) - set(self._watched)
+        fresh = dict(self._watched)
+        for pid in touched:
+            entry = await self._read(pid)
+            if entry is None:
+                fresh.pop(pid, None)
+            else:
+                fresh[pid] = entry
+        if any(e.name == "KeyRotated" for e in events):
+            self.key_epoch = await self.oracle.key_epoch()
+        self._watched = fresh
+        self._last_block = head
+        return [e.name for e in events]

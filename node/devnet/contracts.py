@@ -1,0 +1,104 @@
+"""Deploy the GuardianOracle and the demo protocol, register the demo with the guardians'
+detection parameters, and fund the accounts a devnet needs. Used by `guardian devnet`, the docker
+deployer and the tests, so all three run the same sequence.
+
+Sequence (amounts in whole tokens, 18 decimals):
+  1. GuardianOracle(governance, group key (EIP-2537), t, n, rotation delay)
+  2. USDd, WETHd tokens; DemoAMM(WETHd, USDd) seeded with 1,000 WETHd + 2,000,000 USDd
+  3. DemoLendingPool(WETHd, USDd, AMM, max borrow 100,000 per tx), 1,000,000 USDd lent to it
+  4. register the pool: pause or collateral lock, hook IGuardable, 1 h max, 10 min cooldown;
+     detection: monitored [pool], tokens [USDd], outflow 15% per 20 blocks, one-block drop 10%,
+     invariant pool.isSolvent()
+  5. the attacker account receives 2,500,000 USDd of capital
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from eth_account import Account
+from web3 import Web3
+
+from node.deploy import Deployer
+from node.registration import build_registration
+from protocol.bls import Backend
+from protocol.digest import protocol_id
+from protocol.guardian_set import GuardianSet
+
+E18 = 10**18
+AMM_WETH = 1_000 * E18
+AMM_USD = 2_000_000 * E18
+POOL_LIQUIDITY = 1_000_000 * E18
+MAX_BORROW_PER_TX = 100_000 * E18
+ATTACKER_CAPITAL = 2_500_000 * E18
+PUMP_AMOUNT = 2_000_000 * E18
+IS_SOLVENT = Web3.keccak(text="isSolvent()")[:4]
+
+
+@dataclass
+class Deployment:
+    chain_id: int
+    oracle: str
+    pool: str
+    amm: str
+    usd: str
+    weth: str
+    protocol_id: str
+    governance: str
+    deploy_block: int
+    gas: dict[str, int]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def deploy_all(deployer: Deployer, gset: GuardianSet, backend: Backend, *,
+               attacker: str | None = None, rotation_delay: int = 2 * 24 * 3600,
+               log=lambda _: None) -> Deployment:
+    gov = deployer.address
+    start_block = deployer.w3.eth.block_number
+    oracle = deployer.deploy("GuardianOracle", gov, backend.g1_to_eip2537(gset.group_public_key),
+                             gset.threshold, gset.n, rotation_delay)
+    log(f"GuardianOracle at {oracle.address} (key epoch {gset.epoch}, t={gset.threshold} "
+        f"of n={gset.n})")
+    usd = deployer.deploy("DemoToken", "Demo USD", "USDd")
+    weth = deployer.deploy("DemoToken", "Demo WETH", "WETHd")
+    amm = deployer.deploy("DemoAMM", weth.address, usd.address, oracle.address, gov)
+    deployer.transact("mint WETHd", weth.functions.mint(gov, AMM_WETH))
+    deployer.transact("mint USDd", usd.functions.mint(gov, AMM_USD + POOL_LIQUIDITY))
+    deployer.transact("approve WETHd", weth.functions.approve(amm.address, 2**256 - 1))
+    deployer.transact("approve USDd", usd.functions.approve(amm.address, 2**256 - 1))
+    deployer.transact("seed AMM", amm.functions.addLiquidity(AMM_WETH, AMM_USD))
+    pool = deployer.deploy("DemoLendingPool", weth.address, usd.address, amm.address,
+                           MAX_BORROW_PER_TX, oracle.address, gov)
+    deployer.transact("approve pool", usd.functions.approve(pool.address, 2**256 - 1))
+    deployer.transact("lend to pool", pool.functions.deposit(POOL_LIQUIDITY))
+    log(f"demo lending pool at {pool.address} holding {POOL_LIQUIDITY // E18:,} USDd; "
+        f"AMM at {amm.address}")
+    reg = build_registration(
+        target=pool.address, admin=gov, actions="pause,collateral-lock", hook="guardable",
+        max_duration=3600, cooldown=600, monitored=[pool.address], tokens=[usd.address],
+        outflow_limit_bps=1500, window_blocks=20, balance_drop_bps=1000,
+        invariants=[f"{pool.address}:0x{IS_SOLVENT.hex()}"])
+    deployer.transact("register pool", oracle.functions.register(reg.as_abi()))
+    log("demo pool registered with the oracle (outflow 15%/20 blocks, drop 10%/block, "
+        "invariant isSolvent())")
+    if attacker:
+        deployer.transact("attacker capital", usd.functions.mint(attacker, ATTACKER_CAPITAL))
+    chain_id = deployer.w3.eth.chain_id
+    return Deployment(chain_id=chain_id, oracle=oracle.address, pool=pool.address,
+                      amm=amm.address, usd=usd.address, weth=weth.address,
+                      protocol_id="0x" + protocol_id(bytes.fromhex(pool.address[2:])).hex(),
+                      governance=gov, deploy_block=start_block,
+                      gas=dict(deployer.gas_used or {}))
+
+
+def fund(deployer: Deployer, addresses: list[str], wei: int) -> None:
+    """Send ether (for gas) to each address."""
+    for address in addresses:
+        deployer.send_value(address, wei)
+
+
+def new_account() -> tuple[str, bytes]:
+    account = Account.create()
+    return account.address, bytes(account.key)

@@ -1,0 +1,52 @@
+"""Prometheus metrics of one guardian, in a private registry (several nodes may share a process
+in tests)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+KINDS = ("report", "share", "proof", "heartbeat", "malformed", "unknown")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.peers = Gauge("guardian_peers", "Connected libp2p peers", registry=r)
+        self.mesh_peers = Gauge("guardian_mesh_peers", "Peers in the gossip mesh", registry=r)
+        self.messages_in = Counter("guardian_messages_in_total", "Accepted gossip messages",
+                                   ["type"], registry=r)
+        self.messages_out = Counter("guardian_messages_out_total", "Published gossip messages",
+                                    ["type"], registry=r)
+        self.messages_rejected = Counter("guardian_messages_rejected_total",
+                                         "Gossip messages rejected by the validation rules",
+                                         ["type"], registry=r)
+        self.incidents = Counter("guardian_incidents_total", "Incidents this node detected",
+                                 ["kind"], registry=r)
+        self.shares = Counter("guardian_shares_total", "Partial signatures received",
+                              ["result"], registry=r)
+        self.head = Gauge("guardian_chain_head", "Latest block seen", registry=r)
+        self.detection_to_submission_seconds = Histogram(
+            "guardian_detection_to_submission_seconds",
+            "Seconds from detecting an incident to the containment transaction confirming",
+            buckets=(0.5, 1, 2, 3, 5, 8, 13, 21, 34, 60, 120), registry=r)
+        self.submission_gas = Histogram(
+            "guardian_submission_gas", "Gas used by containment transactions this node sent",
+            buckets=(150_000, 175_000, 200_000, 225_000, 250_000, 300_000, 400_000, 500_000),
+            registry=r)
+
+    def message_in(self, kind: str) -> None:
+        self.messages_in.labels(type=kind).inc()
+
+    def message_out(self, kind: str) -> None:
+        self.messages_out.labels(type=kind).inc()
+
+    def message_rejected(self, kind: str) -> None:
+        self.messages_rejected.labels(type=kind).inc()
+
+    def set_peers(self, peers: int, mesh: int) -> None:
+        self.peers.set(peers)
+        self.mesh_peers.set(mesh)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

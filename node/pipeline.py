@@ -1,0 +1,290 @@
+"""The incident pipeline: from a detection (ours or a peer's report) to a combined, verified proof.
+
+  detection ─> Report ─┐                                 ┌─> combine at t ─> verify ─> Submitter
+  peer Report ─────────┴─> re-verify against own chain ─> sign Share ─> gossip
+  peer Share ─> verified partial stored ──────────────────┘
+  peer Proof ─> the submitter stands by
+
+Rules this file enforces:
+- A report is signed only after its evidence was observed again on this node's own chain view and
+  judged by the pure rule in `protocol.detection`, with every digest field recomputed locally
+  (chain id, oracle, key epoch, nonce, the action the registration prescribes, the deadline).
+- Duplicate reports of one incident (protocol id + nonce) merge: every guardian orders competing
+  reports by `preference_key` and only signs a report better than every one it signed before, so
+  signatures converge on one digest instead of splitting between conflicting ones.
+- Partials are verified against the sender's public share before they are stored (done by the
+  gossip validator); at t the combination is verified against the group key before it is handed
+  on, and an invalid partial is dropped and attributed to its sender.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import trio
+
+from node.detectors.base import ChainView, Detection, Watched
+from node.store import Store, incident_key
+from protocol import messages, threshold
+from protocol.detection import (
+    check_evidence,
+    choose_action,
+    invariant_holds,
+    preference_key,
+    report_deadline,
+)
+from protocol.digest import Action
+from protocol.evidence import Evidence, EvidenceKind, evidence_hash
+from protocol.guardian_set import GuardianSet
+
+log = logging.getLogger("guardian.pipeline")
+
+
+class OracleView(Protocol):
+    async def nonce(self, protocol_id: bytes) -> int: ...
+
+    async def block_timestamp(self, block: int) -> int: ...
+
+    async def head(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class GuardianKey:
+    index: int
+    secret: int = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ReadyProof:
+    """t verified partials combined into a signature that verifies under the group key."""
+
+    report: messages.Report
+    digest: bytes
+    signature: bytes
+    signers: tuple[int, ...]
+    detected_at: float
+
+
+class Rejected(Exception):
+    """A peer's report failed re-verification; the message says which check."""
+
+
+class IncidentPipeline:
+    def __init__(self, *, key: GuardianKey, guardian_set: GuardianSet, backend, store: Store,
+                 view: ChainView, oracle: OracleView, chain_id: int, oracle_address: bytes,
+                 watched: Callable[[], dict[bytes, Watched]],
+                 publish: Callable[[bytes], Awaitable[None]],
+                 on_ready: Callable[[ReadyProof], Awaitable[None]],
+                 metrics=None, head_wait_seconds: float = 15.0):
+        self.key = key
+        self.gset = guardian_set
+        self.backend = backend
+        self.store = store
+        self.view = view
+        self.oracle = oracle
+        self.chain_id = chain_id
+        self.oracle_address = oracle_address
+        self.watched = watched
+        self.publish = publish
+        self.on_ready = on_ready
+        self.metrics = metrics
+        self.head_wait_seconds = head_wait_seconds
+        self._head = 0
+        self._head_changed = trio.Condition()
+        self._lock = trio.Lock()  # one incident decision at a time: no interleaved sign/combine
+        self._ready: set[bytes] = set()
+        self._detected_at: dict[bytes, float] = {}
+
+    # heads -------------------------------------------------------------------------------------
+    async def on_head(self, number: int) -> None:
+        if number > self._head:
+            self._head = number
+            async with self._head_changed:
+                self._head_changed.notify_all()
+
+    async def _wait_for_head(self, block: int) -> None:
+        with trio.move_on_after(self.head_wait_seconds):
+            async with self._head_changed:
+                while self._head < block:
+                    await self._head_changed.wait()
+        if self._head < block:
+            raise Rejected(f"our chain view did not reach block {block} "
+                           f"within {self.head_wait_seconds}s (head {self._head})")
+
+    # our own detections --------------------------------------------------------------------------
+    async def on_detection(self, det: Detection) -> messages.Report | None:
+        """Turn a detection into a signed Report, unless this incident is already covered."""
+        watched = self.watched().get(det.protocol_id)
+        if watched is None or watched.contained:
+            return None
+        action = choose_action(EvidenceKind(det.evidence.kind), watched.allowed_actions)
+        if action is None:
+            log.warning("detection for protocol 0x%s but it allows no containment",
+                        det.protocol_id.hex())
+            return None
+        nonce = await self.oracle.nonce(det.protocol_id)
+        incident = incident_key(det.protocol_id, nonce)
+        if self.store.incident_state(incident) == "contained" or self.store.own_shares_for(incident):
+            return None  # already signed a report for this incident: merge, do not re-propose
+        timestamp = await self.oracle.block_timestamp(det.evidence.block_to)
+        report = messages.sign_message(messages.Report(
+            chain_id=self.chain_id, oracle=self.oracle_address, key_epoch=self.gset.epoch,
+            protocol_id=det.protocol_id, action=int(action), nonce=nonce,
+            deadline=report_deadline(timestamp), evidence=det.evidence,
+            observed_block=det.evidence.block_to, guardian=self.key.index,
+            signature=b""), self.key.secret, self.backend)
+        self._detected_at.setdefault(incident, time.monotonic())
+        if self.metrics:
+            self.metrics.incidents.labels(kind=EvidenceKind(det.evidence.kind).name.lower()).inc()
+        log.info("detected %s on protocol 0x%s at block %d: %s",
+                 EvidenceKind(det.evidence.kind).name, det.protocol_id.hex()[:12],
+                 det.evidence.block_to, det.verdict.reason)
+        await self.publish(messages.encode(report))
+        await self.on_report(report, origin="local")
+        return report
+
+    # reports ---------------------------------------------------------------------------------
+    async def on_report(self, report: messages.Report, origin: str = "peer") -> bool:
+        """Re-verify a report and sign a share for it if it is the best one for its incident."""
+        digest = report.digest()
+        incident = incident_key(report.protocol_id, report.nonce)
+        ev_hash = evidence_hash(report.evidence)
+        self.store.save_report(digest, incident, report.evidence.block_to, ev_hash,
+                               messages.encode(report), origin)
+        self._detected_at.setdefault(incident, time.monotonic())
+        if origin != "local":
+            try:
+                await self.verify_report(report)
+            except Rejected as exc:
+                log.warning("not signing report 0x%s from guardian %d: %s", digest.hex()[:12],
+                            report.guardian, exc)
+                return False
+        async with self._lock:
+            signed = self.store.own_shares_for(incident)
+            mine = preference_key(report.evidence.block_to, ev_hash)
+            for other in signed:
+                stored = self.store.report(other)
+                if other == digest or (stored and preference_key(stored.block_to,
+                                                                 stored.evidence_hash) <= mine):
+                    break  # signed this one or a better one already
+            else:
+                await self._sign_share(report, digest, incident)
+        await self._maybe_combine(digest)
+        return True
+
+    async def _sign_share(self, report: messages.Report, digest: bytes, incident: bytes) -> None:
+        partial = threshold.partial_sign(self.key.secret, digest, backend=self.backend)
+        share = messages.sign_message(messages.Share(
+            incident_id=report.incident_id, digest=digest, partial=partial,
+            guardian=self.key.index, signature=b""), self.key.secret, self.backend)
+        encoded = messages.encode(share)
+        # durable before it leaves the node: after a crash we re-publish, never sign anew
+        self.store.record_own_share(digest, incident, encoded)
+        self.store.save_share(digest, self.key.index, partial)
+        log.info("signed share for digest 0x%s (protocol 0x%s nonce %d)", digest.hex()[:12],
+                 report.protocol_id.hex()[:12], report.nonce)
+        await self.publish(encoded)
+
+    async def verify_report(self, report: messages.Report) -> None:
+        """Recompute every field of a peer's report from this node's own view, or raise Rejected."""
+        if report.chain_id != self.chain_id or report.oracle != self.oracle_address:
+            raise Rejected("report is for another chain or oracle")
+        if report.key_epoch != self.gset.epoch:
+            raise Rejected(f"key epoch {report.key_epoch}, ours is {self.gset.epoch}")
+        ev = report.evidence
+        if ev.protocol_id != report.protocol_id or report.observed_block != ev.block_to:
+            raise Rejected("evidence does not belong to this report")
+        watched = self.watched().get(report.protocol_id)
+        if watched is None:
+            raise Rejected("protocol is not registered with the oracle")
+        if watched.contained:
+            raise Rejected("protocol is already contained")
+        expected = choose_action(EvidenceKind(ev.kind), watched.allowed_actions)
+        if expected is None or int(expected) != report.action:
+            raise Rejected(f"action {report.action} is not the one the registration prescribes "
+                           f"({expected!r})")
+        verdict = check_evidence(ev, watched.params)
+        if not verdict.violated:
+            raise Rejected(f"evidence does not show a violation: {verdict.reason}")
+        await self._wait_for_head(ev.block_to)
+        nonce = await self.oracle.nonce(report.protocol_id)
+        if report.nonce != nonce:
+            raise Rejected(f"nonce {report.nonce}, the oracle expects {nonce}")
+        if report.deadline != report_deadline(await self.oracle.block_timestamp(ev.block_to)):
+            raise Rejected("deadline is not the protocol's validity after the evidence block")
+        await self._reobserve(ev)
+
+    async def _reobserve(self, ev: Evidence) -> None:
+        kind = EvidenceKind(ev.kind)
+        if kind in (EvidenceKind.OUTFLOW, EvidenceKind.BALANCE_DROP):
+            seen = (await self.view.balance(ev.subject, ev.detail, ev.block_from),
+                    await self.view.balance(ev.subject, ev.detail, ev.block_to))
+        elif kind is EvidenceKind.INVARIANT:
+            result = await self.view.call(ev.subject, ev.detail, ev.block_to)
+            seen = (1 if invariant_holds(result) else 0,)
+        else:
+            tx_hash, topic, actor = ev.detail[:32], ev.detail[32:64], ev.detail[64:]
+            entry = await self.view.log_at(tx_hash, ev.observed[0])
+            if (entry is None or entry.address != ev.subject or entry.block_number != ev.block_to
+                    or not entry.topics or entry.topics[0] != topic or entry.tx_from != actor):
+                raise Rejected("the claimed log is not on our chain")
+            seen = (entry.log_index,)
+        if tuple(seen) != tuple(ev.observed):
+            raise Rejected(f"observed {tuple(ev.observed)}, our chain shows {tuple(seen)}")
+
+    # shares ----------------------------------------------------------------------------------
+    async def on_share(self, share: messages.Share) -> None:
+        """A peer's partial, already verified against its public share by the gossip validator."""
+        if self.store.save_share(share.digest, share.guardian, share.partial):
+            if self.metrics:
+                self.metrics.shares.labels(result="valid").inc()
+        await self._maybe_combine(share.digest)
+
+    async def _maybe_combine(self, digest: bytes) -> None:
+        if digest in self._ready:
+            return
+        stored = self.store.report(digest)
+        partials = self.store.shares_for(digest)
+        if stored is None or len(partials) < self.gset.threshold:
+            return
+        report = messages.decode(stored.encoded)
+        try:
+            result = threshold.robust_combine(self.gset, digest, partials, backend=self.backend)
+        except threshold.NotEnoughValidShares as exc:
+            for bad in exc.invalid_indices:
+                self.store.drop_share(digest, bad, "partial does not verify")
+                log.warning("guardian %d sent an invalid partial for digest 0x%s", bad,
+                            digest.hex()[:12])
+            return
+        for bad in result.invalid_indices:
+            self.store.drop_share(digest, bad, "partial does not verify")
+            log.warning("guardian %d sent an invalid partial for digest 0x%s", bad,
+                        digest.hex()[:12])
+        self._ready.add(digest)
+        incident = incident_key(report.protocol_id, report.nonce)
+        log.info("combined %d shares for digest 0x%s", len(result.signers), digest.hex()[:12])
+        await self.on_ready(ReadyProof(report, digest, result.signature, result.signers,
+                                       self._detected_at.get(incident, time.monotonic())))
+
+    # resume ----------------------------------------------------------------------------------
+    async def resume(self) -> int:
+        """After a restart: re-publish our shares of open incidents and re-check combinations."""
+        count = 0
+        for encoded in self.store.own_share_messages():
+            await self.publish(encoded)
+            count += 1
+        for incident in self.store.open_incidents():
+            for stored in self.store.reports_for(incident):
+                await self._maybe_combine(stored.digest)
+        return count
+
+    def contained(self, protocol_id: bytes, nonce: int, tx_hash: bytes | None,
+                  block: int | None) -> None:
+        self.store.mark_contained(incident_key(protocol_id, nonce), tx_hash, block)
+
+
+__all__ = ["Action", "GuardianKey", "IncidentPipeline", "ReadyProof", "Rejected"]

@@ -1,0 +1,126 @@
+"""A protocol's registration with the GuardianOracle, as the CLI and the devnet build it, with
+validation that mirrors the contract's (so mistakes are caught before a transaction is sent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from protocol.digest import Action
+
+ACTION_NAMES = {"pause": Action.PAUSE, "circuit-breaker": Action.CIRCUIT_BREAKER,
+                "collateral-lock": Action.COLLATERAL_LOCK}
+HOOK_KINDS = {"guardable": 0, "selector": 1}
+MAX_ENTRIES = 16
+MAX_INVARIANT_CALLDATA = 256
+MAX_DURATION = 30 * 24 * 3600
+
+
+class RegistrationError(ValueError):
+    """An invalid registration parameter; the message names it."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    target: bytes
+    admin: bytes
+    allowed_actions: int
+    hook_kind: int
+    pause_selector: bytes
+    max_duration: int
+    cooldown: int
+    monitored: tuple[bytes, ...]
+    tokens: tuple[bytes, ...]
+    outflow_limit_bps: int
+    window_blocks: int
+    balance_drop_bps: int
+    invariants: tuple[tuple[bytes, bytes], ...]
+
+    def as_abi(self) -> tuple:
+        """The RegistrationParams tuple for web3."""
+        def a(b: bytes) -> str:
+            from web3 import Web3
+            return Web3.to_checksum_address(b)
+
+        return (a(self.target), a(self.admin), self.allowed_actions, self.hook_kind,
+                self.pause_selector, self.max_duration, self.cooldown,
+                ([a(m) for m in self.monitored], [a(t) for t in self.tokens],
+                 self.outflow_limit_bps, self.window_blocks, self.balance_drop_bps,
+                 [(a(t), d) for t, d in self.invariants]))
+
+
+def parse_address(value: str, what: str) -> bytes:
+    text = value.strip()
+    if not text.startswith("0x") or len(text) != 42:
+        raise RegistrationError(f"{what}: expected a 0x-prefixed 20-byte address, got {value!r}")
+    try:
+        return bytes.fromhex(text[2:])
+    except ValueError as exc:
+        raise RegistrationError(f"{what}: not hex: {value!r}") from exc
+
+
+def parse_actions(value: str) -> int:
+    mask = 0
+    for name in filter(None, (v.strip() for v in value.split(","))):
+        if name not in ACTION_NAMES:
+            raise RegistrationError(f"--actions: unknown action {name!r}; choose from "
+                                    f"{', '.join(ACTION_NAMES)}")
+        mask |= 1 << int(ACTION_NAMES[name])
+    if not mask:
+        raise RegistrationError("--actions: at least one containment action is needed")
+    return mask
+
+
+def parse_invariant(value: str) -> tuple[bytes, bytes]:
+    target, sep, data = value.partition(":")
+    if not sep:
+        raise RegistrationError(f"--invariant: expected TARGET:CALLDATA, got {value!r}")
+    try:
+        calldata = bytes.fromhex(data.removeprefix("0x"))
+    except ValueError as exc:
+        raise RegistrationError(f"--invariant: calldata is not hex: {data!r}") from exc
+    if not 4 <= len(calldata) <= MAX_INVARIANT_CALLDATA:
+        raise RegistrationError(f"--invariant: calldata must be 4..{MAX_INVARIANT_CALLDATA} bytes")
+    return parse_address(target, "--invariant target"), calldata
+
+
+def build_registration(*, target: str, admin: str, actions: str, hook: str = "guardable",
+                       selector: str | None = None, max_duration: int = 3600,
+                       cooldown: int = 600, monitored: list[str] = (), tokens: list[str] = (),
+                       outflow_limit_bps: int = 0, window_blocks: int = 0,
+                       balance_drop_bps: int = 0, invariants: list[str] = ()) -> Registration:
+    if hook not in HOOK_KINDS:
+        raise RegistrationError(f"--hook: choose guardable or selector, got {hook!r}")
+    pause_selector = b"\x00" * 4
+    if hook == "selector":
+        if not selector:
+            raise RegistrationError("--selector is required with --hook selector (e.g. 0x8456cb59"
+                                    " for pause())")
+        try:
+            pause_selector = bytes.fromhex(selector.removeprefix("0x"))
+        except ValueError as exc:
+            raise RegistrationError(f"--selector: not hex: {selector!r}") from exc
+        if len(pause_selector) != 4 or pause_selector == b"\x00" * 4:
+            raise RegistrationError("--selector: expected 4 non-zero bytes")
+    if not 0 < max_duration <= MAX_DURATION:
+        raise RegistrationError(f"--max-duration: must be 1..{MAX_DURATION} seconds")
+    if cooldown < 0:
+        raise RegistrationError("--cooldown: must not be negative")
+    for name, bps in (("--outflow-limit-bps", outflow_limit_bps),
+                      ("--balance-drop-bps", balance_drop_bps)):
+        if not 0 <= bps <= 10_000:
+            raise RegistrationError(f"{name}: must be 0..10000, got {bps}")
+    if outflow_limit_bps and not 0 < window_blocks <= 100_000:
+        raise RegistrationError("--window-blocks: needed (1..100000) with --outflow-limit-bps")
+    lists = {"--monitored": monitored, "--tokens": tokens, "--invariant": invariants}
+    for name, items in lists.items():
+        if len(items) > MAX_ENTRIES:
+            raise RegistrationError(f"{name}: at most {MAX_ENTRIES} entries")
+    return Registration(
+        target=parse_address(target, "--target"), admin=parse_address(admin, "--admin"),
+        allowed_actions=parse_actions(actions), hook_kind=HOOK_KINDS[hook],
+        pause_selector=pause_selector, max_duration=max_duration, cooldown=cooldown,
+        monitored=tuple(parse_address(m, "--monitored") for m in monitored),
+        tokens=tuple(parse_address(t, "--tokens") for t in tokens),
+        outflow_limit_bps=outflow_limit_bps, window_blocks=window_blocks,
+        balance_drop_bps=balance_drop_bps,
+        invariants=tuple(parse_invariant(i) for i in invariants))

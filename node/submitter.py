@@ -1,0 +1,162 @@
+"""Submit combined proofs to the oracle: one guardian submits, the others stand by.
+
+Each ready proof gets its own task. The task waits this guardian's turn (`protocol.submission`),
+then, unless the oracle's nonce for the protocol has already moved past the incident (someone
+submitted) or a peer's proof transaction is still pending, it sends `authorize` and gossips a
+`Proof` so the others keep standing by. A failed transaction is recorded; the next guardian's
+turn then comes by itself. Every send is recorded in the store first, so a restarted node looks
+up its earlier transaction instead of sending a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+import trio
+
+from node.pipeline import GuardianKey, ReadyProof
+from node.store import Store, incident_key
+from protocol import messages
+from protocol.evidence import evidence_hash
+from protocol.submission import submission_delay, submission_rank
+
+log = logging.getLogger("guardian.submitter")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    ok: bool
+    block: int
+    gas_used: int
+
+
+class SubmitClient(Protocol):
+    async def nonce(self, protocol_id: bytes) -> int: ...
+
+    async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
+                             evidence_hash: bytes, signature: bytes) -> bytes: ...
+
+    async def wait_receipt(self, tx_hash: bytes, timeout: float) -> Receipt | None: ...
+
+
+class Submitter:
+    def __init__(self, *, key: GuardianKey, backend, store: Store, client: SubmitClient,
+                 publish: Callable[[bytes], Awaitable[None]], live: Callable[[], Iterable[int]],
+                 stagger_seconds: float = 2.0, receipt_timeout: float = 30.0,
+                 on_contained: Callable[[ReadyProof, bytes, Receipt], Awaitable[None]] | None = None,
+                 metrics=None):
+        self.key = key
+        self.backend = backend
+        self.store = store
+        self.client = client
+        self.publish = publish
+        self.live = live
+        self.stagger = stagger_seconds
+        self.receipt_timeout = receipt_timeout
+        self.on_contained = on_contained
+        self.metrics = metrics
+        self._pending_peer_tx: dict[bytes, bytes] = {}  # digest -> a peer's tx hash
+        self._stand_down: dict[bytes, trio.Event] = {}
+        self._nursery: trio.Nursery | None = None
+        self.sent: list[bytes] = []
+
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            task_status.started()
+            await trio.sleep_forever()
+
+    async def submit_when_due(self, ready: ReadyProof) -> None:
+        """Called by the pipeline when a proof is ready; starts the waiting task."""
+        assert self._nursery is not None, "Submitter.run must be started first"
+        self._stand_down.setdefault(ready.digest, trio.Event())
+        self._nursery.start_soon(self._submit_task, ready)
+
+    def peer_proof(self, proof: messages.Proof) -> None:
+        """A peer sent (or is sending) this digest's transaction: wait for it before our turn."""
+        if proof.tx_hash:
+            self._pending_peer_tx[proof.digest] = proof.tx_hash
+
+    def contained(self, digest: bytes) -> None:
+        self._stand_down.setdefault(digest, trio.Event()).set()
+
+    async def _already_done(self, ready: ReadyProof) -> bool:
+        return await self.client.nonce(ready.report.protocol_id) > ready.report.nonce
+
+    async def _submit_task(self, ready: ReadyProof) -> None:
+        digest, report = ready.digest, ready.report
+        stand_down = self._stand_down[digest]
+        rank = submission_rank(digest, self.key.index, self.live())
+        delay = submission_delay(rank, self.stagger)
+        log.info("proof ready for 0x%s: my rank %d, submitting in %.1fs unless someone does first",
+                 digest.hex()[:12], rank, delay)
+        with trio.move_on_after(delay):
+            await stand_down.wait()
+        while not stand_down.is_set():
+            peer_tx = self._pending_peer_tx.pop(digest, None)
+            if peer_tx is not None:
+                receipt = await self.client.wait_receipt(peer_tx, self.receipt_timeout)
+                if receipt is not None and receipt.ok:
+                    log.info("peer transaction 0x%s contained it; standing down", peer_tx.hex()[:12])
+                    return
+            if await self._already_done(ready):
+                log.info("oracle nonce moved past %d: already submitted; standing down",
+                         report.nonce)
+                return
+            if await self._send(ready):
+                return
+            # our transaction failed: let the next guardian's turn come, then check again
+            with trio.move_on_after(self.stagger * 2):
+                await stand_down.wait()
+
+    async def _send(self, ready: ReadyProof) -> bool:
+        digest, report = ready.digest, ready.report
+        previous = self.store.submission(digest)
+        if previous and previous.status in ("sending", "sent") and previous.tx_hash:
+            receipt = await self.client.wait_receipt(previous.tx_hash, self.receipt_timeout)
+            if receipt is not None and receipt.ok:
+                await self._confirmed(ready, previous.tx_hash, receipt)
+                return True
+        self.store.set_submission(digest, "sending")
+        signature = self.backend.g2_to_eip2537(ready.signature)
+        try:
+            tx_hash = await self.client.send_authorize(
+                report.protocol_id, report.action, report.nonce, report.deadline,
+                evidence_hash(report.evidence), signature)
+        except Exception as exc:  # RPC errors are reported, then the next turn comes
+            self.store.set_submission(digest, "failed", detail=str(exc)[:500])
+            log.warning("sending authorize for 0x%s failed: %s", digest.hex()[:12], exc)
+            return False
+        self.sent.append(tx_hash)
+        self.store.set_submission(digest, "sent", tx_hash)
+        log.info("submitted authorize for 0x%s in tx 0x%s", digest.hex()[:12], tx_hash.hex())
+        proof = messages.sign_message(messages.Proof(
+            incident_id=report.incident_id, digest=digest, combined_signature=ready.signature,
+            signers=tuple(sorted(ready.signers)), tx_hash=tx_hash, guardian=self.key.index,
+            signature=b""), self.key.secret, self.backend)
+        await self.publish(messages.encode(proof))
+        receipt = await self.client.wait_receipt(tx_hash, self.receipt_timeout)
+        if receipt is None or not receipt.ok:
+            self.store.set_submission(digest, "failed", tx_hash,
+                                      "reverted" if receipt else "no receipt")
+            log.warning("authorize tx 0x%s %s", tx_hash.hex(),
+                        "reverted" if receipt else "was not mined in time")
+            return False
+        await self._confirmed(ready, tx_hash, receipt)
+        return True
+
+    async def _confirmed(self, ready: ReadyProof, tx_hash: bytes, receipt: Receipt) -> None:
+        self.store.set_submission(ready.digest, "confirmed", tx_hash)
+        self.store.mark_contained(incident_key(ready.report.protocol_id, ready.report.nonce),
+                                  tx_hash, receipt.block)
+        if self.metrics:
+            self.metrics.detection_to_submission_seconds.observe(
+                time.monotonic() - ready.detected_at)
+            self.metrics.submission_gas.observe(receipt.gas_used)
+        log.info("containment confirmed in block %d (gas %d)", receipt.block, receipt.gas_used)
+        if self.on_contained:
+            await self.on_contained(ready, tx_hash, receipt)
