@@ -62,7 +62,10 @@ class Deployer:
                 raise DeployError(f"{what}: would revert: {exc}") from exc
         signed = self.account.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout)
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout)
+        except Exception as exc:  # noqa: BLE001 - web3 TimeExhausted and transport errors
+            raise DeployError(f"{what}: no receipt for 0x{bytes(tx_hash).hex()}: {exc}") from exc
         if receipt["status"] != 1:
             raise DeployError(f"{what}: transaction 0x{bytes(tx_hash).hex()} reverted")
         if self.gas_used is not None:

@@ -1,16 +1,131 @@
-"""`guardian devnet ...`: the local devnet (filled in by node/devnet/runner.py)."""
+"""`guardian devnet ...`: the local devnet, and the two one-shot steps the docker testnet runs.
+
+    guardian devnet [--guardians 7 --threshold 5 ...]   everything, on this machine
+    guardian devnet deploy --rpc URL --out DIR ...      deploy, deal keys, write configs
+    guardian devnet attack --deployment FILE ...        run the exploit against a deployment
+"""
 
 from __future__ import annotations
 
 import argparse
+import time
+from pathlib import Path
 
 from node.commands import CommandError
 
 
 def add_parser(sub) -> None:
-    devnet = sub.add_parser("devnet", help="run a local devnet that contains a demo exploit")
-    devnet.set_defaults(func=_unavailable)
+    devnet = sub.add_parser(
+        "devnet", help="run a local devnet that shows an exploit contained",
+        description="Start anvil, deploy the oracle and a vulnerable demo protocol, start N "
+                    "guardian processes, run the exploit and show it contained. Exit code 0 "
+                    "only if it was.")
+    devnet.add_argument("--guardians", type=int, default=7, help="guardian count (default 7)")
+    devnet.add_argument("--threshold", type=int, default=5, help="signatures needed (default 5)")
+    devnet.add_argument("--kill", type=int, default=0,
+                        help="kill this many guardians before the attack (default 0)")
+    devnet.add_argument("--block-time", type=float, default=1.0, help="seconds per block")
+    devnet.add_argument("--max-steps", type=int, default=12, help="attack transactions at most")
+    devnet.add_argument("--run-dir", type=Path, help="where keys, configs and logs go "
+                                                     "(default .devnet/run-<time>)")
+    devnet.add_argument("--keep-running", action="store_true",
+                        help="leave the network up after the scenario (Ctrl-C stops it)")
+    devnet.add_argument("--no-live", action="store_true", help="print lines, no live view")
+    devnet.set_defaults(func=_run)
+    dsub = devnet.add_subparsers(dest="devnet_command", metavar="STEP")
+
+    deploy = dsub.add_parser("deploy", help="one-shot: deploy, deal keys, register, write configs",
+                             description="What the docker deployer runs: deploy the contracts, "
+                                         "deal keys and write one config per guardian into --out.")
+    deploy.add_argument("--rpc", required=True, help="chain JSON-RPC HTTP URL")
+    deploy.add_argument("--ws", required=True, help="chain JSON-RPC WebSocket URL")
+    deploy.add_argument("--out", type=Path, required=True, help="directory to write")
+    deploy.add_argument("--guardians", type=int, default=7)
+    deploy.add_argument("--threshold", type=int, default=5)
+    deploy.add_argument("--p2p-host", default="127.0.0.1",
+                        help="host others dial guardian i at ({i} is replaced), e.g. guardian-{i}")
+    deploy.add_argument("--listen-host", default="0.0.0.0", help="interface guardians listen on")
+    deploy.add_argument("--metrics-host", default="127.0.0.1", help="status/metrics interface")
+    deploy.add_argument("--p2p-port", type=int, default=9000, help="p2p port (docker: same for all)")
+    deploy.add_argument("--metrics-port", type=int, default=9100, help="status port")
+    deploy.add_argument("--wait-for-rpc", type=float, default=0,
+                        help="wait up to this many seconds for the RPC to answer")
+    deploy.set_defaults(func=_deploy)
+
+    attack = dsub.add_parser("attack", help="one-shot: run the exploit against a deployment")
+    attack.add_argument("--deployment", type=Path, required=True, help="deployment.json")
+    attack.add_argument("--rpc", help="chain JSON-RPC HTTP URL (default: from the deployment)")
+    attack.add_argument("--wait-for-mesh", type=float, default=0,
+                        help="wait up to this many seconds for every guardian to be up")
+    attack.add_argument("--max-steps", type=int, default=12)
+    attack.set_defaults(func=_attack)
 
 
-def _unavailable(args: argparse.Namespace) -> int:
-    raise CommandError("not built yet")
+def _run(args: argparse.Namespace) -> int:
+    from node.deploy import DeployError
+    from node.devnet.runner import DevnetFailed, DevnetOptions, run_devnet
+
+    opts = DevnetOptions(guardians=args.guardians, threshold=args.threshold, kill=args.kill,
+                         keep_running=args.keep_running, run_dir=args.run_dir,
+                         block_time=args.block_time, max_steps=args.max_steps,
+                         live=False if args.no_live else None)
+    try:
+        code, _ = run_devnet(opts)
+    except (DevnetFailed, DeployError) as exc:
+        raise CommandError(str(exc)) from exc
+    return code
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from node.deploy import DeployError
+    from node.devnet.network import Topology, deploy_network, wait_for_rpc
+
+    same = args.p2p_host == "127.0.0.1"
+    topo = Topology(args.rpc, args.ws, p2p_host=args.p2p_host,
+                    listen_host="127.0.0.1" if same else args.listen_host,
+                    metrics_host=args.metrics_host,
+                    status_host="127.0.0.1" if same else args.p2p_host,
+                    base_p2p_port=None if same else args.p2p_port,
+                    base_metrics_port=None if same else args.metrics_port)
+    if not same:  # every container listens on the same ports
+        topo = _same_ports(topo, args.p2p_port, args.metrics_port)
+    try:
+        if args.wait_for_rpc:
+            wait_for_rpc(args.rpc, args.wait_for_rpc)
+        deploy_network(args.out, args.guardians, args.threshold, topo)
+    except DeployError as exc:
+        raise CommandError(str(exc)) from exc
+    return 0
+
+
+def _same_ports(topo, p2p_port: int, metrics_port: int):
+    from dataclasses import replace
+
+    return replace(topo, base_p2p_port=p2p_port, base_metrics_port=metrics_port)
+
+
+def _attack(args: argparse.Namespace) -> int:
+    from node.deploy import Deployer, DeployError
+    from node.devnet.attack import run_attack
+    from node.devnet.network import ATTACKER_KEY, load_deployment
+    from node.devnet.status import fetch_all
+
+    try:
+        doc = load_deployment(args.deployment)
+        rpc = args.rpc or doc["rpc_http"]
+        urls = {int(k): v for k, v in doc["status_urls"].items()}
+        deadline = time.monotonic() + args.wait_for_mesh
+        while args.wait_for_mesh:
+            statuses = fetch_all(urls)
+            if all(s and s.get("ready") and len(s.get("live_guardians") or []) >= len(urls)
+                   for s in statuses.values()):
+                break
+            if time.monotonic() > deadline:
+                raise CommandError("guardians did not all come up in time")
+            time.sleep(1)
+        result = run_attack(Deployer.connect(rpc, ATTACKER_KEY), doc["deployment"],
+                            max_steps=args.max_steps, on_event=print)
+    except DeployError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"contained: {result.contained}; saved {result.saved_fraction:.0%} of the pool")
+    return 0 if result.contained else 1

@@ -22,6 +22,7 @@ class GuardianRow:
     peers: int = 0
     mesh: int = 0
     head: int = 0
+    live: int = 0
     signed: bool = False
     submitted: bool = False
 
@@ -39,6 +40,8 @@ class DevnetState:
     shares_seen: int = 0
     containment: dict | None = None
     started: float = field(default_factory=time.monotonic)
+    status_urls: dict[int, str] = field(default_factory=dict)
+    submitter_status: dict | None = None
 
     def event(self, text: str) -> str:
         stamp = f"{time.monotonic() - self.started:6.1f}s"
@@ -50,15 +53,16 @@ class DevnetState:
 
 def render(state: DevnetState) -> Panel:
     table = Table(expand=True, box=None)
-    for column in ("guardian", "status", "peers", "mesh", "head", "signed", "submitted"):
+    for column in ("guardian", "status", "peers", "mesh", "hears", "head", "signed", "submitted"):
         table.add_column(column)
     for index in sorted(state.rows):
         row = state.rows[index]
-        table.add_row(str(index), row.status, str(row.peers), str(row.mesh), str(row.head),
+        table.add_row(str(index), row.status, str(row.peers), str(row.mesh), str(row.live),
+                      str(row.head),
                       "yes" if row.signed else "", "yes" if row.submitted else "")
     summary = Text()
     summary.append(f"phase: {state.phase}   chain head: {state.head}   ")
-    summary.append(f"shares: {state.shares_seen} of t={state.threshold}   ")
+    summary.append(f"signed: {state.shares_seen} of t={state.threshold}   ")
     summary.append(f"attack txs: {len(state.attack_txs)}")
     if state.containment:
         summary.append(f"   CONTAINED in block {state.containment['block']}", style="bold green")

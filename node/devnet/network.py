@@ -1,0 +1,139 @@
+"""`guardian devnet deploy`: everything a testnet needs before its guardians start, written into
+one directory that `scripts/devnet` and the docker compose testnet share:
+
+    DIR/deployment.json                     addresses, chain, guardians' status URLs, attacker
+    DIR/guardian-set.json                   the public guardian set
+    DIR/passphrase                          the devnet keystore passphrase (0600; a devnet only)
+    DIR/guardian-<i>/node.toml              the guardian's config: `guardian run --config` it
+    DIR/guardian-<i>/share.keystore.json    its BLS share (EIP-2335, 0600)
+    DIR/guardian-<i>/p2p.key                its libp2p identity (0600)
+    DIR/guardian-<i>/submitter.key          its funded Ethereum key (0600)
+    DIR/guardian-<i>/data/                  its sqlite store
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from node.anvil import DEV_PRIVATE_KEYS
+from node.config import render_config
+from node.dealer import deal_keys, guardian_dir
+from node.deploy import Deployer, DeployError
+from node.devnet.contracts import deploy_all, new_account
+from node.keys import write_secret_file, write_submitter_key
+from node.p2p.identity import generate_identity, peer_id_of, save_identity
+from protocol.bls import get_backend
+
+DEPLOYER_KEY = DEV_PRIVATE_KEYS[0]
+ATTACKER_KEY = DEV_PRIVATE_KEYS[9]
+SUBMITTER_FUNDING = 10 * 10**18
+DEVNET_KDF_N = 2**14  # throwaway devnet keys: fast to open; operators use the 2^18 default
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Where each guardian listens: loopback ports for scripts/devnet, service names in docker."""
+
+    rpc_http: str
+    rpc_ws: str
+    p2p_host: str = "127.0.0.1"  # may contain {i}
+    listen_host: str = "127.0.0.1"
+    metrics_host: str = "127.0.0.1"
+    status_host: str = "127.0.0.1"  # how others reach the status endpoint; may contain {i}
+    base_p2p_port: int | None = None  # None: pick free ports
+    base_metrics_port: int | None = None
+
+
+def free_ports(count: int) -> list[int]:
+    socks, ports = [], []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        socks.append(sock)
+        ports.append(sock.getsockname()[1])
+    for sock in socks:
+        sock.close()
+    return ports
+
+
+def wait_for_rpc(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            Deployer.connect(url, DEPLOYER_KEY)
+            return
+        except DeployError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)  # waiting for another process to come up
+
+
+def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology, *,
+                   log: Callable[[str], None] = print, stagger_seconds: float = 1.0,
+                   log_format: str = "text") -> dict:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    backend = get_backend()
+    passphrase = secrets.token_urlsafe(18)
+    write_secret_file(out_dir / "passphrase", passphrase.encode() + b"\n", force=True)
+    log(f"dealing {guardians} BLS shares, threshold {threshold}")
+    gset = deal_keys(out_dir, guardians, threshold, passphrase, backend=backend,
+                     kdf_n=DEVNET_KDF_N, force=True)
+    deployer = Deployer.connect(topo.rpc_http, DEPLOYER_KEY)
+    attacker = Deployer.connect(topo.rpc_http, ATTACKER_KEY)
+    deployment = deploy_all(deployer, gset, backend, attacker=attacker.address, log=log)
+    p2p_ports = ([topo.base_p2p_port + i for i in range(guardians)]
+                 if topo.base_p2p_port else free_ports(guardians))
+    metric_ports = ([topo.base_metrics_port + i for i in range(guardians)]
+                    if topo.base_metrics_port else free_ports(guardians))
+    identities = {i: generate_identity() for i in range(1, guardians + 1)}
+    addrs = {i: f"/{_proto(topo.p2p_host.format(i=i))}/{topo.p2p_host.format(i=i)}/tcp/"
+                f"{p2p_ports[i - 1]}/p2p/{peer_id_of(identities[i])}"
+             for i in identities}
+    status_urls = {}
+    for i in range(1, guardians + 1):
+        gdir = guardian_dir(out_dir, i)
+        save_identity(gdir / "p2p.key", identities[i], force=True)
+        address, key = new_account()
+        write_submitter_key(gdir / "submitter.key", key, force=True)
+        deployer.send_value(address, SUBMITTER_FUNDING)
+        (gdir / "data").mkdir(exist_ok=True, mode=0o700)
+        config = render_config(
+            name=f"guardian-{i}", data_dir="data", rpc_http=topo.rpc_http, rpc_ws=topo.rpc_ws,
+            chain_id=deployment.chain_id, oracle=deployment.oracle,
+            share_keystore="share.keystore.json", guardian_set="../guardian-set.json",
+            p2p_identity="p2p.key", passphrase_file="../passphrase",
+            submitter_key_file="submitter.key",
+            listen=f"/ip4/{topo.listen_host}/tcp/{p2p_ports[i - 1]}",
+            bootstrap=[a for j, a in addrs.items() if j != i],
+            metrics_listen=f"{topo.metrics_host}:{metric_ports[i - 1]}",
+            stagger_seconds=stagger_seconds, log_format=log_format)
+        (gdir / "node.toml").write_text(config)
+        status_urls[i] = f"http://{topo.status_host.format(i=i)}:{metric_ports[i - 1]}"
+    log(f"wrote {guardians} guardian configs under {out_dir}")
+    doc = {"deployment": deployment.to_dict(), "guardians": guardians, "threshold": threshold,
+           "guardian_set_hash": "0x" + gset.hash().hex(), "rpc_http": topo.rpc_http,
+           "rpc_ws": topo.rpc_ws, "status_urls": {str(k): v for k, v in status_urls.items()},
+           "p2p": {str(k): v for k, v in addrs.items()}, "attacker": attacker.address}
+    (out_dir / "deployment.json").write_text(json.dumps(doc, indent=2) + "\n")
+    return doc
+
+
+def _proto(host: str) -> str:
+    parts = host.split(".")
+    return "ip4" if len(parts) == 4 and all(p.isdigit() for p in parts) else "dns4"
+
+
+def load_deployment(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise DeployError(f"{path} not found: run `guardian devnet deploy` first") from exc
+    except ValueError as exc:
+        raise DeployError(f"{path} is not valid JSON") from exc

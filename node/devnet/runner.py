@@ -1,0 +1,213 @@
+"""`guardian devnet`: the one-command local devnet.
+
+anvil (Prague, 1 s blocks) -> deploy the oracle and the demo protocol, deal keys, register ->
+N guardian OS processes (`guardian run --config ...`, the same entry point as docker) -> wait for
+the gossip mesh -> the exploit from a separate attacker account -> summary. Exit code 0 only if the
+exploit was contained. Every process is stopped on exit, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+
+from node.anvil import Anvil
+from node.deploy import Deployer
+from node.devnet.attack import AttackResult, run_attack
+from node.devnet.contracts import E18
+from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
+from node.devnet.processes import ProcessGroup, guardian_argv
+from node.devnet.status import fetch_all
+from node.devnet.view import DevnetState, GuardianRow, render, summary_table
+from node.toolchain import REPO_ROOT
+
+
+@dataclass
+class DevnetOptions:
+    guardians: int = 7
+    threshold: int = 5
+    kill: int = 0
+    keep_running: bool = False
+    run_dir: Path | None = None
+    block_time: float = 1.0
+    max_steps: int = 12
+    mesh_timeout: float = 120.0
+    live: bool | None = None  # None: when stdout is a terminal
+    json_summary: bool = False
+
+
+class DevnetFailed(RuntimeError):
+    """The devnet could not be brought up; the message says which step failed."""
+
+
+def default_run_dir() -> Path:
+    return REPO_ROOT / ".devnet" / time.strftime("run-%Y%m%d-%H%M%S")
+
+
+def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int, dict]:
+    console = console or Console()
+    if not 1 <= opts.threshold <= opts.guardians:
+        raise DevnetFailed(f"--threshold must be between 1 and --guardians ({opts.guardians})")
+    if not 0 <= opts.kill < opts.guardians:
+        raise DevnetFailed("--kill must be between 0 and guardians - 1")
+    run_dir = (opts.run_dir or default_run_dir()).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state = DevnetState(opts.guardians, opts.threshold, str(run_dir))
+    live_mode = console.is_terminal if opts.live is None else opts.live
+    stop = threading.Event()
+
+    def event(text: str) -> None:
+        line = state.event(text)
+        if not live_mode:
+            console.print(line, highlight=False)
+
+    def on_sigterm(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    # Deploy with instant mining, then switch to real block times (so blocks and latency mean
+    # something, and the deployment does not wait a block per transaction).
+    with Anvil(log_path=run_dir / "anvil.log") as chain, ProcessGroup() as group:
+        live = Live(render(state), console=console, refresh_per_second=4) if live_mode else None
+        poller = threading.Thread(target=_poll, args=(state, stop), daemon=True)
+        try:
+            if live:
+                live.start()
+            event(f"anvil on {chain.rpc_url} (Prague, {opts.block_time:g}s blocks)")
+            state.phase = "deploying"
+            doc = deploy_network(run_dir, opts.guardians, opts.threshold,
+                                 Topology(chain.rpc_url, chain.ws_url), log=event)
+            _set_block_time(chain, opts.block_time)
+            state.status_urls = {int(k): v for k, v in doc["status_urls"].items()}
+            state.phase = "starting guardians"
+            for i in range(1, opts.guardians + 1):
+                state.rows[i] = GuardianRow(i)
+                group.spawn(f"guardian-{i}", guardian_argv(run_dir / f"guardian-{i}" / "node.toml"),
+                            run_dir / "logs" / f"guardian-{i}.log")
+            event(f"started {opts.guardians} guardian processes; logs in {run_dir / 'logs'}")
+            poller.start()
+            _wait_for_mesh(state, group, opts, event)
+            for i in range(opts.guardians, opts.guardians - opts.kill, -1):
+                group.processes[i - 1].kill()
+                state.rows[i].status = "killed"
+                event(f"guardian {i} killed before the attack")
+            state.phase = "attack"
+            attacker = Deployer.connect(chain.rpc_url, ATTACKER_KEY)
+            result = run_attack(attacker, doc["deployment"], max_steps=opts.max_steps,
+                                on_event=event, stop=stop.is_set)
+            state.attack_txs = [(t.block, t.tx_hash, t.ok) for t in result.txs]
+            if result.contained:
+                state.containment = {"block": result.containment_block}
+            time.sleep(1.5)  # let the last status poll show the submitter (display only)
+            summary = _summary(result, doc, state, chain, run_dir, opts)
+            state.phase = "contained" if result.contained else "NOT contained"
+            if live:
+                live.update(render(state))
+                live.stop()
+                live = None
+            console.print(summary_table(summary))
+            if not result.contained:
+                console.print(f"[bold red]The exploit was NOT contained[/]: "
+                              f"{len(group.processes) - opts.kill} guardians alive, threshold "
+                              f"{opts.threshold}.")
+            (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            if opts.keep_running:
+                console.print(f"network left running: anvil {chain.rpc_url}, statuses "
+                              f"{list(state.status_urls.values())}; Ctrl-C stops everything")
+                while True:
+                    time.sleep(3600)
+            return (0 if result.contained else 1), summary
+        except KeyboardInterrupt:
+            console.print("interrupted: stopping every process")
+            return 130, {}
+        finally:
+            stop.set()
+            if live:
+                live.stop()
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _set_block_time(chain: Anvil, seconds: float) -> None:
+    w3 = Deployer.connect(chain.rpc_url, ATTACKER_KEY).w3
+    w3.provider.make_request("evm_setIntervalMining", [max(1, round(seconds))])
+    start = w3.eth.block_number
+    deadline = time.monotonic() + 10 * seconds + 5
+    while w3.eth.block_number == start:  # wait for the first timed block
+        if time.monotonic() > deadline:
+            raise DevnetFailed("anvil did not switch to interval mining")
+        time.sleep(0.05)
+
+
+def _poll(state: DevnetState, stop: threading.Event) -> None:
+    while not stop.is_set():
+        statuses = fetch_all(state.status_urls)
+        for index, doc in statuses.items():
+            row = state.rows.get(index)
+            if row is None or row.status == "killed":
+                continue
+            if doc is None:
+                row.status = "down" if row.status != "starting" else "starting"
+                continue
+            row.status = "ready" if doc.get("ready") else "starting"
+            row.peers, row.mesh, row.head = doc.get("peers", 0), doc.get("mesh_peers", 0), \
+                doc.get("head", 0)
+            row.live = len(doc.get("live_guardians") or [])
+            row.signed = any("digest" in i for i in (doc.get("incidents") or {}).values())
+            row.submitted = bool(doc.get("contained"))
+            if doc.get("contained"):
+                state.submitter_status = doc["contained"][0]
+            state.head = max(state.head, row.head)
+        state.shares_seen = sum(1 for r in state.rows.values() if r.signed)
+        stop.wait(0.5)
+
+
+def _wait_for_mesh(state: DevnetState, group: ProcessGroup, opts: DevnetOptions, event) -> None:
+    deadline = time.monotonic() + opts.mesh_timeout
+    want = opts.guardians
+    while True:
+        for proc in group.processes:
+            if not proc.alive():
+                raise DevnetFailed(f"{proc.name} exited during start-up; see {proc.log_path}")
+        rows = [state.rows[i] for i in range(1, opts.guardians + 1)]
+        if all(r.status == "ready" and r.live >= want for r in rows) and state.head > 0:
+            event(f"gossip mesh formed: every guardian hears all {want} (heartbeats)")
+            return
+        if time.monotonic() > deadline:
+            raise DevnetFailed(f"the gossip mesh did not form within {opts.mesh_timeout:.0f}s; "
+                               f"see the logs in {Path(state.run_dir) / 'logs'}")
+        time.sleep(0.25)  # the status poller updates the rows
+
+
+def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, run_dir: Path,
+             opts: DevnetOptions) -> dict:
+    w3 = Deployer.connect(chain.rpc_url, ATTACKER_KEY).w3
+    out = {"contained": result.contained, "guardians": opts.guardians,
+           "threshold": opts.threshold, "killed_before_attack": opts.kill,
+           "attack_transactions": len(result.txs),
+           "first_attack_block": result.first_attack_block,
+           "containment_block": result.containment_block,
+           "funds_before": f"{result.pool_before / E18:,.0f} USDd",
+           "funds_drained": f"{result.drained / E18:,.0f} USDd",
+           "funds_saved": f"{result.pool_after / E18:,.0f} USDd "
+                          f"({result.saved_fraction:.0%})",
+           "saved_fraction": round(result.saved_fraction, 4),
+           "logs": str(run_dir / "logs")}
+    if result.contained and result.first_attack_block is not None:
+        t0 = w3.eth.get_block(result.first_attack_block)["timestamp"]
+        t1 = w3.eth.get_block(result.containment_block)["timestamp"]
+        out.update(blocks_to_containment=result.containment_block - result.first_attack_block,
+                   seconds_to_containment=t1 - t0, containment_tx=result.containment_tx,
+                   containment_gas=result.containment_gas,
+                   submitted_by=result.containment_submitter,
+                   hook_succeeded=result.containment_hook_ok)
+        if state.submitter_status:
+            out["signers"] = state.submitter_status.get("signers")
+    return out
+
