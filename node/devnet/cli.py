@@ -101,7 +101,7 @@ def _deploy(args: argparse.Namespace) -> int:
 def _same_ports(topo, p2p_port: int, metrics_port: int):
     from dataclasses import replace
 
-    return replace(topo, base_p2p_port=p2p_port, base_metrics_port=metrics_port)
+    return replace(topo, base_p2p_port=p2p_port, base_metrics_port=metrics_port, same_ports=True)
 
 
 def _attack(args: argparse.Namespace) -> int:

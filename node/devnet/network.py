@@ -48,6 +48,7 @@ class Topology:
     status_host: str = "127.0.0.1"  # how others reach the status endpoint; may contain {i}
     base_p2p_port: int | None = None  # None: pick free ports
     base_metrics_port: int | None = None
+    same_ports: bool = False  # docker: every container listens on the same ports
 
 
 def free_ports(count: int) -> list[int]:
@@ -88,9 +89,10 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
     deployer = Deployer.connect(topo.rpc_http, DEPLOYER_KEY)
     attacker = Deployer.connect(topo.rpc_http, ATTACKER_KEY)
     deployment = deploy_all(deployer, gset, backend, attacker=attacker.address, log=log)
-    p2p_ports = ([topo.base_p2p_port + i for i in range(guardians)]
+    step = 0 if topo.same_ports else 1
+    p2p_ports = ([topo.base_p2p_port + step * i for i in range(guardians)]
                  if topo.base_p2p_port else free_ports(guardians))
-    metric_ports = ([topo.base_metrics_port + i for i in range(guardians)]
+    metric_ports = ([topo.base_metrics_port + step * i for i in range(guardians)]
                     if topo.base_metrics_port else free_ports(guardians))
     identities = {i: generate_identity() for i in range(1, guardians + 1)}
     addrs = {i: f"/{_proto(topo.p2p_host.format(i=i))}/{topo.p2p_host.format(i=i)}/tcp/"

@@ -182,6 +182,8 @@ class P2PService:
         while True:
             if info.peer_id not in self._host.get_connected_peers():
                 try:
+                    if "/dns" in addr:  # docker service names: resolve on every attempt
+                        info = info_from_p2p_addr(multiaddr.Multiaddr(await _resolve(addr)))
                     with trio.fail_after(10):
                         await self._host.connect(info)
                     log.info("p2p: connected to %s", info.peer_id.to_base58())
@@ -193,3 +195,15 @@ class P2PService:
                     delay = min(delay * 2, self.config.redial_max_seconds)
                     continue
             await trio.sleep(self.config.redial_min_seconds)  # watch the connection
+
+
+async def _resolve(addr: str) -> str:
+    """/dns4/<name>/tcp/... -> /ip4/<address>/tcp/... (a container's address can change)."""
+    import socket
+
+    parts = addr.split("/")
+    name = parts[2]
+    infos = await trio.to_thread.run_sync(
+        lambda: socket.getaddrinfo(name, None, socket.AF_INET, socket.SOCK_STREAM))
+    parts[1], parts[2] = "ip4", infos[0][4][0]
+    return "/".join(parts)

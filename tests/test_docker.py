@@ -1,0 +1,109 @@
+"""No Docker engine runs here, so the compose testnet is checked by parsing: its services, images,
+commands and volumes, the guardian count against the dealt keys, and every command against the
+real `guardian` CLI parser and the layout `guardian devnet deploy` writes (the same entry points,
+config files and key layout the devnet test runs)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from node.cli import build_parser
+from node.dealer import guardian_dir, keystore_path
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE = yaml.safe_load((ROOT / "docker" / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def _option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def guardian_services() -> dict[int, dict]:
+    out = {}
+    for name, svc in SERVICES.items():
+        match = re.fullmatch(r"guardian-(\d+)", name)
+        if match:
+            out[int(match.group(1))] = svc
+    return out
+
+
+def test_services_and_images():
+    assert SERVICES["anvil"]["image"].startswith("ghcr.io/foundry-rs/foundry:")
+    anvil_cmd = SERVICES["anvil"]["command"]
+    assert SERVICES["anvil"]["entrypoint"] == ["anvil"]
+    assert _option(anvil_cmd, "--hardfork") == "prague" and "--block-time" in anvil_cmd
+    for name in ["deployer", "attacker", *(f"guardian-{i}" for i in guardian_services())]:
+        assert SERVICES[name]["image"] == "guardian-network:local", name
+
+
+def test_guardian_count_matches_the_dealt_keys():
+    deploy = SERVICES["deployer"]["command"]
+    guardians = int(_option(deploy, "--guardians"))
+    threshold = int(_option(deploy, "--threshold"))
+    assert sorted(guardian_services()) == list(range(1, guardians + 1))
+    assert 1 <= threshold <= guardians
+
+
+def test_every_command_is_a_valid_guardian_command():
+    parser = build_parser()
+    for name, svc in SERVICES.items():
+        if name == "anvil":
+            continue
+        args = parser.parse_args(svc["command"])
+        assert callable(args.func), name
+
+
+def test_same_layout_as_the_devnet(tmp_path):
+    out = Path(_option(SERVICES["deployer"]["command"], "--out"))
+    for index, svc in guardian_services().items():
+        config = Path(_option(svc["command"], "--config"))
+        assert config == guardian_dir(out, index) / "node.toml"
+        assert keystore_path(out, index).parent == config.parent
+        assert svc["depends_on"]["deployer"]["condition"] == "service_completed_successfully"
+    attack = SERVICES["attacker"]["command"]
+    assert Path(_option(attack, "--deployment")) == out / "deployment.json"
+
+
+def test_shared_volume_is_mounted_everywhere():
+    assert "devnet" in COMPOSE["volumes"]
+    out = _option(SERVICES["deployer"]["command"], "--out")
+    for name, svc in SERVICES.items():
+        if name != "anvil":
+            assert f"devnet:{out}" in svc["volumes"], name
+
+
+def test_dockerfile_runs_the_guardian_cli():
+    text = (ROOT / "docker" / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11", text, re.M)
+    assert 'ENTRYPOINT ["guardian"]' in text
+    for needed in ("COPY protocol", "COPY node", "pip install", "libgmp-dev", "USER guardian"):
+        assert needed in text, needed
+
+
+@pytest.mark.chain
+def test_deploy_step_writes_what_the_compose_services_read(tmp_path, anvil):
+    """`guardian devnet deploy` (the deployer service's command, pointed at a local anvil)
+    writes every file the guardian and attacker services use."""
+    from node.cli import main
+
+    command = list(SERVICES["deployer"]["command"])
+    command[command.index("--rpc") + 1] = anvil.rpc_url
+    command[command.index("--ws") + 1] = anvil.ws_url
+    command[command.index("--out") + 1] = str(tmp_path / "devnet")
+    command[command.index("--guardians") + 1] = "3"
+    command[command.index("--threshold") + 1] = "2"
+    assert main(command) == 0
+    root = tmp_path / "devnet"
+    for index in (1, 2, 3):
+        gdir = guardian_dir(root, index)
+        text = (gdir / "node.toml").read_text()
+        assert f"/dns4/guardian-{index % 3 + 1}/tcp/9000/p2p/" in text
+        assert 'listen = "0.0.0.0:9100"' in text
+        for secret in ("share.keystore.json", "p2p.key", "submitter.key"):
+            assert (gdir / secret).stat().st_mode & 0o777 == 0o600
+    assert (root / "deployment.json").exists() and (root / "guardian-set.json").exists()
