@@ -116,11 +116,17 @@ class Submitter:
     async def _send(self, ready: ReadyProof) -> bool:
         digest, report = ready.digest, ready.report
         previous = self.store.submission(digest)
-        if previous and previous.status in ("sending", "sent") and previous.tx_hash:
+        if previous and previous.tx_hash and previous.status != "reverted":
+            # We sent one before (maybe in a previous life): never send a second while the first
+            # may still be mined. Its receipt decides.
             receipt = await self.client.wait_receipt(previous.tx_hash, self.receipt_timeout)
             if receipt is not None and receipt.ok:
                 await self._confirmed(ready, previous.tx_hash, receipt)
                 return True
+            if receipt is None:
+                log.info("earlier authorize tx 0x%s still pending", previous.tx_hash.hex()[:12])
+                return False
+            self.store.set_submission(digest, "reverted", previous.tx_hash)
         self.store.set_submission(digest, "sending")
         signature = self.backend.g2_to_eip2537(ready.signature)
         try:
@@ -141,8 +147,9 @@ class Submitter:
         await self.publish(messages.encode(proof))
         receipt = await self.client.wait_receipt(tx_hash, self.receipt_timeout)
         if receipt is None or not receipt.ok:
-            self.store.set_submission(digest, "failed", tx_hash,
-                                      "reverted" if receipt else "no receipt")
+            # no receipt yet: "sent" (still pending); a revert frees the next attempt
+            self.store.set_submission(digest, "reverted" if receipt else "sent", tx_hash,
+                                      "reverted" if receipt else "no receipt yet")
             log.warning("authorize tx 0x%s %s", tx_hash.hex(),
                         "reverted" if receipt else "was not mined in time")
             return False

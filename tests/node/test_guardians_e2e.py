@@ -42,7 +42,20 @@ def _submitters(n):
     return {i: bytes.fromhex(DEV_PRIVATE_KEYS[i][2:]) for i in range(1, n + 1)}
 
 
-async def test_five_guardians_contain_the_exploit(tmp_path):
+async def _misbehave(net, index: int) -> None:
+    """Guardian `index` sends garbage and a share whose partial is not its own."""
+    from protocol import messages, threshold
+
+    bad = net.guardians[index]
+    await bad.p2p.publish(b"\x81\xa1v\x01 garbage that is no message")
+    digest = b"\x13" * 32
+    wrong = threshold.partial_sign(net.dealing.shares[0], digest, B)  # guardian 1's key
+    share = messages.sign_message(messages.Share(b"\x01" * 32, digest, wrong, index, b""),
+                                  net.dealing.shares[index - 1], B)
+    await bad.p2p.publish(messages.encode(share))
+
+
+async def test_five_guardians_contain_the_exploit(tmp_path, caplog):
     with Anvil(block_time=1, log_path=tmp_path / "anvil.log") as chain:
         dealing, gset, deployment, attacker = _setup(chain, 5, 3)
         oracle = bytes.fromhex(deployment["oracle"][2:])
@@ -50,6 +63,12 @@ async def test_five_guardians_contain_the_exploit(tmp_path):
                                     ws_url=chain.ws_url, oracle=oracle, chain_id=31337,
                                     submitter_keys=_submitters(5), data_dir=tmp_path) as net:
             await _wait_mesh(net, 5)
+            caplog.set_level("WARNING", logger="guardian.daemon")
+            await _misbehave(net, 5)
+            bad_peer = net.guardians[5].p2p.peer_id
+            with trio.fail_after(10):
+                while sum(g.state.rejected.get(bad_peer, 0) for g in net.guardians.values()) < 2:
+                    await trio.sleep(0.05)
             started = time.monotonic()
             result = await trio.to_thread.run_sync(
                 lambda: run_attack(attacker, deployment, max_steps=10))
@@ -67,6 +86,9 @@ async def test_five_guardians_contain_the_exploit(tmp_path):
     assert len(contained) == 1, f"exactly one guardian submitted: {contained}"
     assert len(contained[0]["signers"]) >= 3
     assert all(d for d in detected), "every guardian saw the incident"
+    logged = caplog.text
+    assert "claims guardian 5): partial of guardian 5 does not verify" in logged
+    assert "malformed" in logged and bad_peer in logged
 
 
 async def test_fewer_than_t_guardians_do_not_contain(tmp_path):

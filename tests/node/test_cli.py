@@ -1,0 +1,120 @@
+"""The `guardian` CLI: help everywhere, and one clear line (exit 2, no traceback) for a bad
+config, a missing key file, a wrong passphrase, an unreachable RPC, an unreachable node."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from node.cli import build_parser, main
+from node.config import render_config
+from protocol.bls import get_backend
+
+from .test_config import GOOD
+
+
+def run_cli(*args: str, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "node.cli", *args], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+@pytest.mark.parametrize("command", [
+    [], ["keys"], ["keys", "deal"], ["keys", "identity"], ["keys", "submitter"], ["run"],
+    ["status"], ["protocol", "register"], ["devnet"], ["devnet", "deploy"], ["devnet", "attack"],
+])
+def test_help_on_every_command(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args([*command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: guardian" in capsys.readouterr().out
+
+
+def test_version():
+    out = run_cli("version")
+    assert out.returncode == 0 and out.stdout.startswith("guardian ")
+
+
+def _error(capsys, *args) -> str:
+    assert main(list(args)) == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]  # (retry warnings may be logged before it)
+    assert last.startswith(f"guardian {args[0]}: error: ") and "Traceback" not in err
+    return last
+
+
+def test_bad_config(tmp_path, capsys):
+    path = tmp_path / "node.toml"
+    path.write_text(render_config(**GOOD).replace("chain_id = 31337", "chain_id = -5"))
+    err = _error(capsys, "run", "--config", str(path))
+    assert "bad config" in err and "[chain] chain_id: must be between 1 and" in err
+
+
+@pytest.fixture
+def dealt(tmp_path):
+    (tmp_path / "passphrase").write_text("correct horse battery\n")
+    assert main(["keys", "deal", "--guardians", "3", "--threshold", "2", "--out-dir",
+                 str(tmp_path), "--passphrase-file", str(tmp_path / "passphrase"),
+                 "--kdf-n", "1024"]) == 0
+    gdir = tmp_path / "guardian-1"
+    assert main(["keys", "identity", "--out", str(gdir / "p2p.key")]) == 0
+    assert main(["keys", "submitter", "--out", str(gdir / "submitter.key")]) == 0
+    (gdir / "node.toml").write_text(render_config(**{**GOOD, "share_keystore": "share.keystore.json"}))
+    return tmp_path
+
+
+def test_deal_writes_owner_only_keystores(dealt):
+    doc = json.loads((dealt / "guardian-set.json").read_text())
+    assert doc["threshold"] == 2 and len(doc["public_shares"]) == 3
+    for i in (1, 2, 3):
+        assert (dealt / f"guardian-{i}" / "share.keystore.json").stat().st_mode & 0o777 == 0o600
+    assert (dealt / "guardian-1" / "p2p.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_refuses_to_overwrite_keys(dealt, capsys):
+    err = _error(capsys, "keys", "submitter", "--out", str(dealt / "guardian-1" / "submitter.key"))
+    assert "refusing to overwrite" in err
+
+
+def test_missing_key_file(dealt, capsys):
+    (dealt / "guardian-1" / "p2p.key").unlink()
+    err = _error(capsys, "run", "--config", str(dealt / "guardian-1" / "node.toml"))
+    assert "cannot start" in err and "p2p identity file not found" in err
+
+
+def test_wrong_passphrase(dealt, capsys):
+    (dealt / "passphrase").write_text("not the passphrase\n")
+    err = _error(capsys, "run", "--config", str(dealt / "guardian-1" / "node.toml"))
+    assert "wrong passphrase for the share keystore" in err
+
+
+def test_unreachable_rpc(dealt, capsys):
+    config = dealt / "guardian-1" / "node.toml"
+    config.write_text(config.read_text().replace("http://127.0.0.1:8545", "http://127.0.0.1:9"))
+    err = _error(capsys, "run", "--config", str(config))
+    assert "cannot reach the chain RPC at http://127.0.0.1:9" in err
+
+
+def test_status_of_no_node(capsys):
+    err = _error(capsys, "status", "--url", "http://127.0.0.1:9")
+    assert "no guardian node answers at http://127.0.0.1:9/status" in err
+
+
+def test_bad_registration_arguments(tmp_path, capsys):
+    (tmp_path / "key").write_text("11" * 32)
+    (tmp_path / "key").chmod(0o600)
+    err = _error(capsys, "protocol", "register", "--rpc", "http://127.0.0.1:9", "--oracle",
+                 "0x" + "11" * 20, "--target", "0x1234", "--admin", "0x" + "22" * 20,
+                 "--key-file", str(tmp_path / "key"))
+    assert "--target: expected a 0x-prefixed 20-byte address" in err
+    err = _error(capsys, "protocol", "register", "--rpc", "http://127.0.0.1:9", "--oracle",
+                 "0x" + "11" * 20, "--target", "0x" + "33" * 20, "--admin", "0x" + "22" * 20,
+                 "--actions", "freeze", "--key-file", str(tmp_path / "key"))
+    assert "unknown action 'freeze'" in err
+
+
+def test_keystore_pubkey_is_not_the_secret(dealt):
+    ks = json.loads((dealt / "guardian-1" / "share.keystore.json").read_text())
+    assert get_backend().g1_is_valid(bytes.fromhex(ks["pubkey"]))

@@ -1,0 +1,79 @@
+"""Config errors name the file, the key and the problem."""
+
+from __future__ import annotations
+
+import pytest
+
+from node.config import ConfigError, load_config, parse_config, render_config
+
+GOOD = dict(name="g1", data_dir="data", rpc_http="http://127.0.0.1:8545",
+            rpc_ws="ws://127.0.0.1:8545", chain_id=31337,
+            oracle="0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            share_keystore="share.keystore.json", guardian_set="../guardian-set.json",
+            p2p_identity="p2p.key", passphrase_file="../passphrase",
+            submitter_key_file="submitter.key", listen="/ip4/127.0.0.1/tcp/9000",
+            bootstrap=["/ip4/127.0.0.1/tcp/9001/p2p/16Uiu2HAkw35y1Bm2vCn8roc8kE8xPeAvvtrnNeBkrwxpEuhTX63q"],
+            metrics_listen="127.0.0.1:9100")
+
+
+def test_rendered_config_round_trips(tmp_path):
+    path = tmp_path / "node.toml"
+    path.write_text(render_config(**GOOD))
+    cfg = load_config(path)
+    assert cfg.node.name == "g1" and cfg.chain.chain_id == 31337
+    assert cfg.keys.share_keystore == tmp_path / "share.keystore.json"
+    assert cfg.keys.guardian_set == (tmp_path / ".." / "guardian-set.json").resolve()
+    assert cfg.metrics.port == 9100 and cfg.p2p.bootstrap == tuple(GOOD["bootstrap"])
+    assert cfg.submission.max_gas == 500_000  # default
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ('rpc_ws = "ws://127.0.0.1:8545"', 'rpc_ws = "http://127.0.0.1:8545"',
+     r"\[chain\] rpc_ws: must be a ws/wss URL"),
+    ('chain_id = 31337', 'chain_id = "31337"', r"\[chain\] chain_id: must be an integer"),
+    ('oracle = "0x5FbDB2315678afecb367f032d93F642f64180aa3"', 'oracle = "0x1234"',
+     r"\[chain\] oracle: must be a 0x-prefixed 20-byte address"),
+    ('listen = "/ip4/127.0.0.1/tcp/9000"', 'listen = "127.0.0.1:9000"',
+     r"\[p2p\] listen: not a TCP multiaddr"),
+    ('listen = "127.0.0.1:9100"', 'listen = "127.0.0.1:99999"', r"\[metrics\] listen"),
+    ('name = "g1"', 'nmae = "g1"', r"\[node\] nmae: unknown key \(did you mean 'name'\?\)"),
+    ('[submission]', '[submision]', r"\[submision\]: unknown section \(did you mean 'submission'\?\)"),
+    ('log_format = "text"', 'log_format = "xml"', r"\[node\] log_format: must be one of text, json"),
+    ('data_dir = "data"\n', '', r"\[node\] data_dir: missing"),
+    ('stagger_seconds = 1.0', 'stagger_seconds = -1', r"\[submission\] stagger_seconds: must be between"),
+])
+def test_errors_name_key_and_problem(tmp_path, old, new, message):
+    text = render_config(**{**GOOD, "stagger_seconds": 1.0})
+    assert old in text, old
+    path = tmp_path / "node.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=message) as err:
+        load_config(path)
+    assert str(path.resolve()) in str(err.value) or str(path) in str(err.value)
+
+
+def test_bootstrap_needs_peer_id(tmp_path):
+    text = render_config(**{**GOOD, "bootstrap": ["/ip4/127.0.0.1/tcp/9001"]})
+    with pytest.raises(ConfigError, match=r"\[p2p\] bootstrap: .*p2p"):
+        parse_config(text, tmp_path / "x.toml")
+
+
+def test_missing_file_and_bad_toml(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+    (tmp_path / "bad.toml").write_text("[node\nname=")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(tmp_path / "bad.toml")
+
+
+def test_passphrase_sources(tmp_path, monkeypatch):
+    text = render_config(**GOOD).replace('passphrase_file = "../passphrase"\n', "")
+    cfg = parse_config(text, tmp_path / "node.toml")
+    monkeypatch.delenv("GUARDIAN_PASSPHRASE", raising=False)
+    with pytest.raises(ConfigError, match="GUARDIAN_PASSPHRASE"):
+        cfg.passphrase()
+    monkeypatch.setenv("GUARDIAN_PASSPHRASE", "from env")
+    assert cfg.passphrase() == "from env"
+    cfg2 = parse_config(render_config(**GOOD), tmp_path / "sub" / "node.toml")
+    with pytest.raises(ConfigError, match=r"\[keys\] passphrase_file: cannot read"):
+        cfg2.passphrase()
