@@ -1,4 +1,8 @@
-"""The arkworks backend (py-arkworks-bls12381): native, with multi-scalar multiplication."""
+"""The arkworks backend (py-arkworks-bls12381): native, with multi-scalar multiplication and
+uncompressed big-endian coordinates, which it uses for the EIP-2537 conversions.
+
+Decoded points are cached by their bytes (bounded), like the pyblst backend.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +10,61 @@ from functools import lru_cache
 
 from py_arkworks_bls12381 import GT, G1Point, G2Point, Scalar
 
-from protocol.bls.base import CURVE_ORDER, Backend, check_secret
+from protocol.bls import eip2537
+from protocol.bls.base import (
+    G1_COMPRESSED,
+    G2_COMPRESSED,
+    Backend,
+    as_bytes,
+    check_scalar,
+    check_secret,
+)
 from protocol.bls.errors import BLSError
 
+_PAD = bytes(eip2537.FP_BYTES - 48)  # EIP-2537 pads each 48-byte field element to 64 bytes
+
 
 @lru_cache(maxsize=4096)
-def _g1(data: bytes) -> G1Point:
+def _parse_g1(data: bytes) -> G1Point:
     try:
-        return G1Point.from_compressed_bytes(data)
+        point = G1Point.from_compressed_bytes(data)  # checks curve and subgroup
     except Exception as exc:  # noqa: BLE001 - arkworks raises ValueError with a Rust message
         raise BLSError(f"invalid G1 point: {exc}") from exc
+    if bytes(point.to_compressed_bytes()) != data:
+        raise BLSError("non-canonical G1 encoding")
+    return point
 
 
 @lru_cache(maxsize=4096)
-def _g2(data: bytes) -> G2Point:
+def _parse_g2(data: bytes) -> G2Point:
     try:
-        return G2Point.from_compressed_bytes(data)
+        point = G2Point.from_compressed_bytes(data)
     except Exception as exc:  # noqa: BLE001
         raise BLSError(f"invalid G2 point: {exc}") from exc
+    if bytes(point.to_compressed_bytes()) != data:
+        raise BLSError("non-canonical G2 encoding")
+    return point
+
+
+def _g1(data) -> G1Point:
+    return _parse_g1(as_bytes(data, G1_COMPRESSED, "G1 point"))
+
+
+def _g2(data) -> G2Point:
+    return _parse_g2(as_bytes(data, G2_COMPRESSED, "G2 point"))
 
 
 def _scalar(value: int) -> Scalar:
-    return Scalar(value % CURVE_ORDER)
+    return Scalar(check_scalar(value))
+
+
+def _pad(xy: bytes) -> bytes:
+    return b"".join(_PAD + xy[i:i + 48] for i in range(0, len(xy), 48))
+
+
+def _unpad(data: bytes, count: int) -> bytes:
+    return b"".join(eip2537.read_fp(data, i * eip2537.FP_BYTES).to_bytes(48, "big")
+                    for i in range(count))
 
 
 class ArkworksBackend(Backend):
@@ -38,14 +75,15 @@ class ArkworksBackend(Backend):
         self._neg_gen = -G1Point()
 
     def sk_to_pk(self, sk: int) -> bytes:
-        return bytes((self._gen * _scalar(check_secret(sk))).to_compressed_bytes())
+        return bytes((self._gen * Scalar(check_secret(sk))).to_compressed_bytes())
 
     def hash_to_g2(self, msg: bytes, dst: bytes) -> bytes:
         return bytes(G2Point.hash_to_curve(bytes(msg), bytes(dst)).to_compressed_bytes())
 
     def sign(self, sk: int, msg: bytes, dst: bytes) -> bytes:
+        sk = check_secret(sk)
         h = G2Point.hash_to_curve(bytes(msg), bytes(dst))
-        return bytes((h * _scalar(check_secret(sk))).to_compressed_bytes())
+        return bytes((h * Scalar(sk)).to_compressed_bytes())
 
     def _pairing_check(self, pk: bytes, msg: bytes, sig: bytes, dst: bytes) -> bool:
         h = G2Point.hash_to_curve(msg, dst)
@@ -64,27 +102,55 @@ class ArkworksBackend(Backend):
         return bytes((_g2(point) * _scalar(scalar)).to_compressed_bytes())
 
     def g1_msm(self, points, scalars) -> bytes:
-        pts = [_g1(p) for p in points]
-        if len(pts) != len(scalars):
+        pts, scs = [_g1(p) for p in points], [_scalar(s) for s in scalars]
+        if len(pts) != len(scs):
             raise BLSError("points and scalars differ in length")
         if not pts:
             return self.g1_infinity()
-        return bytes(G1Point.multiexp_unchecked(pts, [_scalar(s) for s in scalars])
-                     .to_compressed_bytes())
+        # "unchecked" skips arkworks' own subgroup checks: _g1 has already done them
+        return bytes(G1Point.multiexp_unchecked(pts, scs).to_compressed_bytes())
 
     def g2_msm(self, points, scalars) -> bytes:
-        pts = [_g2(p) for p in points]
-        if len(pts) != len(scalars):
+        pts, scs = [_g2(p) for p in points], [_scalar(s) for s in scalars]
+        if len(pts) != len(scs):
             raise BLSError("points and scalars differ in length")
         if not pts:
             return self.g2_infinity()
-        return bytes(G2Point.multiexp_unchecked(pts, [_scalar(s) for s in scalars])
-                     .to_compressed_bytes())
+        return bytes(G2Point.multiexp_unchecked(pts, scs).to_compressed_bytes())
 
     def _check_g1(self, data: bytes) -> None:
-        if bytes(_g1(data).to_compressed_bytes()) != data:
-            raise BLSError("non-canonical G1 encoding")
+        _g1(data)
 
     def _check_g2(self, data: bytes) -> None:
-        if bytes(_g2(data).to_compressed_bytes()) != data:
-            raise BLSError("non-canonical G2 encoding")
+        _g2(data)
+
+    # EIP-2537 through arkworks' own uncompressed big-endian coordinates -------------------
+    def g1_to_eip2537(self, point: bytes) -> bytes:
+        return _pad(bytes(_g1(point).to_xy_bytes_be()))  # infinity is all zeros in both
+
+    def g2_to_eip2537(self, point: bytes) -> bytes:
+        return _pad(bytes(_g2(point).to_xy_bytes_be()))
+
+    def g1_from_eip2537(self, data: bytes) -> bytes:
+        xy = _unpad(as_bytes(data, eip2537.G1_BYTES, "EIP-2537 G1 point"), 2)
+        if not any(xy):
+            return self.g1_infinity()
+        try:
+            point = G1Point.from_xy_bytes_unchecked_be(xy)
+        except Exception as exc:  # noqa: BLE001
+            raise BLSError("EIP-2537 G1 point is not on the curve") from exc
+        if not point.is_in_subgroup():
+            raise BLSError("EIP-2537 G1 point is not in the subgroup")
+        return bytes(point.to_compressed_bytes())
+
+    def g2_from_eip2537(self, data: bytes) -> bytes:
+        xy = _unpad(as_bytes(data, eip2537.G2_BYTES, "EIP-2537 G2 point"), 4)
+        if not any(xy):
+            return self.g2_infinity()
+        try:
+            point = G2Point.from_xy_bytes_unchecked_be(xy)
+        except Exception as exc:  # noqa: BLE001
+            raise BLSError("EIP-2537 G2 point is not on the curve") from exc
+        if not point.is_in_subgroup():
+            raise BLSError("EIP-2537 G2 point is not in the subgroup")
+        return bytes(point.to_compressed_bytes())

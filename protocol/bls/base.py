@@ -19,17 +19,39 @@ CURVE_ORDER = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
 DST_AUTHORIZATION = b"GUARDIAN-NETWORK-V1-AUTHORIZATION_BLS12381G2_XMD:SHA-256_SSWU_RO_"
 DST_GOSSIP = b"GUARDIAN-NETWORK-V1-GOSSIP_BLS12381G2_XMD:SHA-256_SSWU_RO_"
 
-G1_COMPRESSED = 48
-G2_COMPRESSED = 96
+G1_COMPRESSED = eip2537.G1_COMPRESSED
+G2_COMPRESSED = eip2537.G2_COMPRESSED
 
 
 def check_secret(sk: int) -> int:
+    """A secret key is an int in [1, r) (never a bool); raises BLSError otherwise."""
     if isinstance(sk, bool) or not isinstance(sk, int) or not 0 < sk < CURVE_ORDER:
         raise BLSError("secret key must be an integer in [1, r)")
     return sk
 
 
+def check_scalar(scalar: int) -> int:
+    """A scalar for point multiplication: any int (reduced mod r), never a bool."""
+    if isinstance(scalar, bool) or not isinstance(scalar, int):
+        raise BLSError("scalar must be an integer")
+    return scalar % CURVE_ORDER
+
+
+def as_bytes(data, size: int, what: str) -> bytes:
+    """`data` as immutable bytes of exactly `size` bytes; raises BLSError otherwise."""
+    if not isinstance(data, bytes | bytearray | memoryview) or len(data) != size:
+        raise BLSError(f"{what} must be {size} bytes")
+    return bytes(data)
+
+
 class Backend(ABC):
+    """One BLS12-381 implementation. Subclasses implement the abstract primitives on compressed
+    encodings; the shared rules (verify never raises, infinity is never a public key, EIP-2537
+    conversion with subgroup checks) live here so every backend applies them identically.
+
+    Every method except `verify`, `g1_is_valid` and `g2_is_valid` raises BLSError on a malformed
+    input (wrong length, not on the curve, not in the subgroup, non-canonical flags)."""
+
     name: str
 
     # keys and signatures ---------------------------------------------------------------------
@@ -97,11 +119,11 @@ class Backend(ABC):
 
     @staticmethod
     def g1_infinity() -> bytes:
-        return bytes([0xC0]) + bytes(47)
+        return eip2537.G1_INFINITY
 
     @staticmethod
     def g2_infinity() -> bytes:
-        return bytes([0xC0]) + bytes(95)
+        return eip2537.G2_INFINITY
 
     def g1_generator(self) -> bytes:
         return self.sk_to_pk(1)
@@ -134,24 +156,33 @@ class Backend(ABC):
             return False
 
     # EIP-2537 --------------------------------------------------------------------------------
+    # The coordinates come from plain integer arithmetic (protocol.bls.eip2537); the backend
+    # contributes the subgroup and canonical-encoding checks. A backend with native uncompressed
+    # encodings may override these four.
     def g1_to_eip2537(self, point: bytes) -> bytes:
+        """128-byte EIP-2537 form of a valid compressed G1 point (infinity -> all zeros)."""
         if not self.g1_is_valid(point):
             raise BLSError("not a valid compressed G1 point")
-        return eip2537.g1_to_eip2537(point)
+        return eip2537.g1_to_eip2537(bytes(point))
 
     def g2_to_eip2537(self, point: bytes) -> bytes:
+        """256-byte EIP-2537 form of a valid compressed G2 point (infinity -> all zeros)."""
         if not self.g2_is_valid(point):
             raise BLSError("not a valid compressed G2 point")
-        return eip2537.g2_to_eip2537(point)
+        return eip2537.g2_to_eip2537(bytes(point))
 
     def g1_from_eip2537(self, data: bytes) -> bytes:
+        """Compressed form of a 128-byte EIP-2537 G1 point, which must be on the curve and in
+        the subgroup."""
         point = eip2537.g1_from_eip2537(data)
         if not self.g1_is_valid(point):
-            raise BLSError("EIP-2537 G1 point is not on the curve or not in the subgroup")
+            raise BLSError("EIP-2537 G1 point is not in the subgroup")
         return point
 
     def g2_from_eip2537(self, data: bytes) -> bytes:
+        """Compressed form of a 256-byte EIP-2537 G2 point, which must be on the curve and in
+        the subgroup."""
         point = eip2537.g2_from_eip2537(data)
         if not self.g2_is_valid(point):
-            raise BLSError("EIP-2537 G2 point is not on the curve or not in the subgroup")
+            raise BLSError("EIP-2537 G2 point is not in the subgroup")
         return point

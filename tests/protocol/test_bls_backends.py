@@ -52,12 +52,18 @@ def test_fast_backends_agree_on_verify(sk, msg, flip):
         assert not b.verify(pk, msg, bytes(bad), DST_GOSSIP)
 
 
-def test_py_ecc_agrees_on_verify():
-    ref, fast = get_backend("py_ecc"), get_backend("pyblst")
-    sk, msg = 0x1234567890ABCDEF, b"guardian"
-    sig = fast.sign(sk, msg, DST_GOSSIP)
-    assert ref.verify(fast.sk_to_pk(sk), msg, sig, DST_GOSSIP)
-    assert not ref.verify(fast.sk_to_pk(sk + 1), msg, sig, DST_GOSSIP)
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sk=secret_keys, msg=st.binary(max_size=64))
+def test_all_backends_agree_on_verify(sk, msg):
+    """py_ecc is slow (~0.3 s per verification), so few examples; it must accept what the native
+    backends sign and refuse what they refuse."""
+    fast = get_backend("pyblst")
+    pk, sig = fast.sk_to_pk(sk), fast.sign(sk, msg, DST_GOSSIP)
+    other_pk = fast.sk_to_pk(sk + 1 if sk < CURVE_ORDER - 1 else 1)
+    for name in BACKEND_NAMES:
+        b = get_backend(name)
+        assert b.verify(pk, msg, sig, DST_GOSSIP) is True
+        assert b.verify(other_pk, msg, sig, DST_GOSSIP) is False
 
 
 @pytest.mark.parametrize("name", BACKEND_NAMES)
@@ -71,35 +77,59 @@ def test_verify_never_raises(name, pk, sig):
 
 def _off_subgroup_g1() -> bytes:
     """A point on E(Fp) outside the order-r subgroup (the cofactor is not 1)."""
-    from py_ecc.bls.point_compression import compress_G1
-    from py_ecc.fields import optimized_bls12_381_FQ as FQ
-
-    p = eip2537.P
     x = 1
-    while True:
-        y2 = (x ** 3 + 4) % p
-        y = pow(y2, (p + 1) // 4, p)
-        if y * y % p == y2:
-            return compress_G1((FQ(x), FQ(y), FQ(1))).to_bytes(48, "big")
+    while (y := eip2537.fp_sqrt((x ** 3 + 4) % eip2537.P)) is None:
         x += 1
+    return eip2537.g1_compress(x, y)
+
+
+def _off_subgroup_g2() -> bytes:
+    """A point on E'(Fp2) outside the order-r subgroup."""
+    x = (1, 1)
+    while (y := eip2537.fp2_sqrt(eip2537._g2_rhs(x))) is None:
+        x = (x[0] + 1, 1)
+    return eip2537.g2_compress(x, y)
 
 
 @pytest.mark.parametrize("name", BACKEND_NAMES)
 def test_invalid_points_are_refused(name):
     b = get_backend(name)
-    off = _off_subgroup_g1()
-    assert not b.g1_is_valid(off)
-    assert not b.g1_is_valid(b"\x12" * 48)        # no compression flag
+    off1, off2 = _off_subgroup_g1(), _off_subgroup_g2()
+    assert eip2537.g1_decompress(off1) and eip2537.g2_decompress(off2)  # on the curves
+    assert not b.g1_is_valid(off1)
+    assert not b.g2_is_valid(off2)
+    assert not b.g1_is_valid(b"\x12" * 48)            # no compression flag
     assert not b.g1_is_valid(b"\x80" + b"\xff" * 47)  # x >= p
+    assert not b.g1_is_valid(b"\xe0" + b"\x00" * 47)  # infinity with the sign bit
+    assert not b.g1_is_valid(b"\xc0" + b"\x00" * 46 + b"\x01")  # infinity with x != 0
     assert not b.g2_is_valid(b"\x80" + b"\x00" * 94 + b"\x07")
-    assert not b.g1_is_valid(b"\x80" * 47)         # wrong length
-    with pytest.raises(BLSError):
-        b.g1_to_eip2537(off)
+    assert not b.g1_is_valid(b"\x80" * 47)             # wrong length
+    assert not b.g2_is_valid(b.sign(5, b"m", DST_GOSSIP) + b"\x00")
+    assert not b.g1_is_valid(bytearray(47)) and not b.g2_is_valid(None)
+    for call in (lambda: b.g1_to_eip2537(off1), lambda: b.g2_to_eip2537(off2),
+                 lambda: b.g1_add(off1, off1), lambda: b.g2_mul(off2, 3),
+                 lambda: b.g1_msm([b"\x80" * 47], [1]), lambda: b.aggregate([off2]),
+                 lambda: b.g1_mul(b.sk_to_pk(5), "3"), lambda: b.g2_add(b"", b"")):
+        with pytest.raises(BLSError):
+            call()
     sig = b.sign(5, b"m", DST_GOSSIP)
     assert b.g2_is_valid(sig) and b.g1_is_valid(b.sk_to_pk(5))
+    assert b.g1_is_valid(b.g1_infinity()) and b.g2_is_valid(b.g2_infinity())
+    assert not b.verify(b.g1_infinity(), b"m", b.g2_infinity(), DST_GOSSIP)
 
 
-@pytest.mark.parametrize("name", FAST)
+@pytest.mark.parametrize("name", BACKEND_NAMES)
+def test_eip2537_refuses_points_outside_the_subgroup(name):
+    b = get_backend(name)
+    (x, y) = eip2537.g1_decompress(_off_subgroup_g1())
+    with pytest.raises(BLSError, match="subgroup"):
+        b.g1_from_eip2537(x.to_bytes(64, "big") + y.to_bytes(64, "big"))
+    (x0, x1), (y0, y1) = eip2537.g2_decompress(_off_subgroup_g2())
+    with pytest.raises(BLSError, match="subgroup"):
+        b.g2_from_eip2537(b"".join(v.to_bytes(64, "big") for v in (x0, x1, y0, y1)))
+
+
+@pytest.mark.parametrize("name", BACKEND_NAMES)
 def test_eip2537_round_trip_and_refusals(name):
     b = get_backend(name)
     pk, sig = b.sk_to_pk(77), b.sign(77, b"digest", DST_AUTHORIZATION)
@@ -107,6 +137,9 @@ def test_eip2537_round_trip_and_refusals(name):
     assert len(e1) == 128 and len(e2) == 256
     assert b.g1_from_eip2537(e1) == pk and b.g2_from_eip2537(e2) == sig
     assert b.g1_from_eip2537(bytes(128)) == b.g1_infinity()
+    assert b.g2_from_eip2537(bytes(256)) == b.g2_infinity()
+    assert b.g1_to_eip2537(b.g1_infinity()) == bytes(128)
+    assert b.g2_to_eip2537(b.g2_infinity()) == bytes(256)
     with pytest.raises(BLSError, match="top 16 bytes"):
         b.g1_from_eip2537(b"\x01" + e1[1:])
     too_big = bytes(16) + eip2537.P.to_bytes(48, "big") + e1[64:]
@@ -119,6 +152,39 @@ def test_eip2537_round_trip_and_refusals(name):
         b.g2_from_eip2537(e2[:255] + bytes([e2[255] ^ 1]))
     with pytest.raises(BLSError, match="256 bytes"):
         b.g2_from_eip2537(e2[:-1])
+    with pytest.raises(BLSError, match="128 bytes"):
+        b.g1_from_eip2537(e1 + b"\x00")
+
+
+@settings(max_examples=40, deadline=None)
+@given(sk=secret_keys, msg=st.binary(max_size=32))
+def test_eip2537_conversions_agree_across_backends_and_with_py_ecc(sk, msg):
+    """The integer arithmetic, arkworks' native coordinates and py_ecc's decompression give the
+    same EIP-2537 bytes, and each backend converts back to the same compressed point."""
+    from py_ecc.bls.g2_primitives import pubkey_to_G1, signature_to_G2
+    from py_ecc.optimized_bls12_381 import normalize
+
+    ref = get_backend("pyblst")
+    pk, sig = ref.sk_to_pk(sk), ref.hash_to_g2(msg, DST_GOSSIP)
+    e1, e2 = eip2537.g1_to_eip2537(pk), eip2537.g2_to_eip2537(sig)
+    x, y = normalize(pubkey_to_G1(pk))
+    assert e1 == x.n.to_bytes(64, "big") + y.n.to_bytes(64, "big")
+    x2, y2 = normalize(signature_to_G2(sig))
+    assert e2 == b"".join(c.to_bytes(64, "big") for c in (*x2.coeffs, *y2.coeffs))
+    for name in FAST:
+        b = get_backend(name)
+        assert b.g1_to_eip2537(pk) == e1 and b.g2_to_eip2537(sig) == e2
+        assert b.g1_from_eip2537(e1) == pk and b.g2_from_eip2537(e2) == sig
+
+
+@settings(max_examples=200, deadline=None)
+@given(a0=st.integers(0, eip2537.P - 1), a1=st.integers(0, eip2537.P - 1))
+def test_fp2_square_roots(a0, a1):
+    square = eip2537.fp2_mul((a0, a1), (a0, a1))
+    root = eip2537.fp2_sqrt(square)
+    assert root is not None and eip2537.fp2_mul(root, root) == square
+    nonresidue = eip2537.fp2_mul(square, (1, 1))  # 1 + i is not a square in Fp2
+    assert (a0, a1) == (0, 0) or eip2537.fp2_sqrt(nonresidue) is None
 
 
 @pytest.mark.parametrize("name", BACKEND_NAMES)
