@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -55,6 +55,18 @@ class NodeState:
     rejected: dict[str, int] = field(default_factory=dict)
     protocols: int = 0
     ready: bool = False
+    deliveries_ms: deque = field(default_factory=lambda: deque(maxlen=2000))
+
+    def note_delivery(self, ms: float) -> None:
+        """Gossip delivery time of a peer's heartbeat (sender's clock to ours)."""
+        self.deliveries_ms.append(max(0.0, ms))
+
+    def delivery_stats(self) -> dict:
+        data = sorted(self.deliveries_ms)
+        if not data:
+            return {"samples": 0}
+        return {"samples": len(data), "p50_ms": round(data[len(data) // 2], 2),
+                "p99_ms": round(data[min(len(data) - 1, int(len(data) * 0.99))], 2)}
 
     def live_guardians(self, now: float | None = None) -> list[int]:
         now = now if now is not None else time.monotonic()
@@ -66,7 +78,7 @@ class NodeState:
                 "peers": self.peers, "mesh_peers": self.mesh_peers, "protocols": self.protocols,
                 "live_guardians": sorted(set(self.live_guardians()) | {self.index}),
                 "incidents": self.incidents, "contained": self.contained,
-                "rejected_by_peer": self.rejected}
+                "rejected_by_peer": self.rejected, "gossip_delivery": self.delivery_stats()}
 
 
 class Guardian:
@@ -156,6 +168,8 @@ class Guardian:
             if self.metrics:
                 self.metrics.message_in(_kind(msg))
             self.state.last_seen[msg.guardian] = time.monotonic()
+            if isinstance(msg, messages.Heartbeat) and msg.guardian != self.key.index:
+                self.state.note_delivery(time.time() * 1000 - msg.timestamp)
             if isinstance(msg, messages.Report):
                 self._nursery.start_soon(self._handle_report, msg)
             elif isinstance(msg, messages.Share):
@@ -218,7 +232,8 @@ class Guardian:
             header = self._header
             if header is not None:
                 beat = messages.sign_message(messages.Heartbeat(
-                    head_block=header.number, head_hash=header.hash, timestamp=int(time.time()),
+                    head_block=header.number, head_hash=header.hash,
+                    timestamp=int(time.time() * 1000),
                     key_epoch=self.gset.epoch, guardian=self.key.index, signature=b""),
                     self.key.secret, self.backend)
                 try:
@@ -243,7 +258,11 @@ class Guardian:
     async def _on_contained(self, ready: ReadyProof, tx_hash: bytes, receipt) -> None:
         entry = {"protocol": "0x" + ready.report.protocol_id.hex(), "nonce": ready.report.nonce,
                  "tx": "0x" + tx_hash.hex(), "block": receipt.block, "gas": receipt.gas_used,
-                 "signers": list(ready.signers), "submitted_by_me": True}
+                 "signers": list(ready.signers), "submitted_by_me": True,
+                 "detection_to_submission_s": round(
+                     self.submitter.sent_at.get(ready.digest, time.monotonic())
+                     - ready.detected_at, 3),
+                 "detection_to_confirmation_s": round(time.monotonic() - ready.detected_at, 3)}
         self.state.contained.append(entry)
         self.pipeline.contained(ready.report.protocol_id, ready.report.nonce, tx_hash,
                                 receipt.block)

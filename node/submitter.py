@@ -63,6 +63,7 @@ class Submitter:
         self._stand_down: dict[bytes, trio.Event] = {}
         self._nursery: trio.Nursery | None = None
         self.sent: list[bytes] = []
+        self.sent_at: dict[bytes, float] = {}  # digest -> monotonic time the tx was sent
 
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
@@ -138,6 +139,7 @@ class Submitter:
             log.warning("sending authorize for 0x%s failed: %s", digest.hex()[:12], exc)
             return False
         self.sent.append(tx_hash)
+        self.sent_at[digest] = time.monotonic()
         self.store.set_submission(digest, "sent", tx_hash)
         log.info("submitted authorize for 0x%s in tx 0x%s", digest.hex()[:12], tx_hash.hex())
         proof = messages.sign_message(messages.Proof(

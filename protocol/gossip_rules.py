@@ -30,7 +30,7 @@ Proof:
   [REJECT] every signer is a member and there are at least t of them;
   [REJECT] combined_signature verifies under the group key over `digest`;
 Heartbeat:
-  [IGNORE] key_epoch is the current epoch; |timestamp - now| <= MAX_CLOCK_SKEW_SECONDS;
+  [IGNORE] key_epoch is the current epoch; |timestamp (ms) - now| <= MAX_CLOCK_SKEW_SECONDS;
   [REJECT] the guardian signature verifies.
 """
 
@@ -115,7 +115,7 @@ def _proof(msg: Proof, ctx: ValidationContext, backend: Backend) -> tuple[Verdic
 def _heartbeat(msg: Heartbeat, ctx: ValidationContext, backend: Backend) -> tuple[Verdict, str]:
     if msg.key_epoch != ctx.guardian_set.epoch:
         return Verdict.IGNORE, f"heartbeat for key epoch {msg.key_epoch}"
-    if abs(msg.timestamp - ctx.now) > MAX_CLOCK_SKEW_SECONDS:
+    if abs(msg.timestamp // 1000 - ctx.now) > MAX_CLOCK_SKEW_SECONDS:
         return Verdict.IGNORE, "heartbeat timestamp too far from now"
     if not _signed(msg, ctx, backend):
         return Verdict.REJECT, "bad guardian signature"

@@ -10,7 +10,8 @@ peer keys.
     Report    proposal of a containment: the digest fields, the evidence, the block observed
     Share     a partial signature (DST_AUTHORIZATION) over a report's digest
     Proof     the combined signature (and the tx hash once sent), so that peers stand down
-    Heartbeat liveness and head block, used for submission ranks and the status view
+    Heartbeat liveness and head block (timestamp in unix milliseconds), used for submission
+              ranks, the status view and gossip latency
 
 `decode` raises only `MessageError` (from `protocol.wire`), whatever the input.
 """

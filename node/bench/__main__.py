@@ -1,8 +1,10 @@
 """`scripts/bench`: benchmarks, printed as tables and written as JSON.
 
-    scripts/bench crypto [--backends pyblst,arkworks,py_ecc] [--json FILE]
+    scripts/bench crypto [--backends pyblst,arkworks,py_ecc] [--budget 60] [--json FILE]
     scripts/bench e2e [--guardians 4,7,16] [--runs 3] [--json FILE]
     scripts/bench all
+
+Results go to bench-results/bench-<section>-<UTC time>.json unless --json names a file.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT_JSON = Path("bench-results")
+DEFAULT_DIR = Path("bench-results")
 
 
 def _crypto(args: argparse.Namespace) -> dict:
     from node.bench.crypto import print_table, run_crypto_bench
 
-    backends = [b for b in args.backends.split(",") if b]
-    rows = run_crypto_bench(backends)
+    backends = [b for b in args.backends.split(",") if b] or None
+    print("crypto benchmark (BLS12-381)", flush=True)
+    rows = run_crypto_bench(backends, budget=args.budget,
+                            progress=lambda msg: print(msg, flush=True))
     print_table(rows)
     return {"crypto": rows}
 
@@ -39,22 +43,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("section", choices=("crypto", "e2e", "all"), nargs="?", default="all")
-    parser.add_argument("--backends", default="pyblst,arkworks,py_ecc",
-                        help="BLS backends for the crypto section (comma-separated)")
+    parser.add_argument("--backends", default="",
+                        help="BLS backends for the crypto section, comma-separated "
+                             "(default: every available one)")
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="seconds an operation may be estimated to take before the crypto "
+                             "section skips it (py_ecc at 67-of-100)")
     parser.add_argument("--guardians", default="4,7,16",
                         help="guardian counts for the end-to-end section (comma-separated)")
     parser.add_argument("--runs", type=int, default=3, help="exploit runs per guardian count")
     parser.add_argument("--json", type=Path, default=None,
-                        help="write results here (default bench-results/bench-<time>.json)")
+                        help="write results here (default bench-results/bench-<section>-<time>.json)")
     args = parser.parse_args(argv)
     results: dict = {"machine": {"python": platform.python_version(),
                                  "platform": platform.platform()},
                      "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    if args.section in ("crypto", "all"):
-        results.update(_crypto(args))
-    if args.section in ("e2e", "all"):
-        results.update(_e2e(args))
-    out = args.json or DEFAULT_JSON / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    try:
+        if args.section in ("crypto", "all"):
+            results.update(_crypto(args))
+        if args.section in ("e2e", "all"):
+            results.update(_e2e(args))
+    except ValueError as exc:
+        print(f"scripts/bench: {exc}", file=sys.stderr)
+        return 2
+    results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    out = args.json or DEFAULT_DIR / f"bench-{args.section}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nresults written to {out}")

@@ -24,6 +24,7 @@ class AttackTx:
     ok: bool
     sent_at: float
     reason: str = ""
+    sent_unix: float = 0.0
 
 
 @dataclass
@@ -77,17 +78,18 @@ def run_attack(deployer: Deployer, deployment: dict, *, max_steps: int = 12,
         if pool.functions.liquidity().call() == 0:
             on_event("pool drained")
             break
-        sent = time.monotonic()
+        sent, sent_unix = time.monotonic(), time.time()
         try:
             receipt = deployer.transact(f"attack step {step}", attacker.functions.step(PUMP_AMOUNT),
                                         gas=STEP_GAS)
             tx = AttackTx(step, "0x" + bytes(receipt["transactionHash"]).hex(),
-                          receipt["blockNumber"], True, sent)
+                          receipt["blockNumber"], True, sent, sent_unix=sent_unix)
             borrowed = POOL_LIQUIDITY - pool.functions.liquidity().call()
             on_event(f"attack tx {step} in block {tx.block}: pool down "
                      f"{borrowed // E18:,} USDd")
         except DeployError as exc:
-            tx = AttackTx(step, "", w3.eth.block_number, False, sent, reason=str(exc)[:200])
+            tx = AttackTx(step, "", w3.eth.block_number, False, sent, reason=str(exc)[:200],
+                          sent_unix=sent_unix)
             on_event(f"attack tx {step} FAILED in block {tx.block}: {_why(pool)}")
         result.txs.append(tx)
         _note_containment(result, oracle, pid, deployment)

@@ -98,3 +98,18 @@ class ProcessGroup:
 
 def guardian_argv(config_path: Path) -> list[str]:
     return [sys.executable, "-m", "node.cli", "run", "--config", str(config_path)]
+
+
+def process_stats(pid: int) -> dict | None:
+    """CPU seconds used so far and resident memory of a live process (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        cpu = (int(fields[11]) + int(fields[12])) / ticks
+        rss_kb = 0
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss_kb = int(line.split()[1])
+        return {"cpu_seconds": round(cpu, 2), "rss_mb": round(rss_kb / 1024, 1)}
+    except (OSError, ValueError, IndexError):
+        return None

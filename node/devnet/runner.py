@@ -23,7 +23,7 @@ from node.deploy import Deployer
 from node.devnet.attack import AttackResult, run_attack
 from node.devnet.contracts import E18
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
-from node.devnet.processes import ProcessGroup, guardian_argv
+from node.devnet.processes import ProcessGroup, guardian_argv, process_stats
 from node.devnet.status import fetch_all
 from node.devnet.view import DevnetState, GuardianRow, render, summary_table
 from node.toolchain import REPO_ROOT
@@ -107,6 +107,9 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 state.containment = {"block": result.containment_block}
             time.sleep(1.5)  # let the last status poll show the submitter (display only)
             summary = _summary(result, doc, state, chain, run_dir, opts)
+            summary["processes"] = {p.name: process_stats(p.pid) for p in group.processes
+                                    if p.alive()}
+            summary["wall_seconds"] = round(time.monotonic() - state.started, 1)
             state.phase = "contained" if result.contained else "NOT contained"
             if live:
                 live.update(render(state))
@@ -207,7 +210,17 @@ def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, 
                    containment_gas=result.containment_gas,
                    submitted_by=result.containment_submitter,
                    hook_succeeded=result.containment_hook_ok)
+        out["seconds_from_attack_broadcast_to_containment"] = round(
+            t1 - result.txs[0].sent_unix, 2)
         if state.submitter_status:
             out["signers"] = state.submitter_status.get("signers")
+            out["detection_to_submission_s"] = state.submitter_status.get(
+                "detection_to_submission_s")
+    statuses = [s for s in fetch_all(state.status_urls).values() if s]
+    deliveries = [s["gossip_delivery"] for s in statuses
+                  if s.get("gossip_delivery", {}).get("samples")]
+    if deliveries:
+        out["gossip_p50_ms"] = sorted(d["p50_ms"] for d in deliveries)[len(deliveries) // 2]
+        out["gossip_p99_ms"] = max(d["p99_ms"] for d in deliveries)
     return out
 

@@ -52,6 +52,6 @@ def make_all(net: Network) -> list[messages.Message]:
                                   net.sk(2), B)
     proof = messages.sign_message(messages.Proof(report.incident_id, digest, combined, (1, 2, 3),
                                                  b"\x09" * 32, 3, b""), net.sk(3), B)
-    beat = messages.sign_message(messages.Heartbeat(100, b"\x01" * 32, 1_700_000_000, 1, 4, b""),
+    beat = messages.sign_message(messages.Heartbeat(100, b"\x01" * 32, 1_700_000_000_000, 1, 4, b""),
                                  net.sk(4), B)
     return [report, share, proof, beat]

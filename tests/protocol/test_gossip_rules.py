@@ -77,7 +77,7 @@ def test_proof_rules(net):
 
 def test_heartbeat_rules(net):
     beat = make_all(net)[3]
-    assert verdict(net, beat, now=beat.timestamp + 3600)[0] is Verdict.IGNORE
+    assert verdict(net, beat, now=beat.timestamp // 1000 + 3600)[0] is Verdict.IGNORE
 
 
 @settings(max_examples=200, deadline=None)

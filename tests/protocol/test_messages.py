@@ -72,7 +72,9 @@ def _mutations(net):
     yield "heartbeat epoch 0", _pack({**h, "key_epoch": 0})
     yield "oversize", _pack({**h, "head_hash": b"\x00" * 5000})
     yield "huge array header", b"\xdd\xff\xff\xff\xff"
-    yield "non-minimal int", messages.encode(beat).replace(b"\xa9timestamp\xce", b"\xa9timestamp\xcf\x00\x00\x00\x00", 1)
+    minimal = messages.encode(beat)
+    assert b"\xaahead_block\x64" in minimal
+    yield "non-minimal int", minimal.replace(b"\xaahead_block\x64", b"\xaahead_block\xcc\x64", 1)
     yield "trailing bytes", messages.encode(beat) + b"\x00"
     yield "ext type", _pack({**h, "head_hash": msgpack.ExtType(1, b"x")})
     yield "float", _pack({**h, "timestamp": 1.5})

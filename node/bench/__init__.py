@@ -1,0 +1,1 @@
+"""Benchmarks behind `scripts/bench` (`python -m node.bench`): crypto and end-to-end sections."""
