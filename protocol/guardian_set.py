@@ -1,8 +1,16 @@
 """The guardian set: who the guardians are (indices 1..n and their public shares), the group key
 they sign for together, the threshold t and the key epoch the oracle knows them by.
 
-Its canonical encoding is a msgpack map with the keys in a fixed order; its hash (keccak256 of
-that encoding) identifies the set. The JSON form is the public file operators share.
+Its canonical encoding is a msgpack map with the keys in a fixed order
+(v, epoch, threshold, group_public_key, public_shares); its hash (keccak256 of that encoding)
+identifies the set. The JSON form is the public file operators share.
+
+Validation has two levels. Constructing a GuardianSet checks the shape: integer ranges,
+1 <= t <= n <= MAX_GUARDIANS, 48-byte keys, distinct shares. `validate(backend)` checks the
+cryptography: every key is a point of the G1 subgroup other than infinity, and the group key and
+the n public shares are consistent, i.e. they are the values at 0, 1, ..., n of one polynomial of
+degree < t (so any t valid partials combine to a signature under the group key). Load a set from
+an untrusted file with `from_json` and then `validate`.
 """
 
 from __future__ import annotations
@@ -66,8 +74,20 @@ class GuardianSet:
             raise GuardianSetError(f"guardian {index} is not in the set (1..{self.n})")
         return self.public_shares[index - 1]
 
+    def validate(self, backend) -> None:
+        """Full check of an untrusted set: `validate_points`, then that the public shares and
+        the group key lie on one polynomial of degree < t. Raises GuardianSetError."""
+        from protocol.threshold import shares_are_consistent
+
+        self.validate_points(backend)
+        if not shares_are_consistent(self.group_public_key, self.public_shares, self.threshold,
+                                     backend, seed=self.encode()):
+            raise GuardianSetError("public shares are not consistent with the group key and "
+                                   f"threshold {self.threshold}")
+
     def validate_points(self, backend) -> None:
-        """Check every key is a valid G1 point (on the curve, in the subgroup)."""
+        """Check every key is a valid G1 point (on the curve, in the subgroup, canonical) and not
+        the point at infinity. See also `validate`, which adds the consistency check."""
         for what, point in [("group_public_key", self.group_public_key)] + [
                 (f"public share of guardian {i}", p) for i, p in enumerate(self.public_shares, 1)]:
             if not backend.g1_is_valid(point) or point[0] & 0x40:
@@ -109,15 +129,26 @@ class GuardianSet:
 
     @classmethod
     def from_json(cls, text: str) -> GuardianSet:
+        """Parse the public file. Required: version (1), epoch, threshold (JSON integers),
+        group_public_key, public_shares (0x-hex). Optional: guardians and hash, which must match.
+        Unknown keys are refused. Does not check points: call `validate(backend)`."""
         try:
             raw = json.loads(text)
-            gset = cls(int(raw["epoch"]), int(raw["threshold"]),
-                       _hex(raw["group_public_key"]),
-                       tuple(_hex(p) for p in raw["public_shares"]))
-        except GuardianSetError:
-            raise
-        except (ValueError, KeyError, TypeError) as exc:
-            raise GuardianSetError(f"malformed guardian set file: {exc!r}") from exc
+        except (ValueError, TypeError) as exc:
+            raise GuardianSetError(f"malformed guardian set file: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise GuardianSetError("malformed guardian set file: not a JSON object")
+        missing = [k for k in _JSON_REQUIRED if k not in raw]
+        unknown = sorted(set(raw) - set(_JSON_REQUIRED) - set(_JSON_OPTIONAL))
+        if missing or unknown:
+            raise GuardianSetError(f"malformed guardian set file: missing {missing}, "
+                                   f"unknown {unknown}")
+        if _json_int(raw["version"], "version") != SET_VERSION:
+            raise GuardianSetError(f"unsupported guardian set version {raw['version']}")
+        if not isinstance(raw["public_shares"], list):
+            raise GuardianSetError("public_shares must be a list")
+        gset = cls(_json_int(raw["epoch"], "epoch"), _json_int(raw["threshold"], "threshold"),
+                   _hex(raw["group_public_key"]), tuple(_hex(p) for p in raw["public_shares"]))
         if raw.get("guardians", gset.n) != gset.n:
             raise GuardianSetError("'guardians' does not match the number of public shares")
         if "hash" in raw and raw["hash"] != "0x" + gset.hash().hex():
@@ -133,7 +164,20 @@ class GuardianSet:
         return cls(epoch, dealing.threshold, dealing.group_public_key, shares)
 
 
+_JSON_REQUIRED = ("version", "epoch", "threshold", "group_public_key", "public_shares")
+_JSON_OPTIONAL = ("guardians", "hash")
+
+
+def _json_int(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GuardianSetError(f"{what} must be a JSON integer")
+    return value
+
+
 def _hex(value) -> bytes:
     if not isinstance(value, str) or not value.startswith("0x"):
         raise GuardianSetError("keys must be 0x-prefixed hex strings")
-    return bytes.fromhex(value[2:])
+    try:
+        return bytes.fromhex(value[2:])
+    except ValueError as exc:
+        raise GuardianSetError(f"not a hex string: {value[:20]!r}") from exc

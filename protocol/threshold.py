@@ -15,6 +15,7 @@ a_0 * H(digest): a plain BLS signature under the group key, verified once more b
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -141,7 +142,9 @@ def lagrange_coefficients(indices: Sequence[int]) -> list[int]:
 
 
 def combine(partials: Mapping[int, bytes], backend: Backend) -> bytes:
-    """Lagrange-combine partials (assumed valid); exactly the t given are used."""
+    """Lagrange-combine partials, assumed valid, at x = 0: sum_i lambda_i * partial_i, one G2
+    multi-scalar multiplication. Every partial given is used; with t or more valid partials the
+    result is the group signature, with fewer it is not (and will not verify)."""
     if not partials:
         raise ThresholdError("no partials to combine")
     indices = sorted(partials)
@@ -168,6 +171,38 @@ def robust_combine(gset: GuardianSet, digest: bytes, partials: Mapping[int, byte
     if not backend.verify(gset.group_public_key, digest, signature, DST_AUTHORIZATION):
         raise ThresholdError("combined signature does not verify under the group key")
     return CombineResult(signature, tuple(sorted(valid)), tuple(invalid))
+
+
+def shares_are_consistent(group_public_key: bytes, public_shares: Sequence[bytes], t: int,
+                          backend: Backend, *, seed: bytes = b"") -> bool:
+    """True iff (0, group key), (1, pk_1), ..., (n, pk_n) lie on one polynomial of degree < t
+    in the exponent, i.e. the public shares are a Feldman-consistent sharing of the group key.
+
+    Reed-Solomon dual-code check (as in SCRAPE): for m = n + 1 points x_k = k, the values V_k are
+    evaluations of a polynomial of degree < t iff sum_k w_k * f(k) * V_k = 0 for every polynomial
+    f of degree <= n - t, where w_k = 1 / prod_{j != k} (k - j) = (-1)^(n-k) / (k! (n-k)!).
+    One f with coefficients drawn from a hash of `seed` and the keys checks this up to a
+    1/r chance of error, with a single multi-scalar multiplication of n + 1 points."""
+    n = len(public_shares)
+    if not 1 <= t <= n:
+        return False
+    points = [group_public_key, *public_shares]
+    h = hashlib.sha256(b"GUARDIAN-NETWORK-V1-SHARE-CONSISTENCY" + seed + b"".join(points))
+    coefficients = [int.from_bytes(hashlib.sha256(h.digest() + j.to_bytes(4, "big")).digest()
+                                   * 2, "big") % R for j in range(n - t + 1)]
+    factorial = [1] * (n + 1)
+    for k in range(1, n + 1):
+        factorial[k] = factorial[k - 1] * k % R
+    scalars = []
+    for k in range(n + 1):
+        w = pow(factorial[k] * factorial[n - k], -1, R)
+        if (n - k) % 2:
+            w = R - w
+        scalars.append(w * evaluate_polynomial(coefficients, k) % R)
+    try:
+        return backend.g1_msm(points, scalars) == backend.g1_infinity()
+    except BLSError:
+        return False
 
 
 def signers_of(partials: Iterable[int]) -> tuple[int, ...]:

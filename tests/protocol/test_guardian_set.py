@@ -7,6 +7,8 @@ import random
 
 import msgpack
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protocol import threshold as th
 from protocol.bls import get_backend
@@ -42,12 +44,25 @@ def test_hash_changes_with_content(gset):
     (lambda d: d.update(group_public_key="0x1234"), "48-byte"),
     (lambda d: d.pop("epoch"), "malformed"),
     (lambda d: d.update(public_shares=["zz"]), "0x-prefixed"),
+    (lambda d: d.update(public_shares=["0xzz"]), "not a hex string"),
+    (lambda d: d.update(public_shares="0x00"), "must be a list"),
+    (lambda d: d.update(epoch="2"), "epoch must be a JSON integer"),
+    (lambda d: d.update(threshold=3.0), "threshold must be a JSON integer"),
+    (lambda d: d.update(threshold=True), "threshold must be a JSON integer"),
+    (lambda d: d.update(version=2), "unsupported guardian set version"),
+    (lambda d: d.update(extra=1), "unknown \\['extra'\\]"),
 ])
 def test_bad_json_is_refused(gset, mutate, match):
     doc = json.loads(gset.to_json())
     mutate(doc)
     with pytest.raises(GuardianSetError, match=match):
         GuardianSet.from_json(json.dumps(doc))
+
+
+@pytest.mark.parametrize("text", ["", "[]", "null", "{", '"x"'])
+def test_non_object_json_is_refused(text):
+    with pytest.raises(GuardianSetError, match="malformed"):
+        GuardianSet.from_json(text)
 
 
 def test_bad_encodings_are_refused(gset):
@@ -65,3 +80,48 @@ def test_off_curve_keys_fail_point_validation(gset):
     bad = GuardianSet(1, 2, gset.group_public_key, (b"\x8f" * 48,) + gset.public_shares[1:])
     with pytest.raises(GuardianSetError, match="guardian 1"):
         bad.validate_points(B)
+
+
+@pytest.mark.parametrize("name", ["pyblst", "arkworks", "py_ecc"])
+def test_validate_accepts_a_dealt_set(gset, name):
+    gset.validate(get_backend(name))
+
+
+def test_validate_refuses_shares_that_do_not_fit_the_group_key(gset):
+    shares = list(gset.public_shares)
+    shares[3] = B.sk_to_pk(123456789)  # a valid point, but not guardian 4's share
+    with pytest.raises(GuardianSetError, match="not consistent"):
+        GuardianSet(gset.epoch, gset.threshold, gset.group_public_key, tuple(shares)).validate(B)
+    other_key = B.sk_to_pk(987654321)
+    with pytest.raises(GuardianSetError, match="not consistent"):
+        GuardianSet(gset.epoch, gset.threshold, other_key, gset.public_shares).validate(B)
+    with pytest.raises(GuardianSetError, match="not consistent"):  # a lower threshold is a lie
+        GuardianSet(gset.epoch, gset.threshold - 1, gset.group_public_key,
+                    gset.public_shares).validate(B)
+    swapped = (gset.public_shares[1], gset.public_shares[0]) + gset.public_shares[2:]
+    with pytest.raises(GuardianSetError, match="not consistent"):
+        GuardianSet(gset.epoch, gset.threshold, gset.group_public_key, swapped).validate(B)
+
+
+def test_validate_refuses_infinity(gset):
+    bad = GuardianSet(1, 2, gset.group_public_key, (B.g1_infinity(),) + gset.public_shares[1:])
+    with pytest.raises(GuardianSetError, match="guardian 1 is not a valid G1 point"):
+        bad.validate(B)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32), data=st.data())
+def test_consistency_check_property(seed, data):
+    """Every dealt set is consistent at its threshold and (for t > 1) not at t - 1; replacing
+    any one share breaks it."""
+    n = data.draw(st.integers(1, 20))
+    t = data.draw(st.integers(1, n))
+    dealing = th.deal(n, t, backend=B, rng=random.Random(seed))
+    s = GuardianSet.from_dealing(dealing, 1, B)
+    assert th.shares_are_consistent(s.group_public_key, s.public_shares, t, B)
+    if t > 1:
+        assert not th.shares_are_consistent(s.group_public_key, s.public_shares, t - 1, B)
+    i = data.draw(st.integers(0, n - 1))  # n + 1 points, degree < t: n + 1 - t >= 1 constraints
+    shares = list(s.public_shares)
+    shares[i] = B.g1_add(shares[i], B.g1_generator())
+    assert not th.shares_are_consistent(s.group_public_key, shares, t, B)
