@@ -116,11 +116,14 @@ def verify_share(index: int, share: int, commitments: Sequence[bytes], backend: 
 
 
 def partial_sign(share: int, digest: bytes, backend: Backend) -> bytes:
+    """Guardian i's partial signature: sk_i * H(digest), with DST_AUTHORIZATION."""
     return backend.sign(share, digest, DST_AUTHORIZATION)
 
 
 def verify_partial(gset: GuardianSet, index: int, digest: bytes, partial: bytes,
                    backend: Backend) -> bool:
+    """True iff `index` is a member and `partial` is its valid signature of `digest` under pk_i.
+    Never raises."""
     if not gset.is_member(index):
         return False
     return backend.verify(gset.public_share(index), digest, partial, DST_AUTHORIZATION)
@@ -153,8 +156,15 @@ def combine(partials: Mapping[int, bytes], backend: Backend) -> bytes:
 
 def robust_combine(gset: GuardianSet, digest: bytes, partials: Mapping[int, bytes],
                    backend: Backend) -> CombineResult:
-    """Verify each partial against its pk_i, combine t valid ones (lowest indices first), and
-    verify the result under the group key. Names the guardians whose partials were invalid."""
+    """The combination a guardian submits. Rules, in order:
+
+    1. every partial is verified on its own against its sender's public share pk_i; a sender
+       that is not a member, or whose partial does not verify, is named in `invalid_indices`
+       (all of them, so each can be blamed);
+    2. with fewer than t valid partials, raise NotEnoughValidShares naming the invalid ones;
+    3. otherwise combine the t valid partials with the lowest indices (the `signers`);
+    4. verify the result under the group key; a failure here means the guardian set itself is
+       inconsistent (see GuardianSet.validate) and raises ThresholdError."""
     valid: dict[int, bytes] = {}
     invalid: list[int] = []
     for index in sorted(partials):
@@ -162,15 +172,15 @@ def robust_combine(gset: GuardianSet, digest: bytes, partials: Mapping[int, byte
             valid[index] = partials[index]
         else:
             invalid.append(index)
-        if len(valid) == gset.threshold:
-            break
     if len(valid) < gset.threshold:
         raise NotEnoughValidShares(
-            f"{len(valid)} valid partials, threshold is {gset.threshold}", tuple(invalid))
-    signature = combine(valid, backend)
+            f"{len(valid)} valid partials, threshold is {gset.threshold}"
+            + (f"; invalid from guardians {invalid}" if invalid else ""), tuple(invalid))
+    signers = sorted(valid)[:gset.threshold]
+    signature = combine({i: valid[i] for i in signers}, backend)
     if not backend.verify(gset.group_public_key, digest, signature, DST_AUTHORIZATION):
         raise ThresholdError("combined signature does not verify under the group key")
-    return CombineResult(signature, tuple(sorted(valid)), tuple(invalid))
+    return CombineResult(signature, tuple(signers), tuple(invalid))
 
 
 def shares_are_consistent(group_public_key: bytes, public_shares: Sequence[bytes], t: int,

@@ -75,6 +75,40 @@ def test_a_corrupted_partial_is_detected_and_named():
     assert not th.verify_partial(gset, 99, DIGEST, partials[1], B)
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32), data=st.data())
+def test_robust_combine_names_exactly_the_bad_partials(seed, data):
+    n = data.draw(st.integers(1, 10))
+    t = data.draw(st.integers(1, n))
+    dealing, gset = _setup(n, t, seed)
+    senders = data.draw(st.sets(st.integers(1, n), min_size=1))
+    bad = data.draw(st.sets(st.sampled_from(sorted(senders))))
+    partials = _partials(dealing, senders)
+    for i in bad:  # a signature by another key, a different digest, or garbage bytes
+        partials[i] = data.draw(st.sampled_from([
+            B.sign(dealing.shares[i - 1] + 1, DIGEST, DST_AUTHORIZATION),
+            th.partial_sign(dealing.shares[i - 1], DIGEST[::-1], B),
+            b"\xc0" + bytes(95), b"\x00" * 96, b"short"]))
+    if len(senders) - len(bad) < t:
+        with pytest.raises(th.NotEnoughValidShares) as err:
+            th.robust_combine(gset, DIGEST, partials, B)
+        assert err.value.invalid_indices == tuple(sorted(bad))
+        return
+    result = th.robust_combine(gset, DIGEST, partials, B)
+    assert result.invalid_indices == tuple(sorted(bad))
+    assert result.signers == tuple(sorted(senders - bad)[:t])
+    assert result.signature == B.sign(dealing.secret, DIGEST, DST_AUTHORIZATION)
+
+
+def test_non_members_are_named():
+    dealing, gset = _setup(4, 2)
+    partials = _partials(dealing, [1, 2])
+    partials[5] = partials[1]
+    partials[0] = partials[2]
+    result = th.robust_combine(gset, DIGEST, partials, B)
+    assert result.invalid_indices == (0, 5) and result.signers == (1, 2)
+
+
 def test_too_many_bad_partials_names_them():
     dealing, gset = _setup(4, 3)
     partials = _partials(dealing, range(1, 5))
@@ -92,6 +126,22 @@ def test_backends_combine_identically(name):
     partials = _partials(dealing, [1, 3, 4])
     assert th.combine(partials, other) == th.combine(partials, B)
     assert th.public_share(dealing.commitments, 3, other) == gset.public_share(3)
+    assert th.verify_share(2, dealing.shares[1], dealing.commitments, other)
+    if name == "py_ecc":  # ~0.3 s per verification; its verify is cross-checked elsewhere
+        return
+    partials[3] = partials[1]
+    result = th.robust_combine(gset, DIGEST, partials | {2: _partials(dealing, [2])[2]}, other)
+    assert result.invalid_indices == (3,) and result.signers == (1, 2, 4)
+    assert result.signature == B.sign(dealing.secret, DIGEST, DST_AUTHORIZATION)
+
+
+def test_deal_with_a_given_secret_and_lagrange_at_zero():
+    dealing = th.deal(5, 3, backend=B, secret=424242)
+    assert dealing.secret == 424242 and dealing.n == 5 and dealing.threshold == 3
+    assert dealing.group_public_key == B.sk_to_pk(424242)
+    lambdas = th.lagrange_coefficients([2, 4, 5])
+    assert sum(l * dealing.shares[i - 1] for l, i in zip(lambdas, [2, 4, 5])) % th.R == 424242
+    assert "424242" not in repr(dealing)  # secrets stay out of logs
 
 
 @pytest.mark.parametrize("n,t", [(0, 1), (3, 0), (3, 4), (2000, 2)])
