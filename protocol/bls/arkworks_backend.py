@@ -16,6 +16,8 @@ from protocol.bls.base import (
     G2_COMPRESSED,
     Backend,
     as_bytes,
+    check_dst,
+    check_message,
     check_scalar,
     check_secret,
 )
@@ -78,11 +80,12 @@ class ArkworksBackend(Backend):
         return bytes((self._gen * Scalar(check_secret(sk))).to_compressed_bytes())
 
     def hash_to_g2(self, msg: bytes, dst: bytes) -> bytes:
-        return bytes(G2Point.hash_to_curve(bytes(msg), bytes(dst)).to_compressed_bytes())
+        h = G2Point.hash_to_curve(check_message(msg), check_dst(dst))
+        return bytes(h.to_compressed_bytes())
 
     def sign(self, sk: int, msg: bytes, dst: bytes) -> bytes:
         sk = check_secret(sk)
-        h = G2Point.hash_to_curve(bytes(msg), bytes(dst))
+        h = G2Point.hash_to_curve(check_message(msg), check_dst(dst))
         return bytes((h * Scalar(sk)).to_compressed_bytes())
 
     def _pairing_check(self, pk: bytes, msg: bytes, sig: bytes, dst: bytes) -> bool:

@@ -37,6 +37,21 @@ def check_scalar(scalar: int) -> int:
     return scalar % CURVE_ORDER
 
 
+def check_message(msg) -> bytes:
+    """A message to hash or sign: any bytes-like value (never str or int)."""
+    if not isinstance(msg, bytes | bytearray | memoryview):
+        raise BLSError("message must be bytes")
+    return bytes(msg)
+
+
+def check_dst(dst) -> bytes:
+    """A domain separation tag: 1 to 255 bytes (RFC 9380 section 3.1; longer tags would need the
+    oversize-DST hashing, which no tag of this project needs)."""
+    if not isinstance(dst, bytes | bytearray | memoryview) or not 1 <= len(dst) <= 255:
+        raise BLSError("domain separation tag must be 1 to 255 bytes")
+    return bytes(dst)
+
+
 def as_bytes(data, size: int, what: str) -> bytes:
     """`data` as immutable bytes of exactly `size` bytes; raises BLSError otherwise."""
     if not isinstance(data, bytes | bytearray | memoryview) or len(data) != size:
@@ -79,7 +94,8 @@ class Backend(ABC):
                 return False
             if pk[0] & 0x40:  # the point at infinity is never a valid public key
                 return False
-            return bool(self._pairing_check(bytes(pk), bytes(msg), bytes(sig), bytes(dst)))
+            return bool(self._pairing_check(bytes(pk), check_message(msg), bytes(sig),
+                                             check_dst(dst)))
         except Exception:  # noqa: BLE001 - any failure to parse means "does not verify"
             return False
 

@@ -29,6 +29,8 @@ from protocol.bls.base import (
     G2_COMPRESSED,
     Backend,
     as_bytes,
+    check_dst,
+    check_message,
     check_scalar,
     check_secret,
 )
@@ -68,11 +70,11 @@ class PyEccBackend(Backend):
         return G1_to_pubkey(multiply(G1, check_secret(sk)))
 
     def hash_to_g2(self, msg: bytes, dst: bytes) -> bytes:
-        return G2_to_signature(hash_to_G2(bytes(msg), bytes(dst), sha256))
+        return G2_to_signature(hash_to_G2(check_message(msg), check_dst(dst), sha256))
 
     def sign(self, sk: int, msg: bytes, dst: bytes) -> bytes:
-        return G2_to_signature(multiply(hash_to_G2(bytes(msg), bytes(dst), sha256),
-                                        check_secret(sk)))
+        sk = check_secret(sk)
+        return G2_to_signature(multiply(hash_to_G2(check_message(msg), check_dst(dst), sha256), sk))
 
     def _pairing_check(self, pk: bytes, msg: bytes, sig: bytes, dst: bytes) -> bool:
         h = hash_to_G2(msg, dst, sha256)

@@ -22,6 +22,8 @@ from protocol.bls.base import (
     G2_COMPRESSED,
     Backend,
     as_bytes,
+    check_dst,
+    check_message,
     check_scalar,
     check_secret,
 )
@@ -71,11 +73,11 @@ class PyblstBackend(Backend):
         return self._g1.scalar_mul(check_secret(sk)).compress()
 
     def hash_to_g2(self, msg: bytes, dst: bytes) -> bytes:
-        return P2.hash_to_group(bytes(msg), bytes(dst)).compress()
+        return P2.hash_to_group(check_message(msg), check_dst(dst)).compress()
 
     def sign(self, sk: int, msg: bytes, dst: bytes) -> bytes:
         sk = check_secret(sk)
-        return P2.hash_to_group(bytes(msg), bytes(dst)).scalar_mul(sk).compress()
+        return P2.hash_to_group(check_message(msg), check_dst(dst)).scalar_mul(sk).compress()
 
     def _pairing_check(self, pk: bytes, msg: bytes, sig: bytes, dst: bytes) -> bool:
         h = P2.hash_to_group(msg, dst)
@@ -99,7 +101,7 @@ class PyblstBackend(Backend):
         if len(points) != len(scalars):
             raise BLSError("points and scalars differ in length")
         acc = P1()
-        for point, scalar in zip(points, scalars):
+        for point, scalar in zip(points, scalars, strict=True):
             acc = acc + _p1(point).scalar_mul(check_scalar(scalar))
         return acc.compress()
 
@@ -108,7 +110,7 @@ class PyblstBackend(Backend):
         if len(points) != len(scalars):
             raise BLSError("points and scalars differ in length")
         acc = P2()
-        for point, scalar in zip(points, scalars):
+        for point, scalar in zip(points, scalars, strict=True):
             acc = acc + _p2(point).scalar_mul(check_scalar(scalar))
         return acc.compress()
 

@@ -70,7 +70,7 @@ def test_all_backends_agree_on_verify(sk, msg):
 @pytest.mark.parametrize("pk,sig", [
     (b"", b""), (b"\x00" * 48, b"\x00" * 96), (b"\xc0" + b"\x00" * 47, b"\xc0" + b"\x00" * 95),
     (b"\xff" * 48, b"\xff" * 96), ("not bytes", None), (b"\x80" * 48, b"\x80" * 96),
-])
+], ids=["empty", "zeros", "infinity", "ones", "not-bytes", "no-point"])
 def test_verify_never_raises(name, pk, sig):
     assert get_backend(name).verify(pk, b"m", sig, DST_GOSSIP) is False
 
@@ -205,3 +205,22 @@ def test_group_operations_agree(name):
 def test_secret_out_of_range(name, bad):
     with pytest.raises(BLSError):
         get_backend(name).sk_to_pk(bad)
+
+
+@pytest.mark.parametrize("name", BACKEND_NAMES)
+@pytest.mark.parametrize("msg,dst", [("text", DST_GOSSIP), (5, DST_GOSSIP), (b"m", b""),
+                                     (b"m", b"D" * 256), (b"m", "dst")])
+def test_messages_and_tags_are_typed(name, msg, dst):
+    """Messages are bytes (an int would silently become zero bytes), tags 1..255 bytes (RFC 9380
+    3.1); sign and hash refuse the rest with BLSError, verify says False."""
+    b = get_backend(name)
+    with pytest.raises(BLSError):
+        b.hash_to_g2(msg, dst)
+    with pytest.raises(BLSError):
+        b.sign(7, msg, dst)
+    assert b.verify(b.sk_to_pk(7), msg, b.sign(7, b"m", DST_GOSSIP), dst) is False
+
+
+def test_longest_tag_is_accepted_and_agrees():
+    dst = b"T" * 255
+    assert len({get_backend(n).hash_to_g2(b"m", dst) for n in BACKEND_NAMES}) == 1

@@ -27,6 +27,7 @@ def test_hash_to_g2_matches_rfc9380(backend, vector):
     b = get_backend(backend)
     point = b.hash_to_g2(vector["msg"].encode(), H2C["dst"].encode())
     assert b.g2_to_eip2537(point) == _eip2537(vector["P"])
+    assert b.g2_from_eip2537(_eip2537(vector["P"])) == point
 
 
 def test_all_five_messages_are_present():

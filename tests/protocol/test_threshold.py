@@ -140,7 +140,9 @@ def test_deal_with_a_given_secret_and_lagrange_at_zero():
     assert dealing.secret == 424242 and dealing.n == 5 and dealing.threshold == 3
     assert dealing.group_public_key == B.sk_to_pk(424242)
     lambdas = th.lagrange_coefficients([2, 4, 5])
-    assert sum(l * dealing.shares[i - 1] for l, i in zip(lambdas, [2, 4, 5])) % th.R == 424242
+    signers = [2, 4, 5]
+    assert sum(lam * dealing.shares[i - 1] for lam, i in zip(lambdas, signers, strict=True)) % th.R \
+        == 424242
     assert "424242" not in repr(dealing)  # secrets stay out of logs
 
 
