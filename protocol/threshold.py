@@ -107,6 +107,9 @@ def public_share(commitments: Sequence[bytes], index: int, backend: Backend) -> 
 
 def verify_share(index: int, share: int, commitments: Sequence[bytes], backend: Backend) -> bool:
     """A guardian's check of its dealt share against the published commitments."""
+    for value in (index, share):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return False
     if not 0 < share < R or not 1 <= index <= MAX_GUARDIANS:
         return False
     try:

@@ -33,6 +33,10 @@ def test_shares_verify_against_commitments():
         assert B.sk_to_pk(dealing.shares[i - 1]) == gset.public_share(i)
     assert not th.verify_share(1, dealing.shares[1], dealing.commitments, B)
     assert not th.verify_share(1, 0, dealing.commitments, B)
+    assert not th.verify_share(True, dealing.shares[0], dealing.commitments, B)
+    assert not th.verify_share(1, str(dealing.shares[0]), dealing.commitments, B)
+    assert not th.verify_share(1, dealing.shares[0], dealing.commitments[:-1], B)
+    assert not th.verify_share(1, dealing.shares[0], (b"\x00" * 48,) + dealing.commitments[1:], B)
 
 
 def test_every_t_subset_gives_the_same_signature_equal_to_the_dealt_secret():
