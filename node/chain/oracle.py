@@ -17,32 +17,9 @@ from web3.exceptions import ContractLogicError
 from node.artifacts import load_artifact
 from node.chain.records import TxReceipt
 from node.chain.rpc import ChainError, ChainRpc, _bytes, _int, checksum
+from node.registration import Registration
 
 log = logging.getLogger("guardian.chain")
-
-
-@dataclass(frozen=True)
-class InvariantCallRecord:
-    target: bytes
-    data: bytes
-
-
-@dataclass(frozen=True)
-class Registration:
-    protocol_id: bytes
-    target: bytes
-    admin: bytes
-    allowed_actions: int
-    hook_kind: int
-    pause_selector: bytes
-    max_duration: int
-    cooldown: int
-    monitored: tuple[bytes, ...]
-    tokens: tuple[bytes, ...]
-    outflow_limit_bps: int
-    window_blocks: int
-    balance_drop_bps: int
-    invariants: tuple[InvariantCallRecord, ...]
 
 
 @dataclass(frozen=True)
@@ -64,13 +41,13 @@ class OracleEvent:
     args: dict[str, Any]
 
 
-def parse_registration(protocol_id: bytes, raw: Any) -> Registration:
+def parse_registration(raw: Any) -> Registration:
     """Turn `getRegistration`'s tuple into a `Registration`, checking every field's shape."""
     try:
         (target, admin, allowed, hook_kind, selector, max_duration, cooldown, det) = raw
         (monitored, tokens, outflow_bps, window, drop_bps, invariants) = det
         return Registration(
-            protocol_id=protocol_id, target=_bytes(target, 20, "target"),
+            target=_bytes(target, 20, "target"),
             admin=_bytes(admin, 20, "admin"), allowed_actions=_int(allowed, "allowedActions"),
             hook_kind=_int(hook_kind, "hookKind"), pause_selector=_bytes(selector, 4, "selector"),
             max_duration=_int(max_duration, "maxDuration"), cooldown=_int(cooldown, "cooldown"),
@@ -79,8 +56,7 @@ def parse_registration(protocol_id: bytes, raw: Any) -> Registration:
             outflow_limit_bps=_int(outflow_bps, "outflowLimitBps"),
             window_blocks=_int(window, "windowBlocks"),
             balance_drop_bps=_int(drop_bps, "balanceDropBps"),
-            invariants=tuple(InvariantCallRecord(_bytes(t, 20, "invariant target"),
-                                                 _bytes(d, None, "invariant data"))
+            invariants=tuple((_bytes(t, 20, "invariant target"), _bytes(d, None, "invariant data"))
                              for t, d in invariants))
     except (TypeError, ValueError) as exc:
         raise ChainError(f"getRegistration: unexpected shape: {exc}") from exc
@@ -133,7 +109,7 @@ class OracleClient:
     async def registration(self, protocol_id: bytes) -> Registration | None:
         if not await self._view("isRegistered", protocol_id):
             return None
-        return parse_registration(protocol_id, await self._view("getRegistration", protocol_id))
+        return parse_registration(await self._view("getRegistration", protocol_id))
 
     async def containment(self, protocol_id: bytes) -> Containment:
         raw = await self._view("containment", protocol_id)

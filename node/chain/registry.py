@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from node.chain.oracle import OracleClient, Registration
+from node.chain.oracle import OracleClient
 from node.detectors.base import Watched
+from node.registration import Registration
 from protocol.detection import DetectionParams, InvariantCall
 
 log = logging.getLogger("guardian.registry")
@@ -20,13 +21,13 @@ _TOUCHING = ("ProtocolRegistered", "ProtocolUpdated", "ProtocolDeregistered",
              "ContainmentEngaged", "ContainmentLifted", "ContainmentExtended")
 
 
-def watched_from(reg: Registration, contained: bool) -> Watched:
+def watched_from(protocol_id: bytes, reg: Registration, contained: bool) -> Watched:
     params = DetectionParams(
         monitored=reg.monitored, tokens=reg.tokens, outflow_limit_bps=reg.outflow_limit_bps,
         window_blocks=reg.window_blocks, balance_drop_bps=reg.balance_drop_bps,
-        invariants=tuple(InvariantCall(i.target, i.data) for i in reg.invariants),
+        invariants=tuple(InvariantCall(target, data) for target, data in reg.invariants),
         admin=reg.admin)
-    return Watched(protocol_id=reg.protocol_id, params=params,
+    return Watched(protocol_id=protocol_id, params=params,
                    allowed_actions=reg.allowed_actions, contained=contained)
 
 
@@ -57,7 +58,7 @@ class RegistryTracker:
         reg = await self.oracle.registration(pid)
         if reg is None:
             return None
-        return watched_from(reg, (await self.oracle.containment(pid)).active)
+        return watched_from(pid, reg, (await self.oracle.containment(pid)).active)
 
     async def on_head(self, head: int) -> list[str]:
         """Apply the oracle's events up to `head`; returns the event names seen (for logs)."""

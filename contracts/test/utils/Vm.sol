@@ -40,6 +40,8 @@ interface Vm {
     function envOr(string calldata name, uint256 defaultValue) external view returns (uint256);
     function envOr(string calldata name, address defaultValue) external view returns (address);
     function envUint(string calldata name) external view returns (uint256);
+    function envBytes(string calldata name) external view returns (bytes memory);
+    function envAddress(string calldata name) external view returns (address);
     function startBroadcast(uint256 privateKey) external;
     function startBroadcast() external;
     function stopBroadcast() external;
