@@ -9,12 +9,11 @@ import subprocess
 import pytest
 from web3 import Web3
 
-from protocol import threshold
-from protocol.bls import get_backend
-
 from node.anvil import DEV_PRIVATE_KEYS
 from node.artifacts import load_artifact
 from node.toolchain import CONTRACTS_DIR, tool_path
+from protocol import threshold
+from protocol.bls import get_backend
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(180)]
 
