@@ -49,7 +49,7 @@ def load_keys(cfg: NodeConfig, backend) -> LoadedKeys:
 
     try:
         gset = GuardianSet.from_json(cfg.keys.guardian_set.read_text())
-        gset.validate_points(backend)
+        gset.validate(backend)
     except FileNotFoundError as exc:
         raise StartupError(f"guardian set file not found: {cfg.keys.guardian_set}") from exc
     except (OSError, GuardianSetError) as exc:
