@@ -77,5 +77,12 @@ def summary_table(summary: dict) -> Table:
     table.add_column("what")
     table.add_column("value")
     for key, value in summary.items():
+        if key in ("processes", "saved_fraction"):
+            continue  # in summary.json; too wide for the table
         table.add_row(key.replace("_", " "), str(value))
+    procs = [p for p in (summary.get("processes") or {}).values() if p]
+    if procs:
+        cpu = sorted(p["cpu_seconds"] for p in procs)[len(procs) // 2]
+        rss = sorted(p["rss_mb"] for p in procs)[len(procs) // 2]
+        table.add_row("per guardian (median)", f"{cpu} s CPU, {rss} MB resident")
     return table
