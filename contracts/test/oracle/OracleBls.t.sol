@@ -90,6 +90,21 @@ contract OracleBlsTest is OracleBlsBase {
         oracle.authorize(id, ACTION_PAUSE, 0, DEADLINE, EVIDENCE, SIG_NONCE1);
     }
 
+    function test_otherChainOrReplayFails() public {
+        uint256 home = block.chainid;
+        vm.chainId(1); // the same deployment address on another chain
+        vm.expectRevert(GuardianOracle.InvalidSignature.selector);
+        oracle.authorize(id, ACTION_PAUSE, 0, DEADLINE, EVIDENCE, SIG_NONCE0);
+        vm.chainId(home);
+        _authorize(0, DEADLINE, SIG_NONCE0);
+        vm.warp(START + MAX_DURATION + COOLDOWN);
+        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidNonce.selector, uint64(1), uint64(0)));
+        oracle.authorize(id, ACTION_PAUSE, 0, DEADLINE, EVIDENCE, SIG_NONCE0); // reused nonce
+        vm.warp(DEADLINE + 1);
+        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.DeadlineExpired.selector, DEADLINE));
+        oracle.authorize(id, ACTION_PAUSE, 1, DEADLINE, EVIDENCE, SIG_NONCE0); // past deadline
+    }
+
     function test_malformedSignatureReverts() public {
         bytes memory bad = bytes.concat(SIG_NONCE0);
         bad[255] = bytes1(uint8(bad[255]) ^ 1); // no longer on the curve
