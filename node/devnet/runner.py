@@ -76,7 +76,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
     # something, and the deployment does not wait a block per transaction).
     with Anvil(log_path=run_dir / "anvil.log") as chain, ProcessGroup() as group:
         live = Live(render(state), console=console, refresh_per_second=4) if live_mode else None
-        poller = threading.Thread(target=_poll, args=(state, stop), daemon=True)
+        poller = threading.Thread(target=_poll, args=(state, stop, event), daemon=True)
         try:
             if live:
                 live.start()
@@ -148,7 +148,9 @@ def _set_block_time(chain: Anvil, seconds: float) -> None:
         time.sleep(0.05)
 
 
-def _poll(state: DevnetState, stop: threading.Event) -> None:
+def _poll(state: DevnetState, stop: threading.Event, event=lambda _: None) -> None:
+    """Refresh the rows from the guardians' /status, and narrate what changed."""
+    detected = False
     while not stop.is_set():
         statuses = fetch_all(state.status_urls)
         for index, doc in statuses.items():
@@ -162,7 +164,22 @@ def _poll(state: DevnetState, stop: threading.Event) -> None:
             row.peers, row.mesh, row.head = doc.get("peers", 0), doc.get("mesh_peers", 0), \
                 doc.get("head", 0)
             row.live = len(doc.get("live_guardians") or [])
-            row.signed = any("digest" in i for i in (doc.get("incidents") or {}).values())
+            incidents = list((doc.get("incidents") or {}).values())
+            if incidents and not detected:
+                detected = True
+                first = incidents[0]
+                event(f"guardian {index} detected {first.get('kind')} at block "
+                      f"{first.get('block')}: {first.get('reason')}")
+            signed = any("digest" in i for i in incidents)
+            if signed and not row.signed:
+                done = sum(1 for r in state.rows.values() if r.signed) + 1
+                event(f"guardian {index} has {state.threshold} verified shares and combined "
+                      f"({done} of {state.guardians} guardians ready)")
+            row.signed = signed
+            if doc.get("contained") and not row.submitted:
+                c = doc["contained"][0]
+                event(f"guardian {index} submitted: containment tx {c.get('tx', '')[:18]}... "
+                      f"in block {c.get('block')}, gas {c.get('gas')}, signers {c.get('signers')}")
             row.submitted = bool(doc.get("contained"))
             if doc.get("contained"):
                 state.submitter_status = doc["contained"][0]

@@ -53,7 +53,7 @@ class DevnetState:
 
 def render(state: DevnetState) -> Panel:
     table = Table(expand=True, box=None)
-    for column in ("guardian", "status", "peers", "mesh", "hears", "head", "signed", "submitted"):
+    for column in ("guardian", "status", "peers", "mesh", "hears", "head", "combined", "submitted"):
         table.add_column(column)
     for index in sorted(state.rows):
         row = state.rows[index]
@@ -62,7 +62,7 @@ def render(state: DevnetState) -> Panel:
                       "yes" if row.signed else "", "yes" if row.submitted else "")
     summary = Text()
     summary.append(f"phase: {state.phase}   chain head: {state.head}   ")
-    summary.append(f"signed: {state.shares_seen} of t={state.threshold}   ")
+    summary.append(f"combined t={state.threshold} shares: {state.shares_seen} guardians   ")
     summary.append(f"attack txs: {len(state.attack_txs)}")
     if state.containment:
         summary.append(f"   CONTAINED in block {state.containment['block']}", style="bold green")
