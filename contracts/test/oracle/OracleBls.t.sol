@@ -62,9 +62,10 @@ abstract contract OracleBlsBase is Test {
     }
 
     function _authorize(uint64 nonce, uint64 deadline, bytes memory sig) internal returns (uint256 used) {
-        uint256 before = gasleft();
         bool ok = oracle.authorize(id, ACTION_PAUSE, nonce, deadline, EVIDENCE, sig);
-        used = before - gasleft();
+        // gas of the authorize call itself (hook included), as forge's trace reports it: not the
+        // caller's argument encoding, nor the 21,000 base cost and calldata of a transaction
+        used = vm.snapshotGasLastCall("authorize");
         assertTrue(ok, "hook succeeded");
         assertTrue(protocol.isPaused(), "paused");
     }
@@ -135,9 +136,9 @@ contract OracleBlsGasFirstTest is OracleBlsBase {
     function test_gas_firstContainment() public {
         uint256 used = _authorize(0, DEADLINE, SIG_NONCE0);
         emit log_named_uint("authorize (BLS) + pause hook, first containment", used);
-        // Target 200k (DESIGN.md); measured ~204k first / ~202k later: the precompiles alone cost
-        // 151,100 (2 x MAP_FP2_TO_G2, G2ADD, 2-pair pairing). This guards against regressions.
-        assertLe(used, 206_000, "authorize + hook gas regressed");
+        // DESIGN.md: verification plus containment in at most 200k gas; the precompiles alone
+        // cost 151,100 (2 x MAP_FP2_TO_G2, G2ADD, 2-pair pairing).
+        assertLe(used, 200_000, "within the 200k budget");
     }
 }
 
@@ -151,8 +152,8 @@ contract OracleBlsGasLaterTest is OracleBlsBase {
     function test_gas_laterContainment() public {
         uint256 used = _authorize(1, DEADLINE + 7200, SIG_NONCE1);
         emit log_named_uint("authorize (BLS) + pause hook, later containment", used);
-        // Target 200k (DESIGN.md); measured ~204k first / ~202k later: the precompiles alone cost
-        // 151,100 (2 x MAP_FP2_TO_G2, G2ADD, 2-pair pairing). This guards against regressions.
-        assertLe(used, 206_000, "authorize + hook gas regressed");
+        // DESIGN.md: verification plus containment in at most 200k gas; the precompiles alone
+        // cost 151,100 (2 x MAP_FP2_TO_G2, G2ADD, 2-pair pairing).
+        assertLe(used, 200_000, "within the 200k budget");
     }
 }
