@@ -20,6 +20,7 @@ from protocol.bls.base import (
     check_message,
     check_scalar,
     check_secret,
+    parse_point,
 )
 from protocol.bls.errors import BLSError
 
@@ -28,24 +29,13 @@ _PAD = bytes(eip2537.FP_BYTES - 48)  # EIP-2537 pads each 48-byte field element 
 
 @lru_cache(maxsize=4096)
 def _parse_g1(data: bytes) -> G1Point:
-    try:
-        point = G1Point.from_compressed_bytes(data)  # checks curve and subgroup
-    except Exception as exc:  # noqa: BLE001 - arkworks raises ValueError with a Rust message
-        raise BLSError(f"invalid G1 point: {exc}") from exc
-    if bytes(point.to_compressed_bytes()) != data:
-        raise BLSError("non-canonical G1 encoding")
-    return point
+    # from_compressed_bytes checks curve and subgroup
+    return parse_point(data, G1Point.from_compressed_bytes, G1Point.to_compressed_bytes, "G1")
 
 
 @lru_cache(maxsize=4096)
 def _parse_g2(data: bytes) -> G2Point:
-    try:
-        point = G2Point.from_compressed_bytes(data)
-    except Exception as exc:  # noqa: BLE001
-        raise BLSError(f"invalid G2 point: {exc}") from exc
-    if bytes(point.to_compressed_bytes()) != data:
-        raise BLSError("non-canonical G2 encoding")
-    return point
+    return parse_point(data, G2Point.from_compressed_bytes, G2Point.to_compressed_bytes, "G2")
 
 
 def _g1(data) -> G1Point:

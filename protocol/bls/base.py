@@ -23,6 +23,18 @@ G1_COMPRESSED = eip2537.G1_COMPRESSED
 G2_COMPRESSED = eip2537.G2_COMPRESSED
 
 
+def parse_point(data: bytes, decode, encode, group: str):
+    """Decode a compressed point with a backend's `decode` (which checks curve and subgroup, or
+    raises), and require `encode` to give the same bytes back (one encoding per point)."""
+    try:
+        point = decode(data)
+    except Exception as exc:  # noqa: BLE001 - each library raises its own types
+        raise BLSError(f"invalid {group} point: {exc}") from exc
+    if bytes(encode(point)) != data:
+        raise BLSError(f"non-canonical {group} encoding")
+    return point
+
+
 def check_secret(sk: int) -> int:
     """A secret key is an int in [1, r) (never a bool); raises BLSError otherwise."""
     if isinstance(sk, bool) or not isinstance(sk, int) or not 0 < sk < CURVE_ORDER:

@@ -26,6 +26,7 @@ from protocol.bls.base import (
     check_message,
     check_scalar,
     check_secret,
+    parse_point,
 )
 from protocol.bls.errors import BLSError
 
@@ -35,24 +36,12 @@ _G1_GENERATOR = bytes.fromhex(
 
 @lru_cache(maxsize=4096)
 def _parse_g1(data: bytes) -> P1:
-    try:
-        point = P1.uncompress(data)  # on the curve and in the subgroup, or it raises
-    except Exception as exc:  # noqa: BLE001 - blst reports through several exception types
-        raise BLSError(f"invalid G1 point: {exc}") from exc
-    if point.compress() != data:
-        raise BLSError("non-canonical G1 encoding")
-    return point
+    return parse_point(data, P1.uncompress, P1.compress, "G1")  # uncompress checks the subgroup
 
 
 @lru_cache(maxsize=4096)
 def _parse_g2(data: bytes) -> P2:
-    try:
-        point = P2.uncompress(data)
-    except Exception as exc:  # noqa: BLE001
-        raise BLSError(f"invalid G2 point: {exc}") from exc
-    if point.compress() != data:
-        raise BLSError("non-canonical G2 encoding")
-    return point
+    return parse_point(data, P2.uncompress, P2.compress, "G2")
 
 
 def _p1(data) -> P1:
