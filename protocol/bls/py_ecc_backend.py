@@ -33,34 +33,27 @@ from protocol.bls.base import (
     check_message,
     check_scalar,
     check_secret,
+    parse_point,
 )
-from protocol.bls.errors import BLSError
+
+
+def _in_subgroup(decode):
+    def checked(data: bytes):
+        point = decode(data)
+        if not is_inf(multiply(point, curve_order)):
+            raise ValueError("not in the subgroup")
+        return point
+    return checked
 
 
 def _g1(data: bytes):
-    data = as_bytes(data, G1_COMPRESSED, "G1 point")
-    try:
-        point = pubkey_to_G1(data)
-    except Exception as exc:  # noqa: BLE001
-        raise BLSError(f"invalid G1 point: {exc}") from exc
-    if not is_inf(multiply(point, curve_order)):
-        raise BLSError("G1 point is not in the subgroup")
-    if G1_to_pubkey(point) != data:
-        raise BLSError("non-canonical G1 encoding")
-    return point
+    return parse_point(as_bytes(data, G1_COMPRESSED, "G1 point"), _in_subgroup(pubkey_to_G1),
+                       G1_to_pubkey, "G1")
 
 
 def _g2(data: bytes):
-    data = as_bytes(data, G2_COMPRESSED, "G2 point")
-    try:
-        point = signature_to_G2(data)
-    except Exception as exc:  # noqa: BLE001
-        raise BLSError(f"invalid G2 point: {exc}") from exc
-    if not is_inf(multiply(point, curve_order)):
-        raise BLSError("G2 point is not in the subgroup")
-    if G2_to_signature(point) != data:
-        raise BLSError("non-canonical G2 encoding")
-    return point
+    return parse_point(as_bytes(data, G2_COMPRESSED, "G2 point"),
+                       _in_subgroup(signature_to_G2), G2_to_signature, "G2")
 
 
 class PyEccBackend(Backend):
