@@ -26,7 +26,7 @@ from node.chain.registry import RegistryTracker
 from node.chain.view import RpcChainView
 from node.detectors import Detector, default_detectors
 from node.pipeline import GuardianKey, IncidentPipeline, ReadyProof
-from node.store import Store, incident_key
+from node.store import Store
 from node.submitter import Submitter
 from protocol import gossip_rules, messages
 from protocol.guardian_set import GuardianSet
@@ -295,7 +295,3 @@ def _kind_of_bytes(data: bytes) -> str:
         if kind.encode() in data[:32]:
             return kind
     return "unknown"
-
-
-def incident_of(report: messages.Report) -> bytes:
-    return incident_key(report.protocol_id, report.nonce)

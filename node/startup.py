@@ -8,7 +8,6 @@ guardian key that does not match the oracle.
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 from dataclasses import dataclass
@@ -152,7 +151,3 @@ async def _stop_on_signals(scope: trio.CancelScope) -> None:
             log.info("received %s: shutting down", signal.Signals(signum).name)
             scope.cancel()
             return
-
-
-def dump_status(doc: dict) -> str:
-    return json.dumps(doc, indent=2)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from protocol.bls import CURVE_ORDER, DST_AUTHORIZATION, Backend, BLSError
@@ -216,7 +216,3 @@ def shares_are_consistent(group_public_key: bytes, public_shares: Sequence[bytes
         return backend.g1_msm(points, scalars) == backend.g1_infinity()
     except BLSError:
         return False
-
-
-def signers_of(partials: Iterable[int]) -> tuple[int, ...]:
-    return tuple(sorted(set(partials)))

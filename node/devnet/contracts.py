@@ -93,12 +93,6 @@ def deploy_all(deployer: Deployer, gset: GuardianSet, backend: Backend, *,
                       gas=dict(deployer.gas_used or {}))
 
 
-def fund(deployer: Deployer, addresses: list[str], wei: int) -> None:
-    """Send ether (for gas) to each address."""
-    for address in addresses:
-        deployer.send_value(address, wei)
-
-
 def new_account() -> tuple[str, bytes]:
     account = Account.create()
     return account.address, bytes(account.key)

@@ -118,11 +118,6 @@ class P2PService:
             return 0
         return len(self._router.mesh.get(self.config.topic, ()))
 
-    def topic_peer_count(self) -> int:
-        if self._pubsub is None:
-            return 0
-        return len(self._pubsub.peer_topics.get(self.config.topic, ()))
-
     async def wait_for_peers(self, count: int, mesh: bool = False) -> None:
         """Until `count` peers are connected (or in the mesh). Polls library state, which has
         no event to wait on."""
