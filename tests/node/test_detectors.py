@@ -1,0 +1,86 @@
+"""Each detector turns a chain view into evidence that the pure rules in protocol.detection
+judge; the pipeline's re-observation reads the same fields back. A fake chain view here."""
+
+from __future__ import annotations
+
+from protocol.detection import PRIVILEGED_TOPICS, DetectionParams, InvariantCall
+from protocol.evidence import EvidenceKind
+
+from node.chain.records import LogRecord
+from node.detectors import (
+    BalanceDropDetector,
+    InvariantDetector,
+    OutflowDetector,
+    PrivilegedChangeDetector,
+    Watched,
+)
+
+PID = b"\x01" * 32
+POOL = b"\x0a" * 20
+TOKEN = b"\x0b" * 20
+ADMIN = b"\x0c" * 20
+EVE = b"\x0e" * 20
+CALL = bytes.fromhex("0f3cd5ad")
+OWNERSHIP = next(t for t, s in PRIVILEGED_TOPICS.items() if s.startswith("OwnershipTransferred"))
+PARAMS = DetectionParams(monitored=(POOL,), tokens=(TOKEN,), outflow_limit_bps=1500,
+                         window_blocks=10, balance_drop_bps=1000,
+                         invariants=(InvariantCall(POOL, CALL),), admin=ADMIN)
+WATCHED = Watched(PID, PARAMS, allowed_actions=1 << 1)
+
+
+class FakeView:
+    def __init__(self, balances: dict[int, int], solvent: bool = True, logs=()):
+        self.balances = balances
+        self.solvent = solvent
+        self._logs = list(logs)
+
+    async def balance(self, token, holder, block):
+        assert (token, holder) == (TOKEN, POOL)
+        return self.balances[block]
+
+    async def call(self, target, data, block):
+        assert (target, data) == (POOL, CALL)
+        return (1 if self.solvent else 0).to_bytes(32, "big")
+
+    async def logs(self, addresses, topics, block):
+        return [entry for entry in self._logs if entry.block_number == block]
+
+    async def log_at(self, tx_hash, log_index):
+        return next((e for e in self._logs if e.tx_hash == tx_hash), None)
+
+
+async def test_outflow_over_the_window():
+    view = FakeView({90: 1_000_000, 100: 800_000})
+    (found,) = await OutflowDetector().scan(view, WATCHED, 100)
+    assert found.evidence.kind == EvidenceKind.OUTFLOW
+    assert found.evidence.observed == (1_000_000, 800_000) and found.evidence.detail == POOL
+    assert found.verdict.violated
+    assert await OutflowDetector().scan(FakeView({90: 1_000_000, 100: 900_000}), WATCHED,
+                                        100) == []
+
+
+async def test_one_block_balance_drop():
+    view = FakeView({99: 1_000_000, 100: 850_000})
+    (found,) = await BalanceDropDetector().scan(view, WATCHED, 100)
+    assert found.evidence.block_from == 99 and found.verdict.violated
+    assert await BalanceDropDetector().scan(FakeView({99: 100, 100: 95}), WATCHED, 100) == []
+
+
+async def test_broken_invariant():
+    (found,) = await InvariantDetector().scan(FakeView({}, solvent=False), WATCHED, 100)
+    assert found.evidence.observed == (0,) and found.evidence.detail == CALL
+    assert await InvariantDetector().scan(FakeView({}, solvent=True), WATCHED, 100) == []
+
+
+def _log(actor: bytes) -> LogRecord:
+    return LogRecord(address=POOL, topics=(OWNERSHIP, b"\x00" * 32), tx_hash=b"\x77" * 32,
+                     log_index=3, block_number=100, tx_from=actor)
+
+
+async def test_privileged_change_by_a_stranger_but_not_by_governance():
+    (found,) = await PrivilegedChangeDetector().scan(FakeView({}, logs=[_log(EVE)]), WATCHED, 100)
+    assert found.evidence.kind == EvidenceKind.PRIVILEGED_CHANGE
+    assert found.evidence.detail == b"\x77" * 32 + OWNERSHIP + EVE
+    assert found.evidence.observed == (3,) and found.verdict.violated
+    assert await PrivilegedChangeDetector().scan(FakeView({}, logs=[_log(ADMIN)]), WATCHED,
+                                                 100) == []
