@@ -3,9 +3,6 @@ judge; the pipeline's re-observation reads the same fields back. A fake chain vi
 
 from __future__ import annotations
 
-from protocol.detection import PRIVILEGED_TOPICS, DetectionParams, InvariantCall
-from protocol.evidence import EvidenceKind
-
 from node.chain.records import LogRecord
 from node.detectors import (
     BalanceDropDetector,
@@ -14,6 +11,8 @@ from node.detectors import (
     PrivilegedChangeDetector,
     Watched,
 )
+from protocol.detection import PRIVILEGED_TOPICS, DetectionParams, InvariantCall
+from protocol.evidence import EvidenceKind
 
 PID = b"\x01" * 32
 POOL = b"\x0a" * 20
