@@ -27,6 +27,12 @@ from protocol.submission import submission_delay, submission_rank
 log = logging.getLogger("guardian.submitter")
 
 
+def short_hash(value: bytes) -> str:
+    """0x1234abcd...ef01: full 32-byte hex strings are masked in logs (they look like keys)."""
+    text = value.hex()
+    return f"0x{text[:10]}...{text[-6:]}"
+
+
 @dataclass(frozen=True)
 class Receipt:
     ok: bool
@@ -141,7 +147,7 @@ class Submitter:
         self.sent.append(tx_hash)
         self.sent_at[digest] = time.monotonic()
         self.store.set_submission(digest, "sent", tx_hash)
-        log.info("submitted authorize for 0x%s in tx 0x%s", digest.hex()[:12], tx_hash.hex())
+        log.info("submitted authorize for 0x%s in tx %s", digest.hex()[:12], short_hash(tx_hash))
         proof = messages.sign_message(messages.Proof(
             incident_id=report.incident_id, digest=digest, combined_signature=ready.signature,
             signers=tuple(sorted(ready.signers)), tx_hash=tx_hash, guardian=self.key.index,
@@ -152,7 +158,7 @@ class Submitter:
             # no receipt yet: "sent" (still pending); a revert frees the next attempt
             self.store.set_submission(digest, "reverted" if receipt else "sent", tx_hash,
                                       "reverted" if receipt else "no receipt yet")
-            log.warning("authorize tx 0x%s %s", tx_hash.hex(),
+            log.warning("authorize tx %s %s", short_hash(tx_hash),
                         "reverted" if receipt else "was not mined in time")
             return False
         await self._confirmed(ready, tx_hash, receipt)

@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from node.chain.records import LogRecord
 from node.chain.rpc import ChainRpc
 
 
 class RpcChainView:
-    def __init__(self, rpc: ChainRpc) -> None:
+    """Reads pinned to a block number never change (short of a reorg), so they are cached: the
+    window detectors re-read the same (token, holder, block) on consecutive heads."""
+
+    def __init__(self, rpc: ChainRpc, cache_size: int = 4096) -> None:
         self.rpc = rpc
+        self._cache: OrderedDict[tuple, object] = OrderedDict()
+        self._cache_size = cache_size
+
+    async def _cached(self, key: tuple, read):
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        value = await read()
+        self._cache[key] = value
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return value
 
     async def balance(self, token: bytes, holder: bytes, block: int) -> int:
-        return await self.rpc.balance(token, holder, block)
+        return await self._cached(("balance", token, holder, block),
+                                  lambda: self.rpc.balance(token, holder, block))
 
     async def call(self, target: bytes, data: bytes, block: int) -> bytes | None:
-        return await self.rpc.call(target, data, block)
+        return await self._cached(("call", target, data, block),
+                                  lambda: self.rpc.call(target, data, block))
 
     async def logs(self, addresses: tuple[bytes, ...], topics: tuple[bytes, ...],
                    block: int) -> list[LogRecord]:

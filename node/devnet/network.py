@@ -33,7 +33,10 @@ from protocol.bls import get_backend
 DEPLOYER_KEY = DEV_PRIVATE_KEYS[0]
 ATTACKER_KEY = DEV_PRIVATE_KEYS[9]
 SUBMITTER_FUNDING = 10 * 10**18
-DEVNET_KDF_N = 2**14  # throwaway devnet keys: fast to open; operators use the 2^18 default
+DEVNET_KDF_N = 2**14
+# Each guardian dials the next few guardians in a ring (and is dialed by the previous few), not
+# everyone: GossipSub needs D=6 mesh peers, and every extra connection costs each node CPU.
+BOOTSTRAP_FANOUT = 4  # throwaway devnet keys: fast to open; operators use the 2^18 default
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
             p2p_identity="p2p.key", passphrase_file="../passphrase",
             submitter_key_file="submitter.key",
             listen=f"/ip4/{topo.listen_host}/tcp/{p2p_ports[i - 1]}",
-            bootstrap=[a for j, a in addrs.items() if j != i],
+            bootstrap=ring_neighbours(addrs, i, BOOTSTRAP_FANOUT),
             metrics_listen=f"{topo.metrics_host}:{metric_ports[i - 1]}",
             stagger_seconds=stagger_seconds, log_format=log_format)
         (gdir / "node.toml").write_text(config)
@@ -125,6 +128,12 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
            "p2p": {str(k): v for k, v in addrs.items()}, "attacker": attacker.address}
     (out_dir / "deployment.json").write_text(json.dumps(doc, indent=2) + "\n")
     return doc
+
+
+def ring_neighbours(addrs: dict[int, str], index: int, fanout: int) -> list[str]:
+    """The addresses of the `fanout` guardians after `index` on a ring of all of them."""
+    n = len(addrs)
+    return [addrs[(index - 1 + k) % n + 1] for k in range(1, min(fanout, n - 1) + 1)]
 
 
 def _proto(host: str) -> str:
