@@ -99,6 +99,17 @@ async def check_chain(cfg: NodeConfig, rpc: ChainRpc, oracle: OracleClient, gset
                            f"(epoch {gset.epoch}): wrong oracle address or an outdated set file")
 
 
+async def bind_store(cfg: NodeConfig, rpc: ChainRpc, store: Store) -> None:
+    """Refuse a data directory left by another chain or oracle (its incidents would be stale)."""
+    try:
+        genesis = await rpc.header(0)
+        store.bind(cfg.chain.chain_id, genesis.hash, cfg.chain.oracle)
+    except ChainError as exc:
+        raise StartupError(f"cannot read the genesis block from {cfg.chain.rpc_http}: {exc}") from exc
+    except StoreError as exc:
+        raise StartupError(f"[node] data_dir {cfg.node.data_dir}: {exc}") from exc
+
+
 async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
     from node.p2p import P2PConfig, P2PService
 
@@ -112,7 +123,12 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
     rpc = ChainRpc(cfg.chain.rpc_http)
     oracle = OracleClient(rpc, cfg.chain.oracle, submitter_key=keys.submitter,
                           chain_id=cfg.chain.chain_id, max_gas=cfg.submission.max_gas)
-    await check_chain(cfg, rpc, oracle, keys.gset, backend)
+    try:
+        await check_chain(cfg, rpc, oracle, keys.gset, backend)
+        await bind_store(cfg, rpc, store)
+    except BaseException:
+        store.close()
+        raise
     metrics = Metrics()
     with AsyncioThread() as bridge:
         guardian_ref: list[Guardian] = []

@@ -116,6 +116,21 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    # the deployment this database belongs to ------------------------------------------------
+    def bind(self, chain_id: int, genesis_hash: bytes, oracle: bytes) -> None:
+        """Tie the database to one chain and oracle, or refuse if it already belongs to another.
+
+        Incidents are keyed by protocol id and nonce, which repeat on another chain or a redeployed
+        oracle; state from there would make this node believe protocols are already contained.
+        """
+        here = f"chain {chain_id}, genesis 0x{genesis_hash.hex()}, oracle 0x{oracle.hex()}"
+        row = self._db.execute("SELECT value FROM meta WHERE key='deployment'").fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('deployment', ?)", (here,))
+        elif row[0] != here:
+            raise StoreError(f"{self.path} holds the state of another deployment ({row[0]}); this "
+                             f"node runs on {here}. Use a new data_dir for a new chain or oracle")
+
     # reports -----------------------------------------------------------------------------------
     def save_report(self, digest: bytes, incident: bytes, block_to: int, evidence_hash: bytes,
                     encoded: bytes, origin: str) -> bool:

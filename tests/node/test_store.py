@@ -73,3 +73,19 @@ def test_schema_mismatch_is_refused(tmp_path):
     conn.close()
     with pytest.raises(StoreError, match="schema 999"):
         Store(db)
+
+
+def test_database_is_bound_to_one_deployment(tmp_path):
+    db = tmp_path / "node.sqlite"
+    store = Store(db)
+    store.bind(31337, b"\xaa" * 32, b"\x01" * 20)
+    store.bind(31337, b"\xaa" * 32, b"\x01" * 20)  # the same deployment again: fine
+    store.close()
+    again = Store(db)
+    for other in [(31337, b"\xbb" * 32, b"\x01" * 20),   # a new chain (anvil restarted)
+                  (31337, b"\xaa" * 32, b"\x02" * 20),   # a redeployed oracle
+                  (1, b"\xaa" * 32, b"\x01" * 20)]:
+        with pytest.raises(StoreError, match="holds the state of another deployment") as err:
+            again.bind(*other)
+        assert "Use a new data_dir" in str(err.value)
+    again.bind(31337, b"\xaa" * 32, b"\x01" * 20)
