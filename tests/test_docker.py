@@ -5,6 +5,7 @@ config files and key layout the devnet test runs)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -107,3 +108,11 @@ def test_deploy_step_writes_what_the_compose_services_read(tmp_path, anvil):
         for secret in ("share.keystore.json", "p2p.key", "submitter.key"):
             assert (gdir / secret).stat().st_mode & 0o777 == 0o600
     assert (root / "deployment.json").exists() and (root / "guardian-set.json").exists()
+    # The deployer run again (a compose `up` after anvil restarted) starts every guardian with an
+    # empty node database: the old one belongs to the previous chain.
+    stale = guardian_dir(root, 1) / "data" / "guardian.sqlite"
+    stale.write_bytes(b"state of the previous deployment")
+    first_oracle = json.loads((root / "deployment.json").read_text())["deployment"]["oracle"]
+    assert main(command) == 0
+    assert not stale.exists() and (guardian_dir(root, 1) / "data").is_dir()
+    assert json.loads((root / "deployment.json").read_text())["deployment"]["oracle"] != first_oracle

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import socket
 import time
 from collections.abc import Callable
@@ -108,7 +109,7 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
         address, key = new_account()
         write_submitter_key(gdir / "submitter.key", key, force=True)
         deployer.send_value(address, SUBMITTER_FUNDING)
-        (gdir / "data").mkdir(exist_ok=True, mode=0o700)
+        _fresh_data_dir(gdir / "data", log)
         config = render_config(
             name=f"guardian-{i}", data_dir="data", rpc_http=topo.rpc_http, rpc_ws=topo.rpc_ws,
             chain_id=deployment.chain_id, oracle=deployment.oracle,
@@ -128,6 +129,15 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
            "p2p": {str(k): v for k, v in addrs.items()}, "attacker": attacker.address}
     (out_dir / "deployment.json").write_text(json.dumps(doc, indent=2) + "\n")
     return doc
+
+
+def _fresh_data_dir(path: Path, log: Callable[[str], None]) -> None:
+    """A new deployment starts with empty node databases: the old ones belong to another chain
+    (and a guardian refuses to start on them)."""
+    if path.exists():
+        shutil.rmtree(path)
+        log(f"cleared {path} (node state of a previous deployment)")
+    path.mkdir(mode=0o700)
 
 
 def ring_neighbours(addrs: dict[int, str], index: int, fanout: int) -> list[str]:

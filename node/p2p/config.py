@@ -17,7 +17,7 @@ class P2PConfig:
     # The library default is 120 s; go-libp2p uses 1 s. Meshes form and heal within seconds.
     heartbeat_interval: int = 1
     # Default spam limit: 10 msg/s per peer per topic, own publishes included, silently dropped
-    # beyond. A guardian sends a heartbeat every 2 s and a handful of messages per incident; 16
+    # beyond. A guardian sends a heartbeat every 5 s and a handful of messages per incident; 16
     # guardians relaying each other's shares in a burst stay far below 200/s.
     max_messages_per_topic_per_second: float = 200.0
     # Outbound RPC queue per peer (library: 32, halved by IDONTWANT) and our own inbound channel.
