@@ -87,6 +87,11 @@ class ChainRpc:
         session = requests.Session()
         session.trust_env = False  # no proxy/.netrc lookups on every call (measured hot)
         self.w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}, session=session))
+        # No default middleware: its validation step fetched eth_chainId before every eth_call (one
+        # extra round trip each; 1.8 -> 0.6 ms CPU per call measured). Nothing here needs it: the
+        # chain id is checked once at start, transactions are signed locally and sent raw, and
+        # every answer is parsed as a plain dict.
+        self.w3.middleware_onion.clear()
         self._limiter = trio.CapacityLimiter(4)
 
     async def _run(self, what: str, fn: Callable[[], T]) -> T:
