@@ -26,10 +26,11 @@ from node.chain.registry import RegistryTracker
 from node.chain.view import RpcChainView
 from node.detectors import Detector, default_detectors
 from node.pipeline import GuardianKey, IncidentPipeline, ReadyProof
-from node.store import Store
+from node.store import Store, incident_key
 from node.submitter import Submitter
 from protocol import gossip_rules, messages
 from protocol.guardian_set import GuardianSet
+from protocol.submission import proposal_delay
 
 log = logging.getLogger("guardian.daemon")
 
@@ -230,7 +231,14 @@ class Guardian:
                         self.state.incidents[report.incident_id.hex()] = {
                             "protocol": "0x" + det.protocol_id.hex(), "kind": detector.name,
                             "block": det.evidence.block_to, "reason": det.verdict.reason}
+                        self._nursery.start_soon(self._propose, report)
                         return  # one report per head is enough; the incident is open
+
+    async def _propose(self, report: messages.Report) -> None:
+        delay = proposal_delay(incident_key(report.protocol_id, report.nonce), self.key.index,
+                               self._live())
+        published = await self.pipeline.propose(report, delay)
+        self.state.incidents[report.incident_id.hex()]["report_published"] = published
 
     async def _heartbeat_loop(self) -> None:
         while True:

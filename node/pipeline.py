@@ -98,6 +98,7 @@ class IncidentPipeline:
         self._lock = trio.Lock()  # one incident decision at a time: no interleaved sign/combine
         self._ready: set[bytes] = set()
         self._detected_at: dict[bytes, float] = {}
+        self._peer_reported: set[bytes] = set()  # digests a peer has gossiped a report for
 
     # heads -------------------------------------------------------------------------------------
     async def on_head(self, number: int) -> None:
@@ -143,9 +144,19 @@ class IncidentPipeline:
         log.info("detected %s on protocol 0x%s at block %d: %s",
                  EvidenceKind(det.evidence.kind).name, det.protocol_id.hex()[:12],
                  det.evidence.block_to, det.verdict.reason)
-        await self.publish(messages.encode(report))
-        await self.on_report(report, origin="local")
+        await self.on_report(report, origin="local")  # signs and gossips our share at once
         return report
+
+    async def propose(self, report: messages.Report, delay: float) -> bool:
+        """Gossip our own report after `delay` (`protocol.submission.proposal_delay`), unless a
+        peer's report with the same digest has arrived by then. True if we published."""
+        digest = report.digest()
+        if delay > 0:
+            await trio.sleep(delay)  # a stagger between proposers, not synchronisation
+        if digest in self._peer_reported:
+            return False
+        await self.publish(messages.encode(report))
+        return True
 
     # reports ---------------------------------------------------------------------------------
     async def on_report(self, report: messages.Report, origin: str = "peer") -> bool:
@@ -157,6 +168,10 @@ class IncidentPipeline:
                                messages.encode(report), origin)
         self._detected_at.setdefault(incident, time.monotonic())
         if origin != "local":
+            self._peer_reported.add(digest)
+            if digest in self.store.own_shares_for(incident):
+                await self._maybe_combine(digest)  # the report we signed already: nothing to check
+                return True
             try:
                 await self.verify_report(report)
             except Rejected as exc:

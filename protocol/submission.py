@@ -31,3 +31,21 @@ def submission_rank(digest: bytes, me: int, live: Iterable[int]) -> int:
 
 def submission_delay(rank: int, stagger_seconds: float) -> float:
     return rank * stagger_seconds
+
+
+# Proposals ------------------------------------------------------------------------------------
+# Usually every guardian detects an incident at the same head, and all their reports carry the
+# same digest. Each signs and gossips its share at once, but only the first guardian in the
+# incident's order gossips the Report (which guardians that did not detect need to check and sign);
+# the others hold theirs back for a short, rank-based delay and publish only if no report with the
+# same digest has arrived by then. One report instead of n keeps the burst of an incident small.
+
+PROPOSAL_STEP_SECONDS = 0.25
+PROPOSAL_MAX_DELAY_SECONDS = 1.0
+
+
+def proposal_delay(incident: bytes, me: int, live: Iterable[int],
+                   step_seconds: float = PROPOSAL_STEP_SECONDS,
+                   max_delay_seconds: float = PROPOSAL_MAX_DELAY_SECONDS) -> float:
+    """How long I hold back my own report for this incident (protocol id + nonce)."""
+    return min(submission_rank(incident, me, live) * step_seconds, max_delay_seconds)

@@ -47,8 +47,9 @@ async def guardian_network(*, dealing: threshold.Dealing, gset: GuardianSet, bac
                            rpc_url: str, ws_url: str, oracle: bytes, chain_id: int,
                            submitter_keys: dict[int, bytes], data_dir: Path,
                            indices: list[int] | None = None, stagger_seconds: float = 1.0,
-                           validator_wrap=None):
-    """Start guardians `indices` (default all); yields the Network; stops them on exit."""
+                           validator_wrap=None, blind: frozenset[int] = frozenset()):
+    """Start guardians `indices` (default all); yields the Network; stops them on exit.
+    Guardians in `blind` run no detectors: they sign only what peers report."""
     net = Network(gset, dealing)
     with AsyncioThread() as bridge:
         async with trio.open_nursery() as nursery:
@@ -71,7 +72,7 @@ async def guardian_network(*, dealing: threshold.Dealing, gset: GuardianSet, bac
                     guardian_set=gset, backend=backend, store=Store(store_path), oracle=client,
                     p2p=p2p, ws_url=ws_url, bridge=bridge, chain_id=chain_id,
                     oracle_address=oracle, metrics=Metrics(), stagger_seconds=stagger_seconds,
-                    heartbeat_seconds=1.0)
+                    heartbeat_seconds=1.0, detectors=[] if index in blind else None)
                 ref.append(guardian)
                 scope = trio.CancelScope()
 

@@ -1,6 +1,7 @@
 """Issue 5 end to end, in process: five guardians (threshold 3) watch anvil, the demo exploit
 starts, they report, share, combine, and exactly one of them submits; the oracle engages the
-containment and the attack's next transaction fails."""
+containment and the attack's next transaction fails. One guardian runs no detectors: it signs the
+report another guardian gossips."""
 
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ async def test_five_guardians_contain_the_exploit(tmp_path, caplog):
         oracle = bytes.fromhex(deployment["oracle"][2:])
         async with guardian_network(dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
                                     ws_url=chain.ws_url, oracle=oracle, chain_id=31337,
-                                    submitter_keys=_submitters(5), data_dir=tmp_path) as net:
+                                    submitter_keys=_submitters(5), data_dir=tmp_path,
+                                    blind=frozenset({4})) as net:
             await _wait_mesh(net, 5)
             caplog.set_level("WARNING", logger="guardian.daemon")
             await _misbehave(net, 5)
@@ -74,7 +76,8 @@ async def test_five_guardians_contain_the_exploit(tmp_path, caplog):
                 lambda: run_attack(attacker, deployment, max_steps=10))
             elapsed = time.monotonic() - started
             contained = [c for g in net.guardians.values() for c in g.state.contained]
-            detected = [g.state.incidents for g in net.guardians.values()]
+            detected = [g.state.incidents for i, g in net.guardians.items() if i != 4]
+            blind_signed = net.guardians[4].store.counts()
     assert result.contained, result.to_dict()
     blocks = result.containment_block - result.first_attack_block
     print(f"\n5 guardians: first attack block {result.first_attack_block}, containment block "
@@ -85,7 +88,10 @@ async def test_five_guardians_contain_the_exploit(tmp_path, caplog):
     assert result.saved_fraction >= 0.5
     assert len(contained) == 1, f"exactly one guardian submitted: {contained}"
     assert len(contained[0]["signers"]) >= 3
-    assert all(d for d in detected), "every guardian saw the incident"
+    assert all(d for d in detected), "every guardian with detectors saw the incident"
+    published = [i for d in detected for i in d.values() if i.get("report_published")]
+    assert 1 <= len(published) < 4, f"one proposer gossips the report, not everyone: {detected}"
+    assert blind_signed["own_shares"] >= 1, f"guardian 4 signs the gossiped report: {blind_signed}"
     logged = caplog.text
     assert "claims guardian 5): partial of guardian 5 does not verify" in logged
     assert "malformed" in logged and bad_peer in logged
