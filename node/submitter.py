@@ -2,7 +2,8 @@
 
 Each ready proof gets its own task. The task waits this guardian's turn (`protocol.submission`),
 then, unless the oracle's nonce for the protocol has already moved past the incident (someone
-submitted) or a peer's proof transaction is still pending, it sends `authorize` and gossips a
+submitted) or a peer's proof transaction is still pending (its `Proof` arrived, or the nonce has
+moved in our node's pending state), it sends `authorize` and gossips a
 `Proof` so the others keep standing by. A failed transaction is recorded; the next guardian's
 turn then comes by itself. Every send is recorded in the store first, so a restarted node looks
 up its earlier transaction instead of sending a second one.
@@ -40,8 +41,11 @@ class Receipt:
     gas_used: int
 
 
+PENDING_WAITS = 3  # a pending peer transaction delays us this many times at most (then it is stuck)
+
+
 class SubmitClient(Protocol):
-    async def nonce(self, protocol_id: bytes) -> int: ...
+    async def nonce(self, protocol_id: bytes, block: str = "latest") -> int: ...
 
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
                              evidence_hash: bytes, signature: bytes) -> bytes: ...
@@ -91,8 +95,10 @@ class Submitter:
     def contained(self, digest: bytes) -> None:
         self._stand_down.setdefault(digest, trio.Event()).set()
 
-    async def _already_done(self, ready: ReadyProof) -> bool:
-        return await self.client.nonce(ready.report.protocol_id) > ready.report.nonce
+    async def _already_done(self, ready: ReadyProof, block: str = "latest") -> bool:
+        """The oracle's nonce for the protocol has moved past the incident: at `latest`, someone's
+        authorize is mined; at `pending`, one is in our node's mempool."""
+        return await self.client.nonce(ready.report.protocol_id, block) > ready.report.nonce
 
     async def _submit_task(self, ready: ReadyProof) -> None:
         digest, report = ready.digest, ready.report
@@ -103,6 +109,7 @@ class Submitter:
                  digest.hex()[:12], rank, delay)
         with trio.move_on_after(delay):
             await stand_down.wait()
+        pending_waits = 0
         while not stand_down.is_set():
             peer_tx = self._pending_peer_tx.pop(digest, None)
             if peer_tx is not None:
@@ -114,6 +121,14 @@ class Submitter:
                 log.info("oracle nonce moved past %d: already submitted; standing down",
                          report.nonce)
                 return
+            if pending_waits < PENDING_WAITS and await self._already_done(ready, "pending"):
+                # A peer's transaction is in the mempool but its Proof has not reached us yet (gossip
+                # is slower than the chain under load): give it a block or two before sending ours.
+                pending_waits += 1
+                log.info("a peer's authorize for 0x%s is pending; waiting for it", digest.hex()[:12])
+                with trio.move_on_after(self.stagger * 2):
+                    await stand_down.wait()
+                continue
             if await self._send(ready):
                 return
             # our transaction failed: let the next guardian's turn come, then check again

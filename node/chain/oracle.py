@@ -91,8 +91,8 @@ class OracleClient:
             raise ChainError(f"oracle.{name} reverted: {exc}") from exc
 
     # reads ----------------------------------------------------------------------------------------
-    async def nonce(self, protocol_id: bytes) -> int:
-        return _int(await self._view("nonces", protocol_id), "nonce")
+    async def nonce(self, protocol_id: bytes, block: int | str = "latest") -> int:
+        return _int(await self._view("nonces", protocol_id, block=block), "nonce")
 
     async def key_epoch(self) -> int:
         return _int(await self._view("keyEpoch"), "keyEpoch")

@@ -33,7 +33,7 @@ class FakeChain:
         self.sent: list[bytes] = []
         self.mined = False
 
-    async def nonce(self, protocol_id: bytes) -> int:
+    async def nonce(self, protocol_id: bytes, block: str = "latest") -> int:
         return 1 if self.mined else 0
 
     async def block_timestamp(self, block: int) -> int:

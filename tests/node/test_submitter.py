@@ -1,0 +1,89 @@
+"""Submission order: the first-ranked guardian sends at once; a later one stands by while a peer's
+transaction is pending, also when that peer's Proof has not reached it, and sends only if that
+transaction never lands. Runs on trio's mock clock: the staggers take no real time."""
+
+from __future__ import annotations
+
+import trio
+
+from node.pipeline import GuardianKey, ReadyProof
+from node.store import Store
+from node.submitter import PENDING_WAITS, Submitter
+from protocol import messages
+from protocol.bls import DST_AUTHORIZATION, get_backend
+from protocol.evidence import Evidence, EvidenceKind
+from protocol.submission import submission_order
+
+B = get_backend()
+
+PID = b"\x42" * 32
+DIGEST = b"\x5a" * 32
+REPORT = messages.Report(
+    chain_id=31337, oracle=b"\x05" * 20, key_epoch=1, protocol_id=PID, action=2, nonce=0,
+    deadline=1_700_000_600,
+    evidence=Evidence(EvidenceKind.INVARIANT, PID, 100, 100, b"\x07" * 20, (0,), b"\x0f\x3c\xd5\xad"),
+    observed_block=100, guardian=1, signature=b"")
+
+
+class FakeOracle:
+    def __init__(self, pending: bool = False) -> None:
+        self.pending = pending  # a peer's authorize sits in the mempool
+        self.sent: list[float] = []
+
+    async def nonce(self, protocol_id: bytes, block: str = "latest") -> int:
+        return 1 if block == "pending" and self.pending else 0
+
+    async def send_authorize(self, *args) -> bytes:
+        self.sent.append(trio.current_time())
+        return len(self.sent).to_bytes(32, "big")
+
+    async def wait_receipt(self, tx_hash: bytes, timeout: float):
+        return None
+
+
+def _submitter(tmp_path, rank: int, oracle: FakeOracle) -> Submitter:
+    me = submission_order(DIGEST, range(1, 5))[rank]
+    published: list[bytes] = []
+
+    async def publish(data: bytes) -> None:
+        published.append(data)
+
+    return Submitter(key=GuardianKey(me, 7), backend=B, store=Store(tmp_path / "db"),
+                     client=oracle, publish=publish, live=lambda: range(1, 5),
+                     stagger_seconds=1.0, receipt_timeout=0.5)
+
+
+async def _run(submitter: Submitter, until: float, contained_at: float | None = None) -> None:
+    ready = ReadyProof(REPORT, DIGEST, B.sign(7, DIGEST, DST_AUTHORIZATION), (1, 2, 3), 0.0)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(submitter.run)
+        await submitter.submit_when_due(ready)
+        if contained_at is not None:
+            await trio.sleep(contained_at)
+            submitter.contained(DIGEST)  # the ContainmentEngaged event arrives
+            await trio.sleep(until - contained_at)
+        else:
+            await trio.sleep(until)
+        nursery.cancel_scope.cancel()
+
+
+async def test_first_ranked_sends_at_once(tmp_path, autojump_clock):
+    oracle = FakeOracle()
+    start = trio.current_time()
+    await _run(_submitter(tmp_path, 0, oracle), until=0.2)
+    assert len(oracle.sent) >= 1 and oracle.sent[0] - start < 0.01
+
+
+async def test_later_rank_stands_by_for_a_pending_peer_transaction(tmp_path, autojump_clock):
+    oracle = FakeOracle(pending=True)
+    await _run(_submitter(tmp_path, 1, oracle), until=5.0, contained_at=2.5)
+    assert oracle.sent == [], "sent a second authorize while a peer's was pending"
+
+
+async def test_later_rank_sends_when_the_pending_transaction_never_lands(tmp_path, autojump_clock):
+    oracle = FakeOracle(pending=True)  # stuck in the mempool for good
+    start = trio.current_time()
+    await _run(_submitter(tmp_path, 1, oracle), until=30.0)
+    assert oracle.sent, "a stuck peer transaction must not block containment forever"
+    # its turn (1 s), then PENDING_WAITS waits of two staggers each
+    assert oracle.sent[0] - start >= 1.0 + PENDING_WAITS * 2.0 - 0.01
