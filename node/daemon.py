@@ -53,7 +53,8 @@ class NodeState:
     mesh_peers: int = 0
     last_seen: dict[int, float] = field(default_factory=dict)
     incidents: dict[str, dict] = field(default_factory=dict)
-    contained: list[dict] = field(default_factory=list)
+    contained: list[dict] = field(default_factory=list)  # containments this node submitted
+    contained_protocols: list[str] = field(default_factory=list)  # contained now, per the oracle
     rejected: dict[str, int] = field(default_factory=dict)
     protocols: int = 0
     ready: bool = False
@@ -84,6 +85,7 @@ class NodeState:
                 "peers": self.peers, "mesh_peers": self.mesh_peers, "protocols": self.protocols,
                 "live_guardians": sorted(set(self.live_guardians()) | {self.index}),
                 "incidents": self.incidents, "contained": self.contained,
+                "contained_protocols": self.contained_protocols,
                 "rejected_by_peer": self.rejected, "gossip_delivery": self.delivery_stats()}
 
 
@@ -203,6 +205,8 @@ class Guardian:
                 log.info("oracle event %s at block <= %d", name, header.number)
             self._note_containments()
             self.state.protocols = len(self.registry.watched())
+            self.state.contained_protocols = sorted(
+                "0x" + pid.hex() for pid, w in self.registry.watched().items() if w.contained)
             await self.pipeline.on_head(header.number)
             await self._detect(header.number)
 

@@ -66,3 +66,45 @@ def test_two_guardians_down_is_not_contained_and_says_so(tmp_path):
     assert code == 1
     assert not summary["contained"]
     assert "NOT contained" in text
+
+
+def test_keep_running_serves_status_until_ctrl_c(tmp_path, capsys):
+    """`--keep-running` leaves the network up (`guardian status` answers, the containment is in
+    it); Ctrl-C (SIGINT) then stops every process."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from node.cli import main
+
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "node.cli", "devnet", "--guardians", "4", "--threshold", "3",
+         "--keep-running", "--no-live", "--run-dir", str(run_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 180
+        while not (run_dir / "summary.json").exists():  # written by another process: poll
+            assert proc.poll() is None, proc.stdout.read().decode(errors="replace")
+            assert time.monotonic() < deadline, "the devnet never finished its scenario"
+            time.sleep(0.2)
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["contained"]
+        deployment = json.loads((run_dir / "deployment.json").read_text())
+        status_urls, protocol_id = deployment["status_urls"], deployment["deployment"]["protocol_id"]
+        capsys.readouterr()
+        assert main(["status", "--url", status_urls["1"]]) == 0
+        out = capsys.readouterr().out
+        assert "guardian 1 (guardian-1): ready" in out
+        assert f"contained now   {protocol_id}" in out, out
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=60)[0].decode(errors="replace")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "network left running" in output and "interrupted: stopping every process" in output
+    assert proc.returncode == 130
+    assert not _processes_mentioning(str(run_dir)), "processes left behind"

@@ -43,6 +43,8 @@ def _status(args: argparse.Namespace) -> int:
     print(f"  live guardians  {doc.get('live_guardians')}")
     print(f"  protocols       {doc.get('protocols')}")
     print(f"  incidents       {len(doc.get('incidents') or {})}")
+    for pid in doc.get("contained_protocols") or []:
+        print(f"  contained now   {pid}")
     for c in doc.get("contained") or []:
-        print(f"  contained       {c.get('protocol')} in block {c.get('block')} (tx {c.get('tx')})")
+        print(f"  submitted       {c.get('protocol')} in block {c.get('block')} (tx {c.get('tx')})")
     return 0
