@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -42,6 +43,7 @@ from protocol.evidence import Evidence, EvidenceKind, evidence_hash
 from protocol.guardian_set import GuardianSet
 
 log = logging.getLogger("guardian.pipeline")
+PEER_REPORTED_CACHE = 4096  # digests remembered for the proposal stand-down (incidents are rare)
 
 
 class OracleView(Protocol):
@@ -98,7 +100,7 @@ class IncidentPipeline:
         self._lock = trio.Lock()  # one incident decision at a time: no interleaved sign/combine
         self._ready: set[bytes] = set()
         self._detected_at: dict[bytes, float] = {}
-        self._peer_reported: set[bytes] = set()  # digests a peer has gossiped a report for
+        self._peer_reported: OrderedDict[bytes, None] = OrderedDict()  # digests peers reported
 
     # heads -------------------------------------------------------------------------------------
     async def on_head(self, number: int) -> None:
@@ -168,7 +170,9 @@ class IncidentPipeline:
                                messages.encode(report), origin)
         self._detected_at.setdefault(incident, time.monotonic())
         if origin != "local":
-            self._peer_reported.add(digest)
+            self._peer_reported[digest] = None
+            while len(self._peer_reported) > PEER_REPORTED_CACHE:
+                self._peer_reported.popitem(last=False)
             if digest in self.store.own_shares_for(incident):
                 await self._maybe_combine(digest)  # the report we signed already: nothing to check
                 return True
