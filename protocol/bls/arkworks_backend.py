@@ -59,6 +59,20 @@ def _unpad(data: bytes, count: int) -> bytes:
                     for i in range(count))
 
 
+def _from_eip2537(data, cls, size: int, coords: int, group: str) -> bytes | None:
+    """EIP-2537 bytes to compressed, with curve and subgroup checks; None for the point at infinity."""
+    xy = _unpad(as_bytes(data, size, f"EIP-2537 {group} point"), coords)
+    if not any(xy):
+        return None
+    try:
+        point = cls.from_xy_bytes_unchecked_be(xy)
+    except Exception as exc:  # noqa: BLE001
+        raise BLSError(f"EIP-2537 {group} point is not on the curve") from exc
+    if not point.is_in_subgroup():
+        raise BLSError(f"EIP-2537 {group} point is not in the subgroup")
+    return bytes(point.to_compressed_bytes())
+
+
 class ArkworksBackend(Backend):
     name = "arkworks"
 
@@ -125,25 +139,7 @@ class ArkworksBackend(Backend):
         return _pad(bytes(_g2(point).to_xy_bytes_be()))
 
     def g1_from_eip2537(self, data: bytes) -> bytes:
-        xy = _unpad(as_bytes(data, eip2537.G1_BYTES, "EIP-2537 G1 point"), 2)
-        if not any(xy):
-            return self.g1_infinity()
-        try:
-            point = G1Point.from_xy_bytes_unchecked_be(xy)
-        except Exception as exc:  # noqa: BLE001
-            raise BLSError("EIP-2537 G1 point is not on the curve") from exc
-        if not point.is_in_subgroup():
-            raise BLSError("EIP-2537 G1 point is not in the subgroup")
-        return bytes(point.to_compressed_bytes())
+        return _from_eip2537(data, G1Point, eip2537.G1_BYTES, 2, "G1") or self.g1_infinity()
 
     def g2_from_eip2537(self, data: bytes) -> bytes:
-        xy = _unpad(as_bytes(data, eip2537.G2_BYTES, "EIP-2537 G2 point"), 4)
-        if not any(xy):
-            return self.g2_infinity()
-        try:
-            point = G2Point.from_xy_bytes_unchecked_be(xy)
-        except Exception as exc:  # noqa: BLE001
-            raise BLSError("EIP-2537 G2 point is not on the curve") from exc
-        if not point.is_in_subgroup():
-            raise BLSError("EIP-2537 G2 point is not in the subgroup")
-        return bytes(point.to_compressed_bytes())
+        return _from_eip2537(data, G2Point, eip2537.G2_BYTES, 4, "G2") or self.g2_infinity()
