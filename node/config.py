@@ -8,7 +8,7 @@ what is wrong, so an operator can fix it without reading code. Unknown keys are 
     [chain]       rpc_http, rpc_ws, chain_id, oracle
     [keys]        share_keystore, passphrase_file (or env GUARDIAN_PASSPHRASE), guardian_set,
                   p2p_identity, submitter_key_file
-    [p2p]         listen, bootstrap, topic
+    [p2p]         listen, bootstrap, topic, outsiders ("deny" | "observe")
     [metrics]     listen ("host:port")
     [submission]  stagger_seconds, max_gas, receipt_timeout_seconds
 
@@ -67,6 +67,9 @@ class P2PSection:
     listen: str = "/ip4/0.0.0.0/tcp/9000"
     bootstrap: tuple[str, ...] = ()
     topic: str = DEFAULT_TOPIC
+    # Peers not in the guardian set: "deny" (refused after the handshake; the default) or
+    # "observe" (read-only: never in a guardian's mesh, what they publish is dropped).
+    outsiders: str = "deny"
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ _SCHEMA: dict[str, dict[str, bool]] = {  # section -> key -> required
     "chain": {"rpc_http": True, "rpc_ws": True, "chain_id": True, "oracle": True},
     "keys": {"share_keystore": True, "guardian_set": True, "p2p_identity": True,
              "passphrase_file": False, "submitter_key_file": False},
-    "p2p": {"listen": False, "bootstrap": False, "topic": False},
+    "p2p": {"listen": False, "bootstrap": False, "topic": False, "outsiders": False},
     "metrics": {"listen": False},
     "submission": {"stagger_seconds": False, "max_gas": False, "receipt_timeout_seconds": False},
 }
@@ -255,7 +258,8 @@ def parse_config(text: str, path: Path) -> NodeConfig:
                                need_peer_id=False),
             bootstrap=tuple(r.multiaddr("p2p", "bootstrap", b, need_peer_id=True)
                             for b in bootstrap),
-            topic=r.string("p2p", "topic", DEFAULT_TOPIC)),
+            topic=r.string("p2p", "topic", DEFAULT_TOPIC),
+            outsiders=r.choice("p2p", "outsiders", ("deny", "observe"), "deny")),
         metrics=MetricsSection(host=host, port=int(port)),
         submission=SubmissionSection(
             stagger_seconds=r.number("submission", "stagger_seconds", 0.0, 600.0, 2.0),

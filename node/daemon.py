@@ -55,7 +55,7 @@ class NodeState:
     incidents: dict[str, dict] = field(default_factory=dict)
     contained: list[dict] = field(default_factory=list)  # containments this node submitted
     contained_protocols: list[str] = field(default_factory=list)  # contained now, per the oracle
-    rejected: dict[str, int] = field(default_factory=dict)
+    p2p: dict = field(default_factory=dict)  # offence totals and top offenders (bounded)
     protocols: int = 0
     ready: bool = False
     deliveries_ms: deque = field(default_factory=lambda: deque(maxlen=2000))  # (monotonic, ms)
@@ -86,7 +86,7 @@ class NodeState:
                 "live_guardians": sorted(set(self.live_guardians()) | {self.index}),
                 "incidents": self.incidents, "contained": self.contained,
                 "contained_protocols": self.contained_protocols,
-                "rejected_by_peer": self.rejected, "gossip_delivery": self.delivery_stats()}
+                "p2p": self.p2p, "gossip_delivery": self.delivery_stats()}
 
 
 class Guardian:
@@ -133,19 +133,19 @@ class Guardian:
             seen=frozenset(), own_index=self.key.index)
 
     def validate(self, peer_id: str, data: bytes):
-        """The p2p topic validator: the rules of `protocol.gossip_rules`, never raising."""
+        """The p2p topic validator: the rules of `protocol.gossip_rules`, never raising. Returns
+        (verdict, reason); the p2p layer charges REJECTs to the peer and logs them, bounded."""
         verdict, reason, msg = gossip_rules.validate_bytes(data, self._context(), self.backend)
         if verdict is gossip_rules.Verdict.REJECT:
-            self.state.rejected[peer_id] = self.state.rejected.get(peer_id, 0) + 1
-            sender = f" (claims guardian {msg.guardian})" if msg is not None else ""
-            log.warning("rejected message from peer %s%s: %s", peer_id, sender, reason)
+            if msg is not None:
+                reason = f"claims guardian {msg.guardian}: {reason}"
             if self.metrics:
                 self.metrics.message_rejected(_kind(msg))
         elif verdict is gossip_rules.Verdict.ACCEPT and msg is not None:
             self._decoded[gossip_rules.message_id(data)] = msg
             while len(self._decoded) > DECODED_CACHE:
                 self._decoded.popitem(last=False)
-        return verdict
+        return verdict, reason
 
     async def publish(self, data: bytes) -> None:
         self._remember(gossip_rules.message_id(data))
@@ -259,6 +259,7 @@ class Guardian:
                     log.debug("heartbeat not published: %s", exc)
             self.state.peers = self.p2p.peer_count()
             self.state.mesh_peers = self.p2p.mesh_peer_count()
+            self.state.p2p = self.p2p.peer_report()
             if self.metrics:
                 self.metrics.set_peers(self.state.peers, self.state.mesh_peers)
             await trio.sleep(self.heartbeat_seconds)  # a period, not synchronisation

@@ -73,6 +73,14 @@ def load_keys(cfg: NodeConfig, backend) -> LoadedKeys:
                      if cfg.keys.submitter_key_file else None)
     except (IdentityError, KeyFileError) as exc:
         raise StartupError(str(exc)) from exc
+    if gset.peer_ids:
+        from node.p2p.identity import peer_id_of
+
+        if peer_id_of(identity) != gset.peer_ids[index - 1]:
+            raise StartupError(
+                f"p2p identity {cfg.keys.p2p_identity} is peer {peer_id_of(identity)}, but the "
+                f"guardian set names {gset.peer_ids[index - 1]} for guardian {index}: the other "
+                "guardians would refuse this node")
     return LoadedKeys(GuardianKey(index, secret), gset, identity, submitter)
 
 
@@ -133,7 +141,8 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
     with AsyncioThread() as bridge:
         guardian_ref: list[Guardian] = []
         p2p = P2PService(P2PConfig(listen=cfg.p2p.listen, bootstrap=cfg.p2p.bootstrap,
-                                   topic=cfg.p2p.topic), keys.identity,
+                                   topic=cfg.p2p.topic, members=keys.gset.peer_ids,
+                                   outsiders=cfg.p2p.outsiders), keys.identity,
                          validator=lambda peer, data: guardian_ref[0].validate(peer, data))
         guardian = Guardian(name=cfg.node.name, key=keys.key, guardian_set=keys.gset,
                             backend=backend, store=store, oracle=oracle, p2p=p2p,

@@ -2,8 +2,13 @@
 they sign for together, the threshold t and the key epoch the oracle knows them by.
 
 Its canonical encoding is a msgpack map with the keys in a fixed order
-(v, epoch, threshold, group_public_key, public_shares); its hash (keccak256 of that encoding)
-identifies the set. The JSON form is the public file operators share.
+(v, epoch, threshold, group_public_key, public_shares[, peer_ids]); its hash (keccak256 of that
+encoding) identifies the set. The JSON form is the public file operators share.
+
+`peer_ids` names each guardian's libp2p peer id (base58, index i at position i - 1). It is how
+guardians recognise each other on the network: members are kept connected and meshed, everyone
+else is refused or at most observes. A set without peer ids (an older file) is still valid for
+signing; a node running on it cannot tell members from strangers and says so at start.
 
 Validation has two levels. Constructing a GuardianSet checks the shape: integer ranges,
 1 <= t <= n <= MAX_GUARDIANS, 48-byte keys, distinct shares. `validate(backend)` checks the
@@ -24,6 +29,9 @@ from eth_hash.auto import keccak
 MAX_GUARDIANS = 1024
 SET_VERSION = 1
 _KEYS = ("v", "epoch", "threshold", "group_public_key", "public_shares")
+_KEYS_WITH_PEERS = _KEYS + ("peer_ids",)
+MAX_PEER_ID_LENGTH = 128
+_BASE58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 
 
 class GuardianSetError(ValueError):
@@ -42,6 +50,7 @@ class GuardianSet:
     threshold: int
     group_public_key: bytes
     public_shares: tuple[bytes, ...]
+    peer_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("epoch", "threshold"):
@@ -61,6 +70,13 @@ class GuardianSet:
         if self.threshold > 1 and len(set(self.public_shares)) != n:
             # (with t = 1 every share is the group secret itself, so they coincide)
             raise GuardianSetError("public shares must be distinct")
+        if self.peer_ids:
+            if len(self.peer_ids) != n:
+                raise GuardianSetError(f"{len(self.peer_ids)} peer ids for {n} guardians")
+            for i, peer in enumerate(self.peer_ids, 1):
+                _check_peer_id(peer, f"peer id of guardian {i}")
+            if len(set(self.peer_ids)) != n:
+                raise GuardianSetError("peer ids must be distinct")
 
     @property
     def n(self) -> int:
@@ -68,6 +84,17 @@ class GuardianSet:
 
     def is_member(self, index: int) -> bool:
         return isinstance(index, int) and not isinstance(index, bool) and 1 <= index <= self.n
+
+    def index_of_peer(self, peer_id: str) -> int | None:
+        """The guardian index whose libp2p peer id this is, or None for a non-member."""
+        try:
+            return self.peer_ids.index(peer_id) + 1
+        except ValueError:
+            return None
+
+    def with_peer_ids(self, peer_ids) -> GuardianSet:
+        return GuardianSet(self.epoch, self.threshold, self.group_public_key, self.public_shares,
+                           tuple(peer_ids))
 
     def public_share(self, index: int) -> bytes:
         if not self.is_member(index):
@@ -95,23 +122,32 @@ class GuardianSet:
 
     # canonical encoding ------------------------------------------------------------------------
     def encode(self) -> bytes:
-        return msgpack.packb({"v": SET_VERSION, "epoch": self.epoch, "threshold": self.threshold,
-                              "group_public_key": self.group_public_key,
-                              "public_shares": list(self.public_shares)}, use_bin_type=True)
+        fields = {"v": SET_VERSION, "epoch": self.epoch, "threshold": self.threshold,
+                  "group_public_key": self.group_public_key,
+                  "public_shares": list(self.public_shares)}
+        if self.peer_ids:
+            fields["peer_ids"] = list(self.peer_ids)
+        return msgpack.packb(fields, use_bin_type=True)
 
     @classmethod
     def decode(cls, data: bytes) -> GuardianSet:
         try:
             raw = msgpack.unpackb(data, raw=False, strict_map_key=True,
-                                  max_bin_len=64, max_array_len=MAX_GUARDIANS, max_map_len=8)
+                                  max_bin_len=64, max_array_len=MAX_GUARDIANS, max_map_len=8,
+                                  max_str_len=MAX_PEER_ID_LENGTH)
         except Exception as exc:  # noqa: BLE001 - msgpack raises many types
             raise GuardianSetError(f"not a guardian set encoding: {exc}") from exc
-        if not isinstance(raw, dict) or tuple(raw) != _KEYS or raw["v"] != SET_VERSION:
-            raise GuardianSetError(f"guardian set must be a map with keys {_KEYS}, version 1")
+        if (not isinstance(raw, dict) or tuple(raw) not in (_KEYS, _KEYS_WITH_PEERS)
+                or raw["v"] != SET_VERSION):
+            raise GuardianSetError(f"guardian set must be a map with keys {_KEYS} "
+                                   "(and optionally peer_ids), version 1")
         if not isinstance(raw["public_shares"], list):
             raise GuardianSetError("public_shares must be a list")
+        peer_ids = raw.get("peer_ids", [])
+        if not isinstance(peer_ids, list) or "peer_ids" in raw and not peer_ids:
+            raise GuardianSetError("peer_ids must be a non-empty list")
         gset = cls(raw["epoch"], raw["threshold"], raw["group_public_key"],
-                   tuple(raw["public_shares"]))
+                   tuple(raw["public_shares"]), tuple(peer_ids))
         if gset.encode() != data:
             raise GuardianSetError("non-canonical guardian set encoding")
         return gset
@@ -121,16 +157,19 @@ class GuardianSet:
 
     # the public file ---------------------------------------------------------------------------
     def to_json(self) -> str:
-        return json.dumps({"version": SET_VERSION, "epoch": self.epoch,
-                           "threshold": self.threshold, "guardians": self.n,
-                           "group_public_key": "0x" + self.group_public_key.hex(),
-                           "public_shares": ["0x" + p.hex() for p in self.public_shares],
-                           "hash": "0x" + self.hash().hex()}, indent=2) + "\n"
+        doc = {"version": SET_VERSION, "epoch": self.epoch, "threshold": self.threshold,
+               "guardians": self.n, "group_public_key": "0x" + self.group_public_key.hex(),
+               "public_shares": ["0x" + p.hex() for p in self.public_shares]}
+        if self.peer_ids:
+            doc["peer_ids"] = list(self.peer_ids)
+        doc["hash"] = "0x" + self.hash().hex()
+        return json.dumps(doc, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> GuardianSet:
         """Parse the public file. Required: version (1), epoch, threshold (JSON integers),
-        group_public_key, public_shares (0x-hex). Optional: guardians and hash, which must match.
+        group_public_key, public_shares (0x-hex). Optional: peer_ids (base58 libp2p peer ids, one
+        per guardian), guardians and hash, which must match.
         Unknown keys are refused. Does not check points: call `validate(backend)`."""
         try:
             raw = json.loads(text)
@@ -147,8 +186,12 @@ class GuardianSet:
             raise GuardianSetError(f"unsupported guardian set version {raw['version']}")
         if not isinstance(raw["public_shares"], list):
             raise GuardianSetError("public_shares must be a list")
+        peer_ids = raw.get("peer_ids", [])
+        if not isinstance(peer_ids, list):
+            raise GuardianSetError("peer_ids must be a list of strings")
         gset = cls(_json_int(raw["epoch"], "epoch"), _json_int(raw["threshold"], "threshold"),
-                   _hex(raw["group_public_key"]), tuple(_hex(p) for p in raw["public_shares"]))
+                   _hex(raw["group_public_key"]), tuple(_hex(p) for p in raw["public_shares"]),
+                   tuple(peer_ids))
         if raw.get("guardians", gset.n) != gset.n:
             raise GuardianSetError("'guardians' does not match the number of public shares")
         if "hash" in raw and raw["hash"] != "0x" + gset.hash().hex():
@@ -165,7 +208,16 @@ class GuardianSet:
 
 
 _JSON_REQUIRED = ("version", "epoch", "threshold", "group_public_key", "public_shares")
-_JSON_OPTIONAL = ("guardians", "hash")
+_JSON_OPTIONAL = ("guardians", "hash", "peer_ids")
+
+
+def _check_peer_id(value, what: str) -> str:
+    """A base58 libp2p peer id (the multihash of the peer's public key); the node checks that
+    it parses, this checks its shape so that a set file can be validated without libp2p."""
+    if (not isinstance(value, str) or not 1 <= len(value) <= MAX_PEER_ID_LENGTH
+            or not set(value) <= _BASE58):
+        raise GuardianSetError(f"{what} must be a base58 libp2p peer id")
+    return value
 
 
 def _json_int(value, what: str) -> int:

@@ -37,6 +37,10 @@ def add_parser(sub) -> None:
     deal.add_argument("--epoch", type=int, default=1, help="key epoch (default 1)")
     deal.add_argument("--kdf-n", type=int, default=2**18,
                       help="scrypt cost n (default 2^18; lower only for throwaway testnets)")
+    deal.add_argument("--peer-ids", default=None, metavar="ID,ID,...",
+                      help="the guardians' libp2p peer ids in index order (from `guardian keys "
+                           "identity`); default: a new identity per guardian, written as "
+                           "guardian-<i>/p2p.key")
     deal.add_argument("--force", action="store_true", help="replace existing keystores")
     deal.set_defaults(func=_deal)
 
@@ -61,6 +65,7 @@ def _submitter(args: argparse.Namespace) -> int:
 def _deal(args: argparse.Namespace) -> int:
     from node.dealer import deal_keys
     from protocol.bls import get_backend
+    from protocol.guardian_set import GuardianSetError
     from protocol.keystore import KeystoreError
     from protocol.threshold import ThresholdError
 
@@ -71,11 +76,24 @@ def _deal(args: argparse.Namespace) -> int:
                            f"{exc.strerror}") from exc
     if len(passphrase) < 8:
         raise CommandError("the passphrase must have at least 8 characters")
+    peer_ids = None
+    if args.peer_ids is not None:
+        peer_ids = [p.strip() for p in args.peer_ids.split(",") if p.strip()]
+        if len(peer_ids) != args.guardians:
+            raise CommandError(f"--peer-ids names {len(peer_ids)} peers for --guardians "
+                               f"{args.guardians}")
+        from node.p2p.identity import IdentityError, check_peer_id
+
+        try:
+            peer_ids = [check_peer_id(p) for p in peer_ids]
+        except IdentityError as exc:
+            raise CommandError(f"--peer-ids: {exc}") from exc
     try:
         gset = _guard(lambda: deal_keys(args.out_dir, args.guardians, args.threshold, passphrase,
                                         backend=get_backend(), epoch=args.epoch,
-                                        kdf_n=args.kdf_n, force=args.force, progress=print))
-    except (ThresholdError, KeystoreError) as exc:
+                                        kdf_n=args.kdf_n, force=args.force, peer_ids=peer_ids,
+                                        progress=print))
+    except (ThresholdError, KeystoreError, GuardianSetError) as exc:
         raise CommandError(str(exc)) from exc
     print(f"dealt {gset.n} shares, threshold {gset.threshold}, epoch {gset.epoch}; guardian set "
           f"{args.out_dir / 'guardian-set.json'} (hash 0x{gset.hash().hex()})")

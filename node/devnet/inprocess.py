@@ -16,7 +16,7 @@ from node.chain.rpc import ChainRpc
 from node.daemon import Guardian
 from node.metrics import Metrics
 from node.p2p import P2PConfig, P2PService
-from node.p2p.identity import generate_identity
+from node.p2p.identity import generate_identity, peer_id_of
 from node.pipeline import GuardianKey
 from node.store import Store
 from protocol import threshold
@@ -50,7 +50,14 @@ async def guardian_network(*, dealing: threshold.Dealing, gset: GuardianSet, bac
                            validator_wrap=None, blind: frozenset[int] = frozenset()):
     """Start guardians `indices` (default all); yields the Network; stops them on exit.
     Guardians in `blind` run no detectors: they sign only what peers report."""
+    if not gset.peer_ids:  # the guardians recognise each other by the peer ids in their set
+        identities = [generate_identity() for _ in range(gset.n)]
+        gset = gset.with_peer_ids([peer_id_of(i) for i in identities])
+    else:
+        identities = None
     net = Network(gset, dealing)
+    if identities is not None:
+        net.identities.update(enumerate(identities, 1))
     with AsyncioThread() as bridge:
         async with trio.open_nursery() as nursery:
             async def start(index: int) -> Guardian:
@@ -62,8 +69,8 @@ async def guardian_network(*, dealing: threshold.Dealing, gset: GuardianSet, bac
 
                 if validator_wrap is not None:
                     validator = validator_wrap(index, validator)
-                p2p = P2PService(P2PConfig(bootstrap=net.bootstrap, redial_min_seconds=0.2),
-                                 identity, validator)
+                p2p = P2PService(P2PConfig(bootstrap=net.bootstrap, redial_min_seconds=0.2,
+                                           members=gset.peer_ids), identity, validator)
                 rpc = ChainRpc(rpc_url)
                 client = OracleClient(rpc, oracle, submitter_key=submitter_keys[index],
                                       chain_id=chain_id)

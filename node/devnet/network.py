@@ -24,11 +24,11 @@ from pathlib import Path
 
 from node.anvil import DEV_PRIVATE_KEYS
 from node.config import render_config
-from node.dealer import deal_keys, guardian_dir
+from node.dealer import IDENTITY_FILE, deal_keys, guardian_dir
 from node.deploy import Deployer, DeployError
 from node.devnet.contracts import deploy_all, new_account
 from node.keys import write_secret_file, write_submitter_key
-from node.p2p.identity import generate_identity, peer_id_of, save_identity
+from node.p2p.identity import load_identity, peer_id_of
 from protocol.bls import get_backend
 
 DEPLOYER_KEY = DEV_PRIVATE_KEYS[0]
@@ -98,14 +98,14 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
                  if topo.base_p2p_port else free_ports(guardians))
     metric_ports = ([topo.base_metrics_port + step * i for i in range(guardians)]
                     if topo.base_metrics_port else free_ports(guardians))
-    identities = {i: generate_identity() for i in range(1, guardians + 1)}
+    identities = {i: load_identity(guardian_dir(out_dir, i) / IDENTITY_FILE)
+                  for i in range(1, guardians + 1)}
     addrs = {i: f"/{_proto(topo.p2p_host.format(i=i))}/{topo.p2p_host.format(i=i)}/tcp/"
                 f"{p2p_ports[i - 1]}/p2p/{peer_id_of(identities[i])}"
              for i in identities}
     status_urls = {}
     for i in range(1, guardians + 1):
         gdir = guardian_dir(out_dir, i)
-        save_identity(gdir / "p2p.key", identities[i], force=True)
         address, key = new_account()
         write_submitter_key(gdir / "submitter.key", key, force=True)
         deployer.send_value(address, SUBMITTER_FUNDING)

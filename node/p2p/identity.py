@@ -28,6 +28,15 @@ def peer_id_of(secret: bytes) -> str:
     return ID.from_pubkey(key_pair(secret).public_key).to_base58()
 
 
+def check_peer_id(text: str) -> str:
+    """A base58 libp2p peer id that parses; IdentityError otherwise."""
+    try:
+        ID.from_base58(text)
+    except Exception as exc:  # noqa: BLE001 - base58/multihash errors vary
+        raise IdentityError(f"not a libp2p peer id: {text[:60]!r}") from exc
+    return text
+
+
 def save_identity(path: Path, secret: bytes, *, force: bool = False) -> None:
     from node.keys import write_secret_file
 

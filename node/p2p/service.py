@@ -1,18 +1,22 @@
 """P2PService: one libp2p host, one GossipSub topic, messages in and out as plain bytes.
 
     publish(data) ──> gossipsub ──> peers
-    peers ──> signature check (guarded) ──> validator(peer, data) ──> inbound (ACCEPT only)
+    peers ──> connection gate (members; outsiders per policy; bans)
+          ──> per-peer admission (rate limit, observers read-only, remembered rejections)
+          ──> signature check (guarded) ──> validator(peer, data) ──> inbound (ACCEPT only)
 
 The validator is the application's (the gossip rules of `protocol.gossip_rules`); it returns a
-verdict whose name is ACCEPT, IGNORE or REJECT. REJECTs are counted per forwarding peer. Message
-ids are content addressed (sha256 of the payload), so the same guardian message arriving twice,
-also after a restart, is delivered once; the application deduplicates again (async validation can
-deliver twice). Lost bootstrap peers are redialed with exponential backoff, forever.
+verdict whose name is ACCEPT, IGNORE or REJECT, optionally with a reason: `(verdict, reason)`.
+REJECTs and faults are charged to the forwarding peer in the `PeerLedger`, which bans and
+disconnects offenders; logging of them is bounded. Message ids are content addressed
+(`protocol.gossip_rules.message_id`), so the same guardian message arriving twice, also after a
+restart, is delivered once; the application deduplicates again (async validation can deliver
+twice). Lost bootstrap peers are redialed with exponential backoff, forever. If a library service
+dies despite the guards (`node.p2p.guards`), the host is rebuilt and the service says so.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from contextlib import AsyncExitStack
 
@@ -22,23 +26,31 @@ from libp2p import new_host
 from libp2p.crypto.x25519 import create_new_key_pair as create_x25519_key_pair
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import info_from_p2p_addr
-from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11, GossipSub
+from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11
 from libp2p.pubsub.pubsub import Pubsub
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
 from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
-from libp2p.stream_muxer.yamux.yamux import Yamux
 from libp2p.tools.anyio_service import background_trio_service
 
 from node.p2p.config import P2PConfig
-from node.p2p.guards import install_guards, never_raising
+from node.p2p.guards import (
+    GuardedYamux,
+    RememberRejected,
+    gate_security,
+    guard_inbound_connections,
+    guard_push_msg,
+    guard_stream_handler,
+    install_guards,
+    never_raising,
+)
 from node.p2p.identity import key_pair
+from node.p2p.peers import PeerLedger
+from node.p2p.router import GuardianGossipSub
+from protocol.gossip_rules import message_id
 
 log = logging.getLogger("guardian.p2p")
-
-
-def message_id(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()[:20]
+SWEEP_SECONDS = 0.5
 
 
 class P2PService:
@@ -47,59 +59,42 @@ class P2PService:
         self.validator = validator
         self._key_pair = key_pair(identity_key)
         self.peer_id = ID.from_pubkey(self._key_pair.public_key).to_base58()
+        self.ledger = PeerLedger(frozenset(config.members), config.outsiders, config.limits)
         self._inbound_send, self.inbound = trio.open_memory_channel[tuple[str, bytes]](
             config.inbound_buffer)
         self._host = None
         self._pubsub: Pubsub | None = None
-        self._router: GossipSub | None = None
-        self._rejects: dict[str, int] = {}
+        self._router: GuardianGossipSub | None = None
+        self._rejected: RememberRejected | None = None
         self._delivered: dict[bytes, None] = {}
-        self.stats = {"in": 0, "out": 0, "rejected": 0, "ignored": 0, "redials": 0}
+        self.stats = {"in": 0, "out": 0, "rejected": 0, "ignored": 0, "validated": 0,
+                      "faults": 0, "redials": 0, "restarts": 0}
         self._ready = trio.Event()
 
     # -- public API ------------------------------------------------------------------------------
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        cfg = self.config
-        install_guards(cfg.outbound_queue_size, cfg.subscription_buffer)
-        noise = NoiseTransport(self._key_pair, noise_privkey=create_x25519_key_pair().private_key)
-        # Noise only (the default also offers plaintext, secio and TLS), Yamux only.
-        self._host = new_host(key_pair=self._key_pair, sec_opt={NOISE_PROTOCOL_ID: noise},
-                              muxer_opt={YAMUX_PROTOCOL_ID: Yamux})
-        # GossipSub v1.1 only. py-libp2p 0.8.1's v1.2 sends an IDONTWANT to every mesh peer for
-        # every message it forwards, whatever its size (go-libp2p: only above 1 KiB), which doubles
-        # the RPCs for our few-hundred-byte messages. Measured with 16 guardians on 2 cores: idle
-        # CPU 86% -> 62% of a core, heartbeat delivery p50 370 -> 90 ms.
-        self._router = GossipSub(
-            [PROTOCOL_ID_V11], degree=cfg.degree, degree_low=cfg.degree_low,
-            degree_high=cfg.degree_high, heartbeat_interval=cfg.heartbeat_interval,
-            spam_protection_enabled=True,
-            max_messages_per_topic_per_second=cfg.max_messages_per_topic_per_second,
-            eclipse_protection_enabled=cfg.eclipse_protection)
-        self._pubsub = Pubsub(self._host, self._router, strict_signing=True,
-                              msg_id_constructor=lambda m: message_id(m.data))
+        """Run the host until cancelled. A library failure the guards did not catch rebuilds the
+        host after `restart_delay_seconds` (logged as an error); the inbound channel survives."""
+        if self.ledger.knows_members and self.peer_id not in self.ledger.members:
+            log.warning("p2p: our own peer id %s is not in the guardian set's peer ids",
+                        self.peer_id)
+        if not self.ledger.knows_members:
+            log.warning("p2p: the guardian set names no peer ids; every peer is treated as a "
+                        "member (outsiders cannot be told apart)")
         try:
-            async with AsyncExitStack() as stack:
-                await stack.enter_async_context(
-                    self._host.run([multiaddr.Multiaddr(cfg.listen)]))
-                await stack.enter_async_context(background_trio_service(self._pubsub))
-                await stack.enter_async_context(background_trio_service(self._router))
-                await self._pubsub.wait_until_ready()
-                self._pubsub.set_topic_validator(cfg.topic, never_raising(self._validate), False)
-                subscription = await self._pubsub.subscribe(cfg.topic)
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(self._drain, subscription)
-                    for addr in cfg.bootstrap:
-                        nursery.start_soon(self._keep_connected, addr)
-                    self._ready.set()
-                    log.info("p2p: peer %s listening on %s", self.peer_id,
-                             ", ".join(self.listen_addrs()))
-                    task_status.started(self.listen_addrs())
-                    await trio.sleep_forever()
-        except RuntimeError as exc:
-            # Defect 7: shutting down while messages arrive can raise this from library tasks.
-            if "Nursery is closed to new arrivals" not in str(exc):
-                raise
-            log.debug("p2p: ignored shutdown race: %s", exc)
+            while True:
+                try:
+                    await self._run_once(task_status)
+                    return
+                except Exception as exc:  # noqa: BLE001 - the last line of defence
+                    if _is_shutdown_race(exc):
+                        log.debug("p2p: ignored shutdown race: %s", exc)
+                        return
+                    self.stats["restarts"] += 1
+                    log.error("p2p: the libp2p host failed (%s: %s); restarting it in %.1f s",
+                              type(exc).__name__, exc, self.config.restart_delay_seconds)
+                    task_status = trio.TASK_STATUS_IGNORED if self._ready.is_set() else task_status
+                    await trio.sleep(self.config.restart_delay_seconds)
         finally:
             self._inbound_send.close()
 
@@ -122,6 +117,9 @@ class P2PService:
             return 0
         return len(self._router.mesh.get(self.config.topic, ()))
 
+    def connected_peers(self) -> list[str]:
+        return [p.to_base58() for p in self._host.get_connected_peers()] if self._host else []
+
     async def wait_for_peers(self, count: int, mesh: bool = False) -> None:
         """Until `count` peers are connected (or in the mesh). Polls library state, which has
         no event to wait on."""
@@ -129,19 +127,118 @@ class P2PService:
         while (self.mesh_peer_count() if mesh else self.peer_count()) < count:
             await trio.sleep(0.05)
 
-    def reject_counts(self) -> dict[str, int]:
-        return dict(self._rejects)
+    def peer_report(self, top: int = 10) -> dict:
+        """Totals and the top offenders (bounded, whatever the number of peers seen)."""
+        return {**self.ledger.report(top), "remembered_rejections": len(self._rejected or ())}
+
+    # -- the host --------------------------------------------------------------------------------
+    async def _run_once(self, task_status) -> None:
+        cfg = self.config
+        install_guards(cfg.outbound_queue_size, cfg.subscription_buffer, self._fault)
+        noise = NoiseTransport(self._key_pair, noise_privkey=create_x25519_key_pair().private_key)
+        # Noise only (the default also offers plaintext, secio and TLS), Yamux only (guarded).
+        self._host = new_host(key_pair=self._key_pair, sec_opt={NOISE_PROTOCOL_ID: noise},
+                              muxer_opt={YAMUX_PROTOCOL_ID: GuardedYamux})
+        swarm = self._host.get_network()
+        guard_stream_handler(swarm, self._fault)
+        guard_inbound_connections(swarm, self._fault)
+        gate_security(swarm.upgrader, self._admit_connection, self._fault)
+        # GossipSub v1.1 only. py-libp2p 0.8.1's v1.2 sends an IDONTWANT to every mesh peer for
+        # every message it forwards, whatever its size (go-libp2p: only above 1 KiB), which doubles
+        # the RPCs for our few-hundred-byte messages. Measured with 16 guardians on 2 cores: idle
+        # CPU 86% -> 62% of a core, heartbeat delivery p50 370 -> 90 ms.
+        self._router = GuardianGossipSub(
+            [PROTOCOL_ID_V11], degree=cfg.degree, degree_low=cfg.degree_low,
+            degree_high=cfg.degree_high, heartbeat_interval=cfg.heartbeat_interval,
+            spam_protection_enabled=True,
+            max_messages_per_topic_per_second=cfg.max_messages_per_topic_per_second,
+            eclipse_protection_enabled=cfg.eclipse_protection, do_px=False, ledger=self.ledger)
+        self._pubsub = Pubsub(self._host, self._router, strict_signing=True,
+                              msg_id_constructor=lambda m: message_id(m.data),
+                              max_inbound_rpc_size=cfg.max_rpc_bytes,
+                              allowed_topics=frozenset({cfg.topic}))
+        self._rejected = RememberRejected(self._pubsub.seen_messages)
+        self._pubsub.seen_messages = self._rejected
+        guard_push_msg(self._pubsub, self._admit_message, self._fault)
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(self._host.run([multiaddr.Multiaddr(cfg.listen)]))
+            await stack.enter_async_context(background_trio_service(self._pubsub))
+            await stack.enter_async_context(background_trio_service(self._router))
+            await self._pubsub.wait_until_ready()
+            self._pubsub.set_topic_validator(cfg.topic, never_raising(self._validate), False)
+            subscription = await self._pubsub.subscribe(cfg.topic)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._drain, subscription)
+                nursery.start_soon(self._sweep)
+                for addr in cfg.bootstrap:
+                    nursery.start_soon(self._keep_connected, addr)
+                self._ready.set()
+                log.info("p2p: peer %s listening on %s (outsiders: %s)", self.peer_id,
+                         ", ".join(self.listen_addrs()), cfg.outsiders)
+                task_status.started(self.listen_addrs())
+                await trio.sleep_forever()
+
+    # -- the peer policy -------------------------------------------------------------------------
+    def _admit_connection(self, peer: str) -> tuple[bool, str]:
+        if peer == self.peer_id:
+            return True, "self"
+        return self.ledger.admit_connection(peer)
+
+    def _admit_message(self, peer: str, msg) -> bool:
+        if not self.ledger.admit_message(peer):
+            return False
+        if self._rejected is not None and self._rejected.is_rejected(message_id(msg.data)):
+            self._charge(peer, self.ledger.on_reject(peer, "re-sent a rejected message"),
+                         "re-sent a rejected message")
+            return False
+        return True
+
+    def _fault(self, peer: str, what: str) -> None:
+        self.stats["faults"] += 1
+        if peer in ("?", self.peer_id):
+            log.debug("p2p: %s", what)
+            return
+        self._charge(peer, self.ledger.on_fault(peer, what), what)
+
+    def _charge(self, peer: str, banned: bool, what: str) -> None:
+        if banned:
+            log.warning("p2p: peer %s banned and disconnected (%s)", peer, what)
+            return
+        write, skipped = self.ledger.should_log(peer)
+        if write:
+            more = f" (+{skipped} more since the last line)" if skipped else ""
+            log.warning("p2p: peer %s (%s): %s%s", peer, self.ledger.role(peer), what, more)
+
+    async def _sweep(self) -> None:
+        """Disconnect banned peers and forget observers that left."""
+        while True:
+            connected = {p.to_base58(): p for p in self._host.get_connected_peers()}
+            for name in self.ledger.banned_peers():
+                if name in connected:
+                    with trio.move_on_after(5):
+                        try:
+                            await self._host.disconnect(connected[name])
+                        except Exception as exc:  # noqa: BLE001 - already gone is fine
+                            log.debug("p2p: disconnect %s: %s", name, exc)
+            self.ledger.forget_observers_except(connected)
+            await trio.sleep(SWEEP_SECONDS)
 
     # -- internals -------------------------------------------------------------------------------
     def _validate(self, peer_id: ID, msg) -> bool:
         peer = peer_id.to_base58() if isinstance(peer_id, ID) else str(peer_id)
-        verdict = self.validator(peer, bytes(msg.data))
+        data = bytes(msg.data)
+        self.stats["validated"] += 1
+        result = self.validator(peer, data)
+        verdict, reason = result if isinstance(result, tuple) else (result, "")
         name = getattr(verdict, "name", str(verdict)).upper()
         if name == "ACCEPT":
             return True
         if name == "REJECT":
-            self._rejects[peer] = self._rejects.get(peer, 0) + 1
             self.stats["rejected"] += 1
+            if self._rejected is not None:
+                self._rejected.reject(message_id(data))
+            what = f"rejected message: {reason or 'invalid'}"
+            self._charge(peer, self.ledger.on_reject(peer, what), what)
         else:
             self.stats["ignored"] += 1
         return False
@@ -194,6 +291,13 @@ class P2PService:
                     delay = min(delay * 2, self.config.redial_max_seconds)
                     continue
             await trio.sleep(self.config.redial_min_seconds)  # watch the connection
+
+
+def _is_shutdown_race(exc: BaseException) -> bool:
+    """Defect 7: shutting down while messages arrive can raise this from library tasks."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_is_shutdown_race(e) for e in exc.exceptions)
+    return isinstance(exc, RuntimeError) and "Nursery is closed to new arrivals" in str(exc)
 
 
 async def _resolve(addr: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from node.cli import build_parser, main
 from node.config import render_config
+from node.p2p.identity import load_identity, peer_id_of
 from protocol.bls import get_backend
 
 from .test_config import GOOD
@@ -59,7 +60,6 @@ def dealt(tmp_path):
                  str(tmp_path), "--passphrase-file", str(tmp_path / "passphrase"),
                  "--kdf-n", "1024"]) == 0
     gdir = tmp_path / "guardian-1"
-    assert main(["keys", "identity", "--out", str(gdir / "p2p.key")]) == 0
     assert main(["keys", "submitter", "--out", str(gdir / "submitter.key")]) == 0
     (gdir / "node.toml").write_text(render_config(**{**GOOD, "share_keystore": "share.keystore.json"}))
     return tmp_path
@@ -71,6 +71,27 @@ def test_deal_writes_owner_only_keystores(dealt):
     for i in (1, 2, 3):
         assert (dealt / f"guardian-{i}" / "share.keystore.json").stat().st_mode & 0o777 == 0o600
     assert (dealt / "guardian-1" / "p2p.key").stat().st_mode & 0o777 == 0o600
+    # each guardian's libp2p peer id is named in the public set file, next to its share
+    assert doc["peer_ids"] == [peer_id_of(load_identity(dealt / f"guardian-{i}" / "p2p.key"))
+                               for i in (1, 2, 3)]
+
+
+def test_deal_with_the_operators_own_peer_ids(tmp_path, capsys):
+    (tmp_path / "passphrase").write_text("correct horse battery\n")
+    ids = []
+    for i in (1, 2):
+        assert main(["keys", "identity", "--out", str(tmp_path / f"id{i}.key")]) == 0
+        ids.append(peer_id_of(load_identity(tmp_path / f"id{i}.key")))
+    deal = ["keys", "deal", "--guardians", "2", "--threshold", "2", "--out-dir",
+            str(tmp_path / "set"), "--passphrase-file", str(tmp_path / "passphrase"),
+            "--kdf-n", "1024"]
+    assert main([*deal, "--peer-ids", ",".join(ids)]) == 0
+    doc = json.loads((tmp_path / "set" / "guardian-set.json").read_text())
+    assert doc["peer_ids"] == ids and not (tmp_path / "set" / "guardian-1" / "p2p.key").exists()
+    assert "names 1 peers for --guardians 2" in _error(capsys, *deal, "--force",
+                                                       "--peer-ids", ids[0])
+    assert "not a libp2p peer id" in _error(capsys, *deal, "--force",
+                                            "--peer-ids", f"{ids[0]},QmNotAPeer0")
 
 
 def test_refuses_to_overwrite_keys(dealt, capsys):

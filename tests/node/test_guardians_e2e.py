@@ -65,11 +65,11 @@ async def test_five_guardians_contain_the_exploit(tmp_path, caplog):
                                     submitter_keys=_submitters(5), data_dir=tmp_path,
                                     blind=frozenset({4})) as net:
             await _wait_mesh(net, 5)
-            caplog.set_level("WARNING", logger="guardian.daemon")
+            caplog.set_level("WARNING", logger="guardian.p2p")
             await _misbehave(net, 5)
             bad_peer = net.guardians[5].p2p.peer_id
             with trio.fail_after(10):
-                while sum(g.state.rejected.get(bad_peer, 0) for g in net.guardians.values()) < 2:
+                while sum(g.p2p.ledger.totals.rejects for g in net.guardians.values()) < 2:
                     await trio.sleep(0.05)
             started = time.monotonic()
             result = await trio.to_thread.run_sync(
@@ -93,7 +93,7 @@ async def test_five_guardians_contain_the_exploit(tmp_path, caplog):
     assert 1 <= len(published) < 4, f"one proposer gossips the report, not everyone: {detected}"
     assert blind_signed["own_shares"] >= 1, f"guardian 4 signs the gossiped report: {blind_signed}"
     logged = caplog.text
-    assert "claims guardian 5): partial of guardian 5 does not verify" in logged
+    assert "claims guardian 5: partial of guardian 5 does not verify" in logged
     assert "malformed" in logged and bad_peer in logged
 
 
