@@ -30,6 +30,11 @@ the library hands control to per-peer code, not around one exception type at a t
     router (`node.p2p.router`) accepts PX from members only; `RememberRejected` makes REJECTed
     ids count as seen.
 
+13. The Swarm's auto-connector dials every peer in the peerstore while the node has fewer than
+    ~150 connections, and any peer's own signed record (sent with every pubsub RPC) lands there:
+    outsiders steer dials. `disable_auto_dial` turns it off; a guardian dials only the members
+    in its configuration.
+
 Connections are gated after the Noise handshake (`gate_security`): the remote peer id is known
 and authenticated there, before a single stream is accepted.
 """
@@ -217,6 +222,14 @@ def guard_push_msg(pubsub, admit: Callable[[str, object], bool], on_fault: Fault
             current_forwarder.reset(token)
 
     pubsub.push_msg = guarded
+
+
+# -- 13 --------------------------------------------------------------------------------------------
+def disable_auto_dial(swarm) -> None:
+    async def no_auto_dial() -> None:
+        return None
+
+    swarm.auto_connector.maybe_connect = no_auto_dial
 
 
 # -- 12: rejected messages stay rejected -----------------------------------------------------------

@@ -32,6 +32,14 @@ class GuardianScorer(PeerScorer):
         return (self.ledger.knows_members and self.ledger.is_member(name)
                 and not self.ledger.is_banned(name))
 
+    def score(self, peer: ID, topics: list[str]) -> float:
+        """Non-members rank below every member (mesh upkeep and replacement use the score)."""
+        name = peer.to_base58()
+        if self.ledger.is_banned(name):
+            return -1e9
+        base = super().score(peer, topics)
+        return base if self.ledger.is_member(name) else base - 1e6
+
     def allow_publish(self, peer: ID, topics: list[str]) -> bool:
         return not self.ledger.is_banned(peer.to_base58())
 
@@ -61,6 +69,10 @@ class GuardianGossipSub(GossipSub):
                 else:
                     peers_to_prune[peer].append(topic)
         return peers_to_graft, peers_to_prune
+
+    async def on_peer_subscribed(self, peer_id: ID, topic: str) -> None:
+        if self._meshable(peer_id):
+            await super().on_peer_subscribed(peer_id, topic)
 
     async def handle_graft(self, graft_msg, sender_peer_id: ID) -> None:
         if not self._meshable(sender_peer_id):

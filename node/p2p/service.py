@@ -37,6 +37,7 @@ from node.p2p.config import P2PConfig
 from node.p2p.guards import (
     GuardedYamux,
     RememberRejected,
+    disable_auto_dial,
     gate_security,
     guard_inbound_connections,
     guard_push_msg,
@@ -143,6 +144,7 @@ class P2PService:
         guard_stream_handler(swarm, self._fault)
         guard_inbound_connections(swarm, self._fault)
         gate_security(swarm.upgrader, self._admit_connection, self._fault)
+        disable_auto_dial(swarm)
         # GossipSub v1.1 only. py-libp2p 0.8.1's v1.2 sends an IDONTWANT to every mesh peer for
         # every message it forwards, whatever its size (go-libp2p: only above 1 KiB), which doubles
         # the RPCs for our few-hundred-byte messages. Measured with 16 guardians on 2 cores: idle
@@ -185,6 +187,8 @@ class P2PService:
         return self.ledger.admit_connection(peer)
 
     def _admit_message(self, peer: str, msg) -> bool:
+        if peer == self.peer_id:  # our own publishes
+            return True
         if not self.ledger.admit_message(peer):
             return False
         if self._rejected is not None and self._rejected.is_rejected(message_id(msg.data)):
@@ -201,13 +205,12 @@ class P2PService:
         self._charge(peer, self.ledger.on_fault(peer, what), what)
 
     def _charge(self, peer: str, banned: bool, what: str) -> None:
-        if banned:
-            log.warning("p2p: peer %s banned and disconnected (%s)", peer, what)
-            return
         write, skipped = self.ledger.should_log(peer)
         if write:
             more = f" (+{skipped} more since the last line)" if skipped else ""
-            log.warning("p2p: peer %s (%s): %s%s", peer, self.ledger.role(peer), what, more)
+            outcome = "; banned and disconnected" if banned else ""
+            log.warning("p2p: peer %s (%s): %s%s%s", peer, self.ledger.role(peer), what, more,
+                        outcome)
 
     async def _sweep(self) -> None:
         """Disconnect banned peers and forget observers that left."""
@@ -238,7 +241,8 @@ class P2PService:
             if self._rejected is not None:
                 self._rejected.reject(message_id(data))
             what = f"rejected message: {reason or 'invalid'}"
-            self._charge(peer, self.ledger.on_reject(peer, what), what)
+            if peer != self.peer_id:
+                self._charge(peer, self.ledger.on_reject(peer, what), what)
         else:
             self.stats["ignored"] += 1
         return False

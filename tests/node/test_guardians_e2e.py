@@ -15,6 +15,7 @@ from node.deploy import Deployer
 from node.devnet.attack import run_attack
 from node.devnet.contracts import deploy_all
 from node.devnet.inprocess import deal, guardian_network
+from protocol import gossip_rules
 from protocol.bls import get_backend
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow, pytest.mark.timeout(240)]
@@ -56,6 +57,16 @@ async def _misbehave(net, index: int) -> None:
     await bad.p2p.publish(messages.encode(share))
 
 
+def _byzantine(bad: int):
+    """Guardian `bad` forwards whatever it publishes (its own checks would stop its forgeries
+    before they left it)."""
+    def wrap(index, validator):
+        if index != bad:
+            return validator
+        return lambda peer, data: gossip_rules.Verdict.ACCEPT
+    return wrap
+
+
 async def test_five_guardians_contain_the_exploit(tmp_path, caplog):
     with Anvil(block_time=1, log_path=tmp_path / "anvil.log") as chain:
         dealing, gset, deployment, attacker = _setup(chain, 5, 3)
@@ -63,7 +74,7 @@ async def test_five_guardians_contain_the_exploit(tmp_path, caplog):
         async with guardian_network(dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
                                     ws_url=chain.ws_url, oracle=oracle, chain_id=31337,
                                     submitter_keys=_submitters(5), data_dir=tmp_path,
-                                    blind=frozenset({4})) as net:
+                                    blind=frozenset({4}), validator_wrap=_byzantine(5)) as net:
             await _wait_mesh(net, 5)
             caplog.set_level("WARNING", logger="guardian.p2p")
             await _misbehave(net, 5)
