@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {IGuardable, MAX_ACTION} from "./IGuardable.sol";
 import {BLS} from "./bls/BLS.sol";
 import {InvariantCall, DetectionParams, RegistrationParams} from "./OracleTypes.sol";
+import {OracleConstants} from "./oracle/OracleConstants.sol";
 
 /// @title GuardianOracle
 /// @notice The on-chain end of the Guardian Network. It stores the guardians' threshold BLS group
@@ -30,30 +31,30 @@ contract GuardianOracle {
     // ---------------------------------------------------------------- constants
 
     /// @notice Domain separator tag of the authorization digest.
-    bytes32 public constant DOMAIN_TAG = keccak256("GuardianNetwork.Authorization.v1");
+    bytes32 public constant DOMAIN_TAG = OracleConstants.DOMAIN_TAG;
     /// @notice RFC 9380 domain separation tag used to hash the digest to G2.
-    bytes public constant DST = "GUARDIAN-NETWORK-V1-AUTHORIZATION_BLS12381G2_XMD:SHA-256_SSWU_RO_";
+    bytes public constant DST = OracleConstants.DST;
     /// @notice Gas given to every protocol hook call.
-    uint256 public constant HOOK_GAS_LIMIT = 100_000;
+    uint256 public constant HOOK_GAS_LIMIT = OracleConstants.HOOK_GAS_LIMIT;
     /// @notice Gas the caller must leave on top of the hook's 63/64-rule share: the cold account
     /// access of the call (2,600) and the few instructions between the check and the call.
-    uint256 public constant HOOK_GAS_MARGIN = 5_000;
+    uint256 public constant HOOK_GAS_MARGIN = OracleConstants.HOOK_GAS_MARGIN;
     /// @notice Upper bound for `maxDuration`, `cooldown` and an extended containment.
-    uint64 public constant MAX_CONTAINMENT_DURATION = 30 days;
+    uint64 public constant MAX_CONTAINMENT_DURATION = OracleConstants.MAX_CONTAINMENT_DURATION;
     /// @notice Upper bound for `cooldown`.
-    uint64 public constant MAX_COOLDOWN = 30 days;
+    uint64 public constant MAX_COOLDOWN = OracleConstants.MAX_COOLDOWN;
     /// @notice Largest guardian set.
-    uint16 public constant MAX_GUARDIANS = 1024;
+    uint16 public constant MAX_GUARDIANS = OracleConstants.MAX_GUARDIANS;
     /// @notice Largest number of monitored contracts, tokens and invariants (each).
-    uint256 public constant MAX_DETECTION_ENTRIES = 16;
+    uint256 public constant MAX_DETECTION_ENTRIES = OracleConstants.MAX_DETECTION_ENTRIES;
     /// @notice Largest calldata of one invariant call.
-    uint256 public constant MAX_INVARIANT_CALLDATA = 256;
+    uint256 public constant MAX_INVARIANT_CALLDATA = OracleConstants.MAX_INVARIANT_CALLDATA;
     /// @notice Largest outflow window (one week of 12 s blocks).
-    uint32 public constant MAX_WINDOW_BLOCKS = 50_400;
+    uint32 public constant MAX_WINDOW_BLOCKS = OracleConstants.MAX_WINDOW_BLOCKS;
     /// @notice Hook kind: call `IGuardable.engageContainment` / `liftContainment`.
-    uint8 public constant HOOK_KIND_GUARDABLE = 0;
+    uint8 public constant HOOK_KIND_GUARDABLE = OracleConstants.HOOK_KIND_GUARDABLE;
     /// @notice Hook kind: call the registered `pauseSelector` with no arguments.
-    uint8 public constant HOOK_KIND_SELECTOR = 1;
+    uint8 public constant HOOK_KIND_SELECTOR = OracleConstants.HOOK_KIND_SELECTOR;
 
     uint256 private constant _PUBLIC_KEY_LENGTH = 128;
     uint256 private constant _SIGNATURE_LENGTH = 256;
@@ -598,9 +599,10 @@ contract GuardianOracle {
     /// @dev Calls `target` with exactly HOOK_GAS_LIMIT gas and copies no return data (a
     /// returnbomb costs the hook's own gas only). Reverts if less gas is left than the hook needs.
     function _callHook(bytes32 protocolId, address target, bytes memory data) private returns (bool ok) {
-        if (gasleft() < (HOOK_GAS_LIMIT * 64) / 63 + HOOK_GAS_MARGIN) revert InsufficientGasForHook();
+        uint256 hookGas = HOOK_GAS_LIMIT;
+        if (gasleft() < (hookGas * 64) / 63 + HOOK_GAS_MARGIN) revert InsufficientGasForHook();
         assembly ("memory-safe") {
-            ok := call(HOOK_GAS_LIMIT, target, 0, add(data, 0x20), mload(data), 0, 0)
+            ok := call(hookGas, target, 0, add(data, 0x20), mload(data), 0, 0)
         }
         // forge-lint: disable-next-line(unsafe-typecast)
         if (!ok) emit HookCallFailed(protocolId, bytes4(data)); // the first 4 bytes: the selector
@@ -630,8 +632,8 @@ contract GuardianOracle {
         DetectionParams calldata d = p.detection;
         _validateAddresses(d.monitored);
         _validateAddresses(d.tokens);
-        if (d.outflowLimitBps > 10_000) revert InvalidBps(d.outflowLimitBps);
-        if (d.balanceDropBps > 10_000) revert InvalidBps(d.balanceDropBps);
+        if (d.outflowLimitBps > OracleConstants.MAX_BPS) revert InvalidBps(d.outflowLimitBps);
+        if (d.balanceDropBps > OracleConstants.MAX_BPS) revert InvalidBps(d.balanceDropBps);
         if (d.windowBlocks > MAX_WINDOW_BLOCKS || (d.outflowLimitBps != 0 && d.windowBlocks == 0)) {
             revert InvalidWindowBlocks(d.windowBlocks);
         }

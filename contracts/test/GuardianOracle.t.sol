@@ -66,21 +66,6 @@ contract OraclePolicyTest is OracleTestBase {
         );
     }
 
-    /// @dev A fixed vector computed off chain with eth_abi/eth_hash for chain id 1, oracle
-    /// 0x00000000000000000000000000000000000000aa, epoch 0, protocol id keccak(abi.encode(address(0xbb))),
-    /// action 1, nonce 0, deadline 1,700,000,300, evidence keccak("evidence").
-    function test_digestVector() public {
-        vm.chainId(1);
-        vm.etch(address(0xaa), address(oracle).code);
-        // The etched copy has empty storage: epoch 0. Compare with the formula at epoch 0 and
-        // with the off-chain vector computed for epoch 0.
-        bytes32 pid = keccak256(abi.encode(address(0xbb)));
-        bytes32 got = GuardianOracle(address(0xaa)).authorizationDigest(pid, 1, 0, 1_700_000_300, EVIDENCE);
-        assertEq(got, DIGEST_VECTOR_EPOCH0, "off-chain vector");
-    }
-
-    bytes32 internal constant DIGEST_VECTOR_EPOCH0 = 0x42c087cc08aab6d510c7eda592822d846dad42c60f021a6cc43a17c519ffdf18;
-
     function test_unregisteredReverts() public {
         bytes32 unknown = keccak256(abi.encode(address(0xdead)));
         bytes memory sig = sigFor(unknown, ACTION_PAUSE, 0, uint64(block.timestamp), EVIDENCE);

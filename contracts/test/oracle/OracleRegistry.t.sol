@@ -29,8 +29,8 @@ contract OracleRegistryTest is OracleTestBase {
         assertEq(uint256(oracle.guardianCount()), 5, "n");
         assertEq(oracle.governance(), GOV, "governance");
         assertEq(uint256(oracle.rotationDelay()), DELAY, "delay");
-        assertEq(oracle.DOMAIN_TAG(), keccak256("GuardianNetwork.Authorization.v1"), "domain tag");
-        assertEq(oracle.DST(), bytes("GUARDIAN-NETWORK-V1-AUTHORIZATION_BLS12381G2_XMD:SHA-256_SSWU_RO_"), "dst");
+        assertEq(oracle.DOMAIN_TAG(), keccak256(bytes(vm.parseJsonString(spec, ".digest.domain_tag_preimage"))), "tag");
+        assertEq(oracle.DST(), bytes(vm.parseJsonString(spec, ".digest.dst")), "dst");
     }
 
     function test_constructorEmitsInitialKey() public {
