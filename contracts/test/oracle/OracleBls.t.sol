@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {Test} from "../utils/Test.sol";
 import {OracleSpec} from "../utils/OracleSpec.sol";
 import {GuardianOracle} from "../../src/GuardianOracle.sol";
+import {IGuardianOracle} from "../../src/IGuardianOracle.sol";
 import {RegistrationParams, InvariantCall} from "../../src/OracleTypes.sol";
 import {ACTION_PAUSE} from "../../src/IGuardable.sol";
 import {MinimalGuarded} from "./GuardedCounter.sol";
@@ -105,31 +106,31 @@ contract OracleBlsTest is OracleBlsBase {
     }
 
     function test_signatureOfAnotherKeyFails() public {
-        vm.expectRevert(GuardianOracle.InvalidSignature.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidence, sigOtherKey);
     }
 
     function test_signatureOverOtherFieldsFails() public {
-        vm.expectRevert(GuardianOracle.InvalidSignature.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, keccak256("other evidence"), sigNonce0);
-        vm.expectRevert(GuardianOracle.InvalidSignature.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
         oracle.authorize(id, ACTION_PAUSE, 0, deadline + 1, evidence, sigNonce0);
-        vm.expectRevert(GuardianOracle.InvalidSignature.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidence, sigNonce1);
     }
 
     function test_otherChainOrReplayFails() public {
         uint256 home = block.chainid;
         vm.chainId(1); // the same deployment address on another chain
-        vm.expectRevert(GuardianOracle.InvalidSignature.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidence, sigNonce0);
         vm.chainId(home);
         _authorize(0, deadline, sigNonce0);
         vm.warp(start + MAX_DURATION + COOLDOWN);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidNonce.selector, uint64(1), uint64(0)));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidNonce.selector, uint64(1), uint64(0)));
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidence, sigNonce0); // reused nonce
         vm.warp(deadline + 1);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.DeadlineExpired.selector, deadline));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleDeadlineExpired.selector, deadline));
         oracle.authorize(id, ACTION_PAUSE, 1, deadline, evidence, sigNonce0); // past deadline
     }
 
@@ -148,9 +149,9 @@ contract OracleBlsTest is OracleBlsBase {
         vm.warp(start + DELAY);
         vm.prank(GOV);
         oracle.executeKeyRotation();
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.DeadlineExpired.selector, deadline));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleDeadlineExpired.selector, deadline));
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidence, sigNonce0);
-        vm.expectRevert(GuardianOracle.InvalidSignature.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
         oracle.authorize(id, ACTION_PAUSE, 0, deadlineEpoch2, evidence, sigNonce0);
         _authorize(0, deadlineEpoch2, sigEpoch2OtherKey);
     }

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {ACTION_PAUSE, ACTION_CIRCUIT_BREAKER, ACTION_COLLATERAL_LOCK} from "../../src/IGuardable.sol";
 import {GuardianOracle} from "../../src/GuardianOracle.sol";
+import {IGuardianOracle} from "../../src/IGuardianOracle.sol";
 import {RegistrationParams} from "../../src/OracleTypes.sol";
 import {OracleHarness} from "./OracleHarness.sol";
 import {OracleTestBase} from "./OracleTestBase.sol";
@@ -89,7 +90,7 @@ contract OracleSpecTest is OracleTestBase {
         oracle.updateRegistration(id, rp);
         rp.detection.balanceDropBps = maxBps + 1;
         vm.prank(ADMIN);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidBps.selector, maxBps + 1));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidBps.selector, maxBps + 1));
         oracle.updateRegistration(id, rp);
     }
 }
