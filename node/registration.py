@@ -6,13 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from protocol.digest import Action
+from protocol.oracle_limits import (
+    HOOK_KIND_GUARDABLE,
+    HOOK_KIND_SELECTOR,
+    MAX_BPS,
+    MAX_COOLDOWN,
+    MAX_INVARIANT_CALLDATA,
+    MAX_WINDOW_BLOCKS,
+)
+from protocol.oracle_limits import MAX_CONTAINMENT_DURATION as MAX_DURATION
+from protocol.oracle_limits import MAX_DETECTION_ENTRIES as MAX_ENTRIES
 
 ACTION_NAMES = {"pause": Action.PAUSE, "circuit-breaker": Action.CIRCUIT_BREAKER,
                 "collateral-lock": Action.COLLATERAL_LOCK}
-HOOK_KINDS = {"guardable": 0, "selector": 1}
-MAX_ENTRIES = 16
-MAX_INVARIANT_CALLDATA = 256
-MAX_DURATION = 30 * 24 * 3600
+HOOK_KINDS = {"guardable": HOOK_KIND_GUARDABLE, "selector": HOOK_KIND_SELECTOR}
 
 
 class RegistrationError(ValueError):
@@ -103,14 +110,17 @@ def build_registration(*, target: str, admin: str, actions: str, hook: str = "gu
             raise RegistrationError("--selector: expected 4 non-zero bytes")
     if not 0 < max_duration <= MAX_DURATION:
         raise RegistrationError(f"--max-duration: must be 1..{MAX_DURATION} seconds")
-    if cooldown < 0:
-        raise RegistrationError("--cooldown: must not be negative")
+    if not 0 <= cooldown <= MAX_COOLDOWN:
+        raise RegistrationError(f"--cooldown: must be 0..{MAX_COOLDOWN} seconds")
     for name, bps in (("--outflow-limit-bps", outflow_limit_bps),
                       ("--balance-drop-bps", balance_drop_bps)):
-        if not 0 <= bps <= 10_000:
-            raise RegistrationError(f"{name}: must be 0..10000, got {bps}")
-    if outflow_limit_bps and not 0 < window_blocks <= 100_000:
-        raise RegistrationError("--window-blocks: needed (1..100000) with --outflow-limit-bps")
+        if not 0 <= bps <= MAX_BPS:
+            raise RegistrationError(f"{name}: must be 0..{MAX_BPS}, got {bps}")
+    if not 0 <= window_blocks <= MAX_WINDOW_BLOCKS:
+        raise RegistrationError(f"--window-blocks: must be 0..{MAX_WINDOW_BLOCKS}")
+    if outflow_limit_bps and not window_blocks:
+        raise RegistrationError(f"--window-blocks: needed (1..{MAX_WINDOW_BLOCKS}) with "
+                                "--outflow-limit-bps")
     lists = {"--monitored": monitored, "--tokens": tokens, "--invariant": invariants}
     for name, items in lists.items():
         if len(items) > MAX_ENTRIES:

@@ -22,7 +22,14 @@ from enum import IntEnum
 
 from eth_hash.auto import keccak
 
-DOMAIN_TAG = keccak(b"GuardianNetwork.Authorization.v1")
+DOMAIN_TAG_PREIMAGE = b"GuardianNetwork.Authorization.v1"
+DOMAIN_TAG = keccak(DOMAIN_TAG_PREIMAGE)
+# The nine words of the preimage, in order: (name, ABI type). The contract's abi.encode follows it.
+DIGEST_LAYOUT = (
+    ("domainTag", "bytes32"), ("chainId", "uint256"), ("oracle", "address"),
+    ("keyEpoch", "uint64"), ("protocolId", "bytes32"), ("action", "uint8"),
+    ("nonce", "uint64"), ("deadline", "uint64"), ("evidenceHash", "bytes32"),
+)
 UINT64_MAX = 2**64 - 1
 
 

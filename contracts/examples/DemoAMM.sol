@@ -33,7 +33,7 @@ contract DemoAMM is Guardable {
     }
 
     /// @notice Deposit both tokens at the current ratio (any ratio for the first deposit).
-    function addLiquidity(uint256 amount0, uint256 amount1) external whenNotPaused returns (uint256 minted) {
+    function addLiquidity(uint256 amount0, uint256 amount1) external whenNotGuardianPaused returns (uint256 minted) {
         if (amount0 == 0 || amount1 == 0) revert ZeroAmount();
         minted = totalShares == 0 ? amount0 : (amount0 * totalShares) / reserve0;
         token0.transferFrom(msg.sender, address(this), amount0);

@@ -66,7 +66,7 @@ contract DemoLendingPool is Guardable {
     }
 
     /// @notice Lend `amount` USDd to the pool.
-    function deposit(uint256 amount) external whenNotPaused {
+    function deposit(uint256 amount) external whenNotGuardianPaused {
         debtToken.transferFrom(msg.sender, address(this), amount);
         deposits[msg.sender] += amount;
         totalDeposits += amount;
@@ -82,7 +82,7 @@ contract DemoLendingPool is Guardable {
     }
 
     /// @notice Post `amount` WETHd as collateral.
-    function postCollateral(uint256 amount) external whenNotPaused {
+    function postCollateral(uint256 amount) external whenNotGuardianPaused {
         collateralToken.transferFrom(msg.sender, address(this), amount);
         collateral[msg.sender] += amount;
         totalCollateral += amount;
@@ -90,7 +90,7 @@ contract DemoLendingPool is Guardable {
     }
 
     /// @notice Borrow `amount` USDd against posted collateral (suspended while paused or locked).
-    function borrow(uint256 amount) external whenNotPaused whenWithdrawalsNotLocked {
+    function borrow(uint256 amount) external whenNotGuardianPaused whenWithdrawalsNotLocked {
         if (amount > maxBorrowPerTx) revert ExceedsBorrowLimit(amount, maxBorrowPerTx);
         uint256 newDebt = debt[msg.sender] + amount;
         uint256 capacity = borrowCapacity(msg.sender);

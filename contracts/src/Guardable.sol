@@ -8,11 +8,13 @@ import {IGuardable, ACTION_PAUSE, ACTION_CIRCUIT_BREAKER, ACTION_COLLATERAL_LOCK
 /// containment action and offers modifiers that block guarded entry points while a containment is
 /// in force:
 ///
-/// - {whenNotPaused}: blocked by a PAUSE.
+/// - {whenNotGuardianPaused}: blocked by a PAUSE.
 /// - {whenNotCircuitBroken}: blocked by a CIRCUIT_BREAKER or a PAUSE.
 /// - {whenWithdrawalsNotLocked}: blocked by a COLLATERAL_LOCK or a PAUSE.
 ///
 /// A PAUSE is the strongest containment and therefore also blocks every other guarded function.
+/// The names do not collide with OpenZeppelin's `Pausable` (`whenNotPaused`, `paused()`), so a
+/// protocol can inherit both and keep its own governance pause beside the guardians' one.
 ///
 /// Rules:
 /// - Only the GuardianOracle may engage a containment (it has verified a threshold signature of
@@ -63,8 +65,9 @@ abstract contract Guardable is IGuardable {
         _expiresAt[0] = 1;
     }
 
-    /// @dev Reverts while a PAUSE is in force.
-    modifier whenNotPaused() {
+    /// @dev Reverts while the guardians' PAUSE is in force. (Named so that it can sit beside
+    /// OpenZeppelin `Pausable`'s `whenNotPaused`, which is the protocol's own pause.)
+    modifier whenNotGuardianPaused() {
         _requireNotContained(ACTION_PAUSE);
         _;
     }

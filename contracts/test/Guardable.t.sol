@@ -5,14 +5,34 @@ import {Test} from "./utils/Test.sol";
 import {Guardable} from "../src/Guardable.sol";
 import {ACTION_PAUSE, ACTION_CIRCUIT_BREAKER, ACTION_COLLATERAL_LOCK} from "../src/IGuardable.sol";
 import {GuardedCounter} from "./oracle/GuardedCounter.sol";
+import {Pausable} from "./utils/Pausable.sol";
+
+/// @notice A protocol with its own OpenZeppelin-style pause beside the guardians' containment.
+contract PausableGuardedVault is Guardable, Pausable {
+    uint256 public deposits;
+
+    constructor(address oracle, address governance) Guardable(oracle, governance) {}
+
+    function deposit() external whenNotPaused whenNotGuardianPaused {
+        deposits++;
+    }
+
+    function pause() external {
+        require(msg.sender == guardianGovernance, "governance only");
+        _pause();
+    }
+
+    function unpause() external {
+        require(msg.sender == guardianGovernance, "governance only");
+        _unpause();
+    }
+}
 
 contract GuardableTest is Test {
     address internal constant ORACLE = address(0x0A);
     address internal constant GOV = address(0x60);
     GuardedCounter internal c;
 
-    event ContainmentApplied(uint8 indexed action, uint64 expiresAt, bytes32 evidenceHash);
-    event ContainmentReleased(uint8 indexed action, address by);
 
     function setUp() public {
         vm.warp(1_000_000);
@@ -112,14 +132,14 @@ contract GuardableTest is Test {
 
     function test_engageEmits() public {
         vm.expectEmit(true, false, false, true, address(c));
-        emit ContainmentApplied(ACTION_PAUSE, uint64(block.timestamp + 5), keccak256("ev"));
+        emit Guardable.ContainmentApplied(ACTION_PAUSE, uint64(block.timestamp + 5), keccak256("ev"));
         _engage(ACTION_PAUSE, 5);
     }
 
     function test_governanceAndOracleLift() public {
         _engage(ACTION_PAUSE, 100);
         vm.expectEmit(true, false, false, true, address(c));
-        emit ContainmentReleased(ACTION_PAUSE, GOV);
+        emit Guardable.ContainmentReleased(ACTION_PAUSE, GOV);
         vm.prank(GOV);
         c.liftContainment(ACTION_PAUSE);
         assertFalse(c.isPaused(), "lifted by governance");
@@ -148,5 +168,24 @@ contract GuardableTest is Test {
 
     function bound(uint256 x, uint256 lo, uint256 hi) internal pure returns (uint256) {
         return lo + (x % (hi - lo + 1));
+    }
+
+    function test_inheritsBesideOpenZeppelinPausable() public {
+        PausableGuardedVault v = new PausableGuardedVault(ORACLE, GOV);
+        v.deposit();
+        vm.prank(GOV);
+        v.pause();
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        v.deposit();
+        vm.prank(GOV);
+        v.unpause();
+        vm.prank(ORACLE);
+        v.engageContainment(ACTION_PAUSE, uint64(block.timestamp + 100), keccak256("ev"));
+        assertTrue(v.isPaused() && !v.paused(), "guardian pause and own pause are separate");
+        vm.expectRevert(abi.encodeWithSelector(Guardable.GuardablePaused.selector, uint64(block.timestamp + 100)));
+        v.deposit();
+        vm.warp(block.timestamp + 100);
+        v.deposit();
+        assertEq(v.deposits(), 2, "both pauses lifted");
     }
 }

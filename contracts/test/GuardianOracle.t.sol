@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {GuardianOracle} from "../src/GuardianOracle.sol";
+import {IGuardianOracle} from "../src/IGuardianOracle.sol";
 import {RegistrationParams} from "../src/OracleTypes.sol";
 import {IGuardable, ACTION_PAUSE, ACTION_CIRCUIT_BREAKER, ACTION_COLLATERAL_LOCK} from "../src/IGuardable.sol";
 import {Guardable} from "../src/Guardable.sol";
@@ -20,23 +21,12 @@ import {
 
 /// @notice The authorization policy: every rule of {GuardianOracle.authorize} and its error.
 contract OraclePolicyTest is OracleTestBase {
-    event ContainmentEngaged(
-        bytes32 indexed protocolId,
-        uint8 action,
-        uint64 nonce,
-        uint64 keyEpoch,
-        bytes32 evidenceHash,
-        uint64 expiresAt,
-        bool hookSucceeded,
-        address submitter
-    );
-
     function test_authorizeEngagesAndRecords() public {
         uint64 deadline = uint64(block.timestamp + 60);
         bytes memory sig = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
         uint64 expected = uint64(block.timestamp) + MAX_DURATION;
         vm.expectEmit(true, false, false, true, address(oracle));
-        emit ContainmentEngaged(id, ACTION_PAUSE, 0, 1, EVIDENCE, expected, true, SUBMITTER);
+        emit IGuardianOracle.ContainmentEngaged(id, ACTION_PAUSE, 0, 1, EVIDENCE, expected, true, SUBMITTER);
         vm.prank(SUBMITTER);
         assertTrue(oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, sig), "hook succeeded");
 
@@ -66,25 +56,10 @@ contract OraclePolicyTest is OracleTestBase {
         );
     }
 
-    /// @dev A fixed vector computed off chain with eth_abi/eth_hash for chain id 1, oracle
-    /// 0x00000000000000000000000000000000000000aa, epoch 0, protocol id keccak(abi.encode(address(0xbb))),
-    /// action 1, nonce 0, deadline 1,700,000,300, evidence keccak("evidence").
-    function test_digestVector() public {
-        vm.chainId(1);
-        vm.etch(address(0xaa), address(oracle).code);
-        // The etched copy has empty storage: epoch 0. Compare with the formula at epoch 0 and
-        // with the off-chain vector computed for epoch 0.
-        bytes32 pid = keccak256(abi.encode(address(0xbb)));
-        bytes32 got = GuardianOracle(address(0xaa)).authorizationDigest(pid, 1, 0, 1_700_000_300, EVIDENCE);
-        assertEq(got, DIGEST_VECTOR_EPOCH0, "off-chain vector");
-    }
-
-    bytes32 internal constant DIGEST_VECTOR_EPOCH0 = 0x42c087cc08aab6d510c7eda592822d846dad42c60f021a6cc43a17c519ffdf18;
-
     function test_unregisteredReverts() public {
         bytes32 unknown = keccak256(abi.encode(address(0xdead)));
         bytes memory sig = sigFor(unknown, ACTION_PAUSE, 0, uint64(block.timestamp), EVIDENCE);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.NotRegistered.selector, unknown));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNotRegistered.selector, unknown));
         oracle.authorize(unknown, ACTION_PAUSE, 0, uint64(block.timestamp), EVIDENCE, sig);
     }
 
@@ -98,7 +73,7 @@ contract OraclePolicyTest is OracleTestBase {
         bytes memory sig = sigFor(id, action, 0, deadline, EVIDENCE);
         bool permitted = action >= 1 && action <= 3 && (allowed & (uint8(1) << action)) != 0;
         if (!permitted) {
-            vm.expectRevert(abi.encodeWithSelector(GuardianOracle.ActionNotAllowed.selector, id, action));
+            vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleActionNotAllowed.selector, id, action));
         }
         oracle.authorize(id, action, 0, deadline, EVIDENCE, sig);
         assertEq(uint256(oracle.nonces(id)), permitted ? 1 : 0, "nonce moves only on success");
@@ -108,7 +83,7 @@ contract OraclePolicyTest is OracleTestBase {
         vm.assume(nonce != 0);
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(id, ACTION_PAUSE, nonce, deadline, EVIDENCE);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidNonce.selector, uint64(0), nonce));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidNonce.selector, uint64(0), nonce));
         oracle.authorize(id, ACTION_PAUSE, nonce, deadline, EVIDENCE, sig);
     }
 
@@ -117,7 +92,7 @@ contract OraclePolicyTest is OracleTestBase {
         bytes memory sig = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, sig);
         vm.warp(block.timestamp + MAX_DURATION + COOLDOWN); // every other rule would pass now
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidNonce.selector, uint64(1), uint64(0)));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidNonce.selector, uint64(1), uint64(0)));
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, sig);
         // The next nonce works.
         oracle.authorize(id, ACTION_PAUSE, 1, deadline, EVIDENCE, sigFor(id, ACTION_PAUSE, 1, deadline, EVIDENCE));
@@ -129,7 +104,7 @@ contract OraclePolicyTest is OracleTestBase {
         bytes memory sig = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
         uint256 t = block.timestamp + elapsed;
         vm.warp(t);
-        if (t > deadline) vm.expectRevert(abi.encodeWithSelector(GuardianOracle.DeadlineExpired.selector, deadline));
+        if (t > deadline) vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleDeadlineExpired.selector, deadline));
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, sig);
     }
 
@@ -145,7 +120,7 @@ contract OraclePolicyTest is OracleTestBase {
         vm.warp(expiresAt - 1);
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(id, ACTION_CIRCUIT_BREAKER, 1, deadline, EVIDENCE);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.ContainmentActive.selector, id, expiresAt));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleContainmentActive.selector, id, expiresAt));
         oracle.authorize(id, ACTION_CIRCUIT_BREAKER, 1, deadline, EVIDENCE, sig);
     }
 
@@ -158,7 +133,7 @@ contract OraclePolicyTest is OracleTestBase {
         bytes memory sig = sigFor(id, ACTION_PAUSE, 1, deadline, EVIDENCE);
         if (t < expiresAt + COOLDOWN) {
             vm.expectRevert(
-                abi.encodeWithSelector(GuardianOracle.CooldownActive.selector, id, uint64(expiresAt + COOLDOWN))
+                abi.encodeWithSelector(IGuardianOracle.GuardianOracleCooldownActive.selector, id, uint64(expiresAt + COOLDOWN))
             );
         }
         oracle.authorize(id, ACTION_PAUSE, 1, deadline, EVIDENCE, sig);
@@ -176,20 +151,20 @@ contract OraclePolicyTest is OracleTestBase {
             fakeSignature(bytes32(0))
         ];
         for (uint256 i; i < wrong.length; ++i) {
-            vm.expectRevert(GuardianOracle.InvalidSignature.selector);
+            vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
             oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, wrong[i]);
         }
         // Another chain id changes the digest too.
         bytes memory good = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
         vm.chainId(999);
-        vm.expectRevert(GuardianOracle.InvalidSignature.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, good);
         vm.chainId(31337);
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, good);
     }
 
     function test_signatureLengthChecked() public {
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidSignatureLength.selector, uint256(96)));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidSignatureLength.selector, uint256(96)));
         oracle.authorize(id, ACTION_PAUSE, 0, uint64(block.timestamp), EVIDENCE, new bytes(96));
     }
 
@@ -201,7 +176,7 @@ contract OraclePolicyTest is OracleTestBase {
         RegistrationParams memory rp = params(address(protocol));
         vm.prank(ADMIN);
         second.register(rp);
-        vm.expectRevert(GuardianOracle.InvalidSignature.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
         second.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, sig);
     }
 }
@@ -216,10 +191,6 @@ contract RecordingOracleFactory {
 
 /// @notice Expiry, lifting and extension of a containment.
 contract OracleLifecycleTest is OracleTestBase {
-    event ContainmentLifted(bytes32 indexed protocolId, address by);
-    event ContainmentExtended(bytes32 indexed protocolId, uint64 newExpiresAt);
-    event HookCallFailed(bytes32 indexed protocolId, bytes4 selector);
-
     function test_expiresByItself() public {
         engagePause();
         uint64 expiresAt = expiresAtOf(id);
@@ -235,7 +206,7 @@ contract OracleLifecycleTest is OracleTestBase {
         engagePause();
         vm.warp(block.timestamp + 100);
         vm.expectEmit(true, false, false, true, address(oracle));
-        emit ContainmentLifted(id, ADMIN);
+        emit IGuardianOracle.ContainmentLifted(id, ADMIN);
         vm.prank(ADMIN);
         oracle.liftContainment(id);
         assertFalse(isActive(id), "record lifted");
@@ -246,7 +217,7 @@ contract OracleLifecycleTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp + COOLDOWN);
         bytes memory sig = sigFor(id, ACTION_PAUSE, 1, deadline, EVIDENCE);
         vm.expectRevert(
-            abi.encodeWithSelector(GuardianOracle.CooldownActive.selector, id, uint64(block.timestamp + COOLDOWN))
+            abi.encodeWithSelector(IGuardianOracle.GuardianOracleCooldownActive.selector, id, uint64(block.timestamp + COOLDOWN))
         );
         oracle.authorize(id, ACTION_PAUSE, 1, deadline, EVIDENCE, sig);
         vm.warp(block.timestamp + COOLDOWN);
@@ -258,19 +229,19 @@ contract OracleLifecycleTest is OracleTestBase {
         vm.assume(caller != ADMIN);
         engagePause();
         vm.prank(caller);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.Unauthorized.selector, caller));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleUnauthorized.selector, caller));
         oracle.liftContainment(id);
         assertTrue(isActive(id), "still active");
     }
 
     function test_liftWithoutContainmentReverts() public {
         vm.prank(ADMIN);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.NoActiveContainment.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNoActiveContainment.selector, id));
         oracle.liftContainment(id);
         engagePause();
         vm.warp(expiresAtOf(id));
         vm.prank(ADMIN);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.NoActiveContainment.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNoActiveContainment.selector, id));
         oracle.liftContainment(id);
     }
 
@@ -279,7 +250,7 @@ contract OracleLifecycleTest is OracleTestBase {
         bytes32 pid = registerHook(address(hook));
         engage(pid, ACTION_PAUSE);
         vm.expectEmit(true, false, false, true, address(oracle));
-        emit HookCallFailed(pid, IGuardable.liftContainment.selector);
+        emit IGuardianOracle.HookCallFailed(pid, IGuardable.liftContainment.selector);
         vm.prank(ADMIN);
         oracle.liftContainment(pid);
         assertFalse(isActive(pid), "record lifted anyway");
@@ -289,7 +260,7 @@ contract OracleLifecycleTest is OracleTestBase {
         engagePause();
         uint64 newExpiry = expiresAtOf(id) + 1 days;
         vm.expectEmit(true, false, false, true, address(oracle));
-        emit ContainmentExtended(id, newExpiry);
+        emit IGuardianOracle.ContainmentExtended(id, newExpiry);
         vm.prank(ADMIN);
         oracle.extendContainment(id, newExpiry);
         assertEq(uint256(expiresAtOf(id)), newExpiry, "record extended");
@@ -305,23 +276,23 @@ contract OracleLifecycleTest is OracleTestBase {
         engagePause();
         uint64 before = expiresAtOf(id);
         vm.prank(caller);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.Unauthorized.selector, caller));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleUnauthorized.selector, caller));
         oracle.extendContainment(id, before + 1);
         assertEq(uint256(expiresAtOf(id)), before, "unchanged");
     }
 
     function test_extendBounds() public {
         vm.prank(ADMIN);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.NoActiveContainment.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNoActiveContainment.selector, id));
         oracle.extendContainment(id, uint64(block.timestamp + 1 days));
 
         engagePause();
         uint64 current = expiresAtOf(id);
         vm.startPrank(ADMIN);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidExpiry.selector, current));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidExpiry.selector, current));
         oracle.extendContainment(id, current);
         uint64 tooFar = uint64(block.timestamp + 30 days + 1);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidExpiry.selector, tooFar));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidExpiry.selector, tooFar));
         oracle.extendContainment(id, tooFar);
         oracle.extendContainment(id, tooFar - 1);
         vm.stopPrank();
@@ -334,7 +305,7 @@ contract OracleLifecycleTest is OracleTestBase {
         engage(pid, ACTION_PAUSE);
         uint64 current = expiresAtOf(pid);
         vm.prank(ADMIN);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.HookFailed.selector, pid));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleHookFailed.selector, pid));
         oracle.extendContainment(pid, current + 1);
         assertEq(uint256(expiresAtOf(pid)), current, "record unchanged");
     }
@@ -373,8 +344,6 @@ contract OracleLifecycleTest is OracleTestBase {
 /// @notice Hooks that revert, burn gas, return bombs or re-enter never brick the oracle, and no
 /// submitter can starve a hook.
 contract OracleHookSafetyTest is OracleTestBase {
-    event HookCallFailed(bytes32 indexed protocolId, bytes4 selector);
-
     function _assertRecoverable(bytes32 pid) internal {
         assertEq(uint256(oracle.nonces(pid)), 1, "nonce consumed");
         assertTrue(isActive(pid), "containment recorded");
@@ -388,7 +357,7 @@ contract OracleHookSafetyTest is OracleTestBase {
     function test_revertingHook() public {
         bytes32 pid = registerHook(address(new RevertingHook()));
         vm.expectEmit(true, false, false, true, address(oracle));
-        emit HookCallFailed(pid, IGuardable.engageContainment.selector);
+        emit IGuardianOracle.HookCallFailed(pid, IGuardable.engageContainment.selector);
         assertFalse(engage(pid, ACTION_PAUSE), "reported as failed");
         assertFalse(hookOk(pid), "recorded as failed");
         _assertRecoverable(pid);
@@ -430,12 +399,12 @@ contract OracleHookSafetyTest is OracleTestBase {
         hook.arm(
             address(oracle),
             abi.encodeCall(
-                GuardianOracle.authorize,
+                IGuardianOracle.authorize,
                 (pid, ACTION_PAUSE, 1, deadline, EVIDENCE, sigFor(pid, ACTION_PAUSE, 1, deadline, EVIDENCE))
             )
         );
         assertTrue(engage(pid, ACTION_PAUSE), "hook itself succeeded");
-        assertEq(bytes32(hook.revertSelector()), bytes32(GuardianOracle.ReentrantCall.selector), "re-entry refused");
+        assertEq(bytes32(hook.revertSelector()), bytes32(IGuardianOracle.GuardianOracleReentrantCall.selector), "re-entry refused");
         assertEq(uint256(oracle.nonces(pid)), 1, "only one authorization");
     }
 
@@ -456,7 +425,7 @@ contract OracleHookSafetyTest is OracleTestBase {
         bytes32 pid = registerHook(address(hook));
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(pid, ACTION_PAUSE, 0, deadline, EVIDENCE);
-        vm.expectRevert(GuardianOracle.InsufficientGasForHook.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInsufficientGasForHook.selector);
         oracle.authorize{gas: 110_000}(pid, ACTION_PAUSE, 0, deadline, EVIDENCE, sig);
         assertEq(uint256(oracle.nonces(pid)), 0, "nothing consumed");
     }
@@ -481,10 +450,6 @@ contract OracleHookSafetyTest is OracleTestBase {
 
 /// @notice The group key changes only through governance's timelock.
 contract OracleKeyRotationTest is OracleTestBase {
-    event KeyRotationQueued(uint64 epoch, bytes groupPublicKey, uint64 executableAt);
-    event KeyRotationCancelled(uint64 epoch);
-    event KeyRotated(uint64 epoch, bytes groupPublicKey, uint16 threshold, uint16 guardianCount);
-
     function _queue() internal returns (bytes memory pk) {
         pk = g1Double();
         vm.prank(GOV);
@@ -495,7 +460,7 @@ contract OracleKeyRotationTest is OracleTestBase {
         bytes memory pk = g1Double();
         uint64 executableAt = uint64(block.timestamp + DELAY);
         vm.expectEmit(false, false, false, true, address(oracle));
-        emit KeyRotationQueued(2, pk, executableAt);
+        emit IGuardianOracle.KeyRotationQueued(2, pk, executableAt);
         vm.prank(GOV);
         oracle.queueKeyRotation(pk, 67, 100);
         (uint64 epoch, bytes memory qpk, uint16 t, uint16 n, uint64 when) = oracle.pendingKeyRotation();
@@ -507,12 +472,12 @@ contract OracleKeyRotationTest is OracleTestBase {
 
         vm.warp(executableAt - 1);
         vm.prank(GOV);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.RotationNotReady.selector, executableAt));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleRotationNotReady.selector, executableAt));
         oracle.executeKeyRotation();
 
         vm.warp(executableAt);
         vm.expectEmit(false, false, false, true, address(oracle));
-        emit KeyRotated(2, pk, 67, 100);
+        emit IGuardianOracle.KeyRotated(2, pk, 67, 100);
         vm.prank(GOV);
         oracle.executeKeyRotation();
         assertEq(uint256(oracle.keyEpoch()), 2, "epoch + 1");
@@ -527,15 +492,15 @@ contract OracleKeyRotationTest is OracleTestBase {
         vm.assume(caller != GOV);
         bytes memory pk = g1Double();
         vm.startPrank(caller);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.Unauthorized.selector, caller));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleUnauthorized.selector, caller));
         oracle.queueKeyRotation(pk, 2, 3);
         vm.stopPrank();
         _queue();
         vm.warp(block.timestamp + DELAY);
         vm.startPrank(caller);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.Unauthorized.selector, caller));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleUnauthorized.selector, caller));
         oracle.executeKeyRotation();
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.Unauthorized.selector, caller));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleUnauthorized.selector, caller));
         oracle.cancelKeyRotation();
         vm.stopPrank();
         assertEq(uint256(oracle.keyEpoch()), 1, "unchanged");
@@ -544,14 +509,14 @@ contract OracleKeyRotationTest is OracleTestBase {
     function test_cancel() public {
         _queue();
         vm.expectEmit(false, false, false, true, address(oracle));
-        emit KeyRotationCancelled(2);
+        emit IGuardianOracle.KeyRotationCancelled(2);
         vm.prank(GOV);
         oracle.cancelKeyRotation();
         vm.warp(block.timestamp + DELAY);
         vm.startPrank(GOV);
-        vm.expectRevert(GuardianOracle.RotationNotQueued.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleRotationNotQueued.selector);
         oracle.executeKeyRotation();
-        vm.expectRevert(GuardianOracle.RotationNotQueued.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleRotationNotQueued.selector);
         oracle.cancelKeyRotation();
         vm.stopPrank();
         assertEq(uint256(oracle.keyEpoch()), 1, "unchanged");
@@ -561,12 +526,12 @@ contract OracleKeyRotationTest is OracleTestBase {
     function test_oneRotationAtATimeAndValidated() public {
         _queue();
         vm.startPrank(GOV);
-        vm.expectRevert(GuardianOracle.RotationAlreadyQueued.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleRotationAlreadyQueued.selector);
         oracle.queueKeyRotation(g1Generator(), 1, 1);
         oracle.cancelKeyRotation();
-        vm.expectRevert(GuardianOracle.InvalidPublicKey.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidPublicKey.selector);
         oracle.queueKeyRotation(new bytes(128), 1, 1);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidThreshold.selector, uint16(2), uint16(1)));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidThreshold.selector, uint16(2), uint16(1)));
         oracle.queueKeyRotation(g1Generator(), 2, 1);
         vm.stopPrank();
     }
@@ -578,7 +543,7 @@ contract OracleKeyRotationTest is OracleTestBase {
         vm.warp(block.timestamp + DELAY);
         vm.prank(GOV);
         oracle.executeKeyRotation();
-        vm.expectRevert(GuardianOracle.InvalidSignature.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, oldSig);
         bytes memory newSig = fakeSignature(digestFor(2, id, ACTION_PAUSE, 0, deadline, EVIDENCE));
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, newSig);

@@ -12,7 +12,7 @@ contract GuardedCounter is Guardable {
 
     constructor(address oracle, address governance) Guardable(oracle, governance) {}
 
-    function deposit() external whenNotPaused {
+    function deposit() external whenNotGuardianPaused {
         deposits++;
     }
 
@@ -35,7 +35,7 @@ contract MinimalGuarded is Guardable {
 
     constructor(address oracle, address governance) Guardable(oracle, governance) {}
 
-    function set(uint256 v) external whenNotPaused {
+    function set(uint256 v) external whenNotGuardianPaused {
         value = v;
     }
 }

@@ -13,6 +13,15 @@ contract OracleHarness is GuardianOracle {
     function _verifyAuthorization(bytes32 digest, bytes calldata signature) internal pure override returns (bool) {
         return bytes32(signature[:32]) == digest && keccak256(signature[32:]) == keccak256(new bytes(224));
     }
+
+    /// @dev The digest the oracle computes for any key epoch (the public view uses the current one).
+    function digestAt(uint64 epoch, bytes32 protocolId, uint8 action, uint64 nonce, uint64 deadline, bytes32 ev)
+        external
+        view
+        returns (bytes32)
+    {
+        return _authorizationDigest(epoch, protocolId, action, nonce, deadline, ev);
+    }
 }
 
 /// @notice The stand-in signature the harness accepts for `digest`.

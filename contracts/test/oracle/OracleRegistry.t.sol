@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {GuardianOracle} from "../../src/GuardianOracle.sol";
+import {IGuardianOracle} from "../../src/IGuardianOracle.sol";
 import {InvariantCall, RegistrationParams} from "../../src/OracleTypes.sol";
 import {ACTION_PAUSE} from "../../src/IGuardable.sol";
 import {OracleTestBase} from "./OracleTestBase.sol";
@@ -11,11 +11,6 @@ import {GuardedCounter} from "./GuardedCounter.sol";
 /// @notice Construction and the protocol registry: who may register, update and deregister, and
 /// what a registration may contain.
 contract OracleRegistryTest is OracleTestBase {
-    event ProtocolRegistered(bytes32 indexed protocolId, address indexed target, address admin);
-    event ProtocolUpdated(bytes32 indexed protocolId);
-    event ProtocolDeregistered(bytes32 indexed protocolId);
-    event KeyRotated(uint64 epoch, bytes groupPublicKey, uint16 threshold, uint16 guardianCount);
-
     function _fresh() internal returns (GuardedCounter) {
         return new GuardedCounter(address(oracle), ADMIN);
     }
@@ -29,43 +24,43 @@ contract OracleRegistryTest is OracleTestBase {
         assertEq(uint256(oracle.guardianCount()), 5, "n");
         assertEq(oracle.governance(), GOV, "governance");
         assertEq(uint256(oracle.rotationDelay()), DELAY, "delay");
-        assertEq(oracle.DOMAIN_TAG(), keccak256("GuardianNetwork.Authorization.v1"), "domain tag");
-        assertEq(oracle.DST(), bytes("GUARDIAN-NETWORK-V1-AUTHORIZATION_BLS12381G2_XMD:SHA-256_SSWU_RO_"), "dst");
+        assertEq(oracle.DOMAIN_TAG(), keccak256(bytes(vm.parseJsonString(spec, ".digest.domain_tag_preimage"))), "tag");
+        assertEq(oracle.DST(), bytes(vm.parseJsonString(spec, ".digest.dst")), "dst");
     }
 
     function test_constructorEmitsInitialKey() public {
         vm.expectEmit(false, false, false, true);
-        emit KeyRotated(1, g1Generator(), 2, 3);
+        emit IGuardianOracle.KeyRotated(1, g1Generator(), 2, 3);
         new OracleHarness(GOV, g1Generator(), 2, 3, DELAY);
     }
 
     function test_constructorRejectsBadArguments() public {
         bytes memory g = g1Generator();
-        vm.expectRevert(GuardianOracle.ZeroAddress.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleZeroAddress.selector);
         new OracleHarness(address(0), g, 3, 5, DELAY);
-        vm.expectRevert(GuardianOracle.InvalidRotationDelay.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidRotationDelay.selector);
         new OracleHarness(GOV, g, 3, 5, 0);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidThreshold.selector, uint16(0), uint16(5)));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidThreshold.selector, uint16(0), uint16(5)));
         new OracleHarness(GOV, g, 0, 5, DELAY);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidThreshold.selector, uint16(6), uint16(5)));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidThreshold.selector, uint16(6), uint16(5)));
         new OracleHarness(GOV, g, 6, 5, DELAY);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidThreshold.selector, uint16(3), uint16(1025)));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidThreshold.selector, uint16(3), uint16(1025)));
         new OracleHarness(GOV, g, 3, 1025, DELAY);
     }
 
     function test_constructorRejectsBadKeys() public {
         bytes memory g = g1Generator();
-        vm.expectRevert(GuardianOracle.InvalidPublicKey.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidPublicKey.selector);
         new OracleHarness(GOV, new bytes(127), 3, 5, DELAY);
-        vm.expectRevert(GuardianOracle.InvalidPublicKey.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidPublicKey.selector);
         new OracleHarness(GOV, new bytes(128), 3, 5, DELAY); // the point at infinity
         bytes memory offCurve = bytes.concat(g);
         offCurve[127] = bytes1(uint8(offCurve[127]) ^ 1);
-        vm.expectRevert(GuardianOracle.InvalidPublicKey.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidPublicKey.selector);
         new OracleHarness(GOV, offCurve, 3, 5, DELAY);
         bytes memory nonCanonical = bytes.concat(g);
         nonCanonical[0] = 0x01; // top 16 bytes of a coordinate must be zero
-        vm.expectRevert(GuardianOracle.InvalidPublicKey.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleInvalidPublicKey.selector);
         new OracleHarness(GOV, nonCanonical, 3, 5, DELAY);
     }
 
@@ -92,7 +87,7 @@ contract OracleRegistryTest is OracleTestBase {
         RegistrationParams memory rp = params(address(p));
         rp.admin = address(0xBEEF);
         vm.expectEmit(true, true, false, true, address(oracle));
-        emit ProtocolRegistered(keccak256(abi.encode(address(p))), address(p), address(0xBEEF));
+        emit IGuardianOracle.ProtocolRegistered(keccak256(abi.encode(address(p))), address(p), address(0xBEEF));
         vm.prank(address(p));
         oracle.register(rp);
         assertEq(oracle.getRegistration(oracle.protocolIdOf(address(p))).admin, address(0xBEEF), "admin");
@@ -102,13 +97,13 @@ contract OracleRegistryTest is OracleTestBase {
         GuardedCounter p = _fresh();
         vm.assume(caller != ADMIN && caller != address(p));
         vm.prank(caller);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.Unauthorized.selector, caller));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleUnauthorized.selector, caller));
         oracle.register(params(address(p)));
     }
 
     function test_registerTwiceReverts() public {
         vm.prank(ADMIN);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.AlreadyRegistered.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleAlreadyRegistered.selector, id));
         oracle.register(params(address(protocol)));
     }
 
@@ -123,38 +118,38 @@ contract OracleRegistryTest is OracleTestBase {
         RegistrationParams memory rp = params(address(p));
 
         rp.target = address(0);
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.ZeroAddress.selector));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleZeroAddress.selector));
         rp.target = address(0x1234);
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.TargetHasNoCode.selector, address(0x1234)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleTargetHasNoCode.selector, address(0x1234)));
         rp = params(address(p));
         rp.admin = address(0);
         vm.prank(address(p));
-        vm.expectRevert(GuardianOracle.ZeroAddress.selector);
+        vm.expectRevert(IGuardianOracle.GuardianOracleZeroAddress.selector);
         oracle.register(rp);
 
         uint8[4] memory badActions = [uint8(0), 0x01, 0x10, 0xff];
         for (uint256 i; i < 4; ++i) {
             rp = params(address(p));
             rp.allowedActions = badActions[i];
-            _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidAllowedActions.selector, badActions[i]));
+            _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidAllowedActions.selector, badActions[i]));
         }
         rp = params(address(p));
         rp.hookKind = 2;
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidHookKind.selector, uint8(2)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidHookKind.selector, uint8(2)));
         rp.hookKind = 1;
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidPauseSelector.selector, bytes4(0)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidPauseSelector.selector, bytes4(0)));
         rp.hookKind = 0;
         rp.pauseSelector = bytes4(0x8456cb59);
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidPauseSelector.selector, bytes4(0x8456cb59)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidPauseSelector.selector, bytes4(0x8456cb59)));
 
         rp = params(address(p));
         rp.maxDuration = 0;
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidMaxDuration.selector, uint64(0)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidMaxDuration.selector, uint64(0)));
         rp.maxDuration = 30 days + 1;
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidMaxDuration.selector, uint64(30 days + 1)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidMaxDuration.selector, uint64(30 days + 1)));
         rp.maxDuration = 30 days;
         rp.cooldown = 30 days + 1;
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidCooldown.selector, uint64(30 days + 1)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidCooldown.selector, uint64(30 days + 1)));
         rp.cooldown = 30 days;
         vm.prank(ADMIN);
         oracle.register(rp); // both bounds inclusive
@@ -166,33 +161,33 @@ contract OracleRegistryTest is OracleTestBase {
 
         rp.detection.monitored = new address[](17);
         for (uint256 i; i < 17; ++i) rp.detection.monitored[i] = address(uint160(i + 1));
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.TooManyDetectionEntries.selector, uint256(17)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleTooManyDetectionEntries.selector, uint256(17)));
         rp = params(address(p));
         rp.detection.tokens = new address[](17);
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.TooManyDetectionEntries.selector, uint256(17)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleTooManyDetectionEntries.selector, uint256(17)));
         rp = params(address(p));
         rp.detection.tokens[0] = address(0);
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidDetectionAddress.selector));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidDetectionAddress.selector));
         rp = params(address(p));
         rp.detection.invariants = new InvariantCall[](17);
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.TooManyDetectionEntries.selector, uint256(17)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleTooManyDetectionEntries.selector, uint256(17)));
         rp = params(address(p));
         rp.detection.invariants[0].target = address(0);
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidDetectionAddress.selector));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidDetectionAddress.selector));
         rp = params(address(p));
         rp.detection.invariants[0].data = new bytes(257);
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvariantCalldataTooLong.selector, uint256(257)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvariantCalldataTooLong.selector, uint256(257)));
         rp = params(address(p));
         rp.detection.outflowLimitBps = 10_001;
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidBps.selector, uint16(10_001)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidBps.selector, uint16(10_001)));
         rp = params(address(p));
         rp.detection.balanceDropBps = 10_001;
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidBps.selector, uint16(10_001)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidBps.selector, uint16(10_001)));
         rp = params(address(p));
         rp.detection.windowBlocks = 0;
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidWindowBlocks.selector, uint32(0)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidWindowBlocks.selector, uint32(0)));
         rp.detection.windowBlocks = 50_401;
-        _expectInvalid(rp, abi.encodeWithSelector(GuardianOracle.InvalidWindowBlocks.selector, uint32(50_401)));
+        _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidWindowBlocks.selector, uint32(50_401)));
 
         // The largest valid registration is accepted and stored intact.
         rp = params(address(p));
@@ -222,7 +217,7 @@ contract OracleRegistryTest is OracleTestBase {
     }
 
     function test_getRegistrationOfUnknownReverts() public {
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.NotRegistered.selector, bytes32(uint256(7))));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNotRegistered.selector, bytes32(uint256(7))));
         oracle.getRegistration(bytes32(uint256(7)));
     }
 
@@ -235,7 +230,7 @@ contract OracleRegistryTest is OracleTestBase {
         rp.detection.invariants[0] = InvariantCall(address(1), hex"01");
         rp.detection.invariants[1] = InvariantCall(address(2), new bytes(200));
         vm.expectEmit(true, false, false, true, address(oracle));
-        emit ProtocolUpdated(id);
+        emit IGuardianOracle.ProtocolUpdated(id);
         vm.prank(ADMIN);
         oracle.updateRegistration(id, rp);
         assertEq(keccak256(abi.encode(oracle.getRegistration(id))), keccak256(abi.encode(rp)), "updated");
@@ -249,21 +244,21 @@ contract OracleRegistryTest is OracleTestBase {
         assertEq(keccak256(abi.encode(oracle.getRegistration(id))), keccak256(abi.encode(rp)), "shrunk");
 
         vm.prank(ADMIN); // the old admin lost its rights
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.Unauthorized.selector, ADMIN));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleUnauthorized.selector, ADMIN));
         oracle.updateRegistration(id, rp);
     }
 
     function testFuzz_updateRejectsStrangers(address caller) public {
         vm.assume(caller != ADMIN && caller != address(protocol));
         vm.prank(caller);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.Unauthorized.selector, caller));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleUnauthorized.selector, caller));
         oracle.updateRegistration(id, params(address(protocol)));
     }
 
     function test_updateCannotChangeTarget() public {
         GuardedCounter p = _fresh();
         vm.prank(ADMIN);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.TargetMismatch.selector, address(protocol), address(p)));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleTargetMismatch.selector, address(protocol), address(p)));
         oracle.updateRegistration(id, params(address(p)));
     }
 
@@ -271,13 +266,13 @@ contract OracleRegistryTest is OracleTestBase {
         RegistrationParams memory rp = params(address(protocol));
         rp.maxDuration = 0;
         vm.prank(ADMIN);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidMaxDuration.selector, uint64(0)));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidMaxDuration.selector, uint64(0)));
         oracle.updateRegistration(id, rp);
     }
 
     function test_updateUnknownReverts() public {
         vm.prank(ADMIN);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.NotRegistered.selector, bytes32(0)));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNotRegistered.selector, bytes32(0)));
         oracle.updateRegistration(bytes32(0), params(address(protocol)));
     }
 
@@ -290,7 +285,7 @@ contract OracleRegistryTest is OracleTestBase {
         bytes32 id3 = registerHook(address(p3));
 
         vm.expectEmit(true, false, false, true, address(oracle));
-        emit ProtocolDeregistered(id);
+        emit IGuardianOracle.ProtocolDeregistered(id);
         vm.prank(ADMIN);
         oracle.deregister(id);
         assertFalse(oracle.isRegistered(id), "gone");
@@ -306,14 +301,14 @@ contract OracleRegistryTest is OracleTestBase {
         assertEq(ids[0], id2, "the remaining one");
 
         vm.prank(ADMIN);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.NotRegistered.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNotRegistered.selector, id));
         oracle.deregister(id);
     }
 
     function testFuzz_deregisterRejectsStrangers(address caller) public {
         vm.assume(caller != ADMIN && caller != address(protocol));
         vm.prank(caller);
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.Unauthorized.selector, caller));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleUnauthorized.selector, caller));
         oracle.deregister(id);
         assertTrue(oracle.isRegistered(id), "still registered");
     }
@@ -329,7 +324,7 @@ contract OracleRegistryTest is OracleTestBase {
         oracle.register(params(address(protocol)));
         vm.stopPrank();
         assertEq(uint256(oracle.nonces(id)), 1, "nonce survives re-registration");
-        vm.expectRevert(abi.encodeWithSelector(GuardianOracle.InvalidNonce.selector, uint64(1), uint64(0)));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidNonce.selector, uint64(1), uint64(0)));
         oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, sig0);
     }
 

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Test} from "../utils/Test.sol";
+import {OracleSpec} from "../utils/OracleSpec.sol";
 import {GuardianOracle} from "../../src/GuardianOracle.sol";
 import {InvariantCall, DetectionParams, RegistrationParams} from "../../src/OracleTypes.sol";
 import {ACTION_PAUSE} from "../../src/IGuardable.sol";
@@ -26,8 +27,14 @@ abstract contract OracleTestBase is Test {
     OracleHarness internal oracle;
     GuardedCounter internal protocol;
     bytes32 internal id;
+    /// @dev protocol/vectors/guardian_oracle.json, generated from the Python specification.
+    string internal spec;
+    /// @dev The digest's domain tag as the Python specification states it.
+    bytes32 internal domainTag;
 
     function setUp() public virtual {
+        spec = OracleSpec.read();
+        domainTag = vm.parseJsonBytes32(spec, ".digest.domain_tag");
         vm.warp(1_700_000_000);
         oracle = new OracleHarness(GOV, g1Generator(), 3, 5, DELAY);
         protocol = new GuardedCounter(address(oracle), ADMIN);
@@ -73,7 +80,8 @@ abstract contract OracleTestBase is Test {
         p.detection.invariants[0] = InvariantCall(target, abi.encodeWithSignature("isSolvent()"));
     }
 
-    /// @dev The digest per the spec, computed independently of the contract.
+    /// @dev The digest per the spec (layout: `.digest.layout` of the spec file), computed
+    /// independently of the contract.
     function digestFor(uint64 epoch, bytes32 pid, uint8 action, uint64 nonce, uint64 deadline, bytes32 ev)
         internal
         view
@@ -81,7 +89,7 @@ abstract contract OracleTestBase is Test {
     {
         return keccak256(
             abi.encode(
-                keccak256("GuardianNetwork.Authorization.v1"),
+                domainTag,
                 block.chainid,
                 address(oracle),
                 epoch,
