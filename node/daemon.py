@@ -21,11 +21,11 @@ import trio
 
 from node.chain.heads import HeadWatcher
 from node.chain.oracle import OracleClient
-from node.chain.records import BlockHeader
 from node.chain.registry import RegistryTracker
 from node.chain.view import RpcChainView
 from node.detectors import Detector, default_detectors
 from node.pipeline import GuardianKey, IncidentPipeline, ReadyProof
+from node.records import BlockHeader
 from node.store import Store, incident_key
 from node.submitter import Submitter
 from protocol import gossip_rules, messages

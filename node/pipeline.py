@@ -28,7 +28,8 @@ from typing import Protocol
 
 import trio
 
-from node.detectors.base import ChainView, Detection, Watched
+from node.detectors.base import Detection
+from node.records import ChainView, Watched
 from node.store import Store, incident_key
 from protocol import messages, threshold
 from protocol.detection import (

@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from typing import Protocol
 
 import trio
 
 from node.pipeline import GuardianKey, ReadyProof
+from node.records import TxReceipt
 from node.store import Store, incident_key
 from protocol import messages
 from protocol.evidence import evidence_hash
@@ -34,13 +34,6 @@ def short_hash(value: bytes) -> str:
     return f"0x{text[:10]}...{text[-6:]}"
 
 
-@dataclass(frozen=True)
-class Receipt:
-    ok: bool
-    block: int
-    gas_used: int
-
-
 PENDING_WAITS = 3  # a pending peer transaction delays us this many times at most (then it is stuck)
 
 
@@ -50,14 +43,14 @@ class SubmitClient(Protocol):
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
                              evidence_hash: bytes, signature: bytes) -> bytes: ...
 
-    async def wait_receipt(self, tx_hash: bytes, timeout: float) -> Receipt | None: ...
+    async def wait_receipt(self, tx_hash: bytes, timeout: float) -> TxReceipt | None: ...
 
 
 class Submitter:
     def __init__(self, *, key: GuardianKey, backend, store: Store, client: SubmitClient,
                  publish: Callable[[bytes], Awaitable[None]], live: Callable[[], Iterable[int]],
                  stagger_seconds: float = 2.0, receipt_timeout: float = 30.0,
-                 on_contained: Callable[[ReadyProof, bytes, Receipt], Awaitable[None]] | None = None,
+                 on_contained: Callable[[ReadyProof, bytes, TxReceipt], Awaitable[None]] | None = None,
                  metrics=None):
         self.key = key
         self.backend = backend
@@ -179,7 +172,7 @@ class Submitter:
         await self._confirmed(ready, tx_hash, receipt)
         return True
 
-    async def _confirmed(self, ready: ReadyProof, tx_hash: bytes, receipt: Receipt) -> None:
+    async def _confirmed(self, ready: ReadyProof, tx_hash: bytes, receipt: TxReceipt) -> None:
         self.store.set_submission(ready.digest, "confirmed", tx_hash)
         self.store.mark_contained(incident_key(ready.report.protocol_id, ready.report.nonce),
                                   tx_hash, receipt.block)

@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from protocol.digest import Action
-from protocol.evidence import Evidence, EvidenceKind
+from protocol.evidence import ETHER, Evidence, EvidenceKind
 
 BPS = 10_000
 # How long a guardian signature stays usable: deadline = timestamp of evidence.block_to + this.
 AUTHORIZATION_VALIDITY_SECONDS = 900
-ETHER = b"\x00" * 20
 ABI_TRUE = (1).to_bytes(32, "big")
 
 # topic0 of the events that change who controls a contract.

@@ -18,6 +18,7 @@ from eth_hash.auto import keccak
 
 from protocol.wire import MessageError, check_keys, fixed_bytes, pack, uint, var_bytes
 
+ETHER = b"\x00" * 20  # the token address that stands for the chain's native currency
 MAX_OBSERVED = 16
 MAX_DETAIL_BYTES = 1024
 EVIDENCE_KEYS = ("kind", "protocol_id", "block_from", "block_to", "subject", "observed", "detail")

@@ -1,38 +1,14 @@
-"""What every detector shares: the chain view it reads through, the protocols it watches, and the
-detection it emits."""
+"""What every detector shares: the detection it emits and the `Detector` base class. The chain
+view it reads through and the protocols it watches are plain records in `node.records`."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Protocol
 
-from node.chain.records import LogRecord
-from protocol.detection import DetectionParams, Verdict, check_evidence
+from node.records import ChainView, Watched
+from protocol.detection import Verdict, check_evidence
 from protocol.evidence import Evidence
-
-
-class ChainView(Protocol):
-    """The reads detectors and re-verification need, each pinned to a block number."""
-
-    async def balance(self, token: bytes, holder: bytes, block: int) -> int: ...
-
-    async def call(self, target: bytes, data: bytes, block: int) -> bytes | None: ...
-
-    async def logs(self, addresses: tuple[bytes, ...], topics: tuple[bytes, ...],
-                   block: int) -> list[LogRecord]: ...
-
-    async def log_at(self, tx_hash: bytes, log_index: int) -> LogRecord | None: ...
-
-
-@dataclass(frozen=True)
-class Watched:
-    """A registered protocol as the detectors see it."""
-
-    protocol_id: bytes
-    params: DetectionParams
-    allowed_actions: int
-    contained: bool = False
 
 
 @dataclass(frozen=True)

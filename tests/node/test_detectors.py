@@ -3,7 +3,6 @@ judge; the pipeline's re-observation reads the same fields back. A fake chain vi
 
 from __future__ import annotations
 
-from node.chain.records import LogRecord
 from node.detectors import (
     BalanceDropDetector,
     InvariantDetector,
@@ -11,6 +10,7 @@ from node.detectors import (
     PrivilegedChangeDetector,
     Watched,
 )
+from node.records import LogRecord
 from protocol.detection import PRIVILEGED_TOPICS, DetectionParams, InvariantCall
 from protocol.evidence import EvidenceKind
 

@@ -8,9 +8,9 @@ import random
 
 import trio
 
-from node.chain.records import TxReceipt
-from node.detectors.base import Detection, Watched
+from node.detectors.base import Detection
 from node.pipeline import GuardianKey, IncidentPipeline
+from node.records import TxReceipt, Watched
 from node.store import Store
 from node.submitter import Submitter
 from protocol import messages, threshold
