@@ -5,14 +5,17 @@ pipeline read them; keeping them here means neither package imports the other.
 
 - `BlockHeader`, `LogRecord`, `TxReceipt`: what the chain told us;
 - `ChainView`: the block-pinned reads detectors and re-verification make;
-- `Watched`: a protocol registered with the oracle, as the node watches it.
+- `Watched`: a protocol registered with the oracle, as the node watches it;
+- `GuardianKey`: this guardian's index and secret share;
+- `ReadyProof`: t verified partials combined, what the pipeline hands the submitter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from protocol import messages
 from protocol.detection import DetectionParams
 
 
@@ -64,3 +67,20 @@ class Watched:
     params: DetectionParams
     allowed_actions: int
     contained: bool = False
+
+
+@dataclass(frozen=True)
+class GuardianKey:
+    index: int
+    secret: int = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ReadyProof:
+    """t verified partials combined into a signature that verifies under the group key."""
+
+    report: messages.Report
+    digest: bytes
+    signature: bytes
+    signers: tuple[int, ...]
+    detected_at: float

@@ -18,8 +18,7 @@ from typing import Protocol
 
 import trio
 
-from node.pipeline import GuardianKey, ReadyProof
-from node.records import TxReceipt
+from node.records import GuardianKey, ReadyProof, TxReceipt
 from node.store import Store, incident_key
 from protocol import messages
 from protocol.evidence import evidence_hash
@@ -87,6 +86,16 @@ class Submitter:
 
     def contained(self, digest: bytes) -> None:
         self._stand_down.setdefault(digest, trio.Event()).set()
+
+    def forget(self, digest: bytes) -> None:
+        """Drop the per-digest state of a closed incident (node.lifecycle). A task still waiting
+        holds its own reference to the stand-down event, so it is not disturbed."""
+        self._pending_peer_tx.pop(digest, None)
+        self._stand_down.pop(digest, None)
+        self.sent_at.pop(digest, None)
+
+    def tracked_digests(self) -> set[bytes]:
+        return set(self._stand_down) | set(self._pending_peer_tx) | set(self.sent_at)
 
     async def _already_done(self, ready: ReadyProof, block: str = "latest") -> bool:
         """The oracle's nonce for the protocol has moved past the incident: at `latest`, someone's

@@ -19,7 +19,7 @@ from web3.providers.rpc import HTTPProvider
 
 from node.chain.decode import ChainError, ChainUnavailable, decode_bytes, decode_uint
 from node.records import BlockHeader, LogRecord, TxReceipt
-from protocol.evidence import ETHER
+from protocol.detection import ETHER
 
 log = logging.getLogger("guardian.chain")
 

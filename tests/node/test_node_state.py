@@ -1,6 +1,6 @@
 """What /status says about gossip: delivery percentiles over a recent window only."""
 
-from node.daemon import DELIVERY_WINDOW_SECONDS, NodeState
+from node.status import DELIVERY_WINDOW_SECONDS, NodeState
 
 
 def test_delivery_stats_cover_the_recent_window_only():
