@@ -19,6 +19,7 @@ from node.chain.bridge import AsyncioThread
 from node.chain.oracle import OracleClient
 from node.chain.rpc import ChainError, ChainRpc, ChainUnavailable
 from node.config import ConfigError, NodeConfig
+from node.errors import NodeError
 from node.keys import KeyFileError, read_keystore, read_submitter_key
 from node.metrics import Metrics
 from node.records import GuardianKey
@@ -31,7 +32,7 @@ from protocol.keystore import KeystoreError, WrongPassphrase, decrypt_share, sha
 log = logging.getLogger("guardian.startup")
 
 
-class StartupError(RuntimeError):
+class StartupError(NodeError, RuntimeError):
     """The node cannot start; the message says why and what to fix."""
 
 

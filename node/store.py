@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from node.errors import NodeError
+
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -69,7 +71,7 @@ CREATE TABLE IF NOT EXISTS incidents (
 """
 
 
-class StoreError(RuntimeError):
+class StoreError(NodeError, RuntimeError):
     """The data directory's database cannot be used; the message says why."""
 
 

@@ -20,13 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from protocol.bls import CURVE_ORDER, DST_AUTHORIZATION, Backend, BLSError
+from protocol.errors import ProtocolError
 from protocol.feldman import evaluate_polynomial, public_share, shares_are_consistent
 from protocol.guardian_set import MAX_GUARDIANS, GuardianSet
 
 R = CURVE_ORDER
 
 
-class ThresholdError(ValueError):
+class ThresholdError(ProtocolError):
     """Bad parameters or inputs to the threshold scheme."""
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from node.errors import NodeError
 
-class ChainError(RuntimeError):
+
+class ChainError(NodeError, RuntimeError):
     """The RPC endpoint failed or answered something unusable; the message says which call."""
 
 
