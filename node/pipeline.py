@@ -8,7 +8,8 @@
 Rules this file enforces:
 - A report is signed only after its evidence was observed again on this node's own chain view and
   judged by the pure rule in `protocol.detection`, with every digest field recomputed locally
-  (chain id, oracle, key epoch, nonce, the action the registration prescribes, the deadline).
+  (chain id, oracle, key epoch, nonce, the action the registration prescribes, the deadline): see
+  `node.verification`. A peer's report is stored, and its incident opened, only after that.
 - Duplicate reports of one incident (protocol id + nonce) merge: every guardian orders competing
   reports by `preference_key` and only signs a report better than every one it signed before, so
   signatures converge on one digest instead of splitting between conflicting ones.

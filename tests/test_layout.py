@@ -149,3 +149,9 @@ def test_every_error_derives_from_its_package_base():
                 if qualified not in ERROR_BASE_EXEMPT and not issubclass(cls, base):
                     wrong.append(qualified)
     assert not wrong, f"not derived from the package's base error: {wrong}"
+
+
+def test_the_readme_points_only_inside_the_repository():
+    text = (ROOT / "README.md").read_text()
+    assert "../" not in text
+    assert "docs/architecture.md" in text and (ROOT / "docs" / "architecture.md").exists()
