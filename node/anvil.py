@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from node.errors import NodeError
 from node.toolchain import tool_path
 
 _LISTENING = re.compile(rb"Listening on ([0-9.]+):(\d+)")
@@ -32,7 +33,7 @@ DEV_PRIVATE_KEYS = (
 )
 
 
-class AnvilError(RuntimeError):
+class AnvilError(NodeError, RuntimeError):
     """anvil did not start; the message carries its output."""
 
 

@@ -6,8 +6,10 @@ import json
 from functools import cache
 from importlib.resources import files
 
+from node.errors import NodeError
 
-class ArtifactNotFound(LookupError):
+
+class ArtifactNotFound(NodeError, LookupError):
     """No artifact of that name was built into the package."""
 
 

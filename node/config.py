@@ -4,85 +4,111 @@ Every problem is reported as a `ConfigError` naming the file, the key (as `[sect
 what is wrong, so an operator can fix it without reading code. Unknown keys are errors too (with a
 "did you mean" hint), because a misspelt key silently falling back to a default is worse.
 
-    [node]        name, data_dir, log_format ("text" | "json"), log_level, bls_backend
-    [chain]       rpc_http, rpc_ws, chain_id, oracle
-    [keys]        share_keystore, passphrase_file (or env GUARDIAN_PASSPHRASE), guardian_set,
-                  p2p_identity, submitter_key_file
-    [p2p]         listen, bootstrap, topic, outsiders ("deny" | "observe")
-    [metrics]     listen ("host:port")
-    [submission]  stagger_seconds, max_gas, receipt_timeout_seconds
-
-Relative paths are resolved against the directory of the config file.
+Each key is declared once, as a field of its section's dataclass below: its default, and in its
+metadata whether it is required, how it is read and what it means (`node.config_schema`).
+`schema_markdown()` renders every key as a table. Relative paths are resolved against the
+directory of the config file; the keystore passphrase may come from $GUARDIAN_PASSPHRASE instead.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-DEFAULT_TOPIC = "guardian-network/v1/incidents"
+from node import config_schema as s
+from node.config_schema import ConfigError, key
+from protocol.bls import BACKEND_NAMES, DEFAULT_BACKEND
+from protocol.gossip_rules import TOPIC
+
 PASSPHRASE_ENV = "GUARDIAN_PASSPHRASE"
 LOG_LEVELS = ("debug", "info", "warning", "error")
-BLS_BACKENDS = ("pyblst", "arkworks", "py_ecc")
-
-
-class ConfigError(ValueError):
-    """The configuration file is missing, unreadable or invalid; the message says where."""
+OUTSIDERS = ("deny", "observe")
 
 
 @dataclass(frozen=True)
 class NodeSection:
-    name: str
-    data_dir: Path
-    log_format: str = "text"
-    log_level: str = "info"
-    bls_backend: str = "pyblst"
+    name: str = field(metadata=key("the node's name in logs and /status", "string",
+                                   s.string, required=True))
+    data_dir: Path = field(metadata=key("directory of the node's sqlite state (one chain and oracle)",
+                                        "path", s.path, required=True))
+    log_format: str = field(default="text", metadata=key(
+        "`text` or `json` (one object per line)", "text \\| json", s.choice("text", "json")))
+    log_level: str = field(default="info", metadata=key(
+        "least severe level logged", " \\| ".join(LOG_LEVELS), s.choice(*LOG_LEVELS)))
+    bls_backend: str = field(default=DEFAULT_BACKEND, metadata=key(
+        "BLS library (all give identical signatures)", " \\| ".join(BACKEND_NAMES),
+        s.choice(*BACKEND_NAMES)))
 
 
 @dataclass(frozen=True)
 class ChainSection:
-    rpc_http: str
-    rpc_ws: str
-    chain_id: int
-    oracle: bytes
+    rpc_http: str = field(metadata=key("JSON-RPC endpoint for reads and transactions",
+                                       "http(s) URL", s.url("http", "https"), required=True))
+    rpc_ws: str = field(metadata=key("WebSocket endpoint for new heads", "ws(s) URL",
+                                     s.url("ws", "wss"), required=True))
+    chain_id: int = field(metadata=key("the chain's id; checked against the endpoint", "integer",
+                                       s.integer(1, 2**63 - 1), required=True))
+    oracle: bytes = field(metadata=key("the GuardianOracle's address", "0x address", s.address,
+                                       required=True))
 
 
 @dataclass(frozen=True)
 class KeysSection:
-    share_keystore: Path
-    guardian_set: Path
-    p2p_identity: Path
-    passphrase_file: Path | None = None
-    submitter_key_file: Path | None = None
+    share_keystore: Path = field(metadata=key("this guardian's encrypted key share", "path",
+                                              s.path, required=True))
+    guardian_set: Path = field(metadata=key("the public guardian-set file", "path", s.path,
+                                            required=True))
+    p2p_identity: Path = field(metadata=key("libp2p identity key (0600)", "path", s.path,
+                                            required=True))
+    passphrase_file: Path | None = field(default=None, metadata=key(
+        f"keystore passphrase; if unset, ${PASSPHRASE_ENV}", "path", s.path))
+    submitter_key_file: Path | None = field(default=None, metadata=key(
+        "EOA key paying for authorize(); without it the node never submits", "path", s.path))
 
 
 @dataclass(frozen=True)
 class P2PSection:
-    listen: str = "/ip4/0.0.0.0/tcp/9000"
-    bootstrap: tuple[str, ...] = ()
-    topic: str = DEFAULT_TOPIC
-    # Peers not in the guardian set: "deny" (refused after the handshake; the default) or
-    # "observe" (read-only: never in a guardian's mesh, what they publish is dropped).
-    outsiders: str = "deny"
+    listen: str = field(default="/ip4/0.0.0.0/tcp/9000", metadata=key(
+        "libp2p listen address", "multiaddr", s.multiaddr(need_peer_id=False)))
+    bootstrap: tuple[str, ...] = field(default=(), metadata=key(
+        "peers to dial, each with /p2p/<peer id>", "list of multiaddrs", s.multiaddrs))
+    topic: str = field(default=TOPIC, metadata=key("gossipsub topic", "string", s.string))
+    outsiders: str = field(default="deny", metadata=key(
+        "libp2p peers outside the guardian set: `deny` them, or `observe` (read-only)",
+        "deny \\| observe", s.choice(*OUTSIDERS)))
 
 
 @dataclass(frozen=True)
 class MetricsSection:
-    host: str = "127.0.0.1"
-    port: int = 9100
+    listen: str = field(default="127.0.0.1:9100", metadata=key(
+        "address of /status and /metrics", "host:port", s.host_port))
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
 
 
 @dataclass(frozen=True)
 class SubmissionSection:
-    stagger_seconds: float = 2.0
-    max_gas: int = 500_000
-    receipt_timeout_seconds: float = 30.0
+    stagger_seconds: float = field(default=2.0, metadata=key(
+        "delay between guardians' submission turns", "seconds", s.number(0.0, 600.0)))
+    max_gas: int = field(default=500_000, metadata=key(
+        "gas limit of an authorize() transaction", "integer", s.integer(100_000, 30_000_000)))
+    receipt_timeout_seconds: float = field(default=30.0, metadata=key(
+        "how long to wait for an authorize() receipt", "seconds", s.number(1.0, 3600.0)))
+
+
+SECTIONS: dict[str, type] = {"node": NodeSection, "chain": ChainSection, "keys": KeysSection,
+                             "p2p": P2PSection, "metrics": MetricsSection,
+                             "submission": SubmissionSection}
+REQUIRED_SECTIONS = ("node", "chain", "keys")
 
 
 @dataclass(frozen=True)
@@ -110,163 +136,16 @@ class NodeConfig:
         return value
 
 
-_SCHEMA: dict[str, dict[str, bool]] = {  # section -> key -> required
-    "node": {"name": True, "data_dir": True, "log_format": False, "log_level": False,
-             "bls_backend": False},
-    "chain": {"rpc_http": True, "rpc_ws": True, "chain_id": True, "oracle": True},
-    "keys": {"share_keystore": True, "guardian_set": True, "p2p_identity": True,
-             "passphrase_file": False, "submitter_key_file": False},
-    "p2p": {"listen": False, "bootstrap": False, "topic": False, "outsiders": False},
-    "metrics": {"listen": False},
-    "submission": {"stagger_seconds": False, "max_gas": False, "receipt_timeout_seconds": False},
-}
-_REQUIRED_SECTIONS = ("node", "chain", "keys")
-_MULTIADDR = re.compile(r"^/(ip4|ip6|dns4|dns6|dns)/[^/]+/tcp/\d{1,5}(/p2p/[1-9A-HJ-NP-Za-km-z]+)?$")
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-
-
-class _Reader:
-    def __init__(self, path: Path, raw: dict[str, Any]) -> None:
-        self.path = path
-        self.raw = raw
-
-    def fail(self, section: str, key: str | None, problem: str) -> ConfigError:
-        where = f"[{section}] {key}" if key else f"[{section}]"
-        return ConfigError(f"{self.path}: {where}: {problem}")
-
-    def check_keys(self) -> None:
-        for section, value in self.raw.items():
-            if section not in _SCHEMA:
-                raise self.fail(section, None, "unknown section" + _hint(section, _SCHEMA))
-            if not isinstance(value, dict):
-                raise self.fail(section, None, "must be a table")
-            for key in value:
-                if key not in _SCHEMA[section]:
-                    raise self.fail(section, key, "unknown key" + _hint(key, _SCHEMA[section]))
-        for section in _REQUIRED_SECTIONS:
-            if section not in self.raw:
-                raise self.fail(section, None, "missing section")
-        for section, keys in _SCHEMA.items():
-            for key, required in keys.items():
-                if required and key not in self.raw.get(section, {}):
-                    raise self.fail(section, key, "missing")
-
-    def get(self, section: str, key: str, default: Any = None) -> Any:
-        return self.raw.get(section, {}).get(key, default)
-
-    def string(self, section: str, key: str, default: str | None = None) -> str:
-        value = self.get(section, key, default)
-        if not isinstance(value, str) or not value:
-            raise self.fail(section, key, f"must be a non-empty string, got {value!r}")
-        return value
-
-    def choice(self, section: str, key: str, options: tuple[str, ...], default: str) -> str:
-        value = self.string(section, key, default)
-        if value not in options:
-            raise self.fail(section, key, f"must be one of {', '.join(options)}, got {value!r}")
-        return value
-
-    def integer(self, section: str, key: str, low: int, high: int, default: int | None = None) -> int:
-        value = self.get(section, key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(section, key, f"must be an integer, got {value!r}")
-        if not low <= value <= high:
-            raise self.fail(section, key, f"must be between {low} and {high}, got {value}")
-        return value
-
-    def number(self, section: str, key: str, low: float, high: float, default: float) -> float:
-        value = self.get(section, key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(section, key, f"must be a number, got {value!r}")
-        if not low <= value <= high:
-            raise self.fail(section, key, f"must be between {low} and {high}, got {value}")
-        return float(value)
-
-    def url(self, section: str, key: str, schemes: tuple[str, ...]) -> str:
-        value = self.string(section, key)
-        parsed = urlparse(value)
-        if parsed.scheme not in schemes or not parsed.hostname:
-            raise self.fail(section, key, f"must be a {'/'.join(schemes)} URL, got {value!r}")
-        try:
-            parsed.port  # noqa: B018 - raises on a bad port
-        except ValueError as exc:
-            raise self.fail(section, key, f"bad port in {value!r}") from exc
-        return value
-
-    def path_value(self, section: str, key: str, required: bool = True) -> Path | None:
-        value = self.get(section, key)
-        if value is None and not required:
-            return None
-        text = self.string(section, key)
-        path = Path(text).expanduser()
-        return path if path.is_absolute() else (self.path.parent / path).resolve()
-
-    def multiaddr(self, section: str, key: str, value: Any, need_peer_id: bool) -> str:
-        if not isinstance(value, str) or not _MULTIADDR.match(value):
-            raise self.fail(section, key, f"not a TCP multiaddr like /ip4/127.0.0.1/tcp/9000"
-                                          f"{'/p2p/<peer id>' if need_peer_id else ''}: {value!r}")
-        port = int(value.split("/tcp/")[1].split("/")[0])
-        if port > 65535:
-            raise self.fail(section, key, f"port {port} out of range in {value!r}")
-        if need_peer_id and "/p2p/" not in value:
-            raise self.fail(section, key, f"bootstrap address needs /p2p/<peer id>: {value!r}")
-        return value
-
-
-def _hint(name: str, options) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def parse_config(text: str, path: Path) -> NodeConfig:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    r = _Reader(path, raw)
-    r.check_keys()
-    oracle = r.string("chain", "oracle")
-    if not _ADDRESS.match(oracle):
-        raise r.fail("chain", "oracle", f"must be a 0x-prefixed 20-byte address, got {oracle!r}")
-    listen = r.string("metrics", "listen", "127.0.0.1:9100")
-    host, _, port = listen.rpartition(":")
-    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise r.fail("metrics", "listen", f"must be host:port, got {listen!r}")
-    bootstrap = r.get("p2p", "bootstrap", [])
-    if not isinstance(bootstrap, list):
-        raise r.fail("p2p", "bootstrap", "must be a list of multiaddrs")
-    return NodeConfig(
-        path=path,
-        node=NodeSection(
-            name=r.string("node", "name"), data_dir=r.path_value("node", "data_dir"),
-            log_format=r.choice("node", "log_format", ("text", "json"), "text"),
-            log_level=r.choice("node", "log_level", LOG_LEVELS, "info"),
-            bls_backend=r.choice("node", "bls_backend", BLS_BACKENDS, "pyblst")),
-        chain=ChainSection(
-            rpc_http=r.url("chain", "rpc_http", ("http", "https")),
-            rpc_ws=r.url("chain", "rpc_ws", ("ws", "wss")),
-            chain_id=r.integer("chain", "chain_id", 1, 2**63 - 1),
-            oracle=bytes.fromhex(oracle[2:])),
-        keys=KeysSection(
-            share_keystore=r.path_value("keys", "share_keystore"),
-            guardian_set=r.path_value("keys", "guardian_set"),
-            p2p_identity=r.path_value("keys", "p2p_identity"),
-            passphrase_file=r.path_value("keys", "passphrase_file", required=False),
-            submitter_key_file=r.path_value("keys", "submitter_key_file", required=False)),
-        p2p=P2PSection(
-            listen=r.multiaddr("p2p", "listen", r.get("p2p", "listen", "/ip4/0.0.0.0/tcp/9000"),
-                               need_peer_id=False),
-            bootstrap=tuple(r.multiaddr("p2p", "bootstrap", b, need_peer_id=True)
-                            for b in bootstrap),
-            topic=r.string("p2p", "topic", DEFAULT_TOPIC),
-            outsiders=r.choice("p2p", "outsiders", ("deny", "observe"), "deny")),
-        metrics=MetricsSection(host=host, port=int(port)),
-        submission=SubmissionSection(
-            stagger_seconds=r.number("submission", "stagger_seconds", 0.0, 600.0, 2.0),
-            max_gas=r.integer("submission", "max_gas", 100_000, 30_000_000, 500_000),
-            receipt_timeout_seconds=r.number("submission", "receipt_timeout_seconds", 1.0,
-                                             3600.0, 30.0)),
-    )
+    r = s.Reader(path)
+    s.check_keys(r, SECTIONS, REQUIRED_SECTIONS, raw)
+    sections = {name: r.read_section(cls, name, raw.get(name, {}))
+                for name, cls in SECTIONS.items()}
+    return NodeConfig(path=path, **sections)
 
 
 def load_config(path: Path | str) -> NodeConfig:
@@ -286,39 +165,24 @@ def render_config(*, name: str, data_dir: str, rpc_http: str, rpc_ws: str, chain
                   bootstrap: list[str], metrics_listen: str, stagger_seconds: float = 2.0,
                   log_format: str = "text", log_level: str = "info") -> str:
     """A config file's text (the devnet and the docker deployer write one per guardian)."""
-    def q(value: str) -> str:
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    values: dict[str, dict[str, Any]] = {
+        "node": dict(name=name, data_dir=data_dir, log_format=log_format, log_level=log_level),
+        "chain": dict(rpc_http=rpc_http, rpc_ws=rpc_ws, chain_id=chain_id, oracle=oracle),
+        "keys": dict(share_keystore=share_keystore, passphrase_file=passphrase_file,
+                     guardian_set=guardian_set, p2p_identity=p2p_identity,
+                     submitter_key_file=submitter_key_file),
+        "p2p": dict(listen=listen, bootstrap=list(bootstrap)),
+        "metrics": dict(listen=metrics_listen),
+        "submission": dict(stagger_seconds=float(stagger_seconds)),
+    }
+    header = "# Guardian node configuration (docs/architecture.md; every key: schema_markdown()).\n"
+    return s.render(SECTIONS, values, header)
 
-    boot = ",\n    ".join(q(b) for b in bootstrap)
-    return f"""# Guardian node configuration (see node/config.py for every key).
-[node]
-name = {q(name)}
-data_dir = {q(data_dir)}
-log_format = {q(log_format)}
-log_level = {q(log_level)}
 
-[chain]
-rpc_http = {q(rpc_http)}
-rpc_ws = {q(rpc_ws)}
-chain_id = {chain_id}
-oracle = {q(oracle)}
+def schema_markdown() -> str:
+    """Every configuration key as a markdown table (section, key, type, default, help)."""
+    return s.markdown(SECTIONS)
 
-[keys]
-share_keystore = {q(share_keystore)}
-passphrase_file = {q(passphrase_file)}
-guardian_set = {q(guardian_set)}
-p2p_identity = {q(p2p_identity)}
-submitter_key_file = {q(submitter_key_file)}
 
-[p2p]
-listen = {q(listen)}
-bootstrap = [
-    {boot}
-]
-
-[metrics]
-listen = {q(metrics_listen)}
-
-[submission]
-stagger_seconds = {stagger_seconds}
-"""
+__all__ = ["ConfigError", "NodeConfig", "load_config", "parse_config", "render_config",
+           "schema_markdown"]

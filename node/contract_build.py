@@ -19,13 +19,14 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+from node.errors import NodeError
 from node.toolchain import CONTRACTS_DIR, tool_path
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 SOURCE_DIRS = ("src", "examples")
 
 
-class BuildError(RuntimeError):
+class BuildError(NodeError, RuntimeError):
     """The compiler reported errors; the message lists them."""
 
 

@@ -15,11 +15,12 @@ from web3.contract import Contract
 from web3.providers.rpc import HTTPProvider
 
 from node.artifacts import load_artifact
+from node.errors import NodeError
 
 log = logging.getLogger("guardian.deploy")
 
 
-class DeployError(RuntimeError):
+class DeployError(NodeError, RuntimeError):
     """A deployment or transaction failed; the message names the contract or the call."""
 
 

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from eth_account import Account
 
+from node.errors import NodeError
 
-class KeyFileError(ValueError):
+
+class KeyFileError(NodeError, ValueError):
     """A key file is missing, unreadable, too widely readable or malformed."""
 
 

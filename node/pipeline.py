@@ -8,7 +8,8 @@
 Rules this file enforces:
 - A report is signed only after its evidence was observed again on this node's own chain view and
   judged by the pure rule in `protocol.detection`, with every digest field recomputed locally
-  (chain id, oracle, key epoch, nonce, the action the registration prescribes, the deadline).
+  (chain id, oracle, key epoch, nonce, the action the registration prescribes, the deadline): see
+  `node.verification`. A peer's report is stored, and its incident opened, only after that.
 - Duplicate reports of one incident (protocol id + nonce) merge: every guardian orders competing
   reports by `preference_key` and only signs a report better than every one it signed before, so
   signatures converge on one digest instead of splitting between conflicting ones.
@@ -23,56 +24,20 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Protocol
 
 import trio
 
-from node.detectors.base import ChainView, Detection, Watched
+from node.detectors.base import Detection
+from node.records import ChainView, GuardianKey, ReadyProof, Watched
 from node.store import Store, incident_key
+from node.verification import OracleView, ReportRejected, ReportVerifier
 from protocol import messages, threshold
-from protocol.detection import (
-    check_evidence,
-    choose_action,
-    invariant_holds,
-    preference_key,
-    report_deadline,
-)
-from protocol.digest import Action
-from protocol.evidence import Evidence, EvidenceKind, evidence_hash
+from protocol.detection import EvidenceKind, choose_action, preference_key, report_deadline
+from protocol.evidence import evidence_hash
 from protocol.guardian_set import GuardianSet
 
 log = logging.getLogger("guardian.pipeline")
 PEER_REPORTED_CACHE = 4096  # digests remembered for the proposal stand-down (incidents are rare)
-
-
-class OracleView(Protocol):
-    async def nonce(self, protocol_id: bytes) -> int: ...
-
-    async def block_timestamp(self, block: int) -> int: ...
-
-    async def head(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class GuardianKey:
-    index: int
-    secret: int = field(repr=False)
-
-
-@dataclass(frozen=True)
-class ReadyProof:
-    """t verified partials combined into a signature that verifies under the group key."""
-
-    report: messages.Report
-    digest: bytes
-    signature: bytes
-    signers: tuple[int, ...]
-    detected_at: float
-
-
-class Rejected(Exception):
-    """A peer's report failed re-verification; the message says which check."""
 
 
 class IncidentPipeline:
@@ -94,29 +59,17 @@ class IncidentPipeline:
         self.publish = publish
         self.on_ready = on_ready
         self.metrics = metrics
-        self.head_wait_seconds = head_wait_seconds
-        self._head = 0
-        self._head_changed = trio.Condition()
+        self.verifier = ReportVerifier(
+            chain_id=chain_id, oracle_address=oracle_address, key_epoch=guardian_set.epoch,
+            view=view, oracle=oracle, watched=watched, head_wait_seconds=head_wait_seconds)
         self._lock = trio.Lock()  # one incident decision at a time: no interleaved sign/combine
-        self._ready: set[bytes] = set()
+        self._ready: dict[bytes, bytes] = {}  # combined digest -> incident
         self._detected_at: dict[bytes, float] = {}
         self._peer_reported: OrderedDict[bytes, None] = OrderedDict()  # digests peers reported
 
     # heads -------------------------------------------------------------------------------------
     async def on_head(self, number: int) -> None:
-        if number > self._head:
-            self._head = number
-            async with self._head_changed:
-                self._head_changed.notify_all()
-
-    async def _wait_for_head(self, block: int) -> None:
-        with trio.move_on_after(self.head_wait_seconds):
-            async with self._head_changed:
-                while self._head < block:
-                    await self._head_changed.wait()
-        if self._head < block:
-            raise Rejected(f"our chain view did not reach block {block} "
-                           f"within {self.head_wait_seconds}s (head {self._head})")
+        await self.verifier.on_head(number)
 
     # our own detections --------------------------------------------------------------------------
     async def on_detection(self, det: Detection) -> messages.Report | None:
@@ -162,26 +115,31 @@ class IncidentPipeline:
 
     # reports ---------------------------------------------------------------------------------
     async def on_report(self, report: messages.Report, origin: str = "peer") -> bool:
-        """Re-verify a report and sign a share for it if it is the best one for its incident."""
+        """Re-verify a report and sign a share for it if it is the best one for its incident.
+
+        A peer's report enters the store (and opens an incident) only once it has been verified,
+        so a report that fails re-verification leaves no state behind but the stand-down note."""
         digest = report.digest()
         incident = incident_key(report.protocol_id, report.nonce)
-        ev_hash = evidence_hash(report.evidence)
-        self.store.save_report(digest, incident, report.evidence.block_to, ev_hash,
-                               messages.encode(report), origin)
-        self._detected_at.setdefault(incident, time.monotonic())
+        signed_it = digest in self.store.own_shares_for(incident)
         if origin != "local":
             self._peer_reported[digest] = None
             while len(self._peer_reported) > PEER_REPORTED_CACHE:
                 self._peer_reported.popitem(last=False)
-            if digest in self.store.own_shares_for(incident):
-                await self._maybe_combine(digest)  # the report we signed already: nothing to check
-                return True
-            try:
-                await self.verify_report(report)
-            except Rejected as exc:
-                log.warning("not signing report 0x%s from guardian %d: %s", digest.hex()[:12],
-                            report.guardian, exc)
-                return False
+            if not signed_it:  # the report we signed already: nothing to check
+                try:
+                    await self.verifier.verify(report)
+                except ReportRejected as exc:
+                    log.warning("not signing report 0x%s from guardian %d: %s",
+                                digest.hex()[:12], report.guardian, exc)
+                    return False
+        ev_hash = evidence_hash(report.evidence)
+        self.store.save_report(digest, incident, report.evidence.block_to, ev_hash,
+                               messages.encode(report), origin)
+        self._detected_at.setdefault(incident, time.monotonic())
+        if origin != "local" and signed_it:
+            await self._maybe_combine(digest)
+            return True
         async with self._lock:
             signed = self.store.own_shares_for(incident)
             mine = preference_key(report.evidence.block_to, ev_hash)
@@ -209,51 +167,8 @@ class IncidentPipeline:
         await self.publish(encoded)
 
     async def verify_report(self, report: messages.Report) -> None:
-        """Recompute every field of a peer's report from this node's own view, or raise Rejected."""
-        if report.chain_id != self.chain_id or report.oracle != self.oracle_address:
-            raise Rejected("report is for another chain or oracle")
-        if report.key_epoch != self.gset.epoch:
-            raise Rejected(f"key epoch {report.key_epoch}, ours is {self.gset.epoch}")
-        ev = report.evidence
-        if ev.protocol_id != report.protocol_id or report.observed_block != ev.block_to:
-            raise Rejected("evidence does not belong to this report")
-        watched = self.watched().get(report.protocol_id)
-        if watched is None:
-            raise Rejected("protocol is not registered with the oracle")
-        if watched.contained:
-            raise Rejected("protocol is already contained")
-        expected = choose_action(EvidenceKind(ev.kind), watched.allowed_actions)
-        if expected is None or int(expected) != report.action:
-            raise Rejected(f"action {report.action} is not the one the registration prescribes "
-                           f"({expected!r})")
-        verdict = check_evidence(ev, watched.params)
-        if not verdict.violated:
-            raise Rejected(f"evidence does not show a violation: {verdict.reason}")
-        await self._wait_for_head(ev.block_to)
-        nonce = await self.oracle.nonce(report.protocol_id)
-        if report.nonce != nonce:
-            raise Rejected(f"nonce {report.nonce}, the oracle expects {nonce}")
-        if report.deadline != report_deadline(await self.oracle.block_timestamp(ev.block_to)):
-            raise Rejected("deadline is not the protocol's validity after the evidence block")
-        await self._reobserve(ev)
-
-    async def _reobserve(self, ev: Evidence) -> None:
-        kind = EvidenceKind(ev.kind)
-        if kind in (EvidenceKind.OUTFLOW, EvidenceKind.BALANCE_DROP):
-            seen = (await self.view.balance(ev.subject, ev.detail, ev.block_from),
-                    await self.view.balance(ev.subject, ev.detail, ev.block_to))
-        elif kind is EvidenceKind.INVARIANT:
-            result = await self.view.call(ev.subject, ev.detail, ev.block_to)
-            seen = (1 if invariant_holds(result) else 0,)
-        else:
-            tx_hash, topic, actor = ev.detail[:32], ev.detail[32:64], ev.detail[64:]
-            entry = await self.view.log_at(tx_hash, ev.observed[0])
-            if (entry is None or entry.address != ev.subject or entry.block_number != ev.block_to
-                    or not entry.topics or entry.topics[0] != topic or entry.tx_from != actor):
-                raise Rejected("the claimed log is not on our chain")
-            seen = (entry.log_index,)
-        if tuple(seen) != tuple(ev.observed):
-            raise Rejected(f"observed {tuple(ev.observed)}, our chain shows {tuple(seen)}")
+        """Raise ReportRejected unless the report survives re-verification (node.verification)."""
+        await self.verifier.verify(report)
 
     # shares ----------------------------------------------------------------------------------
     async def on_share(self, share: messages.Share) -> None:
@@ -283,8 +198,8 @@ class IncidentPipeline:
             self.store.drop_share(digest, bad, "partial does not verify")
             log.warning("guardian %d sent an invalid partial for digest 0x%s", bad,
                         digest.hex()[:12])
-        self._ready.add(digest)
         incident = incident_key(report.protocol_id, report.nonce)
+        self._ready[digest] = incident
         log.info("combined %d shares for digest 0x%s", len(result.signers), digest.hex()[:12])
         await self.on_ready(ReadyProof(report, digest, result.signature, result.signers,
                                        self._detected_at.get(incident, time.monotonic())))
@@ -305,5 +220,18 @@ class IncidentPipeline:
                   block: int | None) -> None:
         self.store.mark_contained(incident_key(protocol_id, nonce), tx_hash, block)
 
+    # lifecycle (node.lifecycle) ----------------------------------------------------------------
+    def is_combined(self, digest: bytes) -> bool:
+        return digest in self._ready
 
-__all__ = ["Action", "GuardianKey", "IncidentPipeline", "ReadyProof", "Rejected"]
+    def incidents_in_memory(self) -> set[bytes]:
+        return set(self._detected_at) | set(self._ready.values())
+
+    def forget(self, incident: bytes) -> None:
+        """Drop what this pipeline keeps in memory for a closed (contained or expired) incident."""
+        self._detected_at.pop(incident, None)
+        for digest in [d for d, i in self._ready.items() if i == incident]:
+            del self._ready[digest]
+
+
+__all__ = ["GuardianKey", "IncidentPipeline", "ReadyProof", "ReportRejected"]

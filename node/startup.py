@@ -14,14 +14,15 @@ from dataclasses import dataclass
 
 import trio
 
+from node.assembly import assemble
 from node.chain.bridge import AsyncioThread
 from node.chain.oracle import OracleClient
 from node.chain.rpc import ChainError, ChainRpc, ChainUnavailable
 from node.config import ConfigError, NodeConfig
-from node.daemon import Guardian
+from node.errors import NodeError
 from node.keys import KeyFileError, read_keystore, read_submitter_key
 from node.metrics import Metrics
-from node.pipeline import GuardianKey
+from node.records import GuardianKey
 from node.status_server import StatusServer
 from node.store import Store, StoreError
 from protocol.bls import get_backend
@@ -31,7 +32,7 @@ from protocol.keystore import KeystoreError, WrongPassphrase, decrypt_share, sha
 log = logging.getLogger("guardian.startup")
 
 
-class StartupError(RuntimeError):
+class StartupError(NodeError, RuntimeError):
     """The node cannot start; the message says why and what to fix."""
 
 
@@ -119,7 +120,7 @@ async def bind_store(cfg: NodeConfig, rpc: ChainRpc, store: Store) -> None:
 
 
 async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-    from node.p2p import P2PConfig, P2PService
+    from node.p2p import P2PConfig
 
     backend = get_backend(cfg.node.bls_backend)
     keys = load_keys(cfg, backend)
@@ -139,17 +140,17 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
         raise
     metrics = Metrics()
     with AsyncioThread() as bridge:
-        guardian_ref: list[Guardian] = []
-        p2p = P2PService(P2PConfig(listen=cfg.p2p.listen, bootstrap=cfg.p2p.bootstrap,
-                                   topic=cfg.p2p.topic, members=keys.gset.peer_ids,
-                                   outsiders=cfg.p2p.outsiders), keys.identity,
-                         validator=lambda peer, data: guardian_ref[0].validate(peer, data))
-        guardian = Guardian(name=cfg.node.name, key=keys.key, guardian_set=keys.gset,
-                            backend=backend, store=store, oracle=oracle, p2p=p2p,
-                            ws_url=cfg.chain.rpc_ws, bridge=bridge, chain_id=cfg.chain.chain_id,
-                            oracle_address=cfg.chain.oracle, metrics=metrics,
-                            stagger_seconds=cfg.submission.stagger_seconds)
-        guardian_ref.append(guardian)
+        guardian = assemble(
+            name=cfg.node.name, key=keys.key, guardian_set=keys.gset, backend=backend,
+            store=store, oracle=oracle, ws_url=cfg.chain.rpc_ws, bridge=bridge,
+            chain_id=cfg.chain.chain_id, oracle_address=cfg.chain.oracle,
+            identity=keys.identity, metrics=metrics,
+            p2p_config=P2PConfig(listen=cfg.p2p.listen, bootstrap=cfg.p2p.bootstrap,
+                                 topic=cfg.p2p.topic, members=keys.gset.peer_ids,
+                                 outsiders=cfg.p2p.outsiders),
+            stagger_seconds=cfg.submission.stagger_seconds,
+            receipt_timeout=cfg.submission.receipt_timeout_seconds)
+        p2p = guardian.p2p
 
         def status() -> dict:
             doc = guardian.state.as_dict()

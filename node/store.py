@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from node.errors import NodeError
+
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -60,7 +62,7 @@ CREATE TABLE IF NOT EXISTS submissions (
 );
 CREATE TABLE IF NOT EXISTS incidents (
     incident BLOB PRIMARY KEY,
-    state TEXT NOT NULL,             -- 'open', 'contained'
+    state TEXT NOT NULL,             -- 'open', 'contained', 'expired' (deadline passed)
     detected_at REAL NOT NULL,
     contained_tx BLOB,
     contained_block INTEGER,
@@ -69,7 +71,7 @@ CREATE TABLE IF NOT EXISTS incidents (
 """
 
 
-class StoreError(RuntimeError):
+class StoreError(NodeError, RuntimeError):
     """The data directory's database cannot be used; the message says why."""
 
 
@@ -94,6 +96,11 @@ class Submission:
 
 def incident_key(protocol_id: bytes, nonce: int) -> bytes:
     return protocol_id + nonce.to_bytes(8, "big")
+
+
+def incident_protocol(incident: bytes) -> bytes:
+    """The protocol id an incident key belongs to (the inverse of `incident_key`'s first part)."""
+    return incident[:32]
 
 
 class Store:
@@ -162,6 +169,13 @@ class Store:
         rows = self._db.execute("SELECT digest FROM own_shares WHERE incident=?", (incident,))
         return [r[0] for r in rows]
 
+    def open_own_shares(self) -> list[tuple[bytes, bytes, bytes]]:
+        """(digest, incident, encoded Share) of our shares of open incidents, oldest first."""
+        rows = self._db.execute(
+            "SELECT o.digest, o.incident, o.encoded FROM own_shares o JOIN incidents i "
+            "ON i.incident = o.incident WHERE i.state = 'open' ORDER BY o.signed_at")
+        return [tuple(r) for r in rows]
+
     def own_share_messages(self) -> list[bytes]:
         rows = self._db.execute(
             "SELECT o.encoded FROM own_shares o JOIN incidents i ON i.incident = o.incident "
@@ -209,6 +223,11 @@ class Store:
             "contained_block=excluded.contained_block, updated_at=excluded.updated_at",
             (incident, time.time(), tx_hash, block, time.time()))
 
+    def mark_expired(self, incident: bytes) -> None:
+        """Every report of this open incident is past its deadline: no signature can be used."""
+        self._db.execute("UPDATE incidents SET state='expired', updated_at=? "
+                         "WHERE incident=? AND state='open'", (time.time(), incident))
+
     def incident_state(self, incident: bytes) -> str | None:
         row = self._db.execute("SELECT state FROM incidents WHERE incident=?",
                                (incident,)).fetchone()
@@ -217,6 +236,10 @@ class Store:
     def open_incidents(self) -> list[bytes]:
         return [r[0] for r in self._db.execute(
             "SELECT incident FROM incidents WHERE state='open' ORDER BY detected_at")]
+
+    def open_incidents_of(self, protocol_id: bytes) -> list[bytes]:
+        """The open incidents of one protocol (whatever their nonce)."""
+        return [i for i in self.open_incidents() if incident_protocol(i) == protocol_id]
 
     def counts(self) -> dict[str, int]:
         out = {}

@@ -14,12 +14,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from typing import Protocol
 
 import trio
 
-from node.pipeline import GuardianKey, ReadyProof
+from node.records import GuardianKey, ReadyProof, TxReceipt
 from node.store import Store, incident_key
 from protocol import messages
 from protocol.evidence import evidence_hash
@@ -34,13 +33,6 @@ def short_hash(value: bytes) -> str:
     return f"0x{text[:10]}...{text[-6:]}"
 
 
-@dataclass(frozen=True)
-class Receipt:
-    ok: bool
-    block: int
-    gas_used: int
-
-
 PENDING_WAITS = 3  # a pending peer transaction delays us this many times at most (then it is stuck)
 
 
@@ -50,14 +42,14 @@ class SubmitClient(Protocol):
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
                              evidence_hash: bytes, signature: bytes) -> bytes: ...
 
-    async def wait_receipt(self, tx_hash: bytes, timeout: float) -> Receipt | None: ...
+    async def wait_receipt(self, tx_hash: bytes, timeout: float) -> TxReceipt | None: ...
 
 
 class Submitter:
     def __init__(self, *, key: GuardianKey, backend, store: Store, client: SubmitClient,
                  publish: Callable[[bytes], Awaitable[None]], live: Callable[[], Iterable[int]],
                  stagger_seconds: float = 2.0, receipt_timeout: float = 30.0,
-                 on_contained: Callable[[ReadyProof, bytes, Receipt], Awaitable[None]] | None = None,
+                 on_contained: Callable[[ReadyProof, bytes, TxReceipt], Awaitable[None]] | None = None,
                  metrics=None):
         self.key = key
         self.backend = backend
@@ -94,6 +86,16 @@ class Submitter:
 
     def contained(self, digest: bytes) -> None:
         self._stand_down.setdefault(digest, trio.Event()).set()
+
+    def forget(self, digest: bytes) -> None:
+        """Drop the per-digest state of a closed incident (node.lifecycle). A task still waiting
+        holds its own reference to the stand-down event, so it is not disturbed."""
+        self._pending_peer_tx.pop(digest, None)
+        self._stand_down.pop(digest, None)
+        self.sent_at.pop(digest, None)
+
+    def tracked_digests(self) -> set[bytes]:
+        return set(self._stand_down) | set(self._pending_peer_tx) | set(self.sent_at)
 
     async def _already_done(self, ready: ReadyProof, block: str = "latest") -> bool:
         """The oracle's nonce for the protocol has moved past the incident: at `latest`, someone's
@@ -179,7 +181,7 @@ class Submitter:
         await self._confirmed(ready, tx_hash, receipt)
         return True
 
-    async def _confirmed(self, ready: ReadyProof, tx_hash: bytes, receipt: Receipt) -> None:
+    async def _confirmed(self, ready: ReadyProof, tx_hash: bytes, receipt: TxReceipt) -> None:
         self.store.set_submission(ready.digest, "confirmed", tx_hash)
         self.store.mark_contained(incident_key(ready.report.protocol_id, ready.report.nonce),
                                   tx_hash, receipt.block)

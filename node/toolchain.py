@@ -11,6 +11,8 @@ import os
 import shutil
 from pathlib import Path
 
+from node.errors import NodeError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO_ROOT / "node_modules"
 CONTRACTS_DIR = REPO_ROOT / "contracts"
@@ -19,7 +21,7 @@ SOLC_FRONT = REPO_ROOT / "scripts" / "solc"
 _FOUNDRY_TOOLS = ("anvil", "forge", "cast")
 
 
-class ToolNotFound(RuntimeError):
+class ToolNotFound(NodeError, RuntimeError):
     """A required external tool is not installed; the message says how to get it."""
 
 

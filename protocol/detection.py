@@ -7,28 +7,26 @@ same numbers. A node gathers observations (balances at given blocks, an invarian
 log); this module decides. Re-verification of a peer's report is: fetch the same observations from
 one's own chain view, require them equal to the ones claimed, then apply `check_evidence`.
 
-Evidence kinds and the meaning of their fields (see protocol/evidence.py for the encoding):
-
-| kind              | subject         | detail                                   | observed                    |
-|-------------------|-----------------|------------------------------------------|-----------------------------|
-| OUTFLOW           | token (0x0=ETH) | holder address (20 B), a monitored addr  | (balance@from, balance@to)  |
-| BALANCE_DROP      | token (0x0=ETH) | holder address (20 B)                    | (balance@from, balance@to)  |
-| INVARIANT         | call target     | calldata of the registered invariant     | (1 if it returned true, else 0) at block_to |
-| PRIVILEGED_CHANGE | monitored addr  | tx hash (32) + topic0 (32) + actor (20)  | (log index,)                |
+`RULES` is the one table of evidence kinds: for each, the pure check, the containments it calls
+for (strongest first) and what the evidence fields mean (`rules_table()` renders it as markdown;
+protocol/evidence.py has the encoding). Adding a kind of detection is: a member of `EvidenceKind`,
+its check function and its row here, plus its detector class in node/detectors/.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
+from protocol.containment import allows, preference
 from protocol.digest import Action
-from protocol.evidence import Evidence, EvidenceKind
+from protocol.evidence import Evidence
 
 BPS = 10_000
 # How long a guardian signature stays usable: deadline = timestamp of evidence.block_to + this.
 AUTHORIZATION_VALIDITY_SECONDS = 900
-ETHER = b"\x00" * 20
+ETHER = b"\x00" * 20  # the token address that stands for the chain's native currency
 ABI_TRUE = (1).to_bytes(32, "big")
 
 # topic0 of the events that change who controls a contract.
@@ -43,14 +41,15 @@ PRIVILEGED_TOPICS: dict[bytes, str] = {
         "AdminChanged(address,address)",
 }
 
-# Containment preferred for each kind of evidence, strongest first; the first one the protocol
-# allows is used.
-ACTION_PREFERENCE: dict[EvidenceKind, tuple[Action, ...]] = {
-    EvidenceKind.OUTFLOW: (Action.PAUSE, Action.COLLATERAL_LOCK, Action.CIRCUIT_BREAKER),
-    EvidenceKind.BALANCE_DROP: (Action.PAUSE, Action.COLLATERAL_LOCK, Action.CIRCUIT_BREAKER),
-    EvidenceKind.INVARIANT: (Action.PAUSE, Action.CIRCUIT_BREAKER, Action.COLLATERAL_LOCK),
-    EvidenceKind.PRIVILEGED_CHANGE: (Action.PAUSE, Action.COLLATERAL_LOCK, Action.CIRCUIT_BREAKER),
-}
+
+
+class EvidenceKind(IntEnum):
+    """The kinds of evidence; each has one row in `RULES`."""
+
+    OUTFLOW = 1
+    BALANCE_DROP = 2
+    INVARIANT = 3
+    PRIVILEGED_CHANGE = 4
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ class Finding(IntEnum):
 
 
 @dataclass(frozen=True)
-class Verdict:
+class EvidenceVerdict:
     finding: Finding
     reason: str
 
@@ -104,8 +103,9 @@ def invariant_holds(returndata: bytes | None) -> bool:
 
 
 def choose_action(kind: EvidenceKind, allowed_actions_mask: int) -> Action | None:
-    for action in ACTION_PREFERENCE[kind]:
-        if allowed_actions_mask & (1 << int(action)):
+    """The strongest containment the rule for `kind` calls for that the protocol allows."""
+    for action in preference(RULES[EvidenceKind(kind)].actions):
+        if allows(allowed_actions_mask, action):
             return action
     return None
 
@@ -123,12 +123,12 @@ def preference_key(evidence_block_to: int, evidence_hash: bytes) -> tuple[int, b
     return (evidence_block_to, evidence_hash)
 
 
-def _malformed(reason: str) -> Verdict:
-    return Verdict(Finding.MALFORMED, reason)
+def _malformed(reason: str) -> EvidenceVerdict:
+    return EvidenceVerdict(Finding.MALFORMED, reason)
 
 
 def _check_balance_evidence(ev: Evidence, params: DetectionParams, limit_bps: int,
-                            max_span: int, label: str) -> Verdict:
+                            max_span: int, label: str) -> EvidenceVerdict:
     if len(ev.detail) != 20:
         return _malformed(f"{label}: detail must be the 20-byte holder address")
     if ev.detail not in params.monitored:
@@ -142,13 +142,13 @@ def _check_balance_evidence(ev: Evidence, params: DetectionParams, limit_bps: in
         return _malformed(f"{label}: expected (balance_from, balance_to)")
     before, after = ev.observed
     if drop_exceeds_bps(before, after, limit_bps):
-        return Verdict(Finding.VIOLATION,
+        return EvidenceVerdict(Finding.VIOLATION,
                        f"{label}: balance fell {before} -> {after} over {span} blocks, "
                        f"limit {limit_bps} bps")
-    return Verdict(Finding.NO_VIOLATION, f"{label}: within {limit_bps} bps")
+    return EvidenceVerdict(Finding.NO_VIOLATION, f"{label}: within {limit_bps} bps")
 
 
-def check_outflow(ev: Evidence, params: DetectionParams) -> Verdict:
+def check_outflow(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
     """ERC-7265 style: net outflow over at most `window_blocks` above `outflow_limit_bps`."""
     if params.outflow_limit_bps == 0 or params.window_blocks == 0:
         return _malformed("outflow: the protocol registered no outflow limit")
@@ -156,14 +156,14 @@ def check_outflow(ev: Evidence, params: DetectionParams) -> Verdict:
                                    "outflow")
 
 
-def check_balance_drop(ev: Evidence, params: DetectionParams) -> Verdict:
+def check_balance_drop(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
     """A sudden drop between two consecutive blocks above `balance_drop_bps`."""
     if params.balance_drop_bps == 0:
         return _malformed("balance drop: the protocol registered no drop limit")
     return _check_balance_evidence(ev, params, params.balance_drop_bps, 1, "balance drop")
 
 
-def check_invariant(ev: Evidence, params: DetectionParams) -> Verdict:
+def check_invariant(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
     if InvariantCall(ev.subject, ev.detail) not in params.invariants:
         return _malformed("invariant: not a registered invariant call")
     if ev.block_from != ev.block_to:
@@ -171,11 +171,11 @@ def check_invariant(ev: Evidence, params: DetectionParams) -> Verdict:
     if ev.observed not in ((0,), (1,)):
         return _malformed("invariant: observed must be (0,) or (1,)")
     if ev.observed == (0,):
-        return Verdict(Finding.VIOLATION, "invariant: registered view call no longer holds")
-    return Verdict(Finding.NO_VIOLATION, "invariant: holds")
+        return EvidenceVerdict(Finding.VIOLATION, "invariant: registered view call no longer holds")
+    return EvidenceVerdict(Finding.NO_VIOLATION, "invariant: holds")
 
 
-def check_privileged_change(ev: Evidence, params: DetectionParams) -> Verdict:
+def check_privileged_change(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
     if ev.subject not in params.monitored:
         return _malformed("privileged change: contract is not monitored")
     if len(ev.detail) != 84 or len(ev.observed) != 1:
@@ -186,22 +186,58 @@ def check_privileged_change(ev: Evidence, params: DetectionParams) -> Verdict:
     if ev.block_from != ev.block_to:
         return _malformed("privileged change: block_from must equal block_to")
     if actor == params.admin:
-        return Verdict(Finding.NO_VIOLATION, "privileged change: made by the protocol's governance")
-    return Verdict(Finding.VIOLATION,
+        return EvidenceVerdict(Finding.NO_VIOLATION, "privileged change: made by the protocol's governance")
+    return EvidenceVerdict(Finding.VIOLATION,
                    f"privileged change: {PRIVILEGED_TOPICS[topic]} by 0x{actor.hex()}, "
                    f"not the protocol's governance")
 
 
-_RULES = {
-    EvidenceKind.OUTFLOW: check_outflow,
-    EvidenceKind.BALANCE_DROP: check_balance_drop,
-    EvidenceKind.INVARIANT: check_invariant,
-    EvidenceKind.PRIVILEGED_CHANGE: check_privileged_change,
-}
+@dataclass(frozen=True)
+class EvidenceRule:
+    kind: EvidenceKind
+    check: Callable[[Evidence, DetectionParams], EvidenceVerdict]
+    actions: tuple[Action, ...]  # containments, strongest first (the rest follow, see containment)
+    subject: str  # what each evidence field holds for this kind
+    detail: str
+    observed: str
 
 
-def check_evidence(ev: Evidence, params: DetectionParams) -> Verdict:
+_BALANCE_ACTIONS = (Action.PAUSE, Action.COLLATERAL_LOCK, Action.CIRCUIT_BREAKER)
+
+RULES: dict[EvidenceKind, EvidenceRule] = {rule.kind: rule for rule in (
+    EvidenceRule(EvidenceKind.OUTFLOW, check_outflow, _BALANCE_ACTIONS,
+                 "token (0x0=ETH)", "holder address (20 B), a monitored addr",
+                 "(balance@from, balance@to)"),
+    EvidenceRule(EvidenceKind.BALANCE_DROP, check_balance_drop, _BALANCE_ACTIONS,
+                 "token (0x0=ETH)", "holder address (20 B)", "(balance@from, balance@to)"),
+    EvidenceRule(EvidenceKind.INVARIANT, check_invariant,
+                 (Action.PAUSE, Action.CIRCUIT_BREAKER, Action.COLLATERAL_LOCK),
+                 "call target", "calldata of the registered invariant",
+                 "(1 if it returned true, else 0) at block_to"),
+    EvidenceRule(EvidenceKind.PRIVILEGED_CHANGE, check_privileged_change, _BALANCE_ACTIONS,
+                 "monitored addr", "tx hash (32) + topic0 (32) + actor (20)", "(log index,)"),
+)}
+assert set(RULES) == set(EvidenceKind), "every evidence kind has exactly one rule"
+
+
+def is_known_kind(kind: int) -> bool:
+    return kind in RULES
+
+
+def rules_table() -> str:
+    """The rules as a markdown table (kind, subject, detail, observed, containments)."""
+    lines = ["| kind | subject | detail | observed | containments |", "|---|---|---|---|---|"]
+    for rule in RULES.values():
+        actions = ", ".join(a.name.lower() for a in preference(rule.actions))
+        lines.append(f"| {rule.kind.name} | {rule.subject} | {rule.detail} | {rule.observed} "
+                     f"| {actions} |")
+    return "\n".join(lines)
+
+
+def check_evidence(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
     """The verdict every guardian reaches from this evidence under the registered parameters."""
     if ev.block_to < ev.block_from:
         return _malformed("block_to precedes block_from")
-    return _RULES[EvidenceKind(ev.kind)](ev, params)
+    if not is_known_kind(ev.kind):
+        return _malformed(f"unknown evidence kind {ev.kind}")
+    return RULES[EvidenceKind(ev.kind)].check(ev, params)

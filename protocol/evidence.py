@@ -6,12 +6,15 @@ Canonical encoding: a msgpack map with keys, in this order,
     observed (array of bin 32: uint256 big-endian), detail (bin, <= 1024 bytes);
 `evidence_hash(ev) = keccak256(encoding)`. Observed values are 32-byte words because balances
 overflow msgpack's 64-bit integers.
+
+This module knows the shape of evidence, not its kinds: `kind` is a byte here, and which kinds
+exist (and what their fields mean) is the rule table in `protocol.detection`. A Report carrying
+an unknown kind is refused by `protocol.messages`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 from eth_hash.auto import keccak
@@ -21,13 +24,6 @@ from protocol.wire import MessageError, check_keys, fixed_bytes, pack, uint, var
 MAX_OBSERVED = 16
 MAX_DETAIL_BYTES = 1024
 EVIDENCE_KEYS = ("kind", "protocol_id", "block_from", "block_to", "subject", "observed", "detail")
-
-
-class EvidenceKind(IntEnum):
-    OUTFLOW = 1
-    BALANCE_DROP = 2
-    INVARIANT = 3
-    PRIVILEGED_CHANGE = 4
 
 
 @dataclass(frozen=True)
@@ -46,8 +42,8 @@ class Evidence:
 
 
 def to_fields(ev: Evidence) -> dict[str, Any]:
-    if int(ev.kind) not in tuple(EvidenceKind):
-        raise MessageError(f"evidence.kind: {ev.kind} is not a known evidence kind")
+    if isinstance(ev.kind, bool) or not isinstance(ev.kind, int) or not 0 <= ev.kind < 256:
+        raise MessageError(f"evidence.kind: {ev.kind!r} is not a uint8")
     if not isinstance(ev.observed, tuple) or len(ev.observed) > MAX_OBSERVED:
         raise MessageError(f"evidence.observed: a tuple of at most {MAX_OBSERVED} values")
     words = []
@@ -67,8 +63,6 @@ def from_fields(raw: Any) -> Evidence:
         raise MessageError("evidence: expected a map")
     check_keys(raw, EVIDENCE_KEYS, "evidence")
     kind = uint(raw, "kind", "evidence", bits=8)
-    if kind not in tuple(EvidenceKind):
-        raise MessageError(f"evidence.kind: {kind} is not a known evidence kind")
     observed = raw["observed"]
     if not isinstance(observed, list | tuple) or len(observed) > MAX_OBSERVED:
         raise MessageError(f"evidence.observed: an array of at most {MAX_OBSERVED} values")
@@ -86,7 +80,7 @@ def from_fields(raw: Any) -> Evidence:
 
 def _build(kind, protocol_id, block_from, block_to, subject, observed, detail) -> Evidence:
     ev = object.__new__(Evidence)
-    for name, value in (("kind", EvidenceKind(kind)), ("protocol_id", protocol_id),
+    for name, value in (("kind", kind), ("protocol_id", protocol_id),
                         ("block_from", block_from), ("block_to", block_to),
                         ("subject", subject), ("observed", observed), ("detail", detail)):
         object.__setattr__(ev, name, value)

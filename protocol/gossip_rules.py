@@ -13,30 +13,46 @@ conditions; the first that fails decides. A condition is tagged:
 Cheap checks come first; the guardian signature is checked before any content-based REJECT, so
 that blame for content always falls on the guardian that signed it. `validate_bytes` never raises.
 
+Each condition below names the `Reason` a message that fails it is dropped with (a metric label);
+the `Outcome` also carries a human detail string for logs.
+
 Common, in order:
-  [REJECT] the bytes decode as a wire message (`protocol.messages.decode`);
-  [IGNORE] the message id has not been seen before;
-  [REJECT] `guardian` is a member of the current guardian set;
+  [REJECT] the bytes decode as a wire message (`protocol.messages.decode`)       MALFORMED
+  [IGNORE] the message id (`message_id`) has not been seen before: gossipsub's seen cache
+           enforces this before any validator runs
+  [REJECT] `guardian` is a member of the current guardian set                    NOT_MEMBER
 Report:
-  [IGNORE] chain_id and oracle are ours; key_epoch is the current epoch;
-  [IGNORE] deadline is not in the past; observed_block <= head + MAX_FUTURE_BLOCKS;
-  [REJECT] the guardian signature verifies;
-  [REJECT] evidence.protocol_id == protocol_id and evidence.block_to == observed_block;
+  [IGNORE] chain_id and oracle are ours                                          OTHER_DEPLOYMENT
+  [IGNORE] key_epoch is the current epoch                                        OTHER_EPOCH
+  [IGNORE] deadline is not in the past                                           EXPIRED
+  [IGNORE] observed_block <= head + MAX_FUTURE_BLOCKS                            FUTURE
+  [IGNORE] it is the first valid report from `guardian` for the incident
+           (protocol_id, nonce) (`ValidationContext.reported`)                   NOT_FIRST
+  [REJECT] the guardian signature verifies                                       BAD_SIGNATURE
+  [REJECT] evidence.protocol_id == protocol_id, evidence.block_to == observed_block
+                                                                                 INCONSISTENT
 Share:
-  [REJECT] the guardian signature verifies;
-  [REJECT] the partial verifies against pk_guardian over `digest`;
+  [REJECT] the guardian signature verifies                                       BAD_SIGNATURE
+  [REJECT] the partial verifies against pk_guardian over `digest`                BAD_PARTIAL
 Proof:
-  [REJECT] the guardian signature verifies;
-  [REJECT] every signer is a member and there are at least t of them;
-  [REJECT] combined_signature verifies under the group key over `digest`;
+  [REJECT] the guardian signature verifies                                       BAD_SIGNATURE
+  [REJECT] every signer is a member and there are at least t of them             BAD_SIGNERS
+  [REJECT] combined_signature verifies under the group key over `digest`         BAD_PROOF
 Heartbeat:
-  [IGNORE] key_epoch is the current epoch; |timestamp (ms) - now| <= MAX_CLOCK_SKEW_SECONDS;
-  [REJECT] the guardian signature verifies.
+  [IGNORE] key_epoch is the current epoch                                        OTHER_EPOCH
+  [IGNORE] |timestamp (ms) - now| <= MAX_CLOCK_SKEW_SECONDS                      CLOCK_SKEW
+  [IGNORE] timestamp is later than the last accepted heartbeat of `guardian`
+           (`ValidationContext.last_heartbeat`)                                  NOT_FIRST
+  [REJECT] the guardian signature verifies.                                      BAD_SIGNATURE
+
+"First valid" state (`reported`, `last_heartbeat`) is what the node recorded for peers' messages
+it accepted; the node keeps it bounded.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -46,6 +62,8 @@ from protocol.guardian_set import GuardianSet
 from protocol.messages import Heartbeat, Message, Proof, Report, Share
 from protocol.wire import MessageError
 
+TOPIC = "guardian-network/v1/incidents"  # the gossipsub topic every guardian message goes on
+MESSAGE_ID_DOMAIN = b"guardian-network/msgid/v1"
 MAX_FUTURE_BLOCKS = 8
 MAX_CLOCK_SKEW_SECONDS = 60
 
@@ -56,6 +74,37 @@ class Verdict(Enum):
     REJECT = "reject"
 
 
+class Reason(Enum):
+    """Why a message was accepted or dropped: a closed set, usable as a metric label."""
+
+    VALID = "valid"
+    MALFORMED = "malformed"
+    NOT_MEMBER = "not_member"
+    OTHER_DEPLOYMENT = "other_deployment"
+    OTHER_EPOCH = "other_epoch"
+    EXPIRED = "expired"
+    FUTURE = "future"
+    NOT_FIRST = "not_first"
+    CLOCK_SKEW = "clock_skew"
+    BAD_SIGNATURE = "bad_signature"
+    INCONSISTENT = "inconsistent"
+    BAD_PARTIAL = "bad_partial"
+    BAD_SIGNERS = "bad_signers"
+    BAD_PROOF = "bad_proof"
+    INTERNAL = "internal"  # the validator itself failed; blamed on the message, never raised
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A rule's result: the reason (a label) and a detail string for humans."""
+
+    reason: Reason
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
+
+
 @dataclass(frozen=True)
 class ValidationContext:
     guardian_set: GuardianSet
@@ -63,85 +112,104 @@ class ValidationContext:
     oracle: bytes
     head_block: int
     now: int
-    seen: frozenset[bytes] = field(default_factory=frozenset)
-    own_index: int | None = None
+    reported: Container[tuple[int, bytes]] = frozenset()  # (guardian, incident id) accepted
+    last_heartbeat: Mapping[int, int] = field(default_factory=dict)  # guardian -> timestamp ms
 
 
 def message_id(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()[:20]
+    """The gossipsub message id: domain-separated, so it never equals another protocol's hash
+    of the same bytes."""
+    return hashlib.sha256(MESSAGE_ID_DOMAIN + data).digest()[:20]
+
+
+def _ok(detail: str) -> tuple[Verdict, Outcome]:
+    return Verdict.ACCEPT, Outcome(Reason.VALID, detail)
+
+
+def _ignore(reason: Reason, detail: str) -> tuple[Verdict, Outcome]:
+    return Verdict.IGNORE, Outcome(reason, detail)
+
+
+def _reject(reason: Reason, detail: str) -> tuple[Verdict, Outcome]:
+    return Verdict.REJECT, Outcome(reason, detail)
 
 
 def _signed(msg: Message, ctx: ValidationContext, backend: Backend) -> bool:
     return messages.verify_message_signature(msg, ctx.guardian_set, backend)
 
 
-def _report(msg: Report, ctx: ValidationContext, backend: Backend) -> tuple[Verdict, str]:
+def _report(msg: Report, ctx: ValidationContext, backend: Backend) -> tuple[Verdict, Outcome]:
     if msg.chain_id != ctx.chain_id or msg.oracle != ctx.oracle:
-        return Verdict.IGNORE, "report for another chain or oracle"
+        return _ignore(Reason.OTHER_DEPLOYMENT, "report for another chain or oracle")
     if msg.key_epoch != ctx.guardian_set.epoch:
-        return Verdict.IGNORE, f"report for key epoch {msg.key_epoch}"
+        return _ignore(Reason.OTHER_EPOCH, f"report for key epoch {msg.key_epoch}")
     if msg.deadline < ctx.now:
-        return Verdict.IGNORE, "report past its deadline"
+        return _ignore(Reason.EXPIRED, "report past its deadline")
     if msg.observed_block > ctx.head_block + MAX_FUTURE_BLOCKS:
-        return Verdict.IGNORE, f"report observed block {msg.observed_block} is in the future"
+        return _ignore(Reason.FUTURE,
+                       f"report observed block {msg.observed_block} is in the future")
+    if (msg.guardian, msg.incident_id) in ctx.reported:
+        return _ignore(Reason.NOT_FIRST, f"guardian {msg.guardian} already reported this incident")
     if not _signed(msg, ctx, backend):
-        return Verdict.REJECT, "bad guardian signature"
+        return _reject(Reason.BAD_SIGNATURE, "bad guardian signature")
     if msg.evidence.protocol_id != msg.protocol_id or msg.evidence.block_to != msg.observed_block:
-        return Verdict.REJECT, "evidence does not match the report"
-    return Verdict.ACCEPT, "valid report"
+        return _reject(Reason.INCONSISTENT, "evidence does not match the report")
+    return _ok("valid report")
 
 
-def _share(msg: Share, ctx: ValidationContext, backend: Backend) -> tuple[Verdict, str]:
+def _share(msg: Share, ctx: ValidationContext, backend: Backend) -> tuple[Verdict, Outcome]:
     if not _signed(msg, ctx, backend):
-        return Verdict.REJECT, "bad guardian signature"
+        return _reject(Reason.BAD_SIGNATURE, "bad guardian signature")
     if not threshold.verify_partial(ctx.guardian_set, msg.guardian, msg.digest, msg.partial,
                                     backend):
-        return Verdict.REJECT, f"partial of guardian {msg.guardian} does not verify"
-    return Verdict.ACCEPT, "valid share"
+        return _reject(Reason.BAD_PARTIAL, f"partial of guardian {msg.guardian} does not verify")
+    return _ok("valid share")
 
 
-def _proof(msg: Proof, ctx: ValidationContext, backend: Backend) -> tuple[Verdict, str]:
+def _proof(msg: Proof, ctx: ValidationContext, backend: Backend) -> tuple[Verdict, Outcome]:
     if not _signed(msg, ctx, backend):
-        return Verdict.REJECT, "bad guardian signature"
+        return _reject(Reason.BAD_SIGNATURE, "bad guardian signature")
     gset = ctx.guardian_set
     if not all(gset.is_member(s) for s in msg.signers) or len(msg.signers) < gset.threshold:
-        return Verdict.REJECT, "signers are not t members of the guardian set"
+        return _reject(Reason.BAD_SIGNERS, "signers are not t members of the guardian set")
     if not backend.verify(gset.group_public_key, msg.digest, msg.combined_signature,
                           DST_AUTHORIZATION):
-        return Verdict.REJECT, "combined signature does not verify under the group key"
-    return Verdict.ACCEPT, "valid proof"
+        return _reject(Reason.BAD_PROOF, "combined signature does not verify under the group key")
+    return _ok("valid proof")
 
 
-def _heartbeat(msg: Heartbeat, ctx: ValidationContext, backend: Backend) -> tuple[Verdict, str]:
+def _heartbeat(msg: Heartbeat, ctx: ValidationContext, backend: Backend) -> tuple[Verdict, Outcome]:
     if msg.key_epoch != ctx.guardian_set.epoch:
-        return Verdict.IGNORE, f"heartbeat for key epoch {msg.key_epoch}"
+        return _ignore(Reason.OTHER_EPOCH, f"heartbeat for key epoch {msg.key_epoch}")
     if abs(msg.timestamp // 1000 - ctx.now) > MAX_CLOCK_SKEW_SECONDS:
-        return Verdict.IGNORE, "heartbeat timestamp too far from now"
+        return _ignore(Reason.CLOCK_SKEW, "heartbeat timestamp too far from now")
+    if msg.timestamp <= ctx.last_heartbeat.get(msg.guardian, -1):
+        return _ignore(Reason.NOT_FIRST, f"not newer than guardian {msg.guardian}'s last heartbeat")
     if not _signed(msg, ctx, backend):
-        return Verdict.REJECT, "bad guardian signature"
-    return Verdict.ACCEPT, "valid heartbeat"
+        return _reject(Reason.BAD_SIGNATURE, "bad guardian signature")
+    return _ok("valid heartbeat")
 
 
 _RULES = {Report: _report, Share: _share, Proof: _proof, Heartbeat: _heartbeat}
 
 
-def validate(msg: Message, ctx: ValidationContext, backend: Backend) -> tuple[Verdict, str]:
+def validate(msg: Message, ctx: ValidationContext, backend: Backend) -> tuple[Verdict, Outcome]:
     if not ctx.guardian_set.is_member(msg.guardian):
-        return Verdict.REJECT, f"guardian {msg.guardian} is not in the current guardian set"
+        return _reject(Reason.NOT_MEMBER,
+                       f"guardian {msg.guardian} is not in the current guardian set")
     return _RULES[type(msg)](msg, ctx, backend)
 
 
 def validate_bytes(data: bytes, ctx: ValidationContext,
-                   backend: Backend) -> tuple[Verdict, str, Message | None]:
+                   backend: Backend) -> tuple[Verdict, Outcome, Message | None]:
     """Apply the rules to raw gossip bytes. Never raises."""
     try:
         try:
             msg = messages.decode(data, backend)
         except MessageError as exc:
-            return Verdict.REJECT, f"malformed: {exc}", None
-        if message_id(data) in ctx.seen:
-            return Verdict.IGNORE, "duplicate", msg
+            return (*_reject(Reason.MALFORMED, f"malformed: {exc}"), None)
         verdict, reason = validate(msg, ctx, backend)
         return verdict, reason, msg
     except Exception as exc:  # noqa: BLE001 - a validator must never raise (TOOLCHAIN.md)
-        return Verdict.REJECT, f"validation error: {type(exc).__name__}: {exc}", None
+        return (*_reject(Reason.INTERNAL, f"validation error: {type(exc).__name__}: {exc}"),
+                None)

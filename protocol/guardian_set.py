@@ -104,7 +104,7 @@ class GuardianSet:
     def validate(self, backend) -> None:
         """Full check of an untrusted set: `validate_points`, then that the public shares and
         the group key lie on one polynomial of degree < t. Raises GuardianSetError."""
-        from protocol.threshold import shares_are_consistent
+        from protocol.feldman import shares_are_consistent
 
         self.validate_points(backend)
         if not shares_are_consistent(self.group_public_key, self.public_shares, self.threshold,
@@ -200,7 +200,7 @@ class GuardianSet:
 
     @classmethod
     def from_dealing(cls, dealing, epoch: int, backend) -> GuardianSet:
-        from protocol.threshold import public_share
+        from protocol.feldman import public_share
 
         shares = tuple(public_share(dealing.commitments, i, backend)
                        for i in range(1, dealing.n + 1))

@@ -24,13 +24,14 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from protocol.bls import CURVE_ORDER, Backend
+from protocol.errors import ProtocolError
 
 DEFAULT_KDF_N = 2**18
 MIN_KDF_N = 2**10  # refuse keystores so weak they protect nothing
 VERSION = 4
 
 
-class KeystoreError(ValueError):
+class KeystoreError(ProtocolError):
     """The keystore is malformed or does not match what it claims."""
 
 

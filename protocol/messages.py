@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from protocol.bls import DST_GOSSIP, Backend, get_backend
+from protocol.detection import is_known_kind
 from protocol.digest import Action, authorization_digest
 from protocol.digest import incident_id as compute_incident_id
 from protocol.evidence import Evidence, evidence_hash
@@ -185,6 +186,9 @@ def _parse(data: bytes, check_points: Backend | None) -> Message:
         action = uint(raw, "action", what, bits=8)
         if action not in tuple(Action):
             raise MessageError(f"report.action: {action} is not a containment action")
+        evidence = evidence_from_fields(raw["evidence"])
+        if not is_known_kind(evidence.kind):
+            raise MessageError(f"evidence.kind: {evidence.kind} is not a known evidence kind")
         msg: Message = Report(
             chain_id=uint(raw, "chain_id", what, bits=256, low=1),
             oracle=fixed_bytes(raw, "oracle", what, 20),
@@ -192,7 +196,7 @@ def _parse(data: bytes, check_points: Backend | None) -> Message:
             protocol_id=fixed_bytes(raw, "protocol_id", what, 32),
             action=Action(action), nonce=uint(raw, "nonce", what),
             deadline=uint(raw, "deadline", what),
-            evidence=evidence_from_fields(raw["evidence"]),
+            evidence=evidence,
             observed_block=uint(raw, "observed_block", what),
             guardian=_guardian(raw, what), signature=_point(raw, "signature", what, b))
     elif cls is Share:

@@ -13,10 +13,12 @@ from typing import Any
 
 import msgpack
 
+from protocol.errors import ProtocolError
+
 MAX_MESSAGE_BYTES = 4096
 
 
-class MessageError(ValueError):
+class MessageError(ProtocolError):
     """A wire message (or part of it) is malformed; the message says what and where."""
 
 

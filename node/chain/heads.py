@@ -17,17 +17,18 @@ from web3 import AsyncWeb3
 from web3.providers.persistent import WebSocketProvider
 
 from node.chain.bridge import AsyncioThread
-from node.chain.records import BlockHeader
-from node.chain.rpc import ChainError, ChainRpc, _bytes, _int
+from node.chain.decode import ChainError, decode_bytes, decode_uint
+from node.chain.rpc import ChainRpc
+from node.records import BlockHeader
 
 log = logging.getLogger("guardian.chain")
 
 
 def header_from_subscription(result: Any) -> BlockHeader:
     try:
-        return BlockHeader(_int(result["number"], "head number"),
-                           _bytes(result["hash"], 32, "head hash"),
-                           _int(result["timestamp"], "head timestamp"))
+        return BlockHeader(decode_uint(result["number"], "head number"),
+                           decode_bytes(result["hash"], 32, "head hash"),
+                           decode_uint(result["timestamp"], "head timestamp"))
     except (KeyError, TypeError) as exc:
         raise ChainError(f"newHeads: malformed head: {exc}") from exc
 

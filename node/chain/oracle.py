@@ -15,8 +15,9 @@ from eth_account import Account
 from web3.exceptions import ContractLogicError
 
 from node.artifacts import load_artifact
-from node.chain.records import TxReceipt
-from node.chain.rpc import ChainError, ChainRpc, _bytes, _int, checksum
+from node.chain.decode import ChainError, decode_bytes, decode_uint
+from node.chain.rpc import ChainRpc, checksum
+from node.records import TxReceipt
 from node.registration import Registration
 
 log = logging.getLogger("guardian.chain")
@@ -47,17 +48,20 @@ def parse_registration(raw: Any) -> Registration:
         (target, admin, allowed, hook_kind, selector, max_duration, cooldown, det) = raw
         (monitored, tokens, outflow_bps, window, drop_bps, invariants) = det
         return Registration(
-            target=_bytes(target, 20, "target"),
-            admin=_bytes(admin, 20, "admin"), allowed_actions=_int(allowed, "allowedActions"),
-            hook_kind=_int(hook_kind, "hookKind"), pause_selector=_bytes(selector, 4, "selector"),
-            max_duration=_int(max_duration, "maxDuration"), cooldown=_int(cooldown, "cooldown"),
-            monitored=tuple(_bytes(a, 20, "monitored") for a in monitored),
-            tokens=tuple(_bytes(a, 20, "token") for a in tokens),
-            outflow_limit_bps=_int(outflow_bps, "outflowLimitBps"),
-            window_blocks=_int(window, "windowBlocks"),
-            balance_drop_bps=_int(drop_bps, "balanceDropBps"),
-            invariants=tuple((_bytes(t, 20, "invariant target"), _bytes(d, None, "invariant data"))
-                             for t, d in invariants))
+            target=decode_bytes(target, 20, "target"),
+            admin=decode_bytes(admin, 20, "admin"),
+            allowed_actions=decode_uint(allowed, "allowedActions"),
+            hook_kind=decode_uint(hook_kind, "hookKind"),
+            pause_selector=decode_bytes(selector, 4, "selector"),
+            max_duration=decode_uint(max_duration, "maxDuration"),
+            cooldown=decode_uint(cooldown, "cooldown"),
+            monitored=tuple(decode_bytes(a, 20, "monitored") for a in monitored),
+            tokens=tuple(decode_bytes(a, 20, "token") for a in tokens),
+            outflow_limit_bps=decode_uint(outflow_bps, "outflowLimitBps"),
+            window_blocks=decode_uint(window, "windowBlocks"),
+            balance_drop_bps=decode_uint(drop_bps, "balanceDropBps"),
+            invariants=tuple((decode_bytes(t, 20, "invariant target"),
+                              decode_bytes(d, None, "invariant data")) for t, d in invariants))
     except (TypeError, ValueError) as exc:
         raise ChainError(f"getRegistration: unexpected shape: {exc}") from exc
 
@@ -92,19 +96,19 @@ class OracleClient:
 
     # reads ----------------------------------------------------------------------------------------
     async def nonce(self, protocol_id: bytes, block: int | str = "latest") -> int:
-        return _int(await self._view("nonces", protocol_id, block=block), "nonce")
+        return decode_uint(await self._view("nonces", protocol_id, block=block), "nonce")
 
     async def key_epoch(self) -> int:
-        return _int(await self._view("keyEpoch"), "keyEpoch")
+        return decode_uint(await self._view("keyEpoch"), "keyEpoch")
 
     async def group_public_key(self) -> bytes:
-        return _bytes(await self._view("groupPublicKey"), 128, "groupPublicKey")
+        return decode_bytes(await self._view("groupPublicKey"), 128, "groupPublicKey")
 
     async def threshold(self) -> int:
-        return _int(await self._view("threshold"), "threshold")
+        return decode_uint(await self._view("threshold"), "threshold")
 
     async def protocol_ids(self) -> list[bytes]:
-        return [_bytes(p, 32, "protocol id") for p in await self._view("protocolIds")]
+        return [decode_bytes(p, 32, "protocol id") for p in await self._view("protocolIds")]
 
     async def registration(self, protocol_id: bytes) -> Registration | None:
         if not await self._view("isRegistered", protocol_id):
@@ -117,8 +121,8 @@ class OracleClient:
             action, engaged, expires, ev_hash, hook_ok, active = raw
         except (TypeError, ValueError) as exc:
             raise ChainError(f"oracle.containment: unexpected shape: {exc}") from exc
-        return Containment(_int(action, "action"), _int(engaged, "engagedAt"),
-                           _int(expires, "expiresAt"), _bytes(ev_hash, 32, "evidenceHash"),
+        return Containment(decode_uint(action, "action"), decode_uint(engaged, "engagedAt"),
+                           decode_uint(expires, "expiresAt"), decode_bytes(ev_hash, 32, "evidenceHash"),
                            bool(hook_ok), bool(active))
 
     async def block_timestamp(self, block: int) -> int:
@@ -137,9 +141,9 @@ class OracleClient:
                     decoded = event.process_log(entry)
                 except Exception:  # noqa: BLE001 - not this event (or malformed): try the next
                     continue
-                out.append(OracleEvent(name, _int(entry["blockNumber"], "block"),
-                                       _bytes(entry["transactionHash"], 32, "tx hash"),
-                                       _int(entry["logIndex"], "log index"), dict(decoded["args"])))
+                out.append(OracleEvent(name, decode_uint(entry["blockNumber"], "block"),
+                                       decode_bytes(entry["transactionHash"], 32, "tx hash"),
+                                       decode_uint(entry["logIndex"], "log index"), dict(decoded["args"])))
                 break
         out.sort(key=lambda e: (e.block, e.log_index))
         return out

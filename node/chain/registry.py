@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from node.chain.oracle import OracleClient
-from node.detectors.base import Watched
+from node.records import Watched
 from node.registration import Registration
 from protocol.detection import DetectionParams, InvariantCall
 

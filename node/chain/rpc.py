@@ -17,47 +17,14 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3Exception
 from web3.providers.rpc import HTTPProvider
 
-from node.chain.records import BlockHeader, LogRecord, TxReceipt
+from node.chain.decode import ChainError, ChainUnavailable, decode_bytes, decode_uint
+from node.records import BlockHeader, LogRecord, TxReceipt
+from protocol.detection import ETHER
 
 log = logging.getLogger("guardian.chain")
 
 T = TypeVar("T")
-ETHER = b"\x00" * 20
 BALANCE_OF = bytes.fromhex("70a08231")  # balanceOf(address)
-
-
-class ChainError(RuntimeError):
-    """The RPC endpoint failed or answered something unusable; the message says which call."""
-
-
-class ChainUnavailable(ChainError):
-    """The RPC endpoint could not be reached after retries."""
-
-
-def _bytes(value: Any, length: int | None, what: str) -> bytes:
-    if isinstance(value, str):
-        try:
-            value = bytes.fromhex(value.removeprefix("0x"))
-        except ValueError as exc:
-            raise ChainError(f"{what}: not hex") from exc
-    try:
-        raw = bytes(value)
-    except (TypeError, ValueError) as exc:
-        raise ChainError(f"{what}: not bytes ({type(value).__name__})") from exc
-    if length is not None and len(raw) != length:
-        raise ChainError(f"{what}: expected {length} bytes, got {len(raw)}")
-    return raw
-
-
-def _int(value: Any, what: str) -> int:
-    if isinstance(value, str):
-        try:
-            return int(value, 16) if value.startswith("0x") else int(value)
-        except ValueError as exc:
-            raise ChainError(f"{what}: not an integer") from exc
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ChainError(f"{what}: not a non-negative integer")
-    return value
 
 
 def checksum(address: bytes) -> str:
@@ -66,12 +33,12 @@ def checksum(address: bytes) -> str:
 
 def log_record(entry: Any, tx_from: bytes = ETHER) -> LogRecord:
     try:
-        return LogRecord(address=_bytes(entry["address"], 20, "log address"),
-                         topics=tuple(_bytes(t, 32, "log topic") for t in entry["topics"]),
-                         tx_hash=_bytes(entry["transactionHash"], 32, "log tx hash"),
-                         log_index=_int(entry["logIndex"], "log index"),
-                         block_number=_int(entry["blockNumber"], "log block"),
-                         tx_from=tx_from, data=_bytes(entry.get("data", b""), None, "log data"))
+        return LogRecord(address=decode_bytes(entry["address"], 20, "log address"),
+                         topics=tuple(decode_bytes(t, 32, "log topic") for t in entry["topics"]),
+                         tx_hash=decode_bytes(entry["transactionHash"], 32, "log tx hash"),
+                         log_index=decode_uint(entry["logIndex"], "log index"),
+                         block_number=decode_uint(entry["blockNumber"], "log block"),
+                         tx_from=tx_from, data=decode_bytes(entry.get("data", b""), None, "log data"))
     except (KeyError, TypeError) as exc:
         raise ChainError(f"malformed log entry: {exc}") from exc
 
@@ -114,18 +81,18 @@ class ChainRpc:
         raise AssertionError("unreachable")
 
     async def chain_id(self) -> int:
-        return _int(await self._run("eth_chainId", lambda: self.w3.eth.chain_id), "chain id")
+        return decode_uint(await self._run("eth_chainId", lambda: self.w3.eth.chain_id), "chain id")
 
     async def block_number(self) -> int:
-        return _int(await self._run("eth_blockNumber", lambda: self.w3.eth.block_number),
+        return decode_uint(await self._run("eth_blockNumber", lambda: self.w3.eth.block_number),
                     "block number")
 
     async def header(self, block: int | str) -> BlockHeader:
         raw = await self._run("eth_getBlockByNumber", lambda: self.w3.eth.get_block(block))
         try:
-            return BlockHeader(_int(raw["number"], "block number"),
-                               _bytes(raw["hash"], 32, "block hash"),
-                               _int(raw["timestamp"], "block timestamp"))
+            return BlockHeader(decode_uint(raw["number"], "block number"),
+                               decode_bytes(raw["hash"], 32, "block hash"),
+                               decode_uint(raw["timestamp"], "block timestamp"))
         except (KeyError, TypeError) as exc:
             raise ChainError(f"eth_getBlockByNumber: malformed block: {exc}") from exc
 
@@ -136,11 +103,11 @@ class ChainRpc:
             out = await self._run("eth_call", lambda: self.w3.eth.call(tx, block))
         except ContractLogicError:
             return None
-        return _bytes(out, None, "eth_call result")
+        return decode_bytes(out, None, "eth_call result")
 
     async def balance(self, token: bytes, holder: bytes, block: int | str = "latest") -> int:
         if token == ETHER:
-            return _int(await self._run("eth_getBalance",
+            return decode_uint(await self._run("eth_getBalance",
                                         lambda: self.w3.eth.get_balance(checksum(holder), block)),
                         "balance")
         out = await self.call(token, BALANCE_OF + b"\x00" * 12 + holder, block)
@@ -173,11 +140,11 @@ class ChainRpc:
         if raw is None:
             return None
         try:
-            sender = _bytes(raw["from"], 20, "receipt sender")
-            return TxReceipt(tx_hash=_bytes(raw["transactionHash"], 32, "receipt tx hash"),
-                             ok=_int(raw["status"], "receipt status") == 1,
-                             block=_int(raw["blockNumber"], "receipt block"),
-                             gas_used=_int(raw["gasUsed"], "receipt gas"),
+            sender = decode_bytes(raw["from"], 20, "receipt sender")
+            return TxReceipt(tx_hash=decode_bytes(raw["transactionHash"], 32, "receipt tx hash"),
+                             ok=decode_uint(raw["status"], "receipt status") == 1,
+                             block=decode_uint(raw["blockNumber"], "receipt block"),
+                             gas_used=decode_uint(raw["gasUsed"], "receipt gas"),
                              logs=tuple(log_record(e, sender) for e in raw["logs"]))
         except (KeyError, TypeError) as exc:
             raise ChainError(f"eth_getTransactionReceipt: malformed receipt: {exc}") from exc
@@ -193,18 +160,21 @@ class ChainRpc:
         return None
 
     async def transaction_count(self, address: bytes) -> int:
-        return _int(await self._run(
+        return decode_uint(await self._run(
             "eth_getTransactionCount",
             lambda: self.w3.eth.get_transaction_count(checksum(address), "pending")), "nonce")
 
     async def send_raw(self, raw_tx: bytes) -> bytes:
         out = await self._run("eth_sendRawTransaction",
                               lambda: self.w3.eth.send_raw_transaction(raw_tx))
-        return _bytes(out, 32, "transaction hash")
+        return decode_bytes(out, 32, "transaction hash")
 
     async def fee_params(self) -> tuple[int, int]:
         """(maxFeePerGas, maxPriorityFeePerGas) with headroom for two base-fee rises."""
         header = await self._run("eth_getBlockByNumber", lambda: self.w3.eth.get_block("latest"))
-        base = _int(header.get("baseFeePerGas", 0), "base fee")
+        base = decode_uint(header.get("baseFeePerGas", 0), "base fee")
         priority = 1_000_000_000
         return base * 2 + priority, priority
+
+
+__all__ = ["ChainError", "ChainRpc", "ChainUnavailable", "checksum", "log_record"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from node.chain.records import LogRecord
 from node.chain.rpc import ChainRpc
+from node.records import LogRecord
 
 
 class RpcChainView:

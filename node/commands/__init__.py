@@ -1,5 +1,7 @@
 """One module per `guardian` subcommand group; `node.cli` wires them together."""
 
+from node.errors import NodeError
 
-class CommandError(RuntimeError):
+
+class CommandError(NodeError, RuntimeError):
     """A user-facing error: printed as one line on stderr, exit code 2, no traceback."""

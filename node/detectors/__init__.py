@@ -1,18 +1,33 @@
 """Pluggable detectors. Each turns the chain at a new head into candidate `Detection`s for the
-protocols the oracle has registered; the rule that judges the evidence is pure and lives in
-`protocol.detection`, so every guardian reaches the same verdict from the same evidence."""
+protocols the oracle has registered, and re-observes a peer's evidence of its kind; the rule that
+judges the evidence is pure and lives in `protocol.detection`, so every guardian reaches the same
+verdict from the same evidence.
 
-from node.detectors.balance import BalanceDropDetector, OutflowDetector
-from node.detectors.base import ChainView, Detection, Detector, Watched
-from node.detectors.invariant import InvariantDetector
-from node.detectors.privileged import PrivilegedChangeDetector
+Every module of this package is loaded here, so a detector class registers itself by existing:
+adding a detector is one module in this package plus its rule in `protocol.detection.RULES`.
+"""
 
-ALL_DETECTORS = (OutflowDetector, BalanceDropDetector, InvariantDetector, PrivilegedChangeDetector)
+import importlib
+import pkgutil
 
-__all__ = ["ALL_DETECTORS", "BalanceDropDetector", "ChainView", "Detection", "Detector",
-           "InvariantDetector", "OutflowDetector", "PrivilegedChangeDetector", "Watched",
-           "default_detectors"]
+from node.detectors.base import Detection, Detector, NotObserved
+from node.records import ChainView, Watched
+from protocol.detection import EvidenceKind
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+
+ALL_DETECTORS: tuple[type[Detector], ...] = tuple(
+    Detector.registry[kind] for kind in sorted(Detector.registry))
+
+__all__ = ["ALL_DETECTORS", "ChainView", "Detection", "Detector", "NotObserved", "Watched",
+           "default_detectors", "detector_for"]
 
 
 def default_detectors() -> list[Detector]:
     return [cls() for cls in ALL_DETECTORS]
+
+
+def detector_for(kind: int) -> Detector:
+    """The detector that re-observes evidence of `kind` (every kind has one; see the tests)."""
+    return Detector.registry[EvidenceKind(kind)]()

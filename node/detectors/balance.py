@@ -6,12 +6,11 @@ from __future__ import annotations
 from abc import abstractmethod
 
 from node.detectors.base import ChainView, Detection, Detector, Watched
-from protocol.evidence import Evidence, EvidenceKind
+from protocol.detection import EvidenceKind
+from protocol.evidence import Evidence
 
 
 class _BalanceDetector(Detector):
-    kind: EvidenceKind
-
     @abstractmethod
     def span(self, watched: Watched) -> int:
         """Blocks between the two balances compared; 0 disables the detector."""
@@ -31,6 +30,10 @@ class _BalanceDetector(Detector):
                                     observed=(before, after), detail=holder)
                 found += self.judged(watched, evidence)
         return found
+
+    async def observe(self, view: ChainView, evidence: Evidence) -> tuple[int, ...]:
+        return (await view.balance(evidence.subject, evidence.detail, evidence.block_from),
+                await view.balance(evidence.subject, evidence.detail, evidence.block_to))
 
 
 class OutflowDetector(_BalanceDetector):

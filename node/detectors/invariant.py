@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from node.detectors.base import ChainView, Detection, Detector, Watched
-from protocol.detection import invariant_holds
-from protocol.evidence import Evidence, EvidenceKind
+from protocol.detection import EvidenceKind, invariant_holds
+from protocol.evidence import Evidence
 
 
 class InvariantDetector(Detector):
     name = "invariant"
+    kind = EvidenceKind.INVARIANT
 
     async def scan(self, view: ChainView, watched: Watched, head: int) -> list[Detection]:
         found: list[Detection] = []
@@ -19,3 +20,7 @@ class InvariantDetector(Detector):
                                 observed=(1 if invariant_holds(result) else 0,), detail=inv.data)
             found += self.judged(watched, evidence)
         return found
+
+    async def observe(self, view: ChainView, evidence: Evidence) -> tuple[int, ...]:
+        result = await view.call(evidence.subject, evidence.detail, evidence.block_to)
+        return (1 if invariant_holds(result) else 0,)

@@ -3,13 +3,14 @@ that the protocol's own governance did not make."""
 
 from __future__ import annotations
 
-from node.detectors.base import ChainView, Detection, Detector, Watched
-from protocol.detection import PRIVILEGED_TOPICS
-from protocol.evidence import Evidence, EvidenceKind
+from node.detectors.base import ChainView, Detection, Detector, NotObserved, Watched
+from protocol.detection import PRIVILEGED_TOPICS, EvidenceKind
+from protocol.evidence import Evidence
 
 
 class PrivilegedChangeDetector(Detector):
     name = "privileged_change"
+    kind = EvidenceKind.PRIVILEGED_CHANGE
 
     async def scan(self, view: ChainView, watched: Watched, head: int) -> list[Detection]:
         if not watched.params.monitored:
@@ -25,3 +26,12 @@ class PrivilegedChangeDetector(Detector):
                                 detail=log.tx_hash + log.topics[0] + log.tx_from)
             found += self.judged(watched, evidence)
         return found
+
+    async def observe(self, view: ChainView, evidence: Evidence) -> tuple[int, ...]:
+        tx_hash, topic, actor = evidence.detail[:32], evidence.detail[32:64], evidence.detail[64:]
+        entry = await view.log_at(tx_hash, evidence.observed[0])
+        if (entry is None or entry.address != evidence.subject
+                or entry.block_number != evidence.block_to or not entry.topics
+                or entry.topics[0] != topic or entry.tx_from != actor):
+            raise NotObserved("the claimed log is not on our chain")
+        return (entry.log_index,)

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import trio
 
+from node.assembly import Guardian, assemble
 from node.chain.bridge import AsyncioThread
 from node.chain.oracle import OracleClient
 from node.chain.rpc import ChainRpc
-from node.daemon import Guardian
 from node.metrics import Metrics
-from node.p2p import P2PConfig, P2PService
+from node.p2p import P2PConfig
 from node.p2p.identity import generate_identity, peer_id_of
-from node.pipeline import GuardianKey
+from node.records import GuardianKey
 from node.store import Store
 from protocol import threshold
 from protocol.bls import Backend
@@ -47,9 +47,11 @@ async def guardian_network(*, dealing: threshold.Dealing, gset: GuardianSet, bac
                            rpc_url: str, ws_url: str, oracle: bytes, chain_id: int,
                            submitter_keys: dict[int, bytes], data_dir: Path,
                            indices: list[int] | None = None, stagger_seconds: float = 1.0,
-                           validator_wrap=None, blind: frozenset[int] = frozenset()):
+                           validator_wrap=None, blind: frozenset[int] = frozenset(),
+                           outsiders: str = "deny"):
     """Start guardians `indices` (default all); yields the Network; stops them on exit.
-    Guardians in `blind` run no detectors: they sign only what peers report."""
+    Guardians in `blind` run no detectors: they sign only what peers report. `outsiders` is
+    the guardians' policy for libp2p peers outside the set (deny, or observe)."""
     if not gset.peer_ids:  # the guardians recognise each other by the peer ids in their set
         identities = [generate_identity() for _ in range(gset.n)]
         gset = gset.with_peer_ids([peer_id_of(i) for i in identities])
@@ -63,24 +65,21 @@ async def guardian_network(*, dealing: threshold.Dealing, gset: GuardianSet, bac
             async def start(index: int) -> Guardian:
                 identity = net.identities.setdefault(index, generate_identity())
                 store_path = net.stores.setdefault(index, data_dir / f"guardian-{index}.sqlite")
-                ref: list[Guardian] = []
-                def validator(peer, data):
-                    return ref[0].validate(peer, data)
-
-                if validator_wrap is not None:
-                    validator = validator_wrap(index, validator)
-                p2p = P2PService(P2PConfig(bootstrap=net.bootstrap, redial_min_seconds=0.2,
-                                           members=gset.peer_ids), identity, validator)
                 rpc = ChainRpc(rpc_url)
                 client = OracleClient(rpc, oracle, submitter_key=submitter_keys[index],
                                       chain_id=chain_id)
-                guardian = Guardian(
+                guardian = assemble(
                     name=f"guardian-{index}", key=GuardianKey(index, dealing.shares[index - 1]),
                     guardian_set=gset, backend=backend, store=Store(store_path), oracle=client,
-                    p2p=p2p, ws_url=ws_url, bridge=bridge, chain_id=chain_id,
-                    oracle_address=oracle, metrics=Metrics(), stagger_seconds=stagger_seconds,
-                    heartbeat_seconds=1.0, detectors=[] if index in blind else None)
-                ref.append(guardian)
+                    ws_url=ws_url, bridge=bridge, chain_id=chain_id, oracle_address=oracle,
+                    identity=identity, metrics=Metrics(),
+                    p2p_config=P2PConfig(bootstrap=net.bootstrap, redial_min_seconds=0.2,
+                                         members=gset.peer_ids, outsiders=outsiders),
+                    validator_wrap=(None if validator_wrap is None
+                                    else lambda validate: validator_wrap(index, validate)),
+                    stagger_seconds=stagger_seconds, heartbeat_seconds=1.0,
+                    detectors=[] if index in blind else None)
+                p2p = guardian.p2p
                 scope = trio.CancelScope()
 
                 async def life(task_status=trio.TASK_STATUS_IGNORED):

@@ -26,6 +26,7 @@ from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
 from node.devnet.processes import ProcessGroup, guardian_argv, process_stats
 from node.devnet.status import fetch_all
 from node.devnet.view import DevnetState, GuardianRow, render, summary_table
+from node.errors import NodeError
 from node.toolchain import REPO_ROOT
 
 
@@ -43,7 +44,7 @@ class DevnetOptions:
     json_summary: bool = False
 
 
-class DevnetFailed(RuntimeError):
+class DevnetFailed(NodeError, RuntimeError):
     """The devnet could not be brought up; the message says which step failed."""
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from node.p2p.peers import PeerLimits
+from protocol.gossip_rules import TOPIC
 
 
 @dataclass(frozen=True)
 class P2PConfig:
     listen: str = "/ip4/127.0.0.1/tcp/0"
     bootstrap: tuple[str, ...] = ()
-    topic: str = "guardian-network/v1/incidents"
+    topic: str = TOPIC
     # The guardians' libp2p peer ids (from the guardian-set file). Empty: membership unknown,
     # every peer is treated as a member (a warning says so at start).
     members: tuple[str, ...] = ()

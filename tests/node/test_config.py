@@ -77,3 +77,32 @@ def test_passphrase_sources(tmp_path, monkeypatch):
     cfg2 = parse_config(render_config(**GOOD), tmp_path / "sub" / "node.toml")
     with pytest.raises(ConfigError, match=r"\[keys\] passphrase_file: cannot read"):
         cfg2.passphrase()
+
+
+def test_outsiders_is_deny_or_observe(tmp_path):
+    text = render_config(**GOOD)
+    assert parse_config(text, tmp_path / "n.toml").p2p.outsiders == "deny"
+    observe = text.replace("[p2p]\n", '[p2p]\noutsiders = "observe"\n', 1)
+    assert parse_config(observe, tmp_path / "n.toml").p2p.outsiders == "observe"
+    with pytest.raises(ConfigError, match=r"\[p2p\] outsiders: must be one of deny, observe, "
+                                          r"got 'allow'"):
+        parse_config(text.replace("[p2p]\n", '[p2p]\noutsiders = "allow"\n', 1),
+                     tmp_path / "n.toml")
+
+
+def test_every_key_is_documented_once():
+    import dataclasses
+
+    from node.config import SECTIONS, schema_markdown
+
+    table = schema_markdown()
+    for section, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            assert table.count(f"| `[{section}]` | `{f.name}` |") == 1, (section, f.name)
+    assert "| `[p2p]` | `outsiders` | deny \\| observe | `\"deny\"` |" in table
+
+
+def test_receipt_timeout_is_parsed(tmp_path):
+    text = render_config(**GOOD).replace("[submission]\n",
+                                         "[submission]\nreceipt_timeout_seconds = 12\n", 1)
+    assert parse_config(text, tmp_path / "n.toml").submission.receipt_timeout_seconds == 12.0

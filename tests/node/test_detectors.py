@@ -3,16 +3,11 @@ judge; the pipeline's re-observation reads the same fields back. A fake chain vi
 
 from __future__ import annotations
 
-from node.chain.records import LogRecord
-from node.detectors import (
-    BalanceDropDetector,
-    InvariantDetector,
-    OutflowDetector,
-    PrivilegedChangeDetector,
-    Watched,
-)
-from protocol.detection import PRIVILEGED_TOPICS, DetectionParams, InvariantCall
-from protocol.evidence import EvidenceKind
+from node.detectors.balance import BalanceDropDetector, OutflowDetector
+from node.detectors.invariant import InvariantDetector
+from node.detectors.privileged import PrivilegedChangeDetector
+from node.records import LogRecord, Watched
+from protocol.detection import PRIVILEGED_TOPICS, DetectionParams, EvidenceKind, InvariantCall
 
 PID = b"\x01" * 32
 POOL = b"\x0a" * 20
@@ -83,3 +78,25 @@ async def test_privileged_change_by_a_stranger_but_not_by_governance():
     assert found.evidence.observed == (3,) and found.verdict.violated
     assert await PrivilegedChangeDetector().scan(FakeView({}, logs=[_log(ADMIN)]), WATCHED,
                                                  100) == []
+
+
+def test_every_evidence_kind_has_one_rule_and_one_detector():
+    from node.detectors import ALL_DETECTORS, detector_for
+    from protocol.detection import RULES
+
+    assert set(RULES) == set(EvidenceKind)
+    assert sorted(cls.kind for cls in ALL_DETECTORS) == sorted(EvidenceKind)
+    assert all(detector_for(kind).kind is kind for kind in EvidenceKind)
+
+
+async def test_reobserve_reads_the_evidence_back():
+    import pytest
+
+    from node.detectors import NotObserved, detector_for
+
+    view = FakeView({90: 1_000_000, 100: 800_000})
+    (found,) = await OutflowDetector().scan(view, WATCHED, 100)
+    await detector_for(found.evidence.kind).reobserve(view, found.evidence)
+    with pytest.raises(NotObserved, match="our chain shows"):
+        await detector_for(found.evidence.kind).reobserve(
+            FakeView({90: 1_000_000, 100: 1_000_000}), found.evidence)

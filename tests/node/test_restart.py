@@ -8,15 +8,15 @@ import random
 
 import trio
 
-from node.chain.records import TxReceipt
-from node.detectors.base import Detection, Watched
-from node.pipeline import GuardianKey, IncidentPipeline
+from node.detectors.base import Detection
+from node.pipeline import IncidentPipeline
+from node.records import GuardianKey, TxReceipt, Watched
 from node.store import Store
 from node.submitter import Submitter
 from protocol import messages, threshold
 from protocol.bls import get_backend
-from protocol.detection import DetectionParams, InvariantCall, check_evidence
-from protocol.evidence import Evidence, EvidenceKind
+from protocol.detection import DetectionParams, EvidenceKind, InvariantCall, check_evidence
+from protocol.evidence import Evidence
 from protocol.guardian_set import GuardianSet
 
 B = get_backend()

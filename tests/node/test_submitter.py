@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import trio
 
-from node.pipeline import GuardianKey, ReadyProof
+from node.records import GuardianKey, ReadyProof
 from node.store import Store
 from node.submitter import PENDING_WAITS, Submitter
 from protocol import messages
 from protocol.bls import DST_AUTHORIZATION, get_backend
-from protocol.evidence import Evidence, EvidenceKind
+from protocol.detection import EvidenceKind
+from protocol.evidence import Evidence
 from protocol.submission import submission_order
 
 B = get_backend()

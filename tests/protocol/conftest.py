@@ -9,8 +9,9 @@ import pytest
 
 from protocol import messages, threshold
 from protocol.bls import get_backend
+from protocol.detection import EvidenceKind
 from protocol.digest import Action
-from protocol.evidence import Evidence, EvidenceKind
+from protocol.evidence import Evidence
 from protocol.guardian_set import GuardianSet
 
 B = get_backend()

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from protocol.detection import (
     PRIVILEGED_TOPICS,
     DetectionParams,
+    EvidenceKind,
     Finding,
     InvariantCall,
     check_evidence,
@@ -18,7 +19,7 @@ from protocol.detection import (
     report_deadline,
 )
 from protocol.digest import Action
-from protocol.evidence import Evidence, EvidenceKind
+from protocol.evidence import Evidence
 
 PID = b"\x01" * 32
 POOL = b"\x0a" * 20
@@ -117,3 +118,19 @@ def test_deadline_and_preference_are_deterministic():
     assert report_deadline(1_000) == 1_900
     assert preference_key(10, b"\xff" * 32) < preference_key(11, b"\x00" * 32)
     assert preference_key(10, b"\x00" * 32) < preference_key(10, b"\x01" * 32)
+
+
+def test_one_rule_table_documents_every_kind():
+    from protocol.detection import RULES, rules_table
+
+    table = rules_table()
+    assert all(f"| {kind.name} |" in table for kind in EvidenceKind)
+    assert all(len(set(rule.actions)) == len(rule.actions) for rule in RULES.values())
+
+
+def test_an_action_a_rule_does_not_rank_still_follows_in_table_order():
+    from protocol.containment import CONTAINMENTS, preference
+
+    assert preference(()) == tuple(c.action for c in CONTAINMENTS)
+    assert preference((Action.CIRCUIT_BREAKER,))[0] is Action.CIRCUIT_BREAKER
+    assert sorted(preference((Action.CIRCUIT_BREAKER,))) == sorted(Action)

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol import messages, threshold
-from protocol.gossip_rules import ValidationContext, Verdict, message_id, validate_bytes
+from protocol.gossip_rules import (
+    Outcome,
+    Reason,
+    ValidationContext,
+    Verdict,
+    message_id,
+    validate_bytes,
+)
 
 from .conftest import ORACLE, B, make_all, make_report
 
@@ -31,12 +38,6 @@ def test_valid_messages_are_accepted(net):
         assert verdict(net, msg)[0] is Verdict.ACCEPT, type(msg).__name__
 
 
-def test_duplicates_are_ignored(net):
-    report = make_report(net)
-    data = messages.encode(report)
-    assert verdict(net, data, seen=frozenset({message_id(data)}))[0] is Verdict.IGNORE
-
-
 @pytest.mark.parametrize("change,expected", [
     (dict(chain_id=1), Verdict.IGNORE),
     (dict(oracle=b"\x01" * 20), Verdict.IGNORE),
@@ -52,7 +53,8 @@ def test_report_rules(net, change, expected):
 def test_report_bad_signature_and_non_member(net):
     report = make_report(net)
     forged = dataclasses.replace(report, guardian=2)
-    assert verdict(net, forged) == (Verdict.REJECT, "bad guardian signature")
+    assert verdict(net, forged) == (Verdict.REJECT,
+                                   Outcome(Reason.BAD_SIGNATURE, "bad guardian signature"))
     stranger = dataclasses.replace(report, guardian=9)
     assert verdict(net, stranger)[0] is Verdict.REJECT
 
@@ -62,7 +64,8 @@ def test_share_whose_partial_does_not_verify_is_rejected(net):
     wrong = threshold.partial_sign(net.sk(3), share.digest, B)  # guardian 3's partial, sent by 2
     bad = messages.sign_message(dataclasses.replace(share, partial=wrong), net.sk(2), B)
     v, reason = verdict(net, bad)
-    assert v is Verdict.REJECT and "partial of guardian 2" in reason
+    assert v is Verdict.REJECT and reason.reason is Reason.BAD_PARTIAL
+    assert "partial of guardian 2" in reason.detail
 
 
 def test_proof_rules(net):
@@ -72,7 +75,7 @@ def test_proof_rules(net):
     bad_sig = messages.sign_message(
         dataclasses.replace(proof, combined_signature=threshold.partial_sign(net.sk(1), proof.digest, B)),
         net.sk(3), B)
-    assert "group key" in verdict(net, bad_sig)[1]
+    assert "group key" in verdict(net, bad_sig)[1].detail
 
 
 def test_heartbeat_rules(net):
@@ -84,4 +87,29 @@ def test_heartbeat_rules(net):
 @given(data=st.binary(max_size=400))
 def test_validator_never_raises_on_garbage(net, data):
     v, reason, msg = validate_bytes(data, ctx(net), B)
-    assert v is Verdict.REJECT and msg is None and reason
+    assert v is Verdict.REJECT and msg is None and reason.detail
+
+
+def test_only_the_first_report_per_guardian_and_incident_is_forwarded(net):
+    report = make_report(net)
+    assert verdict(net, report)[0] is Verdict.ACCEPT
+    v, outcome = verdict(net, report, reported={(report.guardian, report.incident_id)})
+    assert v is Verdict.IGNORE and outcome.reason is Reason.NOT_FIRST
+    assert verdict(net, report, reported={(2, report.incident_id)})[0] is Verdict.ACCEPT
+
+
+def test_a_heartbeat_must_be_newer_than_the_last_one_accepted(net):
+    beat = make_all(net)[3]
+    now = beat.timestamp // 1000
+    v, outcome = verdict(net, beat, now=now, last_heartbeat={beat.guardian: beat.timestamp})
+    assert v is Verdict.IGNORE and outcome.reason is Reason.NOT_FIRST
+    older = {beat.guardian: beat.timestamp - 1}
+    assert verdict(net, beat, now=now, last_heartbeat=older)[0] is Verdict.ACCEPT
+
+
+def test_reasons_are_labels_and_message_ids_are_domain_separated():
+    import hashlib
+
+    assert all(r.value.isidentifier() for r in Reason)
+    assert message_id(b"x") == hashlib.sha256(b"guardian-network/msgid/v1x").digest()[:20]
+    assert message_id(b"x") != hashlib.sha256(b"x").digest()[:20]

@@ -1,0 +1,141 @@
+"""Assembling a guardian: the one place that wires the services together.
+
+    heads ──> WatchLoop ──> detectors ──> IncidentPipeline <── GossipIntake <── p2p
+                                               │
+                                               ├──> Submitter ──> oracle
+                                               └── IncidentLifecycle (re-gossip, expiry, pruning)
+    Heartbeats ──> p2p                         NodeState <── every service (what /status shows)
+
+`assemble` builds a `Guardian` from ready-made parts (keys, store, oracle client, libp2p
+identity); `node.startup.run_node` (one node from a config file) and `node.devnet.inprocess`
+(several in one trio run) both use it, so tests run exactly the daemon's wiring.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import trio
+
+from node.chain.heads import HeadWatcher
+from node.chain.oracle import OracleClient
+from node.chain.registry import RegistryTracker
+from node.chain.view import RpcChainView
+from node.detectors import Detector, default_detectors
+from node.gossip_intake import GossipIntake, kind_of_bytes
+from node.lifecycle import IncidentLifecycle
+from node.pipeline import IncidentPipeline
+from node.records import BlockHeader, GuardianKey, ReadyProof, TxReceipt
+from node.status import HEARTBEAT_SECONDS, Heartbeats, NodeState
+from node.store import Store
+from node.submitter import Submitter
+from node.watch_loop import WatchLoop
+from protocol import gossip_rules
+from protocol.guardian_set import GuardianSet
+
+log = logging.getLogger("guardian.daemon")
+
+
+class Guardian:
+    """One guardian node: its services, and `run` to start them in one nursery."""
+
+    def __init__(self, *, name: str, key: GuardianKey, guardian_set: GuardianSet, backend,
+                 store: Store, oracle: OracleClient, p2p, intake: GossipIntake, ws_url: str,
+                 bridge, chain_id: int, oracle_address: bytes, metrics=None,
+                 detectors: Sequence[Detector] | None = None, stagger_seconds: float = 2.0,
+                 receipt_timeout: float = 30.0,
+                 heartbeat_seconds: float = HEARTBEAT_SECONDS) -> None:
+        self.name = name
+        self.key = key
+        self.store = store
+        self.p2p = p2p
+        self.intake = intake
+        self.state = intake.state
+        self.metrics = metrics
+        registry = RegistryTracker(oracle)
+        view = RpcChainView(oracle.rpc)
+        self.heads = HeadWatcher(ws_url, oracle.rpc, bridge)
+        self.pipeline = IncidentPipeline(
+            key=key, guardian_set=guardian_set, backend=backend, store=store, view=view,
+            oracle=oracle, chain_id=chain_id, oracle_address=oracle_address,
+            watched=registry.watched, publish=self.publish, on_ready=self._on_ready,
+            metrics=metrics)
+        self.submitter = Submitter(
+            key=key, backend=backend, store=store, client=oracle, publish=self.publish,
+            live=self.state.live, stagger_seconds=stagger_seconds,
+            receipt_timeout=receipt_timeout, on_contained=self._on_contained, metrics=metrics)
+        self.watch = WatchLoop(
+            registry=registry, view=view, pipeline=self.pipeline, submitter=self.submitter,
+            store=store, state=self.state, metrics=metrics,
+            detectors=default_detectors() if detectors is None else detectors)
+        self.lifecycle = IncidentLifecycle(
+            store=store, pipeline=self.pipeline, submitter=self.submitter, publish=self.publish,
+            chain_time=self.watch.chain_time)
+        self.heartbeats = Heartbeats(
+            state=self.state, key=key, key_epoch=guardian_set.epoch, backend=backend, p2p=p2p,
+            publish=self.publish, header=lambda: self.watch.header, metrics=metrics,
+            period=heartbeat_seconds)
+
+    async def publish(self, data: bytes) -> None:
+        self.intake.remember(gossip_rules.message_id(data))
+        await self.p2p.publish(data)
+        if self.metrics:
+            self.metrics.message_out(kind_of_bytes(data))
+
+    async def _on_ready(self, ready: ReadyProof) -> None:
+        info = self.state.incidents.setdefault(ready.report.incident_id.hex(), {})
+        info.update({"digest": "0x" + ready.digest.hex(), "signers": list(ready.signers)})
+        await self.submitter.submit_when_due(ready)
+
+    async def _on_contained(self, ready: ReadyProof, tx_hash: bytes, receipt: TxReceipt) -> None:
+        entry = {"protocol": "0x" + ready.report.protocol_id.hex(), "nonce": ready.report.nonce,
+                 "tx": "0x" + tx_hash.hex(), "block": receipt.block, "gas": receipt.gas_used,
+                 "signers": list(ready.signers), "submitted_by_me": True,
+                 "detection_to_submission_s": round(
+                     self.submitter.sent_at.get(ready.digest, time.monotonic())
+                     - ready.detected_at, 3),
+                 "detection_to_confirmation_s": round(time.monotonic() - ready.detected_at, 3)}
+        self.state.contained.append(entry)
+        self.pipeline.contained(ready.report.protocol_id, ready.report.nonce, tx_hash,
+                                receipt.block)
+
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        heads_send, heads_recv = trio.open_memory_channel[BlockHeader](8)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.p2p.run)
+            await nursery.start(self.submitter.run)
+            nursery.start_soon(lambda: self.intake.run(
+                self.p2p.inbound, on_report=self.pipeline.on_report,
+                on_share=self.pipeline.on_share, on_proof=self.submitter.peer_proof))
+            await nursery.start(self.heads.run, heads_send)
+            republished = await self.pipeline.resume()
+            if republished:
+                log.info("resumed: re-published %d share(s) of open incidents", republished)
+            nursery.start_soon(self.watch.run, heads_recv)
+            nursery.start_soon(self.heartbeats.run)
+            nursery.start_soon(self.lifecycle.run)
+            self.state.ready = True
+            log.info("guardian %d (%s) running", self.key.index, self.name)
+            task_status.started(self)
+
+
+def assemble(*, name: str, key: GuardianKey, guardian_set: GuardianSet, backend, store: Store,
+             oracle: OracleClient, ws_url: str, bridge, chain_id: int, oracle_address: bytes,
+             identity: bytes, p2p_config, metrics=None, validator_wrap=None,
+             **options) -> Guardian:
+    """Build one guardian: the gossip intake first, so that the libp2p service is created with
+    its validator, then every other service around them. `validator_wrap(validate)` lets tests
+    interpose on validation; `options` go to `Guardian` (detectors, staggers, timeouts)."""
+    from node.p2p import P2PService  # libp2p is heavy to import: only when a node is built
+
+    state = NodeState(name=name, index=key.index)
+    intake = GossipIntake(guardian_set=guardian_set, backend=backend, index=key.index,
+                          chain_id=chain_id, oracle_address=oracle_address, state=state,
+                          metrics=metrics)
+    validator = intake.validate if validator_wrap is None else validator_wrap(intake.validate)
+    p2p = P2PService(p2p_config, identity, validator)
+    return Guardian(name=name, key=key, guardian_set=guardian_set, backend=backend, store=store,
+                    oracle=oracle, p2p=p2p, intake=intake, ws_url=ws_url, bridge=bridge,
+                    chain_id=chain_id, oracle_address=oracle_address, metrics=metrics, **options)

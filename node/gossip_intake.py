@@ -1,0 +1,130 @@
+"""Gossip intake: what the node does with a message from the topic.
+
+Two steps, at two times. `validate` is the p2p layer's topic validator: it applies the rules of
+`protocol.gossip_rules` to raw bytes before the message is forwarded, never raises, and keeps a
+per-peer count of REJECTs. `run` then takes the accepted messages off the p2p inbound channel,
+deduplicates them (py-libp2p may deliver one twice), records liveness and the "first valid"
+state the rules read, and hands each message to its consumer: reports to the incident pipeline
+(each in its own task: re-verification reads the chain), shares to the pipeline, proofs to the
+submitter.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+import trio
+
+from node.status import NodeState
+from protocol import gossip_rules, messages
+from protocol.guardian_set import GuardianSet
+
+log = logging.getLogger("guardian.daemon")
+
+DECODED_CACHE = 1024
+
+
+class GossipIntake:
+    def __init__(self, *, guardian_set: GuardianSet, backend, index: int, chain_id: int,
+                 oracle_address: bytes, state: NodeState, metrics=None) -> None:
+        self.gset = guardian_set
+        self.backend = backend
+        self.index = index
+        self.chain_id = chain_id
+        self.oracle_address = oracle_address
+        self.state = state
+        self.metrics = metrics
+        self._seen_ids: OrderedDict[bytes, None] = OrderedDict()
+        self._decoded: OrderedDict[bytes, messages.Message] = OrderedDict()
+        self._reported: OrderedDict[tuple[int, bytes], None] = OrderedDict()
+        self._last_heartbeat: dict[int, int] = {}  # bounded by the guardian set's size
+
+    # validation (the p2p topic validator) ------------------------------------------------------
+    def _context(self) -> gossip_rules.ValidationContext:
+        return gossip_rules.ValidationContext(
+            guardian_set=self.gset, chain_id=self.chain_id, oracle=self.oracle_address,
+            head_block=self.state.head, now=int(time.time()), reported=self._reported.keys(), last_heartbeat=self._last_heartbeat)
+
+    def validate(self, peer_id: str, data: bytes):
+        """The p2p topic validator: the rules of `protocol.gossip_rules`, never raising. Returns
+        (verdict, reason); the p2p layer charges REJECTs to the forwarding peer and logs them,
+        bounded (node.p2p.peers)."""
+        verdict, reason, msg = gossip_rules.validate_bytes(data, self._context(), self.backend)
+        if verdict is gossip_rules.Verdict.REJECT:
+            detail = f"claims guardian {msg.guardian}: {reason}" if msg is not None else str(reason)
+            if self.metrics:
+                self.metrics.message_rejected(_kind(msg))
+            return verdict, detail
+        if verdict is gossip_rules.Verdict.ACCEPT and msg is not None:
+            self._decoded[gossip_rules.message_id(data)] = msg
+            while len(self._decoded) > DECODED_CACHE:
+                self._decoded.popitem(last=False)
+        return verdict, str(reason)
+
+    # delivery ----------------------------------------------------------------------------------
+    def remember(self, mid: bytes) -> bool:
+        """True if the message id is new (application-level dedup)."""
+        if mid in self._seen_ids:
+            return False
+        self._seen_ids[mid] = None
+        while len(self._seen_ids) > 4 * DECODED_CACHE:
+            self._seen_ids.popitem(last=False)
+        return True
+
+    def _note_first(self, msg: messages.Message) -> None:
+        """Record what the "first valid" gossip rules read (see protocol.gossip_rules)."""
+        if isinstance(msg, messages.Report):
+            self._reported[(msg.guardian, msg.incident_id)] = None
+            while len(self._reported) > DECODED_CACHE:
+                self._reported.popitem(last=False)
+        elif isinstance(msg, messages.Heartbeat):
+            if msg.timestamp > self._last_heartbeat.get(msg.guardian, -1):
+                self._last_heartbeat[msg.guardian] = msg.timestamp
+
+    async def run(self, inbound, *, on_report: Callable[[messages.Report], Awaitable[object]],
+                  on_share: Callable[[messages.Share], Awaitable[None]],
+                  on_proof: Callable[[messages.Proof], None]) -> None:
+        async with trio.open_nursery() as nursery:
+            async for _peer, data in inbound:
+                mid = gossip_rules.message_id(data)
+                if not self.remember(mid):
+                    continue
+                msg = self._decoded.pop(mid, None)
+                if msg is None:
+                    try:
+                        msg = messages.decode(data, self.backend)
+                    except messages.MessageError:
+                        continue  # validated before; cannot happen, but never crash the node
+                if self.metrics:
+                    self.metrics.message_in(_kind(msg))
+                self._note_first(msg)
+                self.state.last_seen[msg.guardian] = time.monotonic()
+                if isinstance(msg, messages.Heartbeat) and msg.guardian != self.index:
+                    self.state.note_delivery(time.time() * 1000 - msg.timestamp)
+                if isinstance(msg, messages.Report):
+                    nursery.start_soon(_handle_report, on_report, msg)
+                elif isinstance(msg, messages.Share):
+                    await on_share(msg)
+                elif isinstance(msg, messages.Proof):
+                    on_proof(msg)
+
+
+async def _handle_report(on_report, report: messages.Report) -> None:
+    try:
+        await on_report(report)
+    except Exception:  # noqa: BLE001 - one bad report must not take the node down
+        log.exception("handling report from guardian %d failed", report.guardian)
+
+
+def _kind(msg) -> str:
+    return type(msg).__name__.lower() if msg is not None else "malformed"
+
+
+def kind_of_bytes(data: bytes) -> str:
+    for kind in ("report", "share", "proof", "heartbeat"):
+        if kind.encode() in data[:32]:
+            return kind
+    return "unknown"

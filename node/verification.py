@@ -1,0 +1,100 @@
+"""Re-verification of a peer's report: every field of the digest recomputed from this node's own
+view, and the evidence observed again on its own chain, before this guardian signs anything.
+
+Checks, in order (the first failure raises `ReportRejected` naming it):
+chain id and oracle are ours; the key epoch is ours; the evidence belongs to the report; the
+protocol is registered and not already contained; the action is the one the registration
+prescribes for this kind of evidence (`protocol.detection.choose_action`); the evidence shows a
+violation under the registered parameters (`protocol.detection.check_evidence`); our chain has
+reached the evidence block; the nonce is the oracle's; the deadline is the protocol's validity
+after the evidence block; and the detector of the evidence kind observes the same values on our
+chain (`node.detectors.Detector.reobserve`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import trio
+
+from node.detectors import NotObserved, detector_for
+from node.errors import NodeError
+from node.records import ChainView, Watched
+from protocol import messages
+from protocol.detection import EvidenceKind, check_evidence, choose_action, report_deadline
+
+
+class ReportRejected(NodeError):
+    """A peer's report failed re-verification; the message says which check."""
+
+
+class OracleView(Protocol):
+    async def nonce(self, protocol_id: bytes) -> int: ...
+
+    async def block_timestamp(self, block: int) -> int: ...
+
+    async def head(self) -> int: ...
+
+
+class ReportVerifier:
+    def __init__(self, *, chain_id: int, oracle_address: bytes, key_epoch: int, view: ChainView,
+                 oracle: OracleView, watched: Callable[[], dict[bytes, Watched]],
+                 head_wait_seconds: float = 15.0) -> None:
+        self.chain_id = chain_id
+        self.oracle_address = oracle_address
+        self.key_epoch = key_epoch
+        self.view = view
+        self.oracle = oracle
+        self.watched = watched
+        self.head_wait_seconds = head_wait_seconds
+        self._head = 0
+        self._head_changed = trio.Condition()
+
+    async def on_head(self, number: int) -> None:
+        if number > self._head:
+            self._head = number
+            async with self._head_changed:
+                self._head_changed.notify_all()
+
+    async def _wait_for_head(self, block: int) -> None:
+        with trio.move_on_after(self.head_wait_seconds):
+            async with self._head_changed:
+                while self._head < block:
+                    await self._head_changed.wait()
+        if self._head < block:
+            raise ReportRejected(f"our chain view did not reach block {block} "
+                                 f"within {self.head_wait_seconds}s (head {self._head})")
+
+    async def verify(self, report: messages.Report) -> None:
+        """Recompute every field of a peer's report from this node's own view, or raise
+        ReportRejected."""
+        if report.chain_id != self.chain_id or report.oracle != self.oracle_address:
+            raise ReportRejected("report is for another chain or oracle")
+        if report.key_epoch != self.key_epoch:
+            raise ReportRejected(f"key epoch {report.key_epoch}, ours is {self.key_epoch}")
+        ev = report.evidence
+        if ev.protocol_id != report.protocol_id or report.observed_block != ev.block_to:
+            raise ReportRejected("evidence does not belong to this report")
+        watched = self.watched().get(report.protocol_id)
+        if watched is None:
+            raise ReportRejected("protocol is not registered with the oracle")
+        if watched.contained:
+            raise ReportRejected("protocol is already contained")
+        expected = choose_action(EvidenceKind(ev.kind), watched.allowed_actions)
+        if expected is None or int(expected) != report.action:
+            raise ReportRejected(f"action {report.action} is not the one the registration "
+                                 f"prescribes ({expected!r})")
+        verdict = check_evidence(ev, watched.params)
+        if not verdict.violated:
+            raise ReportRejected(f"evidence does not show a violation: {verdict.reason}")
+        await self._wait_for_head(ev.block_to)
+        nonce = await self.oracle.nonce(report.protocol_id)
+        if report.nonce != nonce:
+            raise ReportRejected(f"nonce {report.nonce}, the oracle expects {nonce}")
+        if report.deadline != report_deadline(await self.oracle.block_timestamp(ev.block_to)):
+            raise ReportRejected("deadline is not the protocol's validity after the evidence block")
+        try:
+            await detector_for(ev.kind).reobserve(self.view, ev)
+        except NotObserved as exc:
+            raise ReportRejected(str(exc)) from exc

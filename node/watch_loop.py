@@ -1,0 +1,103 @@
+"""The watch loop: each new head goes to the oracle's registry, then to the detectors, and a
+violation becomes a report the pipeline signs and, after this guardian's proposal delay, gossips.
+
+    heads ──> registry (events, containments) ──> detectors ──> pipeline ──> propose (delayed)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import trio
+
+from node.chain.registry import RegistryTracker
+from node.detectors import Detector
+from node.pipeline import IncidentPipeline
+from node.records import BlockHeader, ChainView
+from node.status import NodeState
+from node.store import Store, incident_key
+from node.submitter import Submitter
+from protocol import messages
+from protocol.submission import proposal_delay
+
+log = logging.getLogger("guardian.daemon")
+
+
+class WatchLoop:
+    def __init__(self, *, registry: RegistryTracker, detectors: Sequence[Detector],
+                 view: ChainView, pipeline: IncidentPipeline, submitter: Submitter, store: Store,
+                 state: NodeState, metrics=None) -> None:
+        self.registry = registry
+        self.detectors = list(detectors)
+        self.view = view
+        self.pipeline = pipeline
+        self.submitter = submitter
+        self.store = store
+        self.state = state
+        self.metrics = metrics
+        self.header: BlockHeader | None = None
+        self._nursery: trio.Nursery | None = None
+
+    def chain_time(self) -> int | None:
+        """The timestamp of the latest head: the chain's clock, which deadlines are measured in."""
+        return self.header.timestamp if self.header is not None else None
+
+    async def run(self, heads: trio.MemoryReceiveChannel[BlockHeader]) -> None:
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            async for header in heads:
+                await self.on_head(header)
+
+    async def on_head(self, header: BlockHeader) -> None:
+        self.header = header
+        self.state.head = header.number
+        if self.metrics:
+            self.metrics.head.set(header.number)
+        try:
+            events = await self.registry.on_head(header.number)
+        except Exception as exc:  # noqa: BLE001 - RPC trouble: try again next head
+            log.warning("registry update at block %d failed: %s", header.number, exc)
+            return
+        for name in events:
+            log.info("oracle event %s at block <= %d", name, header.number)
+        self._note_containments()
+        self.state.protocols = len(self.registry.watched())
+        self.state.contained_protocols = sorted(
+            "0x" + pid.hex() for pid, w in self.registry.watched().items() if w.contained)
+        await self.pipeline.on_head(header.number)
+        await self._detect(header.number)
+
+    def _note_containments(self) -> None:
+        """A protocol the oracle shows contained closes its open incidents, whoever submitted."""
+        for pid, watched in self.registry.watched().items():
+            if watched.contained:
+                for incident in self.store.open_incidents_of(pid):
+                    for stored in self.store.reports_for(incident):
+                        self.submitter.contained(stored.digest)
+                    self.store.mark_contained(incident, None, self.state.head)
+
+    async def _detect(self, head: int) -> None:
+        for watched in self.registry.watched().values():
+            if watched.contained:
+                continue
+            for detector in self.detectors:
+                try:
+                    found = await detector.scan(self.view, watched, head)
+                except Exception as exc:  # noqa: BLE001 - a failing read skips this head only
+                    log.warning("%s detector failed at block %d: %s", detector.name, head, exc)
+                    continue
+                for det in found:
+                    report = await self.pipeline.on_detection(det)
+                    if report is not None:
+                        self.state.incidents[report.incident_id.hex()] = {
+                            "protocol": "0x" + det.protocol_id.hex(), "kind": detector.name,
+                            "block": det.evidence.block_to, "reason": det.verdict.reason}
+                        self._nursery.start_soon(self._propose, report)
+                        return  # one report per head is enough; the incident is open
+
+    async def _propose(self, report: messages.Report) -> None:
+        delay = proposal_delay(incident_key(report.protocol_id, report.nonce), self.state.index,
+                               self.state.live())
+        published = await self.pipeline.propose(report, delay)
+        self.state.incidents[report.incident_id.hex()]["report_published"] = published
