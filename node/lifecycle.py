@@ -12,9 +12,9 @@ Modelled on the cleanup loop of Wormhole's guardian processor. Once per tick:
    REGOSSIP_MAX_SECONDS), until it combines or the incident closes. A share lost in gossip
    otherwise only went out again after a restart.
 
-   py-libp2p drops a publish whose message id is still in its seen cache (120 s by default), and
-   a Share's bytes are deterministic: attempts inside that window do nothing until node/p2p
-   evicts our own republished ids or shortens the cache.
+   A Share's bytes are deterministic, so the re-sent copy has the same message id; node/p2p lets
+   our own re-publish through the library's seen cache, and peers that already have the share
+   drop the copy as a duplicate before validation.
 """
 
 from __future__ import annotations

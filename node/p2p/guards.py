@@ -254,6 +254,14 @@ class RememberRejected:
     def has(self, msg_id: bytes) -> bool:
         return msg_id in self._rejected or self._seen.has(msg_id)
 
+    def forget_seen(self, msg_id: bytes) -> None:
+        """Let a message we publish again through (the library keeps ids for seen_ttl)."""
+        try:
+            with self._seen.lock:
+                self._seen.cache.pop(msg_id, None)
+        except AttributeError:  # another cache implementation: nothing we can do
+            pass
+
     def __len__(self) -> int:
         return len(self._rejected)
 

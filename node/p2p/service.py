@@ -100,8 +100,13 @@ class P2PService:
             self._inbound_send.close()
 
     async def publish(self, data: bytes) -> None:
+        """Publish our message. Publishing the same bytes again sends them again: the library
+        would drop them as already seen for two minutes, which defeats re-gossip of a share that
+        some peers never got (peers that did get it drop the copy as a duplicate, cheaply)."""
         if self._pubsub is None:
             raise RuntimeError("P2PService.run has not started")
+        if self._rejected is not None:
+            self._rejected.forget_seen(message_id(data))
         await self._pubsub.publish(self.config.topic, data)
         self.stats["out"] += 1
 
@@ -162,6 +167,21 @@ class P2PService:
         self._rejected = RememberRejected(self._pubsub.seen_messages)
         self._pubsub.seen_messages = self._rejected
         guard_push_msg(self._pubsub, self._admit_message, self._fault)
+        try:
+            await self._serve(task_status)
+        except Exception:
+            # Close the failed host's connections, or peers keep writing into its dead streams
+            # after we come back with a new host under the same peer id.
+            with trio.move_on_after(5) as scope:
+                scope.shield = True
+                try:
+                    await self._host.close()
+                except Exception as exc:  # noqa: BLE001 - best effort on a broken host
+                    log.debug("p2p: closing the failed host: %s", exc)
+            raise
+
+    async def _serve(self, task_status) -> None:
+        cfg = self.config
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(self._host.run([multiaddr.Multiaddr(cfg.listen)]))
             await stack.enter_async_context(background_trio_service(self._pubsub))

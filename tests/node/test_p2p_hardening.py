@@ -284,3 +284,47 @@ def test_a_rate_limit_applies_before_validation():
     assert [ledger.admit_message("m") for _ in range(7)] == [True] * 5 + [False] * 2
     now[0] += 0.5  # five tokens back
     assert sum(ledger.admit_message("m") for _ in range(10)) == 5
+
+
+async def test_publishing_the_same_bytes_again_sends_them_again():
+    """Re-gossip of a share: the library would drop our second publish as already seen."""
+    async with trio.open_nursery() as nursery:
+        a, b = await _guardians(nursery, 2)
+        sent = []
+        inner = a._router.publish
+
+        async def counting(forwarder, msg):
+            sent.append(bytes(msg.data))
+            await inner(forwarder, msg)
+
+        a._router.publish = counting
+        await a.publish(b"share")
+        await a.publish(b"share")
+        assert sent == [b"share", b"share"]
+        with trio.fail_after(10):
+            assert await _receive(b, lambda d: d == b"share")
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_library_service_that_dies_anyway_is_restarted(monkeypatch, caplog):
+    """The guards should leave nothing for this to catch; if a library service dies anyway the
+    node rebuilds its host, says so, and is back in the mesh."""
+    from node.p2p.router import GuardianGossipSub
+
+    async with trio.open_nursery() as nursery:
+        a, b = await _guardians(nursery, 2)
+        broken = {"once": True}
+        inner = GuardianGossipSub.mesh_heartbeat
+
+        def failing(self):
+            if self.ledger is b.ledger and broken.pop("once", False):
+                raise RuntimeError("library bug")
+            return inner(self)
+
+        monkeypatch.setattr(GuardianGossipSub, "mesh_heartbeat", failing)
+        await _until(lambda: b.stats["restarts"] == 1)
+        # back: listening again, and redialing its bootstrap peer
+        await _until(lambda: a.peer_id in b.connected_peers())
+        assert b.listen_addrs() and b.stats["restarts"] == 1
+        assert "restarting it" in caplog.text
+        nursery.cancel_scope.cancel()
