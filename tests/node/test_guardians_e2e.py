@@ -123,3 +123,46 @@ async def test_fewer_than_t_guardians_do_not_contain(tmp_path):
     assert not result.contained
     assert all(tx.ok for tx in result.txs)
     assert all(c["shares"] >= 2 for c in shares.values()), shares
+
+
+async def test_outsiders_sending_malformed_frames_during_the_exploit_change_nothing(tmp_path):
+    """The attack that drained the pool before the p2p guards: outsiders write the frame that made
+    py-libp2p raise DecodeError (and other garbage) to every guardian while the exploit runs. The
+    guardians admit them as observers (so the frames reach the pubsub handler), stay up, charge
+    them, and contain the exploit."""
+    from .outsider import DECODE_ERROR_FRAME, outsider
+
+    with Anvil(block_time=1, log_path=tmp_path / "anvil.log") as chain:
+        dealing, gset, deployment, attacker = _setup(chain, 5, 3)
+        oracle = bytes.fromhex(deployment["oracle"][2:])
+        async with guardian_network(dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
+                                    ws_url=chain.ws_url, oracle=oracle, chain_id=31337,
+                                    submitter_keys=_submitters(5), data_dir=tmp_path,
+                                    outsiders="observe") as net:
+            await _wait_mesh(net, 5)
+            addrs = [g.p2p.listen_addrs()[0] for g in net.guardians.values()]
+            async with outsider() as one, outsider() as two, outsider() as three:
+                strangers = (one, two, three)
+                for stranger in strangers:
+                    for addr in addrs:
+                        await stranger.connect(addr)
+                done = trio.Event()
+
+                async def harass(stranger):
+                    while not done.is_set():
+                        for addr in addrs:
+                            await stranger.send_frames(addr, [DECODE_ERROR_FRAME, b"\xff" * 300])
+                        await trio.sleep(0.2)  # a pace, not synchronisation
+
+                async with trio.open_nursery() as nursery:
+                    for stranger in strangers:
+                        nursery.start_soon(harass, stranger)
+                    result = await trio.to_thread.run_sync(
+                        lambda: run_attack(attacker, deployment, max_steps=10))
+                    done.set()
+            faults = {i: g.p2p.ledger.totals.faults for i, g in net.guardians.items()}
+            restarts = [g.p2p.stats["restarts"] for g in net.guardians.values()]
+    assert result.contained, result.to_dict()
+    assert result.saved_fraction >= 0.5
+    assert all(f >= 1 for f in faults.values()), faults
+    assert restarts == [0] * 5
