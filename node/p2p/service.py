@@ -135,7 +135,8 @@ class P2PService:
 
     def peer_report(self, top: int = 10) -> dict:
         """Totals and the top offenders (bounded, whatever the number of peers seen)."""
-        return {**self.ledger.report(top), "remembered_rejections": len(self._rejected or ())}
+        return {**self.ledger.report(top), "remembered_rejections": len(self._rejected or ()),
+                "restarts": self.stats["restarts"], "validated": self.stats["validated"]}
 
     # -- the host --------------------------------------------------------------------------------
     async def _run_once(self, task_status) -> None:

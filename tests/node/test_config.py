@@ -106,3 +106,15 @@ def test_receipt_timeout_is_parsed(tmp_path):
     text = render_config(**GOOD).replace("[submission]\n",
                                          "[submission]\nreceipt_timeout_seconds = 12\n", 1)
     assert parse_config(text, tmp_path / "n.toml").submission.receipt_timeout_seconds == 12.0
+
+
+def test_the_operator_guide_has_the_current_config_table():
+    from pathlib import Path
+
+    from node.config import schema_markdown
+
+    doc = (Path(__file__).parents[2] / "docs" / "operate.md").read_text()
+    start = doc.index("<!-- config-table:start -->\n") + len("<!-- config-table:start -->\n")
+    end = doc.index("<!-- config-table:end -->")
+    assert doc[start:end].strip() == schema_markdown().strip(), \
+        "docs/operate.md is stale: paste node.config.schema_markdown() between the markers"
