@@ -8,8 +8,10 @@ from pathlib import Path
 from libp2p.crypto.secp256k1 import create_new_key_pair
 from libp2p.peer.id import ID
 
+from node.errors import NodeError
 
-class IdentityError(ValueError):
+
+class IdentityError(NodeError, ValueError):
     """The identity file is missing, unreadable or malformed."""
 
 

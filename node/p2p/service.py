@@ -25,7 +25,6 @@ import trio
 from libp2p import new_host
 from libp2p.crypto.x25519 import create_new_key_pair as create_x25519_key_pair
 from libp2p.peer.id import ID
-from libp2p.peer.peerinfo import info_from_p2p_addr
 from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11
 from libp2p.pubsub.pubsub import Pubsub
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
@@ -34,6 +33,7 @@ from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
 from libp2p.tools.anyio_service import background_trio_service
 
 from node.p2p.config import P2PConfig
+from node.p2p.dialer import keep_connected
 from node.p2p.guards import (
     GuardedYamux,
     RememberRejected,
@@ -194,7 +194,8 @@ class P2PService:
                 nursery.start_soon(self._drain, subscription)
                 nursery.start_soon(self._sweep)
                 for addr in cfg.bootstrap:
-                    nursery.start_soon(self._keep_connected, addr)
+                    nursery.start_soon(keep_connected, self._host, self.peer_id, addr, cfg,
+                                       self.stats)
                 self._ready.set()
                 log.info("p2p: peer %s listening on %s (outsiders: %s)", self.peer_id,
                          ", ".join(self.listen_addrs()), cfg.outsiders)
@@ -290,48 +291,9 @@ class P2PService:
                 log.warning("p2p: inbound queue full; the application is not keeping up")
                 await self._inbound_send.send((sender, data))
 
-    async def _keep_connected(self, addr: str) -> None:
-        """Dial a bootstrap peer and redial it whenever it is lost (defect 10)."""
-        try:
-            info = info_from_p2p_addr(multiaddr.Multiaddr(addr))
-        except Exception as exc:  # noqa: BLE001 - a bad address is a config error
-            log.error("p2p: bad bootstrap address %s: %s", addr, exc)
-            return
-        if info.peer_id.to_base58() == self.peer_id:
-            return
-        delay = self.config.redial_min_seconds
-        while True:
-            if info.peer_id not in self._host.get_connected_peers():
-                try:
-                    if "/dns" in addr:  # docker service names: resolve on every attempt
-                        info = info_from_p2p_addr(multiaddr.Multiaddr(await _resolve(addr)))
-                    with trio.fail_after(10):
-                        await self._host.connect(info)
-                    log.info("p2p: connected to %s", info.peer_id.to_base58())
-                    delay = self.config.redial_min_seconds
-                except Exception as exc:  # noqa: BLE001 - unreachable peers are normal
-                    self.stats["redials"] += 1
-                    log.debug("p2p: dial %s failed (%s); retry in %.1fs", addr, exc, delay)
-                    await trio.sleep(delay)
-                    delay = min(delay * 2, self.config.redial_max_seconds)
-                    continue
-            await trio.sleep(self.config.redial_min_seconds)  # watch the connection
-
 
 def _is_shutdown_race(exc: BaseException) -> bool:
     """Defect 7: shutting down while messages arrive can raise this from library tasks."""
     if isinstance(exc, BaseExceptionGroup):
         return all(_is_shutdown_race(e) for e in exc.exceptions)
     return isinstance(exc, RuntimeError) and "Nursery is closed to new arrivals" in str(exc)
-
-
-async def _resolve(addr: str) -> str:
-    """/dns4/<name>/tcp/... -> /ip4/<address>/tcp/... (a container's address can change)."""
-    import socket
-
-    parts = addr.split("/")
-    name = parts[2]
-    infos = await trio.to_thread.run_sync(
-        lambda: socket.getaddrinfo(name, None, socket.AF_INET, socket.SOCK_STREAM))
-    parts[1], parts[2] = "ip4", infos[0][4][0]
-    return "/".join(parts)
