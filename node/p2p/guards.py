@@ -27,7 +27,7 @@ the library hands control to per-peer code, not around one exception type at a t
     muxer's read loop, and `guard_push_msg` the per-message tasks pubsub spawns.
 12. With no score parameters a PRUNE with peer exchange from anyone makes the node dial whoever
     it names, and REJECTed messages are not remembered, so IHAVE/IWANT fetches them again. The
-    router (`node.p2p.router`) accepts PX from members only; `SeenOrRejected` makes REJECTed
+    router (`node.p2p.router`) accepts PX from members only; `RejectionAwareSeenCache` makes REJECTed
     ids count as seen.
 
 13. The Swarm's auto-connector dials every peer in the peerstore while the node has fewer than
@@ -233,7 +233,7 @@ def disable_auto_dial(swarm) -> None:
 
 
 # -- 12: rejected messages stay rejected -----------------------------------------------------------
-class SeenOrRejected:
+class RejectionAwareSeenCache:
     """Stands in for pubsub's `seen_messages`: ids of REJECTed messages count as seen, so that
     neither a re-sent copy nor an IHAVE for them costs another validation. Bounded (LRU)."""
 

@@ -36,7 +36,7 @@ from node.p2p.config import P2PConfig
 from node.p2p.dialer import keep_connected
 from node.p2p.guards import (
     GuardedYamux,
-    SeenOrRejected,
+    RejectionAwareSeenCache,
     disable_auto_dial,
     gate_security,
     guard_inbound_connections,
@@ -66,7 +66,7 @@ class P2PService:
         self._host = None
         self._pubsub: Pubsub | None = None
         self._router: GuardianGossipSub | None = None
-        self._rejected: SeenOrRejected | None = None
+        self._rejected: RejectionAwareSeenCache | None = None
         self._delivered: dict[bytes, None] = {}
         self.stats = {"in": 0, "out": 0, "rejected": 0, "ignored": 0, "validated": 0,
                       "faults": 0, "redials": 0, "restarts": 0}
@@ -165,7 +165,7 @@ class P2PService:
                               msg_id_constructor=lambda m: message_id(m.data),
                               max_inbound_rpc_size=cfg.max_rpc_bytes,
                               allowed_topics=frozenset({cfg.topic}))
-        self._rejected = SeenOrRejected(self._pubsub.seen_messages)
+        self._rejected = RejectionAwareSeenCache(self._pubsub.seen_messages)
         self._pubsub.seen_messages = self._rejected
         guard_push_msg(self._pubsub, self._admit_message, self._fault)
         try:
