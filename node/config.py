@@ -163,7 +163,8 @@ def render_config(*, name: str, data_dir: str, rpc_http: str, rpc_ws: str, chain
                   oracle: str, share_keystore: str, guardian_set: str, p2p_identity: str,
                   passphrase_file: str, submitter_key_file: str, listen: str,
                   bootstrap: list[str], metrics_listen: str, stagger_seconds: float = 2.0,
-                  log_format: str = "text", log_level: str = "info") -> str:
+                  log_format: str = "text", log_level: str = "info",
+                  outsiders: str = "deny") -> str:
     """A config file's text (the devnet and the docker deployer write one per guardian)."""
     values: dict[str, dict[str, Any]] = {
         "node": dict(name=name, data_dir=data_dir, log_format=log_format, log_level=log_level),
@@ -171,7 +172,7 @@ def render_config(*, name: str, data_dir: str, rpc_http: str, rpc_ws: str, chain
         "keys": dict(share_keystore=share_keystore, passphrase_file=passphrase_file,
                      guardian_set=guardian_set, p2p_identity=p2p_identity,
                      submitter_key_file=submitter_key_file),
-        "p2p": dict(listen=listen, bootstrap=list(bootstrap)),
+        "p2p": dict(listen=listen, bootstrap=list(bootstrap), outsiders=outsiders),
         "metrics": dict(listen=metrics_listen),
         "submission": dict(stagger_seconds=float(stagger_seconds)),
     }

@@ -29,10 +29,10 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def _run(tmp_path: Path, kill: int) -> tuple[int, dict, str]:
+def _run(tmp_path: Path, kill: int, **options) -> tuple[int, dict, str]:
     console = Console(record=True, width=120)
     code, summary = run_devnet(DevnetOptions(guardians=4, threshold=3, kill=kill,
-                                             run_dir=tmp_path / "run", live=False),
+                                             run_dir=tmp_path / "run", live=False, **options),
                                console=console)
     assert not _processes_mentioning(str(tmp_path / "run")), "processes left behind"
     return code, summary, console.export_text()
@@ -108,3 +108,16 @@ def test_keep_running_serves_status_until_ctrl_c(tmp_path, capsys):
     assert "network left running" in output and "interrupted: stopping every process" in output
     assert proc.returncode == 130
     assert not _processes_mentioning(str(run_dir)), "processes left behind"
+
+
+def test_contained_while_outsider_processes_flood_every_guardian(tmp_path):
+    """Two outsider processes flood every guardian (admitted as observers, so their signed
+    forged Shares and malformed frames reach the node) while the exploit runs."""
+    code, summary, text = _run(tmp_path, kill=0, outsiders="observe", flooders=2)
+    assert code == 0, text
+    assert summary["saved_fraction"] >= 0.5 and summary["blocks_to_containment"] <= 5
+    flood, p2p = summary["flooders"], summary["p2p"]
+    assert flood["flooders"] == 2 and flood["connected"] >= 1 and flood["messages"] > 0, flood
+    assert p2p["restarts"] == 0 and p2p["bans"] >= 1, p2p
+    # observers' messages are dropped before validation: only the guardians' own traffic is
+    assert p2p["dropped"] > 0 and p2p["rejects"] == 0, p2p

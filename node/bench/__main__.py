@@ -2,6 +2,7 @@
 
     scripts/bench crypto [--backends pyblst,arkworks,py_ecc] [--budget 60] [--json FILE]
     scripts/bench e2e [--guardians 4,7,16] [--runs 3] [--json FILE]
+    scripts/bench flood [--flooders 4] [--json FILE]   (7 guardians, t = 5)
     scripts/bench all
 
 Results go to bench-results/bench-<section>-<UTC time>.json unless --json names a file.
@@ -39,10 +40,19 @@ def _e2e(args: argparse.Namespace) -> dict:
     return {"e2e": rows}
 
 
+def _flood(args: argparse.Namespace) -> dict:
+    from node.bench.flood import print_table, run_flood_bench
+
+    print(f"flood benchmark: 7 guardians, {args.flooders} outsider processes", flush=True)
+    result = run_flood_bench(flooders=args.flooders, progress=lambda m: print(m, flush=True))
+    print_table(result)
+    return {"flood": result}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("section", choices=("crypto", "e2e", "all"), nargs="?", default="all")
+    parser.add_argument("section", choices=("crypto", "e2e", "flood", "all"), nargs="?", default="all")
     parser.add_argument("--backends", default="",
                         help="BLS backends for the crypto section, comma-separated "
                              "(default: every available one)")
@@ -52,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--guardians", default="4,7,16",
                         help="guardian counts for the end-to-end section (comma-separated)")
     parser.add_argument("--runs", type=int, default=3, help="exploit runs per guardian count")
+    parser.add_argument("--flooders", type=int, default=4,
+                        help="outsider processes in the flood section")
     parser.add_argument("--json", type=Path, default=None,
                         help="write results here (default bench-results/bench-<section>-<time>.json)")
     args = parser.parse_args(argv)
@@ -63,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             results.update(_crypto(args))
         if args.section in ("e2e", "all"):
             results.update(_e2e(args))
+        if args.section in ("flood", "all"):
+            results.update(_flood(args))
     except ValueError as exc:
         print(f"scripts/bench: {exc}", file=sys.stderr)
         return 2

@@ -31,6 +31,10 @@ def add_parser(sub) -> None:
     devnet.add_argument("--keep-running", action="store_true",
                         help="leave the network up after the scenario (Ctrl-C stops it)")
     devnet.add_argument("--no-live", action="store_true", help="print lines, no live view")
+    devnet.add_argument("--outsiders", choices=("deny", "observe"), default="deny",
+                        help="the guardians' policy for libp2p peers outside the set")
+    devnet.add_argument("--flooders", type=int, default=0, choices=range(0, 17), metavar="0..16",
+                        help="outsider processes flooding every guardian during the attack")
     devnet.set_defaults(func=_run)
     dsub = devnet.add_subparsers(dest="devnet_command", metavar="STEP")
 
@@ -68,7 +72,8 @@ def _run(args: argparse.Namespace) -> int:
     opts = DevnetOptions(guardians=args.guardians, threshold=args.threshold, kill=args.kill,
                          keep_running=args.keep_running, run_dir=args.run_dir,
                          block_time=args.block_time, max_steps=args.max_steps,
-                         live=False if args.no_live else None)
+                         live=False if args.no_live else None, outsiders=args.outsiders,
+                         flooders=args.flooders)
     try:
         code, _ = run_devnet(opts)
     except (DevnetFailed, DeployError) as exc:

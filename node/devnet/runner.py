@@ -22,6 +22,7 @@ from node.anvil import Anvil
 from node.deploy import Deployer
 from node.devnet.attack import AttackResult, run_attack
 from node.devnet.contracts import E18
+from node.devnet.flooding import start_flooders, stop_flooders
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
 from node.devnet.processes import ProcessGroup, guardian_argv, process_stats
 from node.devnet.status import fetch_all
@@ -42,6 +43,8 @@ class DevnetOptions:
     mesh_timeout: float = 120.0
     live: bool | None = None  # None: when stdout is a terminal
     json_summary: bool = False
+    outsiders: str = "deny"  # the guardians' [p2p] outsiders policy
+    flooders: int = 0  # outsider processes flooding every guardian during the attack
 
 
 class DevnetFailed(NodeError, RuntimeError):
@@ -84,7 +87,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             event(f"anvil on {chain.rpc_url} (Prague, {opts.block_time:g}s blocks)")
             state.phase = "deploying"
             doc = deploy_network(run_dir, opts.guardians, opts.threshold,
-                                 Topology(chain.rpc_url, chain.ws_url), log=event)
+                                 Topology(chain.rpc_url, chain.ws_url), log=event,
+                                 outsiders=opts.outsiders)
             _set_block_time(chain, opts.block_time)
             state.status_urls = {int(k): v for k, v in doc["status_urls"].items()}
             state.phase = "starting guardians"
@@ -99,17 +103,24 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 group.processes[i - 1].kill()
                 state.rows[i].status = "killed"
                 event(f"guardian {i} killed before the attack")
+            flooders = start_flooders(group, opts.flooders, list(doc["p2p"].values()), run_dir)
+            if flooders:
+                event(f"{len(flooders)} outsider processes flood every guardian "
+                      f"(guardians' outsiders policy: {opts.outsiders})")
             state.phase = "attack"
             attacker = Deployer.connect(chain.rpc_url, ATTACKER_KEY)
             result = run_attack(attacker, doc["deployment"], max_steps=opts.max_steps,
                                 on_event=event, stop=stop.is_set)
+            flood_report = stop_flooders(flooders)
             state.attack_txs = [(t.block, t.tx_hash, t.ok) for t in result.txs]
             if result.contained:
                 state.containment = {"block": result.containment_block}
             time.sleep(1.5)  # let the last status poll show the submitter (display only)
             summary = _summary(result, doc, state, chain, run_dir, opts)
             summary["processes"] = {p.name: process_stats(p.pid) for p in group.processes
-                                    if p.alive()}
+                                    if p.alive() and p.name.startswith("guardian-")}
+            if flooders:
+                summary["flooders"] = flood_report
             summary["wall_seconds"] = round(time.monotonic() - state.started, 1)
             state.phase = "contained" if result.contained else "NOT contained"
             if live:
@@ -240,5 +251,10 @@ def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, 
     if deliveries:
         out["gossip_p50_ms"] = sorted(d["p50_ms"] for d in deliveries)[len(deliveries) // 2]
         out["gossip_p99_ms"] = max(d["p99_ms"] for d in deliveries)
+    offences = [s["p2p"] for s in statuses if s.get("p2p")]
+    if offences:
+        keys = ("rejects", "faults", "dropped", "refused_connections", "bans", "validated",
+                "restarts")
+        out["p2p"] = {k: sum(o.get(k, 0) for o in offences) for k in keys}
     return out
 

@@ -130,7 +130,7 @@ async def test_outsiders_sending_malformed_frames_during_the_exploit_change_noth
     py-libp2p raise DecodeError (and other garbage) to every guardian while the exploit runs. The
     guardians admit them as observers (so the frames reach the pubsub handler), stay up, charge
     them, and contain the exploit."""
-    from .outsider import DECODE_ERROR_FRAME, outsider
+    from node.bench.outsider import DECODE_ERROR_FRAME, outsider
 
     with Anvil(block_time=1, log_path=tmp_path / "anvil.log") as chain:
         dealing, gset, deployment, attacker = _setup(chain, 5, 3)

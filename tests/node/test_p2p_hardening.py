@@ -19,7 +19,7 @@ from node.p2p.identity import generate_identity, peer_id_of
 from node.p2p.peers import PeerLedger, PeerLimits
 from protocol.gossip_rules import message_id
 
-from .outsider import DECODE_ERROR_FRAME, outsider
+from node.bench.outsider import DECODE_ERROR_FRAME, outsider
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -1,5 +1,5 @@
-"""A hostile libp2p peer for tests: a stock py-libp2p host (Noise, Yamux) with no guards of ours,
-which writes whatever frames a test gives it on whatever protocol it names."""
+"""A hostile libp2p peer for tests and benchmarks: a stock py-libp2p host (Noise, Yamux) with no
+guards of ours, which writes whatever frames it is given on whatever protocol it names."""
 
 from __future__ import annotations
 
@@ -70,8 +70,8 @@ class Outsider:
 
 
 @asynccontextmanager
-async def outsider(listen: str = "/ip4/127.0.0.1/tcp/0"):
-    key_pair = create_new_key_pair(os.urandom(32))
+async def outsider(listen: str = "/ip4/127.0.0.1/tcp/0", secret: bytes | None = None):
+    key_pair = create_new_key_pair(secret or os.urandom(32))
     noise = NoiseTransport(key_pair, noise_privkey=create_x25519_key_pair().private_key)
     host = new_host(key_pair=key_pair, sec_opt={NOISE_PROTOCOL_ID: noise},
                     muxer_opt={YAMUX_PROTOCOL_ID: Yamux})
