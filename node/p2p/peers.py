@@ -167,21 +167,19 @@ class PeerLedger:
     # -- offences -------------------------------------------------------------------------------
     def on_reject(self, peer: str, reason: str) -> bool:
         """A message forwarded by `peer` was REJECTed. True when the peer is now banned."""
-        now = self.clock()
-        rec = self._touch(peer, now)
-        rec.rejects += 1
-        rec.last_reason = reason
-        self.totals.rejects += 1
-        return self._penalise(peer, rec, self.limits.reject_penalty, now)
+        return self._offence(peer, "rejects", reason, self.limits.reject_penalty)
 
     def on_fault(self, peer: str, what: str) -> bool:
         """A stream of `peer` raised, or its envelope signature was bad. True when now banned."""
+        return self._offence(peer, "faults", what, self.limits.fault_penalty)
+
+    def _offence(self, peer: str, kind: str, reason: str, penalty: float) -> bool:
         now = self.clock()
         rec = self._touch(peer, now)
-        rec.faults += 1
-        rec.last_reason = what
-        self.totals.faults += 1
-        return self._penalise(peer, rec, self.limits.fault_penalty, now)
+        setattr(rec, kind, getattr(rec, kind) + 1)
+        setattr(self.totals, kind, getattr(self.totals, kind) + 1)
+        rec.last_reason = reason
+        return self._penalise(peer, rec, penalty, now)
 
     def is_banned(self, peer: str) -> bool:
         rec = self._peers.get(peer)
