@@ -249,7 +249,8 @@ async def fuzz(target_addr: str | None, protocols: list[str] | None = None,
             pr = ProtocolReport(proto)
             report.protocols[proto] = pr
             started = time.perf_counter()
-            await _fuzz_protocol(link, target, pr, report, proto, seed, frames_per_protocol,
+            fuzz_one = _fuzz_raw if proto.startswith("/raw/") else _fuzz_protocol
+            await fuzz_one(link, target, pr, report, proto, seed, frames_per_protocol,
                                  big_frames, generators, max_crashes_per_generator,
                                  stop_on_crash, handle_timeout, ctx, progress)
             pr.seconds = time.perf_counter() - started
@@ -263,6 +264,61 @@ async def fuzz(target_addr: str | None, protocols: list[str] | None = None,
     finally:
         await link.close()
     return report
+
+
+async def _fuzz_raw(link, target, pr, report, proto, seed, frames, big_frames, generators,
+                    max_crashes, stop_on_crash, handle_timeout, ctx, progress, crash_wait=5.0):
+    """One fresh TCP connection per frame below the stream layer (see `raw`)."""
+    from node.p2p_fuzz.raw import raw_frame_bytes, send_raw_frame
+
+    crashes_seen = len(target.crashes) if target is not None else 0
+    stats = pr.by_generator.setdefault(proto, {"sent": 0, "resets": 0, "crashes": 0,
+                                               "skipped": 0})
+    for index in range(frames):
+        if stats["crashes"] >= max_crashes:
+            pr.frames_skipped += frames - index
+            stats["skipped"] += frames - index
+            return
+        outcome, _length = await send_raw_frame(link.addr, proto, seed, index)
+        if outcome == "refused":
+            pr.connection_losses += 1
+        else:
+            pr.frames_sent += 1
+            stats["sent"] += 1
+        if outcome == "closed":
+            pr.stream_resets += 1
+            stats["resets"] += 1
+        if progress is not None:
+            progress(proto, proto, index, outcome)
+        checkpoint = outcome == "refused" or index % 50 == 49 or index == frames - 1
+        if target is not None:
+            crashed = target.crashed.is_set()
+            if not crashed and checkpoint and not await _barrier(link):
+                with trio.move_on_after(crash_wait):
+                    await target.crashed.wait()
+                crashed = target.crashed.is_set() or not await fresh_connection_answers(link.addr)
+        else:
+            crashed = checkpoint and not await _barrier(link)
+        if not crashed:
+            continue
+        stats["crashes"] += 1
+        data = raw_frame_bytes(proto, seed, index)
+        base = dict(protocol=proto, generator=proto, seed=seed, index=index, frame_len=len(data),
+                    frame_head=data[:48].hex(), observed=f"connection outcome {outcome}")
+        new = target.crashes[crashes_seen:] if target is not None else []
+        if target is not None:
+            crashes_seen = len(target.crashes)
+        for c in new or [None]:
+            pr.crashes.append(CrashReport(**base, **({} if c is None else dict(
+                exc_type=c.exc_type, message=c.message, raised_at=c.raised_at,
+                escapes_at=c.escapes_at, frames=c.frames))) if c is not None else
+                CrashReport(**base, exc_type="(no exception: target unresponsive)"))
+        if stop_on_crash or target is None or not await _recover(link, target, report):
+            return
+
+
+async def _barrier(link) -> bool:
+    return await link.ensure() and await ping_once(link.host, link.peer_id)
 
 
 async def _fuzz_protocol(link, target, pr, report, proto, seed, frames, big_frames, generators,
@@ -378,8 +434,11 @@ async def _send_frame(link, target, proto, data, handle_timeout) -> tuple[str, f
     except MultiselectClientError:
         return "not_supported", 0.0
     except Exception as exc:  # noqa: BLE001
-        if "protocol" in str(exc).lower() and "not" in str(exc).lower():
-            return "not_supported", 0.0
+        cause, depth = exc, 0
+        while cause is not None and depth < 10:  # StreamFailure from the target's `na`
+            if isinstance(cause, MultiselectClientError) or "not supported" in str(cause):
+                return "not_supported", 0.0
+            cause, depth = cause.__cause__ or cause.__context__, depth + 1
         return "lost", 0.0
     muxed = getattr(stream, "muxed_stream", stream)
     outcome = "sent"
