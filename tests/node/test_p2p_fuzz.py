@@ -1,0 +1,145 @@
+"""The libp2p frame fuzzer (node/p2p_fuzz) against an in-process P2PService: every protocol the
+target speaks, and the layers below streams. The target must survive, keep its services running,
+and still deliver honest gossip. Crashes are recorded with the frame that caused them.
+
+Today's py-libp2p 0.8.1 crashes on some /meshsub frames (TOOLCHAIN.md defect 11 and more): those
+assertions are xfail until the node/p2p hardening lands; `scripts/fuzz` lists the crash classes.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import trio
+
+from node.p2p import P2PConfig, P2PService
+from node.p2p.identity import generate_identity
+from node.p2p_fuzz.generators import frame_bytes, schedule
+from node.p2p_fuzz.peer import fuzz
+from node.p2p_fuzz.target import InProcessTarget, accept_validator
+
+pytestmark = pytest.mark.timeout(60)
+
+HARDENING = pytest.mark.xfail(strict=False, reason="fixed by the p2p hardening")
+SLOTS = ("py-libp2p 0.8.1 keeps an inbound-connection slot (250 in all) after a Noise session "
+         "ends: enough sessions lock the target out of new inbound connections")
+SEED = 20240601
+
+
+def _assert_survived(report, proto):
+    p = report.protocols[proto]
+    assert p.negotiated, f"the target does not speak {proto}"
+    crashes = [(c.generator, c.index, c.exc_type, c.raised_at) for c in p.crashes]
+    assert crashes == [], f"{proto}: crashes {crashes}"
+    assert p.alive_after, f"{proto}: target does not answer a fresh connection and a ping"
+    assert all(p.services_after.values()), p.services_after
+
+
+def test_frames_are_reproducible():
+    for proto in ("/meshsub/1.1.0", "/ipfs/id/push/1.0.0", "/ipfs/ping/1.0.0"):
+        plan = schedule(proto, 60, 1)
+        assert len(plan) == 61
+        for gen, index in plan[:40]:
+            assert frame_bytes(7, proto, gen, index) == frame_bytes(7, proto, gen, index)
+        assert frame_bytes(7, proto, *plan[1]) != frame_bytes(8, proto, *plan[1])
+
+
+async def _fuzz_target(protocols, frames, big_frames):
+    async with trio.open_nursery() as nursery:
+        target = InProcessTarget()
+        await nursery.start(target.run)
+        report = await fuzz(None, protocols, frames, SEED, big_frames=big_frames, target=target,
+                            stop_on_crash=True)
+        nursery.cancel_scope.cancel()
+    return target, report
+
+
+async def test_target_lists_its_protocols():
+    async with trio.open_nursery() as nursery:
+        target = InProcessTarget()
+        await nursery.start(target.run)
+        assert {"/meshsub/1.1.0", "/ipfs/id/1.0.0", "/ipfs/id/push/1.0.0",
+                "/ipfs/ping/1.0.0"} <= set(target.protocols())
+        nursery.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize("proto,big", [
+    ("/ipfs/id/1.0.0", 1),
+    ("/ipfs/id/push/1.0.0", 1),
+    # one 1 MiB ping costs the target ~15 s of echoing 32-byte pings; the slow test sends some
+    ("/ipfs/ping/1.0.0", 0),
+    pytest.param("/meshsub/1.1.0", 1, marks=HARDENING),
+])
+async def test_stream_protocol_survives_500_frames(proto, big):
+    target, report = await _fuzz_target([proto], 500, big)
+    assert proto in target.protocols()
+    assert report.protocols[proto].frames_sent >= 500 or report.protocols[proto].crashes
+    _assert_survived(report, proto)
+
+
+async def test_protocols_the_target_does_not_speak_are_refused():
+    target, report = await _fuzz_target(["/floodsub/1.0.0", "/meshsub/1.0.0"], 20, 0)
+    for proto in ("/floodsub/1.0.0", "/meshsub/1.0.0"):
+        assert not report.protocols[proto].negotiated
+        assert report.protocols[proto].alive_after
+
+
+@pytest.mark.parametrize("layer,frames", [
+    ("/raw/multistream", 500), ("/raw/noise", 500),
+    # each frame here is a full Noise session; 200 stays below the 250 inbound slots (see SLOTS)
+    ("/raw/yamux", 200),
+])
+async def test_raw_layer_survives(layer, frames):
+    _target, report = await _fuzz_target([layer], frames, 0)
+    assert report.protocols[layer].frames_sent == frames
+    _assert_survived(report, layer)
+
+
+async def _gossip_roundtrip(a: P2PService, b: P2PService, tag: bytes) -> None:
+    await b.wait_for_peers(1, mesh=True)
+    await a.wait_for_peers(1, mesh=True)
+    for sender, receiver in ((a, b), (b, a)):
+        payload = b"ok " + tag + b" " + sender.peer_id.encode()
+        await sender.publish(payload)
+        async for _peer, data in receiver.inbound:
+            if data == payload:
+                break
+
+
+@HARDENING
+async def test_honest_gossip_after_meshsub_fuzzing():
+    """Fuzz the target's /meshsub/1.1.0 with 500 frames, then an honest peer and the target
+    still exchange a valid gossip message both ways, and nothing crashed."""
+    with trio.fail_after(55):
+        async with trio.open_nursery() as nursery:
+            target = InProcessTarget()
+            await nursery.start(target.run)
+            honest = P2PService(P2PConfig(bootstrap=(target.addr,), redial_min_seconds=0.1),
+                                generate_identity(), accept_validator)
+            await nursery.start(honest.run)
+            await _gossip_roundtrip(target.service, honest, b"before")
+            report = await fuzz(None, ["/meshsub/1.1.0"], 500, SEED, big_frames=1,
+                                target=target, stop_on_crash=True)
+            assert [c.exc_type for c in report.crashes] == []
+            assert target.running and all(target.services_running().values())
+            with trio.fail_after(15):
+                await _gossip_roundtrip(target.service, honest, b"after")
+            nursery.cancel_scope.cancel()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+@pytest.mark.skipif(not os.environ.get("GUARDIAN_FUZZ_LONG"),
+                    reason="10,000 frames per protocol: set GUARDIAN_FUZZ_LONG=1 (or scripts/fuzz)")
+@pytest.mark.xfail(strict=False, reason="fixed by the p2p hardening; and " + SLOTS)
+async def test_long_fuzz_10000_frames_per_protocol():
+    async with trio.open_nursery() as nursery:
+        target = InProcessTarget()
+        await nursery.start(target.run)
+        protocols = target.protocols() + ["/raw/multistream", "/raw/noise", "/raw/yamux"]
+        report = await fuzz(None, protocols, 10_000, SEED, big_frames=8, target=target,
+                            max_crashes_per_generator=1)
+        nursery.cancel_scope.cancel()
+    for proto in protocols:
+        _assert_survived(report, proto)
