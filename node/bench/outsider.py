@@ -76,4 +76,13 @@ async def outsider(listen: str = "/ip4/127.0.0.1/tcp/0", secret: bytes | None = 
     host = new_host(key_pair=key_pair, sec_opt={NOISE_PROTOCOL_ID: noise},
                     muxer_opt={YAMUX_PROTOCOL_ID: Yamux})
     async with host.run([multiaddr.Multiaddr(listen)]):
-        yield Outsider(host)
+        try:
+            yield Outsider(host)
+        finally:  # close our connections (stopping the host leaves their sockets open)
+            with trio.move_on_after(5) as scope:
+                scope.shield = True
+                for peer in list(host.get_connected_peers()):
+                    try:
+                        await host.disconnect(peer)
+                    except Exception:  # noqa: BLE001 - already gone
+                        pass

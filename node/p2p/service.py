@@ -44,6 +44,7 @@ from node.p2p.guards import (
     guard_stream_handler,
     install_guards,
     never_raising,
+    release_inbound_slots,
 )
 from node.p2p.identity import key_pair
 from node.p2p.peers import PeerLedger
@@ -151,6 +152,7 @@ class P2PService:
         guard_inbound_connections(swarm, self._fault)
         gate_security(swarm.upgrader, self._admit_connection, self._fault)
         disable_auto_dial(swarm)
+        release_inbound_slots(swarm)
         # GossipSub v1.1 only. py-libp2p 0.8.1's v1.2 sends an IDONTWANT to every mesh peer for
         # every message it forwards, whatever its size (go-libp2p: only above 1 KiB), which doubles
         # the RPCs for our few-hundred-byte messages. Measured with 16 guardians on 2 cores: idle
@@ -235,8 +237,14 @@ class P2PService:
                         outcome)
 
     async def _sweep(self) -> None:
-        """Disconnect banned peers and forget observers that left."""
+        """Disconnect banned peers, forget observers that left, and notice a library service
+        that stopped without raising (it would leave a zombie node: listening, serving nothing)."""
         while True:
+            for name, obj in (("swarm", self._host.get_network()), ("pubsub", self._pubsub),
+                              ("router", self._router)):
+                manager = getattr(obj, "manager", None)
+                if manager is not None and not manager.is_running:
+                    raise RuntimeError(f"the libp2p {name} service stopped")
             connected = {p.to_base58(): p for p in self._host.get_connected_peers()}
             for name in self.ledger.banned_peers():
                 if name in connected:

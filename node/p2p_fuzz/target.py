@@ -21,6 +21,7 @@ import trio
 
 from node.p2p import P2PConfig, P2PService
 from node.p2p.identity import generate_identity
+from node.p2p.peers import PeerLimits
 
 log = logging.getLogger("guardian.p2p_fuzz")
 _SITE = os.sep + "site-packages" + os.sep
@@ -99,7 +100,11 @@ class InProcessTarget:
 
     def __post_init__(self) -> None:
         if self.config is None:
-            self.config = P2PConfig(listen=f"/ip4/127.0.0.1/tcp/{free_port()}")
+            # No bans: the fuzzer's frames must all reach the parsers (a default node would cut
+            # the fuzzing peer off after a few dozen faults; tests/node/test_p2p_hardening.py).
+            self.config = P2PConfig(listen=f"/ip4/127.0.0.1/tcp/{free_port()}",
+                                    limits=PeerLimits(member_threshold=1e18,
+                                                      outsider_threshold=1e18))
         self._running = False
         self._crashed = trio.Event()
         self._nursery: trio.Nursery | None = None

@@ -12,6 +12,7 @@ from collections import Counter
 
 import pytest
 import trio
+from libp2p.peer.id import ID
 from libp2p.pubsub.pb import rpc_pb2
 
 from node.bench.outsider import DECODE_ERROR_FRAME, outsider
@@ -326,4 +327,28 @@ async def test_a_library_service_that_dies_anyway_is_restarted(monkeypatch, capl
         await _until(lambda: a.peer_id in b.connected_peers())
         assert b.listen_addrs() and b.stats["restarts"] == 1
         assert "restarting it" in caplog.text
+        nursery.cancel_scope.cancel()
+
+
+async def test_closed_inbound_connections_give_back_their_slot():
+    """py-libp2p holds an inbound slot (250 in all) for the Swarm's life, not the connection's:
+    enough reconnects lock a node out of inbound connections. Ours are given back."""
+    async with trio.open_nursery() as nursery:
+        (a,) = await _guardians(nursery, 1, outsiders="observe")
+        limiter = a._host.get_network()._inbound_limiter
+        for _ in range(12):
+            async with outsider() as visitor:
+                await visitor.connect(_addr(a))
+                await _until(lambda: visitor.peer_id in a.connected_peers())
+                await visitor.host.disconnect(ID.from_base58(a.peer_id))
+        await _until(lambda: limiter.borrowed_tokens == 0, what="slots given back")
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_library_service_that_stops_silently_is_noticed_and_restarted():
+    async with trio.open_nursery() as nursery:
+        a, b = await _guardians(nursery, 2)
+        await b._router.manager.stop()  # stops without raising: a zombie unless noticed
+        await _until(lambda: b.stats["restarts"] == 1)
+        await _until(lambda: a.peer_id in b.connected_peers())
         nursery.cancel_scope.cancel()
