@@ -21,6 +21,9 @@ from node.registration import Registration
 
 log = logging.getLogger("guardian.chain")
 
+# Protocol ids read per `protocolIds(offset, limit)` call.
+PROTOCOL_IDS_PAGE = 100
+
 
 @dataclass(frozen=True)
 class Containment:
@@ -104,7 +107,13 @@ class OracleClient:
         return _int(await self._view("threshold"), "threshold")
 
     async def protocol_ids(self) -> list[bytes]:
-        return [_bytes(p, 32, "protocol id") for p in await self._view("protocolIds")]
+        """Every registered protocol id, read a page at a time (the registry is bounded)."""
+        ids: list[bytes] = []
+        while True:
+            page = await self._view("protocolIds", len(ids), PROTOCOL_IDS_PAGE)
+            ids += [_bytes(p, 32, "protocol id") for p in page]
+            if len(page) < PROTOCOL_IDS_PAGE:
+                return ids
 
     async def registration(self, protocol_id: bytes) -> Registration | None:
         if not await self._view("isRegistered", protocol_id):
@@ -146,10 +155,11 @@ class OracleClient:
 
     # the transaction ---------------------------------------------------------------------------
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
-                             evidence_hash: bytes, signature: bytes) -> bytes:
+                             evidence_from_block: int, evidence_hash: bytes,
+                             signature: bytes) -> bytes:
         if self._account is None:
             raise ChainError("no submitter key configured: this node cannot send transactions")
-        args = [protocol_id, action, nonce, deadline, evidence_hash, signature]
+        args = [protocol_id, action, nonce, deadline, evidence_from_block, evidence_hash, signature]
         data = self.contract.encode_abi("authorize", args=args)
         async with self._send_lock:
             chain_id = self.chain_id or await self.rpc.chain_id()
