@@ -124,3 +124,32 @@ contract PausableTarget {
         paused = true;
     }
 }
+
+/// @notice A Guardable protocol with a generic call-forwarding function (as multicall, `execute`
+/// or callbacks are): anyone can make it call anything.
+contract ForwardingTarget is IGuardable {
+    address public immutable guardianGovernance;
+    uint64 public pausedUntil;
+
+    constructor(address governance) {
+        guardianGovernance = governance;
+    }
+
+    function execute(address to, bytes calldata data) external returns (bytes memory) {
+        (bool ok, bytes memory ret) = to.call(data);
+        if (!ok) {
+            assembly {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
+        return ret;
+    }
+
+    function engageContainment(uint8, uint64 expiresAt, bytes32) external {
+        pausedUntil = expiresAt;
+    }
+
+    function liftContainment(uint8) external {
+        pausedUntil = 0;
+    }
+}

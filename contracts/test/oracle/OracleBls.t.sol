@@ -187,3 +187,29 @@ contract OracleBlsGasLaterTest is OracleBlsBase {
         assertLe(used, 200_000, "within the 200k budget");
     }
 }
+
+/// @notice Defect 7: a valid signature sent with too little gas must not look invalid. Whatever
+/// gas the submitter gives, `authorize` either succeeds or reverts with an error that says gas.
+contract OracleBlsLowGasTest is OracleBlsBase {
+    function testFuzz_tooLittleGasIsNamed(uint256 gasLimit) public {
+        gasLimit = bound(gasLimit, 60_000, 330_000);
+        (bool ok, bytes memory ret) = address(oracle).call{gas: gasLimit}(
+            abi.encodeCall(IGuardianOracle.authorize, (id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0))
+        );
+        if (ok) {
+            assertTrue(protocol.isPaused(), "paused");
+            return;
+        }
+        bytes4 err = bytes4(ret);
+        assertTrue(
+            err == IGuardianOracle.GuardianOracleInsufficientGasForVerification.selector
+                || err == IGuardianOracle.GuardianOracleInsufficientGasForHook.selector || ret.length == 0,
+            "a gas error, never InvalidSignature"
+        );
+        assertTrue(err != IGuardianOracle.GuardianOracleInvalidSignature.selector, "not InvalidSignature");
+    }
+
+    function bound(uint256 x, uint256 lo, uint256 hi) internal pure returns (uint256) {
+        return lo + (x % (hi - lo + 1));
+    }
+}
