@@ -253,8 +253,9 @@ interface IGuardianOracle {
     /// @notice Extend the containment in force. Only the protocol's admin (guardians cannot
     /// extend: a new authorization during a containment reverts, except a PAUSE replacing a
     /// weaker action).
-    /// @dev For hookKind 0 the oracle re-engages the hook with the new expiry and reverts with
-    /// GuardianOracleHookFailed if that fails, so the record and the protocol never disagree.
+    /// @dev For hookKind 0 the oracle re-engages the hook with the new expiry (evidence hash zero:
+    /// an extension, not new evidence) and reverts with GuardianOracleHookFailed if that fails, so
+    /// the record and the protocol never disagree.
     /// @param protocolId The protocol.
     /// @param newExpiresAt Later than the current expiry, at most MAX_CONTAINMENT_DURATION after
     /// the containment was engaged (a cap on all extensions together).
@@ -269,17 +270,17 @@ interface IGuardianOracle {
     /// in between). Zero before the first containment.
     function lastReleaseBlock(bytes32 protocolId) external view returns (uint64);
 
-    /// @notice The latest containment of `protocolId` (all zero if there was none).
+    /// @notice The latest containment of `protocolId` (all zero if there was none). Its evidence
+    /// hash is in its ContainmentEngaged event (not stored: 5,000 gas per containment).
     /// @return action The action engaged.
     /// @return engagedAt When it was engaged.
     /// @return expiresAt When it ends (or ended; a lift sets it to the lift time).
-    /// @return evidenceHash The evidence hash of the authorization.
     /// @return hookSucceeded Whether the engage hook call succeeded.
     /// @return active Whether it is in force now.
     function containment(bytes32 protocolId)
         external
         view
-        returns (uint8 action, uint64 engagedAt, uint64 expiresAt, bytes32 evidenceHash, bool hookSucceeded, bool active);
+        returns (uint8 action, uint64 engagedAt, uint64 expiresAt, bool hookSucceeded, bool active);
 
     // ---------------------------------------------------------------- group key
 

@@ -31,11 +31,10 @@ contract OraclePolicyTest is OracleTestBase {
         assertTrue(oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig), "hook succeeded");
 
         assertEq(uint256(oracle.nonces(id)), 1, "nonce incremented");
-        (uint8 action, uint64 engagedAt, uint64 expiresAt, bytes32 ev, bool ok, bool active) = oracle.containment(id);
+        (uint8 action, uint64 engagedAt, uint64 expiresAt, bool ok, bool active) = oracle.containment(id);
         assertEq(uint256(action), ACTION_PAUSE, "action");
         assertEq(uint256(engagedAt), block.timestamp, "engagedAt");
         assertEq(uint256(expiresAt), expected, "expiresAt = now + maxDuration");
-        assertEq(ev, EVIDENCE, "evidence");
         assertTrue(ok && active, "hook ok and active");
         assertTrue(protocol.isPaused(), "protocol paused");
         assertEq(uint256(protocol.containmentExpiresAt(ACTION_PAUSE)), expected, "protocol expiry matches");

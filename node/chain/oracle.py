@@ -30,7 +30,6 @@ class Containment:
     action: int
     engaged_at: int
     expires_at: int
-    evidence_hash: bytes
     hook_succeeded: bool
     active: bool
 
@@ -123,12 +122,11 @@ class OracleClient:
     async def containment(self, protocol_id: bytes) -> Containment:
         raw = await self._view("containment", protocol_id)
         try:
-            action, engaged, expires, ev_hash, hook_ok, active = raw
+            action, engaged, expires, hook_ok, active = raw
         except (TypeError, ValueError) as exc:
             raise ChainError(f"oracle.containment: unexpected shape: {exc}") from exc
         return Containment(_int(action, "action"), _int(engaged, "engagedAt"),
-                           _int(expires, "expiresAt"), _bytes(ev_hash, 32, "evidenceHash"),
-                           bool(hook_ok), bool(active))
+                           _int(expires, "expiresAt"), bool(hook_ok), bool(active))
 
     async def block_timestamp(self, block: int) -> int:
         return (await self.rpc.header(block)).timestamp

@@ -28,12 +28,9 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         bool initialized; // keeps the slot non-zero from registration on
     }
 
-    struct ContainmentRecord {
-        ContainmentState state;
-        bytes32 evidenceHash;
-    }
-
-    mapping(bytes32 => ContainmentRecord) private _containments;
+    /// @dev One slot per protocol. The evidence hash is not stored: the ContainmentEngaged event
+    /// records it (a stored copy cost 5,000 gas per containment, against the 200k budget).
+    mapping(bytes32 => ContainmentState) private _containments;
 
     // ---------------------------------------------------------------- engage, lift, extend
 
@@ -48,8 +45,8 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         bytes calldata signature
     ) external nonReentrant returns (bool hookSucceeded) {
         Policy memory policy = _registration(protocolId).policy;
-        ContainmentRecord storage rec = _containments[protocolId];
-        uint8 replaced = _checkPolicy(protocolId, policy, rec.state, action, nonce, deadline, evidenceFromBlock);
+        ContainmentState storage state = _containments[protocolId];
+        uint8 replaced = _checkPolicy(protocolId, policy, state, action, nonce, deadline, evidenceFromBlock);
         if (signature.length != _SIGNATURE_LENGTH) revert GuardianOracleInvalidSignatureLength(signature.length);
         uint64 epoch = _keyEpoch();
         if (
@@ -60,17 +57,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         ) revert GuardianOracleInvalidSignature();
 
         uint64 expiresAt = uint64(block.timestamp) + policy.maxDuration;
-        rec.state = ContainmentState({
-            nonce: nonce + 1,
-            action: action,
-            replacedAction: replaced,
-            engagedAt: uint48(block.timestamp),
-            expiresAt: uint48(expiresAt),
-            releaseBlock: uint48(block.number),
-            hookSucceeded: false,
-            initialized: true
-        });
-        rec.evidenceHash = evidenceHash;
+        _record(protocolId, nonce + 1, action, replaced, expiresAt);
 
         hookSucceeded = _callHook(
             protocolId,
@@ -79,7 +66,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
                 ? abi.encodeCall(IGuardable.engageContainment, (action, expiresAt, evidenceHash))
                 : abi.encodePacked(policy.pauseSelector)
         );
-        if (hookSucceeded) rec.state.hookSucceeded = true;
+        if (hookSucceeded) state.hookSucceeded = true;
         emit ContainmentEngaged(
             protocolId, action, nonce, epoch, evidenceFromBlock, evidenceHash, expiresAt, hookSucceeded, msg.sender
         );
@@ -122,7 +109,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     function liftContainment(bytes32 protocolId) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
         if (msg.sender != r.admin) revert GuardianOracleUnauthorized(msg.sender);
-        ContainmentState storage state = _containments[protocolId].state;
+        ContainmentState storage state = _containments[protocolId];
         if (block.timestamp >= state.expiresAt) revert GuardianOracleNoActiveContainment(protocolId);
 
         _release(state);
@@ -139,7 +126,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     function containmentLiftedByTarget(uint8 action) external nonReentrant {
         bytes32 protocolId = protocolIdOf(msg.sender);
         if (_registration(protocolId).policy.target != msg.sender) return;
-        ContainmentState storage state = _containments[protocolId].state;
+        ContainmentState storage state = _containments[protocolId];
         if (block.timestamp >= state.expiresAt || state.action != action) return;
         _release(state);
         emit ContainmentLifted(protocolId, msg.sender);
@@ -149,21 +136,21 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     function extendContainment(bytes32 protocolId, uint64 newExpiresAt) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
         if (msg.sender != r.admin) revert GuardianOracleUnauthorized(msg.sender);
-        ContainmentRecord storage rec = _containments[protocolId];
-        uint64 current = rec.state.expiresAt;
+        ContainmentState storage state = _containments[protocolId];
+        uint64 current = state.expiresAt;
         if (block.timestamp >= current) revert GuardianOracleNoActiveContainment(protocolId);
         // The cap is on the whole containment, measured from its engagement.
-        if (newExpiresAt <= current || newExpiresAt > uint64(rec.state.engagedAt) + MAX_CONTAINMENT_DURATION) {
+        if (newExpiresAt <= current || newExpiresAt > uint64(state.engagedAt) + MAX_CONTAINMENT_DURATION) {
             revert GuardianOracleInvalidExpiry(newExpiresAt);
         }
 
-        rec.state.expiresAt = uint48(newExpiresAt);
+        state.expiresAt = uint48(newExpiresAt);
         emit ContainmentExtended(protocolId, newExpiresAt);
         if (r.policy.hookKind == HOOK_KIND_GUARDABLE) {
             bool ok = _callHook(
                 protocolId,
                 r.policy.target,
-                abi.encodeCall(IGuardable.engageContainment, (rec.state.action, newExpiresAt, rec.evidenceHash))
+                abi.encodeCall(IGuardable.engageContainment, (state.action, newExpiresAt, bytes32(0)))
             );
             if (!ok) revert GuardianOracleHookFailed(protocolId);
         }
@@ -173,24 +160,23 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
 
     /// @inheritdoc IGuardianOracle
     function nonces(bytes32 protocolId) external view returns (uint64) {
-        return _containments[protocolId].state.nonce;
+        return _containments[protocolId].nonce;
     }
 
     /// @inheritdoc IGuardianOracle
     function lastReleaseBlock(bytes32 protocolId) external view returns (uint64) {
-        return _containments[protocolId].state.releaseBlock;
+        return _containments[protocolId].releaseBlock;
     }
 
     /// @inheritdoc IGuardianOracle
     function containment(bytes32 protocolId)
         external
         view
-        returns (uint8 action, uint64 engagedAt, uint64 expiresAt, bytes32 evidenceHash, bool hookSucceeded, bool active)
+        returns (uint8 action, uint64 engagedAt, uint64 expiresAt, bool hookSucceeded, bool active)
     {
-        ContainmentRecord storage rec = _containments[protocolId];
-        ContainmentState memory s = rec.state;
-        if (s.engagedAt == 0) return (0, 0, 0, bytes32(0), false, false);
-        return (s.action, s.engagedAt, s.expiresAt, rec.evidenceHash, s.hookSucceeded, block.timestamp < s.expiresAt);
+        ContainmentState memory s = _containments[protocolId];
+        if (s.engagedAt == 0) return (0, 0, 0, false, false);
+        return (s.action, s.engagedAt, s.expiresAt, s.hookSucceeded, block.timestamp < s.expiresAt);
     }
 
     // ---------------------------------------------------------------- internals
@@ -198,11 +184,22 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     /// @dev A registered protocol's record is never all zero (cheaper first {authorize}); the nonce
     /// survives deregistration, so a record is prepared only once.
     function _afterRegister(bytes32 protocolId) internal override {
-        ContainmentRecord storage rec = _containments[protocolId];
-        if (!rec.state.initialized) {
-            rec.state.initialized = true;
-            rec.evidenceHash = bytes32(uint256(1)); // a non-zero sentinel; the views never show it
-        }
+        ContainmentState storage state = _containments[protocolId];
+        if (!state.initialized) state.initialized = true;
+    }
+
+    /// @dev The record of a containment engaged now (one slot, written once).
+    function _record(bytes32 protocolId, uint64 nextNonce, uint8 action, uint8 replaced, uint64 expiresAt) private {
+        _containments[protocolId] = ContainmentState({
+            nonce: nextNonce,
+            action: action,
+            replacedAction: replaced,
+            engagedAt: uint48(block.timestamp),
+            expiresAt: uint48(expiresAt),
+            releaseBlock: uint48(block.number),
+            hookSucceeded: false,
+            initialized: true
+        });
     }
 
     /// @dev End the containment in force now; evidence must start after this block.

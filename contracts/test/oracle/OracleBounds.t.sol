@@ -129,7 +129,7 @@ contract OracleBoundsTest is OracleTestBase {
         expectEngageReverts(id, ACTION_PAUSE, 100, _before(100, 100)); // same evidence: no
         assertTrue(engageFrom(id, ACTION_PAUSE, 101), "the drain goes on: pause replaces the breaker");
         assertTrue(protocol.isPaused(), "paused");
-        (uint8 action,,,,,) = oracle.containment(id);
+        (uint8 action,,,,) = oracle.containment(id);
         assertEq(uint256(action), ACTION_PAUSE, "record holds the pause");
         // Nothing replaces a pause, and no weaker action replaces another.
         vm.roll(110);
@@ -167,7 +167,7 @@ contract OracleBoundsTest is OracleTestBase {
 
     function test_extensionsAreCappedFromEngagement() public {
         engagePause();
-        (, uint64 engagedAt,,,,) = oracle.containment(id);
+        (, uint64 engagedAt,,,) = oracle.containment(id);
         uint64 cap = engagedAt + oracle.MAX_CONTAINMENT_DURATION();
         vm.startPrank(ADMIN);
         for (uint256 i; i < 4; ++i) {

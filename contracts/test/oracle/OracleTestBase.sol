@@ -138,15 +138,15 @@ abstract contract OracleTestBase is Test {
     }
 
     function isActive(bytes32 pid) internal view returns (bool active) {
-        (,,,,, active) = oracle.containment(pid);
+        (,,,, active) = oracle.containment(pid);
     }
 
     function hookOk(bytes32 pid) internal view returns (bool ok) {
-        (,,,, ok,) = oracle.containment(pid);
+        (,,, ok,) = oracle.containment(pid);
     }
 
     function expiresAtOf(bytes32 pid) internal view returns (uint64 expiresAt) {
-        (,, expiresAt,,,) = oracle.containment(pid);
+        (,, expiresAt,,) = oracle.containment(pid);
     }
 
     function bound(uint256 x, uint256 lo, uint256 hi) internal pure returns (uint256) {
