@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IGuardianOracle} from "../IGuardianOracle.sol";
-import {IGuardable} from "../IGuardable.sol";
+import {IGuardable, MAX_ACTION} from "../IGuardable.sol";
 import {InvariantCall, DetectionParams, RegistrationParams} from "../OracleTypes.sol";
 import {OracleConstants} from "./OracleConstants.sol";
 
@@ -275,7 +275,7 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
             return;
         }
         uint64 expiresAt = uint64(block.timestamp) + p.maxDuration;
-        for (uint8 action = 1; action <= 3; ++action) {
+        for (uint8 action = 1; action <= MAX_ACTION; ++action) {
             if (p.allowedActions & (uint8(1) << action) != 0) {
                 _probe(p.target, abi.encodeCall(IGuardable.engageContainment, (action, expiresAt, bytes32(0))));
             }
