@@ -45,6 +45,7 @@ FORGE_CHAIN_ID = 31337
 TEST_SECRET_KEY = 0x2A_5EED_0F_7E57_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0001
 TEST_OTHER_KEY = 0x0BAD_5EED
 TEST_EVIDENCE = keccak(b"evidence")
+TEST_EVIDENCE_FROM_BLOCK = 2  # the evidence's first block in the BLS test authorizations (forge is at block 1)
 TEST_START = 1_700_000_000  # the BLS test warps here
 TEST_DEADLINE = 1_700_000_300
 U64_MAX = 2**64 - 1
@@ -61,12 +62,12 @@ def create_address(sender: bytes, nonce: int) -> bytes:
 
 
 def _digest_vector(about: str, chain_id: int, oracle: bytes, key_epoch: int, pid: bytes,
-                   action: int, nonce: int, deadline: int, evidence: bytes) -> dict:
-    args = (chain_id, oracle, key_epoch, pid, action, nonce, deadline, evidence)
+                   action: int, nonce: int, deadline: int, from_block: int, evidence: bytes) -> dict:
+    args = (chain_id, oracle, key_epoch, pid, action, nonce, deadline, from_block, evidence)
     return {
         "about": about, "chain_id": chain_id, "oracle": _hex(oracle), "key_epoch": key_epoch,
         "protocol_id": _hex(pid), "action": int(action), "nonce": nonce, "deadline": deadline,
-        "evidence_hash": _hex(evidence), "preimage": _hex(digest_preimage(*args)),
+        "evidence_from_block": from_block, "evidence_hash": _hex(evidence), "preimage": _hex(digest_preimage(*args)),
         "digest": _hex(authorization_digest(*args)),
     }
 
@@ -75,13 +76,13 @@ def digest_vectors() -> list[dict]:
     return [
         _digest_vector("epoch 0 (what an etched copy of a deployed oracle computes)",
                        1, bytes(19) + b"\xaa", 0, protocol_id(bytes(19) + b"\xbb"), Action.PAUSE,
-                       0, TEST_DEADLINE, TEST_EVIDENCE),
+                       0, TEST_DEADLINE, 0, TEST_EVIDENCE),
         _digest_vector("a devnet-like authorization at epoch 1",
                        FORGE_CHAIN_ID, bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3"), 1,
-                       keccak(b"demo"), Action.PAUSE, 7, 1_800_000_000, TEST_EVIDENCE),
+                       keccak(b"demo"), Action.PAUSE, 7, 1_800_000_000, 1234, TEST_EVIDENCE),
         _digest_vector("every field at its largest value (padding and word order)",
                        U64_MAX, b"\xff" * 20, U64_MAX, b"\xff" * 32, Action.COLLATERAL_LOCK,
-                       U64_MAX, U64_MAX, b"\xff" * 32),
+                       U64_MAX, U64_MAX, U64_MAX, b"\xff" * 32),
     ]
 
 
@@ -107,7 +108,7 @@ def bls_authorizations() -> dict:
     authorizations = {}
     for name, (signer, epoch, nonce, deadline) in cases.items():
         digest = authorization_digest(FORGE_CHAIN_ID, oracle, epoch, pid, Action.PAUSE, nonce,
-                                      deadline, TEST_EVIDENCE)
+                                      deadline, TEST_EVIDENCE_FROM_BLOCK, TEST_EVIDENCE)
         signature = b.sign(signers[signer], digest, DST_AUTHORIZATION)
         authorizations[name] = {"signer": signer, "key_epoch": epoch, "action": int(Action.PAUSE),
                                 "nonce": nonce, "deadline": deadline, "digest": _hex(digest),
@@ -115,6 +116,7 @@ def bls_authorizations() -> dict:
     return {
         "chain_id": FORGE_CHAIN_ID, "oracle": _hex(oracle), "protocol": _hex(target),
         "protocol_id": _hex(pid), "start": TEST_START, "evidence_hash": _hex(TEST_EVIDENCE),
+        "evidence_from_block": TEST_EVIDENCE_FROM_BLOCK,
         **{name: _hex(b.g1_to_eip2537(b.sk_to_pk(sk))) for name, sk in signers.items()},
         "authorizations": authorizations,
     }

@@ -13,6 +13,8 @@ from protocol.oracle_limits import (
     MAX_COOLDOWN,
     MAX_INVARIANT_CALLDATA,
     MAX_WINDOW_BLOCKS,
+    MIN_CONTAINMENT_DURATION,
+    MIN_COOLDOWN,
 )
 from protocol.oracle_limits import MAX_CONTAINMENT_DURATION as MAX_DURATION
 from protocol.oracle_limits import MAX_DETECTION_ENTRIES as MAX_ENTRIES
@@ -108,10 +110,11 @@ def build_registration(*, target: str, admin: str, actions: str, hook: str = "gu
             raise RegistrationError(f"--selector: not hex: {selector!r}") from exc
         if len(pause_selector) != 4 or pause_selector == b"\x00" * 4:
             raise RegistrationError("--selector: expected 4 non-zero bytes")
-    if not 0 < max_duration <= MAX_DURATION:
-        raise RegistrationError(f"--max-duration: must be 1..{MAX_DURATION} seconds")
-    if not 0 <= cooldown <= MAX_COOLDOWN:
-        raise RegistrationError(f"--cooldown: must be 0..{MAX_COOLDOWN} seconds")
+    if not MIN_CONTAINMENT_DURATION <= max_duration <= MAX_DURATION:
+        raise RegistrationError(
+            f"--max-duration: must be {MIN_CONTAINMENT_DURATION}..{MAX_DURATION} seconds")
+    if not MIN_COOLDOWN <= cooldown <= MAX_COOLDOWN:
+        raise RegistrationError(f"--cooldown: must be {MIN_COOLDOWN}..{MAX_COOLDOWN} seconds")
     for name, bps in (("--outflow-limit-bps", outflow_limit_bps),
                       ("--balance-drop-bps", balance_drop_bps)):
         if not 0 <= bps <= MAX_BPS:

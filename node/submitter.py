@@ -40,7 +40,8 @@ class SubmitClient(Protocol):
     async def nonce(self, protocol_id: bytes, block: str = "latest") -> int: ...
 
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
-                             evidence_hash: bytes, signature: bytes) -> bytes: ...
+                             evidence_from_block: int, evidence_hash: bytes,
+                             signature: bytes) -> bytes: ...
 
     async def wait_receipt(self, tx_hash: bytes, timeout: float) -> TxReceipt | None: ...
 
@@ -156,7 +157,7 @@ class Submitter:
         try:
             tx_hash = await self.client.send_authorize(
                 report.protocol_id, report.action, report.nonce, report.deadline,
-                evidence_hash(report.evidence), signature)
+                report.evidence.block_from, evidence_hash(report.evidence), signature)
         except Exception as exc:  # RPC errors are reported, then the next turn comes
             self.store.set_submission(digest, "failed", detail=str(exc)[:500])
             log.warning("sending authorize for 0x%s failed: %s", digest.hex()[:12], exc)

@@ -9,9 +9,11 @@
         uint8   action,          // 1 pause, 2 circuit breaker, 3 collateral lock
         uint64  nonce,           // the oracle's next nonce for this protocol: no replay
         uint64  deadline,        // unix seconds; the signature is void after it
+        uint64  evidenceFromBlock, // the evidence's first block (Evidence.block_from): the oracle
+                                 // refuses it unless it is after the protocol's last release
         bytes32 evidenceHash))   // keccak256 of the canonical evidence (protocol.evidence)
 
-`abi.encode` of these static types is nine 32-byte words (288 bytes), each value left-padded with
+`abi.encode` of these static types is ten 32-byte words (320 bytes), each value left-padded with
 zeros: addresses and small integers to the right of their word, bytes32 as is. The message that is
 BLS-signed (hashed to G2 with `DST_AUTHORIZATION`) is the 32-byte digest.
 """
@@ -24,11 +26,12 @@ from eth_hash.auto import keccak
 
 DOMAIN_TAG_PREIMAGE = b"GuardianNetwork.Authorization.v1"
 DOMAIN_TAG = keccak(DOMAIN_TAG_PREIMAGE)
-# The nine words of the preimage, in order: (name, ABI type). The contract's abi.encode follows it.
+# The ten words of the preimage, in order: (name, ABI type). The contract's abi.encode follows it.
 DIGEST_LAYOUT = (
     ("domainTag", "bytes32"), ("chainId", "uint256"), ("oracle", "address"),
     ("keyEpoch", "uint64"), ("protocolId", "bytes32"), ("action", "uint8"),
-    ("nonce", "uint64"), ("deadline", "uint64"), ("evidenceHash", "bytes32"),
+    ("nonce", "uint64"), ("deadline", "uint64"), ("evidenceFromBlock", "uint64"),
+    ("evidenceHash", "bytes32"),
 )
 UINT64_MAX = 2**64 - 1
 
@@ -61,7 +64,8 @@ def protocol_id(target: bytes) -> bytes:
 
 
 def digest_preimage(chain_id: int, oracle: bytes, key_epoch: int, protocol_id: bytes,
-                    action: int, nonce: int, deadline: int, evidence_hash: bytes) -> bytes:
+                    action: int, nonce: int, deadline: int, evidence_from_block: int,
+                    evidence_hash: bytes) -> bytes:
     if int(action) not in tuple(Action):
         raise DigestError(f"action {action} is not one of {[a.value for a in Action]}")
     return b"".join((
@@ -73,14 +77,16 @@ def digest_preimage(chain_id: int, oracle: bytes, key_epoch: int, protocol_id: b
         _word_uint(int(action), 8, "action"),
         _word_uint(nonce, 64, "nonce"),
         _word_uint(deadline, 64, "deadline"),
+        _word_uint(evidence_from_block, 64, "evidence_from_block"),
         _word_bytes(evidence_hash, 32, "evidence_hash"),
     ))
 
 
 def authorization_digest(chain_id: int, oracle: bytes, key_epoch: int, protocol_id: bytes,
-                         action: int, nonce: int, deadline: int, evidence_hash: bytes) -> bytes:
+                         action: int, nonce: int, deadline: int, evidence_from_block: int,
+                         evidence_hash: bytes) -> bytes:
     return keccak(digest_preimage(chain_id, oracle, key_epoch, protocol_id, action, nonce,
-                                  deadline, evidence_hash))
+                                  deadline, evidence_from_block, evidence_hash))
 
 
 def incident_id(chain_id: int, oracle: bytes, protocol_id: bytes, nonce: int) -> bytes:

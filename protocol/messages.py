@@ -71,7 +71,7 @@ class Report:
     def digest(self) -> bytes:
         return authorization_digest(self.chain_id, self.oracle, self.key_epoch, self.protocol_id,
                                     self.action, self.nonce, self.deadline,
-                                    evidence_hash(self.evidence))
+                                    self.evidence.block_from, evidence_hash(self.evidence))
 
     @property
     def incident_id(self) -> bytes:

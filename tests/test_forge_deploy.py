@@ -35,5 +35,5 @@ def test_forge_script_deploys_and_registers(anvil, tmp_path):
     oracle = w3.eth.contract(address=oracle_address, abi=load_artifact("GuardianOracle")["abi"])
     assert oracle.functions.threshold().call() == 3
     assert oracle.functions.groupPublicKey().call() == b.g1_to_eip2537(dealing.group_public_key)
-    (pid,) = oracle.functions.protocolIds().call()
+    (pid,) = oracle.functions.protocolIds(0, 10).call()
     assert oracle.functions.isRegistered(pid).call()

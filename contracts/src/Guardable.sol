@@ -21,7 +21,7 @@ import {IGuardable, ACTION_PAUSE, ACTION_CIRCUIT_BREAKER, ACTION_COLLATERAL_LOCK
 ///   the guardians and checked the protocol's registered policy).
 /// - A containment ends by itself once `block.timestamp >= expiresAt`; nobody has to act.
 /// - Only the oracle (on the protocol admin's request) or the protocol's governance may lift a
-///   containment early.
+///   containment early; a lift by the governance here is reported to the oracle.
 /// @dev The oracle calls {engageContainment} with 100,000 gas. Overrides of
 /// {_afterContainmentEngaged} must stay well within that budget.
 abstract contract Guardable is IGuardable {
@@ -35,6 +35,9 @@ abstract contract Guardable is IGuardable {
     /// so the slot is never zero, which makes the oracle's engage call (gas-bounded) a cheap
     /// non-zero to non-zero write (about 2,900 gas) instead of a 20,000 gas zero to non-zero one.
     uint64[MAX_ACTION + 1] private _expiresAt;
+
+    /// @dev `IGuardianOracle.containmentLiftedByTarget(uint8)`.
+    bytes4 private constant _CONTAINMENT_LIFTED_BY_TARGET = bytes4(keccak256("containmentLiftedByTarget(uint8)"));
 
     /// @notice Emitted when the oracle engages (or re-engages with a new expiry) a containment.
     event ContainmentApplied(uint8 indexed action, uint64 expiresAt, bytes32 evidenceHash);
@@ -97,6 +100,10 @@ abstract contract Guardable is IGuardable {
     }
 
     /// @inheritdoc IGuardable
+    /// @dev When the governance lifts here directly, the oracle is told
+    /// (`containmentLiftedByTarget`), so its record ends too and the guardians cannot re-engage on
+    /// evidence from before this block: one lift, wherever it is made. The notice cannot block the
+    /// lift (its failure is ignored).
     function liftContainment(uint8 action) external virtual override {
         if (msg.sender != guardianOracle && msg.sender != guardianGovernance) {
             revert GuardableUnauthorized(msg.sender);
@@ -104,6 +111,13 @@ abstract contract Guardable is IGuardable {
         _checkAction(action);
         _expiresAt[action] = 0;
         emit ContainmentReleased(action, msg.sender);
+        if (msg.sender != guardianOracle) {
+            bytes memory data = abi.encodeWithSelector(_CONTAINMENT_LIFTED_BY_TARGET, action);
+            address oracle = guardianOracle;
+            assembly ("memory-safe") {
+                pop(call(gas(), oracle, 0, add(data, 0x20), mload(data), 0, 0))
+            }
+        }
     }
 
     /// @notice Whether `action` is in force right now.

@@ -17,15 +17,20 @@ interface IGuardianOracle {
     /// @notice A protocol registered.
     event ProtocolRegistered(bytes32 indexed protocolId, address indexed target, address admin);
     /// @notice A protocol's registration changed.
-    event ProtocolUpdated(bytes32 indexed protocolId);
+    event ProtocolUpdated(bytes32 indexed protocolId, address indexed target, address admin);
     /// @notice A protocol left the registry.
-    event ProtocolDeregistered(bytes32 indexed protocolId);
+    event ProtocolDeregistered(bytes32 indexed protocolId, address indexed target, address admin);
+    /// @notice The protocol's admin offered its role to `newAdmin` (who must accept).
+    event ProtocolAdminTransferStarted(bytes32 indexed protocolId, address indexed admin, address indexed newAdmin);
+    /// @notice `newAdmin` accepted the protocol's admin role.
+    event ProtocolAdminTransferred(bytes32 indexed protocolId, address indexed previousAdmin, address indexed newAdmin);
     /// @notice The guardians engaged a containment.
     event ContainmentEngaged(
         bytes32 indexed protocolId,
         uint8 action,
         uint64 nonce,
         uint64 keyEpoch,
+        uint64 evidenceFromBlock,
         bytes32 evidenceHash,
         uint64 expiresAt,
         bool hookSucceeded,
@@ -37,8 +42,10 @@ interface IGuardianOracle {
     event ContainmentExtended(bytes32 indexed protocolId, uint64 newExpiresAt);
     /// @notice A protocol hook call reverted or ran out of its gas (the oracle carried on).
     event HookCallFailed(bytes32 indexed protocolId, bytes4 selector);
-    /// @notice Governance queued a new group key for `epoch`.
-    event KeyRotationQueued(uint64 epoch, bytes groupPublicKey, uint64 executableAt);
+    /// @notice Governance queued a new group key for `epoch` (t of n).
+    event KeyRotationQueued(
+        uint64 epoch, bytes groupPublicKey, uint16 threshold, uint16 guardianCount, uint64 executableAt
+    );
     /// @notice Governance cancelled the queued rotation to `epoch`.
     event KeyRotationCancelled(uint64 epoch);
     /// @notice The group key changed.
@@ -52,7 +59,7 @@ interface IGuardianOracle {
     error GuardianOracleZeroAddress();
     /// @notice The public key is not a 128-byte EIP-2537 G1 point in the subgroup, or is infinity.
     error GuardianOracleInvalidPublicKey();
-    /// @notice Not 1 <= threshold <= guardianCount <= MAX_GUARDIANS.
+    /// @notice Not guardianCount / 2 < threshold <= guardianCount <= MAX_GUARDIANS.
     error GuardianOracleInvalidThreshold(uint16 threshold, uint16 guardianCount);
     /// @notice The rotation delay is zero.
     error GuardianOracleInvalidRotationDelay();
@@ -64,6 +71,8 @@ interface IGuardianOracle {
     error GuardianOracleRotationNotQueued();
     /// @notice The queued key rotation cannot be executed before `executableAt`.
     error GuardianOracleRotationNotReady(uint64 executableAt);
+    /// @notice The queued key rotation lapsed at `expiredAt` (queue it again).
+    error GuardianOracleRotationExpired(uint64 expiredAt);
 
     // ---------------------------------------------------------------- errors: registry
 
@@ -75,10 +84,25 @@ interface IGuardianOracle {
     error GuardianOracleInvalidHookKind(uint8 hookKind);
     /// @notice pauseSelector is zero for hookKind 1, or non-zero for hookKind 0.
     error GuardianOracleInvalidPauseSelector(bytes4 pauseSelector);
-    /// @notice maxDuration is zero or above MAX_CONTAINMENT_DURATION.
+    /// @notice maxDuration is outside MIN_CONTAINMENT_DURATION..MAX_CONTAINMENT_DURATION.
     error GuardianOracleInvalidMaxDuration(uint64 maxDuration);
-    /// @notice cooldown is above MAX_COOLDOWN.
+    /// @notice cooldown is outside MIN_COOLDOWN..MAX_COOLDOWN.
     error GuardianOracleInvalidCooldown(uint64 cooldown);
+    /// @notice The caller is neither the target nor an authority the target names (its
+    /// `owner()`, a holder of its `DEFAULT_ADMIN_ROLE`, its `guardianGovernance()`).
+    error GuardianOracleNoConsent(address target, address caller);
+    /// @notice The registered hook failed when the oracle tried it at registration (wrong
+    /// selector, the oracle lacks the role, a Guardable bound to another oracle, or a target
+    /// already paused). `data` is the call that failed; nothing was changed.
+    error GuardianOracleHookProbeFailed(address target, bytes data);
+    /// @notice Internal: the outcome of a hook probe (always the revert of {probeHook}).
+    error GuardianOracleHookProbe(bool succeeded);
+    /// @notice The registry holds MAX_PROTOCOLS protocols.
+    error GuardianOracleRegistryFull();
+    /// @notice `admin` already administers MAX_PROTOCOLS_PER_ADMIN protocols.
+    error GuardianOracleAdminLimitReached(address admin);
+    /// @notice updateRegistration may not change the admin (use the two-step transfer).
+    error GuardianOracleAdminMismatch(address registered, address given);
     /// @notice More than MAX_DETECTION_ENTRIES monitored contracts, tokens or invariants.
     error GuardianOracleTooManyDetectionEntries(uint256 count);
     /// @notice A monitored contract, token or invariant target is the zero address.
@@ -104,6 +128,11 @@ interface IGuardianOracle {
     error GuardianOracleInvalidNonce(uint64 expected, uint64 given);
     /// @notice The authorization's deadline has passed.
     error GuardianOracleDeadlineExpired(uint64 deadline);
+    /// @notice The evidence starts at or before the protocol's last release (`releaseBlock`):
+    /// it may describe what was already contained.
+    error GuardianOracleEvidenceBeforeRelease(uint64 releaseBlock, uint64 evidenceFromBlock);
+    /// @notice Too little gas left for the BLS check (at least `required` when it starts).
+    error GuardianOracleInsufficientGasForVerification(uint256 required);
     /// @notice A containment is in force until `expiresAt`.
     error GuardianOracleContainmentActive(bytes32 protocolId, uint64 expiresAt);
     /// @notice The protocol's cooldown lasts until `availableAt`.
@@ -125,31 +154,55 @@ interface IGuardianOracle {
 
     // ---------------------------------------------------------------- registry
 
-    /// @notice Register a protocol. The caller must be the target itself or the declared admin.
-    /// @dev Whoever registers a target first holds its id; the target itself can always evict a
-    /// registration through {deregister} and register again.
+    /// @notice Register a protocol. Needs the target's consent: the caller is the target itself,
+    /// its `owner()` (OpenZeppelin `Ownable`), a holder of its `DEFAULT_ADMIN_ROLE` (OpenZeppelin
+    /// `AccessControl`), or its `guardianGovernance()` ({Guardable}). The caller names the admin.
+    /// @dev The hook is tried at registration inside a call frame that always reverts
+    /// ({probeHook}), so nothing stays paused; a hook that fails there is refused with
+    /// GuardianOracleHookProbeFailed. The registry holds at most MAX_PROTOCOLS protocols and an
+    /// admin at most MAX_PROTOCOLS_PER_ADMIN.
     /// @param params The registration (validated: see the errors).
     /// @return protocolId `keccak256(abi.encode(params.target))`.
     function register(RegistrationParams calldata params) external returns (bytes32 protocolId);
 
-    /// @notice Replace a protocol's registration (admin, policy and detection rules). The caller
-    /// must be the registered admin or the target; the target cannot change.
+    /// @notice Replace a protocol's policy and detection rules. Only the registered admin; the
+    /// target and the admin cannot change here (see {transferProtocolAdmin}).
     /// @dev A containment in force keeps its expiry; the new policy applies from the next one.
+    /// The hook is proven again.
     /// @param protocolId The protocol.
     /// @param params The new registration.
     function updateRegistration(bytes32 protocolId, RegistrationParams calldata params) external;
 
-    /// @notice Remove a protocol from the registry. The caller must be the admin or the target.
+    /// @notice Offer the admin role of a protocol to `newAdmin`; it changes when `newAdmin`
+    /// calls {acceptProtocolAdmin}. Only the admin. `address(0)` cancels an offer.
+    function transferProtocolAdmin(bytes32 protocolId, address newAdmin) external;
+
+    /// @notice Accept the admin role offered by {transferProtocolAdmin}. Only the offered admin.
+    function acceptProtocolAdmin(bytes32 protocolId) external;
+
+    /// @notice The admin offered the role of `protocolId`, or zero.
+    function pendingProtocolAdmin(bytes32 protocolId) external view returns (address);
+
+    /// @notice Remove a protocol from the registry. Only the admin.
     /// @dev The nonce and the containment record are kept: a containment in force still expires
     /// at its time, and old authorizations cannot be replayed after a new registration.
     /// @param protocolId The protocol.
     function deregister(bytes32 protocolId) external;
 
+    /// @notice Internal to {register} and {updateRegistration}: calls `target` with `data` and
+    /// HOOK_GAS_LIMIT gas, then always reverts with GuardianOracleHookProbe(succeeded) so
+    /// that nothing it did stays. Only the oracle itself may call it.
+    function probeHook(address target, bytes calldata data) external;
+
     /// @notice Whether `protocolId` is registered.
     function isRegistered(bytes32 protocolId) external view returns (bool);
 
-    /// @notice All registered protocol ids (order changes on deregistration).
-    function protocolIds() external view returns (bytes32[] memory);
+    /// @notice How many protocols are registered (at most MAX_PROTOCOLS).
+    function protocolCount() external view returns (uint256);
+
+    /// @notice Registered protocol ids `[offset, offset + limit)` (fewer at the end; order
+    /// changes on deregistration).
+    function protocolIds(uint256 offset, uint256 limit) external view returns (bytes32[] memory ids);
 
     /// @notice The registration of `protocolId`; reverts with GuardianOracleNotRegistered if
     /// there is none.
@@ -169,6 +222,8 @@ interface IGuardianOracle {
     /// @param action 1 pause, 2 circuit breaker, 3 collateral lock.
     /// @param nonce Must equal `nonces(protocolId)`.
     /// @param deadline Last timestamp at which the authorization is valid.
+    /// @param evidenceFromBlock The evidence's first block; must be after
+    /// `lastReleaseBlock(protocolId)`, so a drain already contained cannot be contained again.
     /// @param evidenceHash keccak256 of the canonical evidence the guardians agreed on.
     /// @param signature The group's BLS signature over the digest, 256-byte EIP-2537 G2 encoding.
     /// @return hookSucceeded Whether the protocol hook call succeeded.
@@ -177,40 +232,55 @@ interface IGuardianOracle {
         uint8 action,
         uint64 nonce,
         uint64 deadline,
+        uint64 evidenceFromBlock,
         bytes32 evidenceHash,
         bytes calldata signature
     ) external returns (bool hookSucceeded);
 
     /// @notice Lift the containment in force before it expires. Only the protocol's admin.
-    /// @dev The cooldown starts now. For hookKind 0 the oracle calls
-    /// `IGuardable.liftContainment(action)`; its failure is tolerated (governance can lift on the
-    /// protocol directly). For hookKind 1 only the oracle's record changes: the protocol's own
-    /// governance unpauses it.
+    /// @dev The cooldown starts now and the release block is this block. For hookKind 0 the
+    /// oracle calls `IGuardable.liftContainment(action)` (and for the weaker action a PAUSE
+    /// replaced); its failure is tolerated. For hookKind 1 only the oracle's record changes: the
+    /// protocol's own governance unpauses it (in the same batch).
     /// @param protocolId The protocol.
     function liftContainment(bytes32 protocolId) external;
 
+    /// @notice Called by a {Guardable} target when its own governance lifts `action` on it
+    /// directly, so that the oracle's record ends too (the release block is this block). A call
+    /// from anything else, or for an action that is not the one in force, changes nothing.
+    function containmentLiftedByTarget(uint8 action) external;
+
     /// @notice Extend the containment in force. Only the protocol's admin (guardians cannot
-    /// extend: a new authorization during a containment reverts).
-    /// @dev For hookKind 0 the oracle re-engages the hook with the new expiry and reverts with
-    /// GuardianOracleHookFailed if that fails, so the record and the protocol never disagree.
+    /// extend: a new authorization during a containment reverts, except a PAUSE replacing a
+    /// weaker action).
+    /// @dev For hookKind 0 the oracle re-engages the hook with the new expiry (evidence hash zero:
+    /// an extension, not new evidence) and reverts with GuardianOracleHookFailed if that fails, so
+    /// the record and the protocol never disagree.
     /// @param protocolId The protocol.
-    /// @param newExpiresAt Later than the current expiry, at most MAX_CONTAINMENT_DURATION from now.
+    /// @param newExpiresAt Later than the current expiry, at most MAX_CONTAINMENT_DURATION after
+    /// the containment was engaged (a cap on all extensions together).
     function extendContainment(bytes32 protocolId, uint64 newExpiresAt) external;
 
     /// @notice The next nonce the guardians must sign for `protocolId`.
     function nonces(bytes32 protocolId) external view returns (uint64);
 
-    /// @notice The latest containment of `protocolId` (all zero if there was none).
+    /// @notice The block after which evidence for `protocolId` must start: the block of the last
+    /// lift, or, while a containment runs or after it expired by itself, the block it was engaged
+    /// in (the oracle cannot see the block at which its time ran out; the target was contained
+    /// in between). Zero before the first containment.
+    function lastReleaseBlock(bytes32 protocolId) external view returns (uint64);
+
+    /// @notice The latest containment of `protocolId` (all zero if there was none). Its evidence
+    /// hash is in its ContainmentEngaged event (not stored: 5,000 gas per containment).
     /// @return action The action engaged.
     /// @return engagedAt When it was engaged.
     /// @return expiresAt When it ends (or ended; a lift sets it to the lift time).
-    /// @return evidenceHash The evidence hash of the authorization.
     /// @return hookSucceeded Whether the engage hook call succeeded.
     /// @return active Whether it is in force now.
     function containment(bytes32 protocolId)
         external
         view
-        returns (uint8 action, uint64 engagedAt, uint64 expiresAt, bytes32 evidenceHash, bool hookSucceeded, bool active);
+        returns (uint8 action, uint64 engagedAt, uint64 expiresAt, bool hookSucceeded, bool active);
 
     // ---------------------------------------------------------------- group key
 
@@ -252,8 +322,12 @@ interface IGuardianOracle {
         returns (uint64 epoch, bytes memory groupPublicKey_, uint16 threshold_, uint16 guardianCount_, uint64 executableAt);
 
     /// @notice The digest the guardians must sign for these values under the current key epoch.
-    function authorizationDigest(bytes32 protocolId, uint8 action, uint64 nonce, uint64 deadline, bytes32 evidenceHash)
-        external
-        view
-        returns (bytes32);
+    function authorizationDigest(
+        bytes32 protocolId,
+        uint8 action,
+        uint64 nonce,
+        uint64 deadline,
+        uint64 evidenceFromBlock,
+        bytes32 evidenceHash
+    ) external view returns (bytes32);
 }

@@ -26,16 +26,15 @@ contract OraclePolicyTest is OracleTestBase {
         bytes memory sig = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
         uint64 expected = uint64(block.timestamp) + MAX_DURATION;
         vm.expectEmit(true, false, false, true, address(oracle));
-        emit IGuardianOracle.ContainmentEngaged(id, ACTION_PAUSE, 0, 1, EVIDENCE, expected, true, SUBMITTER);
+        emit IGuardianOracle.ContainmentEngaged(id, ACTION_PAUSE, 0, 1, FROM, EVIDENCE, expected, true, SUBMITTER);
         vm.prank(SUBMITTER);
-        assertTrue(oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, sig), "hook succeeded");
+        assertTrue(oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig), "hook succeeded");
 
         assertEq(uint256(oracle.nonces(id)), 1, "nonce incremented");
-        (uint8 action, uint64 engagedAt, uint64 expiresAt, bytes32 ev, bool ok, bool active) = oracle.containment(id);
+        (uint8 action, uint64 engagedAt, uint64 expiresAt, bool ok, bool active) = oracle.containment(id);
         assertEq(uint256(action), ACTION_PAUSE, "action");
         assertEq(uint256(engagedAt), block.timestamp, "engagedAt");
         assertEq(uint256(expiresAt), expected, "expiresAt = now + maxDuration");
-        assertEq(ev, EVIDENCE, "evidence");
         assertTrue(ok && active, "hook ok and active");
         assertTrue(protocol.isPaused(), "protocol paused");
         assertEq(uint256(protocol.containmentExpiresAt(ACTION_PAUSE)), expected, "protocol expiry matches");
@@ -52,7 +51,7 @@ contract OraclePolicyTest is OracleTestBase {
     function test_digestMatchesSpec() public view {
         bytes32 ev = keccak256("x");
         assertEq(
-            oracle.authorizationDigest(id, 2, 7, 99, ev), digestFor(1, id, 2, 7, 99, ev), "authorizationDigest view"
+            oracle.authorizationDigest(id, 2, 7, 99, FROM, ev), digestFor(1, id, 2, 7, 99, ev), "authorizationDigest view"
         );
     }
 
@@ -60,7 +59,7 @@ contract OraclePolicyTest is OracleTestBase {
         bytes32 unknown = keccak256(abi.encode(address(0xdead)));
         bytes memory sig = sigFor(unknown, ACTION_PAUSE, 0, uint64(block.timestamp), EVIDENCE);
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNotRegistered.selector, unknown));
-        oracle.authorize(unknown, ACTION_PAUSE, 0, uint64(block.timestamp), EVIDENCE, sig);
+        oracle.authorize(unknown, ACTION_PAUSE, 0, uint64(block.timestamp), FROM, EVIDENCE, sig);
     }
 
     function testFuzz_actionMustBeAllowed(uint8 allowedBits, uint8 action) public {
@@ -75,7 +74,7 @@ contract OraclePolicyTest is OracleTestBase {
         if (!permitted) {
             vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleActionNotAllowed.selector, id, action));
         }
-        oracle.authorize(id, action, 0, deadline, EVIDENCE, sig);
+        oracle.authorize(id, action, 0, deadline, FROM, EVIDENCE, sig);
         assertEq(uint256(oracle.nonces(id)), permitted ? 1 : 0, "nonce moves only on success");
     }
 
@@ -84,18 +83,18 @@ contract OraclePolicyTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(id, ACTION_PAUSE, nonce, deadline, EVIDENCE);
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidNonce.selector, uint64(0), nonce));
-        oracle.authorize(id, ACTION_PAUSE, nonce, deadline, EVIDENCE, sig);
+        oracle.authorize(id, ACTION_PAUSE, nonce, deadline, FROM, EVIDENCE, sig);
     }
 
     function test_nonceCannotBeReused() public {
         uint64 deadline = uint64(block.timestamp + 2 days);
         bytes memory sig = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, sig);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
         vm.warp(block.timestamp + MAX_DURATION + COOLDOWN); // every other rule would pass now
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidNonce.selector, uint64(1), uint64(0)));
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, sig);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
         // The next nonce works.
-        oracle.authorize(id, ACTION_PAUSE, 1, deadline, EVIDENCE, sigFor(id, ACTION_PAUSE, 1, deadline, EVIDENCE));
+        oracle.authorize(id, ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sigFor(id, ACTION_PAUSE, 1, deadline, EVIDENCE));
         assertEq(uint256(oracle.nonces(id)), 2, "nonce 2");
     }
 
@@ -105,12 +104,12 @@ contract OraclePolicyTest is OracleTestBase {
         uint256 t = block.timestamp + elapsed;
         vm.warp(t);
         if (t > deadline) vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleDeadlineExpired.selector, deadline));
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, sig);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
     }
 
     function test_deadlineIsInclusive() public {
         uint64 deadline = uint64(block.timestamp);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE));
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE));
         assertTrue(isActive(id), "engaged at the deadline itself");
     }
 
@@ -121,7 +120,7 @@ contract OraclePolicyTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(id, ACTION_CIRCUIT_BREAKER, 1, deadline, EVIDENCE);
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleContainmentActive.selector, id, expiresAt));
-        oracle.authorize(id, ACTION_CIRCUIT_BREAKER, 1, deadline, EVIDENCE, sig);
+        oracle.authorize(id, ACTION_CIRCUIT_BREAKER, 1, deadline, FROM, EVIDENCE, sig);
     }
 
     function testFuzz_cooldown(uint32 afterExpiry) public {
@@ -136,7 +135,7 @@ contract OraclePolicyTest is OracleTestBase {
                 abi.encodeWithSelector(IGuardianOracle.GuardianOracleCooldownActive.selector, id, uint64(expiresAt + COOLDOWN))
             );
         }
-        oracle.authorize(id, ACTION_PAUSE, 1, deadline, EVIDENCE, sig);
+        oracle.authorize(id, ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sig);
     }
 
     function test_signatureBindsEveryField() public {
@@ -152,32 +151,33 @@ contract OraclePolicyTest is OracleTestBase {
         ];
         for (uint256 i; i < wrong.length; ++i) {
             vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-            oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, wrong[i]);
+            oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, wrong[i]);
         }
         // Another chain id changes the digest too.
         bytes memory good = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
         vm.chainId(999);
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, good);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, good);
         vm.chainId(31337);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, good);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, good);
     }
 
     function test_signatureLengthChecked() public {
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidSignatureLength.selector, uint256(96)));
-        oracle.authorize(id, ACTION_PAUSE, 0, uint64(block.timestamp), EVIDENCE, new bytes(96));
+        oracle.authorize(id, ACTION_PAUSE, 0, uint64(block.timestamp), FROM, EVIDENCE, new bytes(96));
     }
 
     function test_anotherOracleDeploymentRejectsTheSignature() public {
         // Same registration on a second oracle: the oracle address is in the digest.
         uint64 deadline = uint64(block.timestamp + 60);
-        bytes memory sig = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
+        RecordingHook target = new RecordingHook(); // accepts engage calls from any oracle
+        bytes32 pid = registerHook(address(target));
+        bytes memory sig = sigFor(pid, ACTION_PAUSE, 0, deadline, EVIDENCE);
         GuardianOracle second = GuardianOracle(address(new RecordingOracleFactory().make(g1Generator())));
-        RegistrationParams memory rp = params(address(protocol));
-        vm.prank(ADMIN);
-        second.register(rp);
+        vm.prank(address(target));
+        second.register(params(address(target)));
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        second.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, sig);
+        second.authorize(pid, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
     }
 }
 
@@ -219,9 +219,9 @@ contract OracleLifecycleTest is OracleTestBase {
         vm.expectRevert(
             abi.encodeWithSelector(IGuardianOracle.GuardianOracleCooldownActive.selector, id, uint64(block.timestamp + COOLDOWN))
         );
-        oracle.authorize(id, ACTION_PAUSE, 1, deadline, EVIDENCE, sig);
+        oracle.authorize(id, ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sig);
         vm.warp(block.timestamp + COOLDOWN);
-        oracle.authorize(id, ACTION_PAUSE, 1, deadline, EVIDENCE, sig);
+        oracle.authorize(id, ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sig);
         assertTrue(isActive(id), "engaged again after the cooldown");
     }
 
@@ -303,6 +303,7 @@ contract OracleLifecycleTest is OracleTestBase {
         RevertingHook hook = new RevertingHook();
         bytes32 pid = registerHook(address(hook));
         engage(pid, ACTION_PAUSE);
+        hook.setBroken(true);
         uint64 current = expiresAtOf(pid);
         vm.prank(ADMIN);
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleHookFailed.selector, pid));
@@ -325,7 +326,7 @@ contract OracleLifecycleTest is OracleTestBase {
         RegistrationParams memory rp = params(address(target));
         rp.hookKind = 1;
         rp.pauseSelector = PausableTarget.pause.selector;
-        vm.prank(ADMIN);
+        vm.prank(address(target));
         bytes32 pid = oracle.register(rp);
         assertTrue(engage(pid, ACTION_PAUSE), "pause() succeeded");
         assertTrue(target.paused(), "target paused");
@@ -355,7 +356,9 @@ contract OracleHookSafetyTest is OracleTestBase {
     }
 
     function test_revertingHook() public {
-        bytes32 pid = registerHook(address(new RevertingHook()));
+        RevertingHook hook = new RevertingHook();
+        bytes32 pid = registerHook(address(hook));
+        hook.setBroken(true);
         vm.expectEmit(true, false, false, true, address(oracle));
         emit IGuardianOracle.HookCallFailed(pid, IGuardable.engageContainment.selector);
         assertFalse(engage(pid, ACTION_PAUSE), "reported as failed");
@@ -364,12 +367,14 @@ contract OracleHookSafetyTest is OracleTestBase {
     }
 
     function test_gasBurningHook() public {
-        bytes32 pid = registerHook(address(new GasBurnerHook()));
+        GasBurnerHook hook = new GasBurnerHook();
+        bytes32 pid = registerHook(address(hook));
+        hook.setBroken(true);
         uint64 nonce = 0;
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(pid, ACTION_PAUSE, nonce, deadline, EVIDENCE);
         uint256 before = gasleft();
-        bool ok = oracle.authorize(pid, ACTION_PAUSE, nonce, deadline, EVIDENCE, sig);
+        bool ok = oracle.authorize(pid, ACTION_PAUSE, nonce, deadline, FROM, EVIDENCE, sig);
         uint256 used = before - gasleft();
         assertFalse(ok, "reported as failed");
         assertFalse(hookOk(pid), "recorded as failed");
@@ -382,7 +387,7 @@ contract OracleHookSafetyTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(pid, ACTION_PAUSE, 0, deadline, EVIDENCE);
         uint256 before = gasleft();
-        bool ok = oracle.authorize(pid, ACTION_PAUSE, 0, deadline, EVIDENCE, sig);
+        bool ok = oracle.authorize(pid, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
         uint256 used = before - gasleft();
         assertTrue(ok, "the hook returned normally");
         assertLe(used, 100_000 + 80_000, "no return data was copied");
@@ -400,7 +405,7 @@ contract OracleHookSafetyTest is OracleTestBase {
             address(oracle),
             abi.encodeCall(
                 IGuardianOracle.authorize,
-                (pid, ACTION_PAUSE, 1, deadline, EVIDENCE, sigFor(pid, ACTION_PAUSE, 1, deadline, EVIDENCE))
+                (pid, ACTION_PAUSE, 1, deadline, 2, EVIDENCE, fakeSignature(digestFor(1, pid, ACTION_PAUSE, 1, deadline, 2, EVIDENCE)))
             )
         );
         assertTrue(engage(pid, ACTION_PAUSE), "hook itself succeeded");
@@ -408,15 +413,22 @@ contract OracleHookSafetyTest is OracleTestBase {
         assertEq(uint256(oracle.nonces(pid)), 1, "only one authorization");
     }
 
-    function test_hookKindOneWithoutPermissionFails() public {
+    /// @dev A selector hook the oracle may not call is refused at registration (it used to be
+    /// accepted, and every containment then failed).
+    function test_hookKindOneWithoutPermissionIsRefused() public {
         PausableTarget target = new PausableTarget(address(0x1)); // the oracle is not the pauser
         RegistrationParams memory rp = params(address(target));
         rp.hookKind = 1;
         rp.pauseSelector = PausableTarget.pause.selector;
-        vm.prank(ADMIN);
-        bytes32 pid = oracle.register(rp);
-        assertFalse(engage(pid, ACTION_PAUSE), "pause() reverted");
-        assertTrue(isActive(pid), "recorded anyway");
+        vm.prank(address(target));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IGuardianOracle.GuardianOracleHookProbeFailed.selector,
+                address(target),
+                abi.encodePacked(PausableTarget.pause.selector)
+            )
+        );
+        oracle.register(rp);
         assertFalse(target.paused(), "not paused");
     }
 
@@ -426,7 +438,7 @@ contract OracleHookSafetyTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(pid, ACTION_PAUSE, 0, deadline, EVIDENCE);
         vm.expectRevert(IGuardianOracle.GuardianOracleInsufficientGasForHook.selector);
-        oracle.authorize{gas: 110_000}(pid, ACTION_PAUSE, 0, deadline, EVIDENCE, sig);
+        oracle.authorize{gas: 110_000}(pid, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
         assertEq(uint256(oracle.nonces(pid)), 0, "nothing consumed");
     }
 
@@ -438,7 +450,7 @@ contract OracleHookSafetyTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(pid, ACTION_PAUSE, 0, deadline, EVIDENCE);
         gasLimit = bound(gasLimit, 60_000, 260_000);
-        try oracle.authorize{gas: gasLimit}(pid, ACTION_PAUSE, 0, deadline, EVIDENCE, sig) returns (bool ok) {
+        try oracle.authorize{gas: gasLimit}(pid, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig) returns (bool ok) {
             assertTrue(ok, "hook succeeded whenever authorize succeeded");
             assertGe(hook.gasSeen(), 99_000, "hook received its allowance");
         } catch {
@@ -460,7 +472,7 @@ contract OracleKeyRotationTest is OracleTestBase {
         bytes memory pk = g1Double();
         uint64 executableAt = uint64(block.timestamp + DELAY);
         vm.expectEmit(false, false, false, true, address(oracle));
-        emit IGuardianOracle.KeyRotationQueued(2, pk, executableAt);
+        emit IGuardianOracle.KeyRotationQueued(2, pk, 67, 100, executableAt);
         vm.prank(GOV);
         oracle.queueKeyRotation(pk, 67, 100);
         (uint64 epoch, bytes memory qpk, uint16 t, uint16 n, uint64 when) = oracle.pendingKeyRotation();
@@ -544,9 +556,9 @@ contract OracleKeyRotationTest is OracleTestBase {
         vm.prank(GOV);
         oracle.executeKeyRotation();
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, oldSig);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, oldSig);
         bytes memory newSig = fakeSignature(digestFor(2, id, ACTION_PAUSE, 0, deadline, EVIDENCE));
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, EVIDENCE, newSig);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, newSig);
         assertTrue(isActive(id), "epoch-2 signature accepted");
     }
 }
@@ -566,7 +578,7 @@ abstract contract OracleGasBase is OracleTestBase {
         uint64 deadline = uint64(block.timestamp + 60);
         bytes memory sig = sigFor(minimalId, ACTION_PAUSE, nonce, deadline, EVIDENCE);
         uint256 before = gasleft();
-        oracle.authorize(minimalId, ACTION_PAUSE, nonce, deadline, EVIDENCE, sig);
+        oracle.authorize(minimalId, ACTION_PAUSE, nonce, deadline, FROM, EVIDENCE, sig);
         used = before - gasleft();
         assertTrue(hookOk(minimalId), "hook ran");
     }

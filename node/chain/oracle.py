@@ -22,13 +22,15 @@ from node.registration import Registration
 
 log = logging.getLogger("guardian.chain")
 
+# Protocol ids read per `protocolIds(offset, limit)` call.
+PROTOCOL_IDS_PAGE = 100
+
 
 @dataclass(frozen=True)
 class Containment:
     action: int
     engaged_at: int
     expires_at: int
-    evidence_hash: bytes
     hook_succeeded: bool
     active: bool
 
@@ -108,7 +110,13 @@ class OracleClient:
         return decode_uint(await self._view("threshold"), "threshold")
 
     async def protocol_ids(self) -> list[bytes]:
-        return [decode_bytes(p, 32, "protocol id") for p in await self._view("protocolIds")]
+        """Every registered protocol id, read a page at a time (the registry is bounded)."""
+        ids: list[bytes] = []
+        while True:
+            page = await self._view("protocolIds", len(ids), PROTOCOL_IDS_PAGE)
+            ids += [decode_bytes(p, 32, "protocol id") for p in page]
+            if len(page) < PROTOCOL_IDS_PAGE:
+                return ids
 
     async def registration(self, protocol_id: bytes) -> Registration | None:
         if not await self._view("isRegistered", protocol_id):
@@ -118,12 +126,11 @@ class OracleClient:
     async def containment(self, protocol_id: bytes) -> Containment:
         raw = await self._view("containment", protocol_id)
         try:
-            action, engaged, expires, ev_hash, hook_ok, active = raw
+            action, engaged, expires, hook_ok, active = raw
         except (TypeError, ValueError) as exc:
             raise ChainError(f"oracle.containment: unexpected shape: {exc}") from exc
         return Containment(decode_uint(action, "action"), decode_uint(engaged, "engagedAt"),
-                           decode_uint(expires, "expiresAt"), decode_bytes(ev_hash, 32, "evidenceHash"),
-                           bool(hook_ok), bool(active))
+                           decode_uint(expires, "expiresAt"), bool(hook_ok), bool(active))
 
     async def block_timestamp(self, block: int) -> int:
         return (await self.rpc.header(block)).timestamp
@@ -150,10 +157,11 @@ class OracleClient:
 
     # the transaction ---------------------------------------------------------------------------
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
-                             evidence_hash: bytes, signature: bytes) -> bytes:
+                             evidence_from_block: int, evidence_hash: bytes,
+                             signature: bytes) -> bytes:
         if self._account is None:
             raise ChainError("no submitter key configured: this node cannot send transactions")
-        args = [protocol_id, action, nonce, deadline, evidence_hash, signature]
+        args = [protocol_id, action, nonce, deadline, evidence_from_block, evidence_hash, signature]
         data = self.contract.encode_abi("authorize", args=args)
         async with self._send_lock:
             chain_id = self.chain_id or await self.rpc.chain_id()

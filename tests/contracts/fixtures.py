@@ -22,7 +22,7 @@ def bls_signature_fixture() -> dict:
     ref = get_backend("pyblst")
     message = authorization_digest(31337, bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3"), 1,
                                    protocol_id(b"\x11" * 20), Action.PAUSE, 0, 1_800_000_000,
-                                   b"\x22" * 32)
+                                   1, b"\x22" * 32)
     return {
         "about": "BLS signatures made by protocol/ (each backend) for contracts/test/BLS.t.sol",
         "dst": DST_AUTHORIZATION.decode(),

@@ -47,6 +47,8 @@ def test_registration_accepts_the_contract_limits():
     dict(window_blocks=oracle_limits.MAX_WINDOW_BLOCKS + 1),
     dict(max_duration=oracle_limits.MAX_CONTAINMENT_DURATION + 1),
     dict(cooldown=oracle_limits.MAX_COOLDOWN + 1),
+    dict(max_duration=oracle_limits.MIN_CONTAINMENT_DURATION - 1),
+    dict(cooldown=oracle_limits.MIN_COOLDOWN - 1),
     dict(monitored=["0x" + "33" * 20] * (oracle_limits.MAX_DETECTION_ENTRIES + 1)),
 ], ids=lambda bad: ",".join(bad))
 def test_registration_rejects_what_the_contract_rejects(bad):

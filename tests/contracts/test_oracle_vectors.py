@@ -33,9 +33,10 @@ def test_digest_constants():
 @pytest.mark.parametrize("v", DIGEST["vectors"], ids=lambda v: v["about"][:24])
 def test_digest_vectors(v):
     args = (v["chain_id"], _b(v["oracle"]), v["key_epoch"], _b(v["protocol_id"]), v["action"],
-            v["nonce"], v["deadline"], _b(v["evidence_hash"]))
+            v["nonce"], v["deadline"], v["evidence_from_block"], _b(v["evidence_hash"]))
     values = [DOMAIN_TAG, v["chain_id"], v["oracle"], v["key_epoch"], _b(v["protocol_id"]),
-              v["action"], v["nonce"], v["deadline"], _b(v["evidence_hash"])]
+              v["action"], v["nonce"], v["deadline"], v["evidence_from_block"],
+              _b(v["evidence_hash"])]
     preimage = encode([t for _, t in DIGEST_LAYOUT], values)
     assert _b(v["preimage"]) == preimage
     assert _b(v["digest"]) == keccak(preimage) == authorization_digest(*args)
@@ -60,7 +61,7 @@ def test_every_backend_signs_the_stored_authorizations(backend):
     for a in BLS["authorizations"].values():
         digest = authorization_digest(BLS["chain_id"], _b(BLS["oracle"]), a["key_epoch"], pid,
                                       a["action"], a["nonce"], a["deadline"],
-                                      _b(BLS["evidence_hash"]))
+                                      BLS["evidence_from_block"], _b(BLS["evidence_hash"]))
         assert digest == _b(a["digest"])
         signature = b.sign(keys[a["signer"]], digest, DST_AUTHORIZATION)
         assert b.g2_to_eip2537(signature) == _b(a["signature"])

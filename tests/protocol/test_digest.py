@@ -19,19 +19,19 @@ from protocol.digest import (
 
 ARGS = dict(chain_id=31337, oracle=bytes.fromhex("5fbdb2315678afecb367f032d93f642f64180aa3"),
             key_epoch=1, protocol_id=keccak(b"demo"), action=Action.PAUSE, nonce=7,
-            deadline=1_800_000_000, evidence_hash=keccak(b"evidence"))
+            deadline=1_800_000_000, evidence_from_block=1234, evidence_hash=keccak(b"evidence"))
 # keccak256(abi.encode(...)) of ARGS, fixed so that a change in the layout cannot go unnoticed.
-KNOWN_DIGEST = "0be248375b24e10e6099ab06b2a60d1ee0529b5f991b951b80512002aa8bb62e"
+KNOWN_DIGEST = "1114f051c42faed6b5ee2201895e2261595ed163e3481428bf51b239b8270f67"
 
 
 def test_layout_equals_abi_encode():
     expected = encode(
         ["bytes32", "uint256", "address", "uint64", "bytes32", "uint8", "uint64", "uint64",
-         "bytes32"],
+         "uint64", "bytes32"],
         [DOMAIN_TAG, ARGS["chain_id"], "0x" + ARGS["oracle"].hex(), ARGS["key_epoch"],
          ARGS["protocol_id"], int(ARGS["action"]), ARGS["nonce"], ARGS["deadline"],
-         ARGS["evidence_hash"]])
-    assert digest_preimage(**ARGS) == expected and len(expected) == 288
+         ARGS["evidence_from_block"], ARGS["evidence_hash"]])
+    assert digest_preimage(**ARGS) == expected and len(expected) == 320
     assert authorization_digest(**ARGS) == keccak(expected)
 
 
@@ -42,7 +42,8 @@ def test_known_answer():
 
 @pytest.mark.parametrize("field,value", [
     ("chain_id", 31338), ("oracle", b"\x01" * 20), ("key_epoch", 2), ("protocol_id", b"\x00" * 32),
-    ("action", Action.CIRCUIT_BREAKER), ("nonce", 8), ("deadline", 1), ("evidence_hash", b"\x00" * 32),
+    ("action", Action.CIRCUIT_BREAKER), ("nonce", 8), ("deadline", 1), ("evidence_from_block", 1235),
+    ("evidence_hash", b"\x00" * 32),
 ])
 def test_every_field_changes_the_digest(field, value):
     assert authorization_digest(**{**ARGS, field: value}) != authorization_digest(**ARGS)
@@ -50,7 +51,7 @@ def test_every_field_changes_the_digest(field, value):
 
 @pytest.mark.parametrize("field,value", [
     ("oracle", b"\x01" * 19), ("key_epoch", 2**64), ("nonce", -1), ("action", 4),
-    ("evidence_hash", b"\x00" * 31), ("chain_id", True),
+    ("evidence_hash", b"\x00" * 31), ("chain_id", True), ("evidence_from_block", 2**64),
 ])
 def test_bad_fields_raise(field, value):
     with pytest.raises(DigestError):

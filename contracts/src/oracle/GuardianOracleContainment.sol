@@ -2,52 +2,35 @@
 pragma solidity ^0.8.28;
 
 import {IGuardianOracle} from "../IGuardianOracle.sol";
-import {IGuardable, MAX_ACTION} from "../IGuardable.sol";
+import {IGuardable, ACTION_PAUSE, MAX_ACTION} from "../IGuardable.sol";
 import {GuardianOracleKeys} from "./GuardianOracleKeys.sol";
 import {GuardianOracleRegistry} from "./GuardianOracleRegistry.sol";
-import {OracleConstants} from "./OracleConstants.sol";
 
 /// @title GuardianOracleContainment
 /// @notice Containments: {authorize} engages one when the group key's signature and the
-/// protocol's registered policy allow it; the protocol's admin lifts or extends it; it ends by
-/// itself after the registered duration. Each engage, lift and extension calls the protocol's hook
-/// with a fixed gas allowance, and a failing hook never blocks the oracle.
+/// protocol's registered policy allow it, on evidence that starts after the protocol's last
+/// release; the protocol's admin lifts or extends it (a {Guardable} target's governance may also
+/// lift it on the target, which tells the oracle); it ends by itself after the registered
+/// duration. Each engage, lift and extension calls the protocol's hook with a fixed gas
+/// allowance, and a failing hook never blocks the oracle.
 abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracleRegistry {
-    /// @notice Gas given to every protocol hook call.
-    uint256 public constant HOOK_GAS_LIMIT = OracleConstants.HOOK_GAS_LIMIT;
-    /// @notice Gas the caller must leave on top of the hook's 63/64-rule share: the cold account
-    /// access of the call (2,600) and the few instructions between the check and the call.
-    uint256 public constant HOOK_GAS_MARGIN = OracleConstants.HOOK_GAS_MARGIN;
-
     uint256 private constant _SIGNATURE_LENGTH = 256;
-    /// @dev Sentinel stored in a fresh containment record's evidence slot so that the first
-    /// {authorize} writes a non-zero slot (2,900 gas instead of 20,000); never returned by views.
-    bytes32 private constant _EVIDENCE_UNSET = bytes32(uint256(1));
 
-    /// @dev Per protocol, kept across deregistration so that nonces never repeat.
+    /// @dev Per protocol, kept across deregistration so that nonces never repeat. One slot.
     struct ContainmentState {
         uint64 nonce; // next expected nonce
         uint8 action;
-        uint64 engagedAt; // 0: never engaged
-        uint64 expiresAt; // a lift sets it to the lift time: "ended at"
+        uint8 replacedAction; // the weaker action a PAUSE replaced while it was in force, or 0
+        uint48 engagedAt; // 0: never engaged
+        uint48 expiresAt; // a lift sets it to the lift time: "ended at"
+        uint48 releaseBlock; // evidence must start after this block
         bool hookSucceeded;
         bool initialized; // keeps the slot non-zero from registration on
     }
 
-    struct ContainmentRecord {
-        ContainmentState state;
-        bytes32 evidenceHash;
-    }
-
-    mapping(bytes32 => ContainmentRecord) private _containments;
-    bool private transient _entered;
-
-    modifier nonReentrant() {
-        if (_entered) revert GuardianOracleReentrantCall();
-        _entered = true;
-        _;
-        _entered = false;
-    }
+    /// @dev One slot per protocol. The evidence hash is not stored: the ContainmentEngaged event
+    /// records it (a stored copy cost 5,000 gas per containment, against the 200k budget).
+    mapping(bytes32 => ContainmentState) private _containments;
 
     // ---------------------------------------------------------------- engage, lift, extend
 
@@ -57,84 +40,117 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         uint8 action,
         uint64 nonce,
         uint64 deadline,
+        uint64 evidenceFromBlock,
         bytes32 evidenceHash,
         bytes calldata signature
     ) external nonReentrant returns (bool hookSucceeded) {
         Policy memory policy = _registration(protocolId).policy;
+        ContainmentState storage state = _containments[protocolId];
+        uint8 replaced = _checkPolicy(protocolId, policy, state, action, nonce, deadline, evidenceFromBlock);
+        if (signature.length != _SIGNATURE_LENGTH) revert GuardianOracleInvalidSignatureLength(signature.length);
+        uint64 epoch = _keyEpoch();
+        if (
+            !_verifyAuthorization(
+                _authorizationDigest(epoch, protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash),
+                signature
+            )
+        ) revert GuardianOracleInvalidSignature();
+
+        uint64 expiresAt = uint64(block.timestamp) + policy.maxDuration;
+        _record(protocolId, nonce + 1, action, replaced, expiresAt);
+
+        hookSucceeded = _callHook(
+            protocolId,
+            policy.target,
+            policy.hookKind == HOOK_KIND_GUARDABLE
+                ? abi.encodeCall(IGuardable.engageContainment, (action, expiresAt, evidenceHash))
+                : abi.encodePacked(policy.pauseSelector)
+        );
+        if (hookSucceeded) state.hookSucceeded = true;
+        emit ContainmentEngaged(
+            protocolId, action, nonce, epoch, evidenceFromBlock, evidenceHash, expiresAt, hookSucceeded, msg.sender
+        );
+    }
+
+    /// @dev The policy rules of {authorize}, in order; returns the weaker action a PAUSE replaces
+    /// (0 when no containment is in force).
+    function _checkPolicy(
+        bytes32 protocolId,
+        Policy memory policy,
+        ContainmentState storage stored,
+        uint8 action,
+        uint64 nonce,
+        uint64 deadline,
+        uint64 evidenceFromBlock
+    ) private view returns (uint8 replaced) {
         if (policy.target == address(0)) revert GuardianOracleNotRegistered(protocolId);
         if (action == 0 || action > MAX_ACTION || (policy.allowedActions & (uint8(1) << action)) == 0) {
             revert GuardianOracleActionNotAllowed(protocolId, action);
         }
-        ContainmentRecord storage rec = _containments[protocolId];
-        ContainmentState memory state = rec.state;
+        ContainmentState memory state = stored;
         if (nonce != state.nonce) revert GuardianOracleInvalidNonce(state.nonce, nonce);
         if (block.timestamp > deadline) revert GuardianOracleDeadlineExpired(deadline);
-        if (block.timestamp < state.expiresAt) revert GuardianOracleContainmentActive(protocolId, state.expiresAt);
-        if (state.engagedAt != 0) {
-            uint64 availableAt = state.expiresAt + policy.cooldown; // < 2**64: both are bounded
+        if (evidenceFromBlock <= state.releaseBlock) {
+            revert GuardianOracleEvidenceBeforeRelease(state.releaseBlock, evidenceFromBlock);
+        }
+        if (block.timestamp < state.expiresAt) {
+            // Only escalation: a PAUSE may replace a weaker action in force.
+            if (action != ACTION_PAUSE || state.action == ACTION_PAUSE) {
+                revert GuardianOracleContainmentActive(protocolId, state.expiresAt);
+            }
+            replaced = state.action;
+        } else if (state.engagedAt != 0) {
+            uint64 availableAt = uint64(state.expiresAt) + policy.cooldown; // both are bounded
             if (block.timestamp < availableAt) revert GuardianOracleCooldownActive(protocolId, availableAt);
         }
-        if (signature.length != _SIGNATURE_LENGTH) revert GuardianOracleInvalidSignatureLength(signature.length);
-        uint64 epoch = _keyEpoch();
-        bytes32 digest = _authorizationDigest(epoch, protocolId, action, nonce, deadline, evidenceHash);
-        if (!_verifyAuthorization(digest, signature)) revert GuardianOracleInvalidSignature();
-
-        uint64 expiresAt = uint64(block.timestamp) + policy.maxDuration;
-        rec.state = ContainmentState({
-            nonce: nonce + 1,
-            action: action,
-            engagedAt: uint64(block.timestamp),
-            expiresAt: expiresAt,
-            hookSucceeded: false,
-            initialized: true
-        });
-        rec.evidenceHash = evidenceHash;
-
-        if (policy.hookKind == HOOK_KIND_GUARDABLE) {
-            hookSucceeded = _callHook(
-                protocolId,
-                policy.target,
-                abi.encodeCall(IGuardable.engageContainment, (action, expiresAt, evidenceHash))
-            );
-        } else {
-            hookSucceeded = _callHook(protocolId, policy.target, abi.encodePacked(policy.pauseSelector));
-        }
-        if (hookSucceeded) rec.state.hookSucceeded = true;
-        emit ContainmentEngaged(protocolId, action, nonce, epoch, evidenceHash, expiresAt, hookSucceeded, msg.sender);
     }
 
     /// @inheritdoc IGuardianOracle
     function liftContainment(bytes32 protocolId) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
         if (msg.sender != r.admin) revert GuardianOracleUnauthorized(msg.sender);
-        ContainmentState storage state = _containments[protocolId].state;
+        ContainmentState storage state = _containments[protocolId];
         if (block.timestamp >= state.expiresAt) revert GuardianOracleNoActiveContainment(protocolId);
 
-        state.expiresAt = uint64(block.timestamp);
+        _release(state);
         emit ContainmentLifted(protocolId, msg.sender);
         if (r.policy.hookKind == HOOK_KIND_GUARDABLE) {
-            _callHook(protocolId, r.policy.target, abi.encodeCall(IGuardable.liftContainment, (state.action)));
+            address target = r.policy.target;
+            _callHook(protocolId, target, abi.encodeCall(IGuardable.liftContainment, (state.action)));
+            uint8 replaced = state.replacedAction;
+            if (replaced != 0) _callHook(protocolId, target, abi.encodeCall(IGuardable.liftContainment, (replaced)));
         }
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function containmentLiftedByTarget(uint8 action) external nonReentrant {
+        bytes32 protocolId = protocolIdOf(msg.sender);
+        if (_registration(protocolId).policy.target != msg.sender) return;
+        ContainmentState storage state = _containments[protocolId];
+        if (block.timestamp >= state.expiresAt || state.action != action) return;
+        _release(state);
+        emit ContainmentLifted(protocolId, msg.sender);
     }
 
     /// @inheritdoc IGuardianOracle
     function extendContainment(bytes32 protocolId, uint64 newExpiresAt) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
         if (msg.sender != r.admin) revert GuardianOracleUnauthorized(msg.sender);
-        ContainmentRecord storage rec = _containments[protocolId];
-        uint64 current = rec.state.expiresAt;
+        ContainmentState storage state = _containments[protocolId];
+        uint64 current = state.expiresAt;
         if (block.timestamp >= current) revert GuardianOracleNoActiveContainment(protocolId);
-        if (newExpiresAt <= current || newExpiresAt > block.timestamp + MAX_CONTAINMENT_DURATION) {
+        // The cap is on the whole containment, measured from its engagement.
+        if (newExpiresAt <= current || newExpiresAt > uint64(state.engagedAt) + MAX_CONTAINMENT_DURATION) {
             revert GuardianOracleInvalidExpiry(newExpiresAt);
         }
 
-        rec.state.expiresAt = newExpiresAt;
+        state.expiresAt = uint48(newExpiresAt);
         emit ContainmentExtended(protocolId, newExpiresAt);
         if (r.policy.hookKind == HOOK_KIND_GUARDABLE) {
             bool ok = _callHook(
                 protocolId,
                 r.policy.target,
-                abi.encodeCall(IGuardable.engageContainment, (rec.state.action, newExpiresAt, rec.evidenceHash))
+                abi.encodeCall(IGuardable.engageContainment, (state.action, newExpiresAt, bytes32(0)))
             );
             if (!ok) revert GuardianOracleHookFailed(protocolId);
         }
@@ -144,19 +160,23 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
 
     /// @inheritdoc IGuardianOracle
     function nonces(bytes32 protocolId) external view returns (uint64) {
-        return _containments[protocolId].state.nonce;
+        return _containments[protocolId].nonce;
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function lastReleaseBlock(bytes32 protocolId) external view returns (uint64) {
+        return _containments[protocolId].releaseBlock;
     }
 
     /// @inheritdoc IGuardianOracle
     function containment(bytes32 protocolId)
         external
         view
-        returns (uint8 action, uint64 engagedAt, uint64 expiresAt, bytes32 evidenceHash, bool hookSucceeded, bool active)
+        returns (uint8 action, uint64 engagedAt, uint64 expiresAt, bool hookSucceeded, bool active)
     {
-        ContainmentRecord storage rec = _containments[protocolId];
-        ContainmentState memory s = rec.state;
-        if (s.engagedAt == 0) return (0, 0, 0, bytes32(0), false, false);
-        return (s.action, s.engagedAt, s.expiresAt, rec.evidenceHash, s.hookSucceeded, block.timestamp < s.expiresAt);
+        ContainmentState memory s = _containments[protocolId];
+        if (s.engagedAt == 0) return (0, 0, 0, false, false);
+        return (s.action, s.engagedAt, s.expiresAt, s.hookSucceeded, block.timestamp < s.expiresAt);
     }
 
     // ---------------------------------------------------------------- internals
@@ -164,21 +184,33 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     /// @dev A registered protocol's record is never all zero (cheaper first {authorize}); the nonce
     /// survives deregistration, so a record is prepared only once.
     function _afterRegister(bytes32 protocolId) internal override {
-        ContainmentRecord storage rec = _containments[protocolId];
-        if (!rec.state.initialized) {
-            rec.state.initialized = true;
-            rec.evidenceHash = _EVIDENCE_UNSET;
-        }
+        ContainmentState storage state = _containments[protocolId];
+        if (!state.initialized) state.initialized = true;
     }
 
-    /// @dev Calls `target` with exactly HOOK_GAS_LIMIT gas and copies no return data (a
-    /// returnbomb costs the hook's own gas only). Reverts if less gas is left than the hook needs.
+    /// @dev The record of a containment engaged now (one slot, written once).
+    function _record(bytes32 protocolId, uint64 nextNonce, uint8 action, uint8 replaced, uint64 expiresAt) private {
+        _containments[protocolId] = ContainmentState({
+            nonce: nextNonce,
+            action: action,
+            replacedAction: replaced,
+            engagedAt: uint48(block.timestamp),
+            expiresAt: uint48(expiresAt),
+            releaseBlock: uint48(block.number),
+            hookSucceeded: false,
+            initialized: true
+        });
+    }
+
+    /// @dev End the containment in force now; evidence must start after this block.
+    function _release(ContainmentState storage state) private {
+        state.expiresAt = uint48(block.timestamp);
+        state.releaseBlock = uint48(block.number);
+    }
+
+    /// @dev {_callWithHookGas}, and a HookCallFailed event when the hook fails.
     function _callHook(bytes32 protocolId, address target, bytes memory data) private returns (bool ok) {
-        uint256 hookGas = HOOK_GAS_LIMIT;
-        if (gasleft() < (hookGas * 64) / 63 + HOOK_GAS_MARGIN) revert GuardianOracleInsufficientGasForHook();
-        assembly ("memory-safe") {
-            ok := call(hookGas, target, 0, add(data, 0x20), mload(data), 0, 0)
-        }
+        ok = _callWithHookGas(target, data);
         // forge-lint: disable-next-line(unsafe-typecast)
         if (!ok) emit HookCallFailed(protocolId, bytes4(data)); // the first 4 bytes: the selector
     }

@@ -18,6 +18,12 @@ abstract contract GuardianOracleKeys is IGuardianOracle {
     bytes public constant DST = OracleConstants.DST;
     /// @notice Largest guardian set.
     uint16 public constant MAX_GUARDIANS = OracleConstants.MAX_GUARDIANS;
+    /// @notice Gas that must be left when the BLS check starts; with less, {authorize} reverts
+    /// with GuardianOracleInsufficientGasForVerification instead of reporting a valid signature
+    /// as invalid (the pairing has a fixed 110,000 allowance and would run out).
+    uint256 public constant VERIFY_GAS_RESERVE = OracleConstants.VERIFY_GAS_RESERVE;
+    /// @notice A queued key rotation lapses this long after it became executable.
+    uint64 public constant KEY_ROTATION_EXPIRY = OracleConstants.KEY_ROTATION_EXPIRY;
 
     uint256 private constant _PUBLIC_KEY_LENGTH = 128;
     address private constant _G1MSM_PRECOMPILE = address(0x0c);
@@ -80,11 +86,13 @@ abstract contract GuardianOracleKeys is IGuardianOracle {
         external
         onlyGovernance
     {
-        if (_pending.executableAt != 0) revert GuardianOracleRotationAlreadyQueued();
+        uint64 queued = _pending.executableAt;
+        // A lapsed rotation no longer blocks a new one.
+        if (queued != 0 && block.timestamp <= queued + KEY_ROTATION_EXPIRY) revert GuardianOracleRotationAlreadyQueued();
         _validateKey(groupPublicKey_, threshold_, guardianCount_);
         uint64 executableAt = uint64(block.timestamp) + rotationDelay;
         _pending = PendingRotation(_storeKey(groupPublicKey_), threshold_, guardianCount_, executableAt);
-        emit KeyRotationQueued(_key.epoch + 1, groupPublicKey_, executableAt);
+        emit KeyRotationQueued(_key.epoch + 1, groupPublicKey_, threshold_, guardianCount_, executableAt);
     }
 
     /// @inheritdoc IGuardianOracle
@@ -92,6 +100,9 @@ abstract contract GuardianOracleKeys is IGuardianOracle {
         PendingRotation memory p = _pending;
         if (p.executableAt == 0) revert GuardianOracleRotationNotQueued();
         if (block.timestamp < p.executableAt) revert GuardianOracleRotationNotReady(p.executableAt);
+        if (block.timestamp > p.executableAt + KEY_ROTATION_EXPIRY) {
+            revert GuardianOracleRotationExpired(p.executableAt + KEY_ROTATION_EXPIRY);
+        }
         uint64 epoch = _key.epoch + 1;
         _key = KeyState(p.keyData, epoch, p.threshold, p.guardianCount);
         delete _pending;
@@ -139,12 +150,15 @@ abstract contract GuardianOracleKeys is IGuardianOracle {
     }
 
     /// @inheritdoc IGuardianOracle
-    function authorizationDigest(bytes32 protocolId, uint8 action, uint64 nonce, uint64 deadline, bytes32 evidenceHash)
-        external
-        view
-        returns (bytes32)
-    {
-        return _authorizationDigest(_key.epoch, protocolId, action, nonce, deadline, evidenceHash);
+    function authorizationDigest(
+        bytes32 protocolId,
+        uint8 action,
+        uint64 nonce,
+        uint64 deadline,
+        uint64 evidenceFromBlock,
+        bytes32 evidenceHash
+    ) external view returns (bytes32) {
+        return _authorizationDigest(_key.epoch, protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash);
     }
 
     // ---------------------------------------------------------------- internals
@@ -155,12 +169,16 @@ abstract contract GuardianOracleKeys is IGuardianOracle {
     }
 
     /// @dev Whether `signature` is the group's signature over `digest`. Overridden in tests.
+    /// Reverts with GuardianOracleInsufficientGasForVerification when less than
+    /// VERIFY_GAS_RESERVE is left: the pairing would run out of its fixed allowance and a valid
+    /// signature would look invalid.
     function _verifyAuthorization(bytes32 digest, bytes calldata signature) internal view virtual returns (bool) {
+        if (gasleft() < VERIFY_GAS_RESERVE) revert GuardianOracleInsufficientGasForVerification(VERIFY_GAS_RESERVE);
         return BLS.verify(groupPublicKey(), abi.encodePacked(digest), DST, signature);
     }
 
     /// @dev `keccak256(abi.encode(DOMAIN_TAG, chainid, this, epoch, protocolId, action, nonce,
-    /// deadline, evidenceHash))`; the layout and known answers are in
+    /// deadline, evidenceFromBlock, evidenceHash))`; the layout and known answers are in
     /// protocol/vectors/guardian_oracle.json.
     function _authorizationDigest(
         uint64 epoch,
@@ -168,19 +186,33 @@ abstract contract GuardianOracleKeys is IGuardianOracle {
         uint8 action,
         uint64 nonce,
         uint64 deadline,
+        uint64 evidenceFromBlock,
         bytes32 evidenceHash
     ) internal view returns (bytes32) {
         return keccak256(
             abi.encode(
-                DOMAIN_TAG, block.chainid, address(this), epoch, protocolId, action, nonce, deadline, evidenceHash
+                DOMAIN_TAG,
+                block.chainid,
+                address(this),
+                epoch,
+                protocolId,
+                action,
+                nonce,
+                deadline,
+                evidenceFromBlock,
+                evidenceHash
             )
         );
     }
 
-    /// @dev Length 128, not infinity, and accepted by the G1MSM precompile (which checks the
-    /// encoding, the curve equation and subgroup membership).
+    /// @dev n/2 < t <= n <= MAX_GUARDIANS (a strict majority: two disjoint quorums cannot exist);
+    /// the key has length 128, is not infinity, and is accepted by the G1MSM precompile (which
+    /// checks the encoding, the curve equation and subgroup membership).
     function _validateKey(bytes memory pk, uint16 threshold_, uint16 guardianCount_) private view {
-        if (threshold_ == 0 || threshold_ > guardianCount_ || guardianCount_ > MAX_GUARDIANS) {
+        if (
+            uint256(threshold_) * 2 <= guardianCount_ || threshold_ > guardianCount_
+                || guardianCount_ > MAX_GUARDIANS
+        ) {
             revert GuardianOracleInvalidThreshold(threshold_, guardianCount_);
         }
         if (pk.length != _PUBLIC_KEY_LENGTH) revert GuardianOracleInvalidPublicKey();

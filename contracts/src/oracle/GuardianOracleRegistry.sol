@@ -2,19 +2,34 @@
 pragma solidity ^0.8.28;
 
 import {IGuardianOracle} from "../IGuardianOracle.sol";
+import {IGuardable, MAX_ACTION} from "../IGuardable.sol";
 import {InvariantCall, DetectionParams, RegistrationParams} from "../OracleTypes.sol";
 import {OracleConstants} from "./OracleConstants.sol";
 
 /// @title GuardianOracleRegistry
 /// @notice The registry of protected protocols: who may register, update and deregister one, and
 /// what a registration may contain (policy and detection rules, each bounded).
-/// @dev Registration needs the consent of the target itself or of the admin it declares. The
-/// part {authorize} reads (the Policy) fits in one storage slot.
+/// @dev Registration consent (docs/architecture-contracts.md, "Registration consent"): the caller
+/// of {register} must be the target or an authority the target itself names in its own access
+/// control: `owner()` (OpenZeppelin Ownable), a holder of `DEFAULT_ADMIN_ROLE` (OpenZeppelin
+/// AccessControl) or `guardianGovernance()` ({Guardable}). The hook is then tried in a call frame
+/// that always reverts ({probeHook}). After registration only the admin acts; the admin changes
+/// in two steps. The registry is capped (MAX_PROTOCOLS, MAX_PROTOCOLS_PER_ADMIN). The part
+/// {authorize} reads (the Policy) fits in one storage slot. Every state-changing function here
+/// and in the containment part shares one re-entrancy guard.
 abstract contract GuardianOracleRegistry is IGuardianOracle {
-    /// @notice Upper bound for `maxDuration` and for an extended containment.
+    /// @notice Lower bound for `maxDuration`.
+    uint64 public constant MIN_CONTAINMENT_DURATION = OracleConstants.MIN_CONTAINMENT_DURATION;
+    /// @notice Upper bound for `maxDuration`, and for a containment with all its extensions.
     uint64 public constant MAX_CONTAINMENT_DURATION = OracleConstants.MAX_CONTAINMENT_DURATION;
+    /// @notice Lower bound for `cooldown`.
+    uint64 public constant MIN_COOLDOWN = OracleConstants.MIN_COOLDOWN;
     /// @notice Upper bound for `cooldown`.
     uint64 public constant MAX_COOLDOWN = OracleConstants.MAX_COOLDOWN;
+    /// @notice Largest number of registered protocols (bounds every guardian's per-head work).
+    uint256 public constant MAX_PROTOCOLS = OracleConstants.MAX_PROTOCOLS;
+    /// @notice Largest number of protocols one admin may hold.
+    uint256 public constant MAX_PROTOCOLS_PER_ADMIN = OracleConstants.MAX_PROTOCOLS_PER_ADMIN;
     /// @notice Largest number of monitored contracts, tokens and invariants (each).
     uint256 public constant MAX_DETECTION_ENTRIES = OracleConstants.MAX_DETECTION_ENTRIES;
     /// @notice Largest calldata of one invariant call.
@@ -25,9 +40,20 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     uint8 public constant HOOK_KIND_GUARDABLE = OracleConstants.HOOK_KIND_GUARDABLE;
     /// @notice Hook kind: call the registered `pauseSelector` with no arguments.
     uint8 public constant HOOK_KIND_SELECTOR = OracleConstants.HOOK_KIND_SELECTOR;
+    /// @notice Gas given to every protocol hook call.
+    uint256 public constant HOOK_GAS_LIMIT = OracleConstants.HOOK_GAS_LIMIT;
+    /// @notice Gas the caller must leave on top of the hook's 63/64-rule share: the cold account
+    /// access of the call (2,600), a second one when the target is an EIP-7702 delegated account
+    /// (2,600), and the few instructions between the check and the call.
+    uint256 public constant HOOK_GAS_MARGIN = OracleConstants.HOOK_GAS_MARGIN;
 
     /// @dev allowedActions may only use bits 1..3.
     uint8 private constant _ACTION_BITS = 0x0e;
+    /// @dev Gas for each consent query (owner(), hasRole(), guardianGovernance()).
+    uint256 private constant _CONSENT_QUERY_GAS = 30_000;
+    bytes4 private constant _OWNER = bytes4(keccak256("owner()"));
+    bytes4 private constant _HAS_ROLE = bytes4(keccak256("hasRole(bytes32,address)"));
+    bytes4 private constant _GUARDIAN_GOVERNANCE = bytes4(keccak256("guardianGovernance()"));
 
     /// @dev The part of a registration {authorize} reads: one slot.
     struct Policy {
@@ -42,24 +68,40 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     struct Registration {
         Policy policy;
         address admin;
+        address pendingAdmin;
         DetectionParams detection;
     }
 
     mapping(bytes32 => Registration) private _registrations;
     bytes32[] private _protocolIds;
     mapping(bytes32 => uint256) private _protocolIndex; // position in _protocolIds plus one
+    mapping(address => uint256) private _adminProtocols;
+    bool private transient _entered;
+
+    /// @dev One guard for the registry and the containment functions: a hook cannot re-enter any
+    /// of them (OpenZeppelin ReentrancyGuardTransient's shape, with this contract's error).
+    modifier nonReentrant() {
+        if (_entered) revert GuardianOracleReentrantCall();
+        _entered = true;
+        _;
+        _entered = false;
+    }
 
     // ---------------------------------------------------------------- register, update, leave
 
     /// @inheritdoc IGuardianOracle
-    function register(RegistrationParams calldata params) external returns (bytes32 protocolId) {
-        if (msg.sender != params.target && msg.sender != params.admin) revert GuardianOracleUnauthorized(msg.sender);
+    function register(RegistrationParams calldata params) external nonReentrant returns (bytes32 protocolId) {
         _validateRegistration(params);
+        if (!_hasConsent(params.target, msg.sender)) revert GuardianOracleNoConsent(params.target, msg.sender);
         protocolId = protocolIdOf(params.target);
         Registration storage r = _registrations[protocolId];
         if (r.policy.target != address(0)) revert GuardianOracleAlreadyRegistered(protocolId);
+        if (_protocolIds.length >= MAX_PROTOCOLS) revert GuardianOracleRegistryFull();
+        _countAdmin(params.admin);
+        _proveHook(params);
 
         _storeRegistration(r, params);
+        r.admin = params.admin;
         _protocolIds.push(protocolId);
         _protocolIndex[protocolId] = _protocolIds.length;
         _afterRegister(protocolId);
@@ -67,20 +109,45 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     }
 
     /// @inheritdoc IGuardianOracle
-    function updateRegistration(bytes32 protocolId, RegistrationParams calldata params) external {
+    function updateRegistration(bytes32 protocolId, RegistrationParams calldata params) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
         address target = r.policy.target;
-        if (msg.sender != r.admin && msg.sender != target) revert GuardianOracleUnauthorized(msg.sender);
+        address admin = r.admin;
+        if (msg.sender != admin) revert GuardianOracleUnauthorized(msg.sender);
         if (params.target != target) revert GuardianOracleTargetMismatch(target, params.target);
+        if (params.admin != admin) revert GuardianOracleAdminMismatch(admin, params.admin);
         _validateRegistration(params);
+        _proveHook(params);
         _storeRegistration(r, params);
-        emit ProtocolUpdated(protocolId);
+        emit ProtocolUpdated(protocolId, target, admin);
     }
 
     /// @inheritdoc IGuardianOracle
-    function deregister(bytes32 protocolId) external {
+    function transferProtocolAdmin(bytes32 protocolId, address newAdmin) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
-        if (msg.sender != r.admin && msg.sender != r.policy.target) revert GuardianOracleUnauthorized(msg.sender);
+        if (msg.sender != r.admin) revert GuardianOracleUnauthorized(msg.sender);
+        r.pendingAdmin = newAdmin;
+        emit ProtocolAdminTransferStarted(protocolId, msg.sender, newAdmin);
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function acceptProtocolAdmin(bytes32 protocolId) external nonReentrant {
+        Registration storage r = _requireRegistered(protocolId);
+        if (msg.sender != r.pendingAdmin) revert GuardianOracleUnauthorized(msg.sender);
+        address previous = r.admin;
+        _countAdmin(msg.sender);
+        _adminProtocols[previous]--;
+        r.admin = msg.sender;
+        r.pendingAdmin = address(0);
+        emit ProtocolAdminTransferred(protocolId, previous, msg.sender);
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function deregister(bytes32 protocolId) external nonReentrant {
+        Registration storage r = _requireRegistered(protocolId);
+        address admin = r.admin;
+        address target = r.policy.target;
+        if (msg.sender != admin) revert GuardianOracleUnauthorized(msg.sender);
 
         uint256 index = _protocolIndex[protocolId] - 1;
         uint256 last = _protocolIds.length - 1;
@@ -91,9 +158,16 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         }
         _protocolIds.pop();
         delete _protocolIndex[protocolId];
+        _adminProtocols[admin]--;
         _clearDetection(r.detection);
         delete _registrations[protocolId];
-        emit ProtocolDeregistered(protocolId);
+        emit ProtocolDeregistered(protocolId, target, admin);
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function probeHook(address target, bytes calldata data) external {
+        if (msg.sender != address(this)) revert GuardianOracleUnauthorized(msg.sender);
+        revert GuardianOracleHookProbe(_callWithHookGas(target, data));
     }
 
     // ---------------------------------------------------------------- views
@@ -104,8 +178,25 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     }
 
     /// @inheritdoc IGuardianOracle
-    function protocolIds() external view returns (bytes32[] memory) {
-        return _protocolIds;
+    function protocolCount() external view returns (uint256) {
+        return _protocolIds.length;
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function protocolIds(uint256 offset, uint256 limit) external view returns (bytes32[] memory ids) {
+        uint256 total = _protocolIds.length;
+        if (offset >= total) return ids;
+        uint256 n = total - offset;
+        if (limit < n) n = limit;
+        ids = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            ids[i] = _protocolIds[offset + i];
+        }
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function pendingProtocolAdmin(bytes32 protocolId) external view returns (address) {
+        return _registrations[protocolId].pendingAdmin;
     }
 
     /// @inheritdoc IGuardianOracle
@@ -144,6 +235,74 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         if (r.policy.target == address(0)) revert GuardianOracleNotRegistered(protocolId);
     }
 
+    /// @dev Calls `target` with exactly HOOK_GAS_LIMIT gas and copies no return data (a
+    /// returnbomb costs the hook's own gas only). Reverts if less gas is left than the hook needs.
+    function _callWithHookGas(address target, bytes memory data) internal returns (bool ok) {
+        uint256 hookGas = HOOK_GAS_LIMIT;
+        if (gasleft() < (hookGas * 64) / 63 + HOOK_GAS_MARGIN) revert GuardianOracleInsufficientGasForHook();
+        assembly ("memory-safe") {
+            ok := call(hookGas, target, 0, add(data, 0x20), mload(data), 0, 0)
+        }
+    }
+
+    /// @dev The target consents when it calls, or when the caller is an authority the target
+    /// itself names: `owner()`, a `DEFAULT_ADMIN_ROLE` holder, `guardianGovernance()`.
+    function _hasConsent(address target, address caller) private view returns (bool) {
+        if (caller == target) return true;
+        if (_queryWord(target, abi.encodeWithSelector(_OWNER)) == uint256(uint160(caller))) return true;
+        if (_queryWord(target, abi.encodeWithSelector(_GUARDIAN_GOVERNANCE)) == uint256(uint160(caller))) return true;
+        return _queryWord(target, abi.encodeWithSelector(_HAS_ROLE, bytes32(0), caller)) == 1;
+    }
+
+    /// @dev The first return word of a bounded static call, or type(uint256).max when it fails
+    /// or returns fewer than 32 bytes (never a valid address nor `true`).
+    function _queryWord(address target, bytes memory data) private view returns (uint256 word) {
+        bool ok;
+        uint256 size;
+        assembly ("memory-safe") {
+            ok := staticcall(_CONSENT_QUERY_GAS, target, add(data, 0x20), mload(data), 0, 0x20)
+            size := returndatasize()
+            word := mload(0)
+        }
+        if (!ok || size < 32) return type(uint256).max;
+    }
+
+    /// @dev Try the hook as {authorize} would call it, in a frame that always reverts: every
+    /// allowed action for a Guardable hook, the selector for a selector hook.
+    function _proveHook(RegistrationParams calldata p) private {
+        if (p.hookKind == HOOK_KIND_SELECTOR) {
+            _probe(p.target, abi.encodePacked(p.pauseSelector));
+            return;
+        }
+        uint64 expiresAt = uint64(block.timestamp) + p.maxDuration;
+        for (uint8 action = 1; action <= MAX_ACTION; ++action) {
+            if (p.allowedActions & (uint8(1) << action) != 0) {
+                _probe(p.target, abi.encodeCall(IGuardable.engageContainment, (action, expiresAt, bytes32(0))));
+            }
+        }
+    }
+
+    function _probe(address target, bytes memory data) private {
+        (bool returned, bytes memory ret) = address(this).call(abi.encodeCall(this.probeHook, (target, data)));
+        if (!returned && ret.length == 36 && bytes4(ret) == GuardianOracleHookProbe.selector) {
+            bool succeeded;
+            assembly ("memory-safe") {
+                succeeded := mload(add(ret, 36))
+            }
+            if (succeeded) return;
+            revert GuardianOracleHookProbeFailed(target, data);
+        }
+        // Anything else (GuardianOracleInsufficientGasForHook, out of gas): pass it on.
+        assembly ("memory-safe") {
+            revert(add(ret, 0x20), mload(ret))
+        }
+    }
+
+    function _countAdmin(address admin) private {
+        if (_adminProtocols[admin] >= MAX_PROTOCOLS_PER_ADMIN) revert GuardianOracleAdminLimitReached(admin);
+        _adminProtocols[admin]++;
+    }
+
     function _validateRegistration(RegistrationParams calldata p) private view {
         if (p.target == address(0) || p.admin == address(0)) revert GuardianOracleZeroAddress();
         if (p.target.code.length == 0) revert GuardianOracleTargetHasNoCode(p.target);
@@ -157,10 +316,10 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         } else {
             revert GuardianOracleInvalidHookKind(p.hookKind);
         }
-        if (p.maxDuration == 0 || p.maxDuration > MAX_CONTAINMENT_DURATION) {
+        if (p.maxDuration < MIN_CONTAINMENT_DURATION || p.maxDuration > MAX_CONTAINMENT_DURATION) {
             revert GuardianOracleInvalidMaxDuration(p.maxDuration);
         }
-        if (p.cooldown > MAX_COOLDOWN) revert GuardianOracleInvalidCooldown(p.cooldown);
+        if (p.cooldown < MIN_COOLDOWN || p.cooldown > MAX_COOLDOWN) revert GuardianOracleInvalidCooldown(p.cooldown);
 
         DetectionParams calldata d = p.detection;
         _validateAddresses(d.monitored);
@@ -196,7 +355,6 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
             maxDuration: uint24(p.maxDuration),
             cooldown: uint24(p.cooldown)
         });
-        r.admin = p.admin;
         DetectionParams storage d = r.detection;
         _clearDetection(d);
         d.monitored = p.detection.monitored;

@@ -12,15 +12,21 @@ library OracleConstants {
     /// @dev RFC 9380 domain separation tag used to hash the digest to G2.
     bytes internal constant DST = "GUARDIAN-NETWORK-V1-AUTHORIZATION_BLS12381G2_XMD:SHA-256_SSWU_RO_";
 
+    uint64 internal constant MIN_CONTAINMENT_DURATION = 3600;
     uint64 internal constant MAX_CONTAINMENT_DURATION = 2_592_000;
+    uint64 internal constant MIN_COOLDOWN = 600;
     uint64 internal constant MAX_COOLDOWN = 2_592_000;
+    uint256 internal constant MAX_PROTOCOLS = 256;
+    uint256 internal constant MAX_PROTOCOLS_PER_ADMIN = 16;
     uint16 internal constant MAX_GUARDIANS = 1024;
     uint256 internal constant MAX_DETECTION_ENTRIES = 16;
     uint256 internal constant MAX_INVARIANT_CALLDATA = 256;
     uint32 internal constant MAX_WINDOW_BLOCKS = 50_400;
     uint16 internal constant MAX_BPS = 10_000;
     uint256 internal constant HOOK_GAS_LIMIT = 100_000;
-    uint256 internal constant HOOK_GAS_MARGIN = 5000;
+    uint256 internal constant HOOK_GAS_MARGIN = 10_000;
+    uint256 internal constant VERIFY_GAS_RESERVE = 180_000;
+    uint64 internal constant KEY_ROTATION_EXPIRY = 604_800;
     uint8 internal constant HOOK_KIND_GUARDABLE = 0;
     uint8 internal constant HOOK_KIND_SELECTOR = 1;
 }

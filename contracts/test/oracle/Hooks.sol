@@ -3,10 +3,17 @@ pragma solidity ^0.8.28;
 
 import {IGuardable} from "../../src/IGuardable.sol";
 
-/// @notice Hooks that misbehave in the ways the oracle must survive.
+/// @notice Hooks that misbehave in the ways the oracle must survive. The oracle tries every hook
+/// at registration, so the misbehaving ones work until a test breaks them.
 contract RevertingHook is IGuardable {
-    function engageContainment(uint8, uint64, bytes32) external pure {
-        revert("no");
+    bool public broken;
+
+    function setBroken(bool b) external {
+        broken = b;
+    }
+
+    function engageContainment(uint8, uint64, bytes32) external view {
+        if (broken) revert("no");
     }
 
     function liftContainment(uint8) external pure {
@@ -17,9 +24,14 @@ contract RevertingHook is IGuardable {
 /// @notice Burns every unit of gas it is given.
 contract GasBurnerHook is IGuardable {
     uint256 public sink;
+    bool public broken;
+
+    function setBroken(bool b) external {
+        broken = b;
+    }
 
     function engageContainment(uint8, uint64, bytes32) external {
-        while (true) {
+        while (broken) {
             sink++;
         }
     }
@@ -110,5 +122,34 @@ contract PausableTarget {
     function pause() external {
         require(msg.sender == pauser, "not pauser");
         paused = true;
+    }
+}
+
+/// @notice A Guardable protocol with a generic call-forwarding function (as multicall, `execute`
+/// or callbacks are): anyone can make it call anything.
+contract ForwardingTarget is IGuardable {
+    address public immutable guardianGovernance;
+    uint64 public pausedUntil;
+
+    constructor(address governance) {
+        guardianGovernance = governance;
+    }
+
+    function execute(address to, bytes calldata data) external returns (bytes memory) {
+        (bool ok, bytes memory ret) = to.call(data);
+        if (!ok) {
+            assembly {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
+        return ret;
+    }
+
+    function engageContainment(uint8, uint64 expiresAt, bytes32) external {
+        pausedUntil = expiresAt;
+    }
+
+    function liftContainment(uint8) external {
+        pausedUntil = 0;
     }
 }

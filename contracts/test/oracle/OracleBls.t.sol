@@ -29,6 +29,7 @@ abstract contract OracleBlsBase is Test {
     string internal spec;
     uint64 internal start;
     bytes32 internal evidence;
+    uint64 internal evidenceFrom;
     bytes internal pk;
     bytes internal otherPk;
     bytes internal sigNonce0;
@@ -55,6 +56,7 @@ abstract contract OracleBlsBase is Test {
         spec = OracleSpec.read();
         start = uint64(vm.parseJsonUint(spec, _bls("start")));
         evidence = vm.parseJsonBytes32(spec, _bls("evidence_hash"));
+        evidenceFrom = uint64(vm.parseJsonUint(spec, _bls("evidence_from_block")));
         pk = vm.parseJsonBytes(spec, _bls("public_key"));
         otherPk = vm.parseJsonBytes(spec, _bls("other_public_key"));
         sigNonce0 = _sig("nonce0");
@@ -90,7 +92,7 @@ abstract contract OracleBlsBase is Test {
     }
 
     function _authorize(uint64 nonce, uint64 validUntil, bytes memory sig) internal returns (uint256 used) {
-        bool ok = oracle.authorize(id, ACTION_PAUSE, nonce, validUntil, evidence, sig);
+        bool ok = oracle.authorize(id, ACTION_PAUSE, nonce, validUntil, evidenceFrom, evidence, sig);
         // gas of the authorize call itself (hook included), as forge's trace reports it: not the
         // caller's argument encoding, nor the 21,000 base cost and calldata of a transaction
         used = vm.snapshotGasLastCall("authorize");
@@ -107,38 +109,38 @@ contract OracleBlsTest is OracleBlsBase {
 
     function test_signatureOfAnotherKeyFails() public {
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidence, sigOtherKey);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigOtherKey);
     }
 
     function test_signatureOverOtherFieldsFails() public {
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, keccak256("other evidence"), sigNonce0);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, keccak256("other evidence"), sigNonce0);
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline + 1, evidence, sigNonce0);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline + 1, evidenceFrom, evidence, sigNonce0);
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidence, sigNonce1);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce1);
     }
 
     function test_otherChainOrReplayFails() public {
         uint256 home = block.chainid;
         vm.chainId(1); // the same deployment address on another chain
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidence, sigNonce0);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0);
         vm.chainId(home);
         _authorize(0, deadline, sigNonce0);
         vm.warp(start + MAX_DURATION + COOLDOWN);
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidNonce.selector, uint64(1), uint64(0)));
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidence, sigNonce0); // reused nonce
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0); // reused nonce
         vm.warp(deadline + 1);
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleDeadlineExpired.selector, deadline));
-        oracle.authorize(id, ACTION_PAUSE, 1, deadline, evidence, sigNonce0); // past deadline
+        oracle.authorize(id, ACTION_PAUSE, 1, deadline, evidenceFrom, evidence, sigNonce0); // past deadline
     }
 
     function test_malformedSignatureReverts() public {
         bytes memory bad = bytes.concat(sigNonce0);
         bad[255] = bytes1(uint8(bad[255]) ^ 1); // no longer on the curve
         vm.expectRevert();
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidence, bad);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, bad);
         assertEq(uint256(oracle.nonces(id)), 0, "nothing consumed");
         _authorize(0, deadline, sigNonce0); // and the good one still works
     }
@@ -150,9 +152,9 @@ contract OracleBlsTest is OracleBlsBase {
         vm.prank(GOV);
         oracle.executeKeyRotation();
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleDeadlineExpired.selector, deadline));
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidence, sigNonce0);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0);
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadlineEpoch2, evidence, sigNonce0);
+        oracle.authorize(id, ACTION_PAUSE, 0, deadlineEpoch2, evidenceFrom, evidence, sigNonce0);
         _authorize(0, deadlineEpoch2, sigEpoch2OtherKey);
     }
 }
@@ -183,5 +185,31 @@ contract OracleBlsGasLaterTest is OracleBlsBase {
         // DESIGN.md: verification plus containment in at most 200k gas; the precompiles alone
         // cost 151,100 (2 x MAP_FP2_TO_G2, G2ADD, 2-pair pairing).
         assertLe(used, 200_000, "within the 200k budget");
+    }
+}
+
+/// @notice Defect 7: a valid signature sent with too little gas must not look invalid. Whatever
+/// gas the submitter gives, `authorize` either succeeds or reverts with an error that says gas.
+contract OracleBlsLowGasTest is OracleBlsBase {
+    function testFuzz_tooLittleGasIsNamed(uint256 gasLimit) public {
+        gasLimit = bound(gasLimit, 60_000, 330_000);
+        (bool ok, bytes memory ret) = address(oracle).call{gas: gasLimit}(
+            abi.encodeCall(IGuardianOracle.authorize, (id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0))
+        );
+        if (ok) {
+            assertTrue(protocol.isPaused(), "paused");
+            return;
+        }
+        bytes4 err = bytes4(ret);
+        assertTrue(
+            err == IGuardianOracle.GuardianOracleInsufficientGasForVerification.selector
+                || err == IGuardianOracle.GuardianOracleInsufficientGasForHook.selector || ret.length == 0,
+            "a gas error, never InvalidSignature"
+        );
+        assertTrue(err != IGuardianOracle.GuardianOracleInvalidSignature.selector, "not InvalidSignature");
+    }
+
+    function bound(uint256 x, uint256 lo, uint256 hi) internal pure returns (uint256) {
+        return lo + (x % (hi - lo + 1));
     }
 }

@@ -15,12 +15,16 @@ contract OracleHarness is GuardianOracle {
     }
 
     /// @dev The digest the oracle computes for any key epoch (the public view uses the current one).
-    function digestAt(uint64 epoch, bytes32 protocolId, uint8 action, uint64 nonce, uint64 deadline, bytes32 ev)
-        external
-        view
-        returns (bytes32)
-    {
-        return _authorizationDigest(epoch, protocolId, action, nonce, deadline, ev);
+    function digestAt(
+        uint64 epoch,
+        bytes32 protocolId,
+        uint8 action,
+        uint64 nonce,
+        uint64 deadline,
+        uint64 evidenceFromBlock,
+        bytes32 ev
+    ) external view returns (bytes32) {
+        return _authorizationDigest(epoch, protocolId, action, nonce, deadline, evidenceFromBlock, ev);
     }
 }
 

@@ -39,10 +39,13 @@ contract OracleSpecTest is OracleTestBase {
             uint64 nonce = uint64(_uint(i, "nonce"));
             uint64 deadline = uint64(_uint(i, "deadline"));
             bytes32 ev = _b32(i, "evidence_hash");
+            uint64 from = uint64(_uint(i, "evidence_from_block"));
             uint64 epoch = uint64(_uint(i, "key_epoch"));
-            assertEq(OracleHarness(where).digestAt(epoch, pid, action, nonce, deadline, ev), want, "digest vector");
+            assertEq(OracleHarness(where).digestAt(epoch, pid, action, nonce, deadline, from, ev), want, "digest vector");
             if (epoch == 0) {
-                assertEq(GuardianOracle(where).authorizationDigest(pid, action, nonce, deadline, ev), want, "public view");
+                assertEq(
+                    GuardianOracle(where).authorizationDigest(pid, action, nonce, deadline, from, ev), want, "public view"
+                );
             }
         }
     }
@@ -66,8 +69,14 @@ contract OracleSpecTest is OracleTestBase {
     function test_constantsMatchTheSpec() public view {
         assertEq(oracle.DOMAIN_TAG(), vm.parseJsonBytes32(spec, ".digest.domain_tag"), "DOMAIN_TAG");
         assertEq(oracle.DST(), bytes(vm.parseJsonString(spec, ".digest.dst")), "DST");
+        assertEq(oracle.MIN_CONTAINMENT_DURATION(), _limit("MIN_CONTAINMENT_DURATION"), "MIN_CONTAINMENT_DURATION");
         assertEq(oracle.MAX_CONTAINMENT_DURATION(), _limit("MAX_CONTAINMENT_DURATION"), "MAX_CONTAINMENT_DURATION");
+        assertEq(oracle.MIN_COOLDOWN(), _limit("MIN_COOLDOWN"), "MIN_COOLDOWN");
         assertEq(oracle.MAX_COOLDOWN(), _limit("MAX_COOLDOWN"), "MAX_COOLDOWN");
+        assertEq(oracle.MAX_PROTOCOLS(), _limit("MAX_PROTOCOLS"), "MAX_PROTOCOLS");
+        assertEq(oracle.MAX_PROTOCOLS_PER_ADMIN(), _limit("MAX_PROTOCOLS_PER_ADMIN"), "MAX_PROTOCOLS_PER_ADMIN");
+        assertEq(oracle.VERIFY_GAS_RESERVE(), _limit("VERIFY_GAS_RESERVE"), "VERIFY_GAS_RESERVE");
+        assertEq(oracle.KEY_ROTATION_EXPIRY(), _limit("KEY_ROTATION_EXPIRY"), "KEY_ROTATION_EXPIRY");
         assertEq(oracle.MAX_GUARDIANS(), _limit("MAX_GUARDIANS"), "MAX_GUARDIANS");
         assertEq(oracle.MAX_DETECTION_ENTRIES(), _limit("MAX_DETECTION_ENTRIES"), "MAX_DETECTION_ENTRIES");
         assertEq(oracle.MAX_INVARIANT_CALLDATA(), _limit("MAX_INVARIANT_CALLDATA"), "MAX_INVARIANT_CALLDATA");

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {GuardianOracle} from "../../src/GuardianOracle.sol";
+import {RegistrationParams, InvariantCall} from "../../src/OracleTypes.sol";
+import {ACTION_PAUSE} from "../../src/IGuardable.sol";
+import {OracleBlsBase} from "../oracle/OracleBls.t.sol";
+import {OZAccessControlVault} from "./OZTargets.sol";
+
+/// @notice Gas of {authorize} with a real BLS signature through the selector hook on a stock
+/// OpenZeppelin AccessControl + Pausable vault (`pause()` behind PAUSER_ROLE): the common path for
+/// protocol teams. The vault is deployed where the signed vectors expect the protocol.
+contract OracleOpenZeppelinGasTest is OracleBlsBase {
+    OZAccessControlVault internal vault;
+
+    function setUp() public override {
+        _loadVectors();
+        vm.warp(start);
+        oracle = new GuardianOracle(GOV, pk, 3, 5, DELAY);
+        vault = new OZAccessControlVault(ADMIN);
+        require(address(vault) == vm.parseJsonAddress(spec, _bls("protocol")), "protocol address drifted");
+        bytes32 pauserRole = vault.PAUSER_ROLE();
+        RegistrationParams memory p;
+        p.target = address(vault);
+        p.admin = ADMIN;
+        p.allowedActions = 0x02;
+        p.hookKind = 1;
+        p.pauseSelector = vault.pause.selector;
+        p.maxDuration = MAX_DURATION;
+        p.cooldown = COOLDOWN;
+        p.detection.monitored = new address[](1);
+        p.detection.monitored[0] = address(vault);
+        p.detection.tokens = new address[](0);
+        p.detection.invariants = new InvariantCall[](0);
+        vm.startPrank(ADMIN);
+        vault.grantRole(pauserRole, address(oracle));
+        id = oracle.register(p);
+        vm.stopPrank();
+    }
+
+    function test_gas_openZeppelinSelectorPath() public {
+        bool ok = oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0);
+        uint256 used = vm.snapshotGasLastCall("authorize OZ pause()");
+        assertTrue(ok && vault.paused(), "vault paused");
+        emit log_named_uint("authorize (BLS) + OpenZeppelin pause() selector hook", used);
+        // The design's target is 200k for both hook kinds; this path does not meet it (issue 12,
+        // docs/architecture-contracts.md "Gas"): the precompiles cost 152,896 and a stock
+        // OpenZeppelin pause() 28,556 (cold account, two cold slots, a zero-to-non-zero write),
+        // leaving 18,548 for the oracle's four cold accesses (8,900), its state write (2,900), its
+        // event (3,200) and the BLS glue (~6,600). Held here as a regression bound (was 216,229
+        // with the evidence hash stored).
+        assertLe(used, 210_000, "OpenZeppelin selector path regression bound");
+    }
+}
