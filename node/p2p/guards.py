@@ -27,8 +27,8 @@ the library hands control to per-peer code, not around one exception type at a t
     muxer's read loop, and `guard_push_msg` the per-message tasks pubsub spawns.
 12. With no score parameters a PRUNE with peer exchange from anyone makes the node dial whoever
     it names, and REJECTed messages are not remembered, so IHAVE/IWANT fetches them again. The
-    router (`node.p2p.router`) accepts PX from members only; `RejectionAwareSeenCache` makes REJECTed
-    ids count as seen.
+    router (`node.p2p.router`) accepts PX from members only; `RejectionAwareSeenCache`
+    (`node.p2p.seen`) makes REJECTed ids count as seen.
 
 13. The Swarm's auto-connector dials every peer in the peerstore while the node has fewer than
     ~150 connections, and any peer's own signed record (sent with every pubsub RPC) lands there:
@@ -49,7 +49,6 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 
 import libp2p.pubsub.pubsub as pubsub_module
@@ -274,40 +273,3 @@ def release_inbound_slots(swarm) -> None:
 
     swarm.upgrade_inbound_raw_conn = upgrade
     swarm._do_handle_inbound_connection = handle
-
-
-# -- 12: rejected messages stay rejected -----------------------------------------------------------
-class RejectionAwareSeenCache:
-    """Stands in for pubsub's `seen_messages`: ids of REJECTed messages count as seen, so that
-    neither a re-sent copy nor an IHAVE for them costs another validation. Bounded (LRU)."""
-
-    def __init__(self, seen, capacity: int = 65536) -> None:
-        self._seen = seen
-        self._rejected: OrderedDict[bytes, None] = OrderedDict()
-        self._capacity = capacity
-
-    def reject(self, msg_id: bytes) -> None:
-        self._rejected[msg_id] = None
-        self._rejected.move_to_end(msg_id)
-        while len(self._rejected) > self._capacity:
-            self._rejected.popitem(last=False)
-
-    def is_rejected(self, msg_id: bytes) -> bool:
-        return msg_id in self._rejected
-
-    def has(self, msg_id: bytes) -> bool:
-        return msg_id in self._rejected or self._seen.has(msg_id)
-
-    def forget_seen(self, msg_id: bytes) -> None:
-        """Let a message we publish again through (the library keeps ids for seen_ttl)."""
-        try:
-            with self._seen.lock:
-                self._seen.cache.pop(msg_id, None)
-        except AttributeError:  # another cache implementation: nothing we can do
-            pass
-
-    def __len__(self) -> int:
-        return len(self._rejected)
-
-    def __getattr__(self, name):
-        return getattr(self._seen, name)

@@ -36,7 +36,6 @@ from node.p2p.config import P2PConfig
 from node.p2p.dialer import keep_connected
 from node.p2p.guards import (
     GuardedYamux,
-    RejectionAwareSeenCache,
     disable_auto_dial,
     gate_security,
     guard_inbound_connections,
@@ -49,6 +48,8 @@ from node.p2p.guards import (
 from node.p2p.identity import key_pair
 from node.p2p.peers import PeerLedger
 from node.p2p.router import GuardianGossipSub
+from node.p2p.seen import RejectionAwareSeenCache
+from node.p2p.upkeep import upkeep
 from protocol.gossip_rules import message_id
 
 log = logging.getLogger("guardian.p2p")
@@ -237,23 +238,9 @@ class P2PService:
                         outcome)
 
     async def _sweep(self) -> None:
-        """Disconnect banned peers, forget observers that left, and notice a library service
-        that stopped without raising (it would leave a zombie node: listening, serving nothing)."""
         while True:
-            for name, obj in (("swarm", self._host.get_network()), ("pubsub", self._pubsub),
-                              ("router", self._router)):
-                manager = getattr(obj, "manager", None)
-                if manager is not None and not manager.is_running:
-                    raise RuntimeError(f"the libp2p {name} service stopped")
-            connected = {p.to_base58(): p for p in self._host.get_connected_peers()}
-            for name in self.ledger.banned_peers():
-                if name in connected:
-                    with trio.move_on_after(5):
-                        try:
-                            await self._host.disconnect(connected[name])
-                        except Exception as exc:  # noqa: BLE001 - already gone is fine
-                            log.debug("p2p: disconnect %s: %s", name, exc)
-            self.ledger.forget_observers_except(connected)
+            await upkeep(self._host, self.ledger, {"swarm": self._host.get_network(),
+                                                   "pubsub": self._pubsub, "router": self._router})
             await trio.sleep(SWEEP_SECONDS)
 
     # -- internals -------------------------------------------------------------------------------

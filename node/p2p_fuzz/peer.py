@@ -12,172 +12,27 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
-from dataclasses import asdict, dataclass, field
 
 import multiaddr
 import trio
-from libp2p import new_host
-from libp2p.crypto.secp256k1 import create_new_key_pair
-from libp2p.crypto.x25519 import create_new_key_pair as create_x25519_key_pair
 from libp2p.peer.peerinfo import info_from_p2p_addr
-from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
-from libp2p.security.noise.transport import Transport as NoiseTransport
-from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
-from libp2p.stream_muxer.yamux.yamux import Yamux
 
-from node.p2p_fuzz.generators import BY_NAME, Context, frame_rng, schedule
+from node.p2p_fuzz.probes import (
+    KNOWN_PROTOCOLS,
+    fresh_connection_answers,
+    ping_once,
+    running_host,
+    target_protocols,
+)
+from node.p2p_fuzz.protobuf_wire import Context
+from node.p2p_fuzz.report import CrashReport, FuzzReport, ProtocolReport
+from node.p2p_fuzz.schedule import BY_NAME, frame_rng, schedule
+from node.p2p_fuzz.send import barrier, send_frame
 
 log = logging.getLogger("guardian.p2p_fuzz")
 
-PING = "/ipfs/ping/1.0.0"
-# Protocols a GossipSub target might speak; the target's own list (identify) is added to these.
-KNOWN_PROTOCOLS = ("/meshsub/1.2.0", "/meshsub/1.1.0", "/meshsub/1.0.0", "/floodsub/1.0.0",
-                   "/ipfs/id/1.0.0", "/ipfs/id/push/1.0.0", "/ipfs/ping/1.0.0")
 
-
-def fuzz_host():
-    """A normal Noise-only, Yamux-only host, as the node builds it."""
-    kp = create_new_key_pair(os.urandom(32))
-    noise = NoiseTransport(kp, noise_privkey=create_x25519_key_pair().private_key)
-    return new_host(key_pair=kp, sec_opt={NOISE_PROTOCOL_ID: noise},
-                    muxer_opt={YAMUX_PROTOCOL_ID: Yamux})
-
-
-@contextlib.asynccontextmanager
-async def running_host():
-    host = fuzz_host()
-    async with host.run([multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")]):
-        yield host
-
-
-async def ping_once(host, peer_id, timeout: float = 5.0) -> bool:
-    """A fresh ping stream: 32 bytes out, the same 32 bytes back."""
-    try:
-        with trio.fail_after(timeout):
-            stream = await host.new_stream(peer_id, [PING])
-            try:
-                payload = os.urandom(32)
-                await stream.write(payload)
-                echo = b""
-                while len(echo) < 32:
-                    chunk = await stream.read(32 - len(echo))
-                    if not chunk:
-                        break
-                    echo += chunk
-                return echo == payload
-            finally:
-                with contextlib.suppress(Exception):
-                    await stream.reset()
-    except Exception:  # noqa: BLE001 - any failure means "did not answer"
-        return False
-
-
-async def fresh_connection_answers(addr: str, timeout: float = 10.0) -> bool:
-    """Liveness from outside: a new host dials the target and gets a ping answered."""
-    try:
-        with trio.fail_after(timeout):
-            async with running_host() as host:
-                info = info_from_p2p_addr(multiaddr.Multiaddr(addr))
-                await host.connect(info)
-                return await ping_once(host, info.peer_id)
-    except Exception:  # noqa: BLE001
-        return False
-
-
-async def target_protocols(addr: str, timeout: float = 10.0) -> list[str]:
-    """The protocols the target announces in identify (what its multiselect will accept)."""
-    with trio.fail_after(timeout):
-        async with running_host() as host:
-            info = info_from_p2p_addr(multiaddr.Multiaddr(addr))
-            await host.connect(info)
-            for _ in range(100):  # identify runs on connect; bounded wait for its answer
-                protos = host.get_peerstore().get_protocols(info.peer_id)
-                if protos:
-                    return sorted(str(p) for p in protos)
-                await trio.sleep(0.05)
-    return []
-
-
-@dataclass
-class CrashReport:
-    protocol: str
-    generator: str
-    seed: int
-    index: int
-    frame_len: int
-    frame_head: str  # first 48 bytes, hex
-    exc_type: str = "?"
-    message: str = ""
-    raised_at: str = "?"
-    escapes_at: str = "?"
-    frames: list[str] = field(default_factory=list)
-    observed: str = ""  # how it showed from the network side
-
-
-@dataclass
-class ProtocolReport:
-    protocol: str
-    negotiated: bool = True
-    frames_sent: int = 0
-    frames_skipped: int = 0
-    stream_resets: int = 0
-    connection_losses: int = 0
-    slow_frames: int = 0  # handler still busy after the wait
-    max_handle_seconds: float = 0.0
-    crashes: list[CrashReport] = field(default_factory=list)
-    alive_after: bool | None = None
-    services_after: dict[str, bool] = field(default_factory=dict)
-    seconds: float = 0.0
-    by_generator: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    @property
-    def frames_per_second(self) -> float:
-        return self.frames_sent / self.seconds if self.seconds else 0.0
-
-
-@dataclass
-class FuzzReport:
-    target: str
-    seed: int
-    frames_per_protocol: int
-    protocols: dict[str, ProtocolReport] = field(default_factory=dict)
-    target_protocols: list[str] = field(default_factory=list)
-    restarts: int = 0
-
-    @property
-    def crashes(self) -> list[CrashReport]:
-        return [c for p in self.protocols.values() for c in p.crashes]
-
-    def crash_classes(self) -> dict[str, dict]:
-        out: dict[str, dict] = {}
-        for c in self.crashes:
-            key = f"{c.protocol} | {c.exc_type} @ {c.raised_at}"
-            entry = out.setdefault(key, {"protocol": c.protocol, "exc_type": c.exc_type,
-                                         "raised_at": c.raised_at, "escapes_at": c.escapes_at,
-                                         "frames": c.frames, "count": 0, "generators": {},
-                                         "example": asdict(c)})
-            entry["count"] += 1
-            entry["generators"][c.generator] = entry["generators"].get(c.generator, 0) + 1
-        return out
-
-    def to_json(self) -> dict:
-        total = sum(p.frames_sent for p in self.protocols.values())
-        seconds = sum(p.seconds for p in self.protocols.values())
-        return {
-            "target": self.target, "seed": self.seed,
-            "frames_per_protocol": self.frames_per_protocol,
-            "target_protocols": self.target_protocols, "restarts": self.restarts,
-            "frames_sent": total, "frames_per_second": round(total / seconds, 1) if seconds else 0,
-            "crashes": len(self.crashes),
-            "protocols": {
-                name: {k: v for k, v in asdict(p).items() if k != "crashes"} | {
-                    "crashes": len(p.crashes),
-                    "frames_per_second": round(p.frames_per_second, 1)}
-                for name, p in self.protocols.items()},
-            "crash_classes": self.crash_classes(),
-        }
 
 
 class _Link:
@@ -293,12 +148,12 @@ async def _fuzz_raw(link, target, pr, report, proto, seed, frames, big_frames, g
         checkpoint = outcome == "refused" or index % 50 == 49 or index == frames - 1
         if target is not None:
             crashed = target.crashed.is_set()
-            if not crashed and checkpoint and not await _barrier(link):
+            if not crashed and checkpoint and not await barrier(link):
                 with trio.move_on_after(crash_wait):
                     await target.crashed.wait()
                 crashed = target.crashed.is_set() or not await fresh_connection_answers(link.addr)
         else:
-            crashed = checkpoint and not await _barrier(link)
+            crashed = checkpoint and not await barrier(link)
         if not crashed:
             continue
         stats["crashes"] += 1
@@ -315,10 +170,6 @@ async def _fuzz_raw(link, target, pr, report, proto, seed, frames, big_frames, g
                 CrashReport(**base, exc_type="(no exception: target unresponsive)"))
         if stop_on_crash or target is None or not await _recover(link, target, report):
             return
-
-
-async def _barrier(link) -> bool:
-    return await link.ensure() and await ping_once(link.host, link.peer_id)
 
 
 async def _fuzz_protocol(link, target, pr, report, proto, seed, frames, big_frames, generators,
@@ -340,7 +191,7 @@ async def _fuzz_protocol(link, target, pr, report, proto, seed, frames, big_fram
                 stats["skipped"] += 1
                 return
         data = BY_NAME[gen_name].fn(frame_rng(seed, proto, gen_name, index), ctx)
-        outcome, seconds = await _send_frame(link, target, proto, data, handle_timeout)
+        outcome, seconds = await send_frame(link, target, proto, data, handle_timeout)
         if outcome == "not_supported":
             pr.negotiated = False
             return
@@ -416,54 +267,3 @@ async def _recover(link, target, report) -> bool:
     except Exception:  # noqa: BLE001
         log.exception("could not restart the fuzz target")
         return False
-
-
-async def _drain(stream) -> None:
-    with contextlib.suppress(Exception):
-        while await stream.read(65536):
-            pass
-
-
-async def _send_frame(link, target, proto, data, handle_timeout) -> tuple[str, float]:
-    """-> (outcome, seconds the target took): sent | reset | slow | lost | not_supported."""
-    from libp2p.protocol_muxer.exceptions import MultiselectClientError
-
-    started = time.perf_counter()
-    try:
-        with trio.fail_after(10):
-            stream = await link.host.new_stream(link.peer_id, [proto])
-    except MultiselectClientError:
-        return "not_supported", 0.0
-    except Exception as exc:  # noqa: BLE001
-        cause, depth = exc, 0
-        while cause is not None and depth < 10:  # StreamFailure from the target's `na`
-            if isinstance(cause, MultiselectClientError) or "not supported" in str(cause):
-                return "not_supported", 0.0
-            cause, depth = cause.__cause__ or cause.__context__, depth + 1
-        return "lost", 0.0
-    muxed = getattr(stream, "muxed_stream", stream)
-    outcome = "sent"
-    try:
-        with trio.fail_after(handle_timeout):
-            async with trio.open_nursery() as nursery:
-                # read (and drop) whatever the target answers, so that an echoing protocol
-                # (ping) is never blocked on our receive window while we write
-                nursery.start_soon(_drain, stream)
-                await stream.write(data)
-                await stream.close()
-                nursery.cancel_scope.cancel()
-    except trio.TooSlowError:
-        outcome = "slow"
-    except Exception:  # noqa: BLE001 - a reset while writing is a reset
-        outcome = "reset" if getattr(muxed, "reset_received", False) else "lost"
-    if target is not None and outcome != "lost":
-        handled = await target.wait_handled(str(link.host.get_id()), muxed.stream_id,
-                                            handle_timeout)
-        if not handled and not target.crashed.is_set():
-            outcome = "slow"
-    seconds = time.perf_counter() - started
-    if getattr(muxed, "reset_received", False):
-        outcome = "reset"
-    with contextlib.suppress(Exception):
-        await stream.reset()
-    return outcome, seconds

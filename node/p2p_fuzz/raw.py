@@ -17,7 +17,8 @@ import struct
 import multiaddr
 import trio
 
-from node.p2p_fuzz.generators import frame_rng, uvarint
+from node.p2p_fuzz.protobuf_wire import uvarint
+from node.p2p_fuzz.schedule import frame_rng
 
 MULTISTREAM = b"/multistream/1.0.0\n"
 RAW_PROTOCOLS = ("/raw/multistream", "/raw/noise", "/raw/yamux")

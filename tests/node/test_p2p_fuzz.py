@@ -16,8 +16,8 @@ import trio
 
 from node.p2p import P2PConfig, P2PService
 from node.p2p.identity import generate_identity
-from node.p2p_fuzz.generators import frame_bytes, schedule
 from node.p2p_fuzz.peer import fuzz
+from node.p2p_fuzz.schedule import frame_bytes, schedule
 from node.p2p_fuzz.target import InProcessTarget, accept_validator
 
 pytestmark = pytest.mark.timeout(60)
