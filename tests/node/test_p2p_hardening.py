@@ -14,12 +14,11 @@ import pytest
 import trio
 from libp2p.pubsub.pb import rpc_pb2
 
+from node.bench.outsider import DECODE_ERROR_FRAME, outsider
 from node.p2p import P2PConfig, P2PService
 from node.p2p.identity import generate_identity, peer_id_of
 from node.p2p.peers import PeerLedger, PeerLimits
 from protocol.gossip_rules import message_id
-
-from node.bench.outsider import DECODE_ERROR_FRAME, outsider
 
 pytestmark = pytest.mark.timeout(120)
 
