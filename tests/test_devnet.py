@@ -121,3 +121,51 @@ def test_contained_while_outsider_processes_flood_every_guardian(tmp_path):
     assert p2p["restarts"] == 0 and p2p["bans"] >= 1, p2p
     # observers' messages are dropped before validation: only the guardians' own traffic is
     assert p2p["dropped"] > 0 and p2p["rejects"] == 0, p2p
+
+
+def test_up_attack_attack_down_leaves_nothing_running(tmp_path):
+    """`guardian devnet up` returns with the devnet running; `attack` twice (the second against
+    a fresh demo instance, since the first pool stays contained), each contained; `down` stops
+    every process `up` started."""
+    import os
+    import subprocess
+    import sys
+
+    run_dir, state = tmp_path / "run", tmp_path / "state.json"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    def guardian(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "node.cli", "devnet", *args,
+                               "--state", str(state)], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env=env, timeout=timeout)
+
+    up = guardian("up", "--guardians", "4", "--threshold", "3", "--run-dir", str(run_dir))
+    try:
+        assert up.returncode == 0, up.stdout
+        for needed in ("oracle ", "demo pool ", "governance ", "interval mining: one block "
+                       "every 1s", "guardian devnet attack", "guardian devnet down"):
+            assert needed in up.stdout, (needed, up.stdout)
+        pids = json.loads(state.read_text())["processes"]
+        assert sorted(pids) == ["anvil", *(f"guardian-{i}" for i in range(1, 5))]
+        assert _processes_mentioning(str(run_dir)), "up left nothing running"
+
+        first = guardian("attack")
+        assert first.returncode == 0, first.stdout
+        assert "result: CONTAINED (scenario drain" in first.stdout
+        assert "submitted the containment" in first.stdout, first.stdout
+        second = guardian("attack", "--scenario", "paced")
+        assert second.returncode == 0, second.stdout
+        assert "deploying a fresh instance" in second.stdout
+        assert "result: CONTAINED (scenario paced" in second.stdout
+        attacks = json.loads(state.read_text())["attacks"]
+        assert [a["contained"] for a in attacks] == [True, True]
+        assert attacks[0]["pool"] != attacks[1]["pool"]
+    finally:
+        down = guardian("down", timeout=60)
+    assert down.returncode == 0, down.stdout
+    assert not state.exists()
+    assert not _processes_mentioning(str(run_dir)), "processes left behind"
+    for pid in pids.values():
+        assert not Path(f"/proc/{pid}/cmdline").exists() or \
+            not Path(f"/proc/{pid}/cmdline").read_bytes(), f"pid {pid} still running"
+    assert guardian("attack").returncode != 0  # no devnet is up any more

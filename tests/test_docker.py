@@ -1,7 +1,8 @@
-"""No Docker engine runs here, so the compose testnet is checked by parsing: its services, images,
-commands and volumes, the guardian count against the dealt keys, and every command against the
-real `guardian` CLI parser and the layout `guardian devnet deploy` writes (the same entry points,
-config files and key layout the devnet test runs)."""
+"""The compose file's consistency, by parsing: its services, images, commands and volumes, the
+guardian count against the dealt keys, every command against the real `guardian` CLI parser and
+the layout `guardian devnet deploy` writes (the same entry points, config files and key layout the
+devnet test runs), and Prometheus' targets against the guardian services. The file is run for
+real by `scripts/compose-check` (tests/test_compose_check.py)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def test_guardian_count_matches_the_dealt_keys():
 def test_every_command_is_a_valid_guardian_command():
     parser = build_parser()
     for name, svc in SERVICES.items():
-        if name == "anvil":
+        if svc["image"] != "guardian-network:local":
             continue
         args = parser.parse_args(svc["command"])
         assert callable(args.func), name
@@ -74,8 +75,38 @@ def test_shared_volume_is_mounted_everywhere():
     assert "devnet" in COMPOSE["volumes"]
     out = _option(SERVICES["deployer"]["command"], "--out")
     for name, svc in SERVICES.items():
-        if name != "anvil":
+        if svc["image"] == "guardian-network:local":
             assert f"devnet:{out}" in svc["volumes"], name
+
+
+def test_prometheus_scrapes_every_guardian():
+    prom = SERVICES["prometheus"]
+    assert "./prometheus.yml:/etc/prometheus/prometheus.yml:ro" in prom["volumes"]
+    config = yaml.safe_load((ROOT / "docker" / "prometheus.yml").read_text())
+    (job,) = config["scrape_configs"]
+    metrics_port = _option(SERVICES["deployer"]["command"], "--metrics-port") \
+        if "--metrics-port" in SERVICES["deployer"]["command"] else "9100"
+    targets = job["static_configs"][0]["targets"]
+    assert job["metrics_path"] == "/metrics"
+    assert targets == [f"guardian-{i}:{metrics_port}" for i in sorted(guardian_services())]
+
+
+def test_published_ports_bind_to_loopback_only():
+    for name, svc in SERVICES.items():
+        for port in svc.get("ports", []):
+            assert port.startswith("127.0.0.1:"), (name, port)
+
+
+def test_grafana_dashboard_charts_guardian_metrics():
+    from node.metrics import Metrics
+
+    dashboard = json.loads((ROOT / "docker" / "grafana-dashboard.json").read_text())
+    exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p.get("targets", []))
+    exported = {m.name for m in Metrics().registry.collect()}
+    used = set(re.findall(r"guardian_[a-z_]+", exprs))
+    assert used, "the dashboard charts no guardian metric"
+    for name in used:
+        assert any(name == e or name.startswith(e + "_") for e in exported), name
 
 
 def test_dockerfile_runs_the_guardian_cli():
@@ -84,6 +115,8 @@ def test_dockerfile_runs_the_guardian_cli():
     assert 'ENTRYPOINT ["guardian"]' in text
     for needed in ("COPY protocol", "COPY node", "pip install", "libgmp-dev", "USER guardian"):
         assert needed in text, needed
+    # the proxy's CA bundle reaches pip as a build secret, never as a file in a layer
+    assert "--mount=type=secret,id=ca" in text and "COPY ca" not in text.lower()
 
 
 @pytest.mark.chain

@@ -196,8 +196,9 @@ def run_crypto_bench(backends: list[str] | None = None, *, sizes=SIZES,
 
 def print_table(rows: list[dict]) -> None:
     """One row per operation, one column per backend: median milliseconds (repetitions)."""
-    from rich.console import Console
     from rich.table import Table
+
+    from node.bench.output import table_console
 
     backends = list(dict.fromkeys(r["backend"] for r in rows))
     operations = list(dict.fromkeys(r["operation"] for r in rows))
@@ -217,4 +218,4 @@ def print_table(rows: list[dict]) -> None:
             else:
                 cells.append(f"{r['median_ms']:.3f} (N={r['repeats']})")
         table.add_row(op, *cells)
-    Console().print(table)
+    table_console().print(table)

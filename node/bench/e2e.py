@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from node.bench.output import table_console
 from node.devnet.runner import DevnetOptions, run_devnet
 
 
@@ -77,4 +78,4 @@ def print_table(rows: list[dict]) -> None:
         table.add_column(title, justify="right")
     for r in rows:
         table.add_row(*(str(r.get(key, "")) for key, _ in cols))
-    Console().print(table)
+    table_console().print(table)

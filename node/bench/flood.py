@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from node.bench.output import table_console
 from node.devnet.runner import DevnetOptions, run_devnet
 
 
@@ -96,7 +97,7 @@ def print_table(result: dict) -> None:
         table.add_column(title, justify="right")
     for r in result["runs"]:
         table.add_row(*(str(r.get(key, "")) for key, _ in cols))
-    Console(width=160).print(table)
+    table_console().print(table)
     for r in result["runs"][1:]:
         print(f"  {r['cell']}: flooders {r['flood']}; guardians' p2p totals {r['p2p']}")
     costs = Table(title="Guardian CPU per forged Share (one guardian, one flooder process)",
@@ -109,7 +110,7 @@ def print_table(result: dict) -> None:
         costs.add_column(title, justify="right")
     for r in result["cost_per_message"]:
         costs.add_row(*(str(r.get(key, "")) for key, _ in cols))
-    Console(width=160).print(costs)
+    table_console().print(costs)
     print(f"  a forged Share validated in full costs {result['forged_share_validation_cpu_ms']} ms "
           f"CPU (gossip rules alone, before libp2p's own per-message work)")
 

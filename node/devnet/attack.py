@@ -60,8 +60,9 @@ class AttackResult:
 
 def run_attack(deployer: Deployer, deployment: dict, *, max_steps: int = 12,
                step_timeout: float = 30.0, on_event: Callable[[str], None] = lambda _: None,
-               stop: Callable[[], bool] = lambda: False) -> AttackResult:
-    """Run the attack from `deployer`'s account (which holds the attacker capital)."""
+               stop: Callable[[], bool] = lambda: False, gap_blocks: int = 1) -> AttackResult:
+    """Run the attack from `deployer`'s account (which holds the attacker capital): one attack
+    transaction every `gap_blocks` blocks."""
     w3 = deployer.w3
     pool = deployer.contract("DemoLendingPool", deployment["pool"])
     usd = deployer.contract("DemoToken", deployment["usd"])
@@ -95,7 +96,7 @@ def run_attack(deployer: Deployer, deployment: dict, *, max_steps: int = 12,
         _note_containment(result, oracle, pid, deployment)
         if not tx.ok and result.contained:
             break
-        _wait_next_block(w3, tx.block, step_timeout)
+        _wait_next_block(w3, tx.block + gap_blocks - 1, step_timeout * gap_blocks)
     _note_containment(result, oracle, pid, deployment)
     result.pool_after = pool.functions.liquidity().call()
     return result

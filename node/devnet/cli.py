@@ -1,8 +1,11 @@
 """`guardian devnet ...`: the local devnet, and the two one-shot steps the docker testnet runs.
 
-    guardian devnet [--guardians 7 --threshold 5 ...]   everything, on this machine
-    guardian devnet deploy --rpc URL --out DIR ...      deploy, deal keys, write configs
-    guardian devnet attack --deployment FILE ...        run the exploit against a deployment
+    guardian devnet [--guardians 7 --threshold 5 ...]   everything, on this machine, one shot
+    guardian devnet up [--guardians 7 ...]              start a devnet that stays up
+    guardian devnet attack [--scenario drain]           attack it (repeatable)
+    guardian devnet down                                stop it
+    guardian devnet deploy --rpc URL --out DIR ...      deploy, deal keys, write configs (docker)
+    guardian devnet attack --deployment FILE ...        run the exploit against a deployment (docker)
 """
 
 from __future__ import annotations
@@ -56,13 +59,50 @@ def add_parser(sub) -> None:
                         help="wait up to this many seconds for the RPC to answer")
     deploy.set_defaults(func=_deploy)
 
-    attack = dsub.add_parser("attack", help="one-shot: run the exploit against a deployment")
-    attack.add_argument("--deployment", type=Path, required=True, help="deployment.json")
+    up = dsub.add_parser("up", help="start a devnet that stays up (then: attack, down)",
+                         description="Start anvil, deploy, deal keys, start the guardians and "
+                                     "wait for their mesh; print where everything is and return, "
+                                     "leaving it all running until `guardian devnet down`.")
+    up.add_argument("--guardians", type=int, default=7, help="guardian count (default 7)")
+    up.add_argument("--threshold", type=int, default=5, help="signatures needed (default 5)")
+    up.add_argument("--block-time", type=int, default=1, help="seconds per block (default 1)")
+    up.add_argument("--run-dir", type=Path, help="keys, configs and logs "
+                                                 "(default .devnet/up-<time>)")
+    up.add_argument("--state", type=Path, help=f"state file (default {_state_default()})")
+    up.set_defaults(func=_up)
+
+    down = dsub.add_parser("down", help="stop the devnet `up` started; nothing is left running")
+    down.add_argument("--state", type=Path, help=f"state file (default {_state_default()})")
+    down.set_defaults(func=_down)
+
+    attack = dsub.add_parser(
+        "attack", help="run the exploit against the running devnet (or --deployment)",
+        description="Without --deployment: attack the devnet `guardian devnet up` started, with "
+                    "fresh attacker capital; each attack after the first deploys and registers a "
+                    "fresh demo protocol instance (the contained one stays paused). With "
+                    "--deployment: one attack against that deployment (the docker attacker).")
+    attack.add_argument("--scenario", choices=sorted(_scenarios()), default="drain",
+                        help="; ".join(f"{k}: {v}" for k, v in sorted(_scenarios().items())))
+    attack.add_argument("--state", type=Path, help=f"state file (default {_state_default()})")
+    attack.add_argument("--deployment", type=Path, help="deployment.json (one-shot mode)")
     attack.add_argument("--rpc", help="chain JSON-RPC HTTP URL (default: from the deployment)")
     attack.add_argument("--wait-for-mesh", type=float, default=0,
                         help="wait up to this many seconds for every guardian to be up")
-    attack.add_argument("--max-steps", type=int, default=12)
+    attack.add_argument("--max-steps", type=int, help="attack transactions at most "
+                                                      "(default: the scenario's)")
     attack.set_defaults(func=_attack)
+
+
+def _state_default() -> Path:
+    from node.devnet.session import DEFAULT_STATE
+
+    return DEFAULT_STATE
+
+
+def _scenarios() -> dict[str, str]:
+    from node.devnet.attack_phase import SCENARIOS
+
+    return {name: s.what for name, s in SCENARIOS.items()}
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -109,7 +149,69 @@ def _same_ports(topo, p2p_port: int, metrics_port: int):
     return replace(topo, base_p2p_port=p2p_port, base_metrics_port=metrics_port, same_ports=True)
 
 
+def _up(args: argparse.Namespace) -> int:
+    from node.deploy import DeployError
+    from node.devnet.network import load_deployment
+    from node.devnet.session import DevnetSessionError, describe, up
+    from node.toolchain import REPO_ROOT
+
+    run_dir = args.run_dir or REPO_ROOT / ".devnet" / time.strftime("up-%Y%m%d-%H%M%S")
+    state = args.state or _state_default()
+    try:
+        session = up(run_dir, state, guardians=args.guardians, threshold=args.threshold,
+                     block_time=args.block_time)
+    except (DevnetSessionError, DeployError) as exc:
+        raise CommandError(str(exc)) from exc
+    for line in describe(session, load_deployment(session.deployment_path), state):
+        print(line)
+    print(f"state file {state}")
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    from node.devnet.session import DevnetSessionError, down
+
+    try:
+        stopped = down(args.state or _state_default())
+    except DevnetSessionError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"devnet down: stopped {', '.join(stopped) or 'nothing (no process was running)'}")
+    return 0
+
+
+def _attack_session(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from node.deploy import DeployError
+    from node.devnet.attack_phase import SCENARIOS, attack, result_lines
+    from node.devnet.network import load_deployment
+    from node.devnet.session import DevnetSessionError, Session, alive
+
+    state = args.state or _state_default()
+    try:
+        session = Session.load(state)
+        if set(alive(session)) != set(session.processes):
+            missing = sorted(set(session.processes) - set(alive(session)))
+            raise DevnetSessionError(f"the devnet is not fully up (not running: "
+                                     f"{', '.join(missing)}); `guardian devnet down`, then up")
+        scenario = SCENARIOS[args.scenario]
+        if args.max_steps:
+            scenario = replace(scenario, max_steps=args.max_steps)
+        result, record = attack(session, load_deployment(session.deployment_path), scenario,
+                                print)
+    except (DevnetSessionError, DeployError) as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        if "session" in locals():
+            session.save(state)
+    for line in result_lines(result, record):
+        print(line)
+    return 0 if result.contained else 1
+
+
 def _attack(args: argparse.Namespace) -> int:
+    if args.deployment is None:
+        return _attack_session(args)
     from node.deploy import Deployer, DeployError
     from node.devnet.attack import run_attack
     from node.devnet.network import ATTACKER_KEY, load_deployment
@@ -129,7 +231,7 @@ def _attack(args: argparse.Namespace) -> int:
                 raise CommandError("guardians did not all come up in time")
             time.sleep(1)
         result = run_attack(Deployer.connect(rpc, ATTACKER_KEY), doc["deployment"],
-                            max_steps=args.max_steps, on_event=print)
+                            max_steps=args.max_steps or 12, on_event=print)
     except DeployError as exc:
         raise CommandError(str(exc)) from exc
     print(f"contained: {result.contained}; saved {result.saved_fraction:.0%} of the pool")

@@ -61,6 +61,21 @@ def deploy_all(deployer: Deployer, gset: GuardianSet, backend: Backend, *,
                              gset.threshold, gset.n, rotation_delay)
     log(f"GuardianOracle at {oracle.address} (key epoch {gset.epoch}, t={gset.threshold} "
         f"of n={gset.n})")
+    demo = deploy_demo(deployer, oracle, log=log)
+    if attacker:
+        usd = deployer.contract("DemoToken", demo["usd"])
+        deployer.transact("attacker capital", usd.functions.mint(attacker, ATTACKER_CAPITAL))
+    chain_id = deployer.w3.eth.chain_id
+    return Deployment(chain_id=chain_id, oracle=oracle.address, governance=gov,
+                      deploy_block=start_block, gas=dict(deployer.gas_used or {}), **demo)
+
+
+def deploy_demo(deployer: Deployer, oracle, *, log=lambda _: None) -> dict[str, str]:
+    """The demo protocol (its two tokens, AMM and lending pool) deployed and registered with
+    `oracle`, governed by `deployer`'s account. Once per devnet, and again for each repeat
+    `guardian devnet attack` (a contained pool stays paused: a fresh instance makes the next
+    attack meaningful). Returns the Deployment fields it owns."""
+    gov = deployer.address
     usd = deployer.deploy("DemoToken", "Demo USD", "USDd")
     weth = deployer.deploy("DemoToken", "Demo WETH", "WETHd")
     amm = deployer.deploy("DemoAMM", weth.address, usd.address, oracle.address, gov)
@@ -83,14 +98,8 @@ def deploy_all(deployer: Deployer, gset: GuardianSet, backend: Backend, *,
     deployer.transact("register pool", oracle.functions.register(reg.as_abi()))
     log("demo pool registered with the oracle (outflow 15%/20 blocks, drop 10%/block, "
         "invariant isSolvent())")
-    if attacker:
-        deployer.transact("attacker capital", usd.functions.mint(attacker, ATTACKER_CAPITAL))
-    chain_id = deployer.w3.eth.chain_id
-    return Deployment(chain_id=chain_id, oracle=oracle.address, pool=pool.address,
-                      amm=amm.address, usd=usd.address, weth=weth.address,
-                      protocol_id="0x" + protocol_id(bytes.fromhex(pool.address[2:])).hex(),
-                      governance=gov, deploy_block=start_block,
-                      gas=dict(deployer.gas_used or {}))
+    return {"pool": pool.address, "amm": amm.address, "usd": usd.address, "weth": weth.address,
+            "protocol_id": "0x" + protocol_id(bytes.fromhex(pool.address[2:])).hex()}
 
 
 def new_account() -> tuple[str, bytes]:

@@ -89,7 +89,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             doc = deploy_network(run_dir, opts.guardians, opts.threshold,
                                  Topology(chain.rpc_url, chain.ws_url), log=event,
                                  outsiders=opts.outsiders)
-            _set_block_time(chain, opts.block_time)
+            set_interval_mining(chain.rpc_url, opts.block_time)
             state.status_urls = {int(k): v for k, v in doc["status_urls"].items()}
             state.phase = "starting guardians"
             for i in range(1, opts.guardians + 1):
@@ -149,8 +149,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             signal.signal(signal.SIGTERM, previous)
 
 
-def _set_block_time(chain: Anvil, seconds: float) -> None:
-    w3 = Deployer.connect(chain.rpc_url, ATTACKER_KEY).w3
+def set_interval_mining(rpc_url: str, seconds: float) -> None:
+    w3 = Deployer.connect(rpc_url, ATTACKER_KEY).w3
     w3.provider.make_request("evm_setIntervalMining", [max(1, round(seconds))])
     start = w3.eth.block_number
     deadline = time.monotonic() + 10 * seconds + 5
