@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 import trio
 
 from node.detectors.base import Detection
-from node.records import ChainView, GuardianKey, ReadyProof, Watched
+from node.records import ChainView, GuardianKey, ReadyProof, Watched, usable_actions
 from node.store import Store, incident_key
 from node.verification import OracleView, ReportRejected, ReportVerifier
 from protocol import messages, threshold
@@ -77,13 +77,18 @@ class IncidentPipeline:
         watched = self.watched().get(det.protocol_id)
         if watched is None or watched.contained:
             return None
-        action = choose_action(EvidenceKind(det.evidence.kind), watched.allowed_actions)
+        action = choose_action(EvidenceKind(det.evidence.kind), usable_actions(watched))
         if action is None:
             log.warning("detection for protocol 0x%s but it allows no containment",
                         det.protocol_id.hex())
             return None
-        nonce = await self.oracle.nonce(det.protocol_id)
+        # The nonce as the registry read it at this head, with the containment state and the
+        # release it goes with (not a later "latest" that may already count a new containment).
+        nonce = watched.nonce
         incident = incident_key(det.protocol_id, nonce)
+        if self.store.reopen_expired(incident):
+            log.info("incident 0x%s: its reports expired unauthorized; reporting it again",
+                     incident.hex()[:12])
         if self.store.incident_state(incident) == "contained" or self.store.own_shares_for(incident):
             return None  # already signed a report for this incident: merge, do not re-propose
         timestamp = await self.oracle.block_timestamp(det.evidence.block_to)

@@ -66,7 +66,15 @@ class Watched:
     protocol_id: bytes
     params: DetectionParams
     allowed_actions: int
-    contained: bool = False
+    contained: bool = False  # a containment is in force (engaged, hook succeeded, not expired)
+    nonce: int = 0  # the oracle's next nonce for the protocol
+    release_block: int = 0  # evidence must start after this block (the oracle's last release)
+    failed_action: int = 0  # the action of an engaged containment whose hook failed (0: none)
+
+
+def usable_actions(watched: Watched) -> int:
+    """The registered actions minus one whose hook failed (the oracle refuses it again)."""
+    return watched.allowed_actions & ~(1 << watched.failed_action if watched.failed_action else 0)
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,11 @@ def incident_protocol(incident: bytes) -> bytes:
     return incident[:32]
 
 
+def incident_nonce(incident: bytes) -> int:
+    """The oracle nonce an incident key belongs to (the inverse of `incident_key`'s second part)."""
+    return int.from_bytes(incident[32:40], "big")
+
+
 class Store:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -227,6 +232,16 @@ class Store:
         """Every report of this open incident is past its deadline: no signature can be used."""
         self._db.execute("UPDATE incidents SET state='expired', updated_at=? "
                          "WHERE incident=? AND state='open'", (time.time(), incident))
+
+    def reopen_expired(self, incident: bytes) -> bool:
+        """A new detection for an incident whose every report expired unauthorized: open it again
+        and forget our shares of the dead reports (no signature over them can ever be used), so
+        that the new report can be signed. True if it was expired."""
+        cur = self._db.execute("UPDATE incidents SET state='open', updated_at=? "
+                               "WHERE incident=? AND state='expired'", (time.time(), incident))
+        if cur.rowcount:
+            self._db.execute("DELETE FROM own_shares WHERE incident=?", (incident,))
+        return bool(cur.rowcount)
 
     def incident_state(self, incident: bytes) -> str | None:
         row = self._db.execute("SELECT state FROM incidents WHERE incident=?",

@@ -20,7 +20,7 @@ import trio
 
 from node.detectors import NotObserved, detector_for
 from node.errors import NodeError
-from node.records import ChainView, Watched
+from node.records import ChainView, Watched, usable_actions
 from protocol import messages
 from protocol.detection import EvidenceKind, check_evidence, choose_action, report_deadline
 
@@ -81,7 +81,10 @@ class ReportVerifier:
             raise ReportRejected("protocol is not registered with the oracle")
         if watched.contained:
             raise ReportRejected("protocol is already contained")
-        expected = choose_action(EvidenceKind(ev.kind), watched.allowed_actions)
+        if ev.block_from <= watched.release_block:
+            raise ReportRejected(f"evidence starts at block {ev.block_from}, not after the "
+                                 f"protocol's last release (block {watched.release_block})")
+        expected = choose_action(EvidenceKind(ev.kind), usable_actions(watched))
         if expected is None or int(expected) != report.action:
             raise ReportRejected(f"action {report.action} is not the one the registration "
                                  f"prescribes ({expected!r})")
@@ -89,7 +92,7 @@ class ReportVerifier:
         if not verdict.violated:
             raise ReportRejected(f"evidence does not show a violation: {verdict.reason}")
         await self._wait_for_head(ev.block_to)
-        nonce = await self.oracle.nonce(report.protocol_id)
+        nonce = watched.nonce
         if report.nonce != nonce:
             raise ReportRejected(f"nonce {report.nonce}, the oracle expects {nonce}")
         if report.deadline != report_deadline(await self.oracle.block_timestamp(ev.block_to)):

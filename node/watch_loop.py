@@ -16,7 +16,7 @@ from node.detectors import Detector
 from node.pipeline import IncidentPipeline
 from node.records import BlockHeader, ChainView
 from node.status import NodeState
-from node.store import Store, incident_key
+from node.store import Store, incident_key, incident_nonce
 from node.submitter import Submitter
 from protocol import messages
 from protocol.submission import proposal_delay
@@ -69,10 +69,12 @@ class WatchLoop:
         await self._detect(header.number)
 
     def _note_containments(self) -> None:
-        """A protocol the oracle shows contained closes its open incidents, whoever submitted."""
+        """Close the incidents whose nonce the oracle has consumed (someone's authorize landed,
+        whatever its hook did), and only those: an incident is (protocol, nonce), so a report
+        signed for the next nonce stays open for the next containment."""
         for pid, watched in self.registry.watched().items():
-            if watched.contained:
-                for incident in self.store.open_incidents_of(pid):
+            for incident in self.store.open_incidents_of(pid):
+                if incident_nonce(incident) < watched.nonce:
                     for stored in self.store.reports_for(incident):
                         self.submitter.contained(stored.digest)
                     self.store.mark_contained(incident, None, self.state.head)

@@ -71,6 +71,15 @@ class DetectionParams:
     admin: bytes = ETHER  # the protocol's governance: its own privileged changes are legitimate
 
 
+MAX_INVARIANT_SPAN = 256  # blocks between the invariant's last hold and its break
+
+
+def evidence_after_release(ev: Evidence, release_block: int) -> bool:
+    """Evidence counts only if it starts after the protocol's last release (the block of its last
+    lift, or of its last containment: the oracle's `lastReleaseBlock`)."""
+    return ev.block_from > release_block
+
+
 class Finding(IntEnum):
     VIOLATION = 1
     NO_VIOLATION = 2
@@ -164,15 +173,23 @@ def check_balance_drop(ev: Evidence, params: DetectionParams) -> EvidenceVerdict
 
 
 def check_invariant(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
+    """A registered view call that held at `block_from` and no longer holds at `block_to`.
+
+    The evidence is the transition, not the broken state: an invariant still broken when the
+    protocol's governance lifted a containment (or when its containment expired) is not new
+    evidence, and `block_from` must come after the protocol's last release (the oracle checks it),
+    so a containment can only follow a new break."""
     if InvariantCall(ev.subject, ev.detail) not in params.invariants:
         return _malformed("invariant: not a registered invariant call")
-    if ev.block_from != ev.block_to:
-        return _malformed("invariant: block_from must equal block_to")
-    if ev.observed not in ((0,), (1,)):
-        return _malformed("invariant: observed must be (0,) or (1,)")
-    if ev.observed == (0,):
-        return EvidenceVerdict(Finding.VIOLATION, "invariant: registered view call no longer holds")
-    return EvidenceVerdict(Finding.NO_VIOLATION, "invariant: holds")
+    if not 0 < ev.block_to - ev.block_from <= MAX_INVARIANT_SPAN:
+        return _malformed(f"invariant: block span {ev.block_to - ev.block_from} outside "
+                          f"1..{MAX_INVARIANT_SPAN}")
+    if ev.observed not in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        return _malformed("invariant: observed must be (held@from, held@to), each 0 or 1")
+    if ev.observed == (1, 0):
+        return EvidenceVerdict(Finding.VIOLATION,
+                               "invariant: registered view call held, then stopped holding")
+    return EvidenceVerdict(Finding.NO_VIOLATION, "invariant: no new break")
 
 
 def check_privileged_change(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
@@ -213,7 +230,7 @@ RULES: dict[EvidenceKind, EvidenceRule] = {rule.kind: rule for rule in (
     EvidenceRule(EvidenceKind.INVARIANT, check_invariant,
                  (Action.PAUSE, Action.CIRCUIT_BREAKER, Action.COLLATERAL_LOCK),
                  "call target", "calldata of the registered invariant",
-                 "(1 if it returned true, else 0) at block_to"),
+                 "(held@from, held@to), 1 if the call returned true"),
     EvidenceRule(EvidenceKind.PRIVILEGED_CHANGE, check_privileged_change, _BALANCE_ACTIONS,
                  "monitored addr", "tx hash (32) + topic0 (32) + actor (20)", "(log index,)"),
 )}

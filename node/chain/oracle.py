@@ -118,13 +118,19 @@ class OracleClient:
             if len(page) < PROTOCOL_IDS_PAGE:
                 return ids
 
-    async def registration(self, protocol_id: bytes) -> Registration | None:
-        if not await self._view("isRegistered", protocol_id):
+    async def registration(self, protocol_id: bytes,
+                           block: int | str = "latest") -> Registration | None:
+        if not await self._view("isRegistered", protocol_id, block=block):
             return None
-        return parse_registration(await self._view("getRegistration", protocol_id))
+        return parse_registration(await self._view("getRegistration", protocol_id, block=block))
 
-    async def containment(self, protocol_id: bytes) -> Containment:
-        raw = await self._view("containment", protocol_id)
+    async def last_release_block(self, protocol_id: bytes, block: int | str = "latest") -> int:
+        return decode_uint(await self._view("lastReleaseBlock", protocol_id, block=block),
+                           "lastReleaseBlock")
+
+    async def containment(self, protocol_id: bytes,
+                          block: int | str = "latest") -> Containment:
+        raw = await self._view("containment", protocol_id, block=block)
         try:
             action, engaged, expires, hook_ok, active = raw
         except (TypeError, ValueError) as exc:

@@ -21,14 +21,16 @@ _TOUCHING = ("ProtocolRegistered", "ProtocolUpdated", "ProtocolDeregistered",
              "ContainmentEngaged", "ContainmentLifted", "ContainmentExtended")
 
 
-def watched_from(protocol_id: bytes, reg: Registration, contained: bool) -> Watched:
+def watched_from(protocol_id: bytes, reg: Registration, contained: bool, nonce: int = 0,
+                 release_block: int = 0, failed_action: int = 0) -> Watched:
     params = DetectionParams(
         monitored=reg.monitored, tokens=reg.tokens, outflow_limit_bps=reg.outflow_limit_bps,
         window_blocks=reg.window_blocks, balance_drop_bps=reg.balance_drop_bps,
         invariants=tuple(InvariantCall(target, data) for target, data in reg.invariants),
         admin=reg.admin)
     return Watched(protocol_id=protocol_id, params=params,
-                   allowed_actions=reg.allowed_actions, contained=contained)
+                   allowed_actions=reg.allowed_actions, contained=contained, nonce=nonce,
+                   release_block=release_block, failed_action=failed_action)
 
 
 class RegistryTracker:
@@ -36,13 +38,16 @@ class RegistryTracker:
         self.oracle = oracle
         self._watched: dict[bytes, Watched] = {}
         self._last_block: int | None = None
+        self._read_block: int | str = "latest"
         self.key_epoch: int | None = None
+        self.failed_hooks: dict[bytes, int] = {}  # protocol -> action whose hook failed
 
     def watched(self) -> dict[bytes, Watched]:
         return self._watched
 
     async def load(self, head: int) -> None:
         """Read the whole registry as of `head`."""
+        self._read_block = head
         fresh: dict[bytes, Watched] = {}
         for pid in await self.oracle.protocol_ids():
             entry = await self._read(pid)
@@ -55,10 +60,25 @@ class RegistryTracker:
                  self.key_epoch)
 
     async def _read(self, pid: bytes) -> Watched | None:
-        reg = await self.oracle.registration(pid)
+        """The protocol as of `_last_block`'s successor reads (all at the same block, so the
+        nonce, the release and the containment agree with each other)."""
+        block = self._read_block
+        reg = await self.oracle.registration(pid, block=block)
         if reg is None:
             return None
-        return watched_from(pid, reg, (await self.oracle.containment(pid)).active)
+        state = await self.oracle.containment(pid, block=block)
+        # A containment whose hook failed is not one: detection goes on, and the next allowed
+        # action (not the failed one) may be authorized under the next nonce.
+        failed = state.action if state.engaged_at and not state.hook_succeeded else 0
+        if failed and pid not in self.failed_hooks:
+            self.failed_hooks[pid] = state.action
+            log.error("the containment hook of protocol 0x%s FAILED (action %d): it is not "
+                      "contained; detection continues with the next allowed action",
+                      pid.hex()[:12], state.action)
+        return watched_from(pid, reg, state.active and state.hook_succeeded,
+                            nonce=await self.oracle.nonce(pid, block),
+                            release_block=await self.oracle.last_release_block(pid, block),
+                            failed_action=failed)
 
     async def on_head(self, head: int) -> list[str]:
         """Apply the oracle's events up to `head`; returns the event names seen (for logs)."""
@@ -68,9 +88,10 @@ class RegistryTracker:
         if head <= self._last_block:
             return []
         events = await self.oracle.events(self._last_block + 1, head)
+        self._read_block = head
         touched = {bytes(e.args["protocolId"]) for e in events
                    if e.name in _TOUCHING and "protocolId" in e.args}
-        touched |= {pid for pid, w in self._watched.items() if w.contained}
+        touched |= {pid for pid, w in self._watched.items() if w.contained or w.failed_action}
         if any(e.name == "ProtocolRegistered" for e in events):
             touched |= set(await self.oracle.protocol_ids()) - set(self._watched)
         fresh = dict(self._watched)

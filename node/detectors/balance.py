@@ -19,7 +19,11 @@ class _BalanceDetector(Detector):
         span = self.span(watched)
         if span <= 0 or head < span:
             return []
-        start = head - span
+        # The window starts after the last release: a drain already contained (or one
+        # governance lifted on) is not evidence again.
+        start = max(head - span, watched.release_block + 1)
+        if start >= head:
+            return []
         found: list[Detection] = []
         for holder in watched.params.monitored:
             for token in watched.params.tokens:

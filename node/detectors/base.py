@@ -16,7 +16,12 @@ from typing import ClassVar
 
 from node.errors import NodeError
 from node.records import ChainView, Watched
-from protocol.detection import EvidenceKind, EvidenceVerdict, check_evidence
+from protocol.detection import (
+    EvidenceKind,
+    EvidenceVerdict,
+    check_evidence,
+    evidence_after_release,
+)
 from protocol.evidence import Evidence
 
 
@@ -64,5 +69,7 @@ class Detector(ABC):
 
     @staticmethod
     def judged(watched: Watched, evidence: Evidence) -> list[Detection]:
+        if not evidence_after_release(evidence, watched.release_block):
+            return []
         verdict = check_evidence(evidence, watched.params)
         return [Detection(watched.protocol_id, evidence, verdict)] if verdict.violated else []

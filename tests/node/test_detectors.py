@@ -3,6 +3,8 @@ judge; the pipeline's re-observation reads the same fields back. A fake chain vi
 
 from __future__ import annotations
 
+import dataclasses
+
 from node.detectors.balance import BalanceDropDetector, OutflowDetector
 from node.detectors.invariant import InvariantDetector
 from node.detectors.privileged import PrivilegedChangeDetector
@@ -34,7 +36,8 @@ class FakeView:
 
     async def call(self, target, data, block):
         assert (target, data) == (POOL, CALL)
-        return (1 if self.solvent else 0).to_bytes(32, "big")
+        solvent = self.solvent(block) if callable(self.solvent) else self.solvent
+        return (1 if solvent else 0).to_bytes(32, "big")
 
     async def logs(self, addresses, topics, block):
         return [entry for entry in self._logs if entry.block_number == block]
@@ -61,9 +64,32 @@ async def test_one_block_balance_drop():
 
 
 async def test_broken_invariant():
-    (found,) = await InvariantDetector().scan(FakeView({}, solvent=False), WATCHED, 100)
-    assert found.evidence.observed == (0,) and found.evidence.detail == CALL
+    """Evidence is the break: held at the block before, not at the head."""
+    (found,) = await InvariantDetector().scan(FakeView({}, solvent=lambda b: b < 100), WATCHED,
+                                              100)
+    assert found.evidence.observed == (1, 0) and found.evidence.detail == CALL
+    assert (found.evidence.block_from, found.evidence.block_to) == (99, 100)
     assert await InvariantDetector().scan(FakeView({}, solvent=True), WATCHED, 100) == []
+
+
+async def test_an_invariant_already_broken_at_the_release_is_not_new_evidence():
+    """Governance lifted (release at block 90) while the pool was still insolvent: no evidence
+    until the invariant holds again and breaks again."""
+    lifted = dataclasses.replace(WATCHED, release_block=90)
+    assert await InvariantDetector().scan(FakeView({}, solvent=lambda b: b < 80), lifted,
+                                          100) == []
+    # a missed head: it held right after the release and is broken now
+    (found,) = await InvariantDetector().scan(FakeView({}, solvent=lambda b: b <= 95), lifted,
+                                              100)
+    assert (found.evidence.block_from, found.evidence.observed) == (91, (1, 0))
+
+
+async def test_balance_windows_start_after_the_release():
+    lifted = dataclasses.replace(WATCHED, release_block=97)
+    (found,) = await OutflowDetector().scan(FakeView({98: 100, 100: 50}), lifted, 100)
+    assert found.evidence.block_from == 98
+    assert await OutflowDetector().scan(FakeView({99: 100, 100: 50}),
+                                        dataclasses.replace(WATCHED, release_block=99), 100) == []
 
 
 def _log(actor: bytes) -> LogRecord:

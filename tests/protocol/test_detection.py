@@ -14,6 +14,7 @@ from protocol.detection import (
     check_evidence,
     choose_action,
     drop_exceeds_bps,
+    evidence_after_release,
     invariant_holds,
     preference_key,
     report_deadline,
@@ -71,8 +72,10 @@ def test_outflow_within_the_limit_is_not():
     (ev(EvidenceKind.OUTFLOW, 10, 15, b"\x98" * 20, (1000, 1), POOL), "not registered"),
     (ev(EvidenceKind.OUTFLOW, 10, 15, TOKEN, (1000,), POOL), "expected"),
     (ev(EvidenceKind.BALANCE_DROP, 10, 12, TOKEN, (1000, 1), POOL), "span 2"),
-    (ev(EvidenceKind.INVARIANT, 10, 10, POOL, (0,), b"\x00\x00\x00\x00"), "not a registered"),
-    (ev(EvidenceKind.INVARIANT, 10, 10, POOL, (7,), INV.data), "observed"),
+    (ev(EvidenceKind.INVARIANT, 9, 10, POOL, (1, 0), b"\x00\x00\x00\x00"), "not a registered"),
+    (ev(EvidenceKind.INVARIANT, 9, 10, POOL, (7,), INV.data), "observed"),
+    (ev(EvidenceKind.INVARIANT, 10, 10, POOL, (1, 0), INV.data), "span 0"),
+    (ev(EvidenceKind.INVARIANT, 10, 300, POOL, (1, 0), INV.data), "span 290"),
     (ev(EvidenceKind.PRIVILEGED_CHANGE, 10, 10, POOL, (0,), b"x" * 10), "detail"),
     (ev(EvidenceKind.OUTFLOW, 15, 10, TOKEN, (1000, 1), POOL), "precedes"),
 ])
@@ -91,9 +94,16 @@ def test_balance_drop_between_consecutive_blocks():
 def test_invariant_rule():
     assert invariant_holds((1).to_bytes(32, "big"))
     assert not invariant_holds(None) and not invariant_holds(b"") and not invariant_holds(b"\x01")
-    assert check_evidence(ev(EvidenceKind.INVARIANT, 10, 10, POOL, (0,), INV.data), PARAMS).violated
-    assert not check_evidence(ev(EvidenceKind.INVARIANT, 10, 10, POOL, (1,), INV.data),
-                              PARAMS).violated
+    assert check_evidence(ev(EvidenceKind.INVARIANT, 9, 10, POOL, (1, 0), INV.data),
+                          PARAMS).violated
+    for still in ((0, 0), (1, 1), (0, 1)):  # broken before, never broken, repaired: nothing new
+        assert not check_evidence(ev(EvidenceKind.INVARIANT, 9, 10, POOL, still, INV.data),
+                                  PARAMS).violated
+
+
+def test_evidence_must_start_after_the_release():
+    drop = ev(EvidenceKind.BALANCE_DROP, 9, 10, TOKEN, (100, 79), POOL)
+    assert evidence_after_release(drop, 8) and not evidence_after_release(drop, 9)
 
 
 def test_privileged_change_by_governance_is_legitimate():
