@@ -100,7 +100,9 @@ class SubmissionSection:
     stagger_seconds: float = field(default=2.0, metadata=key(
         "delay between guardians' submission turns", "seconds", s.number(0.0, 600.0)))
     max_gas: int = field(default=500_000, metadata=key(
-        "gas limit of an authorize() transaction", "integer", s.integer(100_000, 30_000_000)))
+        "most gas an authorize() may use (the limit is the estimate plus a quarter, at least "
+        "300,000: less cannot verify and call the hook)", "integer",
+        s.integer(300_000, 30_000_000)))
     receipt_timeout_seconds: float = field(default=30.0, metadata=key(
         "how long to wait for an authorize() receipt", "seconds", s.number(1.0, 3600.0)))
 

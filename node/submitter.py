@@ -34,6 +34,13 @@ def short_hash(value: bytes) -> str:
 
 
 PENDING_WAITS = 3  # a pending peer transaction delays us this many times at most (then it is stuck)
+# Reverts that no later attempt of this proof can get past: the guardians' turn is over.
+FINAL_REFUSALS = frozenset({
+    "GuardianOracleContainmentActive", "GuardianOracleCooldownActive",
+    "GuardianOracleInvalidNonce", "GuardianOracleDeadlineExpired",
+    "GuardianOracleEvidenceBeforeRelease", "GuardianOracleActionNotAllowed",
+    "GuardianOracleNotRegistered", "GuardianOracleInvalidSignature",
+    "GuardianOracleHookFailedBefore"})
 
 
 class SubmitClient(Protocol):
@@ -132,13 +139,36 @@ class Submitter:
                 with trio.move_on_after(self.stagger * 2):
                     await stand_down.wait()
                 continue
-            if await self._send(ready):
+            refusal, estimate = await self._simulate(ready)
+            if refusal is not None:
+                if getattr(refusal, "name", "") in FINAL_REFUSALS:
+                    log.info("authorize for 0x%s would revert with %s: standing down",
+                             digest.hex()[:12], refusal)
+                    self.store.set_submission(digest, "refused", detail=str(refusal)[:500])
+                    return
+                log.warning("authorize for 0x%s would revert with %s; trying at the next turn",
+                            digest.hex()[:12], refusal)
+            elif await self._send(ready, estimate):
                 return
             # our transaction failed: let the next guardian's turn come, then check again
             with trio.move_on_after(self.stagger * 2):
                 await stand_down.wait()
 
-    async def _send(self, ready: ReadyProof) -> bool:
+    def _authorize_args(self, ready: ReadyProof) -> tuple:
+        report = ready.report
+        return (report.protocol_id, report.action, report.nonce, report.deadline,
+                report.evidence.block_from, evidence_hash(report.evidence),
+                self.backend.g2_to_eip2537(ready.signature))
+
+    async def _simulate(self, ready: ReadyProof) -> tuple[object | None, int]:
+        """The oracle's answer to our authorize on the pending state, before we pay for it."""
+        try:
+            return await self.client.simulate_authorize(*self._authorize_args(ready))
+        except Exception as exc:  # noqa: BLE001 - RPC trouble: send anyway, the receipt decides
+            log.warning("could not simulate authorize: %s", exc)
+            return None, 0
+
+    async def _send(self, ready: ReadyProof, gas_estimate: int = 0) -> bool:
         digest, report = ready.digest, ready.report
         previous = self.store.submission(digest)
         if previous and previous.tx_hash and previous.status != "reverted":
@@ -153,11 +183,9 @@ class Submitter:
                 return False
             self.store.set_submission(digest, "reverted", previous.tx_hash)
         self.store.set_submission(digest, "sending")
-        signature = self.backend.g2_to_eip2537(ready.signature)
         try:
-            tx_hash = await self.client.send_authorize(
-                report.protocol_id, report.action, report.nonce, report.deadline,
-                report.evidence.block_from, evidence_hash(report.evidence), signature)
+            tx_hash = await self.client.send_authorize(*self._authorize_args(ready),
+                                                       gas_estimate=gas_estimate or None)
         except Exception as exc:  # RPC errors are reported, then the next turn comes
             self.store.set_submission(digest, "failed", detail=str(exc)[:500])
             log.warning("sending authorize for 0x%s failed: %s", digest.hex()[:12], exc)

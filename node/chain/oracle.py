@@ -16,11 +16,16 @@ from web3.exceptions import ContractLogicError
 
 from node.artifacts import load_artifact
 from node.chain.decode import ChainError, decode_bytes, decode_uint
+from node.chain.revert import Revert, revert_of
 from node.chain.rpc import ChainRpc, checksum
 from node.records import TxReceipt
 from node.registration import Registration
 
 log = logging.getLogger("guardian.chain")
+
+# An authorize needs about 240,000 gas with its 21,000 base and calldata, its hook's 100,000 budget
+# included; no submission is sent with less than this.
+AUTHORIZE_GAS_FLOOR = 300_000
 
 # Protocol ids read per `protocolIds(offset, limit)` call.
 PROTOCOL_IDS_PAGE = 100
@@ -162,9 +167,36 @@ class OracleClient:
         return out
 
     # the transaction ---------------------------------------------------------------------------
+    async def simulate_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
+                                 evidence_from_block: int, evidence_hash: bytes,
+                                 signature: bytes) -> tuple[Revert | None, int]:
+        """Run `authorize` as our submitter would send it, on top of the pending state: the
+        decoded revert (None if it would succeed) and the gas it would use (0 on a revert)."""
+        args = [protocol_id, action, nonce, deadline, evidence_from_block, evidence_hash, signature]
+        tx = {"to": checksum(self.address), "data": self.contract.encode_abi("authorize", args=args),
+              "value": 0, "gas": self.max_gas}
+        if self._account is not None:
+            tx["from"] = self._account.address
+        try:
+            gas = await self.rpc._run("eth_estimateGas",
+                                      lambda: self.rpc.w3.eth.estimate_gas(tx, "pending"))
+        except ContractLogicError as exc:
+            return (revert_of(exc) or Revert("Reverted", {"detail": str(exc)[:200]})), 0
+        except ChainError as exc:
+            found = revert_of(exc)
+            if found is None:
+                raise
+            return found, 0
+        return None, decode_uint(gas, "gas estimate")
+
+    def gas_limit(self, estimate: int) -> int:
+        """The estimate with a margin (hooks and storage may cost more when mined), at least the
+        floor a containment needs, at most the configured maximum."""
+        return min(self.max_gas, max(AUTHORIZE_GAS_FLOOR, estimate * 5 // 4))
+
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
                              evidence_from_block: int, evidence_hash: bytes,
-                             signature: bytes) -> bytes:
+                             signature: bytes, gas_estimate: int | None = None) -> bytes:
         if self._account is None:
             raise ChainError("no submitter key configured: this node cannot send transactions")
         args = [protocol_id, action, nonce, deadline, evidence_from_block, evidence_hash, signature]
@@ -173,7 +205,8 @@ class OracleClient:
             chain_id = self.chain_id or await self.rpc.chain_id()
             tx_nonce = await self.rpc.transaction_count(self.submitter)
             max_fee, tip = await self.rpc.fee_params()
-            tx = {"to": checksum(self.address), "data": data, "value": 0, "gas": self.max_gas,
+            tx = {"to": checksum(self.address), "data": data, "value": 0,
+                  "gas": self.gas_limit(gas_estimate) if gas_estimate else self.max_gas,
                   "nonce": tx_nonce, "chainId": chain_id, "maxFeePerGas": max_fee,
                   "maxPriorityFeePerGas": tip, "type": 2}
             signed = self._account.sign_transaction(tx)

@@ -27,15 +27,23 @@ REPORT = messages.Report(
 
 
 class FakeOracle:
-    def __init__(self, pending: bool = False) -> None:
+    def __init__(self, pending: bool = False, refusal=None) -> None:
         self.pending = pending  # a peer's authorize sits in the mempool
+        self.refusal = refusal  # what simulating authorize answers (None: it would succeed)
         self.sent: list[float] = []
+        self.gas: list[int | None] = []
+        self.simulated = 0
+
+    async def simulate_authorize(self, *args):
+        self.simulated += 1
+        return (self.refusal, 0) if self.refusal else (None, 240_000)
 
     async def nonce(self, protocol_id: bytes, block: str = "latest") -> int:
         return 1 if block == "pending" and self.pending else 0
 
-    async def send_authorize(self, *args) -> bytes:
+    async def send_authorize(self, *args, gas_estimate=None) -> bytes:
         self.sent.append(trio.current_time())
+        self.gas.append(gas_estimate)
         return len(self.sent).to_bytes(32, "big")
 
     async def wait_receipt(self, tx_hash: bytes, timeout: float):
@@ -88,3 +96,33 @@ async def test_later_rank_sends_when_the_pending_transaction_never_lands(tmp_pat
     assert oracle.sent, "a stuck peer transaction must not block containment forever"
     # its turn (1 s), then PENDING_WAITS waits of two staggers each
     assert oracle.sent[0] - start >= 1.0 + PENDING_WAITS * 2.0 - 0.01
+
+
+async def test_a_proof_the_oracle_would_refuse_is_never_sent(tmp_path, autojump_clock):
+    """Issue 12 defect 5: resending into ContainmentActive / CooldownActive cost 35-38 reverted
+    transactions per run. The simulation says no: stand down, no transaction, the reason kept."""
+    from node.chain.revert import Revert
+
+    oracle = FakeOracle(refusal=Revert("GuardianOracleCooldownActive",
+                                       {"protocolId": PID, "availableAt": 5}))
+    submitter = _submitter(tmp_path, 0, oracle)
+    await _run(submitter, until=30)
+    assert oracle.sent == [] and oracle.simulated == 1
+    stored = submitter.store.submission(DIGEST)
+    assert stored.status == "refused" and "GuardianOracleCooldownActive" in stored.detail
+
+
+async def test_the_gas_limit_comes_from_the_estimate(tmp_path, autojump_clock):
+    oracle = FakeOracle()
+    await _run(_submitter(tmp_path, 0, oracle), until=1)
+    assert oracle.gas == [240_000]
+
+
+def test_gas_limit_has_a_margin_a_floor_and_a_ceiling():
+    from node.chain.oracle import AUTHORIZE_GAS_FLOOR, OracleClient
+
+    client = OracleClient.__new__(OracleClient)
+    client.max_gas = 500_000
+    assert client.gas_limit(240_000) == AUTHORIZE_GAS_FLOOR  # 300,000: floor over 240k * 1.25
+    assert client.gas_limit(320_000) == 400_000
+    assert client.gas_limit(450_000) == 500_000
