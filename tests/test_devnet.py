@@ -44,6 +44,8 @@ def test_devnet_contains_the_exploit(tmp_path):
     assert summary["contained"] and summary["saved_fraction"] >= 0.5
     assert summary["hook_succeeded"] and summary["blocks_to_containment"] <= 5
     assert len(summary["signers"]) >= 3
+    # no guardian paid for an authorize the oracle refused (issue 12: 35-38 per run before)
+    assert summary["authorize_sent"] >= 1 and summary["authorize_reverted"] == 0, summary
     saved = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert saved["containment_tx"] == summary["containment_tx"]
     logs = sorted(p.name for p in (tmp_path / "run" / "logs").iterdir())

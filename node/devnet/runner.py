@@ -21,6 +21,7 @@ from rich.live import Live
 from node.anvil import Anvil
 from node.deploy import Deployer
 from node.devnet.attack import AttackResult, run_attack
+from node.devnet.authorizations import authorize_transactions
 from node.devnet.contracts import E18
 from node.devnet.flooding import start_flooders, stop_flooders
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
@@ -245,6 +246,9 @@ def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, 
             out["signers"] = state.submitter_status.get("signers")
             out["detection_to_submission_s"] = state.submitter_status.get(
                 "detection_to_submission_s")
+    if result.first_attack_block is not None:
+        out.update(authorize_transactions(w3, doc["deployment"]["oracle"],
+                                          result.first_attack_block, w3.eth.block_number))
     statuses = [s for s in fetch_all(state.status_urls).values() if s]
     deliveries = [s["gossip_delivery"] for s in statuses
                   if s.get("gossip_delivery", {}).get("samples")]
