@@ -1,0 +1,123 @@
+"""The containment lifecycle after the first pause, with guardians in-process against anvil:
+
+- contain -> governance lifts early -> the guardians do not pause again on the drain already
+  contained (the invariant is still broken, the outflow window still holds the old drain) -> a new
+  attack after the cooldown -> contained under the next nonce;
+- contain -> the containment expires by itself -> a new attack -> contained under the next nonce.
+"""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+from node.anvil import Anvil
+from node.deploy import Deployer
+from node.devnet.attack import run_attack
+from node.devnet.authorizations import authorize_transactions
+from node.devnet.contracts import ATTACKER_CAPITAL
+from node.devnet.inprocess import guardian_network
+from protocol.bls import get_backend
+
+from .test_guardians_e2e import _setup, _submitters, _wait_mesh
+
+pytestmark = [pytest.mark.chain, pytest.mark.slow, pytest.mark.timeout(300)]
+
+B = get_backend()
+QUIET_BLOCKS = 6  # blocks watched after a release for a (wrong) re-pause
+
+
+def _governance(chain: Anvil) -> Deployer:
+    from node.anvil import DEV_PRIVATE_KEYS
+
+    return Deployer.connect(chain.rpc_url, DEV_PRIVATE_KEYS[0])
+
+
+def _engaged(oracle, pid: bytes, from_block: int) -> list:
+    return oracle.events.ContainmentEngaged().get_logs(from_block=from_block,
+                                                       argument_filters={"protocolId": pid})
+
+
+async def _blocks(w3, count: int) -> int:
+    """Until `count` more blocks are mined (anvil mines every second on its own)."""
+    target = w3.eth.block_number + count
+    with trio.fail_after(count * 3 + 10):
+        while w3.eth.block_number < target:
+            await trio.sleep(0.2)
+    return w3.eth.block_number
+
+
+def _warp(w3, seconds: int) -> None:
+    w3.provider.make_request("evm_increaseTime", [seconds])
+
+
+async def _second_attack(chain, deployment, attacker, gov, pid, oracle, since: int):
+    usd = gov.contract("DemoToken", deployment["usd"])
+    gov.transact("fresh attacker capital", usd.functions.mint(attacker.address, ATTACKER_CAPITAL))
+    result = await trio.to_thread.run_sync(
+        lambda: run_attack(attacker, {**deployment, "deploy_block": since}, max_steps=10))
+    return result, _engaged(oracle, pid, since)
+
+
+async def test_a_lift_sticks_and_the_next_attack_is_contained_under_the_next_nonce(tmp_path):
+    with Anvil(block_time=1, log_path=tmp_path / "anvil.log") as chain:
+        dealing, gset, deployment, attacker = _setup(chain, 4, 3)
+        gov = _governance(chain)
+        oracle = gov.contract("GuardianOracle", deployment["oracle"])
+        pool = gov.contract("DemoLendingPool", deployment["pool"])
+        pid = bytes.fromhex(deployment["protocol_id"][2:])
+        async with guardian_network(dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
+                                    ws_url=chain.ws_url, oracle=bytes.fromhex(
+                                        deployment["oracle"][2:]), chain_id=31337,
+                                    submitter_keys=_submitters(4), data_dir=tmp_path) as net:
+            await _wait_mesh(net, 4)
+            first = await trio.to_thread.run_sync(
+                lambda: run_attack(attacker, deployment, max_steps=10))
+            assert first.contained and oracle.functions.nonces(pid).call() == 1
+
+            gov.transact("governance lifts early", oracle.functions.liftContainment(pid))
+            lifted_at = gov.w3.eth.block_number
+            assert not pool.functions.isPaused().call()
+            chain_block = await _blocks(gov.w3, QUIET_BLOCKS)
+            assert oracle.functions.nonces(pid).call() == 1, "guardians paused again on the old drain"
+            assert not pool.functions.isPaused().call()
+            assert _engaged(oracle, pid, lifted_at) == []
+            # the guardians respect the release themselves: they do not even try (and pay)
+            tried = authorize_transactions(gov.w3, deployment["oracle"], lifted_at, chain_block)
+            assert tried["authorize_sent"] == 0, tried
+
+            _warp(gov.w3, 700)  # past the 10-minute cooldown
+            await _blocks(gov.w3, 2)
+            second, engaged = await _second_attack(chain, deployment, attacker, gov, pid, oracle,
+                                                   chain_block)
+            statuses = [g.state.as_dict() for g in net.guardians.values()]
+    assert second.contained, second.to_dict()
+    assert [e["args"]["nonce"] for e in engaged] == [1]
+    assert engaged[0]["args"]["evidenceFromBlock"] > lifted_at
+    assert all(s["ready"] for s in statuses)
+
+
+async def test_after_expiry_the_next_attack_is_contained_under_the_next_nonce(tmp_path):
+    with Anvil(block_time=1, log_path=tmp_path / "anvil.log") as chain:
+        dealing, gset, deployment, attacker = _setup(chain, 4, 3)
+        gov = _governance(chain)
+        oracle = gov.contract("GuardianOracle", deployment["oracle"])
+        pool = gov.contract("DemoLendingPool", deployment["pool"])
+        pid = bytes.fromhex(deployment["protocol_id"][2:])
+        async with guardian_network(dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
+                                    ws_url=chain.ws_url, oracle=bytes.fromhex(
+                                        deployment["oracle"][2:]), chain_id=31337,
+                                    submitter_keys=_submitters(4), data_dir=tmp_path) as net:
+            await _wait_mesh(net, 4)
+            first = await trio.to_thread.run_sync(
+                lambda: run_attack(attacker, deployment, max_steps=10))
+            assert first.contained
+            _warp(gov.w3, 3600 + 600 + 5)  # the containment expires, then its cooldown passes
+            expired_at = await _blocks(gov.w3, QUIET_BLOCKS)
+            assert not pool.functions.isPaused().call()
+            assert oracle.functions.nonces(pid).call() == 1, "nothing new to contain yet"
+            second, engaged = await _second_attack(chain, deployment, attacker, gov, pid, oracle,
+                                                   expired_at)
+            assert all(g.state.as_dict()["ready"] for g in net.guardians.values())
+    assert second.contained, second.to_dict()
+    assert [e["args"]["nonce"] for e in engaged] == [1]
