@@ -40,6 +40,7 @@ class NodeState:
     incidents: dict[str, dict] = field(default_factory=dict)
     contained: list[dict] = field(default_factory=list)  # containments this node submitted
     contained_protocols: list[str] = field(default_factory=list)  # contained now, per the oracle
+    failed_containments: dict[str, dict] = field(default_factory=dict)  # hook failed: not contained
     p2p: dict = field(default_factory=dict)  # offence totals and top offenders (bounded)
     protocols: int = 0
     ready: bool = False
@@ -75,6 +76,7 @@ class NodeState:
                 "live_guardians": sorted(set(self.live_guardians()) | {self.index}),
                 "incidents": self.incidents, "contained": self.contained,
                 "contained_protocols": self.contained_protocols,
+                "failed_containments": self.failed_containments,
                 "p2p": self.p2p, "gossip_delivery": self.delivery_stats()}
 
 

@@ -63,6 +63,9 @@ class WatchLoop:
             log.info("oracle event %s at block <= %d", name, header.number)
         self._note_containments()
         self.state.protocols = len(self.registry.watched())
+        self.state.failed_containments = {
+            "0x" + pid.hex(): failure for pid, failure in self.registry.failed_hooks.items()
+            if pid in self.registry.watched() and self.registry.watched()[pid].failed_action}
         self.state.contained_protocols = sorted(
             "0x" + pid.hex() for pid, w in self.registry.watched().items() if w.contained)
         await self.pipeline.on_head(header.number)

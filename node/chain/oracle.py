@@ -143,6 +143,25 @@ class OracleClient:
         return Containment(decode_uint(action, "action"), decode_uint(engaged, "engagedAt"),
                            decode_uint(expires, "expiresAt"), bool(hook_ok), bool(active))
 
+    async def hook_failure(self, reg: Registration, action: int, expires_at: int) -> str:
+        """Why the protocol's hook fails: the hook call made from the oracle's address as an
+        eth_call, its revert decoded (e.g. the oracle lacks the pausing role)."""
+        if reg.hook_kind == 0:
+            data = self.contract.w3.codec.encode(["uint8", "uint64", "bytes32"],
+                                                 [action, expires_at, b"\x00" * 32])
+            data = ENGAGE_SELECTOR + data
+        else:
+            data = reg.pause_selector
+        tx = {"from": checksum(self.address), "to": checksum(reg.target), "data": "0x" + data.hex()}
+        try:
+            await self.rpc._run("eth_call", lambda: self.rpc.w3.eth.call(tx, "latest"))
+        except ContractLogicError as exc:
+            found = revert_of(exc)
+            return str(found) if found else f"reverted: {str(exc)[:160]}"
+        except ChainError as exc:
+            return f"could not replay the hook: {exc}"
+        return "the hook succeeds now (it failed when engaged: out of gas, or state since changed)"
+
     async def block_timestamp(self, block: int) -> int:
         return (await self.rpc.header(block)).timestamp
 
@@ -214,3 +233,15 @@ class OracleClient:
 
     async def wait_receipt(self, tx_hash: bytes, timeout: float) -> TxReceipt | None:
         return await self.rpc.wait_receipt(tx_hash, timeout)
+
+
+def _engage_selector() -> bytes:
+    from eth_utils import function_abi_to_4byte_selector
+
+    for item in load_artifact("IGuardable")["abi"]:
+        if item.get("name") == "engageContainment":
+            return function_abi_to_4byte_selector(item)
+    raise ChainError("the IGuardable artifact has no engageContainment")
+
+
+ENGAGE_SELECTOR = _engage_selector()

@@ -40,7 +40,7 @@ class RegistryTracker:
         self._last_block: int | None = None
         self._read_block: int | str = "latest"
         self.key_epoch: int | None = None
-        self.failed_hooks: dict[bytes, int] = {}  # protocol -> action whose hook failed
+        self.failed_hooks: dict[bytes, dict] = {}  # protocol -> the failed containment and why
 
     def watched(self) -> dict[bytes, Watched]:
         return self._watched
@@ -70,11 +70,13 @@ class RegistryTracker:
         # A containment whose hook failed is not one: detection goes on, and the next allowed
         # action (not the failed one) may be authorized under the next nonce.
         failed = state.action if state.engaged_at and not state.hook_succeeded else 0
-        if failed and pid not in self.failed_hooks:
-            self.failed_hooks[pid] = state.action
-            log.error("the containment hook of protocol 0x%s FAILED (action %d): it is not "
+        if failed and self.failed_hooks.get(pid, {}).get("engaged_at") != state.engaged_at:
+            reason = await self.oracle.hook_failure(reg, state.action, state.expires_at)
+            self.failed_hooks[pid] = {"action": state.action, "engaged_at": state.engaged_at,
+                                      "reason": reason}
+            log.error("the containment hook of protocol 0x%s FAILED (action %d): %s. It is NOT "
                       "contained; detection continues with the next allowed action",
-                      pid.hex()[:12], state.action)
+                      pid.hex()[:12], state.action, reason)
         return watched_from(pid, reg, state.active and state.hook_succeeded,
                             nonce=await self.oracle.nonce(pid, block),
                             release_block=await self.oracle.last_release_block(pid, block),

@@ -1,0 +1,72 @@
+"""A failed hook is not a containment (issue 12 defect 4): the registry reports the protocol as
+not contained, remembers the failed action and why it failed, detection goes on, and the next
+allowed action is the one reported."""
+
+from __future__ import annotations
+
+import logging
+
+from node.chain.oracle import Containment
+from node.chain.registry import RegistryTracker
+from node.records import usable_actions
+from node.registration import Registration
+from protocol.detection import EvidenceKind, choose_action
+
+PID = b"\x42" * 32
+REG = Registration(target=b"\x07" * 20, admin=b"\x08" * 20, allowed_actions=0b1010,  # pause, lock
+                   hook_kind=1, pause_selector=bytes.fromhex("8456cb59"), max_duration=3600,
+                   cooldown=600, monitored=(b"\x07" * 20,), tokens=(b"\x09" * 20,),
+                   outflow_limit_bps=1500, window_blocks=20, balance_drop_bps=1000, invariants=())
+
+
+class FakeOracle:
+    def __init__(self, state: Containment) -> None:
+        self.state = state
+        self.replays = 0
+
+    async def protocol_ids(self):
+        return [PID]
+
+    async def registration(self, pid, block="latest"):
+        return REG
+
+    async def containment(self, pid, block="latest"):
+        return self.state
+
+    async def nonce(self, pid, block="latest"):
+        return 1
+
+    async def last_release_block(self, pid, block="latest"):
+        return 40
+
+    async def key_epoch(self):
+        return 1
+
+    async def hook_failure(self, reg, action, expires_at):
+        self.replays += 1
+        return "AccessControlUnauthorizedAccount(account=0x05.., neededRole=0x65d7..)"
+
+
+async def test_a_failed_hook_leaves_the_protocol_watched_with_the_next_action(caplog):
+    caplog.set_level(logging.ERROR, logger="guardian.registry")
+    oracle = FakeOracle(Containment(action=1, engaged_at=1000, expires_at=4600,
+                                    hook_succeeded=False, active=False))
+    registry = RegistryTracker(oracle)
+    await registry.load(50)
+    watched = registry.watched()[PID]
+    assert not watched.contained and watched.failed_action == 1
+    assert (watched.nonce, watched.release_block) == (1, 40)
+    assert choose_action(EvidenceKind.OUTFLOW, usable_actions(watched)) == 3  # collateral lock
+    assert registry.failed_hooks[PID]["reason"].startswith("AccessControlUnauthorizedAccount")
+    assert "FAILED" in caplog.text and "AccessControlUnauthorizedAccount" in caplog.text
+    await registry.load(51)
+    assert oracle.replays == 1  # one failure, explained once
+
+
+async def test_a_successful_hook_is_a_containment():
+    oracle = FakeOracle(Containment(action=1, engaged_at=1000, expires_at=4600,
+                                    hook_succeeded=True, active=True))
+    registry = RegistryTracker(oracle)
+    await registry.load(50)
+    watched = registry.watched()[PID]
+    assert watched.contained and watched.failed_action == 0 and registry.failed_hooks == {}
