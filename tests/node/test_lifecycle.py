@@ -25,7 +25,7 @@ CALL = bytes.fromhex("0f3cd5ad")
 DEADLINE = 1_700_000_600
 REPORT = messages.sign_message(messages.Report(
     chain_id=31337, oracle=b"\x05" * 20, key_epoch=1, protocol_id=PID, action=1, nonce=0,
-    deadline=DEADLINE, evidence=Evidence(EvidenceKind.INVARIANT, PID, 100, 100, POOL, (0,), CALL),
+    deadline=DEADLINE, evidence=Evidence(EvidenceKind.INVARIANT, PID, 99, 100, POOL, (1, 0), CALL),
     observed_block=100, guardian=2, signature=b""), 7, B)
 DIGEST = REPORT.digest()
 INCIDENT = incident_key(PID, 0)

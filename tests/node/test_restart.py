@@ -42,7 +42,10 @@ class FakeChain:
     async def head(self) -> int:
         return 100
 
-    async def send_authorize(self, *args) -> bytes:
+    async def simulate_authorize(self, *args):
+        return None, 240_000
+
+    async def send_authorize(self, *args, gas_estimate=None) -> bytes:
         self.sent.append(bytes(32))
         return b"\x99" * 32
 
@@ -52,11 +55,11 @@ class FakeChain:
         return TxReceipt(tx_hash, True, 101, 222_000, ())
 
     async def call(self, target, data, block):
-        return (0).to_bytes(32, "big")
+        return (1 if block < 100 else 0).to_bytes(32, "big")  # the invariant breaks at block 100
 
 
 def _detection(params) -> Detection:
-    ev = Evidence(EvidenceKind.INVARIANT, PID, 100, 100, POOL, (0,), CALL)
+    ev = Evidence(EvidenceKind.INVARIANT, PID, 99, 100, POOL, (1, 0), CALL)
     return Detection(PID, ev, check_evidence(ev, params))
 
 

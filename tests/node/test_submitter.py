@@ -22,7 +22,7 @@ DIGEST = b"\x5a" * 32
 REPORT = messages.Report(
     chain_id=31337, oracle=b"\x05" * 20, key_epoch=1, protocol_id=PID, action=2, nonce=0,
     deadline=1_700_000_600,
-    evidence=Evidence(EvidenceKind.INVARIANT, PID, 100, 100, b"\x07" * 20, (0,), b"\x0f\x3c\xd5\xad"),
+    evidence=Evidence(EvidenceKind.INVARIANT, PID, 99, 100, b"\x07" * 20, (1, 0), b"\x0f\x3c\xd5\xad"),
     observed_block=100, guardian=1, signature=b"")
 
 
