@@ -3,6 +3,7 @@ validation that mirrors the contract's (so mistakes are caught before a transact
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from protocol.digest import Action
@@ -79,6 +80,17 @@ def parse_actions(value: str) -> int:
     return mask
 
 
+def parse_selector(value: str) -> bytes:
+    """A function selector written 0x + 8 hex digits, not zero."""
+    text = value.strip()
+    if re.fullmatch(r"0x[0-9a-fA-F]{8}", text) is None:
+        raise RegistrationError(f"--selector: expected 0x and 8 hex digits (e.g. 0x8456cb59), "
+                                f"got {value!r}")
+    if int(text, 16) == 0:
+        raise RegistrationError("--selector: the zero selector is no function")
+    return bytes.fromhex(text[2:])
+
+
 def parse_invariant(value: str) -> tuple[bytes, bytes]:
     target, sep, data = value.partition(":")
     if not sep:
@@ -97,6 +109,9 @@ def build_registration(*, target: str, admin: str, actions: str, hook: str = "gu
                        cooldown: int = 600, monitored: list[str] = (), tokens: list[str] = (),
                        outflow_limit_bps: int = 0, window_blocks: int = 0,
                        balance_drop_bps: int = 0, invariants: list[str] = ()) -> Registration:
+    target_address = parse_address(target, "--target")
+    admin_address = parse_address(admin, "--admin")
+    allowed_actions = parse_actions(actions)
     if hook not in HOOK_KINDS:
         raise RegistrationError(f"--hook: choose guardable or selector, got {hook!r}")
     pause_selector = b"\x00" * 4
@@ -104,12 +119,11 @@ def build_registration(*, target: str, admin: str, actions: str, hook: str = "gu
         if not selector:
             raise RegistrationError("--selector is required with --hook selector (e.g. 0x8456cb59"
                                     " for pause())")
-        try:
-            pause_selector = bytes.fromhex(selector.removeprefix("0x"))
-        except ValueError as exc:
-            raise RegistrationError(f"--selector: not hex: {selector!r}") from exc
-        if len(pause_selector) != 4 or pause_selector == b"\x00" * 4:
-            raise RegistrationError("--selector: expected 4 non-zero bytes")
+        pause_selector = parse_selector(selector)
+    elif selector:
+        raise RegistrationError("--selector is only for --hook selector (a Guardable target is "
+                                "called through IGuardable); add --hook selector or drop "
+                                "--selector")
     if not MIN_CONTAINMENT_DURATION <= max_duration <= MAX_DURATION:
         raise RegistrationError(
             f"--max-duration: must be {MIN_CONTAINMENT_DURATION}..{MAX_DURATION} seconds")
@@ -124,16 +138,39 @@ def build_registration(*, target: str, admin: str, actions: str, hook: str = "gu
     if outflow_limit_bps and not window_blocks:
         raise RegistrationError(f"--window-blocks: needed (1..{MAX_WINDOW_BLOCKS}) with "
                                 "--outflow-limit-bps")
+    if not (outflow_limit_bps or balance_drop_bps or invariants or monitored):
+        raise RegistrationError(
+            "no detection rule: give at least one of --outflow-limit-bps (with --window-blocks), "
+            "--balance-drop-bps, --invariant, or --monitored (privileged changes); the guardians "
+            "would otherwise never detect anything for this protocol")
+    if (outflow_limit_bps or balance_drop_bps) and not (monitored and tokens):
+        raise RegistrationError("--outflow-limit-bps and --balance-drop-bps watch the balances "
+                                "of --monitored contracts in --tokens: give at least one of each")
     lists = {"--monitored": monitored, "--tokens": tokens, "--invariant": invariants}
     for name, items in lists.items():
         if len(items) > MAX_ENTRIES:
             raise RegistrationError(f"{name}: at most {MAX_ENTRIES} entries")
     return Registration(
-        target=parse_address(target, "--target"), admin=parse_address(admin, "--admin"),
-        allowed_actions=parse_actions(actions), hook_kind=HOOK_KINDS[hook],
+        target=target_address, admin=admin_address,
+        allowed_actions=allowed_actions, hook_kind=HOOK_KINDS[hook],
         pause_selector=pause_selector, max_duration=max_duration, cooldown=cooldown,
         monitored=tuple(parse_address(m, "--monitored") for m in monitored),
         tokens=tuple(parse_address(t, "--tokens") for t in tokens),
         outflow_limit_bps=outflow_limit_bps, window_blocks=window_blocks,
         balance_drop_bps=balance_drop_bps,
         invariants=tuple(parse_invariant(i) for i in invariants))
+
+
+def registration_kwargs(params) -> dict:
+    """`build_registration` keyword arguments for a RegistrationParams tuple read from the oracle
+    (`getRegistration`), so that `guardian protocol update` changes only what it is given."""
+    target, admin, actions, hook_kind, selector, max_duration, cooldown, detection = params
+    monitored, tokens, outflow, window, drop, invariants = detection
+    names = [name for name, action in ACTION_NAMES.items() if actions & (1 << int(action))]
+    hook = next(name for name, kind in HOOK_KINDS.items() if kind == hook_kind)
+    return dict(target=target, admin=admin, actions=",".join(names), hook=hook,
+                selector=("0x" + bytes(selector).hex()) if hook == "selector" else None,
+                max_duration=max_duration, cooldown=cooldown, monitored=list(monitored),
+                tokens=list(tokens), outflow_limit_bps=outflow, window_blocks=window,
+                balance_drop_bps=drop,
+                invariants=[f"{t}:0x{bytes(d).hex()}" for t, d in invariants])

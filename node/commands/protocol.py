@@ -1,63 +1,184 @@
-"""`guardian protocol register`: for protocol teams, register with the GuardianOracle."""
+"""`guardian protocol ...`: for protocol teams, their registration with the GuardianOracle and
+what their governance does with it afterwards. This module declares the commands and their
+options; `protocol_run` carries them out (through `node.governance`)."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from node.commands import CommandError
+PROPOSE = ("Every state-changing command either sends the transaction from --key-file (after "
+           "simulating it from that account) and prints its hash and gas used, or, for a Safe "
+           "multisig or a timelock, prints the call with --print-call and/or writes a Safe "
+           "Transaction Builder batch with --safe-json FILE (simulated from --from when given). "
+           "`guardian protocol show` confirms the result once executed.")
+
+
+def _chain(p) -> None:
+    p.add_argument("--rpc", required=True, help="chain JSON-RPC HTTP URL")
+    p.add_argument("--oracle", required=True, help="GuardianOracle address")
+
+
+def _which(p) -> None:
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--target", help="the registered target contract (its protocol id is "
+                                        "keccak256(abi.encode(target)))")
+    group.add_argument("--protocol-id", help="the protocol id, 0x + 64 hex digits")
+
+
+def _send(p) -> None:
+    p.add_argument("--key-file", type=Path,
+                   help="file with the hex private key that sends the transaction (mode 0600)")
+    p.add_argument("--print-call", action="store_true",
+                   help="print the call (to, value, data) instead of sending it")
+    p.add_argument("--safe-json", type=Path, metavar="FILE",
+                   help="write a Safe Transaction Builder batch JSON with the call to FILE "
+                        "instead of sending it")
+    p.add_argument("--from", dest="sender", metavar="ADDRESS",
+                   help="with --print-call/--safe-json: simulate the call from this account "
+                        "(the Safe or timelock that will execute it)")
+
+
+def _registration(p, *, update: bool) -> None:
+    """The registration options; for `update` each defaults to the registered value."""
+    keep = " (default: as registered)" if update else ""
+
+    def d(value):
+        return None if update else value
+
+    if not update:
+        p.add_argument("--target", required=True, help="the contract the containment acts on")
+        p.add_argument("--admin", required=True,
+                       help="the protocol's governance address (a Safe or a timelock): the only "
+                            "account that may update, lift, extend or deregister")
+    p.add_argument("--actions", default=d("pause"),
+                   help="allowed containments, comma-separated: pause, circuit-breaker, "
+                        "collateral-lock" + (keep or " (default pause)"))
+    p.add_argument("--hook", default=d("guardable"), choices=("guardable", "selector"),
+                   help="how the oracle calls the target: the IGuardable hook (a contract "
+                        "inheriting Guardable), or a pause()-style selector (e.g. an OpenZeppelin "
+                        "Pausable)" + keep)
+    p.add_argument("--selector", help="with --hook selector: the pause function's 4-byte "
+                                      "selector, 0x + 8 hex digits (0x8456cb59 is pause())" + keep)
+    p.add_argument("--max-duration", type=int, default=d(3600),
+                   help="longest containment in seconds, 3600..2592000" + (keep or
+                                                                          " (default 3600)"))
+    p.add_argument("--cooldown", type=int, default=d(600),
+                   help="seconds after a containment ends before the next, 600..2592000"
+                        + (keep or " (default 600)"))
+    p.add_argument("--monitored", action="append", default=None,
+                   help="a contract whose balances (and privileged changes) are watched "
+                        "(repeat)" + keep)
+    p.add_argument("--tokens", action="append", default=None,
+                   help="a token whose balance in the monitored contracts is watched (repeat)"
+                        + keep)
+    p.add_argument("--outflow-limit-bps", type=int, default=d(0),
+                   help="largest share of a monitored balance (basis points) that may leave "
+                        "within --window-blocks; 0 turns the rule off" + keep)
+    p.add_argument("--window-blocks", type=int, default=d(0),
+                   help="the outflow rule's window in blocks, 1..50400" + keep)
+    p.add_argument("--balance-drop-bps", type=int, default=d(0),
+                   help="largest drop of a monitored balance in one block (basis points); 0 "
+                        "turns the rule off" + keep)
+    p.add_argument("--invariant", action="append", default=None,
+                   help="a view call TARGET:CALLDATA that must return true, e.g. "
+                        "0xPOOL:0x5ce23950 for isSolvent() (repeat)" + keep)
+    if update:
+        p.add_argument("--clear", action="append", default=[],
+                       choices=("monitored", "tokens", "invariant"),
+                       help="empty this list (repeat); a list option given replaces the registered "
+                            "list anyway")
 
 
 def add_parser(sub) -> None:
-    proto = sub.add_parser("protocol", help="for protocol teams: register with the oracle")
+    from node.commands import protocol_run as run
+
+    proto = sub.add_parser(
+        "protocol", help="for protocol teams: register with the oracle and govern it",
+        description="Register a protocol with the GuardianOracle, show it, and act on it as its "
+                    "admin: update, lift, extend, deregister, transfer-admin, accept-admin. "
+                    + PROPOSE)
     psub = proto.add_subparsers(dest="protocol_command", metavar="ACTION", required=True)
+
     reg = psub.add_parser(
         "register", help="register a protocol and its detection parameters",
-        description="Register a protocol with the GuardianOracle. The transaction must come from "
-                    "the target contract or the admin it declares (the key in --key-file).")
-    reg.add_argument("--rpc", required=True, help="chain JSON-RPC HTTP URL")
-    reg.add_argument("--oracle", required=True, help="GuardianOracle address")
-    reg.add_argument("--target", required=True, help="the contract the containment acts on")
-    reg.add_argument("--admin", required=True, help="the protocol's governance address")
-    reg.add_argument("--actions", default="pause",
-                     help="allowed containments: pause,circuit-breaker,collateral-lock")
-    reg.add_argument("--hook", default="guardable", choices=("guardable", "selector"),
-                     help="IGuardable hook, or a plain pause()-style selector")
-    reg.add_argument("--selector", help="with --hook selector: the 4-byte selector, e.g. 0x8456cb59")
-    reg.add_argument("--max-duration", type=int, default=3600,
-                     help="longest containment in seconds (default %(default)s)")
-    reg.add_argument("--cooldown", type=int, default=600,
-                     help="seconds between containments (default %(default)s)")
-    reg.add_argument("--monitored", action="append", default=[], help="monitored address (repeat)")
-    reg.add_argument("--tokens", action="append", default=[], help="monitored token (repeat)")
-    reg.add_argument("--outflow-limit-bps", type=int, default=0, help="outflow limit per window")
-    reg.add_argument("--window-blocks", type=int, default=0, help="outflow window in blocks")
-    reg.add_argument("--balance-drop-bps", type=int, default=0, help="limit for a one-block drop")
-    reg.add_argument("--invariant", action="append", default=[],
-                     help="invariant view call TARGET:CALLDATA that must return true (repeat)")
-    reg.add_argument("--key-file", type=Path, required=True,
-                     help="file with the hex private key that sends the transaction")
-    reg.set_defaults(func=_register)
+        description="Register a protocol. Only the target itself, its owner(), a holder of its "
+                    "DEFAULT_ADMIN_ROLE or its guardianGovernance() may register it; the hook "
+                    "is tried at registration, so grant the oracle the pausing role first. "
+                    + PROPOSE)
+    _chain(reg)
+    _registration(reg, update=False)
+    _send(reg)
+    reg.set_defaults(func=run.register)
 
+    show = psub.add_parser(
+        "show", help="print a protocol's registration and containment state",
+        description="Print the registration (target, admin, pending admin, actions, hook, "
+                    "limits, detection parameters), the containment record (action, engaged, "
+                    "expires, hook succeeded, active), the nonce and the last release block.")
+    _chain(show)
+    _which(show)
+    show.add_argument("--json", action="store_true", help="print JSON instead of text")
+    show.set_defaults(func=run.show)
 
-def _register(args: argparse.Namespace) -> int:
-    from node.deploy import Deployer, DeployError
-    from node.keys import KeyFileError, read_submitter_key
-    from node.registration import RegistrationError, build_registration
+    upd = psub.add_parser(
+        "update", help="change a protocol's policy and detection rules (admin only)",
+        description="Replace the registration's policy and detection rules; options not given "
+                    "keep their registered value. The hook is proven again; a containment in "
+                    "force keeps its expiry. " + PROPOSE)
+    _chain(upd)
+    _which(upd)
+    _registration(upd, update=True)
+    _send(upd)
+    upd.set_defaults(func=run.update)
 
-    try:
-        reg = build_registration(
-            target=args.target, admin=args.admin, actions=args.actions, hook=args.hook,
-            selector=args.selector, max_duration=args.max_duration, cooldown=args.cooldown,
-            monitored=args.monitored, tokens=args.tokens,
-            outflow_limit_bps=args.outflow_limit_bps, window_blocks=args.window_blocks,
-            balance_drop_bps=args.balance_drop_bps, invariants=args.invariant)
-        key = read_submitter_key(args.key_file)
-        deployer = Deployer.connect(args.rpc, key)
-        oracle = deployer.contract("GuardianOracle", args.oracle)
-        receipt = deployer.transact("register", oracle.functions.register(reg.as_abi()))
-    except (RegistrationError, KeyFileError, DeployError) as exc:
-        raise CommandError(str(exc)) from exc
-    pid = oracle.functions.protocolIdOf(deployer.w3.to_checksum_address(reg.target)).call()
-    print(f"registered protocol 0x{bytes(pid).hex()} in block {receipt['blockNumber']}")
-    return 0
+    lift = psub.add_parser(
+        "lift", help="end the containment in force early (admin only)",
+        description="Lift the containment in force. A Guardable target is lifted by the oracle; "
+                    "an OpenZeppelin target stays paused until its governance calls unpause() "
+                    "(put both calls in one Safe batch). The cooldown starts now. " + PROPOSE)
+    _chain(lift)
+    _which(lift)
+    _send(lift)
+    lift.set_defaults(func=run.lift)
+
+    ext = psub.add_parser(
+        "extend", help="extend the containment in force (admin only)",
+        description="Move the containment's expiry later, at most 30 days after it was "
+                    "engaged (all extensions together). " + PROPOSE)
+    _chain(ext)
+    _which(ext)
+    when = ext.add_mutually_exclusive_group(required=True)
+    when.add_argument("--until", type=int, metavar="UNIX_TIME", help="the new expiry")
+    when.add_argument("--by", type=int, metavar="SECONDS",
+                      help="add this many seconds to the current expiry")
+    _send(ext)
+    ext.set_defaults(func=run.extend)
+
+    dereg = psub.add_parser(
+        "deregister", help="remove a protocol from the registry (admin only)",
+        description="Remove the registration. The nonce and the containment record stay, so "
+                    "old authorizations cannot be replayed after registering again. " + PROPOSE)
+    _chain(dereg)
+    _which(dereg)
+    _send(dereg)
+    dereg.set_defaults(func=run.deregister)
+
+    tra = psub.add_parser(
+        "transfer-admin", help="offer the admin role to a new account (step 1 of 2)",
+        description="Offer the protocol's admin role to --new-admin, which takes it with "
+                    "accept-admin. --cancel withdraws an offer. " + PROPOSE)
+    _chain(tra)
+    _which(tra)
+    who = tra.add_mutually_exclusive_group(required=True)
+    who.add_argument("--new-admin", help="the account offered the role")
+    who.add_argument("--cancel", action="store_true", help="withdraw the pending offer")
+    _send(tra)
+    tra.set_defaults(func=run.transfer_admin)
+
+    acc = psub.add_parser(
+        "accept-admin", help="accept the admin role offered by transfer-admin (step 2 of 2)",
+        description="Take the protocol's admin role; only the offered account may. " + PROPOSE)
+    _chain(acc)
+    _which(acc)
+    _send(acc)
+    acc.set_defaults(func=run.accept_admin)

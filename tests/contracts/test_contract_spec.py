@@ -30,7 +30,8 @@ def test_durations_fit_the_packed_policy():
 
 
 def _register(**overrides):
-    args = dict(target="0x" + "11" * 20, admin="0x" + "22" * 20, actions="pause")
+    args = dict(target="0x" + "11" * 20, admin="0x" + "22" * 20, actions="pause",
+                monitored=["0x" + "11" * 20], tokens=["0x" + "44" * 20])
     return build_registration(**{**args, **overrides})
 
 

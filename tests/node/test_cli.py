@@ -24,7 +24,10 @@ def run_cli(*args: str, env=None) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("command", [
     [], ["keys"], ["keys", "deal"], ["keys", "identity"], ["keys", "submitter"], ["run"],
-    ["status"], ["protocol", "register"], ["devnet"], ["devnet", "deploy"], ["devnet", "attack"],
+    ["status"], ["protocol"], ["protocol", "register"], ["protocol", "show"],
+    ["protocol", "update"], ["protocol", "lift"], ["protocol", "extend"],
+    ["protocol", "deregister"], ["protocol", "transfer-admin"], ["protocol", "accept-admin"],
+    ["devnet"], ["devnet", "deploy"], ["devnet", "attack"],
 ])
 def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as exit_:
@@ -139,3 +142,59 @@ def test_bad_registration_arguments(tmp_path, capsys):
 def test_keystore_pubkey_is_not_the_secret(dealt):
     ks = json.loads((dealt / "guardian-1" / "share.keystore.json").read_text())
     assert get_backend().g1_is_valid(bytes.fromhex(ks["pubkey"]))
+
+
+REG = ["protocol", "register", "--rpc", "http://127.0.0.1:9", "--oracle", "0x" + "11" * 20,
+       "--target", "0x" + "33" * 20, "--admin", "0x" + "22" * 20]
+RULE = ["--invariant", "0x" + "33" * 20 + ":0x5ce23950"]
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--selector", "0x8456cb59", *RULE], "--selector is only for --hook selector"),
+    (["--hook", "selector", "--selector", "8456cb59", *RULE], "expected 0x and 8 hex digits"),
+    (["--hook", "selector", "--selector", "0x8456cb5", *RULE], "expected 0x and 8 hex digits"),
+    (["--hook", "selector", "--selector", "0x8456cbzz", *RULE], "expected 0x and 8 hex digits"),
+    (["--hook", "selector", "--selector", "0x00000000", *RULE], "the zero selector"),
+    (["--hook", "selector", *RULE], "--selector is required with --hook selector"),
+    ([], "no detection rule"),
+    (["--balance-drop-bps", "1000"], "give at least one of each"),
+    ([*RULE, "--print-call", "--key-file", "k"], "choose one"),
+    ([*RULE], "give --key-file to send the transaction, or --print-call"),
+    ([*RULE, "--key-file", "k", "--from", "0x" + "22" * 20], "--from is for --print-call"),
+])
+def test_registration_input_errors(extra, message, capsys):
+    assert message in _error(capsys, *REG, *extra)
+
+
+def test_governance_commands_unreachable_rpc_and_bad_key(tmp_path, capsys, anvil):
+    err = _error(capsys, *REG, *RULE, "--print-call")
+    assert "cannot reach the chain RPC at http://127.0.0.1:9" in err
+    err = _error(capsys, "protocol", "show", "--rpc", "http://127.0.0.1:9", "--oracle",
+                 "0x" + "11" * 20, "--target", "0x" + "33" * 20)
+    assert "cannot reach the chain RPC" in err
+    err = _error(capsys, "protocol", "lift", "--rpc", anvil.rpc_url, "--oracle",
+                 "0x" + "11" * 20, "--protocol-id", "0x12", "--print-call")
+    assert "--protocol-id: expected 0x + 64 hex digits" in err
+    err = _error(capsys, "protocol", "lift", "--rpc", anvil.rpc_url, "--oracle",
+                 "0x" + "11" * 20, "--target", "0x" + "33" * 20, "--print-call")
+    assert "no contract at --oracle" in err
+    from node.anvil import DEV_PRIVATE_KEYS
+    from node.deploy import Deployer
+    from protocol.bls import get_backend
+    from protocol.threshold import deal
+    b = get_backend()
+    gov = Deployer.connect(anvil.rpc_url, DEV_PRIVATE_KEYS[0])
+    oracle = gov.deploy("GuardianOracle", gov.address,
+                        b.g1_to_eip2537(deal(3, 2, backend=b).group_public_key), 2, 3, 86400)
+    capsys.readouterr()  # (a logging handler left by an earlier test may complain here)
+    lift = ["protocol", "lift", "--rpc", anvil.rpc_url, "--oracle", oracle.address,
+            "--target", "0x" + "33" * 20]
+    assert "submitter key file not found" in _error(capsys, *lift, "--key-file",
+                                                    str(tmp_path / "nope"))
+    (tmp_path / "wide").write_text("11" * 32)
+    (tmp_path / "wide").chmod(0o644)
+    assert "is readable by others" in _error(capsys, *lift, "--key-file", str(tmp_path / "wide"))
+    (tmp_path / "junk").write_text("not a key")
+    (tmp_path / "junk").chmod(0o600)
+    assert "does not hold a hex private key" in _error(capsys, *lift, "--key-file",
+                                                       str(tmp_path / "junk"))

@@ -1,0 +1,64 @@
+"""One line of advice for the oracle reverts a protocol team meets most, keyed by error name."""
+
+from __future__ import annotations
+
+import re
+
+from web3 import Web3
+
+from node.chain.revert import Revert
+from protocol.oracle_limits import MAX_PROTOCOLS, MAX_PROTOCOLS_PER_ADMIN
+
+HINTS = {
+    "GuardianOracleNoConsent":
+        "only the target itself, its owner(), a holder of its DEFAULT_ADMIN_ROLE or its "
+        "guardianGovernance() may register it: send (or propose) from that account",
+    "GuardianOracleHookProbeFailed":
+        "the oracle could not make the hook call: grant the oracle the pausing role first "
+        "(e.g. PAUSER_ROLE), check --selector is the target's pause function, that a Guardable "
+        "target names this oracle, and that the target is not paused",
+    "GuardianOracleAdminLimitReached":
+        f"this admin already administers {MAX_PROTOCOLS_PER_ADMIN} protocols: name another "
+        "admin or deregister one",
+    "GuardianOracleRegistryFull":
+        f"the registry holds its maximum of {MAX_PROTOCOLS} protocols: ask the oracle's "
+        "governance",
+    "GuardianOracleCooldownActive":
+        "the protocol's cooldown runs until availableAt; nothing can engage before then",
+    "GuardianOracleContainmentActive":
+        "a containment is in force: lift it, or wait for expiresAt",
+    "GuardianOracleUnauthorized":
+        "only the protocol's registered admin may do this (see `guardian protocol show`)",
+    "GuardianOracleAlreadyRegistered":
+        "already registered: change it with `guardian protocol update`",
+    "GuardianOracleNotRegistered":
+        "no such registration: check --target (see `guardian protocol show`)",
+    "GuardianOracleNoActiveContainment":
+        "no containment is in force (see `guardian protocol show`)",
+    "GuardianOracleInvalidExpiry":
+        "the new expiry must be later than the current one and at most 30 days after the "
+        "containment was engaged",
+    "GuardianOracleAdminMismatch":
+        "update cannot change the admin: use transfer-admin, then accept-admin",
+    "GuardianOracleHookFailed":
+        "the target refused to extend the containment (its hook reverted)",
+    "GuardianOracleTargetHasNoCode":
+        "the target has no code on this chain: check --target and --rpc",
+}
+
+
+def hint(revert: Revert) -> str | None:
+    return HINTS.get(revert.name)
+
+
+def _checksummed(value):
+    if isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{40}", value):
+        return Web3.to_checksum_address(value)
+    return value
+
+
+def explain(revert: Revert) -> str:
+    """`Name(arg=value, ...)` with addresses checksummed, and the hint on a second line."""
+    shown = Revert(revert.name, {k: _checksummed(v) for k, v in revert.args.items()})
+    advice = hint(revert)
+    return f"{shown}" + (f"\n  hint: {advice}" if advice else "")
