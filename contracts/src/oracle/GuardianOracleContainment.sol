@@ -47,14 +47,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         Policy memory policy = _registration(protocolId).policy;
         ContainmentState storage state = _containments[protocolId];
         uint8 replaced = _checkPolicy(protocolId, policy, state, action, nonce, deadline, evidenceFromBlock);
-        if (signature.length != _SIGNATURE_LENGTH) revert GuardianOracleInvalidSignatureLength(signature.length);
-        uint64 epoch = _keyEpoch();
-        if (
-            !_verifyAuthorization(
-                _authorizationDigest(epoch, protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash),
-                signature
-            )
-        ) revert GuardianOracleInvalidSignature();
+        uint64 epoch = _checkSignature(protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash, signature);
 
         uint64 expiresAt = uint64(block.timestamp) + policy.maxDuration;
         _record(protocolId, nonce + 1, action, replaced, expiresAt);
@@ -70,6 +63,25 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         emit ContainmentEngaged(
             protocolId, action, nonce, epoch, evidenceFromBlock, evidenceHash, expiresAt, hookSucceeded, msg.sender
         );
+    }
+
+    /// @dev The group key's signature over the digest of these arguments, or a revert; returns
+    /// the key epoch it was checked under.
+    function _checkSignature(
+        bytes32 protocolId,
+        uint8 action,
+        uint64 nonce,
+        uint64 deadline,
+        uint64 evidenceFromBlock,
+        bytes32 evidenceHash,
+        bytes calldata signature
+    ) private view returns (uint64 epoch) {
+        if (signature.length != _SIGNATURE_LENGTH) revert GuardianOracleInvalidSignatureLength(signature.length);
+        address keyData;
+        (keyData, epoch) = _currentKey();
+        bytes32 digest =
+            _authorizationDigest(epoch, protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash);
+        if (!_verifyAuthorization(keyData, digest, signature)) revert GuardianOracleInvalidSignature();
     }
 
     /// @dev The policy rules of {authorize}, in order; returns the weaker action a PAUSE replaces
