@@ -24,12 +24,13 @@ interface IGuardianOracle {
     event ProtocolAdminTransferStarted(bytes32 indexed protocolId, address indexed admin, address indexed newAdmin);
     /// @notice `newAdmin` accepted the protocol's admin role.
     event ProtocolAdminTransferred(bytes32 indexed protocolId, address indexed previousAdmin, address indexed newAdmin);
-    /// @notice The guardians engaged a containment.
+    /// @notice The guardians engaged a containment (`hookSucceeded` false: they tried, and it is
+    /// not a containment). The key epoch it was signed under is not repeated here: it is the one in
+    /// force at this block (`keyEpoch()`, or the latest KeyRotated before it).
     event ContainmentEngaged(
         bytes32 indexed protocolId,
         uint8 action,
         uint64 nonce,
-        uint64 keyEpoch,
         uint64 evidenceFromBlock,
         bytes32 evidenceHash,
         uint64 expiresAt,
@@ -149,6 +150,9 @@ interface IGuardianOracle {
     error GuardianOracleInvalidExpiry(uint64 newExpiresAt);
     /// @notice The protocol hook failed while extending a containment.
     error GuardianOracleHookFailed(bytes32 protocolId);
+    /// @notice The hook failed for `action` at an earlier authorization: the action is refused
+    /// until the admin proves the hook again ({updateRegistration}); another allowed action is not.
+    error GuardianOracleHookFailedBefore(bytes32 protocolId, uint8 action);
     /// @notice Re-entered a guarded function.
     error GuardianOracleReentrantCall();
 
@@ -217,7 +221,10 @@ interface IGuardianOracle {
     /// @dev The hook receives exactly HOOK_GAS_LIMIT gas; the call reverts with
     /// GuardianOracleInsufficientGasForHook if the submitter did not leave enough, so no submitter
     /// can make the hook fail by starving it. A failing hook is recorded, never a revert. No
-    /// return data is copied from the hook.
+    /// return data is copied from the hook. A failed hook is not a containment: what was in force
+    /// stays in force, no cooldown starts, the release block does not move, the nonce is used up,
+    /// and the same action is refused (GuardianOracleHookFailedBefore) until the admin proves the
+    /// hook again with {updateRegistration}; a different allowed action may be authorized at once.
     /// @param protocolId The protocol to contain.
     /// @param action 1 pause, 2 circuit breaker, 3 collateral lock.
     /// @param nonce Must equal `nonces(protocolId)`.
@@ -270,12 +277,18 @@ interface IGuardianOracle {
     /// in between). Zero before the first containment.
     function lastReleaseBlock(bytes32 protocolId) external view returns (uint64);
 
+    /// @notice The action whose engage hook failed at an earlier authorization of `protocolId`
+    /// and that is refused until the hook is proven again (by {updateRegistration}), or 0.
+    function failedHookAction(bytes32 protocolId) external view returns (uint8);
+
     /// @notice The latest containment of `protocolId` (all zero if there was none). Its evidence
-    /// hash is in its ContainmentEngaged event (not stored: 5,000 gas per containment).
+    /// hash is in its ContainmentEngaged event (not stored: 5,000 gas per containment). An
+    /// authorization whose hook failed is not a containment: it leaves these fields as they were
+    /// (except `hookSucceeded`), so `active` is never true because of it.
     /// @return action The action engaged.
     /// @return engagedAt When it was engaged.
     /// @return expiresAt When it ends (or ended; a lift sets it to the lift time).
-    /// @return hookSucceeded Whether the engage hook call succeeded.
+    /// @return hookSucceeded Whether the latest authorization's hook succeeded.
     /// @return active Whether it is in force now.
     function containment(bytes32 protocolId)
         external

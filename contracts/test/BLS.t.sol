@@ -21,6 +21,19 @@ contract BLSHarness {
     {
         return BLS.verify(pk, message, dst, sig);
     }
+
+    /// @dev {BLS.verifyDigest} with the key stored as code (0x00 || pk), as the oracle keeps it.
+    function verifyDigest(bytes memory pk, bytes32 message, bytes memory dst, bytes calldata sig)
+        external
+        returns (bool)
+    {
+        bytes memory init = abi.encodePacked(hex"63", uint32(pk.length + 1), hex"80600e6000396000f3", hex"00", pk);
+        address store;
+        assembly ("memory-safe") {
+            store := create(0, add(init, 0x20), mload(init))
+        }
+        return BLS.verifyDigest(store, message, dst, sig);
+    }
 }
 
 /// @notice RFC 9380 vectors (protocol/vectors/hash_to_g2_rfc9380.json, shared with the Python
@@ -110,6 +123,33 @@ contract BLSTest is Test {
         for (uint256 i = 16; i < 64; i++) big[i] = 0xff; // x.c0 >= p
         vm.expectRevert(BLS.BLSFieldElementNotCanonical.selector);
         h.verify(pk, hex"01", dst, big);
+    }
+
+    /// @dev The oracle's path (key as code, 32-byte message, calldata signature) agrees with
+    /// {BLS.verify}: every backend's signature verifies, a changed message, key, DST or bit does
+    /// not, the point at infinity does not, non-canonical elements revert.
+    function test_verifyDigest_agrees_with_verify() public {
+        bytes memory dst = bytes(abi.decode(vm.parseJson(fixture, ".dst"), (string)));
+        bytes32 message = bytes32(_sig(".message"));
+        bytes memory pk = _sig(".public_key");
+        string[3] memory backends = ["pyblst", "arkworks", "py_ecc"];
+        for (uint256 i = 0; i < 3; i++) {
+            assertTrue(h.verifyDigest(pk, message, dst, _sig(string.concat(".signatures.", backends[i]))), backends[i]);
+        }
+        bytes memory sig = _sig(".signatures.pyblst");
+        assertFalse(h.verifyDigest(pk, bytes32(uint256(message) ^ 1), dst, sig), "other message");
+        assertFalse(h.verifyDigest(_sig(".other_public_key"), message, dst, sig), "other key");
+        assertFalse(h.verifyDigest(pk, message, "OTHER-DST", sig), "other dst");
+        bytes memory flipped = bytes.concat(sig);
+        flipped[255] = bytes1(uint8(flipped[255]) ^ 1);
+        assertFalse(h.verifyDigest(pk, message, dst, flipped), "flipped bit");
+        assertFalse(h.verifyDigest(pk, message, dst, new bytes(256)), "signature at infinity");
+        vm.expectRevert(BLS.BLSInvalidLength.selector);
+        h.verifyDigest(pk, message, dst, bytes.concat(sig, hex"00"));
+        bytes memory big = bytes.concat(sig);
+        for (uint256 i = 16; i < 64; i++) big[i] = 0xff; // x.c0 >= p
+        vm.expectRevert(BLS.BLSFieldElementNotCanonical.selector);
+        h.verifyDigest(pk, message, dst, big);
     }
 
     function testFuzz_random_signatures_never_verify(bytes32 seed, bytes memory message) public view {

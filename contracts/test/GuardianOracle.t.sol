@@ -16,7 +16,8 @@ import {
     RecordingHook,
     GasProbeHook,
     ReentrantHook,
-    PausableTarget
+    PausableTarget,
+    OneActionFailsHook
 } from "./oracle/Hooks.sol";
 
 /// @notice The authorization policy: every rule of {GuardianOracle.authorize} and its error.
@@ -26,7 +27,7 @@ contract OraclePolicyTest is OracleTestBase {
         bytes memory sig = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
         uint64 expected = uint64(block.timestamp) + MAX_DURATION;
         vm.expectEmit(true, false, false, true, address(oracle));
-        emit IGuardianOracle.ContainmentEngaged(id, ACTION_PAUSE, 0, 1, FROM, EVIDENCE, expected, true, SUBMITTER);
+        emit IGuardianOracle.ContainmentEngaged(id, ACTION_PAUSE, 0, FROM, EVIDENCE, expected, true, SUBMITTER);
         vm.prank(SUBMITTER);
         assertTrue(oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig), "hook succeeded");
 
@@ -347,9 +348,8 @@ contract OracleLifecycleTest is OracleTestBase {
 contract OracleHookSafetyTest is OracleTestBase {
     function _assertRecoverable(bytes32 pid) internal {
         assertEq(uint256(oracle.nonces(pid)), 1, "nonce consumed");
-        assertTrue(isActive(pid), "containment recorded");
-        vm.warp(expiresAtOf(pid) + COOLDOWN);
-        engage(pid, ACTION_CIRCUIT_BREAKER);
+        assertFalse(isActive(pid), "a failed hook is not a containment");
+        engage(pid, ACTION_CIRCUIT_BREAKER); // at once: no containment in force, no cooldown
         assertEq(uint256(oracle.nonces(pid)), 2, "oracle still usable");
         engagePause(); // and other protocols are unaffected
         assertTrue(protocol.isPaused(), "other protocol contained");
@@ -603,5 +603,100 @@ contract OracleGasLaterTest is OracleGasBase {
         uint256 used = _measure(1);
         emit log_named_uint("authorize + Guardable pause hook, later containment (stand-in sig)", used);
         assertLe(used, 45_000, "oracle + hook overhead without BLS");
+    }
+}
+
+/// @notice A failed hook is not a containment: it blocks nothing, starts no cooldown, and its
+/// action is refused until the hook is proven again; a successful containment still blocks.
+contract OracleFailedHookTest is OracleTestBase {
+    OneActionFailsHook internal hook;
+    bytes32 internal pid;
+
+    function setUp() public override {
+        super.setUp();
+        hook = new OneActionFailsHook();
+        pid = registerHook(address(hook));
+        hook.setFailing(ACTION_PAUSE); // e.g. the oracle lost the role its pause path needs
+    }
+
+    function test_failedHookIsNotActive() public {
+        assertFalse(engage(pid, ACTION_PAUSE), "hook failed");
+        (uint8 action, uint64 engagedAt,, bool ok, bool active) = oracle.containment(pid);
+        assertFalse(active, "not in force");
+        assertFalse(ok, "failure reported");
+        assertEq(uint256(action) + engagedAt, 0, "no containment recorded");
+        assertEq(uint256(oracle.failedHookAction(pid)), ACTION_PAUSE, "failed action noted");
+        assertEq(uint256(oracle.nonces(pid)), 1, "nonce used up");
+        assertEq(uint256(oracle.lastReleaseBlock(pid)), 0, "release block unchanged");
+    }
+
+    function test_otherActionAcceptedAtOnceAfterFailedHook() public {
+        assertFalse(engage(pid, ACTION_PAUSE), "hook failed");
+        // Same block, same evidence, nonce + 1: no cooldown, no containment in force.
+        assertTrue(engage(pid, ACTION_CIRCUIT_BREAKER), "circuit breaker engaged");
+        (uint8 action,,, bool ok, bool active) = oracle.containment(pid);
+        assertTrue(active && ok, "in force");
+        assertEq(uint256(action), ACTION_CIRCUIT_BREAKER, "the breaker");
+        assertEq(uint256(oracle.nonces(pid)), 2, "nonce");
+    }
+
+    function test_sameActionRefusedAfterFailedHook() public {
+        assertFalse(engage(pid, ACTION_PAUSE), "hook failed");
+        uint64 deadline = uint64(block.timestamp + 5 minutes);
+        bytes memory sig = sigFor(pid, ACTION_PAUSE, 1, deadline, EVIDENCE);
+        vm.expectRevert(
+            abi.encodeWithSelector(IGuardianOracle.GuardianOracleHookFailedBefore.selector, pid, ACTION_PAUSE)
+        );
+        oracle.authorize(pid, ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sig);
+        vm.warp(block.timestamp + 40 days);
+        sig = sigFor(pid, ACTION_PAUSE, 1, uint64(block.timestamp), EVIDENCE);
+        vm.expectRevert(
+            abi.encodeWithSelector(IGuardianOracle.GuardianOracleHookFailedBefore.selector, pid, ACTION_PAUSE)
+        );
+        oracle.authorize(pid, ACTION_PAUSE, 1, uint64(block.timestamp), FROM, EVIDENCE, sig);
+    }
+
+    function test_updateProvesHookAgainAndClearsFailedAction() public {
+        assertFalse(engage(pid, ACTION_PAUSE), "hook failed");
+        hook.setFailing(0); // fixed
+        vm.prank(ADMIN);
+        oracle.updateRegistration(pid, params(address(hook)));
+        assertEq(uint256(oracle.failedHookAction(pid)), 0, "cleared");
+        assertTrue(engage(pid, ACTION_PAUSE), "pause engaged");
+        assertTrue(isActive(pid), "in force");
+    }
+
+    function test_failedEscalationLeavesContainmentInForce() public {
+        assertTrue(engage(pid, ACTION_CIRCUIT_BREAKER), "breaker engaged");
+        uint64 expiresAt = expiresAtOf(pid);
+        assertFalse(engage(pid, ACTION_PAUSE), "pause hook failed");
+        (uint8 action,,,, bool active) = oracle.containment(pid);
+        assertTrue(active, "the breaker is still in force");
+        assertEq(uint256(action), ACTION_CIRCUIT_BREAKER, "the breaker");
+        assertEq(uint256(expiresAtOf(pid)), expiresAt, "expiry unchanged");
+        vm.prank(ADMIN);
+        oracle.liftContainment(pid); // governance lifts what is in force, as before
+        assertFalse(isActive(pid), "lifted");
+    }
+
+    function test_liftOrExtendWithOnlyAFailedHookHasNothingToDo() public {
+        assertFalse(engage(pid, ACTION_PAUSE), "hook failed");
+        vm.startPrank(ADMIN);
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNoActiveContainment.selector, pid));
+        oracle.liftContainment(pid);
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNoActiveContainment.selector, pid));
+        oracle.extendContainment(pid, uint64(block.timestamp + 1 hours));
+        vm.stopPrank();
+    }
+
+    function test_successfulContainmentStillBlocks() public {
+        assertTrue(engage(pid, ACTION_CIRCUIT_BREAKER), "breaker engaged");
+        uint64 expiresAt = expiresAtOf(pid);
+        uint64 deadline = uint64(block.timestamp + 5 minutes);
+        bytes memory sig = sigFor(pid, ACTION_COLLATERAL_LOCK, 1, deadline, EVIDENCE);
+        vm.expectRevert(
+            abi.encodeWithSelector(IGuardianOracle.GuardianOracleContainmentActive.selector, pid, expiresAt)
+        );
+        oracle.authorize(pid, ACTION_COLLATERAL_LOCK, 1, deadline, FROM, EVIDENCE, sig);
     }
 }

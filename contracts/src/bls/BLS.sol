@@ -28,6 +28,12 @@ library BLS {
     uint256 private constant P_HI = 0x1a0111ea397fe69a4b1ba7b6434bacd7;
     uint256 private constant P_LO = 0x64774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab;
 
+    /// @dev -g1 as four words, for {verifyDigest}.
+    uint256 private constant NEG_G1_X_HI = 0x17f1d3a73197d7942695638c4fa9ac0f;
+    uint256 private constant NEG_G1_X_LO = 0xc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb;
+    uint256 private constant NEG_G1_Y_HI = 0x114d1d6855d545a8aa7d76c8cf2e21f2;
+    uint256 private constant NEG_G1_Y_LO = 0x67816aef1db507c96655b9d5caac42364e6f38ba0ecb751bad54dcd6b939c2ca;
+
     /// @dev -g1 (the negated G1 generator), EIP-2537 encoded.
     bytes private constant NEG_G1 =
         hex"0000000000000000000000000000000017f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb"
@@ -122,6 +128,96 @@ library BLS {
         return ok && result == 1;
     }
 
+    /// @notice {verify} for a 32-byte message, a public key kept as contract code and a calldata
+    /// signature: the path of an on-chain authorization, with no intermediate allocation.
+    /// @dev The 128-byte key is read from the code of `keyStore` at offset 1 (an SSTORE2 data
+    /// contract) and must have been validated when it was stored (canonical, on the curve, in the
+    /// subgroup, not infinity): it is not checked again. The signature is checked as in {verify}.
+    /// One assembly block over a fixed layout past the free memory pointer (not advanced):
+    /// `p`: pairing input pk | H(m) | -g1 | sig (768); `x`: the SHA-256 input (at most 355);
+    /// `m`: the MODEXP input (225), its base written directly by SHA-256; `u`: u0 | u1 | u2 | u3
+    /// (256), written directly by MODEXP; `q`: Q0 | Q1 (512); G2ADD writes H(m) into `p`.
+    /// The hash is RFC 9380 hash_to_curve exactly as {hashToG2} (expand_message_xmd, len 256).
+    function verifyDigest(address keyStore, bytes32 message, bytes memory dst, bytes calldata signature)
+        internal
+        view
+        returns (bool valid)
+    {
+        if (signature.length != 256) revert BLSInvalidLength();
+        if (dst.length > 255) revert BLSDstTooLong();
+        bool bad;
+        bool hashFailed;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            let sig := add(p, 512)
+            calldatacopy(sig, signature.offset, 256)
+            let allZero := 1
+            for { let e := sig } lt(e, add(sig, 256)) { e := add(e, 64) } {
+                let hi := mload(e)
+                let lo := mload(add(e, 32))
+                bad := or(bad, or(gt(hi, P_HI), and(eq(hi, P_HI), iszero(lt(lo, P_LO)))))
+                allZero := and(allZero, iszero(or(hi, lo)))
+            }
+            if iszero(or(bad, allZero)) {
+                extcodecopy(keyStore, p, 1, 128)
+                mstore(add(p, 384), NEG_G1_X_HI)
+                mstore(add(p, 416), NEG_G1_X_LO)
+                mstore(add(p, 448), NEG_G1_Y_HI)
+                mstore(add(p, 480), NEG_G1_Y_LO)
+
+                // b_0 = H(Z_pad || msg || I2OSP(256, 2) || I2OSP(0, 1) || DST || I2OSP(len(DST), 1))
+                let dlen := mload(dst)
+                let x := add(p, 768)
+                mstore(x, 0)
+                mstore(add(x, 32), 0)
+                mstore(add(x, 64), message)
+                mstore(add(x, 96), shl(240, 0x0100)) // 0x01 0x00, then the 0x00 counter
+                mcopy(add(x, 99), add(dst, 32), dlen)
+                mstore8(add(add(x, 99), dlen), dlen)
+                let ok := staticcall(gas(), 0x02, x, add(100, dlen), 0x00, 32)
+                let b0 := mload(0x00)
+
+                // MODEXP input: lengths (64, 1, 64) | base | exponent 1 | p
+                let m := add(x, 384)
+                mstore(m, 64)
+                mstore(add(m, 32), 1)
+                mstore(add(m, 64), 64)
+                mstore(add(m, 161), P_HI)
+                mstore(add(m, 193), P_LO)
+                mstore8(add(m, 160), 1)
+                let u := add(m, 256)
+
+                // b_i = H((b_0 xor b_{i-1}) || I2OSP(i, 1) || DST_prime), b_1 = H(b_0 || 1 || DST_prime):
+                // b_{2j+1} || b_{2j+2} is the base of u_j = that 64-byte integer mod p.
+                mstore(x, b0)
+                mcopy(add(x, 33), add(dst, 32), dlen)
+                mstore8(add(add(x, 33), dlen), dlen)
+                let blen := add(34, dlen)
+                for { let i := 1 } lt(i, 9) { i := add(i, 1) } {
+                    mstore8(add(x, 32), i)
+                    let even := iszero(and(i, 1))
+                    let out := add(m, add(96, shl(5, even)))
+                    ok := and(ok, staticcall(gas(), 0x02, x, blen, out, 32))
+                    mstore(x, xor(b0, mload(out)))
+                    if even { ok := and(ok, staticcall(5000, 0x05, m, 225, add(u, shl(5, sub(i, 2))), 64)) }
+                }
+
+                // Q0 = map(u0, u1), Q1 = map(u2, u3), H(m) = Q0 + Q1 straight into the pairing input.
+                let q := add(u, 256)
+                ok := and(ok, staticcall(30000, 0x11, u, 128, q, 256))
+                ok := and(ok, staticcall(30000, 0x11, add(u, 128), 128, add(q, 256), 256))
+                ok := and(ok, staticcall(2000, 0x0d, q, 512, add(p, 128), 256))
+                hashFailed := iszero(ok)
+                // 2 pairs: 32,600 * 2 + 37,700 = 102,900 gas (EIP-2537); a failure burns only this much.
+                // (Yul evaluates arguments right to left: the call first, then its output.)
+                ok := and(ok, staticcall(110000, 0x0f, p, 768, 0x00, 32))
+                valid := and(ok, eq(mload(0x00), 1))
+            }
+        }
+        if (bad) revert BLSFieldElementNotCanonical();
+        if (hashFailed) revert BLSPrecompileFailed(MAP_FP2_TO_G2);
+    }
+
     /// @dev hash_to_curve(message) written as 256 bytes at `out[offset:]`, with no intermediate
     /// allocations: four MODEXP reductions land where MAP_FP2_TO_G2 reads them, both mapped points
     /// land where G2ADD reads them.
@@ -157,10 +253,6 @@ library BLS {
         if (!ok) revert BLSPrecompileFailed(MAP_FP2_TO_G2);
     }
 
-
-
-
-
     /// @dev Revert unless every 64-byte field element of `data` is canonical (padding zero,
     /// value < p); true if all of `data` is zero (the point at infinity).
     function _checkElements(bytes memory data) private pure returns (bool allZero) {
@@ -178,5 +270,4 @@ library BLS {
         }
         if (bad) revert BLSFieldElementNotCanonical();
     }
-
 }

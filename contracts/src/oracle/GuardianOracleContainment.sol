@@ -24,8 +24,10 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         uint48 engagedAt; // 0: never engaged
         uint48 expiresAt; // a lift sets it to the lift time: "ended at"
         uint48 releaseBlock; // evidence must start after this block
+        // Whether the latest authorization's hook succeeded; set at registration (nothing failed
+        // yet), which keeps the slot non-zero from then on (a cheaper first authorize).
         bool hookSucceeded;
-        bool initialized; // keeps the slot non-zero from registration on
+        uint8 failedAction; // an action whose hook failed, refused until the hook is proven again, or 0
     }
 
     /// @dev One slot per protocol. The evidence hash is not stored: the ContainmentEngaged event
@@ -47,29 +49,61 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         Policy memory policy = _registration(protocolId).policy;
         ContainmentState storage state = _containments[protocolId];
         uint8 replaced = _checkPolicy(protocolId, policy, state, action, nonce, deadline, evidenceFromBlock);
-        if (signature.length != _SIGNATURE_LENGTH) revert GuardianOracleInvalidSignatureLength(signature.length);
-        uint64 epoch = _keyEpoch();
-        if (
-            !_verifyAuthorization(
-                _authorizationDigest(epoch, protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash),
-                signature
-            )
-        ) revert GuardianOracleInvalidSignature();
+        _checkSignature(protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash, signature);
 
-        uint64 expiresAt = uint64(block.timestamp) + policy.maxDuration;
-        _record(protocolId, nonce + 1, action, replaced, expiresAt);
+        uint64 expiresAt;
+        (hookSucceeded, expiresAt) = _engage(protocolId, policy, state, action, replaced, evidenceHash);
+        emit ContainmentEngaged(
+            protocolId, action, nonce, evidenceFromBlock, evidenceHash, expiresAt, hookSucceeded, msg.sender
+        );
+    }
 
-        hookSucceeded = _callHook(
+    /// @dev Record the containment and call the hook. It is recorded as engaged before the hook
+    /// runs (one write when the hook succeeds). A failed hook is not a containment: whatever was
+    /// in force stays so, no cooldown starts, the release block does not move (the evidence still
+    /// stands for another action); the nonce is used up and this action is refused until the hook
+    /// is proven again.
+    function _engage(
+        bytes32 protocolId,
+        Policy memory policy,
+        ContainmentState storage state,
+        uint8 action,
+        uint8 replaced,
+        bytes32 evidenceHash
+    ) private returns (bool ok, uint64 expiresAt) {
+        expiresAt = uint64(block.timestamp) + policy.maxDuration;
+        ContainmentState memory before = state;
+        _record(protocolId, before.nonce + 1, action, replaced, expiresAt, before.failedAction);
+        ok = _callHook(
             protocolId,
             policy.target,
             policy.hookKind == HOOK_KIND_GUARDABLE
                 ? abi.encodeCall(IGuardable.engageContainment, (action, expiresAt, evidenceHash))
                 : abi.encodePacked(policy.pauseSelector)
         );
-        if (hookSucceeded) state.hookSucceeded = true;
-        emit ContainmentEngaged(
-            protocolId, action, nonce, epoch, evidenceFromBlock, evidenceHash, expiresAt, hookSucceeded, msg.sender
-        );
+        if (!ok) {
+            before.nonce += 1;
+            before.hookSucceeded = false;
+            before.failedAction = action;
+            _containments[protocolId] = before;
+        }
+    }
+
+    /// @dev The group key's signature over the digest of these arguments, or a revert.
+    function _checkSignature(
+        bytes32 protocolId,
+        uint8 action,
+        uint64 nonce,
+        uint64 deadline,
+        uint64 evidenceFromBlock,
+        bytes32 evidenceHash,
+        bytes calldata signature
+    ) private view {
+        if (signature.length != _SIGNATURE_LENGTH) revert GuardianOracleInvalidSignatureLength(signature.length);
+        (address keyData, uint64 epoch) = _currentKey();
+        bytes32 digest =
+            _authorizationDigest(epoch, protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash);
+        if (!_verifyAuthorization(keyData, digest, signature)) revert GuardianOracleInvalidSignature();
     }
 
     /// @dev The policy rules of {authorize}, in order; returns the weaker action a PAUSE replaces
@@ -93,6 +127,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         if (evidenceFromBlock <= state.releaseBlock) {
             revert GuardianOracleEvidenceBeforeRelease(state.releaseBlock, evidenceFromBlock);
         }
+        if (action == state.failedAction) revert GuardianOracleHookFailedBefore(protocolId, action);
         if (block.timestamp < state.expiresAt) {
             // Only escalation: a PAUSE may replace a weaker action in force.
             if (action != ACTION_PAUSE || state.action == ACTION_PAUSE) {
@@ -179,17 +214,36 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         return (s.action, s.engagedAt, s.expiresAt, s.hookSucceeded, block.timestamp < s.expiresAt);
     }
 
+    /// @inheritdoc IGuardianOracle
+    function failedHookAction(bytes32 protocolId) external view returns (uint8) {
+        return _containments[protocolId].failedAction;
+    }
+
     // ---------------------------------------------------------------- internals
 
     /// @dev A registered protocol's record is never all zero (cheaper first {authorize}); the nonce
     /// survives deregistration, so a record is prepared only once.
     function _afterRegister(bytes32 protocolId) internal override {
         ContainmentState storage state = _containments[protocolId];
-        if (!state.initialized) state.initialized = true;
+        if (state.nonce == 0 && !state.hookSucceeded) state.hookSucceeded = true;
+        if (state.failedAction != 0) state.failedAction = 0; // the hook was just proven
     }
 
-    /// @dev The record of a containment engaged now (one slot, written once).
-    function _record(bytes32 protocolId, uint64 nextNonce, uint8 action, uint8 replaced, uint64 expiresAt) private {
+    /// @dev An update proves the hook again: an action whose hook failed may be authorized again.
+    function _afterUpdate(bytes32 protocolId) internal override {
+        ContainmentState storage state = _containments[protocolId];
+        if (state.failedAction != 0) state.failedAction = 0;
+    }
+
+    /// @dev The record of a containment engaged now (one slot, written once when its hook succeeds).
+    function _record(
+        bytes32 protocolId,
+        uint64 nextNonce,
+        uint8 action,
+        uint8 replaced,
+        uint64 expiresAt,
+        uint8 failedAction
+    ) private {
         _containments[protocolId] = ContainmentState({
             nonce: nextNonce,
             action: action,
@@ -197,8 +251,8 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
             engagedAt: uint48(block.timestamp),
             expiresAt: uint48(expiresAt),
             releaseBlock: uint48(block.number),
-            hookSucceeded: false,
-            initialized: true
+            hookSucceeded: true,
+            failedAction: failedAction
         });
     }
 

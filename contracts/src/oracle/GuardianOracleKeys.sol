@@ -163,18 +163,25 @@ abstract contract GuardianOracleKeys is IGuardianOracle {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev The epoch of the current group key.
-    function _keyEpoch() internal view returns (uint64) {
-        return _key.epoch;
+    /// @dev The current group key's data contract and epoch (one storage read).
+    function _currentKey() internal view returns (address keyData, uint64 epoch) {
+        KeyState memory k = _key;
+        return (k.keyData, k.epoch);
     }
 
-    /// @dev Whether `signature` is the group's signature over `digest`. Overridden in tests.
+    /// @dev Whether `signature` is the group's signature over `digest`, the group key being the
+    /// one kept in `keyData` (validated when stored). Overridden in tests.
     /// Reverts with GuardianOracleInsufficientGasForVerification when less than
     /// VERIFY_GAS_RESERVE is left: the pairing would run out of its fixed allowance and a valid
     /// signature would look invalid.
-    function _verifyAuthorization(bytes32 digest, bytes calldata signature) internal view virtual returns (bool) {
+    function _verifyAuthorization(address keyData, bytes32 digest, bytes calldata signature)
+        internal
+        view
+        virtual
+        returns (bool)
+    {
         if (gasleft() < VERIFY_GAS_RESERVE) revert GuardianOracleInsufficientGasForVerification(VERIFY_GAS_RESERVE);
-        return BLS.verify(groupPublicKey(), abi.encodePacked(digest), DST, signature);
+        return BLS.verifyDigest(keyData, digest, DST, signature);
     }
 
     /// @dev `keccak256(abi.encode(DOMAIN_TAG, chainid, this, epoch, protocolId, action, nonce,

@@ -119,6 +119,7 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         _validateRegistration(params);
         _proveHook(params);
         _storeRegistration(r, params);
+        _afterUpdate(protocolId);
         emit ProtocolUpdated(protocolId, target, admin);
     }
 
@@ -223,6 +224,9 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// @dev Runs once per registration, before its event: the containment part prepares the
     /// protocol's record there.
     function _afterRegister(bytes32 protocolId) internal virtual;
+
+    /// @dev Runs once per update (the hook was just proven again), before its event.
+    function _afterUpdate(bytes32 protocolId) internal virtual;
 
     /// @dev The registration of `protocolId` (all zero when it is not registered).
     function _registration(bytes32 protocolId) internal view returns (Registration storage) {

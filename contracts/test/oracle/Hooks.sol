@@ -153,3 +153,18 @@ contract ForwardingTarget is IGuardable {
         pausedUntil = 0;
     }
 }
+
+/// @notice Fails for one action only (as a target whose pause path lost the oracle's role would).
+contract OneActionFailsHook is IGuardable {
+    uint8 public failing;
+
+    function setFailing(uint8 action) external {
+        failing = action;
+    }
+
+    function engageContainment(uint8 action, uint64, bytes32) external view {
+        if (action == failing) revert("no");
+    }
+
+    function liftContainment(uint8) external {}
+}

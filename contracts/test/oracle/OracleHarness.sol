@@ -10,7 +10,12 @@ contract OracleHarness is GuardianOracle {
         GuardianOracle(governance_, pk, t, n, delay)
     {}
 
-    function _verifyAuthorization(bytes32 digest, bytes calldata signature) internal pure override returns (bool) {
+    function _verifyAuthorization(address, bytes32 digest, bytes calldata signature)
+        internal
+        pure
+        override
+        returns (bool)
+    {
         return bytes32(signature[:32]) == digest && keccak256(signature[32:]) == keccak256(new bytes(224));
     }
 
