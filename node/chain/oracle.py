@@ -129,6 +129,12 @@ class OracleClient:
             return None
         return parse_registration(await self._view("getRegistration", protocol_id, block=block))
 
+    async def failed_hook_action(self, protocol_id: bytes, block: int | str = "latest") -> int:
+        """The action whose hook failed and that the oracle refuses until the hook is proven
+        again (0: none)."""
+        return decode_uint(await self._view("failedHookAction", protocol_id, block=block),
+                           "failedHookAction")
+
     async def last_release_block(self, protocol_id: bytes, block: int | str = "latest") -> int:
         return decode_uint(await self._view("lastReleaseBlock", protocol_id, block=block),
                            "lastReleaseBlock")

@@ -68,16 +68,17 @@ class RegistryTracker:
             return None
         state = await self.oracle.containment(pid, block=block)
         # A containment whose hook failed is not one: detection goes on, and the next allowed
-        # action (not the failed one) may be authorized under the next nonce.
-        failed = state.action if state.engaged_at and not state.hook_succeeded else 0
-        if failed and self.failed_hooks.get(pid, {}).get("engaged_at") != state.engaged_at:
-            reason = await self.oracle.hook_failure(reg, state.action, state.expires_at)
-            self.failed_hooks[pid] = {"action": state.action, "engaged_at": state.engaged_at,
-                                      "reason": reason}
+        # action (the oracle refuses the failed one until the hook is proven again) is used.
+        failed = await self.oracle.failed_hook_action(pid, block)
+        if failed and self.failed_hooks.get(pid, {}).get("action") != failed:
+            reason = await self.oracle.hook_failure(reg, failed, state.expires_at)
+            self.failed_hooks[pid] = {"action": failed, "reason": reason}
             log.error("the containment hook of protocol 0x%s FAILED (action %d): %s. It is NOT "
                       "contained; detection continues with the next allowed action",
-                      pid.hex()[:12], state.action, reason)
-        return watched_from(pid, reg, state.active and state.hook_succeeded,
+                      pid.hex()[:12], failed, reason)
+        elif not failed:
+            self.failed_hooks.pop(pid, None)
+        return watched_from(pid, reg, state.active,
                             nonce=await self.oracle.nonce(pid, block),
                             release_block=await self.oracle.last_release_block(pid, block),
                             failed_action=failed)

@@ -20,9 +20,13 @@ REG = Registration(target=b"\x07" * 20, admin=b"\x08" * 20, allowed_actions=0b10
 
 
 class FakeOracle:
-    def __init__(self, state: Containment) -> None:
+    def __init__(self, state: Containment, failed: int = 0) -> None:
         self.state = state
+        self.failed = failed
         self.replays = 0
+
+    async def failed_hook_action(self, pid, block="latest"):
+        return self.failed
 
     async def protocol_ids(self):
         return [PID]
@@ -49,8 +53,9 @@ class FakeOracle:
 
 async def test_a_failed_hook_leaves_the_protocol_watched_with_the_next_action(caplog):
     caplog.set_level(logging.ERROR, logger="guardian.registry")
-    oracle = FakeOracle(Containment(action=1, engaged_at=1000, expires_at=4600,
-                                    hook_succeeded=False, active=False))
+    # the oracle's record: no containment in force, PAUSE refused until the hook is proven again
+    oracle = FakeOracle(Containment(action=0, engaged_at=0, expires_at=0,
+                                    hook_succeeded=False, active=False), failed=1)
     registry = RegistryTracker(oracle)
     await registry.load(50)
     watched = registry.watched()[PID]
