@@ -131,54 +131,51 @@ def add_parser(sub) -> None:
     _send(upd)
     upd.set_defaults(func=run.update)
 
-    lift = psub.add_parser(
-        "lift", help="end the containment in force early (admin only)",
-        description="Lift the containment in force. A Guardable target is lifted by the oracle; "
-                    "an OpenZeppelin target stays paused until its governance calls unpause() "
-                    "(put both calls in one Safe batch). The cooldown starts now. " + PROPOSE)
-    _chain(lift)
-    _which(lift)
-    _send(lift)
-    lift.set_defaults(func=run.lift)
+    _admin_command(
+        psub, "lift", run.lift, "end the containment in force early (admin only)",
+        "Lift the containment in force. A Guardable target is lifted by the oracle; an "
+        "OpenZeppelin target stays paused until its governance calls unpause() (put both calls "
+        "in one Safe batch). The cooldown starts now. " + PROPOSE)
 
-    ext = psub.add_parser(
-        "extend", help="extend the containment in force (admin only)",
-        description="Move the containment's expiry later, at most 30 days after it was "
-                    "engaged (all extensions together). " + PROPOSE)
-    _chain(ext)
-    _which(ext)
-    when = ext.add_mutually_exclusive_group(required=True)
-    when.add_argument("--until", type=int, metavar="UNIX_TIME", help="the new expiry")
-    when.add_argument("--by", type=int, metavar="SECONDS",
-                      help="add this many seconds to the current expiry")
-    _send(ext)
-    ext.set_defaults(func=run.extend)
+    def expiry(ext) -> None:
+        when = ext.add_mutually_exclusive_group(required=True)
+        when.add_argument("--until", type=int, metavar="UNIX_TIME", help="the new expiry")
+        when.add_argument("--by", type=int, metavar="SECONDS",
+                          help="add this many seconds to the current expiry")
 
-    dereg = psub.add_parser(
-        "deregister", help="remove a protocol from the registry (admin only)",
-        description="Remove the registration. The nonce and the containment record stay, so "
-                    "old authorizations cannot be replayed after registering again. " + PROPOSE)
-    _chain(dereg)
-    _which(dereg)
-    _send(dereg)
-    dereg.set_defaults(func=run.deregister)
+    _admin_command(
+        psub, "extend", run.extend, "extend the containment in force (admin only)",
+        "Move the containment's expiry later, at most 30 days after it was engaged (all "
+        "extensions together). " + PROPOSE, expiry)
+    _admin_command(
+        psub, "deregister", run.deregister, "remove a protocol from the registry (admin only)",
+        "Remove the registration. The nonce and the containment record stay, so old "
+        "authorizations cannot be replayed after registering again. " + PROPOSE)
 
-    tra = psub.add_parser(
-        "transfer-admin", help="offer the admin role to a new account (step 1 of 2)",
-        description="Offer the protocol's admin role to --new-admin, which takes it with "
-                    "accept-admin. --cancel withdraws an offer. " + PROPOSE)
-    _chain(tra)
-    _which(tra)
-    who = tra.add_mutually_exclusive_group(required=True)
-    who.add_argument("--new-admin", help="the account offered the role")
-    who.add_argument("--cancel", action="store_true", help="withdraw the pending offer")
-    _send(tra)
-    tra.set_defaults(func=run.transfer_admin)
+    def offer(tra) -> None:
+        who = tra.add_mutually_exclusive_group(required=True)
+        who.add_argument("--new-admin", help="the account offered the role")
+        who.add_argument("--cancel", action="store_true", help="withdraw the pending offer")
 
-    acc = psub.add_parser(
-        "accept-admin", help="accept the admin role offered by transfer-admin (step 2 of 2)",
-        description="Take the protocol's admin role; only the offered account may. " + PROPOSE)
-    _chain(acc)
-    _which(acc)
-    _send(acc)
-    acc.set_defaults(func=run.accept_admin)
+    _admin_command(
+        psub, "transfer-admin", run.transfer_admin,
+        "offer the admin role to a new account (step 1 of 2)",
+        "Offer the protocol's admin role to --new-admin, which takes it with accept-admin. "
+        "--cancel withdraws an offer. " + PROPOSE, offer)
+    _admin_command(
+        psub, "accept-admin", run.accept_admin,
+        "accept the admin role offered by transfer-admin (step 2 of 2)",
+        "Take the protocol's admin role; only the offered account may. " + PROPOSE)
+
+
+def _admin_command(psub, name: str, func, help_text: str, description: str,
+                   extra=None) -> None:
+    """A governance command on one protocol: chain options, which protocol, its own options,
+    then how to send it (key file, or the call for a Safe/timelock)."""
+    parser = psub.add_parser(name, help=help_text, description=description)
+    _chain(parser)
+    _which(parser)
+    if extra is not None:
+        extra(parser)
+    _send(parser)
+    parser.set_defaults(func=func)
