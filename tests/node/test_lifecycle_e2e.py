@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+from types import SimpleNamespace
+
 import pytest
 import trio
 
@@ -51,21 +54,25 @@ def _warp(w3, seconds: int) -> None:
     w3.provider.make_request("evm_increaseTime", [seconds])
 
 
-async def _second_attack(chain, deployment, attacker, gov, pid, oracle, since: int):
-    usd = gov.contract("DemoToken", deployment["usd"])
-    gov.transact("fresh attacker capital", usd.functions.mint(attacker.address, ATTACKER_CAPITAL))
+async def _second_attack(w, since: int):
+    usd = w.gov.contract("DemoToken", w.deployment["usd"])
+    w.gov.transact("fresh attacker capital",
+                   usd.functions.mint(w.attacker.address, ATTACKER_CAPITAL))
     result = await trio.to_thread.run_sync(
-        lambda: run_attack(attacker, {**deployment, "deploy_block": since}, max_steps=10))
-    return result, _engaged(oracle, pid, since)
+        lambda: run_attack(w.attacker, {**w.deployment, "deploy_block": since}, max_steps=10))
+    return result, _engaged(w.oracle, w.pid, since)
 
 
-async def test_a_lift_sticks_and_the_next_attack_is_contained_under_the_next_nonce(tmp_path):
+@asynccontextmanager
+async def _after_first_containment(tmp_path):
+    """Anvil, 4 guardians (t = 3) and the demo pool, after the first attack was contained."""
     with Anvil(block_time=1, log_path=tmp_path / "anvil.log") as chain:
         dealing, gset, deployment, attacker = _setup(chain, 4, 3)
         gov = _governance(chain)
-        oracle = gov.contract("GuardianOracle", deployment["oracle"])
-        pool = gov.contract("DemoLendingPool", deployment["pool"])
-        pid = bytes.fromhex(deployment["protocol_id"][2:])
+        w = SimpleNamespace(chain=chain, deployment=deployment, attacker=attacker, gov=gov,
+                            oracle=gov.contract("GuardianOracle", deployment["oracle"]),
+                            pool=gov.contract("DemoLendingPool", deployment["pool"]),
+                            pid=bytes.fromhex(deployment["protocol_id"][2:]))
         async with guardian_network(dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
                                     ws_url=chain.ws_url, oracle=bytes.fromhex(
                                         deployment["oracle"][2:]), chain_id=31337,
@@ -73,24 +80,28 @@ async def test_a_lift_sticks_and_the_next_attack_is_contained_under_the_next_non
             await _wait_mesh(net, 4)
             first = await trio.to_thread.run_sync(
                 lambda: run_attack(attacker, deployment, max_steps=10))
-            assert first.contained and oracle.functions.nonces(pid).call() == 1
+            assert first.contained and w.oracle.functions.nonces(w.pid).call() == 1
+            w.net = net
+            yield w
 
-            gov.transact("governance lifts early", oracle.functions.liftContainment(pid))
-            lifted_at = gov.w3.eth.block_number
-            assert not pool.functions.isPaused().call()
-            chain_block = await _blocks(gov.w3, QUIET_BLOCKS)
-            assert oracle.functions.nonces(pid).call() == 1, "guardians paused again on the old drain"
-            assert not pool.functions.isPaused().call()
-            assert _engaged(oracle, pid, lifted_at) == []
-            # the guardians respect the release themselves: they do not even try (and pay)
-            tried = authorize_transactions(gov.w3, deployment["oracle"], lifted_at, chain_block)
-            assert tried["authorize_sent"] == 0, tried
 
-            _warp(gov.w3, 700)  # past the 10-minute cooldown
-            await _blocks(gov.w3, 2)
-            second, engaged = await _second_attack(chain, deployment, attacker, gov, pid, oracle,
-                                                   chain_block)
-            statuses = [g.state.as_dict() for g in net.guardians.values()]
+async def test_a_lift_sticks_and_the_next_attack_is_contained_under_the_next_nonce(tmp_path):
+    async with _after_first_containment(tmp_path) as w:
+        w.gov.transact("governance lifts early", w.oracle.functions.liftContainment(w.pid))
+        lifted_at = w.gov.w3.eth.block_number
+        assert not w.pool.functions.isPaused().call()
+        chain_block = await _blocks(w.gov.w3, QUIET_BLOCKS)
+        assert w.oracle.functions.nonces(w.pid).call() == 1, "guardians paused again on the old drain"
+        assert not w.pool.functions.isPaused().call()
+        assert _engaged(w.oracle, w.pid, lifted_at) == []
+        # the guardians respect the release themselves: they do not even try (and pay)
+        tried = authorize_transactions(w.gov.w3, w.deployment["oracle"], lifted_at, chain_block)
+        assert tried["authorize_sent"] == 0, tried
+
+        _warp(w.gov.w3, 700)  # past the 10-minute cooldown
+        await _blocks(w.gov.w3, 2)
+        second, engaged = await _second_attack(w, chain_block)
+        statuses = [g.state.as_dict() for g in w.net.guardians.values()]
     assert second.contained, second.to_dict()
     assert [e["args"]["nonce"] for e in engaged] == [1]
     assert engaged[0]["args"]["evidenceFromBlock"] > lifted_at
@@ -98,26 +109,12 @@ async def test_a_lift_sticks_and_the_next_attack_is_contained_under_the_next_non
 
 
 async def test_after_expiry_the_next_attack_is_contained_under_the_next_nonce(tmp_path):
-    with Anvil(block_time=1, log_path=tmp_path / "anvil.log") as chain:
-        dealing, gset, deployment, attacker = _setup(chain, 4, 3)
-        gov = _governance(chain)
-        oracle = gov.contract("GuardianOracle", deployment["oracle"])
-        pool = gov.contract("DemoLendingPool", deployment["pool"])
-        pid = bytes.fromhex(deployment["protocol_id"][2:])
-        async with guardian_network(dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
-                                    ws_url=chain.ws_url, oracle=bytes.fromhex(
-                                        deployment["oracle"][2:]), chain_id=31337,
-                                    submitter_keys=_submitters(4), data_dir=tmp_path) as net:
-            await _wait_mesh(net, 4)
-            first = await trio.to_thread.run_sync(
-                lambda: run_attack(attacker, deployment, max_steps=10))
-            assert first.contained
-            _warp(gov.w3, 3600 + 600 + 5)  # the containment expires, then its cooldown passes
-            expired_at = await _blocks(gov.w3, QUIET_BLOCKS)
-            assert not pool.functions.isPaused().call()
-            assert oracle.functions.nonces(pid).call() == 1, "nothing new to contain yet"
-            second, engaged = await _second_attack(chain, deployment, attacker, gov, pid, oracle,
-                                                   expired_at)
-            assert all(g.state.as_dict()["ready"] for g in net.guardians.values())
+    async with _after_first_containment(tmp_path) as w:
+        _warp(w.gov.w3, 3600 + 600 + 5)  # the containment expires, then its cooldown passes
+        expired_at = await _blocks(w.gov.w3, QUIET_BLOCKS)
+        assert not w.pool.functions.isPaused().call()
+        assert w.oracle.functions.nonces(w.pid).call() == 1, "nothing new to contain yet"
+        second, engaged = await _second_attack(w, expired_at)
+        assert all(g.state.as_dict()["ready"] for g in w.net.guardians.values())
     assert second.contained, second.to_dict()
     assert [e["args"]["nonce"] for e in engaged] == [1]
