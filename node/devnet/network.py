@@ -67,16 +67,19 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
-def wait_for_rpc(url: str, timeout: float) -> None:
+def wait_for_rpc(url: str, timeout: float, alive: Callable[[], bool] = lambda: True,
+                 poll: float = 0.5) -> None:
+    """Until the JSON-RPC endpoint answers; DeployError after `timeout`, or as soon as `alive()`
+    says the process behind it is gone."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             Deployer.connect(url, DEPLOYER_KEY)
             return
         except DeployError:
-            if time.monotonic() > deadline:
+            if not alive() or time.monotonic() > deadline:
                 raise
-            time.sleep(0.5)  # waiting for another process to come up
+            time.sleep(poll)  # waiting for another process to come up
 
 
 def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology, *,

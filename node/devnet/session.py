@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from node.anvil import DEV_PRIVATE_KEYS, Anvil
-from node.deploy import Deployer, DeployError
-from node.devnet.network import DEPLOYER_KEY, Topology, deploy_network, free_ports
+from node.deploy import DeployError
+from node.devnet.network import Topology, deploy_network, free_ports, wait_for_rpc
 from node.devnet.processes import ManagedProcess, guardian_argv
 from node.devnet.runner import set_interval_mining
 from node.devnet.status import fetch_all
@@ -139,15 +139,10 @@ def up(run_dir: Path, state_path: Path, *, guardians: int = 7, threshold: int = 
 
 
 def _wait_for_rpc(url: str, anvil: ManagedProcess, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            Deployer.connect(url, DEPLOYER_KEY)
-            return
-        except DeployError:
-            if not anvil.alive() or time.monotonic() > deadline:
-                raise DevnetSessionError(f"anvil did not answer; see {anvil.log_path}") from None
-            time.sleep(0.1)  # anvil is starting
+    try:
+        wait_for_rpc(url, timeout, alive=anvil.alive, poll=0.1)
+    except DeployError:
+        raise DevnetSessionError(f"anvil did not answer; see {anvil.log_path}") from None
 
 
 def _wait_for_mesh(doc: dict, procs: list[ManagedProcess], timeout: float) -> None:
