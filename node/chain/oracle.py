@@ -221,7 +221,10 @@ class OracleClient:
 
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
                              evidence_from_block: int, evidence_hash: bytes,
-                             signature: bytes, gas_estimate: int | None = None) -> bytes:
+                             signature: bytes, gas_estimate: int | None = None,
+                             priority_fee: int | None = None) -> bytes:
+        """Send authorize; `priority_fee` (wei per gas) raises the tip, to be ordered before a
+        pending exploit in the same block."""
         if self._account is None:
             raise ChainError("no submitter key configured: this node cannot send transactions")
         args = [protocol_id, action, nonce, deadline, evidence_from_block, evidence_hash, signature]
@@ -230,6 +233,8 @@ class OracleClient:
             chain_id = self.chain_id or await self.rpc.chain_id()
             tx_nonce = await self.rpc.transaction_count(self.submitter)
             max_fee, tip = await self.rpc.fee_params()
+            if priority_fee is not None and priority_fee > tip:
+                max_fee, tip = max_fee - tip + priority_fee, priority_fee
             tx = {"to": checksum(self.address), "data": data, "value": 0,
                   "gas": self.gas_limit(gas_estimate) if gas_estimate else self.max_gas,
                   "nonce": tx_nonce, "chainId": chain_id, "maxFeePerGas": max_fee,
