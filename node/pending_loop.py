@@ -95,7 +95,13 @@ class PendingLoop:
         found: list[Detection] = []
         for w in watched:
             for detector in self.detectors:
-                for det in await detector.scan(view, w, outcome.block):
+                try:
+                    dets = await detector.scan(view, w, outcome.block)
+                except Exception as exc:  # noqa: BLE001 - a failing read skips this detector
+                    log.debug("%s on pending 0x%s failed: %s", detector.name,
+                              item.tx.hash.hex()[:12], exc)
+                    continue
+                for det in dets:
                     det = Detection(det.protocol_id,
                                     dataclasses.replace(det.evidence, pending=context),
                                     det.verdict)

@@ -52,7 +52,8 @@ async def guardian_network(*, dealing: threshold.Dealing, gset: GuardianSet, bac
                            outsiders: str = "deny", pending=None):
     """Start guardians `indices` (default all); yields the Network; stops them on exit.
     Guardians in `blind` run no detectors and watch no pending transactions: they sign only
-    what peers report. `pending` is the guardians' `PendingSection` (default: its defaults). `outsiders` is
+    what peers report. `pending` is the guardians' `PendingSection`; without it they watch no
+    pending transactions (the mined-block path alone, as the older tests expect). `outsiders` is
     the guardians' policy for libp2p peers outside the set (deny, or observe)."""
     if not gset.peer_ids:  # the guardians recognise each other by the peer ids in their set
         identities = [generate_identity() for _ in range(gset.n)]
@@ -81,7 +82,8 @@ async def guardian_network(*, dealing: threshold.Dealing, gset: GuardianSet, bac
                                     else lambda validate: validator_wrap(index, validate)),
                     stagger_seconds=stagger_seconds, heartbeat_seconds=1.0,
                     detectors=[] if index in blind else None,
-                    pending=(PendingSection(max_per_block=0) if index in blind else pending))
+                    pending=(pending if pending is not None and index not in blind
+                             else PendingSection(max_per_block=0)))
                 p2p = guardian.p2p
                 scope = trio.CancelScope()
 

@@ -8,6 +8,7 @@ import pytest
 import trio
 
 from node.anvil import DEV_PRIVATE_KEYS, Anvil
+from node.artifacts import load_artifact
 from node.config import PendingSection
 from node.deploy import Deployer
 from node.devnet import oneshot
@@ -71,3 +72,48 @@ async def test_one_transaction_exploit_is_contained_first_in_its_block(tmp_path)
                     await trio.sleep(0.1)
             seers = [g for i, g in net.guardians.items() if i != 4]
             assert all(g.pending_loop.simulated >= 1 for g in seers)
+
+
+@pytest.mark.timeout(180)
+async def test_an_exploit_that_lands_first_is_still_contained_under_the_same_incident(tmp_path):
+    """The proof is held back on purpose until the exploit has landed: the incident the pending
+    transaction opened (protocol, nonce 0) stays open, the mined-block detectors merge into it,
+    and its proof (still valid on chain: its evidence starts after the last release) contains
+    the protocol in a later block."""
+    n, t = 4, 3
+    with Anvil(log_path=tmp_path / "anvil.log") as chain:
+        dealing, gset, deployment, attacker, contract = _setup(chain, n, t)
+        keys = {i: bytes.fromhex(DEV_PRIVATE_KEYS[i][2:]) for i in range(1, n + 1)}
+        async with guardian_network(
+                dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
+                ws_url=chain.ws_url, oracle=bytes.fromhex(deployment["oracle"][2:]),
+                chain_id=deployment["chain_id"], submitter_keys=keys, data_dir=tmp_path,
+                pending=PendingSection(block_seconds=BLOCK_SECONDS), stagger_seconds=1.0) as net:
+            release = trio.Event()
+            for g in net.guardians.values():
+                def hold(submitter=g.submitter, original=g.submitter.submit_when_due):
+                    async def delayed(ready):
+                        async def later():
+                            await release.wait()
+                            await original(ready)
+                        submitter._nursery.start_soon(later)
+                    return delayed
+                g.submitter.submit_when_due = hold()
+            await _wait_mesh(net, n)
+            await trio.sleep(BLOCK_SECONDS)
+            landed = await trio.to_thread.run_sync(
+                lambda: oneshot.run_oneshot(attacker, deployment, contract, 0.2, 30))
+            assert landed.exploit_ok and landed.containment_block is None, landed.to_dict()
+            release.set()
+            pid = bytes.fromhex(deployment["protocol_id"][2:])
+            w3 = attacker.w3
+            oracle = w3.eth.contract(address=deployment["oracle"],
+                                     abi=load_artifact("GuardianOracle")["abi"])
+            with trio.fail_after(30):
+                while not (logs := oracle.events.ContainmentEngaged().get_logs(
+                        from_block=landed.sent_block, argument_filters={"protocolId": pid})):
+                    await trio.sleep(0.2)
+            assert logs[0]["args"]["nonce"] == 0
+            assert logs[0]["blockNumber"] > landed.exploit_block
+            assert any(g.store.incident_state(incident_key(pid, 0)) == "contained"
+                       for g in net.guardians.values())
