@@ -116,7 +116,10 @@ class Guardian:
                  "detection_to_submission_s": round(
                      self.submitter.sent_at.get(ready.digest, time.monotonic())
                      - ready.detected_at, 3),
-                 "detection_to_confirmation_s": round(time.monotonic() - ready.detected_at, 3)}
+                 "detection_to_confirmation_s": round(time.monotonic() - ready.detected_at, 3),
+                 "sent_unix": round(time.time() - time.monotonic() + self.submitter.sent_at.get(
+                     ready.digest, time.monotonic()), 3),
+                 "pending": ready.report.evidence.pending is not None}
         self.state.contained.append(entry)
         self.pipeline.contained(ready.report.protocol_id, ready.report.nonce, tx_hash,
                                 receipt.block)

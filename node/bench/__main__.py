@@ -1,7 +1,8 @@
 """`scripts/bench`: benchmarks, printed as tables and written as JSON.
 
     scripts/bench crypto [--backends pyblst,arkworks,py_ecc] [--budget 60] [--json FILE]
-    scripts/bench e2e [--guardians 4,7,16] [--runs 3] [--json FILE]
+    scripts/bench e2e [--guardians 4,7,16] [--block-times 1,2,12] [--runs 10] [--slow-runs 3]
+    scripts/bench e2e-drip [--guardians 4,7,16] [--runs 3] [--json FILE]   (the drip exploit)
     scripts/bench flood [--flooders 4] [--json FILE]   (7 guardians, t = 5)
     scripts/bench all
 
@@ -31,11 +32,25 @@ def _crypto(args: argparse.Namespace) -> dict:
     return {"crypto": rows}
 
 
-def _e2e(args: argparse.Namespace) -> dict:
+def _e2e_drip(args: argparse.Namespace) -> dict:
     from node.bench.e2e import print_table, run_e2e_bench
 
     sizes = [int(n) for n in args.guardians.split(",") if n]
-    rows = run_e2e_bench(sizes, runs=args.runs)
+    rows = run_e2e_bench(sizes, runs=args.runs or 3)
+    print_table(rows)
+    return {"e2e_drip": rows}
+
+
+def _e2e(args: argparse.Namespace) -> dict:
+    from node.bench.e2e_pending import run_bench
+    from node.bench.e2e_table import print_table
+
+    sizes = [int(n) for n in args.guardians.split(",") if n]
+    times = [float(b) for b in args.block_times.split(",") if b]
+    print("end to end: the one-transaction exploit, broadcast at a random moment of the block",
+          flush=True)
+    rows = run_bench(sizes, times, args.runs or 10, args.slow_runs,
+                     progress=lambda m: print(m, flush=True))
     print_table(rows)
     return {"e2e": rows}
 
@@ -52,7 +67,7 @@ def _flood(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("section", choices=("crypto", "e2e", "flood", "all"), nargs="?", default="all")
+    parser.add_argument("section", choices=("crypto", "e2e", "e2e-drip", "flood", "all"), nargs="?", default="all")
     parser.add_argument("--backends", default="",
                         help="BLS backends for the crypto section, comma-separated "
                              "(default: every available one)")
@@ -61,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
                              "section skips it (py_ecc at 67-of-100)")
     parser.add_argument("--guardians", default="4,7,16",
                         help="guardian counts for the end-to-end section (comma-separated)")
-    parser.add_argument("--runs", type=int, default=3, help="exploit runs per guardian count")
+    parser.add_argument("--runs", type=int, default=0,
+                        help="exploit runs per cell (default: e2e 10, e2e-drip 3)")
+    parser.add_argument("--block-times", default="1,2,12", help="e2e: block times in seconds")
+    parser.add_argument("--slow-runs", type=int, default=3,
+                        help="e2e: runs per cell for block times above 2 s")
     parser.add_argument("--flooders", type=int, default=4,
                         help="outsider processes in the flood section")
     parser.add_argument("--json", type=Path, default=None,
@@ -75,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             results.update(_crypto(args))
         if args.section in ("e2e", "all"):
             results.update(_e2e(args))
+        if args.section == "e2e-drip":
+            results.update(_e2e_drip(args))
         if args.section in ("flood", "all"):
             results.update(_flood(args))
     except ValueError as exc:

@@ -29,6 +29,10 @@ def add_parser(sub) -> None:
                         help="kill this many guardians before the attack (default 0)")
     devnet.add_argument("--block-time", type=float, default=1.0, help="seconds per block")
     devnet.add_argument("--max-steps", type=int, default=12, help="attack transactions at most")
+    devnet.add_argument("--scenario", choices=("oneshot", "drip"), default="oneshot",
+                        help="oneshot (default): one transaction drains the uncapped pool, "
+                             "broadcast at a random moment in the first half of a block; drip: "
+                             "the capped pool drained one slice per block")
     devnet.add_argument("--run-dir", type=Path, help="where keys, configs and logs go "
                                                      "(default .devnet/run-<time>)")
     devnet.add_argument("--keep-running", action="store_true",
@@ -113,7 +117,7 @@ def _run(args: argparse.Namespace) -> int:
                          keep_running=args.keep_running, run_dir=args.run_dir,
                          block_time=args.block_time, max_steps=args.max_steps,
                          live=False if args.no_live else None, outsiders=args.outsiders,
-                         flooders=args.flooders)
+                         flooders=args.flooders, scenario=args.scenario)
     try:
         code, _ = run_devnet(opts)
     except (DevnetFailed, DeployError) as exc:

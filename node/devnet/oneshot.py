@@ -7,6 +7,7 @@ reverts, or is not included), or did the exploit land first; and how much of the
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import asdict, dataclass
 
@@ -15,10 +16,12 @@ from web3 import Web3
 
 from node.artifacts import load_artifact
 from node.deploy import Deployer
+from node.devnet.attack import AttackResult, AttackTx, note_containment
 from node.devnet.contracts import ATTACKER_CAPITAL, PUMP_AMOUNT
 
 EXPLOIT_GAS = 600_000
 EXPLOIT_TIP = 2 * 10**9  # the attacker's priority fee: a containment must outbid it
+ONESHOT_WINDOW = 0.5  # the devnet broadcasts the exploit within the first half of a block
 
 
 @dataclass
@@ -32,6 +35,7 @@ class OneShotResult:
     containment_first: bool  # the containment executed before the exploit in the same block
     pool_before: int
     pool_after: int
+    sent_unix: float = 0.0  # wall-clock time of the broadcast
 
     @property
     def saved_fraction(self) -> float:
@@ -90,7 +94,7 @@ def wait_new_block(w3: Web3, timeout: float = 60.0) -> tuple[int, float]:
 
 
 def judge(w3: Web3, deployment: dict, exploit_hash: bytes, sent_block: int, offset: float,
-          pool_before: int, timeout: float = 60.0) -> OneShotResult:
+          pool_before: int, timeout: float = 60.0, sent_unix: float = 0.0) -> OneShotResult:
     """Wait for the exploit's receipt (or give up), then read what the chain shows."""
     receipt = None
     deadline = time.monotonic() + timeout
@@ -114,7 +118,7 @@ def judge(w3: Web3, deployment: dict, exploit_hash: bytes, sent_block: int, offs
         exploit_tx="0x" + exploit_hash.hex(), sent_block=sent_block, offset_s=round(offset, 3),
         exploit_block=e_block, exploit_ok=bool(receipt and receipt["status"] == 1),
         containment_block=c_block, containment_first=first, pool_before=pool_before,
-        pool_after=pool.functions.liquidity().call())
+        pool_after=pool.functions.liquidity().call(), sent_unix=sent_unix)
 
 
 def run_oneshot(attacker: Deployer, deployment: dict, contract, offset: float,
@@ -126,5 +130,25 @@ def run_oneshot(attacker: Deployer, deployment: dict, contract, offset: float,
     raw = sign_exploit(attacker, contract)
     block, seen = wait_new_block(w3, timeout)
     time.sleep(max(0.0, seen + offset - time.monotonic()))
+    sent_unix, offset = time.time(), time.monotonic() - seen
     tx_hash = bytes(w3.eth.send_raw_transaction(raw))
-    return judge(w3, deployment, tx_hash, block, time.monotonic() - seen, before, timeout)
+    return judge(w3, deployment, tx_hash, block, offset, before, timeout, sent_unix)
+
+
+def attack_oneshot(attacker: Deployer, deployment: dict, *, block_time: float, window: float,
+                   on_event=lambda _: None, rng: random.Random | None = None):
+    """The devnet's default scenario: the exploit broadcast at a uniformly random moment within
+    the first `window` (a fraction) of a block. Returns (AttackResult, OneShotResult)."""
+    rng = rng or random.Random()
+    contract = prepare(attacker, deployment)
+    on_event(f"attacker contract {contract.address} funded; the pool has no per-transaction cap")
+    offset = rng.uniform(0.0, window * block_time)
+    one = run_oneshot(attacker, deployment, contract, offset, timeout=max(30.0, 5 * block_time))
+    on_event(f"exploit tx {one.exploit_tx[:18]}... broadcast {one.offset_s:.2f}s into the block "
+             f"after {one.sent_block}: {one.outcome()}")
+    result = AttackResult(pool_before=one.pool_before, pool_after=one.pool_after)
+    result.txs.append(AttackTx(1, one.exploit_tx, one.exploit_block or 0, one.exploit_ok, 0.0,
+                               sent_unix=one.sent_unix))
+    oracle = attacker.contract("GuardianOracle", deployment["oracle"])
+    note_containment(result, oracle, bytes.fromhex(deployment["protocol_id"][2:]), deployment)
+    return result, one

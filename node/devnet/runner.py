@@ -22,9 +22,10 @@ from node.anvil import Anvil
 from node.deploy import Deployer
 from node.devnet.attack import AttackResult, run_attack
 from node.devnet.authorizations import authorize_transactions
-from node.devnet.contracts import E18
+from node.devnet.contracts import E18, MAX_BORROW_PER_TX, NO_CAP
 from node.devnet.flooding import start_flooders, stop_flooders
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
+from node.devnet.oneshot import ONESHOT_WINDOW, attack_oneshot
 from node.devnet.processes import ProcessGroup, guardian_argv, process_stats
 from node.devnet.status import fetch_all
 from node.devnet.view import DevnetState, GuardianRow, render, summary_table
@@ -46,6 +47,8 @@ class DevnetOptions:
     json_summary: bool = False
     outsiders: str = "deny"  # the guardians' [p2p] outsiders policy
     flooders: int = 0  # outsider processes flooding every guardian during the attack
+    scenario: str = "oneshot"  # oneshot: one transaction drains the pool; drip: one slice a block
+    window: float = ONESHOT_WINDOW  # oneshot: broadcast within this fraction of the block
 
 
 class DevnetFailed(NodeError, RuntimeError):
@@ -89,7 +92,9 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             state.phase = "deploying"
             doc = deploy_network(run_dir, opts.guardians, opts.threshold,
                                  Topology(chain.rpc_url, chain.ws_url), log=event,
-                                 outsiders=opts.outsiders)
+                                 outsiders=opts.outsiders, block_seconds=opts.block_time,
+                                 max_borrow_per_tx=(NO_CAP if opts.scenario == "oneshot"
+                                                    else MAX_BORROW_PER_TX))
             set_interval_mining(chain.rpc_url, opts.block_time)
             state.status_urls = {int(k): v for k, v in doc["status_urls"].items()}
             state.phase = "starting guardians"
@@ -110,14 +115,23 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                       f"(guardians' outsiders policy: {opts.outsiders})")
             state.phase = "attack"
             attacker = Deployer.connect(chain.rpc_url, ATTACKER_KEY)
-            result = run_attack(attacker, doc["deployment"], max_steps=opts.max_steps,
-                                on_event=event, stop=stop.is_set)
+            one = None
+            if opts.scenario == "oneshot":
+                result, one = attack_oneshot(attacker, doc["deployment"],
+                                             block_time=opts.block_time, window=opts.window,
+                                             on_event=event)
+            else:
+                result = run_attack(attacker, doc["deployment"], max_steps=opts.max_steps,
+                                    on_event=event, stop=stop.is_set)
             flood_report = stop_flooders(flooders)
             state.attack_txs = [(t.block, t.tx_hash, t.ok) for t in result.txs]
             if result.contained:
                 state.containment = {"block": result.containment_block}
             time.sleep(1.5)  # let the last status poll show the submitter (display only)
             summary = _summary(result, doc, state, chain, run_dir, opts)
+            if one is not None:
+                summary.update(scenario="oneshot", exploit_outcome=one.outcome(),
+                               same_block=one.same_block, broadcast_offset_s=one.offset_s)
             summary["processes"] = {p.name: process_stats(p.pid) for p in group.processes
                                     if p.alive() and p.name.startswith("guardian-")}
             if flooders:
