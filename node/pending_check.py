@@ -47,6 +47,9 @@ async def pending_view(ev: Evidence, watched: Watched, view: ChainView,
         raise PendingNotConfirmed(f"simulated timestamp {ctx.sim_time} is not within "
                                   f"{MAX_SIM_SECONDS}s after block {number}")
     try:
+        if not await simulator.next_nonce(tx, header):
+            raise PendingNotConfirmed(f"the pending transaction is not its sender's next one at "
+                                      f"block {number}")
         outcome = await simulator.simulate(tx, header, ctx.sim_time, reads_for([watched]))
     except ChainError as exc:
         raise PendingNotConfirmed(f"could not simulate: {exc}") from exc

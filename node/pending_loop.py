@@ -4,7 +4,8 @@ same detectors as mined blocks, one block earlier; a violation opens the inciden
     PendingWatcher ──> PendingQueue ──> simulate on head (node.chain.simulate)
         ──> detectors on PendingView at head + 1 ──> pipeline (evidence carries the raw tx)
 
-Bounded: at most `max_per_block` simulations per head, the most valuable transaction first; the
+Bounded: at most `max_per_block` simulations per head, the most valuable transaction first (past
+the budget, only one paying more than every transaction judged on this head); the
 loop runs in its own task with its own RPC client, so block-driven detection never waits for it.
 Transactions from a protocol's registered governance, and transactions that revert in simulation,
 never count.
@@ -46,6 +47,7 @@ class PendingLoop:
         self.metrics = metrics
         self.simulated = 0
         self._budget: tuple[int, int] = (-1, 0)  # (head, simulations spent on it)
+        self._top_tip = -1  # the highest priority fee judged on the budget's head
 
     async def run(self) -> None:
         while True:
@@ -57,19 +59,30 @@ class PendingLoop:
             head, spent = self._budget
             if head != header.number:
                 head, spent = header.number, 0
-            if spent >= self.max_per_block:
-                while (h := self.header()) is not None and h.number == head:
-                    await trio.sleep(0.02)  # the budget of this head is spent: wait for the next
+            top = self._top_tip if head == self._budget[0] else -1
+            best = self.queue.peek_best()
+            if spent >= self.max_per_block and (best is None or best.tx.max_priority_fee <= top):
+                # The budget of this head is spent: only a transaction paying more than every one
+                # judged on this head goes ahead (a flood must outbid an exploit to delay it,
+                # and pays for it when included); the rest wait for the next head.
+                while (h := self.header()) is not None and h.number == head \
+                        and not self._outbids(top):
+                    await trio.sleep(0.02)
                 continue
             item = self.queue.pop_best()
             if item is None:
                 continue
             self._budget = (head, spent + 1)
+            self._top_tip = max(top, item.tx.max_priority_fee)
             try:
                 await self.examine(item, header)
             except Exception as exc:  # noqa: BLE001 - one transaction's trouble skips it only
                 log.warning("pending 0x%s not judged: %s", item.tx.hash.hex()[:12], exc)
                 self._count("error")
+
+    def _outbids(self, top: int) -> bool:
+        best = self.queue.peek_best()
+        return best is not None and best.tx.max_priority_fee > top
 
     def _count(self, result: str) -> None:
         if self.metrics:
@@ -82,6 +95,9 @@ class PendingLoop:
         if not watched:
             return []
         sim_time = header.timestamp + max(1, round(self.block_seconds))
+        if not await self.simulator.next_nonce(item.tx, header):
+            self._count("stale")  # mined already, or queued behind another of its sender's
+            return []
         outcome = await self.simulator.simulate(item.tx, header, sim_time, reads_for(watched))
         self.simulated += 1
         if self.metrics:

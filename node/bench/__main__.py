@@ -4,6 +4,7 @@
     scripts/bench e2e [--guardians 4,7,16] [--block-times 1,2,12] [--runs 10] [--slow-runs 3]
     scripts/bench e2e-drip [--guardians 4,7,16] [--runs 3] [--json FILE]   (the drip exploit)
     scripts/bench flood [--flooders 4] [--json FILE]   (7 guardians, t = 5)
+    scripts/bench pending [--guardians 4] [--rate 100]  (a flood of pending txs + the exploit)
     scripts/bench all
 
 Results go to bench-results/bench-<section>-<UTC time>.json unless --json names a file.
@@ -64,10 +65,20 @@ def _flood(args: argparse.Namespace) -> dict:
     return {"flood": result}
 
 
+def _pending(args: argparse.Namespace) -> dict:
+    from node.bench.pending_flood import run_flood_bench
+
+    n = int(args.guardians.split(",")[0]) if args.guardians != "4,7,16" else 4
+    result = run_flood_bench(n=n, rate=args.rate, progress=lambda m: print(m, flush=True))
+    for key, value in result.items():
+        print(f"  {key:32} {value}")
+    return {"pending": result}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("section", choices=("crypto", "e2e", "e2e-drip", "flood", "all"), nargs="?", default="all")
+    parser.add_argument("section", choices=("crypto", "e2e", "e2e-drip", "flood", "pending", "all"), nargs="?", default="all")
     parser.add_argument("--backends", default="",
                         help="BLS backends for the crypto section, comma-separated "
                              "(default: every available one)")
@@ -78,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="guardian counts for the end-to-end section (comma-separated)")
     parser.add_argument("--runs", type=int, default=0,
                         help="exploit runs per cell (default: e2e 10, e2e-drip 3)")
+    parser.add_argument("--rate", type=float, default=100.0,
+                        help="pending: pending transactions per second offered")
     parser.add_argument("--block-times", default="1,2,12", help="e2e: block times in seconds")
     parser.add_argument("--slow-runs", type=int, default=3,
                         help="e2e: runs per cell for block times above 2 s")
@@ -94,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             results.update(_crypto(args))
         if args.section in ("e2e", "all"):
             results.update(_e2e(args))
+        if args.section == "pending":
+            results.update(_pending(args))
         if args.section == "e2e-drip":
             results.update(_e2e_drip(args))
         if args.section in ("flood", "all"):

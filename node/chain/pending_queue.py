@@ -57,11 +57,15 @@ class PendingQueue:
         if self.metrics:
             self.metrics.pending_dropped.labels(reason=reason).inc()
 
-    def pop_best(self) -> PendingTx | None:
+    def peek_best(self) -> PendingTx | None:
         if not self._items:
             return None
-        best = max(self._items.values(),
-                   key=lambda p: (p.tx.max_priority_fee, -p.arrived))
+        return max(self._items.values(), key=lambda p: (p.tx.max_priority_fee, -p.arrived))
+
+    def pop_best(self) -> PendingTx | None:
+        best = self.peek_best()
+        if best is None:
+            return None
         del self._items[best.tx.hash]
         if not self._items:
             self._nonempty = trio.Event()

@@ -26,6 +26,7 @@ class RawTx:
     raw: bytes
     hash: bytes
     sender: bytes
+    nonce: int
     to: bytes | None
     value: int
     data: bytes
@@ -47,12 +48,14 @@ def _int(item, what: str) -> int:
 def _fields(raw: bytes) -> tuple[list, dict[str, int]]:
     """(rlp items, positions of the fields) for the envelope type of `raw`."""
     if raw[0] >= 0xC0:
-        items, pos = rlp.decode(raw), dict(gas_price=1, gas=2, to=3, value=4, data=5, count=9)
+        items, pos = rlp.decode(raw), dict(nonce=0, gas_price=1, gas=2, to=3, value=4, data=5,
+                                           count=9)
     elif raw[0] == 1:
-        items, pos = rlp.decode(raw[1:]), dict(gas_price=2, gas=3, to=4, value=5, data=6, count=11)
+        items, pos = rlp.decode(raw[1:]), dict(nonce=1, gas_price=2, gas=3, to=4, value=5, data=6,
+                                               count=11)
     elif raw[0] == 2:
-        items, pos = rlp.decode(raw[1:]), dict(tip=2, max_fee=3, gas=4, to=5, value=6, data=7,
-                                               count=12)
+        items, pos = rlp.decode(raw[1:]), dict(nonce=1, tip=2, max_fee=3, gas=4, to=5, value=6,
+                                               data=7, count=12)
     else:
         raise RawTxError(f"raw transaction: envelope type {raw[0]} is not supported")
     if not isinstance(items, list) or len(items) != pos["count"]:
@@ -80,6 +83,7 @@ def decode_raw_tx(raw: bytes) -> RawTx:
         tip, max_fee = _int(items[pos["tip"]], "tip"), _int(items[pos["max_fee"]], "max fee")
     else:
         tip = max_fee = _int(items[pos["gas_price"]], "gas price")
-    return RawTx(raw=raw, hash=keccak(raw), sender=sender, to=to or None,
+    return RawTx(raw=raw, hash=keccak(raw), sender=sender, nonce=_int(items[pos["nonce"]], "nonce"),
+                 to=to or None,
                  value=_int(items[pos["value"]], "value"), data=data,
                  gas=_int(items[pos["gas"]], "gas"), max_fee=max_fee, max_priority_fee=tip)

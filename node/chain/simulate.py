@@ -68,6 +68,13 @@ class Simulator:
     def __init__(self, rpc: ChainRpc) -> None:
         self.rpc = rpc
 
+    async def next_nonce(self, tx: RawTx, base: BlockHeader) -> bool:
+        """The transaction is its sender's next one at the base block: what simulating it alone
+        on that block assumes (a mined transaction, or one queued behind another, is not)."""
+        count = await self.rpc._run("eth_getTransactionCount", lambda: self.rpc.w3.eth
+                                    .get_transaction_count(checksum(tx.sender), base.number))
+        return decode_uint(count, "transaction count") == tx.nonce
+
     async def simulate(self, tx: RawTx, base: BlockHeader, sim_time: int,
                        reads: Sequence[Read]) -> SimOutcome:
         call: dict[str, Any] = {"from": checksum(tx.sender), "value": hex(tx.value),
