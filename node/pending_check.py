@@ -56,4 +56,7 @@ async def pending_view(ev: Evidence, watched: Watched, view: ChainView,
     if not outcome.ok:
         raise PendingNotConfirmed(f"the pending transaction reverts in simulation: "
                                   f"{outcome.reason}")
+    if not outcome.touches(watched):
+        raise PendingNotConfirmed("the pending transaction changes nothing the protocol "
+                                  "registered")
     return PendingView(view, outcome)

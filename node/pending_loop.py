@@ -110,6 +110,8 @@ class PendingLoop:
         context = PendingContext(item.tx.raw, header.hash, sim_time)
         found: list[Detection] = []
         for w in watched:
+            if not outcome.touches(w):
+                continue  # changes nothing this protocol registered: not evidence about it
             for detector in self.detectors:
                 try:
                     dets = await detector.scan(view, w, outcome.block)

@@ -124,7 +124,7 @@ class Submitter:
                  digest.hex()[:12], rank, delay)
         with trio.move_on_after(delay):
             await stand_down.wait()
-        pending_waits = 0
+        pending_waits = attempts = 0
         while not stand_down.is_set():
             peer_tx = self._pending_peer_tx.pop(digest, None)
             if peer_tx is not None:
@@ -136,7 +136,14 @@ class Submitter:
                 log.info("oracle nonce moved past %d: already submitted; standing down",
                          report.nonce)
                 return
-            if pending_waits < PENDING_WAITS and await self._already_done(ready, "pending"):
+            # Racing a pending exploit into its block, the first attempt skips the waits and the
+            # gas estimate (it re-executes the BLS check a dozen times: hundreds of ms) and sends
+            # with the configured maximum gas; the receipt decides as always.
+            racing = report.evidence.pending is not None and attempts == 0 and rank == 0
+            attempts += 1
+            if racing:
+                refusal, estimate = None, 0
+            elif pending_waits < PENDING_WAITS and await self._already_done(ready, "pending"):
                 # A peer's transaction is in the mempool but its Proof has not reached us yet (gossip
                 # is slower than the chain under load): give it a block or two before sending ours.
                 pending_waits += 1
@@ -144,7 +151,8 @@ class Submitter:
                 with trio.move_on_after(self.stagger * 2):
                     await stand_down.wait()
                 continue
-            refusal, estimate = await self._simulate(ready)
+            else:
+                refusal, estimate = await self._simulate(ready)
             if refusal is not None:
                 if getattr(refusal, "name", "") in FINAL_REFUSALS:
                     log.info("authorize for 0x%s would revert with %s: standing down",

@@ -2,9 +2,10 @@
 whose environment (number base + 1, a given timestamp) is fixed, so that every guardian simulating
 the same raw transaction on the same base block computes the same thing.
 
-One `eth_simulateV1` call per transaction: the transaction first, then every read the detectors
-will make "after" it (balances, invariant calls), in the same simulated block, so each read sees
-the transaction's post-state. Ether balances are read through a tiny contract placed by state
+One `eth_simulateV1` call per transaction: every read the detectors will make (balances,
+invariant calls), then the transaction, then the same reads again, in the same simulated block:
+the reads after it see the transaction's post-state, the reads before it the base state (the
+cheap filter `SimOutcome.touches` compares them). Ether balances are read through a tiny contract placed by state
 override (`BALANCE_READER`: returns BALANCE(address)), so that every read is a call.
 """
 
@@ -56,12 +57,19 @@ class SimOutcome:
     sim_time: int
     ok: bool  # the transaction did not revert
     reason: str  # why it reverted ("" if it did not)
-    reads: dict[Read, bytes | None]  # None: the read reverted
+    reads: dict[Read, bytes | None]  # after the transaction; None: the read reverted
     logs: tuple[LogRecord, ...]  # the transaction's logs
+    before: dict[Read, bytes | None]  # the same reads on the base state
 
     @property
     def block(self) -> int:
         return self.base.number + 1
+
+    def touches(self, watched: Watched) -> bool:
+        """The cheap filter: the transaction changes something `watched` registered (a monitored
+        balance, an invariant's answer) or emits a log from a monitored contract."""
+        return any(self.before.get(r) != self.reads.get(r) for r in reads_for([watched])) or any(
+            entry.address in watched.params.monitored for entry in self.logs)
 
 
 class Simulator:
@@ -81,7 +89,8 @@ class Simulator:
                                 "data": "0x" + tx.data.hex(), "gas": hex(tx.gas)}
         if tx.to is not None:
             call["to"] = checksum(tx.to)
-        calls = [call] + [{"to": checksum(t), "data": "0x" + d.hex()} for t, d in reads]
+        read_calls = [{"to": checksum(t), "data": "0x" + d.hex()} for t, d in reads]
+        calls = read_calls + [call] + read_calls  # the reads before and after the transaction
         params = [{"blockStateCalls": [{
             "blockOverrides": {"number": hex(base.number + 1), "time": hex(sim_time)},
             "stateOverrides": {checksum(BALANCE_READER): {"code": BALANCE_READER_CODE}},
@@ -89,20 +98,24 @@ class Simulator:
         answer = await self.rpc._run(
             "eth_simulateV1", lambda: self.rpc.w3.provider.make_request("eth_simulateV1", params))
         results = _call_results(answer, len(calls))
-        first = results[0]
+        first = results[len(reads)]
         ok = _status(first)
         reason = "" if ok else str((first.get("error") or {}).get("message", "reverted"))[:200]
-        out_reads: dict[Read, bytes | None] = {}
-        for read, result in zip(reads, results[1:], strict=True):
-            out_reads[read] = (decode_bytes(result.get("returnData", "0x"), None, "simulated read")
-                               if _status(result) else None)
+        before, after = (_reads(reads, results[:len(reads)]),
+                         _reads(reads, results[len(reads) + 1:]))
         try:
             logs = tuple(log_record({**entry, "transactionHash": "0x" + tx.hash.hex(),
                                      "blockNumber": hex(base.number + 1)}, tx.sender)
                          for entry in (first.get("logs") or []))
         except (TypeError, AttributeError) as exc:
             raise SimulationError(f"eth_simulateV1: malformed logs: {exc}") from exc
-        return SimOutcome(tx, base, sim_time, ok, reason, out_reads, logs)
+        return SimOutcome(tx, base, sim_time, ok, reason, after, logs, before)
+
+
+def _reads(reads: Sequence[Read], results: list[dict]) -> dict[Read, bytes | None]:
+    return {read: (decode_bytes(result.get("returnData", "0x"), None, "simulated read")
+                   if _status(result) else None)
+            for read, result in zip(reads, results, strict=True)}
 
 
 def _call_results(answer: Any, count: int) -> list[dict]:
