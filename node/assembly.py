@@ -86,7 +86,7 @@ class Guardian:
                                              metrics=metrics) if pending.max_per_block else None)
         self.pending_loop = PendingLoop(
             queue=self.pending_queue, simulator=simulator, view=RpcChainView(simulator.rpc),
-            detectors=self.watch.detectors, header=lambda: self.watch.header,
+            detectors=self.watch.detectors, header=self._pending_base,
             watched=registry.watched, on_detection=self.watch.open_incident,
             block_seconds=pending.block_seconds, max_per_block=pending.max_per_block,
             metrics=metrics)
@@ -97,6 +97,11 @@ class Guardian:
             state=self.state, key=key, key_epoch=guardian_set.epoch, backend=backend, p2p=p2p,
             publish=self.publish, header=lambda: self.watch.header, metrics=metrics,
             period=heartbeat_seconds)
+
+    def _pending_base(self) -> BlockHeader | None:
+        """The newest head the subscription delivered (the watch loop may still be busy with an
+        older one): pending transactions are simulated on the chain as it is now."""
+        return self.heads.last or self.watch.header
 
     async def publish(self, data: bytes) -> None:
         self.intake.remember(gossip_rules.message_id(data))

@@ -132,15 +132,16 @@ class Submitter:
                 if receipt is not None and receipt.ok:
                     log.info("peer transaction 0x%s contained it; standing down", peer_tx.hex()[:12])
                     return
-            if await self._already_done(ready):
+            # Racing a pending exploit into its block, the first attempt of the first-ranked
+            # guardian skips the checks and the gas estimate (it re-executes the BLS check a dozen
+            # times: hundreds of ms) and sends with the configured maximum gas at once; the
+            # receipt decides as always (a peer cannot have sent before rank 0's turn).
+            racing = report.evidence.pending is not None and attempts == 0 and rank == 0
+            attempts += 1
+            if not racing and await self._already_done(ready):
                 log.info("oracle nonce moved past %d: already submitted; standing down",
                          report.nonce)
                 return
-            # Racing a pending exploit into its block, the first attempt skips the waits and the
-            # gas estimate (it re-executes the BLS check a dozen times: hundreds of ms) and sends
-            # with the configured maximum gas; the receipt decides as always.
-            racing = report.evidence.pending is not None and attempts == 0 and rank == 0
-            attempts += 1
             if racing:
                 refusal, estimate = None, 0
             elif pending_waits < PENDING_WAITS and await self._already_done(ready, "pending"):

@@ -58,6 +58,19 @@ def _fresh(rpc: str, deployment: dict, block_time: float) -> dict:
     return instance
 
 
+def _caught_up(w3, urls: dict[int, str], timeout: float = 60.0) -> None:
+    """Two new blocks (the guardians read the registry on heads), then until every guardian's
+    watch loop has processed the current head: the steady state the exploit should meet."""
+    for _ in range(2):
+        wait_new_block(w3)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        head = w3.eth.block_number
+        if all(d and d.get("head", 0) >= head - 1 for d in fetch_all(urls).values()):
+            return
+        time.sleep(0.2)
+
+
 def _latency(urls: dict[int, str], protocol_id: str, sent_unix: float) -> float | None:
     for doc in fetch_all(urls).values():
         for c in (doc or {}).get("contained") or []:
@@ -66,11 +79,14 @@ def _latency(urls: dict[int, str], protocol_id: str, sent_unix: float) -> float 
     return None
 
 
-def run_cell(n: int, block_time: float, runs: int, progress=print, seed: int = 1) -> dict:
+def run_cell(n: int, block_time: float, runs: int, progress=print, seed: int = 1,
+             keep: Path | None = None) -> dict:
+    """One (N, block time) cell; `keep`: a directory for keys, configs and logs to keep."""
     rng = random.Random(seed * 1000 + n)
     samples = []
     with tempfile.TemporaryDirectory(prefix=f"bench-e2e-{n}-") as tmp, \
-            Anvil(log_path=Path(tmp) / "anvil.log") as chain, ProcessGroup() as group:
+            Anvil(log_path=Path(keep or tmp) / "anvil.log") as chain, ProcessGroup() as group:
+        tmp = keep or tmp
         run_dir = Path(tmp) / "run"
         doc = deploy_network(run_dir, n, _threshold(n), Topology(chain.rpc_url, chain.ws_url),
                              log=lambda _: None, block_seconds=block_time,
@@ -86,8 +102,7 @@ def run_cell(n: int, block_time: float, runs: int, progress=print, seed: int = 1
         for run in range(runs):
             if run:
                 deployment = _fresh(chain.rpc_url, deployment, block_time)
-                for _ in range(2):
-                    wait_new_block(attacker.w3)
+                _caught_up(attacker.w3, urls)
             _, one = attack_oneshot(attacker, deployment, block_time=block_time, window=1.0,
                                     rng=rng)
             sample = one.to_dict()

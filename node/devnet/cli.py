@@ -27,11 +27,12 @@ def add_parser(sub) -> None:
     devnet.add_argument("--threshold", type=int, default=5, help="signatures needed (default 5)")
     devnet.add_argument("--kill", type=int, default=0,
                         help="kill this many guardians before the attack (default 0)")
-    devnet.add_argument("--block-time", type=float, default=1.0, help="seconds per block")
+    devnet.add_argument("--block-time", type=float, default=None,
+                        help="seconds per block (default 2 for oneshot, 1 for drip)")
     devnet.add_argument("--max-steps", type=int, default=12, help="attack transactions at most")
     devnet.add_argument("--scenario", choices=("oneshot", "drip"), default="oneshot",
                         help="oneshot (default): one transaction drains the uncapped pool, "
-                             "broadcast at a random moment in the first half of a block; drip: "
+                             "broadcast at a random moment in the first quarter of a 2 s block; drip: "
                              "the capped pool drained one slice per block")
     devnet.add_argument("--run-dir", type=Path, help="where keys, configs and logs go "
                                                      "(default .devnet/run-<time>)")

@@ -1,9 +1,10 @@
 """`guardian devnet`: the one-command local devnet.
 
-anvil (Prague, 1 s blocks) -> deploy the oracle and the demo protocol, deal keys, register ->
-N guardian OS processes (`guardian run --config ...`, the same entry point as docker) -> wait for
-the gossip mesh -> the exploit from a separate attacker account -> summary. Exit code 0 only if the
-exploit was contained. Every process is stopped on exit, Ctrl-C included.
+anvil (Prague; 2 s blocks for the one-transaction exploit, 1 s for the drip) -> deploy the oracle
+and the demo protocol, deal keys, register -> N guardian OS processes (`guardian run --config
+...`, the same entry point as docker) -> wait for the gossip mesh -> the exploit from a separate
+attacker account -> summary. Exit code 0 only if the exploit was contained. Every process is
+stopped on exit, Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -25,7 +26,7 @@ from node.devnet.authorizations import authorize_transactions
 from node.devnet.contracts import E18, MAX_BORROW_PER_TX, NO_CAP
 from node.devnet.flooding import start_flooders, stop_flooders
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
-from node.devnet.oneshot import ONESHOT_WINDOW, attack_oneshot
+from node.devnet.oneshot import ONESHOT_BLOCK_SECONDS, ONESHOT_WINDOW, attack_oneshot
 from node.devnet.processes import ProcessGroup, guardian_argv, process_stats
 from node.devnet.status import fetch_all
 from node.devnet.view import DevnetState, GuardianRow, render, summary_table
@@ -40,7 +41,7 @@ class DevnetOptions:
     kill: int = 0
     keep_running: bool = False
     run_dir: Path | None = None
-    block_time: float = 1.0
+    block_time: float | None = None  # None: 2 s for oneshot, 1 s for drip
     max_steps: int = 12
     mesh_timeout: float = 120.0
     live: bool | None = None  # None: when stdout is a terminal
@@ -65,6 +66,9 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
         raise DevnetFailed(f"--threshold must be between 1 and --guardians ({opts.guardians})")
     if not 0 <= opts.kill < opts.guardians:
         raise DevnetFailed("--kill must be between 0 and guardians - 1")
+    if opts.block_time is None:
+        opts = replace(opts, block_time=ONESHOT_BLOCK_SECONDS if opts.scenario == "oneshot"
+                       else 1.0)
     run_dir = (opts.run_dir or default_run_dir()).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     state = DevnetState(opts.guardians, opts.threshold, str(run_dir))
