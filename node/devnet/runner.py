@@ -24,7 +24,7 @@ from node.deploy import Deployer
 from node.devnet.attack import AttackResult, run_attack
 from node.devnet.authorizations import authorize_transactions
 from node.devnet.contracts import E18, MAX_BORROW_PER_TX, NO_CAP
-from node.devnet.flooding import start_flooders, stop_flooders
+from node.devnet.flooding import start_flooders, stop_flooders, wait_for_flood
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
 from node.devnet.oneshot import ONESHOT_BLOCK_SECONDS, ONESHOT_WINDOW, attack_oneshot
 from node.devnet.processes import ProcessGroup, guardian_argv, process_stats
@@ -117,6 +117,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             if flooders:
                 event(f"{len(flooders)} outsider processes flood every guardian "
                       f"(guardians' outsiders policy: {opts.outsiders})")
+                wait_for_flood(state.status_urls)  # a pending exploit is contained at once
             state.phase = "attack"
             attacker = Deployer.connect(chain.rpc_url, ATTACKER_KEY)
             one = None
@@ -134,6 +135,12 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             time.sleep(1.5)  # let the last status poll show the submitter (display only)
             summary = _summary(result, doc, state, chain, run_dir, opts)
             if one is not None:
+                state.exploit = f"{one.outcome()}; saved {one.saved_fraction:.0%}"
+                summary.pop("seconds_from_attack_broadcast_to_containment", None)  # whole seconds
+                sent = (state.submitter_status or {}).get("sent_unix")
+                if sent:
+                    summary["exploit_broadcast_to_containment_sent_s"] = round(
+                        sent - one.sent_unix, 3)
                 summary.update(scenario="oneshot", exploit_outcome=one.outcome(),
                                same_block=one.same_block, broadcast_offset_s=one.offset_s)
             summary["processes"] = {p.name: process_stats(p.pid) for p in group.processes
