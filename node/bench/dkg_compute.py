@@ -24,7 +24,13 @@ def default_threshold(n: int) -> int:
 
 
 def _peer_id(i: int) -> str:  # a well-formed placeholder: the computation never uses it
-    return "12D3KooW" + "".join(_ALPHABET[(i * 7 + k) % 58] for k in range(44))
+    digits = ""
+    while True:
+        i, digit = divmod(i, 58)
+        digits = _ALPHABET[digit] + digits
+        if not i:
+            break
+    return "12D3KooW" + digits.rjust(44, "1")
 
 
 def run_ceremony(n: int, t: int, backend_name: str) -> dict:
