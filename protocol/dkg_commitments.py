@@ -8,6 +8,7 @@ would compress and decompress every intermediate point (measured: 10x slower wit
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 from protocol.bls import CURVE_ORDER, Backend, BLSError
@@ -29,6 +30,28 @@ def share_matches(commitments: Sequence[bytes], x: int, share: int, backend: Bac
         return False
 
 
+def shares_match(items: Sequence[tuple[Sequence[bytes], int]], x: int, backend: Backend) -> bool:
+    """All (commitments, share) pairs check at x, in one multi-scalar multiplication: with
+    fresh random 128-bit weights w_i, sum_i w_i s_i * g1 == sum_i sum_k w_i x^k C_ik. A bad
+    pair passes with probability 2^-128 at most. Never raises; False means "check one by one"."""
+    try:
+        if not items or any(isinstance(s, bool) or not isinstance(s, int)
+                            or not 0 < s < CURVE_ORDER for _, s in items):
+            return False
+        weights = [secrets.randbits(128) | 1 for _ in items]
+        points, scalars = [], []
+        for w, (commitments, _) in zip(weights, items, strict=True):
+            power = w
+            for point in commitments:
+                points.append(point)
+                scalars.append(power)
+                power = power * x % CURVE_ORDER
+        expected = sum(w * s for w, (_, s) in zip(weights, items, strict=True)) % CURVE_ORDER
+        return expected != 0 and backend.sk_to_pk(expected) == backend.g1_msm(points, scalars)
+    except BLSError:
+        return False
+
+
 def add_commitments(vectors: Sequence[Sequence[bytes]], backend: Backend) -> tuple[bytes, ...]:
     """The commitments of the sum of the committed polynomials (all of one length)."""
     return weighted_commitments(vectors, [1] * len(vectors), backend)
@@ -41,4 +64,5 @@ def weighted_commitments(vectors: Sequence[Sequence[bytes]], weights: Sequence[i
                  for k in range(len(vectors[0])))
 
 
-__all__ = ["add_commitments", "commitment_at", "share_matches", "weighted_commitments"]
+__all__ = ["add_commitments", "commitment_at", "share_matches", "shares_match",
+           "weighted_commitments"]

@@ -138,3 +138,18 @@ def test_different_ceremonies_do_not_mix():
 
     with pytest.raises(WrongCeremony):
         b[1].receive(a[0].outgoing(Phase.DEAL)[0])
+
+
+def test_batched_share_check_agrees_with_one_by_one():
+    from protocol.dkg_commitments import share_matches, shares_match
+    from protocol.feldman import evaluate_polynomial
+
+    rng = random.Random(9)
+    polys = [[rng.randrange(1, 2**250) for _ in range(4)] for _ in range(5)]
+    items = [(tuple(B.sk_to_pk(c) for c in p), evaluate_polynomial(p, 3)) for p in polys]
+    assert all(share_matches(c, 3, s, B) for c, s in items)
+    assert shares_match(items, 3, B)
+    assert not shares_match(items, 4, B)
+    bad = items[:2] + [(items[2][0], items[2][1] + 1)] + items[3:]
+    assert not shares_match(bad, 3, B)
+    assert not shares_match([], 3, B)
