@@ -71,6 +71,14 @@ def test_any_five_shares_sign_and_py_ecc_verifies(honest):
     signature = signatures.pop()
     assert B.verify(group_key, DIGEST, signature, DST_AUTHORIZATION)
     assert py_ecc.verify(group_key, DIGEST, signature, DST_AUTHORIZATION)
+    from protocol import threshold
+    from protocol.keystore import decrypt_share
+
+    gset = results[0].guardian_set()      # the node's own path: partials checked, then combined
+    partials = {i: threshold.partial_sign(shares[i], DIGEST, B) for i in (2, 3, 5, 6, 7)}
+    assert threshold.robust_combine(gset, DIGEST, partials, B).signature == signature
+    keystore = results[2].keystore("pass", backend=B, kdf_n=1024)
+    assert decrypt_share(keystore, "pass", backend=B) == (3, shares[3])
     four = sign_with({i: shares[i] for i in (1, 2, 3, 4)}, DIGEST)
     assert not B.verify(group_key, DIGEST, four, DST_AUTHORIZATION)
 
