@@ -282,7 +282,9 @@ class DkgSession:
 
     # crash and rejoin --------------------------------------------------------------------------
     def to_state(self) -> bytes:
-        """Everything needed to resume (CONTAINS SECRETS: the dealing seed, any old share)."""
+        """Everything needed to resume (CONTAINS SECRETS: the dealing seed, any old share).
+        Save it before the first broadcast: a dealer that restarts without it deals anew, and
+        two different deals are equivocation."""
         from protocol.dkg_state import dump_state
 
         return dump_state(self)
