@@ -282,9 +282,8 @@ class DkgSession:
 
     # crash and rejoin --------------------------------------------------------------------------
     def to_state(self) -> bytes:
-        """Everything needed to resume (CONTAINS SECRETS: the dealing seed, any old share).
-        Save it before the first broadcast: a dealer that restarts without it deals anew, and
-        two different deals are equivocation."""
+        """What resuming needs (SECRETS: dealing seed, old share). Save it before the first
+        broadcast: a dealer restarted without it deals anew, and two deals are equivocation."""
         from protocol.dkg_state import dump_state
 
         return dump_state(self)
