@@ -77,7 +77,8 @@ class PendingLoop:
             try:
                 await self.examine(item, header)
             except Exception as exc:  # noqa: BLE001 - one transaction's trouble skips it only
-                log.warning("pending 0x%s not judged: %s", item.tx.hash.hex()[:12], exc)
+                # debug, not warning: a flood of odd transactions must not flood the log too
+                log.debug("pending 0x%s not judged: %s", item.tx.hash.hex()[:12], exc)
                 self._count("error")
 
     def _outbids(self, top: int) -> bool:
