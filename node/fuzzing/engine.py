@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from node.fuzzing import corpus
-from node.fuzzing.harness import MAX_INPUT_BYTES, FuzzError, check
+from node.fuzzing.harness import MAX_INPUT_BYTES, Finding, FuzzError, Target, check
 from node.fuzzing.replay import RunStats
 from node.recursion import bound_recursion
 
@@ -65,14 +65,26 @@ def fuzz(name: str, runs: int, corpus_root: Path = corpus.CORPUS_DIR,
         cov = re.findall(r"\bcov: (\d+)", log)
         stats.coverage = int(cov[-1]) if cov else None
         for path in sorted(artifacts.iterdir()):
-            data = path.read_bytes()
-            finding = check(target, data)
-            if finding is not None:
-                stats.findings.append(finding)
+            stats.findings.append(_finding(target, path.read_bytes(), log))
         if proc.returncode != 0 and not stats.findings:
             raise FuzzError(f"{name}: atheris exited with {proc.returncode} and no reproducible "
                             f"finding:\n{log[-3000:]}")
     return stats
+
+
+def _finding(target: Target, data: bytes, log: str) -> Finding:
+    """What the child stopped on. A Python exception is replayed here for its type and place; a
+    deadly signal (the child's process died: a segfault, an abort) is not replayed, it would
+    take this process down too."""
+    signal = re.search(r"ERROR: libFuzzer: (deadly signal|out-of-memory|timeout)[^\n]*", log)
+    if signal is None:
+        finding = check(target, data)
+        if finding is not None:
+            return finding
+    what = signal.group(0).split("ERROR: libFuzzer: ")[1] if signal else "not reproducible"
+    frames = re.findall(r'File "([^"]+)", line (\d+)', log)
+    where = f"{frames[-1][0].rsplit('/', 1)[-1]}:{frames[-1][1]}" if frames else "?"
+    return Finding(target.name, data, f"process died: {what}", log[-300:], where)
 
 
 def _child(argv: list[str]) -> None:

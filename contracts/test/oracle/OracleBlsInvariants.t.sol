@@ -64,6 +64,26 @@ contract OracleBlsHandler {
         _submit(_nonces[j], _deadlines[j], _sigs[i], false);
     }
 
+    /// @dev The current nonce's group signature with one signed argument changed: the action,
+    /// the deadline, the evidence's first block or the evidence hash.
+    function submitVariant(uint8 field, uint8 delta) external {
+        uint64 nonce = oracle.nonces(id);
+        if (nonce > 1) return;
+        uint8 action = ACTION_PAUSE;
+        uint64 deadline = _deadlines[nonce];
+        uint64 from = evidenceFrom;
+        bytes32 ev = evidence;
+        uint64 d = uint64(delta % 3) + 1;
+        if (field % 4 == 0) action = uint8(ACTION_PAUSE + d); // 2 and 3 are allowed, 4 is not
+        else if (field % 4 == 1) deadline = field % 8 == 1 ? deadline + d : deadline - d;
+        else if (field % 4 == 2) from += d;
+        else ev = keccak256(abi.encode(ev, d));
+        forgedTried++;
+        try oracle.authorize(id, action, nonce, deadline, from, ev, _sigs[nonce]) {
+            forgedAccepted++;
+        } catch {}
+    }
+
     /// @dev Arbitrary bytes as the signature, on arguments the policy accepts now.
     function submitGarbage(bytes calldata sig) external {
         uint64 nonce = oracle.nonces(id);
@@ -112,8 +132,11 @@ contract OracleBlsInvariantTest is OracleBlsBase {
         handler.submitVector(2, 1, 0); // another key's signature of the same digest
         handler.submitMismatched(1); // nonce1's signature on nonce0's arguments
         handler.submitGarbage(new bytes(256));
+        for (uint8 field; field < 8; field++) {
+            handler.submitVariant(field, field);
+        }
         assertEq(handler.forgedAccepted(), 0, "nothing forged went through");
-        assertEq(handler.forgedTried(), 4, "four forgeries tried");
+        assertEq(handler.forgedTried(), 12, "twelve forgeries tried");
         handler.submitVector(0, 1, 0); // nonce0, intact
         assertEq(handler.validAccepted(), 1, "the group key's signature contained");
         assertTrue(protocol.isPaused(), "paused");
