@@ -65,29 +65,38 @@ def main(argv: list[str] | None = None) -> int:
     which = args.engine or ("atheris" if engine.available() else "replay")
     try:
         names = [get_target(n).name for n in args.target] if args.target else list(all_targets())
-        rows = []
-        for name in names:
+    except FuzzError as exc:
+        print(f"fuzz-decoders: {exc}", file=sys.stderr)
+        return 2
+    rows, failed = [], []
+    for name in names:
+        try:
             if which == "atheris":
                 stats = engine.fuzz(name, args.inputs)
             else:
                 seeds = corpus.load(name)
                 stats = replay.run(get_target(name), seeds, max(0, args.inputs - len(seeds)),
                                    args.seed)
-            rows.append(_row(stats))
-            if not args.json:
-                print(f"{name}: {stats.runs} inputs, {stats.per_second:.0f}/s, "
-                      f"{len(stats.findings)} finding(s)", file=sys.stderr, flush=True)
-    except FuzzError as exc:
-        print(f"fuzz-decoders: {exc}", file=sys.stderr)
-        return 2
+        except FuzzError as exc:  # the engine itself failed: say so, go on with the others
+            print(f"fuzz-decoders: {exc}", file=sys.stderr)
+            failed.append(name)
+            continue
+        rows.append(_row(stats))
+        if not args.json:
+            print(f"{name}: {stats.runs} inputs, {stats.per_second:.0f}/s, "
+                  f"{len(stats.findings)} finding(s)", file=sys.stderr, flush=True)
     if args.json:
-        print(json.dumps({"engine": which, "targets": rows}, indent=2))
+        print(json.dumps({"engine": which, "targets": rows, "engine_failed": failed}, indent=2))
     else:
         print(_table(rows))
         for r in rows:
             for f in r["findings"]:
                 print(f"\n{r['target']}: {f['exception']} at {f['where']}: {f['message']}\n"
                       f"  input: {f['input_hex'][:400]}")
+        if failed:
+            print(f"\nthe engine failed on: {', '.join(failed)}")
+    if failed:
+        return 2
     return 1 if any(r["findings"] for r in rows) else 0
 
 

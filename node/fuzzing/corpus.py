@@ -16,6 +16,11 @@ def target_dir(target: str, root: Path = CORPUS_DIR) -> Path:
     return root / target
 
 
+def dictionary(name: str, root: Path = CORPUS_DIR) -> Path:
+    """A libFuzzer dictionary (tokens of an input format) shared by targets of that format."""
+    return root / "dicts" / f"{name}.dict"
+
+
 def load(target: str, root: Path = CORPUS_DIR) -> list[bytes]:
     """Every input of the target's corpus, in name order (empty when there is none)."""
     folder = target_dir(target, root)

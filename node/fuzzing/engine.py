@@ -9,6 +9,8 @@ in the artifact directory; the parent turns that into a `Finding` by replaying i
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -23,6 +25,7 @@ from node.recursion import bound_recursion
 
 INSTRUMENTED = ["protocol", "node", "tomllib", "eth_abi", "urllib", "json"]
 START_MARK = "fuzz-decoders: start "
+ARTIFACTS_ENV = "GUARDIAN_FUZZ_ARTIFACTS"
 PER_INPUT_TIMEOUT = 20  # seconds; libFuzzer reports a slower input as a finding
 
 
@@ -49,11 +52,14 @@ def fuzz(name: str, runs: int, corpus_root: Path = corpus.CORPUS_DIR,
         cmd = [sys.executable, "-m", "node.fuzzing.engine", name, f"-runs={runs}",
                f"-max_len={MAX_INPUT_BYTES}", f"-timeout={PER_INPUT_TIMEOUT}",
                f"-artifact_prefix={artifacts}/", "-print_final_stats=1", str(scratch)]
+        if target.dictionary:
+            cmd.insert(5, f"-dict={corpus.dictionary(target.dictionary, corpus_root)}")
         if seeds.is_dir():
             cmd.append(str(seeds))
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                                  errors="replace")
+                                  errors="replace",
+                                  env={**os.environ, ARTIFACTS_ENV: str(artifacts)})
         except subprocess.TimeoutExpired as exc:
             raise FuzzError(f"{name}: atheris did not finish within {timeout:.0f}s") from exc
         end = time.monotonic()
@@ -64,8 +70,8 @@ def fuzz(name: str, runs: int, corpus_root: Path = corpus.CORPUS_DIR,
         stats.runs = int(done[-1]) if done else 0
         cov = re.findall(r"\bcov: (\d+)", log)
         stats.coverage = int(cov[-1]) if cov else None
-        for path in sorted(artifacts.iterdir()):
-            stats.findings.append(_finding(target, path.read_bytes(), log))
+        found = {p.read_bytes() for p in artifacts.iterdir()}  # libFuzzer's file and ours
+        stats.findings += [_finding(target, data, log) for data in sorted(found)]
         if proc.returncode != 0 and not stats.findings:
             raise FuzzError(f"{name}: atheris exited with {proc.returncode} and no reproducible "
                             f"finding:\n{log[-3000:]}")
@@ -97,9 +103,13 @@ def _child(argv: list[str]) -> None:
 
         target = get_target(name)
 
+    artifacts = Path(os.environ[ARTIFACTS_ENV])
+
     def one_input(data: bytes) -> None:
         finding = check(target, data)
         if finding is not None:
+            # kept by the child itself: libFuzzer does not always write its crash file
+            (artifacts / f"finding-{hashlib.sha1(data).hexdigest()}").write_bytes(data)
             raise AssertionError(f"{finding.exc_type} at {finding.where}: {finding.message}")
 
     check(target, b"")  # warm the fixtures (keys, ABIs) before the clock starts

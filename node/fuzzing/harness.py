@@ -41,6 +41,7 @@ class Target:
     doc: str  # what is decoded, where the input comes from in a running node
     run: Callable[[bytes], None]
     expected: tuple[type[BaseException], ...]
+    dictionary: str | None = None  # tokens of the input's format: tests/fuzz_corpus/dicts/<name>.dict
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,6 @@ TARGETS = (
     Target("revert-data", "node.chain.revert.decode_revert: revert data of failed calls", revert,
            ()),
     Target("cli-registration", "node.registration.build_registration: `guardian protocol` "
-           "arguments", cli_registration, (RegistrationError,)),
+           "arguments", cli_registration, (RegistrationError,), "text"),
     Target("status-request", "the status server's HTTP request line", status_request, ()),
 )

@@ -56,13 +56,14 @@ def submitter_key(data: bytes) -> None:
 
 
 TARGETS = (
-    Target("config-toml", "node.config: the node's TOML config file", config, (ConfigError,)),
+    Target("config-toml", "node.config: the node's TOML config file", config, (ConfigError,),
+           "toml"),
     Target("keystore", "node.keys + protocol.keystore: the EIP-2335 share keystore, opened",
-           share_keystore, (KeyFileError, keystore.KeystoreError)),
+           share_keystore, (KeyFileError, keystore.KeystoreError), "json"),
     Target("guardian-set-file", "GuardianSet.from_json + validate: the public guardian-set file",
-           guardian_set_file, (GuardianSetError,)),
+           guardian_set_file, (GuardianSetError,), "json"),
     Target("p2p-identity", "node.p2p.identity: the libp2p identity key file", identity,
-           (IdentityError,)),
+           (IdentityError,), "text"),
     Target("submitter-key", "node.keys: the submitter's Ethereum key file", submitter_key,
-           (KeyFileError,)),
+           (KeyFileError,), "text"),
 )
