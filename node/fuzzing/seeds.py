@@ -16,7 +16,7 @@ from node.fuzzing import fixtures
 from protocol import keystore, messages, threshold
 from protocol.detection import PRIVILEGED_TOPICS, EvidenceKind
 from protocol.digest import Action
-from protocol.evidence import Evidence, encode_evidence, to_fields
+from protocol.evidence import Evidence, encode_evidence
 
 ADDRESS = "0x" + fixtures.HOLDER.hex()
 HASH = "0x" + "ab" * 32
@@ -115,8 +115,7 @@ def _reverts() -> list[bytes]:
 SEEDS: dict[str, Callable[[], list[bytes]]] = {
     "wire-message": _messages,
     "gossip-rules": _messages,
-    "evidence": lambda: [encode_evidence(ev) for ev in _evidence()]
-    + [msgpack.packb(to_fields(_evidence()[0]))],
+    "evidence": lambda: [encode_evidence(ev) for ev in _evidence()],
     "guardian-set": _gsets,
     "config-toml": _config,
     "keystore": _keystore,
