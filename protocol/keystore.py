@@ -28,6 +28,7 @@ from protocol.errors import ProtocolError
 
 DEFAULT_KDF_N = 2**18
 MIN_KDF_N = 2**10  # refuse keystores so weak they protect nothing
+MAX_KDF_MEMORY = 2**30  # bytes scrypt may take (128 * r * n): the default needs 256 MiB
 VERSION = 4
 
 
@@ -116,6 +117,9 @@ def kdf_params(keystore: dict[str, Any]) -> tuple[int, int, int]:
     if n < MIN_KDF_N or n & (n - 1) or n > 2**20 or not 1 <= r <= 32 or not 1 <= p <= 16 \
             or dklen != 32:
         raise KeystoreError("keystore: scrypt parameters out of the accepted range")
+    if 128 * r * n > MAX_KDF_MEMORY:  # e.g. n = 2^20 with r = 32 would take 4 GiB
+        raise KeystoreError(f"keystore: scrypt n = {n}, r = {r} needs more than "
+                            f"{MAX_KDF_MEMORY >> 20} MiB")
     return n, r, p
 
 

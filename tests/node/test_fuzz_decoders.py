@@ -176,3 +176,14 @@ def test_registration_values_that_crashed_or_slipped_through():
                              ([], [], 0, 0, 0, [])))
     with pytest.raises(RegistrationError):  # fromhex skips spaces: a 19-byte "address"
         parse_address("0x" + "00" * 9 + "  " + "00" * 10, "--target")
+
+
+def test_keystore_scrypt_memory_is_bounded():
+    """n = 2^20 with r = 32 passed the range check and asked scrypt for 4 GiB."""
+    from protocol.keystore import KeystoreError, kdf_params
+
+    params = {"n": 2**20, "r": 32, "p": 1, "dklen": 32}
+    with pytest.raises(KeystoreError, match="MiB"):
+        kdf_params({"crypto": {"kdf": {"params": params}}})
+    params["r"] = 8
+    assert kdf_params({"crypto": {"kdf": {"params": params}}}) == (2**20, 8, 1)
