@@ -9,6 +9,7 @@ import sys
 
 from node import __version__
 from node.commands import CommandError
+from node.recursion import bound_recursion
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +37,7 @@ def _version(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    bound_recursion()  # before any untrusted input is parsed (node/recursion.py)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
