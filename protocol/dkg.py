@@ -1,6 +1,5 @@
 """Distributed key generation (and resharing) for the guardians' threshold BLS key: the session
-state machine a ceremony runner drives. Pure: no I/O, no clock; the runner moves messages and
-decides when a phase ends (timeout, or `ready(phase)`).
+state machine a ceremony runner drives (pure; the runner moves messages and ends phases).
 
 Variant: Joint-Feldman with complaints and justifications, as in GJKR (Gennaro, Jarecki,
 Krawczyk, Rabin, "Secure distributed key generation for discrete-log based cryptosystems")
@@ -13,40 +12,58 @@ share that does not open or verify). A dealer answers complaints with a Justific
 the complainer's ephemeral secret, so everyone opens the very ciphertext that was broadcast and
 judges it. A dealer is disqualified when: no deal is held from it; it signed two different deals
 (equivocation: both deals are the transferable evidence); or a complaint against it is not
-answered, or the answer shows a bad share. A complaint answered with a good share is rejected
-and costs the complainer nothing. QUAL is the rest; with |QUAL| >= t (fresh) the group key is
-sum_{i in QUAL} C_i0, guardian j's share sum_{i in QUAL} f_i(j), every public share follows from
-the summed commitments. Resharing (`protocol.dkg_reshare`): old guardians deal their old shares
+answered, or the answer shows a bad share. A false complaint costs the complainer nothing.
+QUAL is the rest; with |QUAL| >= t (fresh) the group key is sum_{i in QUAL} C_i0, guardian j's
+share sum_{i in QUAL} f_i(j), and every public share follows from the summed commitments.
+Resharing (`protocol.dkg_reshare`): old guardians deal their old shares
 (C_i0 must equal the old public share) and the sums carry Lagrange weights over QUAL.
 
 Caveats (stated, accepted):
-- Key bias: Joint-Feldman lets a rushing adversary that controls some dealers see the honest
-  commitments before deciding whether its own dealers get disqualified, and so bias the group
-  key's distribution (GJKR 2007, section 3). The key stays secret (at most t-1 corrupt); the
-  bias is harmless for BLS signing, which needs an unpredictable secret, not a uniform key.
+- Key bias: a rushing adversary controlling some dealers sees the honest commitments before it
+  decides whether its own dealers get disqualified, and so can bias the group key (GJKR 2007,
+  section 3). The key stays secret while fewer than t participants are corrupt; for threshold
+  signatures such as BLS the bias is not known to help forge (Gennaro et al., "Secure
+  applications of Pedersen's DKG protocol"), which is why drand accepts it too.
 - Synchrony: every honest participant must receive every broadcast message before the phase
-  after it ends (the runner's phase timeouts). A complaint that arrives after the dealer has
-  produced its justification goes unanswered and disqualifies that dealer; a message seen by
-  some honest participants only can split their views (the transcript hashes then differ,
-  which the runner reports). The runner rebroadcasts, and everything is signed, so late
-  messages help rather than harm.
-- Equivocation is detected when both deals reach someone; the complaint phase re-broadcasts
-  every second deal held, so that everyone disqualifies the dealer.
-- Revealing an ephemeral secret publishes the complainer's share from that dealer; a corrupt
-  complainer learns nothing it did not have.
+  after it ends (the runner's timeouts). A complaint the dealer never sees goes unanswered and
+  disqualifies it; a message seen by only some honest participants can split their views (the
+  transcript hashes then differ, and the runner must report it). Messages are signed and kept
+  whenever they arrive, so rebroadcasting only helps.
+- Equivocation counts once two deals reach one participant, who rebroadcasts them in the
+  complaint phase. A justification publishes the complainer's share from that dealer, which a
+  corrupt complainer knew anyway.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import secrets
 
-from protocol.bls import Backend
+from protocol.bls import CURVE_ORDER, Backend
 from protocol.dkg_ceremony import Ceremony
-from protocol.dkg_errors import NotEnoughQualified, PhaseError
+from protocol.dkg_commitments import (
+    add_commitments,
+    commitment_at,
+    share_matches,
+    weighted_commitments,
+)
+from protocol.dkg_crypto import decrypt_share, derive_scalar, derive_secret, encrypt_share
+from protocol.dkg_errors import (
+    CeremonyError,
+    DkgError,
+    DkgMessageError,
+    MissingShare,
+    NotEnoughQualified,
+    PhaseError,
+    ShareDecryptionError,
+)
+from protocol.dkg_judge import judge, transcript, transcript_hash
 from protocol.dkg_keys import ParticipantKeys
-from protocol.guardian_set import GuardianSet
+from protocol.dkg_log import MessageLog
+from protocol.dkg_reshare import check_old_share, dealer_weights
+from protocol.dkg_result import DkgResult
+from protocol.dkg_wire import Deal, Justification, Response, encode, sign
+from protocol.feldman import evaluate_polynomial
 
 
 class Phase(enum.Enum):
@@ -55,65 +72,226 @@ class Phase(enum.Enum):
     JUSTIFY = "justify"
 
 
-@dataclass(frozen=True)
-class DkgResult:
-    ceremony: Ceremony
-    group_public_key: bytes
-    public_shares: tuple[bytes, ...]             # position j-1: recipient j
-    my_index: int | None                         # my recipient index (None: I only dealt)
-    my_share: int | None = field(repr=False)     # secret; None when I am not a recipient
-    qualified: tuple[int, ...]                   # dealer indices
-    disqualified: Mapping[int, str]              # dealer index -> reason
-    transcript_hash: bytes                       # SHA-256 of `transcript`
-    transcript: bytes = field(repr=False)        # canonical msgpack of the messages used
-
-    @property
-    def threshold(self) -> int:
-        return self.ceremony.threshold
-
-    def guardian_set(self) -> GuardianSet:
-        """Today's public guardian-set artifact (with the participants' peer ids)."""
-        return GuardianSet(self.ceremony.epoch, self.ceremony.threshold, self.group_public_key,
-                           self.public_shares, tuple(p.peer_id for p in self.ceremony.participants))
-
-
 class DkgSession:
-    """One participant's view of one ceremony. See /work/helpers/dkg-api.md for the protocol
-    between runner and session."""
+    """One participant's view of one ceremony; its roles (dealer, recipient or both) come from
+    matching `my_keys` against the ceremony's lists."""
 
     def __init__(self, ceremony: Ceremony, my_keys: ParticipantKeys, backend: Backend, *,
-                 rng=None, old_share: int | None = None) -> None:
-        raise NotImplementedError
+                 rng=None, old_share: int | None = None, seed: bytes | None = None) -> None:
+        self.ceremony, self.keys, self.backend = ceremony, my_keys, backend
+        me = my_keys.signing_key
+        self._dealer = next((p.index for p in ceremony.dealers if p.signing_key == me), None)
+        self._recipient = next((p.index for p in ceremony.recipients if p.signing_key == me),
+                               None)
+        if self._dealer is None and self._recipient is None:
+            raise CeremonyError("these ceremony keys are neither a dealer's nor a recipient's")
+        for index, group in ((self._dealer, ceremony.dealers),
+                             (self._recipient, ceremony.recipients)):
+            if index is not None and not any(
+                    p.index == index and p.encryption_key == my_keys.encryption_key
+                    for p in group):
+                raise CeremonyError("the ceremony lists another encryption key for these keys")
+        if ceremony.is_reshare and self._dealer is not None:
+            if old_share is None:
+                raise CeremonyError("a resharing dealer needs its share of the previous set")
+            check_old_share(ceremony, self._dealer, old_share, backend)
+        elif old_share is not None:
+            raise CeremonyError("an old share is only used by a resharing dealer")
+        self._old_share = old_share
+        if seed is None:
+            seed = rng.randbytes(32) if rng is not None else secrets.token_bytes(32)
+        self._seed = seed
+        self.log = MessageLog(ceremony, backend)
+        self._deal: bytes | None = None
+        self._response: bytes | None = None
+        self._justifications: list[bytes] = []
+        self._my_shares: dict[bytes, int | None] = {}   # deal bytes -> my verified share
 
-    @property
-    def dealer_index(self) -> int | None:
-        raise NotImplementedError
+    dealer_index = property(lambda self: self._dealer, doc="my dealer index, or None")
+    recipient_index = property(lambda self: self._recipient, doc="my recipient index, or None")
 
-    @property
-    def recipient_index(self) -> int | None:
-        raise NotImplementedError
-
+    # outgoing ----------------------------------------------------------------------------------
     def outgoing(self, phase: Phase) -> list[bytes]:
-        raise NotImplementedError
+        """The messages to broadcast in `phase` (see dkg-api: frozen on first call)."""
+        if phase is Phase.DEAL:
+            return [] if self._dealer is None else [self._my_deal()]
+        if phase is Phase.COMPLAIN:
+            return self._complain()
+        if phase is Phase.JUSTIFY:
+            return self._justify()
+        raise PhaseError(f"unknown phase {phase!r}")
 
+    def _my_deal(self) -> bytes:
+        if self._deal is None:
+            t, ceremony = self.ceremony.threshold, self.ceremony
+            first = (self._old_share if self._old_share is not None
+                     else derive_scalar(self._seed, b"coefficient", 0))
+            coefficients = [first] + [derive_scalar(self._seed, b"coefficient", k)
+                                      for k in range(1, t)]
+            keys, ciphertexts = [], []
+            for p in ceremony.recipients:
+                share = evaluate_polynomial(coefficients, p.index)
+                if share == 0:  # probability n / r
+                    raise DkgError("a dealt share came out zero; start a new ceremony")
+                key, ciphertext = encrypt_share(ceremony.id, self._dealer, p.index, share,
+                                                p.encryption_key, self._ephemeral(p.index))
+                keys.append(key)
+                ciphertexts.append(ciphertext)
+            deal = Deal(ceremony.id, self._dealer,
+                        tuple(self.backend.sk_to_pk(c) for c in coefficients), tuple(keys),
+                        tuple(ciphertexts))
+            self._deal = encode(sign(deal, self.keys))
+            self.log.add(self._deal)
+        return self._deal
+
+    def _ephemeral(self, recipient: int) -> bytes:
+        return derive_secret(self._seed, b"ephemeral", recipient)
+
+    def _complain(self) -> list[bytes]:
+        equivocators = self.log.equivocators()
+        evidence = [raw for d in equivocators for raw in sorted(self.log.deals[d])]
+        if self._recipient is None:
+            return evidence
+        if self._response is None:
+            complaints = tuple(p.index for p in self.ceremony.dealers
+                               if p.index not in equivocators and self._my_share(p.index) is None)
+            self._response = encode(sign(Response(self.ceremony.id, self._recipient, complaints),
+                                         self.keys))
+            self.log.add(self._response)
+        return [self._response, *evidence]
+
+    def _justify(self) -> list[bytes]:
+        if self._dealer is None:
+            return []
+        covered = {r for j in self.log.justifications.get(self._dealer, {}).values()
+                   for r, _ in j.reveals}
+        new = [j for j in self.log.complaints_against(self._dealer) if j not in covered]
+        if new:
+            msg = Justification(self.ceremony.id, self._dealer,
+                                tuple((j, self._ephemeral(j)) for j in new))
+            self._justifications.append(encode(sign(msg, self.keys)))
+            self.log.add(self._justifications[-1])
+        return [self._my_deal(), *self._justifications] if self._justifications else []
+
+    def _my_share(self, dealer: int) -> int | None:
+        """My share from `dealer`'s deal if it opens and matches its commitments, else None."""
+        deal = self.log.deal_of(dealer)
+        if deal is None:
+            return None
+        raw = encode(deal)
+        if raw not in self._my_shares:
+            j = self._recipient
+            try:
+                share = decrypt_share(self.ceremony.id, dealer, j, deal.ephemeral_keys[j - 1],
+                                      deal.ciphertexts[j - 1], self.keys.encryption_secret)
+            except ShareDecryptionError:
+                share = None
+            if share is not None and not share_matches(deal.commitments, j, share, self.backend):
+                share = None
+            self._my_shares[raw] = share
+        return self._my_shares[raw]
+
+    # incoming ----------------------------------------------------------------------------------
     def receive(self, data: bytes) -> bool:
-        raise NotImplementedError
+        """Check and keep a ceremony message (any phase, any time); False if already held.
+        Raises only DkgError subclasses: drop the message and carry on."""
+        try:
+            return self.log.add(data)
+        except DkgError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - untrusted input must never crash a node
+            raise DkgMessageError(f"unusable DKG message ({type(exc).__name__})") from exc
 
     def ready(self, phase: Phase) -> bool:
-        raise NotImplementedError
+        """Every message `phase` expects is in, so the runner may move on before its timeout."""
+        log = self.log
+        if phase is Phase.DEAL:
+            return all(p.index in log.deals for p in self.ceremony.dealers)
+        if phase is Phase.COMPLAIN:
+            return all(p.index in log.responses for p in self.ceremony.recipients)
+        if phase is Phase.JUSTIFY:
+            equivocators = set(log.equivocators())
+            for p in self.ceremony.dealers:
+                if p.index in equivocators:
+                    continue
+                reveals = log.reveals_of(p.index)
+                if any(j not in reveals for j in log.complaints_against(p.index)):
+                    return False
+            return True
+        raise PhaseError(f"unknown phase {phase!r}")
 
     def progress(self) -> dict[str, int]:
-        raise NotImplementedError
+        log = self.log
+        return {"dealers": len(self.ceremony.dealers), "deals": len(log.deals),
+                "recipients": self.ceremony.n, "responses": len(log.responses),
+                "complaints": sum(len(log.complaints_against(p.index))
+                                  for p in self.ceremony.dealers),
+                "justifications": len(log.justifications),
+                "equivocators": len(log.equivocators())}
 
+    # result ------------------------------------------------------------------------------------
     def finish(self) -> DkgResult:
-        raise NotImplementedError
+        """Judge the held messages and compute the result. Raises NotEnoughQualified (nothing
+        to write), MissingShare (public result fine, my own share unknown)."""
+        ceremony, backend = self.ceremony, self.backend
+        verdict = judge(self.log)
+        qualified = verdict.qualified
+        if len(qualified) < ceremony.min_qualified:
+            reasons = "; ".join(f"dealer {d}: {r}" for d, r in verdict.disqualified.items())
+            raise NotEnoughQualified(
+                f"only {len(qualified)} of {len(ceremony.dealers)} dealers qualified, the "
+                f"ceremony needs {ceremony.min_qualified} ({reasons})", qualified,
+                verdict.disqualified)
+        deals = [self.log.deal_of(d) for d in qualified]
+        weights = dealer_weights(ceremony, qualified)
+        vectors = [d.commitments for d in deals]
+        combined = (add_commitments(vectors, backend) if weights is None
+                    else weighted_commitments(vectors, weights, backend))
+        group_key = combined[0]
+        if group_key[0] & 0x40:
+            raise DkgError("the qualified dealers' constant terms sum to infinity")
+        if ceremony.previous is not None and (
+                group_key != ceremony.previous.guardian_set.group_public_key):
+            raise DkgError("resharing changed the group key (cannot happen with valid deals)")
+        public_shares = tuple(commitment_at(combined, p.index, backend)
+                              for p in ceremony.recipients)
+        my_share = None
+        if self._recipient is not None:
+            my_share = self._combine_my_share(qualified, weights, verdict.revealed)
+            if backend.sk_to_pk(my_share) != public_shares[self._recipient - 1]:
+                raise DkgError("my combined share does not match my public share")
+        record = transcript(self.log, verdict, group_key)
+        return DkgResult(ceremony, group_key, public_shares, self._recipient, my_share,
+                         qualified, dict(verdict.disqualified), verdict.rejected_complaints,
+                         transcript_hash(record), record)
 
+    def _combine_my_share(self, qualified, weights, revealed) -> int:
+        total = 0
+        for position, dealer in enumerate(qualified):
+            share = revealed.get((dealer, self._recipient)) or self._my_share(dealer)
+            if share is None:
+                raise MissingShare(f"no valid share from qualified dealer {dealer} (my "
+                                   "complaint about it did not reach the others in time?)")
+            total += share * (1 if weights is None else weights[position])
+        total %= CURVE_ORDER
+        if total == 0:
+            raise DkgError("my combined share is zero; start a new ceremony")
+        return total
+
+    # crash and rejoin --------------------------------------------------------------------------
     def to_state(self) -> bytes:
-        raise NotImplementedError
+        """Everything needed to resume (CONTAINS SECRETS: the dealing seed, any old share)."""
+        from protocol.dkg_state import dump_state
+
+        return dump_state(self)
 
     @classmethod
     def from_state(cls, data: bytes, my_keys: ParticipantKeys, backend: Backend) -> DkgSession:
-        raise NotImplementedError
+        """Resume a saved session; outgoing messages come back byte-identical. Raises
+        StateError."""
+        from protocol.dkg_state import load_state
+
+        return load_state(cls, data, my_keys, backend)
 
 
 __all__ = ["DkgResult", "DkgSession", "NotEnoughQualified", "Phase", "PhaseError"]

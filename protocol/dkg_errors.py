@@ -50,6 +50,11 @@ class PhaseError(DkgError):
     deal held from a qualified dealer for my own share)."""
 
 
+class MissingShare(DkgError):
+    """A qualified dealer's share for me is neither held nor revealed (my complaint about it
+    did not reach the others in time): I cannot build my key share; the public result stands."""
+
+
 class NotEnoughQualified(DkgError):
     """Fewer qualified dealers than the ceremony needs; no key can be produced."""
 
@@ -65,5 +70,5 @@ class StateError(DkgError):
 
 
 __all__ = ["BadSignature", "CeremonyError", "DkgError", "DkgMessageError", "InvalidDeal",
-           "KeyFileError", "NotEnoughQualified", "PhaseError", "ShareDecryptionError",
+           "KeyFileError", "MissingShare", "NotEnoughQualified", "PhaseError", "ShareDecryptionError",
            "StateError", "UnknownSender", "WrongCeremony"]
