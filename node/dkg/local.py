@@ -7,6 +7,7 @@ and keys, the ceremony file, loopback addresses, and each participant's run opti
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +32,21 @@ class LocalCeremony:
                      for k in range(1, min(fanout, n - 1) + 1))
 
 
+def free_ports(count: int) -> list[int]:
+    socks, ports = [], []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        socks.append(sock)
+        ports.append(sock.getsockname()[1])
+    for sock in socks:
+        sock.close()
+    return ports
+
+
 def prepare_local(out_dir: Path, n: int, t: int, *, name: str = "local", epoch: int = 1,
                   ports: list[int] | None = None) -> LocalCeremony:
     """Keys for n participants under out_dir (kept if present), and the ceremony file."""
-    from node.devnet.network import free_ports
     from node.p2p.identity import peer_id_of
 
     out_dir = Path(out_dir)

@@ -62,6 +62,7 @@ class Outcome:
     written: Written
     seconds: float          # from this run's start to the artifacts written
     resumed: bool
+    p2p: dict = field(default_factory=dict)  # the transport's peer report (offences, refusals)
 
 
 class _Run:
@@ -71,6 +72,8 @@ class _Run:
         self.changed = trio.Event()
         self.dirty = False
         self.service = None
+        self.held: dict[bytes, None] = {}  # every message kept, in order (relayed while lingering)
+        self.lingering = False
         self.dealers = [p.index for p in me.ceremony.dealers]
         self.recipients = [p.index for p in me.ceremony.recipients]
 
@@ -88,10 +91,13 @@ class _Run:
     async def publish_entered(self) -> None:
         for phase in self.entered():
             for data in self.me.session.outgoing(phase):
-                try:
-                    await self.service.publish(data)
-                except Exception as exc:  # noqa: BLE001 - no peers yet, a closing host ...
-                    log.debug("dkg: publish failed (%s); the rebroadcast retries", exc)
+                await self._publish(data)
+
+    async def _publish(self, data: bytes) -> None:
+        try:
+            await self.service.publish(data)
+        except Exception as exc:  # noqa: BLE001 - no peers yet, a closing host ...
+            log.debug("dkg: publish failed (%s); the rebroadcast retries", exc)
 
     async def receive_loop(self) -> None:
         async for _origin, data in self.service.inbound:
@@ -102,6 +108,7 @@ class _Run:
                 log.warning("dkg: refused a signed ceremony message: %s", exc)
                 continue
             if kept:
+                self.held[data] = None
                 msg = decode(data)
                 self.heard.add(msg.TYPE, msg.sender)
                 self.dirty = True
@@ -111,6 +118,9 @@ class _Run:
         while True:
             await trio.sleep(self.opts.rebroadcast_seconds)
             await self.publish_entered()
+            if self.lingering:  # done: serve everyone's messages to whoever is still missing some
+                for data in list(self.held):
+                    await self._publish(data)
             if self.dirty:
                 self.save()
 
@@ -127,7 +137,10 @@ class _Run:
     # -- the phases ------------------------------------------------------------------------------
     async def enter(self, phase_name: str) -> None:
         for phase in self.entered():
-            self.me.session.outgoing(phase)  # the first call fixes the phase's messages
+            for data in self.me.session.outgoing(phase):  # the first call fixes them
+                msg = decode(data)
+                if msg.sender in (self.me.session.dealer_index, self.me.session.recipient_index):
+                    self.heard.add(msg.TYPE, msg.sender)
         self.save()
         self.opts.on_phase(phase_name)
         await trio.lowlevel.checkpoint()
@@ -203,7 +216,9 @@ async def run_ceremony(opts: RunOptions, *, backend=None,
                      f"0x{result.group_public_key.hex()[:24]}..., guardian set "
                      f"{written.summary['guardian_set_hash']}, transcript "
                      f"{written.summary['transcript_hash']} (compare both with the others)")
-        await trio.sleep(opts.linger_seconds)  # keep rebroadcasting for peers still finishing
+        run.lingering = True  # keep serving the messages to peers still finishing
+        await trio.sleep(opts.linger_seconds)
+        report = run.service.peer_report()
         nursery.cancel_scope.cancel()
     if failure is not None:
         extra = ""
@@ -211,7 +226,7 @@ async def run_ceremony(opts: RunOptions, *, backend=None,
             extra = (f" (qualified dealers: {list(failure.qualified) or 'none'}; disqualified: "
                      f"{failure.disqualified or 'none'})")
         raise CeremonyRunError(f"the ceremony failed, no keystore written: {failure}{extra}")
-    return Outcome(result, written, seconds, me.resumed)
+    return Outcome(result, written, seconds, me.resumed, report)
 
 
 __all__ = ["FINISH", "Outcome", "RunOptions", "run_ceremony"]

@@ -7,6 +7,8 @@ incident gossip (`P2PService`), so a ceremony gets every guard the guardians' ne
   the node), Noise only, no auto-dial, bounded inbound slots;
 - per-peer rate limits and penalties (`node.p2p.peers`), REJECTs charged to the forwarder,
   REJECTed message ids remembered as seen;
+- flood publishing: our own messages go to every connected member, not only the mesh
+  (`node.p2p.router`), so a member that just (re)joined hears them at the next rebroadcast;
 - a size limit: a message larger than `max_message_bytes` is REJECTed before the application's
   validator looks at it, and a pubsub RPC frame larger than the limit plus framing is dropped by
   the library.
@@ -42,7 +44,7 @@ def ceremony_config(ceremony_id: bytes, *, members: tuple[str, ...], listen: str
                      members=tuple(members), outsiders="deny",
                      limits=limits or PeerLimits(),
                      max_rpc_bytes=max_message_bytes + RPC_FRAMING_BYTES,
-                     redial_min_seconds=0.3, redial_max_seconds=5.0)
+                     redial_min_seconds=0.3, redial_max_seconds=5.0, flood_publish=True)
 
 
 def size_limited(validator, max_message_bytes: int):

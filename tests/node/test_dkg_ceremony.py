@@ -8,6 +8,7 @@ import pytest
 import trio
 
 from node.dkg import CeremonyRunError
+from node.dkg.files import load_keys
 from node.dkg.local import prepare_local
 from node.dkg.phases import Timeouts
 from node.dkg.runner import RunOptions, run_ceremony
@@ -25,7 +26,7 @@ def _options(local, i, **kw) -> RunOptions:
     defaults = dict(ceremony=local.ceremony, directory=local.directories[i], passphrase=PASS,
                     listen=local.listens[i], bootstrap=local.bootstrap(i),
                     timeouts=Timeouts(60, 30, 30), rebroadcast_seconds=0.5,
-                    linger_seconds=1.0, progress_seconds=30, kdf_n=2**10, say=lambda _: None)
+                    linger_seconds=2.0, progress_seconds=30, kdf_n=2**10, say=lambda _: None)
     defaults.update(kw)
     return RunOptions(**defaults)
 
@@ -67,3 +68,148 @@ async def test_four_participants_agree_and_their_shares_sign(tmp_path):
         {outcomes[1].result.transcript_hash}
     assert outcomes[1].result.qualified == tuple(range(1, n + 1))
     _check_outputs(local, n, t)
+
+
+def _cli_argv(local, i, tmp_path, timeouts=(60, 30, 30)) -> list[str]:
+    import sys
+
+    (tmp_path / "pass").write_text(PASS)
+    argv = [sys.executable, "-m", "node.cli", "dkg", "run", "--ceremony",
+            str(tmp_path / "ceremony.json"), "--dir", str(local.directories[i]),
+            "--passphrase-file", str(tmp_path / "pass"), "--listen", local.listens[i],
+            "--kdf-n", "1024", "--linger", "2", "--deal-timeout", str(timeouts[0]),
+            "--complain-timeout", str(timeouts[1]), "--justify-timeout", str(timeouts[2])]
+    for addr in local.bootstrap(i):
+        argv += ["--bootstrap", addr]
+    return argv
+
+
+def _saved_phase(path) -> str | None:
+    import msgpack
+
+    try:
+        return msgpack.unpackb(path.read_bytes(), raw=False)["phase"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+async def test_a_participant_killed_mid_ceremony_rejoins_from_its_saved_state(tmp_path):
+    """Participant 4 runs as its own process (`guardian dkg run`) and is SIGKILLed as soon as it
+    has saved its state (its deal is fixed there; the others are running and wait for it); the
+    same command again resumes from the saved state with the same deal, and everyone finishes
+    with the same key, 4's contribution included."""
+    import json
+    import subprocess
+
+    n, t = 4, 3
+    local = prepare_local(tmp_path, n, t)
+    state = local.directories[4] / "dkg-state.bin"
+    outcomes = {}
+    with trio.fail_after(150):
+        async with trio.open_nursery() as nursery:
+            proc = subprocess.Popen(_cli_argv(local, 4, tmp_path), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            try:
+                for i in range(1, n):
+                    async def one(i=i):
+                        outcomes[i] = await run_ceremony(_options(local, i))
+                    nursery.start_soon(one)
+                while _saved_phase(state) is None:  # written by the other process
+                    assert proc.poll() is None, "participant 4 ended before the kill"
+                    await trio.sleep(0.02)
+                proc.kill()
+                proc.wait()
+                assert not (local.directories[4] / "share.keystore.json").exists()
+                proc = subprocess.Popen(_cli_argv(local, 4, tmp_path), stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT)
+                out = (await trio.to_thread.run_sync(proc.communicate))[0].decode()
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    assert proc.returncode == 0, out
+    assert "resumed from saved state in phase" in out, out
+    assert json.loads((local.directories[4] / "dkg-result.json").read_text())["resumes"] == 1
+    assert all(o.result.qualified == (1, 2, 3, 4) for o in outcomes.values())
+    gset = _check_outputs(local, n, t)
+    assert gset.group_public_key == outcomes[1].result.group_public_key
+
+
+async def test_fewer_than_t_participants_fail_clearly_and_write_no_keystore(tmp_path):
+    n, t = 4, 3
+    local = prepare_local(tmp_path, n, t)
+    errors = {}
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            for i in (1, 2):  # 3 and 4 never show up
+                async def one(i=i):
+                    with pytest.raises(CeremonyRunError) as caught:
+                        await run_ceremony(_options(local, i, timeouts=Timeouts(3, 2, 2),
+                                                    linger_seconds=0.2))
+                    errors[i] = str(caught.value)
+                nursery.start_soon(one)
+    for i in (1, 2):
+        assert "no keystore written" in errors[i] and "qualified" in errors[i], errors[i]
+        assert not (local.directories[i] / "share.keystore.json").exists()
+        assert not (local.directories[i] / "guardian-set.json").exists()
+
+
+async def test_malformed_messages_from_a_member_and_an_outsider_crash_nobody(tmp_path):
+    """Member 5 of the ceremony sends garbage, forged and oversize messages instead of a deal;
+    an outsider dials everyone and publishes too. The four others finish with the same key,
+    5 disqualified, the member's messages REJECTed and charged, the outsider refused."""
+    from node.p2p import P2PConfig, P2PService
+    from node.p2p.ceremony import ceremony_config, ceremony_service
+    from node.p2p.identity import generate_identity, load_identity
+    from protocol.dkg_keys import ParticipantKeys
+    from protocol.dkg_wire import MAX_DKG_MESSAGE_BYTES, Deal, Response, encode, sign
+
+    n, t = 5, 3
+    local = prepare_local(tmp_path, n, t)
+    cid = local.ceremony.id
+    forged = sign(Deal(cid, 1, (b"\x01" * 48,) * t, (b"\x02" * 32,) * n, (b"\x03" * 48,) * n),
+                  ParticipantKeys.generate())
+    keys5 = load_keys(local.directories[5] / "dkg.key")
+    junk = [b"", b"\x00" * 10, b"\x81\xa1v\x01", encode(forged),
+            encode(sign(Response(b"\x00" * 32, 5, ()), keys5)),       # another ceremony
+            encode(sign(Deal(cid, 5, (b"\x01" * 48,) * t, (b"\x02" * 32,) * n,
+                             (b"\x03" * 48,) * n), keys5)),           # signed, bad points
+            b"\x00" * (MAX_DKG_MESSAGE_BYTES + 1)]
+    outcomes = {}
+
+    async def spam(service):
+        while True:
+            for data in junk:
+                try:
+                    await service.publish(data)
+                except Exception:  # noqa: BLE001 - not connected yet
+                    pass
+            await trio.sleep(0.2)
+
+    with trio.fail_after(150):
+        async with trio.open_nursery() as nursery:
+            member = ceremony_service(
+                ceremony_config(cid, members=tuple(p.peer_id for p in local.ceremony.participants),
+                                listen=local.listens[5], bootstrap=local.bootstrap(5),
+                                max_message_bytes=10 * MAX_DKG_MESSAGE_BYTES),
+                load_identity(local.directories[5] / "p2p.key"), lambda _p, _d: "ACCEPT",
+                10 * MAX_DKG_MESSAGE_BYTES)
+            outsider = P2PService(P2PConfig(topic=member.config.topic,
+                                            bootstrap=tuple(local.addresses[i] for i in (1, 2))),
+                                  generate_identity(), lambda _p, _d: "ACCEPT")
+            for svc in (member, outsider):
+                await nursery.start(svc.run)
+                nursery.start_soon(spam, svc)
+            async with trio.open_nursery() as honest:
+                for i in range(1, 5):
+                    async def one(i=i):
+                        outcomes[i] = await run_ceremony(
+                            _options(local, i, timeouts=Timeouts(4, 3, 3)))
+                    honest.start_soon(one)
+            nursery.cancel_scope.cancel()
+    results = [o.result for o in outcomes.values()]
+    assert len({r.guardian_set().to_json() for r in results}) == 1
+    assert all(r.qualified == (1, 2, 3, 4) and 5 in r.disqualified for r in results)
+    assert sum(o.p2p["rejects"] for o in outcomes.values()) > 0
+    assert sum(o.p2p["refused_connections"] for o in outcomes.values()) > 0
+    assert all(o.p2p["restarts"] == 0 for o in outcomes.values())
