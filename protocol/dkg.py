@@ -62,7 +62,7 @@ from protocol.dkg_keys import ParticipantKeys
 from protocol.dkg_log import MessageLog
 from protocol.dkg_reshare import check_old_share, dealer_weights
 from protocol.dkg_result import DkgResult
-from protocol.dkg_wire import Deal, Justification, Response, encode, sign
+from protocol.dkg_wire import Deal, Justification, Response, deal_hash, encode, sign
 from protocol.feldman import evaluate_polynomial
 
 
@@ -153,16 +153,20 @@ class DkgSession:
         if self._recipient is None:
             return evidence
         if self._response is None:
-            complaints = tuple(p.index for p in self.ceremony.dealers
-                               if p.index not in equivocators and self._my_share(p.index) is None)
-            self._response = encode(sign(Response(self.ceremony.id, self._recipient, complaints),
-                                         self.keys))
+            dealers = [p.index for p in self.ceremony.dealers]
+            complaints = tuple(d for d in dealers
+                               if d not in equivocators and self._my_share(d) is None)
+            held = [self.log.deal_of(d) for d in dealers]
+            hashes = tuple(b"" if deal is None else deal_hash(encode(deal)) for deal in held)
+            self._response = encode(sign(Response(self.ceremony.id, self._recipient, complaints,
+                                                  hashes), self.keys))
             self.log.add(self._response)
         return [self._response, *evidence]
 
     def _justify(self) -> list[bytes]:
+        evidence = self.log.contradicted_deals()
         if self._dealer is None:
-            return []
+            return evidence
         covered = {r for j in self.log.justifications.get(self._dealer, {}).values()
                    for r, _ in j.reveals}
         new = [j for j in self.log.complaints_against(self._dealer) if j not in covered]
@@ -171,7 +175,8 @@ class DkgSession:
                                 tuple((j, self._ephemeral(j)) for j in new))
             self._justifications.append(encode(sign(msg, self.keys)))
             self.log.add(self._justifications[-1])
-        return [self._my_deal(), *self._justifications] if self._justifications else []
+        mine = [self._my_deal(), *self._justifications] if self._justifications else []
+        return mine + [raw for raw in evidence if raw not in mine]
 
     def _my_share(self, dealer: int) -> int | None:
         """My share from `dealer`'s deal if it opens and matches its commitments, else None."""
@@ -221,13 +226,8 @@ class DkgSession:
         raise PhaseError(f"unknown phase {phase!r}")
 
     def progress(self) -> dict[str, int]:
-        log = self.log
-        return {"dealers": len(self.ceremony.dealers), "deals": len(log.deals),
-                "recipients": self.ceremony.n, "responses": len(log.responses),
-                "complaints": sum(len(log.complaints_against(p.index))
-                                  for p in self.ceremony.dealers),
-                "justifications": len(log.justifications),
-                "equivocators": len(log.equivocators())}
+        """Counts for the runner's display (deals, responses, complaints, ...)."""
+        return self.log.progress()
 
     # result ------------------------------------------------------------------------------------
     def finish(self) -> DkgResult:

@@ -22,7 +22,15 @@ from protocol.dkg_errors import (
     WrongCeremony,
 )
 from protocol.dkg_keys import verify_signature
-from protocol.dkg_wire import Deal, DkgMessage, Justification, Response, decode, signing_bytes
+from protocol.dkg_wire import (
+    Deal,
+    DkgMessage,
+    Justification,
+    Response,
+    deal_hash,
+    decode,
+    signing_bytes,
+)
 
 MAX_DEALS = 2
 MAX_PER_SENDER = 8
@@ -75,6 +83,9 @@ class MessageLog:
         if isinstance(msg, Deal):
             self._check_deal(msg)
         elif isinstance(msg, Response):
+            if len(msg.deal_hashes) != len(ceremony.dealers):
+                raise DkgMessageError(f"response from {msg.recipient}: {len(msg.deal_hashes)} "
+                                      f"deal hashes for {len(ceremony.dealers)} dealers")
             unknown = [d for d in msg.complaints if ceremony.dealer(d) is None]
             if unknown:
                 raise DkgMessageError(f"response from {msg.recipient} complains about "
@@ -114,6 +125,31 @@ class MessageLog:
     def complaints_against(self, dealer: int) -> list[int]:
         return sorted({r.recipient for held in self.responses.values() for r in held.values()
                        if dealer in r.complaints})
+
+    def contradicted_deals(self) -> list[bytes]:
+        """The deals to rebroadcast as evidence of equivocation: both deals of a dealer I know
+        equivocated, and a deal I hold that some response contradicts by quoting another
+        deal's hash (rebroadcasting it exposes the equivocation to everyone)."""
+        out = []
+        for position, dealer in enumerate(p.index for p in self.ceremony.dealers):
+            held = self.deals.get(dealer, {})
+            if len(held) != 1:
+                out.extend(sorted(held))
+                continue
+            raw = next(iter(held))
+            mine = deal_hash(raw)
+            if any(r.deal_hashes[position] not in (b"", mine)
+                   for responses in self.responses.values() for r in responses.values()):
+                out.append(raw)
+        return out
+
+    def progress(self) -> dict[str, int]:
+        dealers = self.ceremony.dealers
+        return {"dealers": len(dealers), "deals": len(self.deals),
+                "recipients": self.ceremony.n, "responses": len(self.responses),
+                "complaints": sum(len(self.complaints_against(p.index)) for p in dealers),
+                "justifications": len(self.justifications),
+                "equivocators": len(self.equivocators())}
 
     def reveals_of(self, dealer: int) -> dict[int, list[bytes]]:
         out: dict[int, list[bytes]] = {}

@@ -8,7 +8,10 @@ ceremony id), then the type's fields; the last is `signature`, the sender's Ed25
                    (`protocol.dkg_crypto`)
     Response       recipient -> everyone: the dealers it complains about (sorted, distinct):
                    no deal held when the complaint phase began, or a share that does not open
-                   or does not match the commitments. An empty list says "all good".
+                   or does not match the commitments (an empty list says "all good"); and the
+                   hash of the deal it holds from each dealer (b"" for none), so that a dealer
+                   who gave different recipients different deals is exposed: whoever holds a
+                   deal that another recipient's hash contradicts rebroadcasts it
     Justification  dealer -> everyone: for each complainer, the ephemeral secret of its share,
                    so that everyone can open the broadcast ciphertext and judge
 
@@ -18,6 +21,7 @@ ceremony, the signature and the points are checked by the session.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
@@ -54,10 +58,11 @@ class Deal:
 @dataclass(frozen=True)
 class Response:
     TYPE: ClassVar[str] = "response"
-    FIELDS: ClassVar[tuple[str, ...]] = ("recipient", "complaints", "signature")
+    FIELDS: ClassVar[tuple[str, ...]] = ("recipient", "complaints", "deal_hashes", "signature")
     ceremony: bytes
     recipient: int
     complaints: tuple[int, ...]         # dealer indices, increasing
+    deal_hashes: tuple[bytes, ...]      # one per dealer, in the ceremony's order: 32 bytes or b""
     signature: bytes = b""
 
     @property
@@ -108,6 +113,11 @@ def sign(msg: DkgMessage, keys: ParticipantKeys) -> DkgMessage:
     return replace(msg, signature=keys.sign(signing_bytes(msg)))
 
 
+def deal_hash(raw: bytes) -> bytes:
+    """The hash a Response quotes for a deal (of its exact bytes)."""
+    return hashlib.sha256(b"GUARDIAN-NETWORK-V1-DKG-DEAL" + raw).digest()
+
+
 def _list(raw: dict, key: str, what: str, length: int | None, max_length: int = MAX_GUARDIANS):
     value = raw[key]
     if not isinstance(value, list):
@@ -150,8 +160,11 @@ def _decode(data: bytes) -> DkgMessage:
             raise DkgMessageError("deal: one ephemeral key per ciphertext")
         msg: DkgMessage = Deal(ceremony, dealer, commitments, keys, ciphertexts, signature)
     elif cls is Response:
+        hashes = _list(raw, "deal_hashes", kind, None)
+        if not hashes or any(not isinstance(h, bytes) or len(h) not in (0, 32) for h in hashes):
+            raise DkgMessageError("response.deal_hashes: expected 32-byte hashes or empty bytes")
         msg = Response(ceremony, uint(raw, "recipient", kind, 16, 1),
-                       _indices(raw, "complaints", kind), signature)
+                       _indices(raw, "complaints", kind), tuple(hashes), signature)
     else:
         pairs = _list(raw, "reveals", kind, None)
         reveals = []
@@ -183,4 +196,4 @@ def decode(data: bytes) -> DkgMessage:
 
 
 __all__ = ["DKG_WIRE_VERSION", "Deal", "DkgMessage", "Justification", "MAX_DKG_MESSAGE_BYTES",
-           "Response", "decode", "encode", "sign", "signing_bytes"]
+           "Response", "deal_hash", "decode", "encode", "sign", "signing_bytes"]

@@ -3,6 +3,7 @@
     scripts/bench crypto [--backends pyblst,arkworks,py_ecc] [--budget 60] [--json FILE]
     scripts/bench e2e [--guardians 4,7,16] [--runs 3] [--json FILE]
     scripts/bench flood [--flooders 4] [--json FILE]   (7 guardians, t = 5)
+    scripts/bench dkg-compute [--participants 4,7,16,100] [--backends arkworks] [--json FILE]
     scripts/bench all
 
 Results go to bench-results/bench-<section>-<UTC time>.json unless --json names a file.
@@ -49,10 +50,20 @@ def _flood(args: argparse.Namespace) -> dict:
     return {"flood": result}
 
 
+def _dkg_compute(args: argparse.Namespace) -> dict:
+    from node.bench.dkg_compute import print_table, run_dkg_compute
+
+    sizes = [int(n) for n in args.participants.split(",") if n]
+    backend = (args.backends.split(",")[0] if args.backends else "") or "arkworks"
+    rows = run_dkg_compute(sizes, backend, progress=lambda m: print(m, flush=True))
+    print_table(rows)
+    return {"dkg_compute": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("section", choices=("crypto", "e2e", "flood", "all"), nargs="?", default="all")
+    parser.add_argument("section", choices=("crypto", "e2e", "flood", "dkg-compute", "all"), nargs="?", default="all")
     parser.add_argument("--backends", default="",
                         help="BLS backends for the crypto section, comma-separated "
                              "(default: every available one)")
@@ -64,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="exploit runs per guardian count")
     parser.add_argument("--flooders", type=int, default=4,
                         help="outsider processes in the flood section")
+    parser.add_argument("--participants", default="4,7,16,100",
+                        help="ceremony sizes for the dkg-compute section (comma-separated)")
     parser.add_argument("--json", type=Path, default=None,
                         help="write results here (default bench-results/bench-<section>-<time>.json)")
     args = parser.parse_args(argv)
@@ -77,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             results.update(_e2e(args))
         if args.section in ("flood", "all"):
             results.update(_flood(args))
+        if args.section in ("dkg-compute", "all"):
+            results.update(_dkg_compute(args))
     except ValueError as exc:
         print(f"scripts/bench: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,95 @@
+"""`scripts/bench dkg-compute`: the DKG's computation alone. Every participant of one ceremony
+runs in this one process (no network, no disk): each phase is timed over all participants
+together, and divided by n for the cost one participant pays. The threshold is the smallest
+t > 2n/3 (t > n/2 is what the oracle requires; 67 of 100).
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.table import Table
+
+from node.bench.output import table_console
+from protocol.bls import get_backend
+from protocol.dkg import DkgSession, Phase
+from protocol.dkg_ceremony import Ceremony, Participant
+from protocol.dkg_keys import ParticipantKeys
+
+_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def default_threshold(n: int) -> int:
+    return 2 * n // 3 + 1
+
+
+def _peer_id(i: int) -> str:  # a well-formed placeholder: the computation never uses it
+    digits = ""
+    while True:
+        i, digit = divmod(i, 58)
+        digits = _ALPHABET[digit] + digits
+        if not i:
+            break
+    return "12D3KooW" + digits.rjust(44, "1")
+
+
+def run_ceremony(n: int, t: int, backend_name: str) -> dict:
+    backend = get_backend(backend_name)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    keys = [ParticipantKeys.generate() for _ in range(n)]
+    ceremony = Ceremony(f"bench {n}", 1, t, tuple(
+        Participant(i, _peer_id(i), k.encryption_key, k.signing_key) for i, k in enumerate(keys, 1)))
+    sessions = [DkgSession(ceremony, k, backend) for k in keys]
+    timings["setup_s"] = time.perf_counter() - start
+    sizes = {}
+    for phase in Phase:
+        begin = time.perf_counter()
+        sent = [[data for data in s.outgoing(phase)] for s in sessions]
+        produced = time.perf_counter()
+        for p, messages in enumerate(sent):
+            for data in messages:
+                for q, other in enumerate(sessions):
+                    if q != p:
+                        other.receive(data)
+        timings[f"{phase.value}_make_s"] = produced - begin
+        timings[f"{phase.value}_receive_s"] = time.perf_counter() - produced
+        if sent[0]:
+            sizes[f"{phase.value}_bytes"] = len(sent[0][0])
+    begin = time.perf_counter()
+    results = [s.finish() for s in sessions]
+    timings["finish_s"] = time.perf_counter() - begin
+    if len({r.transcript_hash for r in results}) != 1 or len(results[0].qualified) != n:
+        raise RuntimeError("participants disagree: the benchmark's ceremony failed")
+    total = time.perf_counter() - start
+    row = {"participants": n, "threshold": t, "backend": backend_name,
+           **{k: round(v, 3) for k, v in timings.items()},
+           "total_s": round(total, 3), "per_participant_s": round(total / n, 3), **sizes,
+           "transcript_bytes": len(results[0].transcript)}
+    return row
+
+
+def run_dkg_compute(sizes: list[int], backend_name: str, progress=lambda _: None) -> list[dict]:
+    rows = []
+    for n in sizes:
+        if n < 2:
+            raise ValueError("a ceremony needs at least 2 participants")
+        progress(f"ceremony of {n} participants (t = {default_threshold(n)}, {backend_name}) ...")
+        rows.append(run_ceremony(n, default_threshold(n), backend_name))
+        progress(f"  {rows[-1]['total_s']} s")
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    table = Table(title="DKG compute (all participants in one process; seconds, summed over "
+                        "participants unless per participant)")
+    cols = [("participants", "n"), ("threshold", "t"), ("backend", "backend"),
+            ("deal_make_s", "deal make"), ("deal_receive_s", "deal receive"),
+            ("complain_make_s", "verify+complain"), ("complain_receive_s", "complain receive"),
+            ("justify_make_s", "justify"), ("finish_s", "finish"), ("total_s", "total"),
+            ("per_participant_s", "per participant"), ("deal_bytes", "deal bytes")]
+    for _, title in cols:
+        table.add_column(title, justify="right")
+    for r in rows:
+        table.add_row(*(str(r.get(key, "")) for key, _ in cols))
+    table_console().print(table)
