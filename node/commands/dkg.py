@@ -67,6 +67,9 @@ def _add_run(dsub, name: str, reshare: bool) -> None:
     run.add_argument("--ceremony", type=Path, required=True, help="the ceremony file")
     run.add_argument("--dir", type=Path, required=True,
                      help="this participant's directory (dkg.key, p2p.key, state, results)")
+    run.add_argument("--out-dir", type=Path,
+                     help="where the keystore, guardian set and transcript go (default: --dir; "
+                          "a resharing guardian gives a new directory, keeping its old keystore)")
     run.add_argument("--passphrase-file", type=Path,
                      help="passphrase that encrypts the new share keystore (new guardians)")
     run.add_argument("--listen", default="/ip4/0.0.0.0/tcp/9400",

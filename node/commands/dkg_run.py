@@ -61,7 +61,7 @@ def options_from_args(args: argparse.Namespace):
     return RunOptions(ceremony=ceremony, directory=args.dir, passphrase=passphrase,
                       listen=args.listen, bootstrap=tuple(args.bootstrap), timeouts=timeouts,
                       linger_seconds=args.linger, kdf_n=args.kdf_n,
-                      old_share=_old_share(args, passphrase), say=lambda m: print(m, flush=True))
+                      old_share=_old_share(args, passphrase), out_dir=args.out_dir, say=lambda m: print(m, flush=True))
 
 
 def run_from_args(args: argparse.Namespace) -> int:

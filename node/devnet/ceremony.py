@@ -24,7 +24,7 @@ from node.dkg.local import prepare_local
 from node.errors import NodeError
 from protocol.guardian_set import GuardianSet
 
-STALE = ("dkg-state.bin", "share.keystore.json", "guardian-set.json", "dkg-result.json",
+STALE = ("share.keystore.json", "guardian-set.json", "dkg-result.json",
          "dkg-transcript.msgpack")
 
 
@@ -54,8 +54,8 @@ def run_ceremony_processes(out_dir: Path, guardians: int, threshold: int, passph
     out_dir = Path(out_dir)
     local = prepare_local(out_dir, guardians, threshold, name="devnet")
     for directory in local.directories.values():
-        for name in STALE:  # a devnet starts over; operators never delete these by hand
-            (directory / name).unlink(missing_ok=True)
+        for path in [*(directory / n for n in STALE), *directory.glob("dkg-state-*.bin")]:
+            path.unlink(missing_ok=True)  # a devnet starts over; operators never do this
     log(f"DKG ceremony among {guardians} guardian processes, threshold {threshold} "
         f"(no dealer); ceremony 0x{local.ceremony.id.hex()[:16]}...")
     started = time.time()

@@ -3,7 +3,8 @@
     DIR/dkg.key            the ceremony keys (X25519 + Ed25519, `protocol.dkg_keys`), 0600
     DIR/p2p.key            the libp2p identity (`node.p2p.identity`), 0600; its peer id goes into
                            the ceremony file and later into the guardian-set file
-    DIR/dkg-state.bin      the saved session (`node.dkg.state`), 0600, rewritten atomically
+    DIR/dkg-state-<id>.bin the saved session of one ceremony (`node.dkg.state`), 0600, rewritten
+                           atomically
 
 Secret files are created 0600 from the first byte and replaced atomically (write a temporary
 file next to the target, fsync, rename, fsync the directory), so a crash leaves either the old

@@ -15,7 +15,7 @@ from pathlib import Path
 from node.dkg import CeremonyRunError
 from node.dkg.files import IDENTITY_FILE, KEYS_FILE, load_keys
 from node.dkg.phases import PhaseClock, Timeouts
-from node.dkg.state import STATE_FILE, SavedState, load_state
+from node.dkg.state import SavedState, load_state, state_file
 from protocol.dkg import DkgSession
 from protocol.dkg_ceremony import Ceremony
 from protocol.dkg_errors import DkgError
@@ -34,7 +34,7 @@ class Participant:
 
     @property
     def state_path(self) -> Path:
-        return self.directory / STATE_FILE
+        return self.directory / state_file(self.ceremony.id)
 
     directory: Path = Path(".")
 
@@ -74,7 +74,7 @@ def open_participant(ceremony: Ceremony, directory: Path, timeouts: Timeouts, *,
         raise CeremonyRunError("this participant deals in the resharing: give its current "
                                "share keystore (--old-keystore)")
     now = time.time() if now is None else now
-    saved = load_state(directory / STATE_FILE, ceremony.id, timeouts)
+    saved = load_state(directory / state_file(ceremony.id), ceremony.id, timeouts)
     try:
         if saved is not None:
             session = DkgSession.from_state(saved.session, keys, backend)

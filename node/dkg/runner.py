@@ -51,6 +51,7 @@ class RunOptions:
     progress_seconds: float = 5.0
     kdf_n: int = DEFAULT_KDF_N
     old_share: int | None = None
+    out_dir: Path | None = None  # where the artifacts go (default: directory)
     say: Callable[[str], None] = print
     # tests: called with the phase name after the state is saved, before its messages go out
     on_phase: Callable[[str], None] = lambda _: None
@@ -209,7 +210,7 @@ async def run_ceremony(opts: RunOptions, *, backend=None,
             failure = exc
         if failure is None:
             seconds = time.monotonic() - started
-            written = write_artifacts(opts.directory, result, opts.passphrase, backend=backend,
+            written = write_artifacts(opts.out_dir or opts.directory, result, opts.passphrase, backend=backend,
                                       kdf_n=opts.kdf_n, extra={"seconds": round(seconds, 3),
                                                                "resumes": me.state.resumes})
             opts.say(f"DKG done in {seconds:.1f} s: group key "

@@ -19,9 +19,14 @@ from node.dkg.files import write_atomic_secret
 from node.dkg.phases import PhaseClock, Timeouts, phase_named
 from node.keys import KeyFileError, read_secret_file
 
-STATE_FILE = "dkg-state.bin"
+STATE_FILE = "dkg-state.bin"  # with the ceremony id: dkg-state-<first 8 bytes hex>.bin
 STATE_VERSION = 1
 MAX_STATE_BYTES = 64 * 1024 * 1024
+
+
+def state_file(ceremony_id: bytes) -> str:
+    """One state file per ceremony, so a resharing can run from the same directory."""
+    return f"dkg-state-{ceremony_id[:8].hex()}.bin"
 
 
 @dataclass

@@ -12,6 +12,7 @@ from node.dkg.files import load_keys
 from node.dkg.local import prepare_local
 from node.dkg.phases import Timeouts
 from node.dkg.runner import RunOptions, run_ceremony
+from node.dkg.state import state_file
 from node.keys import read_keystore
 from protocol import threshold
 from protocol.bls import get_backend
@@ -43,7 +44,7 @@ def _check_outputs(local, n, t):
     for i in range(1, n + 1):
         path = local.directories[i] / "share.keystore.json"
         assert path.stat().st_mode & 0o777 == 0o600
-        assert (local.directories[i] / "dkg-state.bin").stat().st_mode & 0o777 == 0o600
+        assert (local.directories[i] / state_file(local.ceremony.id)).stat().st_mode & 0o777 == 0o600
         index, secret = decrypt_share(read_keystore(path), PASS, backend)
         assert index == i and backend.sk_to_pk(secret) == gset.public_share(i)
         shares[i] = secret
@@ -103,7 +104,7 @@ async def test_a_participant_killed_mid_ceremony_rejoins_from_its_saved_state(tm
 
     n, t = 4, 3
     local = prepare_local(tmp_path, n, t)
-    state = local.directories[4] / "dkg-state.bin"
+    state = local.directories[4] / state_file(local.ceremony.id)
     outcomes = {}
     with trio.fail_after(150):
         async with trio.open_nursery() as nursery:
