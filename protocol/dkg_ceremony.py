@@ -101,8 +101,9 @@ class Ceremony:
             raise CeremonyError(f"participant count {n} outside 1..{MAX_GUARDIANS}")
         if [p.index for p in self.participants] != list(range(1, n + 1)):
             raise CeremonyError("participants must be listed with indices 1..n in order")
-        if not self.threshold <= n:
-            raise CeremonyError(f"threshold {self.threshold} outside 1..{n}")
+        if not n < 2 * self.threshold <= 2 * n:  # the oracle accepts only n/2 < t <= n
+            raise CeremonyError(f"threshold {self.threshold} must be a majority of {n} "
+                                "participants (n/2 < t <= n), as the oracle requires")
         for group in (self.participants, self.dealers):
             for attr in ("peer_id", "encryption_key", "signing_key"):
                 values = [getattr(p, attr) for p in group]

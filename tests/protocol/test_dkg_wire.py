@@ -119,7 +119,7 @@ def test_ceremony_file_round_trips_and_names_one_id():
     again = Ceremony.from_json(text)
     assert again == CEREMONY and again.id == CEREMONY.id
     doc = json.loads(text)
-    doc["threshold"] = 2
+    doc["threshold"] = 4
     with pytest.raises(CeremonyError, match="id"):
         Ceremony.from_json(json.dumps(doc))
     del doc["id"]
@@ -129,6 +129,7 @@ def test_ceremony_file_round_trips_and_names_one_id():
 @pytest.mark.parametrize("mutate", [
     lambda d: d.update(threshold=5),
     lambda d: d.update(threshold=0),
+    lambda d: d.update(threshold=2),        # not a majority of 4: the oracle would refuse it
     lambda d: d.update(name=""),
     lambda d: d.update(extra=1),
     lambda d: d["participants"].reverse(),
