@@ -172,7 +172,7 @@ async def test_malformed_messages_from_a_member_and_an_outsider_crash_nobody(tmp
                   ParticipantKeys.generate())
     keys5 = load_keys(local.directories[5] / "dkg.key")
     junk = [b"", b"\x00" * 10, b"\x81\xa1v\x01", encode(forged),
-            encode(sign(Response(b"\x00" * 32, 5, ()), keys5)),       # another ceremony
+            encode(sign(Response(b"\x00" * 32, 5, (), (b"",) * n), keys5)),  # another ceremony
             encode(sign(Deal(cid, 5, (b"\x01" * 48,) * t, (b"\x02" * 32,) * n,
                              (b"\x03" * 48,) * n), keys5)),           # signed, bad points
             b"\x00" * (MAX_DKG_MESSAGE_BYTES + 1)]
@@ -214,3 +214,66 @@ async def test_malformed_messages_from_a_member_and_an_outsider_crash_nobody(tmp
     assert sum(o.p2p["rejects"] for o in outcomes.values()) > 0
     assert sum(o.p2p["refused_connections"] for o in outcomes.values()) > 0
     assert all(o.p2p["restarts"] == 0 for o in outcomes.values())
+
+
+async def test_resharing_over_libp2p_keeps_the_group_key(tmp_path):
+    """4 guardians (t = 3) from a ceremony; three of them deal shares of their shares to a new
+    set of 5 (the 4 plus a newcomer, t = 4). Same group key, the new shares sign, an old and a
+    new share do not combine. The old guardians keep their old keystores (--out-dir)."""
+    from node.dkg.files import ensure_keys
+    from node.dkg.local import free_ports
+    from node.p2p.identity import peer_id_of
+    from protocol.dkg_ceremony import Participant
+    from protocol.dkg_reshare import reshare_ceremony
+
+    backend = get_backend()
+    local = prepare_local(tmp_path / "old", 4, 3)
+    with trio.fail_after(120):
+        async with trio.open_nursery() as nursery:
+            for i in range(1, 5):
+                nursery.start_soon(lambda i=i: run_ceremony(_options(local, i)))
+    old_set = _check_outputs(local, 4, 3)
+    old_shares = {i: decrypt_share(read_keystore(local.directories[i] / "share.keystore.json"),
+                                   PASS, backend)[1] for i in range(1, 5)}
+
+    dirs = {**local.directories, 5: tmp_path / "newcomer"}
+    entries = {}
+    for i, d in dirs.items():
+        keys, identity, _ = ensure_keys(d)
+        entries[i] = (peer_id_of(identity), keys.encryption_key, keys.signing_key)
+    dealers = [Participant(i, *entries[i]) for i in (1, 2, 3)]
+    ceremony = reshare_ceremony("reshare 4 to 5", old_set, dealers,
+                                [Participant(i, *entries[i]) for i in range(1, 6)], 4)
+    ports = free_ports(5)
+    listens = {i: f"/ip4/127.0.0.1/tcp/{ports[i - 1]}" for i in range(1, 6)}
+    addrs = [f"{listens[i]}/p2p/{entries[i][0]}" for i in range(1, 6)]
+    outcomes = {}
+    with trio.fail_after(120):
+        async with trio.open_nursery() as nursery:
+            for i in range(1, 6):
+                async def one(i=i):
+                    outcomes[i] = await run_ceremony(_options(
+                        local, 1, ceremony=ceremony, directory=dirs[i], listen=listens[i],
+                        bootstrap=tuple(a for k, a in enumerate(addrs, 1) if k != i),
+                        out_dir=dirs[i] / "new", old_share=old_shares.get(i) if i <= 3 else None))
+                nursery.start_soon(one)
+    sets = {(dirs[i] / "new" / "guardian-set.json").read_bytes() for i in range(1, 6)}
+    assert len(sets) == 1
+    new_set = GuardianSet.from_json(sets.pop().decode())
+    new_set.validate(backend)
+    assert new_set.group_public_key == old_set.group_public_key and new_set.threshold == 4
+    assert new_set.epoch == old_set.epoch and new_set.n == 5
+    for i in range(1, 5):  # the old keystores are untouched
+        assert decrypt_share(read_keystore(local.directories[i] / "share.keystore.json"), PASS,
+                             backend)[1] == old_shares[i]
+    new_shares = {i: decrypt_share(read_keystore(dirs[i] / "new" / "share.keystore.json"), PASS,
+                                   backend)[1] for i in range(1, 6)}
+    digest = b"\x07" * 32
+    partials = {i: threshold.partial_sign(new_shares[i], digest, backend) for i in (2, 3, 4, 5)}
+    assert threshold.robust_combine(new_set, digest, partials, backend).signers == (2, 3, 4, 5)
+    mixed = {1: threshold.partial_sign(old_shares[1], digest, backend),
+             2: threshold.partial_sign(old_shares[2], digest, backend),
+             3: threshold.partial_sign(new_shares[3], digest, backend),
+             4: threshold.partial_sign(new_shares[4], digest, backend)}
+    assert not backend.verify(new_set.group_public_key, digest, threshold.combine(mixed, backend),
+                              threshold.DST_AUTHORIZATION)
