@@ -205,7 +205,7 @@ async def test_malformed_messages_from_a_member_and_an_outsider_crash_nobody(tmp
                 for i in range(1, 5):
                     async def one(i=i):
                         outcomes[i] = await run_ceremony(
-                            _options(local, i, timeouts=Timeouts(4, 3, 3)))
+                            _options(local, i, timeouts=Timeouts(10, 5, 5)))
                     honest.start_soon(one)
             nursery.cancel_scope.cancel()
     results = [o.result for o in outcomes.values()]
