@@ -45,9 +45,11 @@ from protocol.dkg_commitments import (
     add_commitments,
     commitment_at,
     share_matches,
+    shares_match,
     weighted_commitments,
 )
-from protocol.dkg_crypto import decrypt_share, derive_scalar, derive_secret, encrypt_share
+from protocol.dkg_crypto import decrypt_share
+from protocol.dkg_dealer import ephemeral_secret, make_deal, make_justification
 from protocol.dkg_errors import (
     CeremonyError,
     DkgError,
@@ -62,8 +64,7 @@ from protocol.dkg_keys import ParticipantKeys
 from protocol.dkg_log import MessageLog
 from protocol.dkg_reshare import check_old_share, dealer_weights
 from protocol.dkg_result import DkgResult
-from protocol.dkg_wire import Deal, Justification, Response, deal_hash, encode, sign
-from protocol.feldman import evaluate_polynomial
+from protocol.dkg_wire import Deal, Response, deal_hash, encode, sign
 
 
 class Phase(enum.Enum):
@@ -123,29 +124,13 @@ class DkgSession:
 
     def _my_deal(self) -> bytes:
         if self._deal is None:
-            t, ceremony = self.ceremony.threshold, self.ceremony
-            first = (self._old_share if self._old_share is not None
-                     else derive_scalar(self._seed, b"coefficient", 0))
-            coefficients = [first] + [derive_scalar(self._seed, b"coefficient", k)
-                                      for k in range(1, t)]
-            keys, ciphertexts = [], []
-            for p in ceremony.recipients:
-                share = evaluate_polynomial(coefficients, p.index)
-                if share == 0:  # probability n / r
-                    raise DkgError("a dealt share came out zero; start a new ceremony")
-                key, ciphertext = encrypt_share(ceremony.id, self._dealer, p.index, share,
-                                                p.encryption_key, self._ephemeral(p.index))
-                keys.append(key)
-                ciphertexts.append(ciphertext)
-            deal = Deal(ceremony.id, self._dealer,
-                        tuple(self.backend.sk_to_pk(c) for c in coefficients), tuple(keys),
-                        tuple(ciphertexts))
-            self._deal = encode(sign(deal, self.keys))
+            self._deal = make_deal(self.ceremony, self._dealer, self.keys, self._seed,
+                                   self._old_share, self.backend)
             self.log.add(self._deal)
         return self._deal
 
     def _ephemeral(self, recipient: int) -> bytes:
-        return derive_secret(self._seed, b"ephemeral", recipient)
+        return ephemeral_secret(self._seed, recipient)
 
     def _complain(self) -> list[bytes]:
         equivocators = self.log.equivocators()
@@ -153,6 +138,7 @@ class DkgSession:
         if self._recipient is None:
             return evidence
         if self._response is None:
+            self._check_my_shares()
             dealers = [p.index for p in self.ceremony.dealers]
             complaints = tuple(d for d in dealers
                                if d not in equivocators and self._my_share(d) is None)
@@ -171,9 +157,8 @@ class DkgSession:
                    for r, _ in j.reveals}
         new = [j for j in self.log.complaints_against(self._dealer) if j not in covered]
         if new:
-            msg = Justification(self.ceremony.id, self._dealer,
-                                tuple((j, self._ephemeral(j)) for j in new))
-            self._justifications.append(encode(sign(msg, self.keys)))
+            self._justifications.append(make_justification(self.ceremony, self._dealer,
+                                                           self.keys, self._seed, new))
             self.log.add(self._justifications[-1])
         mine = [self._my_deal(), *self._justifications] if self._justifications else []
         return mine + [raw for raw in evidence if raw not in mine]
@@ -185,16 +170,32 @@ class DkgSession:
             return None
         raw = encode(deal)
         if raw not in self._my_shares:
-            j = self._recipient
-            try:
-                share = decrypt_share(self.ceremony.id, dealer, j, deal.ephemeral_keys[j - 1],
-                                      deal.ciphertexts[j - 1], self.keys.encryption_secret)
-            except ShareDecryptionError:
-                share = None
-            if share is not None and not share_matches(deal.commitments, j, share, self.backend):
+            share = self._open(deal)
+            if share is not None and not share_matches(deal.commitments, self._recipient, share,
+                                                       self.backend):
                 share = None
             self._my_shares[raw] = share
         return self._my_shares[raw]
+
+    def _open(self, deal: Deal) -> int | None:
+        j = self._recipient
+        try:
+            return decrypt_share(self.ceremony.id, deal.dealer, j, deal.ephemeral_keys[j - 1],
+                                 deal.ciphertexts[j - 1], self.keys.encryption_secret)
+        except ShareDecryptionError:
+            return None
+
+    def _check_my_shares(self) -> None:
+        """Open and check all my new shares in one batch (the usual case: all good)."""
+        todo = []
+        for dealer in (p.index for p in self.ceremony.dealers):
+            deal = self.log.deal_of(dealer)
+            if deal is not None and encode(deal) not in self._my_shares:
+                share = self._open(deal)
+                if share is not None:
+                    todo.append((deal, share))
+        if shares_match([(d.commitments, s) for d, s in todo], self._recipient, self.backend):
+            self._my_shares.update((encode(d), s) for d, s in todo)
 
     # incoming ----------------------------------------------------------------------------------
     def receive(self, data: bytes) -> bool:
@@ -257,6 +258,7 @@ class DkgSession:
                               for p in ceremony.recipients)
         my_share = None
         if self._recipient is not None:
+            self._check_my_shares()
             my_share = self._combine_my_share(qualified, weights, verdict.revealed)
             if backend.sk_to_pk(my_share) != public_shares[self._recipient - 1]:
                 raise DkgError("my combined share does not match my public share")
@@ -280,7 +282,8 @@ class DkgSession:
 
     # crash and rejoin --------------------------------------------------------------------------
     def to_state(self) -> bytes:
-        """Everything needed to resume (CONTAINS SECRETS: the dealing seed, any old share)."""
+        """What resuming needs (SECRETS: dealing seed, old share). Save it before the first
+        broadcast: a dealer restarted without it deals anew, and two deals are equivocation."""
         from protocol.dkg_state import dump_state
 
         return dump_state(self)

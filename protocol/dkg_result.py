@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from protocol.dkg_ceremony import Ceremony
+from protocol.dkg_errors import DkgError
 from protocol.guardian_set import GuardianSet
+from protocol.keystore import DEFAULT_KDF_N, encrypt_share
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,15 @@ class DkgResult:
     @property
     def threshold(self) -> int:
         return self.ceremony.threshold
+
+    def keystore(self, passphrase: str, *, backend, kdf_n: int = DEFAULT_KDF_N) -> dict:
+        """My share as today's EIP-2335 keystore (the runner writes it 0600, as node.dealer)."""
+        if self.my_share is None or self.my_index is None:
+            raise DkgError("this participant only dealt: it has no share to store")
+        n = self.ceremony.n
+        return encrypt_share(self.my_share, passphrase, index=self.my_index,
+                             epoch=self.ceremony.epoch, backend=backend, kdf_n=kdf_n,
+                             description=f"Guardian Network share {self.my_index} of {n} (DKG)")
 
     def guardian_set(self) -> GuardianSet:
         """Today's public guardian-set artifact (with the participants' peer ids)."""

@@ -71,6 +71,14 @@ def test_any_five_shares_sign_and_py_ecc_verifies(honest):
     signature = signatures.pop()
     assert B.verify(group_key, DIGEST, signature, DST_AUTHORIZATION)
     assert py_ecc.verify(group_key, DIGEST, signature, DST_AUTHORIZATION)
+    from protocol import threshold
+    from protocol.keystore import decrypt_share
+
+    gset = results[0].guardian_set()      # the node's own path: partials checked, then combined
+    partials = {i: threshold.partial_sign(shares[i], DIGEST, B) for i in (2, 3, 5, 6, 7)}
+    assert threshold.robust_combine(gset, DIGEST, partials, B).signature == signature
+    keystore = results[2].keystore("pass", backend=B, kdf_n=1024)
+    assert decrypt_share(keystore, "pass", backend=B) == (3, shares[3])
     four = sign_with({i: shares[i] for i in (1, 2, 3, 4)}, DIGEST)
     assert not B.verify(group_key, DIGEST, four, DST_AUTHORIZATION)
 
@@ -138,3 +146,18 @@ def test_different_ceremonies_do_not_mix():
 
     with pytest.raises(WrongCeremony):
         b[1].receive(a[0].outgoing(Phase.DEAL)[0])
+
+
+def test_batched_share_check_agrees_with_one_by_one():
+    from protocol.dkg_commitments import share_matches, shares_match
+    from protocol.feldman import evaluate_polynomial
+
+    rng = random.Random(9)
+    polys = [[rng.randrange(1, 2**250) for _ in range(4)] for _ in range(5)]
+    items = [(tuple(B.sk_to_pk(c) for c in p), evaluate_polynomial(p, 3)) for p in polys]
+    assert all(share_matches(c, 3, s, B) for c, s in items)
+    assert shares_match(items, 3, B)
+    assert not shares_match(items, 4, B)
+    bad = items[:2] + [(items[2][0], items[2][1] + 1)] + items[3:]
+    assert not shares_match(bad, 3, B)
+    assert not shares_match([], 3, B)

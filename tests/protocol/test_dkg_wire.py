@@ -225,3 +225,35 @@ def test_signed_justifications_and_responses_raise_only_dkg_errors(reveals, comp
         session.finish()
     except DkgError:
         pass
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.text(max_size=70),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=16), inner,
+                                                                max_size=8), max_leaves=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(field=st.sampled_from(["name", "epoch", "threshold", "participants", "previous",
+                              "version", "kind", "id"]), value=_json,
+       entry=st.integers(0, 3), entry_field=st.sampled_from(
+           ["index", "peer_id", "encryption_key", "signing_key", "extra"]),
+       key_field=st.sampled_from(["version", "kind", "encryption_secret", "signing_secret",
+                                  "encryption_key", "signing_key", "extra"]))
+def test_malformed_ceremony_and_key_files_raise_only_their_errors(field, value, entry,
+                                                                  entry_field, key_field):
+    doc = json.loads(CEREMONY.to_json())
+    for mutate in (lambda d: d.__setitem__(field, value),
+                   lambda d: d["participants"][entry].__setitem__(entry_field, value)):
+        copy = json.loads(json.dumps(doc))
+        mutate(copy)
+        try:
+            Ceremony.from_json(json.dumps(copy))
+        except CeremonyError:
+            pass
+    keys = json.loads(KEYS[0].to_json())
+    keys[key_field] = value
+    try:
+        ParticipantKeys.from_json(json.dumps(keys))
+    except KeyFileError:
+        pass
