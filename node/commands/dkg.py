@@ -40,8 +40,9 @@ def add_parser(sub) -> None:
                           description="Entry k (in the order given) becomes guardian k.")
     cer.add_argument("--name", required=True, help="a name for the ceremony (1-64 characters)")
     cer.add_argument("--threshold", type=int, required=True, help="signatures needed, t <= n")
-    cer.add_argument("--epoch", type=int, default=1,
-                     help="key epoch of the result (resharing: the current set's epoch)")
+    cer.add_argument("--epoch", type=int, default=None,
+                     help="key epoch of the result (default 1; a resharing keeps the current "
+                          "set's epoch, which is the default then)")
     cer.add_argument("--entry", type=Path, action="append", required=True, metavar="FILE",
                      help="a participant's entry (from keygen); repeat, in guardian order")
     cer.add_argument("--previous-set", type=Path, help="resharing: the current guardian-set file")
@@ -125,7 +126,8 @@ def _ceremony(args: argparse.Namespace) -> int:
                 dealers.append(read_entry(Path(path), int(index)))
         elif args.dealer:
             raise CommandError("--dealer needs --previous-set (it is for resharing)")
-        ceremony = assemble(args.name, args.threshold, args.epoch, participants,
+        epoch = args.epoch if args.epoch is not None else (previous.epoch if previous else 1)
+        ceremony = assemble(args.name, args.threshold, epoch, participants,
                             previous_set=previous, dealers=dealers)
     except CeremonyRunError as exc:
         raise CommandError(str(exc)) from exc
