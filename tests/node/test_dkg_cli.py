@@ -118,3 +118,36 @@ def test_every_dkg_command_in_the_operators_guide_parses():
     for line in lines:
         args = build_parser().parse_args(shlex.split(line)[1:])
         assert callable(args.func)
+
+
+def test_reshare_arguments_are_checked_before_the_network(tmp_path, capsys):
+    """A resharing ceremony file from a dealt set: `dkg run` refuses it, a dealer without its
+    old keystore or with the wrong passphrase gets one clear line."""
+    from node.dealer import deal_keys, keystore_path
+    from protocol.bls import get_backend
+
+    entries, peers = [], []
+    for name in ("a", "b", "c"):
+        entry, path = _keygen(tmp_path, name, capsys)
+        entries.append(path)
+        peers.append(entry["peer_id"])
+    gset = deal_keys(tmp_path / "old", 3, 2, "old passphrase", backend=get_backend(),
+                     kdf_n=2**10, peer_ids=peers)
+    (tmp_path / "old-set.json").write_text(gset.to_json())
+    out = str(tmp_path / "reshare.json")
+    argv = ["dkg", "ceremony", "--name", "r", "--threshold", "2", "--previous-set",
+            str(tmp_path / "old-set.json"), "--dealer", f"1={entries[0]}", "--dealer",
+            f"2={entries[1]}", "--out", out]
+    for p in entries:
+        argv += ["--entry", str(p)]
+    assert main(argv) == 0
+    assert "resharing from 2 current guardians" in capsys.readouterr().out
+    assert json.loads((tmp_path / "reshare.json").read_text())["epoch"] == gset.epoch
+    pw = tmp_path / "pw"
+    pw.write_text("new passphrase!")
+    base = ["--ceremony", out, "--dir", str(tmp_path / "a"), "--passphrase-file", str(pw),
+            "--listen", "/ip4/127.0.0.1/tcp/0"]
+    assert "use `guardian dkg reshare`" in _error(["dkg", "run", *base], capsys)
+    assert "--old-keystore" in _error(["dkg", "reshare", *base], capsys)
+    assert "wrong passphrase" in _error(["dkg", "reshare", *base, "--old-keystore",
+                                         str(keystore_path(tmp_path / "old", 1))], capsys)
