@@ -4,6 +4,7 @@ from its saved state; fewer than t participants: a clear failure and no keystore
 
 from __future__ import annotations
 
+import msgpack
 import pytest
 import trio
 
@@ -85,9 +86,16 @@ def _cli_argv(local, i, tmp_path, timeouts=(60, 30, 30)) -> list[str]:
     return argv
 
 
-def _saved_phase(path) -> str | None:
-    import msgpack
+def _saved_deal(local, i, path) -> bytes:
+    from protocol.dkg import DkgSession, Phase
 
+    raw = msgpack.unpackb(path.read_bytes(), raw=False)["session"]
+    session = DkgSession.from_state(raw, load_keys(local.directories[i] / "dkg.key"),
+                                    get_backend())
+    return session.outgoing(Phase.DEAL)[0]
+
+
+def _saved_phase(path) -> str | None:
     try:
         return msgpack.unpackb(path.read_bytes(), raw=False)["phase"]
     except (OSError, ValueError, KeyError):
@@ -95,10 +103,10 @@ def _saved_phase(path) -> str | None:
 
 
 async def test_a_participant_killed_mid_ceremony_rejoins_from_its_saved_state(tmp_path):
-    """Participant 4 runs as its own process (`guardian dkg run`) and is SIGKILLed as soon as it
-    has saved its state (its deal is fixed there; the others are running and wait for it); the
-    same command again resumes from the saved state with the same deal, and everyone finishes
-    with the same key, 4's contribution included."""
+    """Participant 4 runs as its own process (`guardian dkg run`) and is SIGKILLed once it has
+    saved its state (its deal is fixed there, before it reaches anyone); the others start and
+    wait for it; the same command again resumes from the saved state with the same deal, and
+    everyone finishes with the same key, 4's contribution included."""
     import json
     import subprocess
 
@@ -106,32 +114,37 @@ async def test_a_participant_killed_mid_ceremony_rejoins_from_its_saved_state(tm
     local = prepare_local(tmp_path, n, t)
     state = local.directories[4] / state_file(local.ceremony.id)
     outcomes = {}
-    with trio.fail_after(150):
-        async with trio.open_nursery() as nursery:
-            proc = subprocess.Popen(_cli_argv(local, 4, tmp_path), stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
-            try:
+    proc = subprocess.Popen(_cli_argv(local, 4, tmp_path), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        with trio.fail_after(150):
+            while _saved_phase(state) is None:  # written by the other process
+                assert proc.poll() is None, "participant 4 ended before the kill"
+                await trio.sleep(0.02)
+            proc.kill()
+            proc.wait()
+            assert _saved_phase(state) == "DEAL"
+            assert not (local.directories[4] / "share.keystore.json").exists()
+            deal_before = _saved_deal(local, 4, state)
+            async with trio.open_nursery() as nursery:
                 for i in range(1, n):
                     async def one(i=i):
                         outcomes[i] = await run_ceremony(_options(local, i))
                     nursery.start_soon(one)
-                while _saved_phase(state) is None:  # written by the other process
-                    assert proc.poll() is None, "participant 4 ended before the kill"
-                    await trio.sleep(0.02)
-                proc.kill()
-                proc.wait()
-                assert not (local.directories[4] / "share.keystore.json").exists()
                 proc = subprocess.Popen(_cli_argv(local, 4, tmp_path), stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
                 out = (await trio.to_thread.run_sync(proc.communicate))[0].decode()
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 0, out
-    assert "resumed from saved state in phase" in out, out
+    assert "resumed from saved state in phase DEAL" in out, out
     assert json.loads((local.directories[4] / "dkg-result.json").read_text())["resumes"] == 1
     assert all(o.result.qualified == (1, 2, 3, 4) for o in outcomes.values())
+    # the deal that counted is the one saved before the crash (no second deal was made)
+    deals = msgpack.unpackb(outcomes[1].result.transcript, raw=False)["deals"]
+    assert deal_before in deals and len(deals) == n
     gset = _check_outputs(local, n, t)
     assert gset.group_public_key == outcomes[1].result.group_public_key
 
