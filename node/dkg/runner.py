@@ -108,10 +108,10 @@ class _Run:
                 self.heard.invalid += 1
                 log.warning("dkg: refused a signed ceremony message: %s", exc)
                 continue
+            msg = decode(data)
+            self.heard.add(msg.TYPE, msg.sender)  # also a copy held already (after a resume)
             if kept:
                 self.held[data] = None
-                msg = decode(data)
-                self.heard.add(msg.TYPE, msg.sender)
                 self.dirty = True
                 self.changed.set()
 
