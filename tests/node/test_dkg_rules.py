@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from node.dkg.rules import ACCEPT, REJECT, judge
 from protocol.bls import get_backend
 from protocol.dkg import DkgSession, Phase
@@ -62,3 +64,40 @@ def test_other_ceremony_unknown_sender_and_forged_signature_are_rejected():
     assert "no such role" in judge(ceremony, ceremony.id, encode(stranger))[1]
     for junk in (b"", b"\xc1", b"\x80", b"\x00" * 100, bytes(range(256))):
         assert judge(ceremony, ceremony.id, junk)[0] == REJECT
+
+
+@pytest.mark.timeout(240)
+async def test_fuzzed_pubsub_frames_on_the_ceremony_topic_crash_nothing():
+    """The frame fuzzer (node.p2p_fuzz) against a host configured as a ceremony's (its topic,
+    flood publishing, size limit, the ceremony's acceptance rule as validator): no crash, and
+    nothing the fuzzer sends is delivered as a ceremony message."""
+    from dataclasses import replace
+
+    import trio
+
+    from node.p2p.ceremony import ceremony_config, size_limited
+    from node.p2p.peers import PeerLimits
+    from node.p2p_fuzz import fuzz
+    from node.p2p_fuzz.target import InProcessTarget, free_port
+    from protocol.dkg_wire import MAX_DKG_MESSAGE_BYTES
+
+    ceremony, _ = _ceremony()
+    config = ceremony_config(ceremony.id, members=("16Uiu2HAmX",),
+                             listen=f"/ip4/127.0.0.1/tcp/{free_port()}", bootstrap=(),
+                             max_message_bytes=MAX_DKG_MESSAGE_BYTES)
+    # every peer a member and no bans, so that every fuzzed frame reaches the parsers and rule
+    config = replace(config, members=(), limits=PeerLimits(member_threshold=1e18,
+                                                           outsider_threshold=1e18))
+    rule = size_limited(lambda _p, data: judge(ceremony, ceremony.id, data),
+                        MAX_DKG_MESSAGE_BYTES)
+    with trio.fail_after(220):
+        async with trio.open_nursery() as nursery:
+            target = InProcessTarget(config=config, validator=rule)
+            await nursery.start(target.run)
+            report = await fuzz(None, ["/meshsub/1.1.0"], 300, 11, big_frames=1, target=target,
+                                stop_on_crash=True)
+            stats = dict(target.service.stats)
+            nursery.cancel_scope.cancel()
+    assert not report.crashes and not target.crashes, report.crash_classes()
+    assert report.protocols["/meshsub/1.1.0"].frames_sent >= 300
+    assert stats["in"] == 0 and stats["restarts"] == 0, stats
