@@ -13,7 +13,7 @@ from node.recursion import bound_recursion
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from node.commands import keys, protocol, run, status
+    from node.commands import dkg, keys, protocol, run, status
     from node.devnet import cli as devnet
 
     parser = argparse.ArgumentParser(
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     version = sub.add_parser("version", help="print the version and exit")
     version.set_defaults(func=_version)
     keys.add_parser(sub)
+    dkg.add_parser(sub)
     run.add_parser(sub)
     status.add_parser(sub)
     protocol.add_parser(sub)

@@ -3,6 +3,7 @@
     scripts/bench crypto [--backends pyblst,arkworks,py_ecc] [--budget 60] [--json FILE]
     scripts/bench e2e [--guardians 4,7,16] [--runs 3] [--json FILE]
     scripts/bench flood [--flooders 4] [--json FILE]   (7 guardians, t = 5)
+    scripts/bench dkg [--guardians 4,7,16] [--runs 1] [--json FILE]   (processes, libp2p)
     scripts/bench dkg-compute [--participants 4,7,16,100] [--backends arkworks] [--json FILE]
     scripts/bench all
 
@@ -50,6 +51,16 @@ def _flood(args: argparse.Namespace) -> dict:
     return {"flood": result}
 
 
+def _dkg(args: argparse.Namespace) -> dict:
+    from node.bench.dkg_ceremony import print_table, run_dkg_bench
+
+    sizes = [int(n) for n in args.guardians.split(",") if n]
+    rows = run_dkg_bench(sizes, runs=args.runs if args.runs_given else 1,
+                         progress=lambda m: print(m, flush=True))
+    print_table(rows)
+    return {"dkg": rows}
+
+
 def _dkg_compute(args: argparse.Namespace) -> dict:
     from node.bench.dkg_compute import print_table, run_dkg_compute
 
@@ -63,7 +74,7 @@ def _dkg_compute(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("section", choices=("crypto", "e2e", "flood", "dkg-compute", "all"), nargs="?", default="all")
+    parser.add_argument("section", choices=("crypto", "e2e", "flood", "dkg", "dkg-compute", "all"), nargs="?", default="all")
     parser.add_argument("--backends", default="",
                         help="BLS backends for the crypto section, comma-separated "
                              "(default: every available one)")
@@ -72,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
                              "section skips it (py_ecc at 67-of-100)")
     parser.add_argument("--guardians", default="4,7,16",
                         help="guardian counts for the end-to-end section (comma-separated)")
-    parser.add_argument("--runs", type=int, default=3, help="exploit runs per guardian count")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="runs per guardian count (e2e: exploit runs, default 3; dkg: "
+                             "ceremonies, default 1)")
     parser.add_argument("--flooders", type=int, default=4,
                         help="outsider processes in the flood section")
     parser.add_argument("--participants", default="4,7,16,100",
@@ -80,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None,
                         help="write results here (default bench-results/bench-<section>-<time>.json)")
     args = parser.parse_args(argv)
+    args.runs_given = args.runs is not None
+    args.runs = args.runs if args.runs is not None else 3
     results: dict = {"machine": {"python": platform.python_version(),
                                  "platform": platform.platform()},
                      "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -90,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             results.update(_e2e(args))
         if args.section in ("flood", "all"):
             results.update(_flood(args))
+        if args.section in ("dkg", "all"):
+            results.update(_dkg(args))
         if args.section in ("dkg-compute", "all"):
             results.update(_dkg_compute(args))
     except ValueError as exc:
