@@ -107,9 +107,30 @@ class SubmissionSection:
         "how long to wait for an authorize() receipt", "seconds", s.number(1.0, 3600.0)))
 
 
+@dataclass(frozen=True)
+class PendingSection:
+    """Pending-transaction simulation (containment before the exploit lands)."""
+
+    max_per_block: int = field(default=64, metadata=key(
+        "pending transactions simulated per block at most, most valuable first (0: do not "
+        "watch pending transactions)", "integer", s.integer(0, 100_000)))
+    queue: int = field(default=256, metadata=key(
+        "pending transactions waiting for simulation at most (the oldest are dropped)",
+        "integer", s.integer(1, 1_000_000)))
+    block_seconds: float = field(default=12.0, metadata=key(
+        "the chain's block time: the simulated next block's timestamp is the head's plus this",
+        "seconds", s.number(0.0, 60.0)))
+    tip_margin_gwei: float = field(default=1.0, metadata=key(
+        "a containment racing a pending exploit pays the exploit's priority fee plus this",
+        "gwei", s.number(0.0, 1_000_000.0)))
+    max_tip_gwei: float = field(default=500.0, metadata=key(
+        "the highest priority fee a containment pays (an exploit that outbids it is reported)",
+        "gwei", s.number(0.0, 1_000_000.0)))
+
+
 SECTIONS: dict[str, type] = {"node": NodeSection, "chain": ChainSection, "keys": KeysSection,
                              "p2p": P2PSection, "metrics": MetricsSection,
-                             "submission": SubmissionSection}
+                             "submission": SubmissionSection, "pending": PendingSection}
 REQUIRED_SECTIONS = ("node", "chain", "keys")
 
 
@@ -122,6 +143,7 @@ class NodeConfig:
     p2p: P2PSection = field(default_factory=P2PSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
     submission: SubmissionSection = field(default_factory=SubmissionSection)
+    pending: PendingSection = field(default_factory=PendingSection)
 
     def passphrase(self) -> str:
         """The keystore passphrase: from passphrase_file, else from $GUARDIAN_PASSPHRASE."""

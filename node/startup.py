@@ -149,7 +149,7 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
                                  topic=cfg.p2p.topic, members=keys.gset.peer_ids,
                                  outsiders=cfg.p2p.outsiders),
             stagger_seconds=cfg.submission.stagger_seconds,
-            receipt_timeout=cfg.submission.receipt_timeout_seconds)
+            receipt_timeout=cfg.submission.receipt_timeout_seconds, pending=cfg.pending)
         p2p = guardian.p2p
 
         def status() -> dict:

@@ -8,7 +8,9 @@ prescribes for this kind of evidence (`protocol.detection.choose_action`); the e
 violation under the registered parameters (`protocol.detection.check_evidence`); our chain has
 reached the evidence block; the nonce is the oracle's; the deadline is the protocol's validity
 after the evidence block; and the detector of the evidence kind observes the same values on our
-chain (`node.detectors.Detector.reobserve`).
+chain (`node.detectors.Detector.reobserve`). Evidence about a pending transaction is re-observed
+on the state after that transaction, simulated on this node (`node.pending_check`); its deadline
+counts from the simulated block's timestamp.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from typing import Protocol
 
 import trio
 
+from node.chain.decode import ChainError
 from node.detectors import NotObserved, detector_for
 from node.errors import NodeError
+from node.pending_check import PendingNotConfirmed, pending_view
 from node.records import ChainView, Watched, usable_actions
 from protocol import messages
 from protocol.detection import EvidenceKind, check_evidence, choose_action, report_deadline
+from protocol.pending import base_block
 
 
 class ReportRejected(NodeError):
@@ -40,7 +45,8 @@ class OracleView(Protocol):
 class ReportVerifier:
     def __init__(self, *, chain_id: int, oracle_address: bytes, key_epoch: int, view: ChainView,
                  oracle: OracleView, watched: Callable[[], dict[bytes, Watched]],
-                 head_wait_seconds: float = 15.0) -> None:
+                 head_wait_seconds: float = 15.0, simulator=None) -> None:
+        self.simulator = simulator  # node.chain.simulate.Simulator: re-simulates pending evidence
         self.chain_id = chain_id
         self.oracle_address = oracle_address
         self.key_epoch = key_epoch
@@ -91,13 +97,20 @@ class ReportVerifier:
         verdict = check_evidence(ev, watched.params)
         if not verdict.violated:
             raise ReportRejected(f"evidence does not show a violation: {verdict.reason}")
-        await self._wait_for_head(ev.block_to)
+        if ev.pending is not None:  # about a pending transaction: its base block suffices
+            await self._wait_for_head(base_block(ev.block_to))
+        else:
+            await self._wait_for_head(ev.block_to)
         nonce = watched.nonce
         if report.nonce != nonce:
             raise ReportRejected(f"nonce {report.nonce}, the oracle expects {nonce}")
-        if report.deadline != report_deadline(await self.oracle.block_timestamp(ev.block_to)):
+        timestamp = (ev.pending.sim_time if ev.pending is not None
+                     else await self.oracle.block_timestamp(ev.block_to))
+        if report.deadline != report_deadline(timestamp):
             raise ReportRejected("deadline is not the protocol's validity after the evidence block")
         try:
-            await detector_for(ev.kind).reobserve(self.view, ev)
-        except NotObserved as exc:
+            view = (self.view if ev.pending is None
+                    else await pending_view(ev, watched, self.view, self.simulator))
+            await detector_for(ev.kind).reobserve(view, ev)
+        except (NotObserved, PendingNotConfirmed, ChainError) as exc:
             raise ReportRejected(str(exc)) from exc

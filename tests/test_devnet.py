@@ -42,6 +42,9 @@ def test_devnet_contains_the_exploit(tmp_path):
     code, summary, text = _run(tmp_path, kill=0)
     assert code == 0, text
     assert summary["contained"] and summary["saved_fraction"] >= 0.5
+    # issue 14: the default one-transaction exploit runs after the containment in its block
+    assert summary["scenario"] == "oneshot" and summary["same_block"], summary
+    assert summary["saved_fraction"] == 1.0 and summary["blocks_to_containment"] == 0
     assert summary["hook_succeeded"] and summary["blocks_to_containment"] <= 5
     assert len(summary["signers"]) >= 3
     # the keys came from the guardians' DKG ceremony (no dealer): the oracle accepted a
@@ -123,7 +126,8 @@ def test_keep_running_serves_status_until_ctrl_c(tmp_path, capsys):
 def test_contained_while_outsider_processes_flood_every_guardian(tmp_path):
     """Two outsider processes flood every guardian (admitted as observers, so their signed
     forged Shares and malformed frames reach the node) while the exploit runs."""
-    code, summary, text = _run(tmp_path, kill=0, outsiders="observe", flooders=2)
+    code, summary, text = _run(tmp_path, kill=0, outsiders="observe", flooders=2,
+                               scenario="drip")
     assert code == 0, text
     assert summary["saved_fraction"] >= 0.5 and summary["blocks_to_containment"] <= 5
     flood, p2p = summary["flooders"], summary["p2p"]

@@ -27,8 +27,13 @@ def add_parser(sub) -> None:
     devnet.add_argument("--threshold", type=int, default=5, help="signatures needed (default 5)")
     devnet.add_argument("--kill", type=int, default=0,
                         help="kill this many guardians before the attack (default 0)")
-    devnet.add_argument("--block-time", type=float, default=1.0, help="seconds per block")
+    devnet.add_argument("--block-time", type=float, default=None,
+                        help="seconds per block (default 2 for oneshot, 1 for drip)")
     devnet.add_argument("--max-steps", type=int, default=12, help="attack transactions at most")
+    devnet.add_argument("--scenario", choices=("oneshot", "drip"), default="oneshot",
+                        help="oneshot (default): one transaction drains the uncapped pool, "
+                             "broadcast at a random moment in the first quarter of a 2 s block; drip: "
+                             "the capped pool drained one slice per block")
     devnet.add_argument("--run-dir", type=Path, help="where keys, configs and logs go "
                                                      "(default .devnet/run-<time>)")
     devnet.add_argument("--keep-running", action="store_true",
@@ -120,7 +125,8 @@ def _run(args: argparse.Namespace) -> int:
                          keep_running=args.keep_running, run_dir=args.run_dir,
                          block_time=args.block_time, max_steps=args.max_steps,
                          live=False if args.no_live else None, outsiders=args.outsiders,
-                         flooders=args.flooders, dealer=args.dealer)
+                         flooders=args.flooders, dealer=args.dealer,
+                         scenario=args.scenario)
     try:
         code, _ = run_devnet(opts)
     except (DevnetFailed, DeployError) as exc:

@@ -27,7 +27,7 @@ from node.anvil import DEV_PRIVATE_KEYS
 from node.config import render_config
 from node.dealer import IDENTITY_FILE, deal_keys, guardian_dir
 from node.deploy import Deployer, DeployError
-from node.devnet.contracts import deploy_all, new_account
+from node.devnet.contracts import MAX_BORROW_PER_TX, deploy_all, new_account
 from node.keys import write_secret_file, write_submitter_key
 from node.p2p.identity import load_identity, peer_id_of
 from protocol.bls import get_backend
@@ -86,7 +86,8 @@ def wait_for_rpc(url: str, timeout: float, alive: Callable[[], bool] = lambda: T
 def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology, *,
                    log: Callable[[str], None] = print, stagger_seconds: float = 1.0,
                    log_format: str = "text", outsiders: str = "deny",
-                   dealer: bool = False) -> dict:
+                   dealer: bool = False, block_seconds: float | None = None,
+                   max_borrow_per_tx: int = MAX_BORROW_PER_TX) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     backend = get_backend()
@@ -106,7 +107,8 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
         keygen = {"method": "dkg", "ceremony_seconds": round(seconds, 2)}
     deployer = Deployer.connect(topo.rpc_http, DEPLOYER_KEY)
     attacker = Deployer.connect(topo.rpc_http, ATTACKER_KEY)
-    deployment = deploy_all(deployer, gset, backend, attacker=attacker.address, log=log)
+    deployment = deploy_all(deployer, gset, backend, attacker=attacker.address, log=log,
+                            max_borrow_per_tx=max_borrow_per_tx)
     step = 0 if topo.same_ports else 1
     p2p_ports = ([topo.base_p2p_port + step * i for i in range(guardians)]
                  if topo.base_p2p_port else free_ports(guardians))
@@ -134,6 +136,8 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
             bootstrap=ring_neighbours(addrs, i, BOOTSTRAP_FANOUT),
             metrics_listen=f"{topo.metrics_host}:{metric_ports[i - 1]}",
             stagger_seconds=stagger_seconds, log_format=log_format, outsiders=outsiders)
+        if block_seconds is not None:  # the simulated next block's timestamp
+            config += f"\n[pending]\nblock_seconds = {float(block_seconds)}\n"
         (gdir / "node.toml").write_text(config)
         status_urls[i] = f"http://{topo.status_host.format(i=i)}:{metric_ports[i - 1]}"
     log(f"wrote {guardians} guardian configs under {out_dir}")
