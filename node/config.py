@@ -165,6 +165,8 @@ def parse_config(text: str, path: Path) -> NodeConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from exc
     r = s.Reader(path)
     s.check_keys(r, SECTIONS, REQUIRED_SECTIONS, raw)
     sections = {name: r.read_section(cls, name, raw.get(name, {}))
@@ -172,15 +174,24 @@ def parse_config(text: str, path: Path) -> NodeConfig:
     return NodeConfig(path=path, **sections)
 
 
+def decode_config(data: bytes, path: Path) -> NodeConfig:
+    """A config file's bytes (UTF-8 TOML) as a validated `NodeConfig`."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    return parse_config(text, path)
+
+
 def load_config(path: Path | str) -> NodeConfig:
     path = Path(path)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: config file not found") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from exc
-    return parse_config(text, path.resolve())
+    return decode_config(data, path.resolve())
 
 
 def render_config(*, name: str, data_dir: str, rpc_http: str, rpc_ws: str, chain_id: int,
@@ -209,5 +220,5 @@ def schema_markdown() -> str:
     return s.markdown(SECTIONS)
 
 
-__all__ = ["ConfigError", "NodeConfig", "load_config", "parse_config", "render_config",
+__all__ = ["ConfigError", "NodeConfig", "decode_config", "load_config", "parse_config", "render_config",
            "schema_markdown"]

@@ -48,7 +48,7 @@ def load_keys(cfg: NodeConfig, backend) -> LoadedKeys:
     from node.p2p.identity import IdentityError, load_identity
 
     try:
-        gset = GuardianSet.from_json(cfg.keys.guardian_set.read_text())
+        gset = GuardianSet.from_json(cfg.keys.guardian_set.read_bytes())
         gset.validate(backend)
     except FileNotFoundError as exc:
         raise StartupError(f"guardian set file not found: {cfg.keys.guardian_set}") from exc

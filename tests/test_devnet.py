@@ -47,11 +47,19 @@ def test_devnet_contains_the_exploit(tmp_path):
     assert summary["saved_fraction"] == 1.0 and summary["blocks_to_containment"] == 0
     assert summary["hook_succeeded"] and summary["blocks_to_containment"] <= 5
     assert len(summary["signers"]) >= 3
+    # the keys came from the guardians' DKG ceremony (no dealer): the oracle accepted a
+    # containment signed with DKG shares, under the group key the ceremony produced
+    assert summary["key_generation"] == "DKG ceremony (no dealer)", summary
+    assert 0 < summary["ceremony_seconds"] < 120
+    sets = {(tmp_path / "run" / f"guardian-{i}" / "guardian-set.json").read_bytes()
+            for i in range(1, 5)}
+    assert sets == {(tmp_path / "run" / "guardian-set.json").read_bytes()}
     # no guardian paid for an authorize the oracle refused (issue 12: 35-38 per run before)
     assert summary["authorize_sent"] >= 1 and summary["authorize_reverted"] == 0, summary
     saved = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert saved["containment_tx"] == summary["containment_tx"]
-    logs = sorted(p.name for p in (tmp_path / "run" / "logs").iterdir())
+    logs = sorted(p.name for p in (tmp_path / "run" / "logs").iterdir()
+                  if p.name.startswith("guardian-"))
     assert logs == [f"guardian-{i}.log" for i in range(1, 5)]
     # exactly one successful containment transaction: one ContainmentEngaged in the summary,
     # and every guardian log agrees who submitted

@@ -4,6 +4,7 @@
     scripts/bench e2e [--guardians 4,7,16] [--block-times 1,2,12] [--runs 10] [--slow-runs 3]
     scripts/bench e2e-drip [--guardians 4,7,16] [--runs 3] [--json FILE]   (the drip exploit)
     scripts/bench flood [--flooders 4] [--json FILE]   (7 guardians, t = 5)
+    scripts/bench dkg [--guardians 4,7,16] [--runs 1] [--json FILE]   (processes, libp2p)
     scripts/bench pending [--guardians 4] [--rate 100]  (a flood of pending txs + the exploit)
     scripts/bench dkg-compute [--participants 4,7,16,100] [--backends arkworks] [--json FILE]
     scripts/bench all
@@ -66,6 +67,16 @@ def _flood(args: argparse.Namespace) -> dict:
     return {"flood": result}
 
 
+def _dkg(args: argparse.Namespace) -> dict:
+    from node.bench.dkg_ceremony import print_table, run_dkg_bench
+
+    sizes = [int(n) for n in args.guardians.split(",") if n]
+    rows = run_dkg_bench(sizes, runs=args.runs or 1,
+                         progress=lambda m: print(m, flush=True))
+    print_table(rows)
+    return {"dkg": rows}
+
+
 def _pending(args: argparse.Namespace) -> dict:
     from node.bench.pending_flood import run_flood_bench
 
@@ -90,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("section", choices=("crypto", "e2e", "e2e-drip", "flood", "pending",
-                                            "dkg-compute", "all"), nargs="?", default="all")
+                                            "dkg", "dkg-compute", "all"), nargs="?", default="all")
     parser.add_argument("--backends", default="",
                         help="BLS backends for the crypto section, comma-separated "
                              "(default: every available one)")
@@ -99,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
                              "section skips it (py_ecc at 67-of-100)")
     parser.add_argument("--guardians", default="4,7,16",
                         help="guardian counts for the end-to-end section (comma-separated)")
-    parser.add_argument("--runs", type=int, default=0,
-                        help="exploit runs per cell (default: e2e 10, e2e-drip 3)")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="runs per cell (default: e2e 10, e2e-drip 3, dkg ceremonies 1)")
     parser.add_argument("--rate", type=float, default=100.0,
                         help="pending: pending transactions per second offered")
     parser.add_argument("--block-times", default="1,2,12", help="e2e: block times in seconds")
@@ -127,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             results.update(_e2e_drip(args))
         if args.section in ("flood", "all"):
             results.update(_flood(args))
+        if args.section in ("dkg", "all"):
+            results.update(_dkg(args))
         if args.section in ("dkg-compute", "all"):
             results.update(_dkg_compute(args))
     except ValueError as exc:

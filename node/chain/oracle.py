@@ -73,6 +73,16 @@ def parse_registration(raw: Any) -> Registration:
         raise ChainError(f"getRegistration: unexpected shape: {exc}") from exc
 
 
+def parse_containment(raw: Any) -> Containment:
+    """`containment(protocolId)`'s tuple as a `Containment`."""
+    try:
+        action, engaged, expires, hook_ok, active = raw
+    except (TypeError, ValueError) as exc:
+        raise ChainError(f"oracle.containment: unexpected shape: {exc}") from exc
+    return Containment(decode_uint(action, "action"), decode_uint(engaged, "engagedAt"),
+                       decode_uint(expires, "expiresAt"), bool(hook_ok), bool(active))
+
+
 class OracleClient:
     def __init__(self, rpc: ChainRpc, address: bytes, *, submitter_key: bytes | None = None,
                  chain_id: int | None = None, max_gas: int = 500_000) -> None:
@@ -141,13 +151,7 @@ class OracleClient:
 
     async def containment(self, protocol_id: bytes,
                           block: int | str = "latest") -> Containment:
-        raw = await self._view("containment", protocol_id, block=block)
-        try:
-            action, engaged, expires, hook_ok, active = raw
-        except (TypeError, ValueError) as exc:
-            raise ChainError(f"oracle.containment: unexpected shape: {exc}") from exc
-        return Containment(decode_uint(action, "action"), decode_uint(engaged, "engagedAt"),
-                           decode_uint(expires, "expiresAt"), bool(hook_ok), bool(active))
+        return parse_containment(await self._view("containment", protocol_id, block=block))
 
     async def hook_failure(self, reg: Registration, action: int, expires_at: int) -> str:
         """Why the protocol's hook fails: the hook call made from the oracle's address as an

@@ -5,7 +5,8 @@ one directory that `scripts/devnet` and the docker compose testnet share:
     DIR/guardian-set.json                   the public guardian set
     DIR/passphrase                          the devnet keystore passphrase (0600; a devnet only)
     DIR/guardian-<i>/node.toml              the guardian's config: `guardian run --config` it
-    DIR/guardian-<i>/share.keystore.json    its BLS share (EIP-2335, 0600)
+    DIR/guardian-<i>/share.keystore.json    its BLS share (EIP-2335, 0600), from the guardians'
+                                            DKG ceremony (node.devnet.ceremony), or the dealer
     DIR/guardian-<i>/p2p.key                its libp2p identity (0600)
     DIR/guardian-<i>/submitter.key          its funded Ethereum key (0600)
     DIR/guardian-<i>/data/                  its sqlite store
@@ -85,16 +86,25 @@ def wait_for_rpc(url: str, timeout: float, alive: Callable[[], bool] = lambda: T
 def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology, *,
                    log: Callable[[str], None] = print, stagger_seconds: float = 1.0,
                    log_format: str = "text", outsiders: str = "deny",
-                   block_seconds: float | None = None,
+                   dealer: bool = False, block_seconds: float | None = None,
                    max_borrow_per_tx: int = MAX_BORROW_PER_TX) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     backend = get_backend()
     passphrase = secrets.token_urlsafe(18)
     write_secret_file(out_dir / "passphrase", passphrase.encode() + b"\n", force=True)
-    log(f"dealing {guardians} BLS shares, threshold {threshold}")
-    gset = deal_keys(out_dir, guardians, threshold, passphrase, backend=backend,
-                     kdf_n=DEVNET_KDF_N, force=True)
+    if dealer:
+        log(f"dealing {guardians} BLS shares, threshold {threshold} (trusted dealer)")
+        gset = deal_keys(out_dir, guardians, threshold, passphrase, backend=backend,
+                         kdf_n=DEVNET_KDF_N, force=True)
+        keygen = {"method": "dealer"}
+    else:
+        from node.devnet.ceremony import run_ceremony_processes
+
+        gset, seconds = run_ceremony_processes(out_dir, guardians, threshold,
+                                               out_dir / "passphrase", kdf_n=DEVNET_KDF_N,
+                                               log=log)
+        keygen = {"method": "dkg", "ceremony_seconds": round(seconds, 2)}
     deployer = Deployer.connect(topo.rpc_http, DEPLOYER_KEY)
     attacker = Deployer.connect(topo.rpc_http, ATTACKER_KEY)
     deployment = deploy_all(deployer, gset, backend, attacker=attacker.address, log=log,
@@ -134,7 +144,8 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
     doc = {"deployment": deployment.to_dict(), "guardians": guardians, "threshold": threshold,
            "guardian_set_hash": "0x" + gset.hash().hex(), "rpc_http": topo.rpc_http,
            "rpc_ws": topo.rpc_ws, "status_urls": {str(k): v for k, v in status_urls.items()},
-           "p2p": {str(k): v for k, v in addrs.items()}, "attacker": attacker.address}
+           "p2p": {str(k): v for k, v in addrs.items()}, "attacker": attacker.address,
+           "keygen": keygen}
     (out_dir / "deployment.json").write_text(json.dumps(doc, indent=2) + "\n")
     return doc
 

@@ -48,6 +48,7 @@ class DevnetOptions:
     json_summary: bool = False
     outsiders: str = "deny"  # the guardians' [p2p] outsiders policy
     flooders: int = 0  # outsider processes flooding every guardian during the attack
+    dealer: bool = False  # True: a trusted dealer makes the keys (fast); default: a DKG ceremony
     scenario: str = "oneshot"  # oneshot: one transaction drains the pool; drip: one slice a block
     window: float = ONESHOT_WINDOW  # oneshot: broadcast within this fraction of the block
 
@@ -96,7 +97,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             state.phase = "deploying"
             doc = deploy_network(run_dir, opts.guardians, opts.threshold,
                                  Topology(chain.rpc_url, chain.ws_url), log=event,
-                                 outsiders=opts.outsiders, block_seconds=opts.block_time,
+                                 outsiders=opts.outsiders, dealer=opts.dealer,
+                                 block_seconds=opts.block_time,
                                  max_borrow_per_tx=(NO_CAP if opts.scenario == "oneshot"
                                                     else MAX_BORROW_PER_TX))
             set_interval_mining(chain.rpc_url, opts.block_time)
@@ -257,6 +259,11 @@ def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, 
                           f"({result.saved_fraction:.0%})",
            "saved_fraction": round(result.saved_fraction, 4),
            "logs": str(run_dir / "logs")}
+    keygen = doc.get("keygen") or {}
+    out["key_generation"] = ("DKG ceremony (no dealer)" if keygen.get("method") == "dkg"
+                             else "trusted dealer (--dealer)")
+    if "ceremony_seconds" in keygen:
+        out["ceremony_seconds"] = keygen["ceremony_seconds"]
     if result.contained and result.first_attack_block is not None:
         t0 = w3.eth.get_block(result.first_attack_block)["timestamp"]
         t1 = w3.eth.get_block(result.containment_block)["timestamp"]

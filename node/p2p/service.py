@@ -165,7 +165,8 @@ class P2PService:
             degree_high=cfg.degree_high, heartbeat_interval=cfg.heartbeat_interval,
             spam_protection_enabled=True,
             max_messages_per_topic_per_second=cfg.max_messages_per_topic_per_second,
-            eclipse_protection_enabled=cfg.eclipse_protection, do_px=False, ledger=self.ledger)
+            eclipse_protection_enabled=cfg.eclipse_protection, do_px=False, ledger=self.ledger,
+            flood_publish=cfg.flood_publish)
         self._pubsub = Pubsub(self._host, self._router, strict_signing=True,
                               msg_id_constructor=lambda m: message_id(m.data),
                               max_inbound_rpc_size=cfg.max_rpc_bytes,

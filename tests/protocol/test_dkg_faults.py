@@ -140,3 +140,48 @@ def test_fewer_than_t_qualified_dealers_fail_with_a_clear_message():
     assert "only 4 of 7 dealers qualified" in message and "needs 5" in message
     assert info.value.qualified == (1, 2, 3, 4)
     assert set(info.value.disqualified) == {5, 6, 7}
+
+
+def test_a_lost_complaint_splits_views_and_the_transcript_hash_shows_it():
+    """The synchrony assumption failing: the victim's complaint reaches nobody. The others keep
+    the cheating dealer; the victim does not. Their transcript hashes differ, which is why the
+    runner must compare them before writing anything."""
+    from .dkg_support import exchange
+
+    ceremony, keys, sessions = fresh(7, 5, seed=16)
+    cheat, victim = 0, 1                   # dealer 1 cheats recipient 2 (position 1)
+    bad = _bad_share_deal(sessions[cheat], keys[cheat], victim + 1)
+    honest = sessions[cheat].outgoing(Phase.DEAL)[0]
+
+    def route(phase, sender, receiver, data):
+        if sender == cheat and data == honest:
+            return bad
+        if phase is Phase.COMPLAIN and sender == victim:
+            return None
+        return data
+
+    for phase in Phase:
+        exchange(sessions, phase, route)
+    r = _agree([s.finish() for p, s in enumerate(sessions) if p not in (cheat, victim)])
+    assert 1 in r.qualified
+    mine = sessions[victim].finish()
+    assert 1 not in mine.qualified and mine.transcript_hash != r.transcript_hash
+
+
+def test_a_recipient_that_never_complained_cannot_build_its_share():
+    from protocol.dkg_errors import MissingShare
+
+    from .dkg_support import exchange
+
+    ceremony, keys, sessions = fresh(7, 5, seed=17)
+    cheat, victim = 0, 1
+    bad = _bad_share_deal(sessions[cheat], keys[cheat], victim + 1)
+    honest = sessions[cheat].outgoing(Phase.DEAL)[0]
+    def route(phase, sender, receiver, data):   # the cheat only ever shows the bad deal
+        return bad if data == honest else data
+
+    exchange(sessions, Phase.DEAL, route)
+    exchange(sessions, Phase.COMPLAIN, route, silent=[victim])  # it never got to complain
+    exchange(sessions, Phase.JUSTIFY, route)
+    with pytest.raises(MissingShare, match="dealer 1"):
+        sessions[victim].finish()

@@ -126,3 +126,31 @@ def test_resharing_keeps_the_epoch(old):
         Ceremony("x", 2, 5, participants(old_keys), Previous(gset, participants(old_keys)))
     with pytest.raises(CeremonyError, match="previous threshold"):
         Ceremony("x", 1, 5, participants(old_keys), Previous(gset, participants(old_keys[:4])))
+
+
+def test_a_leaving_guardian_deals_but_receives_nothing(old):
+    old_keys, old_results = old
+    gset = old_results[0].guardian_set()
+    dealers = participants(old_keys)                     # all 7 old guardians deal
+    new_keys = list(old_keys[:6]) + make_keys(1, seed=24)  # guardian 7 leaves, one joins
+    ceremony = reshare_ceremony("7 leaves", gset, dealers, participants(new_keys), threshold=5)
+    rng = random.Random(24)
+    sessions = [DkgSession(ceremony, k, B, rng=rng, old_share=old_results[p].my_share)
+                for p, k in enumerate(old_keys)]
+    sessions.append(DkgSession(ceremony, new_keys[6], B, rng=rng))
+    assert (sessions[6].dealer_index, sessions[6].recipient_index) == (7, None)
+    assert (sessions[7].dealer_index, sessions[7].recipient_index) == (None, 7)
+    results = run(sessions)
+    leaving = results[6]
+    assert leaving.my_share is None and leaving.my_index is None
+    assert len({r.guardian_set().encode() for r in results}) == 1
+    assert results[0].group_public_key == old_results[0].group_public_key
+    shares = {r.my_index: r.my_share for r in results if r.my_index}
+    assert sorted(shares) == [1, 2, 3, 4, 5, 6, 7]
+    assert B.verify(results[0].group_public_key, DIGEST,
+                    sign_with({i: shares[i] for i in (3, 4, 5, 6, 7)}, DIGEST),
+                    DST_AUTHORIZATION)
+    from protocol.dkg_errors import DkgError
+
+    with pytest.raises(DkgError):
+        leaving.keystore("pass", backend=B, kdf_n=1024)
