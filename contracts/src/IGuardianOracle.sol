@@ -225,7 +225,9 @@ interface IGuardianOracle {
     /// stays in force, no cooldown starts, the release block does not move, the nonce is used up,
     /// and the same action is refused (GuardianOracleHookFailedBefore) until the admin proves the
     /// hook again with {updateRegistration}; a different allowed action may be authorized at once.
-    /// @param protocolId The protocol to contain.
+    /// @param target The protocol's registered target: the protocol contained is
+    /// `protocolIdOf(target)` (the guardians sign that id; taking the target here spares
+    /// {authorize} a storage read, and a wrong target is simply an unregistered protocol).
     /// @param action 1 pause, 2 circuit breaker, 3 collateral lock.
     /// @param nonce Must equal `nonces(protocolId)`.
     /// @param deadline Last timestamp at which the authorization is valid.
@@ -235,7 +237,7 @@ interface IGuardianOracle {
     /// @param signature The group's BLS signature over the digest, 256-byte EIP-2537 G2 encoding.
     /// @return hookSucceeded Whether the protocol hook call succeeded.
     function authorize(
-        bytes32 protocolId,
+        address target,
         uint8 action,
         uint64 nonce,
         uint64 deadline,

@@ -151,13 +151,27 @@ library BLS {
             let p := mload(0x40)
             let sig := add(p, 512)
             calldatacopy(sig, signature.offset, 256)
-            let allZero := 1
-            for { let e := sig } lt(e, add(sig, 256)) { e := add(e, 64) } {
-                let hi := mload(e)
-                let lo := mload(add(e, 32))
-                bad := or(bad, or(gt(hi, P_HI), and(eq(hi, P_HI), iszero(lt(lo, P_LO)))))
-                allZero := and(allZero, iszero(or(hi, lo)))
-            }
+            // Each of the four 64-byte field elements (hi, lo) must be canonical: value < p and
+            // zero padding (else hi > P_HI). Unrolled; the point at infinity is all zero.
+            let h0 := mload(sig)
+            let h1 := mload(add(sig, 64))
+            let h2 := mload(add(sig, 128))
+            let h3 := mload(add(sig, 192))
+            let l0 := mload(add(sig, 32))
+            let l1 := mload(add(sig, 96))
+            let l2 := mload(add(sig, 160))
+            let l3 := mload(add(sig, 224))
+            bad := or(
+                or(
+                    or(gt(h0, P_HI), and(eq(h0, P_HI), iszero(lt(l0, P_LO)))),
+                    or(gt(h1, P_HI), and(eq(h1, P_HI), iszero(lt(l1, P_LO))))
+                ),
+                or(
+                    or(gt(h2, P_HI), and(eq(h2, P_HI), iszero(lt(l2, P_LO)))),
+                    or(gt(h3, P_HI), and(eq(h3, P_HI), iszero(lt(l3, P_LO))))
+                )
+            )
+            let allZero := iszero(or(or(or(h0, l0), or(h1, l1)), or(or(h2, l2), or(h3, l3))))
             if iszero(or(bad, allZero)) {
                 extcodecopy(keyStore, p, 1, 128)
                 mstore(add(p, 384), NEG_G1_X_HI)
@@ -188,19 +202,42 @@ library BLS {
                 let u := add(m, 256)
 
                 // b_i = H((b_0 xor b_{i-1}) || I2OSP(i, 1) || DST_prime), b_1 = H(b_0 || 1 || DST_prime):
-                // b_{2j+1} || b_{2j+2} is the base of u_j = that 64-byte integer mod p.
+                // b_{2j+1} || b_{2j+2} is the base of u_j = that 64-byte integer mod p. Unrolled:
+                // the eight hashes and four reductions in a row, no loop arithmetic.
                 mstore(x, b0)
                 mcopy(add(x, 33), add(dst, 32), dlen)
                 mstore8(add(add(x, 33), dlen), dlen)
                 let blen := add(34, dlen)
-                for { let i := 1 } lt(i, 9) { i := add(i, 1) } {
-                    mstore8(add(x, 32), i)
-                    let even := iszero(and(i, 1))
-                    let out := add(m, add(96, shl(5, even)))
-                    ok := and(ok, staticcall(gas(), 0x02, x, blen, out, 32))
-                    mstore(x, xor(b0, mload(out)))
-                    if even { ok := and(ok, staticcall(5000, 0x05, m, 225, add(u, shl(5, sub(i, 2))), 64)) }
-                }
+                let ctr := add(x, 32)
+                let hiOut := add(m, 96)
+                let loOut := add(m, 128)
+                mstore8(ctr, 1)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, hiOut, 32))
+                mstore(x, xor(b0, mload(hiOut)))
+                mstore8(ctr, 2)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, loOut, 32))
+                mstore(x, xor(b0, mload(loOut)))
+                ok := and(ok, staticcall(5000, 0x05, m, 225, u, 64))
+                mstore8(ctr, 3)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, hiOut, 32))
+                mstore(x, xor(b0, mload(hiOut)))
+                mstore8(ctr, 4)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, loOut, 32))
+                mstore(x, xor(b0, mload(loOut)))
+                ok := and(ok, staticcall(5000, 0x05, m, 225, add(u, 64), 64))
+                mstore8(ctr, 5)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, hiOut, 32))
+                mstore(x, xor(b0, mload(hiOut)))
+                mstore8(ctr, 6)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, loOut, 32))
+                mstore(x, xor(b0, mload(loOut)))
+                ok := and(ok, staticcall(5000, 0x05, m, 225, add(u, 128), 64))
+                mstore8(ctr, 7)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, hiOut, 32))
+                mstore(x, xor(b0, mload(hiOut)))
+                mstore8(ctr, 8)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, loOut, 32))
+                ok := and(ok, staticcall(5000, 0x05, m, 225, add(u, 192), 64))
 
                 // Q0 = map(u0, u1), Q1 = map(u2, u3), H(m) = Q0 + Q1 straight into the pairing input.
                 let q := add(u, 256)
