@@ -27,7 +27,7 @@ contract OraclePolicyTest is OracleTestBase {
         bytes memory sig = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
         uint64 expected = uint64(block.timestamp) + MAX_DURATION;
         vm.expectEmit(true, false, false, true, address(oracle));
-        emit IGuardianOracle.ContainmentEngaged(id, ACTION_PAUSE, 0, FROM, EVIDENCE, expected, true, SUBMITTER);
+        emit IGuardianOracle.ContainmentEngaged(id, ACTION_PAUSE, 0, FROM, EVIDENCE, expected, true);
         vm.prank(SUBMITTER);
         assertTrue(oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig), "hook succeeded");
 

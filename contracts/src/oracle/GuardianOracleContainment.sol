@@ -44,9 +44,8 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     }
 
     /// @dev `emit ContainmentEngaged(protocolId, action, nonce, evidenceFromBlock, evidenceHash,
-    /// expiresAt, hookSucceeded, msg.sender)`, encoded in scratch memory past the free memory
-    /// pointer (the compiler's encoder allocates and copies; a test checks the event with
-    /// vm.expectEmit).
+    /// expiresAt, hookSucceeded)`, encoded in scratch memory past the free memory pointer (the compiler's
+    /// encoder allocates and copies; a test checks the event with vm.expectEmit).
     function _emitEngaged(
         bytes32 protocolId,
         uint8 action,
@@ -66,8 +65,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
             mstore(add(m, 0x60), evidenceHash)
             mstore(add(m, 0x80), and(expiresAt, 0xffffffffffffffff))
             mstore(add(m, 0xa0), iszero(iszero(hookSucceeded)))
-            mstore(add(m, 0xc0), caller())
-            log2(m, 0xe0, topic, protocolId)
+            log2(m, 0xc0, topic, protocolId)
         }
     }
 
@@ -88,15 +86,14 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         uint8 replaced,
         bytes32 evidenceHash
     ) private returns (bool ok, uint64 expiresAt) {
-        uint32 nextNonce = uint32(word >> ProtocolStateWord.NONCE) + 1; // checked: never wraps into `action`
         bytes32 slot = _stateSlot(protocolId);
-        ProtocolStateWord.store(slot, ProtocolStateWord.engaged(word, nextNonce, action, replaced));
+        ProtocolStateWord.store(slot, ProtocolStateWord.engaged(word, action, replaced));
         unchecked {
             expiresAt = uint64(block.timestamp) + uint24(word >> ProtocolStateWord.MAX_DURATION);
         }
         ok = _callEngageHook(target, word, action, expiresAt, evidenceHash);
         if (!ok) {
-            ProtocolStateWord.store(slot, ProtocolStateWord.hookFailed(word, nextNonce, action));
+            ProtocolStateWord.store(slot, ProtocolStateWord.hookFailed(word, action));
             bytes4 selector = bytes4(uint32(word >> ProtocolStateWord.PAUSE_SELECTOR));
             emit HookCallFailed(protocolId, selector == bytes4(0) ? IGuardable.engageContainment.selector : selector);
         }
@@ -185,7 +182,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     function liftContainment(bytes32 protocolId) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
         if (msg.sender != r.admin) revert GuardianOracleUnauthorized(msg.sender);
-        ProtocolState storage state = _states[protocolId];
+        ProtocolState storage state = _state(protocolId);
         if (block.timestamp >= _expiresAt(state)) revert GuardianOracleNoActiveContainment(protocolId);
 
         _release(state);
@@ -202,7 +199,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     function containmentLiftedByTarget(uint8 action) external nonReentrant {
         bytes32 protocolId = protocolIdOf(msg.sender);
         if (_registration(protocolId).target != msg.sender) return;
-        ProtocolState storage state = _states[protocolId];
+        ProtocolState storage state = _state(protocolId);
         if (block.timestamp >= _expiresAt(state) || state.action != action) return;
         _release(state);
         emit ContainmentLifted(protocolId, msg.sender);
@@ -212,7 +209,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     function extendContainment(bytes32 protocolId, uint64 newExpiresAt) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
         if (msg.sender != r.admin) revert GuardianOracleUnauthorized(msg.sender);
-        ProtocolState storage state = _states[protocolId];
+        ProtocolState storage state = _state(protocolId);
         uint64 current = _expiresAt(state);
         if (block.timestamp >= current) revert GuardianOracleNoActiveContainment(protocolId);
         uint64 engagedAt = state.engagedAt;
@@ -237,12 +234,12 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
 
     /// @inheritdoc IGuardianOracle
     function nonces(bytes32 protocolId) external view returns (uint64) {
-        return _states[protocolId].nonce;
+        return _state(protocolId).nonce;
     }
 
     /// @inheritdoc IGuardianOracle
     function lastReleaseBlock(bytes32 protocolId) external view returns (uint64) {
-        return _states[protocolId].releaseBlock;
+        return _state(protocolId).releaseBlock;
     }
 
     /// @inheritdoc IGuardianOracle
@@ -251,7 +248,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         view
         returns (uint8 action, uint64 engagedAt, uint64 expiresAt, bool hookSucceeded, bool active)
     {
-        ProtocolState memory s = _states[protocolId];
+        ProtocolState memory s = _state(protocolId);
         if (s.engagedAt == 0) return (0, 0, 0, false, false);
         expiresAt = uint64(s.engagedAt) + s.heldFor;
         return (s.action, s.engagedAt, expiresAt, s.hookSucceeded, block.timestamp < expiresAt);
@@ -259,7 +256,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
 
     /// @inheritdoc IGuardianOracle
     function failedHookAction(bytes32 protocolId) external view returns (uint8) {
-        return _states[protocolId].failedAction;
+        return _state(protocolId).failedAction;
     }
 
     // ---------------------------------------------------------------- internals

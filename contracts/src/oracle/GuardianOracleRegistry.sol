@@ -86,7 +86,10 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     }
 
     mapping(bytes32 => Registration) private _registrations;
-    mapping(bytes32 => ProtocolState) internal _states;
+    /// @dev Where a protocol's {ProtocolState} lives: `protocolId ^ _STATE_NAMESPACE` (no mapping:
+    /// the id is already a hash, so this saves hashing it again on every access; the namespace,
+    /// itself a hash, keeps these slots apart from the compiler's, as ERC-7201 does).
+    bytes32 private constant _STATE_NAMESPACE = keccak256("GuardianNetwork.GuardianOracle.ProtocolState");
     bytes32[] private _protocolIds;
     mapping(bytes32 => uint256) private _protocolIndex; // position in _protocolIds plus one
     mapping(address => uint256) private _adminProtocols;
@@ -178,7 +181,7 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         _clearDetection(r.detection);
         delete _registrations[protocolId];
         // The policy goes, the containment record stays (nonces never repeat).
-        ProtocolState storage state = _states[protocolId];
+        ProtocolState storage state = _state(protocolId);
         state.allowedActions = 0;
         state.pauseSelector = bytes4(0);
         state.maxDuration = 0;
@@ -224,7 +227,7 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// @inheritdoc IGuardianOracle
     function getRegistration(bytes32 protocolId) external view returns (RegistrationParams memory params) {
         Registration storage r = _requireRegistered(protocolId);
-        ProtocolState memory state = _states[protocolId];
+        ProtocolState memory state = _state(protocolId);
         params.target = r.target;
         params.admin = r.admin;
         params.allowedActions = state.allowedActions;
@@ -244,10 +247,15 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
 
     /// @dev The storage slot of `protocolId`'s {ProtocolState} (read and written as one word by
     /// {authorize}: ProtocolStateWord).
-    function _stateSlot(bytes32 protocolId) internal view returns (bytes32 slot) {
-        ProtocolState storage state = _states[protocolId];
+    function _stateSlot(bytes32 protocolId) internal pure returns (bytes32) {
+        return protocolId ^ _STATE_NAMESPACE;
+    }
+
+    /// @dev `protocolId`'s {ProtocolState}.
+    function _state(bytes32 protocolId) internal pure returns (ProtocolState storage state) {
+        bytes32 slot = _stateSlot(protocolId);
         assembly ("memory-safe") {
-            slot := state.slot
+            state.slot := slot
         }
     }
 
@@ -376,7 +384,7 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// @dev The policy into the protocol's state (the hook was just proven: an action whose hook
     /// failed may be authorized again), the detection rules into its registration.
     function _storeRegistration(bytes32 protocolId, Registration storage r, RegistrationParams calldata p) private {
-        ProtocolState storage state = _states[protocolId];
+        ProtocolState storage state = _state(protocolId);
         state.allowedActions = p.allowedActions;
         state.pauseSelector = p.pauseSelector; // zero for the Guardable hook (validated)
         state.maxDuration = uint24(p.maxDuration);

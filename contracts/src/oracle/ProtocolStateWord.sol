@@ -22,11 +22,14 @@ library ProtocolStateWord {
     uint256 internal constant HELD_FOR = 192; // uint24
     uint256 internal constant RELEASE_BLOCK = 216; // uint40
 
-    /// @dev The policy (bits 0..87): what registration sets and an authorization keeps.
-    uint256 internal constant POLICY_MASK = (uint256(1) << NONCE) - 1;
-    uint256 internal constant NONCE_MASK = uint256(type(uint32).max) << NONCE;
-    uint256 internal constant FAILED_ACTION_MASK = uint256(type(uint8).max) << FAILED_ACTION;
-    uint256 internal constant HOOK_SUCCEEDED_MASK = uint256(type(uint8).max) << HOOK_SUCCEEDED;
+    /// @dev What an engagement keeps: the policy (bits 0..87) and the failed action. A literal,
+    /// for assembly; OracleStateLayoutTest checks it against the offsets.
+    uint256 internal constant ENGAGE_KEEP_MASK = 0xff000000000000ffffffffffffffffffffff;
+    /// @dev What a failed hook keeps: all but the nonce, the failed action and the hook flag.
+    uint256 internal constant FAILED_KEEP_MASK = 0xffffffffffffffffffffffffff0000ffff00000000ffffffffffffffffffffff;
+    /// @dev One nonce step (1 << NONCE), and the nonce field's largest value.
+    uint256 internal constant NONCE_ONE = 0x10000000000000000000000;
+    uint256 internal constant NONCE_MAX = 0xffffffff;
 
     function load(bytes32 slot) internal view returns (uint256 word) {
         assembly ("memory-safe") {
@@ -82,17 +85,15 @@ library ProtocolStateWord {
     }
 
     /// @dev The word of a containment engaged now under `word`'s policy: the policy and the failed
-    /// action kept, the nonce moved to `nextNonce`, `action_` (replacing `replaced`) in force for
+    /// action kept, the nonce moved on by one, `action_` (replacing `replaced`) in force for
     /// maxDuration, the hook succeeded, evidence from now on must start after this block.
-    function engaged(uint256 word, uint32 nextNonce, uint8 action_, uint8 replaced) internal view returns (uint256 w) {
+    function engaged(uint256 word, uint8 action_, uint8 replaced) internal view returns (uint256 w) {
+        _requireNonceLeft(word);
         // Values narrower than a word may carry dirty high bits in assembly: each is masked.
         assembly ("memory-safe") {
             w := or(
                 or(
-                    or(
-                        and(word, or(sub(shl(NONCE, 1), 1), shl(FAILED_ACTION, 0xff))),
-                        shl(NONCE, and(nextNonce, 0xffffffff))
-                    ),
+                    or(and(word, ENGAGE_KEEP_MASK), and(add(word, NONCE_ONE), shl(NONCE, NONCE_MAX))),
                     or(shl(ACTION, and(action_, 0xff)), shl(REPLACED_ACTION, and(replaced, 0xff)))
                 ),
                 or(
@@ -103,10 +104,27 @@ library ProtocolStateWord {
         }
     }
 
-    /// @dev `word` after an authorization whose hook failed: only the nonce moves, the hook is
-    /// marked failed and `action_` is refused until the hook is proven again.
-    function hookFailed(uint256 word, uint32 nextNonce, uint8 action_) internal pure returns (uint256) {
-        return (word & ~(NONCE_MASK | FAILED_ACTION_MASK | HOOK_SUCCEEDED_MASK)) | (uint256(nextNonce) << NONCE)
-            | (uint256(action_) << FAILED_ACTION);
+    /// @dev `word` after an authorization whose hook failed: only the nonce moves (by one), the
+    /// hook is marked failed and `action_` is refused until the hook is proven again.
+    function hookFailed(uint256 word, uint8 action_) internal pure returns (uint256 w) {
+        _requireNonceLeft(word);
+        assembly ("memory-safe") {
+            w := or(
+                or(and(word, FAILED_KEEP_MASK), and(add(word, NONCE_ONE), shl(NONCE, NONCE_MAX))),
+                shl(FAILED_ACTION, and(action_, 0xff))
+            )
+        }
+    }
+
+    /// @dev The nonce field never wraps: after 4 billion authorizations, Panic(0x11) as checked
+    /// arithmetic would.
+    function _requireNonceLeft(uint256 word) private pure {
+        if (uint32(word >> NONCE) == NONCE_MAX) {
+            assembly ("memory-safe") {
+                mstore(0x00, shl(224, 0x4e487b71)) // Panic(uint256)
+                mstore(0x04, 0x11) // arithmetic overflow
+                revert(0x00, 0x24)
+            }
+        }
     }
 }

@@ -45,11 +45,24 @@ contract StateLayoutHarness is OracleHarness {
     constructor(bytes memory pk) OracleHarness(address(0x60), pk, 3, 5, 2 days) {}
 
     function writeStruct(bytes32 protocolId, ProtocolState calldata s) external {
-        _states[protocolId] = s;
+        // Member by member, as Solidity writes a packed struct (the layout under test).
+        ProtocolState storage t = _state(protocolId);
+        t.allowedActions = s.allowedActions;
+        t.pauseSelector = s.pauseSelector;
+        t.maxDuration = s.maxDuration;
+        t.cooldown = s.cooldown;
+        t.nonce = s.nonce;
+        t.action = s.action;
+        t.replacedAction = s.replacedAction;
+        t.failedAction = s.failedAction;
+        t.hookSucceeded = s.hookSucceeded;
+        t.engagedAt = s.engagedAt;
+        t.heldFor = s.heldFor;
+        t.releaseBlock = s.releaseBlock;
     }
 
     function readStruct(bytes32 protocolId) external view returns (ProtocolState memory) {
-        return _states[protocolId];
+        return _state(protocolId);
     }
 
     function readWord(bytes32 protocolId) external view returns (uint256) {

@@ -30,6 +30,29 @@ contract OracleStateLayoutTest is OracleTestBase {
         return keccak256(abi.encode(a)) == keccak256(abi.encode(b));
     }
 
+    function test_masksMatchTheOffsets() public pure {
+        uint256 policy = (uint256(1) << ProtocolStateWord.NONCE) - 1;
+        uint256 failed = uint256(0xff) << ProtocolStateWord.FAILED_ACTION;
+        uint256 nonce = uint256(type(uint32).max) << ProtocolStateWord.NONCE;
+        uint256 flag = uint256(0xff) << ProtocolStateWord.HOOK_SUCCEEDED;
+        assertEq(ProtocolStateWord.ENGAGE_KEEP_MASK, policy | failed, "engage keeps the policy and the failed action");
+        assertEq(ProtocolStateWord.FAILED_KEEP_MASK, ~(nonce | failed | flag), "a failed hook keeps all but three");
+        assertEq(ProtocolStateWord.NONCE_ONE, uint256(1) << ProtocolStateWord.NONCE, "one nonce step");
+    }
+
+    function test_nonceNeverWraps() public {
+        GuardianOracleRegistry.ProtocolState memory s;
+        s.nonce = type(uint32).max;
+        h.writeStruct(PID, s);
+        uint256 w = h.readWord(PID);
+        vm.expectRevert(abi.encodeWithSignature("Panic(uint256)", uint256(0x11)));
+        this.engagedOf(w);
+    }
+
+    function engagedOf(uint256 w) external view returns (uint256) {
+        return w.engaged(1, 0);
+    }
+
     function test_engageSelectorConstant() public view {
         assertEq(bytes4(uint32(h.engageSelectorConstant())), IGuardable.engageContainment.selector, "selector");
     }
@@ -57,7 +80,7 @@ contract OracleStateLayoutTest is OracleTestBase {
         vm.assume(s.nonce < type(uint32).max);
         h.writeStruct(PID, s);
         uint256 w = h.readWord(PID);
-        h.writeWord(PID, w.engaged(s.nonce + 1, action, replaced));
+        h.writeWord(PID, w.engaged(action, replaced));
         GuardianOracleRegistry.ProtocolState memory want = s;
         want.nonce = s.nonce + 1;
         want.action = action;
@@ -73,7 +96,7 @@ contract OracleStateLayoutTest is OracleTestBase {
         vm.assume(s.nonce < type(uint32).max);
         h.writeStruct(PID, s);
         uint256 w = h.readWord(PID);
-        h.writeWord(PID, w.hookFailed(s.nonce + 1, action));
+        h.writeWord(PID, w.hookFailed(action));
         GuardianOracleRegistry.ProtocolState memory want = s;
         want.nonce = s.nonce + 1;
         want.hookSucceeded = false;

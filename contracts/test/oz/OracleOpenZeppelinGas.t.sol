@@ -43,9 +43,10 @@ contract OracleOpenZeppelinGasTest is OracleBlsBase {
         uint256 used = vm.snapshotGasLastCall("authorize OZ pause()");
         assertTrue(ok && vault.paused(), "vault paused");
         emit log_named_uint("authorize (BLS) + OpenZeppelin pause() selector hook", used);
-        // The design's target is 200k for both hook kinds (docs/architecture-contracts.md "Gas").
-        // Held here as a regression bound while the path is being brought under it (207,428 with
-        // the policy in its own slot, 209,368 before BLS.verifyDigest).
-        assertLe(used, 202_500, "OpenZeppelin selector path regression bound");
+        // The design's target is 200k for both hook kinds; this path is 1,073 above it
+        // (docs/architecture-contracts.md "Gas" says where the gas goes and why the rest is not
+        // taken yet). Held as a regression bound: 207,428 before this pass (policy in its own
+        // slot, signature pre-checked, the event with 7 words), 209,368 before BLS.verifyDigest.
+        assertLe(used, 201_100, "OpenZeppelin selector path regression bound");
     }
 }
