@@ -89,8 +89,9 @@ class Submitter:
     async def submit_when_due(self, ready: ReadyProof) -> None:
         """Called by the pipeline when a proof is ready; starts the waiting task."""
         assert self._nursery is not None, "Submitter.run must be started first"
-        self._stand_down.setdefault(ready.digest, trio.Event())
-        self._nursery.start_soon(self._submit_task, ready)
+        # The task gets the event itself: `forget` may drop the digest before the task first runs.
+        stand_down = self._stand_down.setdefault(ready.digest, trio.Event())
+        self._nursery.start_soon(self._submit_task, ready, stand_down)
 
     def peer_proof(self, proof: messages.Proof) -> None:
         """A peer sent (or is sending) this digest's transaction: wait for it before our turn."""
@@ -115,9 +116,8 @@ class Submitter:
         authorize is mined; at `pending`, one is in our node's mempool."""
         return await self.client.nonce(ready.report.protocol_id, block) > ready.report.nonce
 
-    async def _submit_task(self, ready: ReadyProof) -> None:
+    async def _submit_task(self, ready: ReadyProof, stand_down: trio.Event) -> None:
         digest, report = ready.digest, ready.report
-        stand_down = self._stand_down[digest]
         rank = submission_rank(digest, self.key.index, self.live())
         delay = submission_delay(rank, self.stagger)
         log.info("proof ready for 0x%s: my rank %d, submitting in %.1fs unless someone does first",

@@ -27,9 +27,9 @@ contract OraclePolicyTest is OracleTestBase {
         bytes memory sig = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
         uint64 expected = uint64(block.timestamp) + MAX_DURATION;
         vm.expectEmit(true, false, false, true, address(oracle));
-        emit IGuardianOracle.ContainmentEngaged(id, ACTION_PAUSE, 0, FROM, EVIDENCE, expected, true, SUBMITTER);
+        emit IGuardianOracle.ContainmentEngaged(id, ACTION_PAUSE, 0, FROM, EVIDENCE, expected, true);
         vm.prank(SUBMITTER);
-        assertTrue(oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig), "hook succeeded");
+        assertTrue(oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig), "hook succeeded");
 
         assertEq(uint256(oracle.nonces(id)), 1, "nonce incremented");
         (uint8 action, uint64 engagedAt, uint64 expiresAt, bool ok, bool active) = oracle.containment(id);
@@ -60,7 +60,7 @@ contract OraclePolicyTest is OracleTestBase {
         bytes32 unknown = keccak256(abi.encode(address(0xdead)));
         bytes memory sig = sigFor(unknown, ACTION_PAUSE, 0, uint64(block.timestamp), EVIDENCE);
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNotRegistered.selector, unknown));
-        oracle.authorize(unknown, ACTION_PAUSE, 0, uint64(block.timestamp), FROM, EVIDENCE, sig);
+        oracle.authorize(address(0xdead), ACTION_PAUSE, 0, uint64(block.timestamp), FROM, EVIDENCE, sig);
     }
 
     function testFuzz_actionMustBeAllowed(uint8 allowedBits, uint8 action) public {
@@ -75,7 +75,7 @@ contract OraclePolicyTest is OracleTestBase {
         if (!permitted) {
             vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleActionNotAllowed.selector, id, action));
         }
-        oracle.authorize(id, action, 0, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(id), action, 0, deadline, FROM, EVIDENCE, sig);
         assertEq(uint256(oracle.nonces(id)), permitted ? 1 : 0, "nonce moves only on success");
     }
 
@@ -84,18 +84,18 @@ contract OraclePolicyTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(id, ACTION_PAUSE, nonce, deadline, EVIDENCE);
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidNonce.selector, uint64(0), nonce));
-        oracle.authorize(id, ACTION_PAUSE, nonce, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, nonce, deadline, FROM, EVIDENCE, sig);
     }
 
     function test_nonceCannotBeReused() public {
         uint64 deadline = uint64(block.timestamp + 2 days);
         bytes memory sig = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
         vm.warp(block.timestamp + MAX_DURATION + COOLDOWN); // every other rule would pass now
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidNonce.selector, uint64(1), uint64(0)));
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
         // The next nonce works.
-        oracle.authorize(id, ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sigFor(id, ACTION_PAUSE, 1, deadline, EVIDENCE));
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sigFor(id, ACTION_PAUSE, 1, deadline, EVIDENCE));
         assertEq(uint256(oracle.nonces(id)), 2, "nonce 2");
     }
 
@@ -105,12 +105,12 @@ contract OraclePolicyTest is OracleTestBase {
         uint256 t = block.timestamp + elapsed;
         vm.warp(t);
         if (t > deadline) vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleDeadlineExpired.selector, deadline));
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
     }
 
     function test_deadlineIsInclusive() public {
         uint64 deadline = uint64(block.timestamp);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE));
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE));
         assertTrue(isActive(id), "engaged at the deadline itself");
     }
 
@@ -121,7 +121,7 @@ contract OraclePolicyTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(id, ACTION_CIRCUIT_BREAKER, 1, deadline, EVIDENCE);
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleContainmentActive.selector, id, expiresAt));
-        oracle.authorize(id, ACTION_CIRCUIT_BREAKER, 1, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(id), ACTION_CIRCUIT_BREAKER, 1, deadline, FROM, EVIDENCE, sig);
     }
 
     function testFuzz_cooldown(uint32 afterExpiry) public {
@@ -136,7 +136,7 @@ contract OraclePolicyTest is OracleTestBase {
                 abi.encodeWithSelector(IGuardianOracle.GuardianOracleCooldownActive.selector, id, uint64(expiresAt + COOLDOWN))
             );
         }
-        oracle.authorize(id, ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sig);
     }
 
     function test_signatureBindsEveryField() public {
@@ -152,20 +152,20 @@ contract OraclePolicyTest is OracleTestBase {
         ];
         for (uint256 i; i < wrong.length; ++i) {
             vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-            oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, wrong[i]);
+            oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, wrong[i]);
         }
         // Another chain id changes the digest too.
         bytes memory good = sigFor(id, ACTION_PAUSE, 0, deadline, EVIDENCE);
         vm.chainId(999);
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, good);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, good);
         vm.chainId(31337);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, good);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, good);
     }
 
     function test_signatureLengthChecked() public {
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidSignatureLength.selector, uint256(96)));
-        oracle.authorize(id, ACTION_PAUSE, 0, uint64(block.timestamp), FROM, EVIDENCE, new bytes(96));
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 0, uint64(block.timestamp), FROM, EVIDENCE, new bytes(96));
     }
 
     function test_anotherOracleDeploymentRejectsTheSignature() public {
@@ -178,7 +178,7 @@ contract OraclePolicyTest is OracleTestBase {
         vm.prank(address(target));
         second.register(params(address(target)));
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        second.authorize(pid, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
+        second.authorize(targetOf(pid), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
     }
 }
 
@@ -220,9 +220,9 @@ contract OracleLifecycleTest is OracleTestBase {
         vm.expectRevert(
             abi.encodeWithSelector(IGuardianOracle.GuardianOracleCooldownActive.selector, id, uint64(block.timestamp + COOLDOWN))
         );
-        oracle.authorize(id, ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sig);
         vm.warp(block.timestamp + COOLDOWN);
-        oracle.authorize(id, ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sig);
         assertTrue(isActive(id), "engaged again after the cooldown");
     }
 
@@ -374,7 +374,7 @@ contract OracleHookSafetyTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(pid, ACTION_PAUSE, nonce, deadline, EVIDENCE);
         uint256 before = gasleft();
-        bool ok = oracle.authorize(pid, ACTION_PAUSE, nonce, deadline, FROM, EVIDENCE, sig);
+        bool ok = oracle.authorize(targetOf(pid), ACTION_PAUSE, nonce, deadline, FROM, EVIDENCE, sig);
         uint256 used = before - gasleft();
         assertFalse(ok, "reported as failed");
         assertFalse(hookOk(pid), "recorded as failed");
@@ -387,7 +387,7 @@ contract OracleHookSafetyTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(pid, ACTION_PAUSE, 0, deadline, EVIDENCE);
         uint256 before = gasleft();
-        bool ok = oracle.authorize(pid, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
+        bool ok = oracle.authorize(targetOf(pid), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
         uint256 used = before - gasleft();
         assertTrue(ok, "the hook returned normally");
         assertLe(used, 100_000 + 80_000, "no return data was copied");
@@ -405,7 +405,7 @@ contract OracleHookSafetyTest is OracleTestBase {
             address(oracle),
             abi.encodeCall(
                 IGuardianOracle.authorize,
-                (pid, ACTION_PAUSE, 1, deadline, 2, EVIDENCE, fakeSignature(digestFor(1, pid, ACTION_PAUSE, 1, deadline, 2, EVIDENCE)))
+                (targetOf(pid), ACTION_PAUSE, 1, deadline, 2, EVIDENCE, fakeSignature(digestFor(1, pid, ACTION_PAUSE, 1, deadline, 2, EVIDENCE)))
             )
         );
         assertTrue(engage(pid, ACTION_PAUSE), "hook itself succeeded");
@@ -438,7 +438,7 @@ contract OracleHookSafetyTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(pid, ACTION_PAUSE, 0, deadline, EVIDENCE);
         vm.expectRevert(IGuardianOracle.GuardianOracleInsufficientGasForHook.selector);
-        oracle.authorize{gas: 110_000}(pid, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize{gas: 110_000}(targetOf(pid), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
         assertEq(uint256(oracle.nonces(pid)), 0, "nothing consumed");
     }
 
@@ -450,7 +450,7 @@ contract OracleHookSafetyTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp);
         bytes memory sig = sigFor(pid, ACTION_PAUSE, 0, deadline, EVIDENCE);
         gasLimit = bound(gasLimit, 60_000, 260_000);
-        try oracle.authorize{gas: gasLimit}(pid, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig) returns (bool ok) {
+        try oracle.authorize{gas: gasLimit}(targetOf(pid), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig) returns (bool ok) {
             assertTrue(ok, "hook succeeded whenever authorize succeeded");
             assertGe(hook.gasSeen(), 99_000, "hook received its allowance");
         } catch {
@@ -556,9 +556,9 @@ contract OracleKeyRotationTest is OracleTestBase {
         vm.prank(GOV);
         oracle.executeKeyRotation();
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, oldSig);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, oldSig);
         bytes memory newSig = fakeSignature(digestFor(2, id, ACTION_PAUSE, 0, deadline, EVIDENCE));
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, newSig);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, newSig);
         assertTrue(isActive(id), "epoch-2 signature accepted");
     }
 }
@@ -578,7 +578,7 @@ abstract contract OracleGasBase is OracleTestBase {
         uint64 deadline = uint64(block.timestamp + 60);
         bytes memory sig = sigFor(minimalId, ACTION_PAUSE, nonce, deadline, EVIDENCE);
         uint256 before = gasleft();
-        oracle.authorize(minimalId, ACTION_PAUSE, nonce, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(minimalId), ACTION_PAUSE, nonce, deadline, FROM, EVIDENCE, sig);
         used = before - gasleft();
         assertTrue(hookOk(minimalId), "hook ran");
     }
@@ -647,13 +647,13 @@ contract OracleFailedHookTest is OracleTestBase {
         vm.expectRevert(
             abi.encodeWithSelector(IGuardianOracle.GuardianOracleHookFailedBefore.selector, pid, ACTION_PAUSE)
         );
-        oracle.authorize(pid, ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(pid), ACTION_PAUSE, 1, deadline, FROM, EVIDENCE, sig);
         vm.warp(block.timestamp + 40 days);
         sig = sigFor(pid, ACTION_PAUSE, 1, uint64(block.timestamp), EVIDENCE);
         vm.expectRevert(
             abi.encodeWithSelector(IGuardianOracle.GuardianOracleHookFailedBefore.selector, pid, ACTION_PAUSE)
         );
-        oracle.authorize(pid, ACTION_PAUSE, 1, uint64(block.timestamp), FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(pid), ACTION_PAUSE, 1, uint64(block.timestamp), FROM, EVIDENCE, sig);
     }
 
     function test_updateProvesHookAgainAndClearsFailedAction() public {
@@ -697,6 +697,6 @@ contract OracleFailedHookTest is OracleTestBase {
         vm.expectRevert(
             abi.encodeWithSelector(IGuardianOracle.GuardianOracleContainmentActive.selector, pid, expiresAt)
         );
-        oracle.authorize(pid, ACTION_COLLATERAL_LOCK, 1, deadline, FROM, EVIDENCE, sig);
+        oracle.authorize(targetOf(pid), ACTION_COLLATERAL_LOCK, 1, deadline, FROM, EVIDENCE, sig);
     }
 }

@@ -31,6 +31,10 @@ AUTHORIZE_GAS_FLOOR = 300_000
 PROTOCOL_IDS_PAGE = 100
 
 
+class UnknownProtocol(ChainError):
+    """The protocol id has no registration, so no target to send `authorize` to."""
+
+
 @dataclass(frozen=True)
 class Containment:
     action: int
@@ -91,6 +95,7 @@ class OracleClient:
         self.contract = rpc.w3.eth.contract(address=checksum(address),
                                             abi=load_artifact("GuardianOracle")["abi"])
         self._account = Account.from_key(submitter_key) if submitter_key else None
+        self._targets: dict[bytes, bytes] = {}  # protocol id -> target, for authorize
         self.chain_id = chain_id
         self.max_gas = max_gas
         self._send_lock = trio.Lock()
@@ -137,7 +142,23 @@ class OracleClient:
                            block: int | str = "latest") -> Registration | None:
         if not await self._view("isRegistered", protocol_id, block=block):
             return None
-        return parse_registration(await self._view("getRegistration", protocol_id, block=block))
+        reg = parse_registration(await self._view("getRegistration", protocol_id, block=block))
+        self._targets[protocol_id] = reg.target
+        return reg
+
+    async def target_of(self, protocol_id: bytes) -> bytes:
+        """The target `authorize` takes for `protocol_id` (the guardians sign the id, the oracle
+        recomputes it from the target): from registrations already read, else read now. A
+        target never changes under its id (the id is its hash)."""
+        if protocol_id not in self._targets:
+            reg = await self.registration(protocol_id)
+            if reg is None:
+                raise UnknownProtocol(f"protocol 0x{protocol_id.hex()[:12]} is not registered")
+        return self._targets[protocol_id]
+
+    async def _authorize_calldata(self, protocol_id: bytes, *rest: Any) -> str:
+        target = checksum(await self.target_of(protocol_id))
+        return self.contract.encode_abi("authorize", args=[target, *rest])
 
     async def failed_hook_action(self, protocol_id: bytes, block: int | str = "latest") -> int:
         """The action whose hook failed and that the oracle refuses until the hook is proven
@@ -201,9 +222,12 @@ class OracleClient:
                                  signature: bytes) -> tuple[Revert | None, int]:
         """Run `authorize` as our submitter would send it, on top of the pending state: the
         decoded revert (None if it would succeed) and the gas it would use (0 on a revert)."""
-        args = [protocol_id, action, nonce, deadline, evidence_from_block, evidence_hash, signature]
-        tx = {"to": checksum(self.address), "data": self.contract.encode_abi("authorize", args=args),
-              "value": 0, "gas": self.max_gas}
+        try:
+            data = await self._authorize_calldata(protocol_id, action, nonce, deadline,
+                                                  evidence_from_block, evidence_hash, signature)
+        except UnknownProtocol:  # what the oracle itself would answer
+            return Revert("GuardianOracleNotRegistered", {"protocolId": protocol_id}), 0
+        tx = {"to": checksum(self.address), "data": data, "value": 0, "gas": self.max_gas}
         if self._account is not None:
             tx["from"] = self._account.address
         try:
@@ -231,8 +255,8 @@ class OracleClient:
         pending exploit in the same block."""
         if self._account is None:
             raise ChainError("no submitter key configured: this node cannot send transactions")
-        args = [protocol_id, action, nonce, deadline, evidence_from_block, evidence_hash, signature]
-        data = self.contract.encode_abi("authorize", args=args)
+        data = await self._authorize_calldata(protocol_id, action, nonce, deadline,
+                                              evidence_from_block, evidence_hash, signature)
         async with self._send_lock:
             chain_id = self.chain_id or await self.rpc.chain_id()
             tx_nonce, (max_fee, tip) = await _both(self.rpc.transaction_count(self.submitter),

@@ -127,7 +127,7 @@ def note_containment(result: AttackResult, oracle, pid: bytes, deployment: dict)
     result.containment_tx = "0x" + bytes(entry["transactionHash"]).hex()
     result.containment_gas = receipt["gasUsed"]
     result.containment_hook_ok = bool(entry["args"]["hookSucceeded"])
-    result.containment_submitter = entry["args"]["submitter"]
+    result.containment_submitter = receipt["from"]  # the event does not repeat the sender
 
 
 def _wait_next_block(w3: Web3, block: int, timeout: float) -> None:

@@ -67,7 +67,9 @@ class Chain:
         partials = {i: threshold.partial_sign(self.dealing.shares[i - 1], digest, B)
                     for i in (1, 3)}
         signature = B.g2_to_eip2537(threshold.combine(partials, B))
-        self.gov.transact("authorize", fns.authorize(*args, signature), gas=600_000)
+        # authorize takes the target; the guardians signed its protocol id
+        self.gov.transact("authorize", fns.authorize(self.w3.to_checksum_address(target), *args[1:],
+                                                     signature), gas=600_000)
 
 
 def _register_args(target: str, admin: str) -> list[str]:

@@ -132,11 +132,16 @@ library BLS {
     /// signature: the path of an on-chain authorization, with no intermediate allocation.
     /// @dev The 128-byte key is read from the code of `keyStore` at offset 1 (an SSTORE2 data
     /// contract) and must have been validated when it was stored (canonical, on the curve, in the
-    /// subgroup, not infinity): it is not checked again. The signature is checked as in {verify}.
+    /// subgroup, not infinity): it is not checked again. The signature is not pre-checked either
+    /// (that cost about 360 gas on every containment): the pairing precompile itself refuses a
+    /// non-canonical encoding or a point off the curve or outside the subgroup (EIP-2537), which
+    /// makes `valid` false, and the point at infinity cannot verify under a key that is not
+    /// infinity (e(pk, H(m)) would have to be 1). {verify} keeps its explicit checks.
     /// One assembly block over a fixed layout past the free memory pointer (not advanced):
     /// `p`: pairing input pk | H(m) | -g1 | sig (768); `x`: the SHA-256 input (at most 355);
     /// `m`: the MODEXP input (225), its base written directly by SHA-256; `u`: u0 | u1 | u2 | u3
-    /// (256), written directly by MODEXP; `q`: Q0 | Q1 (512); G2ADD writes H(m) into `p`.
+    /// (256), written directly by MODEXP; `q`: Q0 | Q1 (512) over `x` and `m` once they are
+    /// spent; G2ADD writes H(m) into `p`. 1,664 bytes in all.
     /// The hash is RFC 9380 hash_to_curve exactly as {hashToG2} (expand_message_xmd, len 256).
     function verifyDigest(address keyStore, bytes32 message, bytes memory dst, bytes calldata signature)
         internal
@@ -145,20 +150,11 @@ library BLS {
     {
         if (signature.length != 256) revert BLSInvalidLength();
         if (dst.length > 255) revert BLSDstTooLong();
-        bool bad;
         bool hashFailed;
         assembly ("memory-safe") {
             let p := mload(0x40)
-            let sig := add(p, 512)
-            calldatacopy(sig, signature.offset, 256)
-            let allZero := 1
-            for { let e := sig } lt(e, add(sig, 256)) { e := add(e, 64) } {
-                let hi := mload(e)
-                let lo := mload(add(e, 32))
-                bad := or(bad, or(gt(hi, P_HI), and(eq(hi, P_HI), iszero(lt(lo, P_LO)))))
-                allZero := and(allZero, iszero(or(hi, lo)))
-            }
-            if iszero(or(bad, allZero)) {
+            calldatacopy(add(p, 512), signature.offset, 256)
+            {
                 extcodecopy(keyStore, p, 1, 128)
                 mstore(add(p, 384), NEG_G1_X_HI)
                 mstore(add(p, 416), NEG_G1_X_LO)
@@ -188,22 +184,45 @@ library BLS {
                 let u := add(m, 256)
 
                 // b_i = H((b_0 xor b_{i-1}) || I2OSP(i, 1) || DST_prime), b_1 = H(b_0 || 1 || DST_prime):
-                // b_{2j+1} || b_{2j+2} is the base of u_j = that 64-byte integer mod p.
+                // b_{2j+1} || b_{2j+2} is the base of u_j = that 64-byte integer mod p. Unrolled:
+                // the eight hashes and four reductions in a row, no loop arithmetic.
                 mstore(x, b0)
                 mcopy(add(x, 33), add(dst, 32), dlen)
                 mstore8(add(add(x, 33), dlen), dlen)
                 let blen := add(34, dlen)
-                for { let i := 1 } lt(i, 9) { i := add(i, 1) } {
-                    mstore8(add(x, 32), i)
-                    let even := iszero(and(i, 1))
-                    let out := add(m, add(96, shl(5, even)))
-                    ok := and(ok, staticcall(gas(), 0x02, x, blen, out, 32))
-                    mstore(x, xor(b0, mload(out)))
-                    if even { ok := and(ok, staticcall(5000, 0x05, m, 225, add(u, shl(5, sub(i, 2))), 64)) }
-                }
+                let ctr := add(x, 32)
+                let hiOut := add(m, 96)
+                let loOut := add(m, 128)
+                mstore8(ctr, 1)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, hiOut, 32))
+                mstore(x, xor(b0, mload(hiOut)))
+                mstore8(ctr, 2)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, loOut, 32))
+                mstore(x, xor(b0, mload(loOut)))
+                ok := and(ok, staticcall(5000, 0x05, m, 225, u, 64))
+                mstore8(ctr, 3)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, hiOut, 32))
+                mstore(x, xor(b0, mload(hiOut)))
+                mstore8(ctr, 4)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, loOut, 32))
+                mstore(x, xor(b0, mload(loOut)))
+                ok := and(ok, staticcall(5000, 0x05, m, 225, add(u, 64), 64))
+                mstore8(ctr, 5)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, hiOut, 32))
+                mstore(x, xor(b0, mload(hiOut)))
+                mstore8(ctr, 6)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, loOut, 32))
+                mstore(x, xor(b0, mload(loOut)))
+                ok := and(ok, staticcall(5000, 0x05, m, 225, add(u, 128), 64))
+                mstore8(ctr, 7)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, hiOut, 32))
+                mstore(x, xor(b0, mload(hiOut)))
+                mstore8(ctr, 8)
+                ok := and(ok, staticcall(gas(), 0x02, x, blen, loOut, 32))
+                ok := and(ok, staticcall(5000, 0x05, m, 225, add(u, 192), 64))
 
                 // Q0 = map(u0, u1), Q1 = map(u2, u3), H(m) = Q0 + Q1 straight into the pairing input.
-                let q := add(u, 256)
+                let q := x // x and m are spent; q ends before u
                 ok := and(ok, staticcall(30000, 0x11, u, 128, q, 256))
                 ok := and(ok, staticcall(30000, 0x11, add(u, 128), 128, add(q, 256), 256))
                 ok := and(ok, staticcall(2000, 0x0d, q, 512, add(p, 128), 256))
@@ -214,7 +233,6 @@ library BLS {
                 valid := and(ok, eq(mload(0x00), 1))
             }
         }
-        if (bad) revert BLSFieldElementNotCanonical();
         if (hashFailed) revert BLSPrecompileFailed(MAP_FP2_TO_G2);
     }
 

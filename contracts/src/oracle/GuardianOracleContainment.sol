@@ -2,9 +2,10 @@
 pragma solidity ^0.8.28;
 
 import {IGuardianOracle} from "../IGuardianOracle.sol";
-import {IGuardable, ACTION_PAUSE, MAX_ACTION} from "../IGuardable.sol";
+import {IGuardable, ACTION_PAUSE} from "../IGuardable.sol";
 import {GuardianOracleKeys} from "./GuardianOracleKeys.sol";
 import {GuardianOracleRegistry} from "./GuardianOracleRegistry.sol";
+import {ProtocolStateWord} from "./ProtocolStateWord.sol";
 
 /// @title GuardianOracleContainment
 /// @notice Containments: {authorize} engages one when the group key's signature and the
@@ -14,31 +15,17 @@ import {GuardianOracleRegistry} from "./GuardianOracleRegistry.sol";
 /// duration. Each engage, lift and extension calls the protocol's hook with a fixed gas
 /// allowance, and a failing hook never blocks the oracle.
 abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracleRegistry {
+    using ProtocolStateWord for uint256;
+
     uint256 private constant _SIGNATURE_LENGTH = 256;
-
-    /// @dev Per protocol, kept across deregistration so that nonces never repeat. One slot.
-    struct ContainmentState {
-        uint64 nonce; // next expected nonce
-        uint8 action;
-        uint8 replacedAction; // the weaker action a PAUSE replaced while it was in force, or 0
-        uint48 engagedAt; // 0: never engaged
-        uint48 expiresAt; // a lift sets it to the lift time: "ended at"
-        uint48 releaseBlock; // evidence must start after this block
-        // Whether the latest authorization's hook succeeded; set at registration (nothing failed
-        // yet), which keeps the slot non-zero from then on (a cheaper first authorize).
-        bool hookSucceeded;
-        uint8 failedAction; // an action whose hook failed, refused until the hook is proven again, or 0
-    }
-
-    /// @dev One slot per protocol. The evidence hash is not stored: the ContainmentEngaged event
-    /// records it (a stored copy cost 5,000 gas per containment, against the 200k budget).
-    mapping(bytes32 => ContainmentState) private _containments;
+    /// @dev `IGuardable.engageContainment.selector` as a number, for assembly (a test checks it).
+    uint256 internal constant _ENGAGE_CONTAINMENT = 0x3aa713e5;
 
     // ---------------------------------------------------------------- engage, lift, extend
 
     /// @inheritdoc IGuardianOracle
     function authorize(
-        bytes32 protocolId,
+        address target,
         uint8 action,
         uint64 nonce,
         uint64 deadline,
@@ -46,46 +33,92 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         bytes32 evidenceHash,
         bytes calldata signature
     ) external nonReentrant returns (bool hookSucceeded) {
-        Policy memory policy = _registration(protocolId).policy;
-        ContainmentState storage state = _containments[protocolId];
-        uint8 replaced = _checkPolicy(protocolId, policy, state, action, nonce, deadline, evidenceFromBlock);
+        bytes32 protocolId = protocolIdOf(target);
+        uint256 word = ProtocolStateWord.load(_stateSlot(protocolId)); // the protocol's one cold slot
+        uint8 replaced = _checkPolicy(protocolId, word, action, nonce, deadline, evidenceFromBlock);
         _checkSignature(protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash, signature);
 
         uint64 expiresAt;
-        (hookSucceeded, expiresAt) = _engage(protocolId, policy, state, action, replaced, evidenceHash);
-        emit ContainmentEngaged(
-            protocolId, action, nonce, evidenceFromBlock, evidenceHash, expiresAt, hookSucceeded, msg.sender
-        );
+        (hookSucceeded, expiresAt) = _engage(protocolId, target, word, action, replaced, evidenceHash);
+        _emitEngaged(protocolId, action, nonce, evidenceFromBlock, evidenceHash, expiresAt, hookSucceeded);
+    }
+
+    /// @dev `emit ContainmentEngaged(protocolId, action, nonce, evidenceFromBlock, evidenceHash,
+    /// expiresAt, hookSucceeded)`, encoded in scratch memory past the free memory pointer (the compiler's
+    /// encoder allocates and copies; a test checks the event with vm.expectEmit).
+    function _emitEngaged(
+        bytes32 protocolId,
+        uint8 action,
+        uint64 nonce,
+        uint64 evidenceFromBlock,
+        bytes32 evidenceHash,
+        uint64 expiresAt,
+        bool hookSucceeded
+    ) private {
+        bytes32 topic = ContainmentEngaged.selector;
+        // Values narrower than a word may carry dirty high bits in assembly: each is masked.
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, and(action, 0xff))
+            mstore(add(m, 0x20), and(nonce, 0xffffffffffffffff))
+            mstore(add(m, 0x40), and(evidenceFromBlock, 0xffffffffffffffff))
+            mstore(add(m, 0x60), evidenceHash)
+            mstore(add(m, 0x80), and(expiresAt, 0xffffffffffffffff))
+            mstore(add(m, 0xa0), iszero(iszero(hookSucceeded)))
+            log2(m, 0xc0, topic, protocolId)
+        }
     }
 
     /// @dev Record the containment and call the hook. It is recorded as engaged before the hook
-    /// runs (one write when the hook succeeds). A failed hook is not a containment: whatever was
-    /// in force stays so, no cooldown starts, the release block does not move (the evidence still
+    /// runs (one write when the hook succeeds). A failed hook is not a containment: what was in
+    /// force stays so, no cooldown starts, the release block does not move (the evidence still
     /// stands for another action); the nonce is used up and this action is refused until the hook
     /// is proven again.
+    /// The hook gets exactly HOOK_GAS_LIMIT gas, its calldata built in scratch memory past the
+    /// free memory pointer (not allocated; no return data copied): the registered selector with
+    /// no arguments, or `IGuardable.engageContainment(action, expiresAt, evidenceHash)` when the
+    /// selector is zero.
     function _engage(
         bytes32 protocolId,
-        Policy memory policy,
-        ContainmentState storage state,
+        address target,
+        uint256 word,
         uint8 action,
         uint8 replaced,
         bytes32 evidenceHash
     ) private returns (bool ok, uint64 expiresAt) {
-        expiresAt = uint64(block.timestamp) + policy.maxDuration;
-        ContainmentState memory before = state;
-        _record(protocolId, before.nonce + 1, action, replaced, expiresAt, before.failedAction);
-        ok = _callHook(
-            protocolId,
-            policy.target,
-            policy.hookKind == HOOK_KIND_GUARDABLE
-                ? abi.encodeCall(IGuardable.engageContainment, (action, expiresAt, evidenceHash))
-                : abi.encodePacked(policy.pauseSelector)
-        );
+        bytes32 slot = _stateSlot(protocolId);
+        ProtocolStateWord.store(slot, ProtocolStateWord.engaged(word, action, replaced));
+        unchecked {
+            expiresAt = uint64(block.timestamp) + uint24(word >> ProtocolStateWord.MAX_DURATION);
+        }
+        ok = _callEngageHook(target, word, action, expiresAt, evidenceHash);
         if (!ok) {
-            before.nonce += 1;
-            before.hookSucceeded = false;
-            before.failedAction = action;
-            _containments[protocolId] = before;
+            ProtocolStateWord.store(slot, ProtocolStateWord.hookFailed(word, action));
+            bytes4 selector = bytes4(uint32(word >> ProtocolStateWord.PAUSE_SELECTOR));
+            emit HookCallFailed(protocolId, selector == bytes4(0) ? IGuardable.engageContainment.selector : selector);
+        }
+    }
+
+    /// @dev The engage hook, with exactly HOOK_GAS_LIMIT gas.
+    function _callEngageHook(address target, uint256 word, uint8 action, uint64 expiresAt, bytes32 evidenceHash)
+        private
+        returns (bool ok)
+    {
+        uint256 hookGas = HOOK_GAS_LIMIT;
+        if (gasleft() < (hookGas * 64) / 63 + HOOK_GAS_MARGIN) revert GuardianOracleInsufficientGasForHook();
+        assembly ("memory-safe") {
+            let selector := shl(224, and(shr(8, word), 0xffffffff)) // pauseSelector (bytes4 at bit 8)
+            let m := mload(0x40)
+            let size := 4
+            if iszero(selector) {
+                selector := shl(224, _ENGAGE_CONTAINMENT)
+                mstore(add(m, 4), and(action, 0xff)) // narrow values may have dirty high bits
+                mstore(add(m, 36), and(expiresAt, 0xffffffffffffffff))
+                mstore(add(m, 68), evidenceHash)
+                size := 100
+            }
+            mstore(m, selector)
+            ok := call(hookGas, target, 0, m, size, 0, 0)
         }
     }
 
@@ -106,36 +139,41 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         if (!_verifyAuthorization(keyData, digest, signature)) revert GuardianOracleInvalidSignature();
     }
 
-    /// @dev The policy rules of {authorize}, in order; returns the weaker action a PAUSE replaces
-    /// (0 when no containment is in force).
+    /// @dev The policy rules of {authorize}, in order, on the protocol's state word; returns the
+    /// weaker action a PAUSE replaces (0 when no containment is in force). Fields are read inline
+    /// (shift and truncate): the legacy code generator does not inline the library's getters.
     function _checkPolicy(
         bytes32 protocolId,
-        Policy memory policy,
-        ContainmentState storage stored,
+        uint256 word,
         uint8 action,
         uint64 nonce,
         uint64 deadline,
         uint64 evidenceFromBlock
     ) private view returns (uint8 replaced) {
-        if (policy.target == address(0)) revert GuardianOracleNotRegistered(protocolId);
-        if (action == 0 || action > MAX_ACTION || (policy.allowedActions & (uint8(1) << action)) == 0) {
-            revert GuardianOracleActionNotAllowed(protocolId, action);
-        }
-        ContainmentState memory state = stored;
-        if (nonce != state.nonce) revert GuardianOracleInvalidNonce(state.nonce, nonce);
+        uint8 allowed = uint8(word >> ProtocolStateWord.ALLOWED_ACTIONS);
+        if (allowed == 0) revert GuardianOracleNotRegistered(protocolId);
+        // allowedActions uses bits 1..MAX_ACTION only (validated), and `1 << action` is 0 in uint8
+        // for action >= 8: this one test refuses 0 and every action above MAX_ACTION too.
+        if ((allowed & (uint8(1) << action)) == 0) revert GuardianOracleActionNotAllowed(protocolId, action);
+        uint32 expected = uint32(word >> ProtocolStateWord.NONCE);
+        if (nonce != expected) revert GuardianOracleInvalidNonce(expected, nonce);
         if (block.timestamp > deadline) revert GuardianOracleDeadlineExpired(deadline);
-        if (evidenceFromBlock <= state.releaseBlock) {
-            revert GuardianOracleEvidenceBeforeRelease(state.releaseBlock, evidenceFromBlock);
+        uint40 releaseBlock = uint40(word >> ProtocolStateWord.RELEASE_BLOCK);
+        if (evidenceFromBlock <= releaseBlock) revert GuardianOracleEvidenceBeforeRelease(releaseBlock, evidenceFromBlock);
+        if (action == uint8(word >> ProtocolStateWord.FAILED_ACTION)) {
+            revert GuardianOracleHookFailedBefore(protocolId, action);
         }
-        if (action == state.failedAction) revert GuardianOracleHookFailedBefore(protocolId, action);
-        if (block.timestamp < state.expiresAt) {
+        uint40 engagedAt = uint40(word >> ProtocolStateWord.ENGAGED_AT);
+        uint64 expiresAt = uint64(engagedAt) + uint24(word >> ProtocolStateWord.HELD_FOR);
+        if (block.timestamp < expiresAt) {
             // Only escalation: a PAUSE may replace a weaker action in force.
-            if (action != ACTION_PAUSE || state.action == ACTION_PAUSE) {
-                revert GuardianOracleContainmentActive(protocolId, state.expiresAt);
+            uint8 inForce = uint8(word >> ProtocolStateWord.ACTION);
+            if (action != ACTION_PAUSE || inForce == ACTION_PAUSE) {
+                revert GuardianOracleContainmentActive(protocolId, expiresAt);
             }
-            replaced = state.action;
-        } else if (state.engagedAt != 0) {
-            uint64 availableAt = uint64(state.expiresAt) + policy.cooldown; // both are bounded
+            replaced = inForce;
+        } else if (engagedAt != 0) {
+            uint64 availableAt = expiresAt + uint24(word >> ProtocolStateWord.COOLDOWN); // both bounded
             if (block.timestamp < availableAt) revert GuardianOracleCooldownActive(protocolId, availableAt);
         }
     }
@@ -144,13 +182,13 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     function liftContainment(bytes32 protocolId) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
         if (msg.sender != r.admin) revert GuardianOracleUnauthorized(msg.sender);
-        ContainmentState storage state = _containments[protocolId];
-        if (block.timestamp >= state.expiresAt) revert GuardianOracleNoActiveContainment(protocolId);
+        ProtocolState storage state = _state(protocolId);
+        if (block.timestamp >= _expiresAt(state)) revert GuardianOracleNoActiveContainment(protocolId);
 
         _release(state);
         emit ContainmentLifted(protocolId, msg.sender);
-        if (r.policy.hookKind == HOOK_KIND_GUARDABLE) {
-            address target = r.policy.target;
+        if (state.pauseSelector == bytes4(0)) {
+            address target = r.target;
             _callHook(protocolId, target, abi.encodeCall(IGuardable.liftContainment, (state.action)));
             uint8 replaced = state.replacedAction;
             if (replaced != 0) _callHook(protocolId, target, abi.encodeCall(IGuardable.liftContainment, (replaced)));
@@ -160,9 +198,9 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     /// @inheritdoc IGuardianOracle
     function containmentLiftedByTarget(uint8 action) external nonReentrant {
         bytes32 protocolId = protocolIdOf(msg.sender);
-        if (_registration(protocolId).policy.target != msg.sender) return;
-        ContainmentState storage state = _containments[protocolId];
-        if (block.timestamp >= state.expiresAt || state.action != action) return;
+        if (_registration(protocolId).target != msg.sender) return;
+        ProtocolState storage state = _state(protocolId);
+        if (block.timestamp >= _expiresAt(state) || state.action != action) return;
         _release(state);
         emit ContainmentLifted(protocolId, msg.sender);
     }
@@ -171,20 +209,21 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     function extendContainment(bytes32 protocolId, uint64 newExpiresAt) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
         if (msg.sender != r.admin) revert GuardianOracleUnauthorized(msg.sender);
-        ContainmentState storage state = _containments[protocolId];
-        uint64 current = state.expiresAt;
+        ProtocolState storage state = _state(protocolId);
+        uint64 current = _expiresAt(state);
         if (block.timestamp >= current) revert GuardianOracleNoActiveContainment(protocolId);
+        uint64 engagedAt = state.engagedAt;
         // The cap is on the whole containment, measured from its engagement.
-        if (newExpiresAt <= current || newExpiresAt > uint64(state.engagedAt) + MAX_CONTAINMENT_DURATION) {
+        if (newExpiresAt <= current || newExpiresAt > engagedAt + MAX_CONTAINMENT_DURATION) {
             revert GuardianOracleInvalidExpiry(newExpiresAt);
         }
 
-        state.expiresAt = uint48(newExpiresAt);
+        state.heldFor = uint24(newExpiresAt - engagedAt); // at most MAX_CONTAINMENT_DURATION
         emit ContainmentExtended(protocolId, newExpiresAt);
-        if (r.policy.hookKind == HOOK_KIND_GUARDABLE) {
+        if (state.pauseSelector == bytes4(0)) {
             bool ok = _callHook(
                 protocolId,
-                r.policy.target,
+                r.target,
                 abi.encodeCall(IGuardable.engageContainment, (state.action, newExpiresAt, bytes32(0)))
             );
             if (!ok) revert GuardianOracleHookFailed(protocolId);
@@ -195,12 +234,12 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
 
     /// @inheritdoc IGuardianOracle
     function nonces(bytes32 protocolId) external view returns (uint64) {
-        return _containments[protocolId].nonce;
+        return _state(protocolId).nonce;
     }
 
     /// @inheritdoc IGuardianOracle
     function lastReleaseBlock(bytes32 protocolId) external view returns (uint64) {
-        return _containments[protocolId].releaseBlock;
+        return _state(protocolId).releaseBlock;
     }
 
     /// @inheritdoc IGuardianOracle
@@ -209,57 +248,28 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         view
         returns (uint8 action, uint64 engagedAt, uint64 expiresAt, bool hookSucceeded, bool active)
     {
-        ContainmentState memory s = _containments[protocolId];
+        ProtocolState memory s = _state(protocolId);
         if (s.engagedAt == 0) return (0, 0, 0, false, false);
-        return (s.action, s.engagedAt, s.expiresAt, s.hookSucceeded, block.timestamp < s.expiresAt);
+        expiresAt = uint64(s.engagedAt) + s.heldFor;
+        return (s.action, s.engagedAt, expiresAt, s.hookSucceeded, block.timestamp < expiresAt);
     }
 
     /// @inheritdoc IGuardianOracle
     function failedHookAction(bytes32 protocolId) external view returns (uint8) {
-        return _containments[protocolId].failedAction;
+        return _state(protocolId).failedAction;
     }
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev A registered protocol's record is never all zero (cheaper first {authorize}); the nonce
-    /// survives deregistration, so a record is prepared only once.
-    function _afterRegister(bytes32 protocolId) internal override {
-        ContainmentState storage state = _containments[protocolId];
-        if (state.nonce == 0 && !state.hookSucceeded) state.hookSucceeded = true;
-        if (state.failedAction != 0) state.failedAction = 0; // the hook was just proven
-    }
-
-    /// @dev An update proves the hook again: an action whose hook failed may be authorized again.
-    function _afterUpdate(bytes32 protocolId) internal override {
-        ContainmentState storage state = _containments[protocolId];
-        if (state.failedAction != 0) state.failedAction = 0;
-    }
-
-    /// @dev The record of a containment engaged now (one slot, written once when its hook succeeds).
-    function _record(
-        bytes32 protocolId,
-        uint64 nextNonce,
-        uint8 action,
-        uint8 replaced,
-        uint64 expiresAt,
-        uint8 failedAction
-    ) private {
-        _containments[protocolId] = ContainmentState({
-            nonce: nextNonce,
-            action: action,
-            replacedAction: replaced,
-            engagedAt: uint48(block.timestamp),
-            expiresAt: uint48(expiresAt),
-            releaseBlock: uint48(block.number),
-            hookSucceeded: true,
-            failedAction: failedAction
-        });
+    /// @dev When the latest containment ends (or ended); 0 before the first.
+    function _expiresAt(ProtocolState storage state) private view returns (uint64) {
+        return uint64(state.engagedAt) + state.heldFor;
     }
 
     /// @dev End the containment in force now; evidence must start after this block.
-    function _release(ContainmentState storage state) private {
-        state.expiresAt = uint48(block.timestamp);
-        state.releaseBlock = uint48(block.number);
+    function _release(ProtocolState storage state) private {
+        state.heldFor = uint24(block.timestamp - state.engagedAt); // a containment in force: >= 0
+        state.releaseBlock = uint40(block.number);
     }
 
     /// @dev {_callWithHookGas}, and a HookCallFailed event when the hook fails.

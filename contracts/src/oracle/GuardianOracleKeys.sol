@@ -165,8 +165,13 @@ abstract contract GuardianOracleKeys is IGuardianOracle {
 
     /// @dev The current group key's data contract and epoch (one storage read).
     function _currentKey() internal view returns (address keyData, uint64 epoch) {
-        KeyState memory k = _key;
-        return (k.keyData, k.epoch);
+        // KeyState's packing: keyData in the low 160 bits, then epoch (the struct copied to
+        // memory would unpack all four members).
+        assembly ("memory-safe") {
+            let k := sload(_key.slot)
+            keyData := and(k, 0xffffffffffffffffffffffffffffffffffffffff)
+            epoch := and(shr(160, k), 0xffffffffffffffff)
+        }
     }
 
     /// @dev Whether `signature` is the group's signature over `digest`, the group key being the
@@ -195,21 +200,24 @@ abstract contract GuardianOracleKeys is IGuardianOracle {
         uint64 deadline,
         uint64 evidenceFromBlock,
         bytes32 evidenceHash
-    ) internal view returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                DOMAIN_TAG,
-                block.chainid,
-                address(this),
-                epoch,
-                protocolId,
-                action,
-                nonce,
-                deadline,
-                evidenceFromBlock,
-                evidenceHash
-            )
-        );
+    ) internal view returns (bytes32 digest) {
+        bytes32 tag = DOMAIN_TAG;
+        // abi.encode of the ten words, in scratch memory past the free memory pointer. Values
+        // narrower than a word may carry dirty high bits in assembly: each is masked.
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, tag)
+            mstore(add(m, 0x20), chainid())
+            mstore(add(m, 0x40), address())
+            mstore(add(m, 0x60), and(epoch, 0xffffffffffffffff))
+            mstore(add(m, 0x80), protocolId)
+            mstore(add(m, 0xa0), and(action, 0xff))
+            mstore(add(m, 0xc0), and(nonce, 0xffffffffffffffff))
+            mstore(add(m, 0xe0), and(deadline, 0xffffffffffffffff))
+            mstore(add(m, 0x100), and(evidenceFromBlock, 0xffffffffffffffff))
+            mstore(add(m, 0x120), evidenceHash)
+            digest := keccak256(m, 0x140)
+        }
     }
 
     /// @dev n/2 < t <= n <= MAX_GUARDIANS (a strict majority: two disjoint quorums cannot exist);

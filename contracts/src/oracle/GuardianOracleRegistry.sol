@@ -14,9 +14,9 @@ import {OracleConstants} from "./OracleConstants.sol";
 /// control: `owner()` (OpenZeppelin Ownable), a holder of `DEFAULT_ADMIN_ROLE` (OpenZeppelin
 /// AccessControl) or `guardianGovernance()` ({Guardable}). The hook is then tried in a call frame
 /// that always reverts ({probeHook}). After registration only the admin acts; the admin changes
-/// in two steps. The registry is capped (MAX_PROTOCOLS, MAX_PROTOCOLS_PER_ADMIN). The part
-/// {authorize} reads (the Policy) fits in one storage slot. Every state-changing function here
-/// and in the containment part shares one re-entrancy guard.
+/// in two steps. The registry is capped (MAX_PROTOCOLS, MAX_PROTOCOLS_PER_ADMIN). What
+/// {authorize} reads (the policy, with the containment record) fits in one storage slot. Every
+/// state-changing function here and in the containment part shares one re-entrancy guard.
 abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// @notice Lower bound for `maxDuration`.
     uint64 public constant MIN_CONTAINMENT_DURATION = OracleConstants.MIN_CONTAINMENT_DURATION;
@@ -55,36 +55,55 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     bytes4 private constant _HAS_ROLE = bytes4(keccak256("hasRole(bytes32,address)"));
     bytes4 private constant _GUARDIAN_GOVERNANCE = bytes4(keccak256("guardianGovernance()"));
 
-    /// @dev The part of a registration {authorize} reads: one slot.
-    struct Policy {
-        address target;
-        uint8 allowedActions;
-        uint8 hookKind;
-        bytes4 pauseSelector;
+    /// @dev Everything {authorize} reads and writes for a protocol, in one slot (one cold read,
+    /// one write): the policy, set by {register} and {updateRegistration} and cleared by
+    /// {deregister}, and the containment record, kept across deregistration so that nonces never
+    /// repeat. The target is not here: {authorize} takes it in calldata (the protocol id is its
+    /// hash, so a wrong target finds no registration).
+    struct ProtocolState {
+        // policy
+        uint8 allowedActions; // bit `1 << action`; 0: not registered
+        bytes4 pauseSelector; // the selector hook's selector; 0: the Guardable hook
         uint24 maxDuration; // <= MAX_CONTAINMENT_DURATION (a test keeps it below 2**24)
         uint24 cooldown; // <= MAX_COOLDOWN
+        // containment record
+        uint32 nonce; // next expected nonce
+        uint8 action;
+        uint8 replacedAction; // the weaker action a PAUSE replaced while it was in force, or 0
+        uint8 failedAction; // an action whose hook failed, refused until the hook is proven again, or 0
+        bool hookSucceeded; // whether the latest authorization's hook succeeded
+        uint40 engagedAt; // 0: never engaged
+        uint24 heldFor; // expiresAt - engagedAt (<= MAX_CONTAINMENT_DURATION); a lift shortens it
+        uint40 releaseBlock; // evidence must start after this block
     }
 
+    /// @dev The rest of a registration (read by views, updates and lifts, not by {authorize}).
     struct Registration {
-        Policy policy;
+        address target;
         address admin;
         address pendingAdmin;
         DetectionParams detection;
     }
 
     mapping(bytes32 => Registration) private _registrations;
+    /// @dev Where a protocol's {ProtocolState} lives: `protocolId ^ _STATE_NAMESPACE` (no mapping:
+    /// the id is already a hash, so this saves hashing it again on every access; the namespace,
+    /// itself a hash, keeps these slots apart from the compiler's, as ERC-7201 does).
+    bytes32 private constant _STATE_NAMESPACE = keccak256("GuardianNetwork.GuardianOracle.ProtocolState");
     bytes32[] private _protocolIds;
     mapping(bytes32 => uint256) private _protocolIndex; // position in _protocolIds plus one
     mapping(address => uint256) private _adminProtocols;
-    bool private transient _entered;
+    /// @dev A full word, so that setting it is one TSTORE (a transient bool is read, masked and
+    /// written).
+    uint256 private transient _entered;
 
     /// @dev One guard for the registry and the containment functions: a hook cannot re-enter any
     /// of them (OpenZeppelin ReentrancyGuardTransient's shape, with this contract's error).
     modifier nonReentrant() {
-        if (_entered) revert GuardianOracleReentrantCall();
-        _entered = true;
+        if (_entered != 0) revert GuardianOracleReentrantCall();
+        _entered = 1;
         _;
-        _entered = false;
+        _entered = 0;
     }
 
     // ---------------------------------------------------------------- register, update, leave
@@ -95,31 +114,30 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         if (!_hasConsent(params.target, msg.sender)) revert GuardianOracleNoConsent(params.target, msg.sender);
         protocolId = protocolIdOf(params.target);
         Registration storage r = _registrations[protocolId];
-        if (r.policy.target != address(0)) revert GuardianOracleAlreadyRegistered(protocolId);
+        if (r.target != address(0)) revert GuardianOracleAlreadyRegistered(protocolId);
         if (_protocolIds.length >= MAX_PROTOCOLS) revert GuardianOracleRegistryFull();
         _countAdmin(params.admin);
         _proveHook(params);
 
-        _storeRegistration(r, params);
+        r.target = params.target;
         r.admin = params.admin;
+        _storeRegistration(protocolId, r, params);
         _protocolIds.push(protocolId);
         _protocolIndex[protocolId] = _protocolIds.length;
-        _afterRegister(protocolId);
         emit ProtocolRegistered(protocolId, params.target, params.admin);
     }
 
     /// @inheritdoc IGuardianOracle
     function updateRegistration(bytes32 protocolId, RegistrationParams calldata params) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
-        address target = r.policy.target;
+        address target = r.target;
         address admin = r.admin;
         if (msg.sender != admin) revert GuardianOracleUnauthorized(msg.sender);
         if (params.target != target) revert GuardianOracleTargetMismatch(target, params.target);
         if (params.admin != admin) revert GuardianOracleAdminMismatch(admin, params.admin);
         _validateRegistration(params);
         _proveHook(params);
-        _storeRegistration(r, params);
-        _afterUpdate(protocolId);
+        _storeRegistration(protocolId, r, params);
         emit ProtocolUpdated(protocolId, target, admin);
     }
 
@@ -147,7 +165,7 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     function deregister(bytes32 protocolId) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
         address admin = r.admin;
-        address target = r.policy.target;
+        address target = r.target;
         if (msg.sender != admin) revert GuardianOracleUnauthorized(msg.sender);
 
         uint256 index = _protocolIndex[protocolId] - 1;
@@ -162,6 +180,12 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         _adminProtocols[admin]--;
         _clearDetection(r.detection);
         delete _registrations[protocolId];
+        // The policy goes, the containment record stays (nonces never repeat).
+        ProtocolState storage state = _state(protocolId);
+        state.allowedActions = 0;
+        state.pauseSelector = bytes4(0);
+        state.maxDuration = 0;
+        state.cooldown = 0;
         emit ProtocolDeregistered(protocolId, target, admin);
     }
 
@@ -175,7 +199,7 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
 
     /// @inheritdoc IGuardianOracle
     function isRegistered(bytes32 protocolId) external view returns (bool) {
-        return _registrations[protocolId].policy.target != address(0);
+        return _registrations[protocolId].target != address(0);
     }
 
     /// @inheritdoc IGuardianOracle
@@ -203,14 +227,14 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// @inheritdoc IGuardianOracle
     function getRegistration(bytes32 protocolId) external view returns (RegistrationParams memory params) {
         Registration storage r = _requireRegistered(protocolId);
-        Policy memory policy = r.policy;
-        params.target = policy.target;
+        ProtocolState memory state = _state(protocolId);
+        params.target = r.target;
         params.admin = r.admin;
-        params.allowedActions = policy.allowedActions;
-        params.hookKind = policy.hookKind;
-        params.pauseSelector = policy.pauseSelector;
-        params.maxDuration = policy.maxDuration;
-        params.cooldown = policy.cooldown;
+        params.allowedActions = state.allowedActions;
+        params.hookKind = state.pauseSelector == bytes4(0) ? HOOK_KIND_GUARDABLE : HOOK_KIND_SELECTOR;
+        params.pauseSelector = state.pauseSelector;
+        params.maxDuration = state.maxDuration;
+        params.cooldown = state.cooldown;
         params.detection = r.detection;
     }
 
@@ -221,12 +245,19 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Runs once per registration, before its event: the containment part prepares the
-    /// protocol's record there.
-    function _afterRegister(bytes32 protocolId) internal virtual;
+    /// @dev The storage slot of `protocolId`'s {ProtocolState} (read and written as one word by
+    /// {authorize}: ProtocolStateWord).
+    function _stateSlot(bytes32 protocolId) internal pure returns (bytes32) {
+        return protocolId ^ _STATE_NAMESPACE;
+    }
 
-    /// @dev Runs once per update (the hook was just proven again), before its event.
-    function _afterUpdate(bytes32 protocolId) internal virtual;
+    /// @dev `protocolId`'s {ProtocolState}.
+    function _state(bytes32 protocolId) internal pure returns (ProtocolState storage state) {
+        bytes32 slot = _stateSlot(protocolId);
+        assembly ("memory-safe") {
+            state.slot := slot
+        }
+    }
 
     /// @dev The registration of `protocolId` (all zero when it is not registered).
     function _registration(bytes32 protocolId) internal view returns (Registration storage) {
@@ -236,7 +267,7 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// @dev The registration of `protocolId`; reverts with GuardianOracleNotRegistered if none.
     function _requireRegistered(bytes32 protocolId) internal view returns (Registration storage r) {
         r = _registrations[protocolId];
-        if (r.policy.target == address(0)) revert GuardianOracleNotRegistered(protocolId);
+        if (r.target == address(0)) revert GuardianOracleNotRegistered(protocolId);
     }
 
     /// @dev Calls `target` with exactly HOOK_GAS_LIMIT gas and copies no return data (a
@@ -350,15 +381,15 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         }
     }
 
-    function _storeRegistration(Registration storage r, RegistrationParams calldata p) private {
-        r.policy = Policy({
-            target: p.target,
-            allowedActions: p.allowedActions,
-            hookKind: p.hookKind,
-            pauseSelector: p.pauseSelector,
-            maxDuration: uint24(p.maxDuration),
-            cooldown: uint24(p.cooldown)
-        });
+    /// @dev The policy into the protocol's state (the hook was just proven: an action whose hook
+    /// failed may be authorized again), the detection rules into its registration.
+    function _storeRegistration(bytes32 protocolId, Registration storage r, RegistrationParams calldata p) private {
+        ProtocolState storage state = _state(protocolId);
+        state.allowedActions = p.allowedActions;
+        state.pauseSelector = p.pauseSelector; // zero for the Guardable hook (validated)
+        state.maxDuration = uint24(p.maxDuration);
+        state.cooldown = uint24(p.cooldown);
+        state.failedAction = 0;
         DetectionParams storage d = r.detection;
         _clearDetection(d);
         d.monitored = p.detection.monitored;

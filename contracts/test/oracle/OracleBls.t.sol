@@ -92,7 +92,7 @@ abstract contract OracleBlsBase is Test {
     }
 
     function _authorize(uint64 nonce, uint64 validUntil, bytes memory sig) internal returns (uint256 used) {
-        bool ok = oracle.authorize(id, ACTION_PAUSE, nonce, validUntil, evidenceFrom, evidence, sig);
+        bool ok = oracle.authorize(address(protocol), ACTION_PAUSE, nonce, validUntil, evidenceFrom, evidence, sig);
         // gas of the authorize call itself (hook included), as forge's trace reports it: not the
         // caller's argument encoding, nor the 21,000 base cost and calldata of a transaction
         used = vm.snapshotGasLastCall("authorize");
@@ -109,38 +109,38 @@ contract OracleBlsTest is OracleBlsBase {
 
     function test_signatureOfAnotherKeyFails() public {
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigOtherKey);
+        oracle.authorize(address(protocol), ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigOtherKey);
     }
 
     function test_signatureOverOtherFieldsFails() public {
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, keccak256("other evidence"), sigNonce0);
+        oracle.authorize(address(protocol), ACTION_PAUSE, 0, deadline, evidenceFrom, keccak256("other evidence"), sigNonce0);
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline + 1, evidenceFrom, evidence, sigNonce0);
+        oracle.authorize(address(protocol), ACTION_PAUSE, 0, deadline + 1, evidenceFrom, evidence, sigNonce0);
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce1);
+        oracle.authorize(address(protocol), ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce1);
     }
 
     function test_otherChainOrReplayFails() public {
         uint256 home = block.chainid;
         vm.chainId(1); // the same deployment address on another chain
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0);
+        oracle.authorize(address(protocol), ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0);
         vm.chainId(home);
         _authorize(0, deadline, sigNonce0);
         vm.warp(start + MAX_DURATION + COOLDOWN);
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleInvalidNonce.selector, uint64(1), uint64(0)));
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0); // reused nonce
+        oracle.authorize(address(protocol), ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0); // reused nonce
         vm.warp(deadline + 1);
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleDeadlineExpired.selector, deadline));
-        oracle.authorize(id, ACTION_PAUSE, 1, deadline, evidenceFrom, evidence, sigNonce0); // past deadline
+        oracle.authorize(address(protocol), ACTION_PAUSE, 1, deadline, evidenceFrom, evidence, sigNonce0); // past deadline
     }
 
     function test_malformedSignatureReverts() public {
         bytes memory bad = bytes.concat(sigNonce0);
         bad[255] = bytes1(uint8(bad[255]) ^ 1); // no longer on the curve
         vm.expectRevert();
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, bad);
+        oracle.authorize(address(protocol), ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, bad);
         assertEq(uint256(oracle.nonces(id)), 0, "nothing consumed");
         _authorize(0, deadline, sigNonce0); // and the good one still works
     }
@@ -152,9 +152,9 @@ contract OracleBlsTest is OracleBlsBase {
         vm.prank(GOV);
         oracle.executeKeyRotation();
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleDeadlineExpired.selector, deadline));
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0);
+        oracle.authorize(address(protocol), ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0);
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadlineEpoch2, evidenceFrom, evidence, sigNonce0);
+        oracle.authorize(address(protocol), ACTION_PAUSE, 0, deadlineEpoch2, evidenceFrom, evidence, sigNonce0);
         _authorize(0, deadlineEpoch2, sigEpoch2OtherKey);
     }
 }
@@ -194,7 +194,7 @@ contract OracleBlsLowGasTest is OracleBlsBase {
     function testFuzz_tooLittleGasIsNamed(uint256 gasLimit) public {
         gasLimit = bound(gasLimit, 60_000, 330_000);
         (bool ok, bytes memory ret) = address(oracle).call{gas: gasLimit}(
-            abi.encodeCall(IGuardianOracle.authorize, (id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0))
+            abi.encodeCall(IGuardianOracle.authorize, (address(protocol), ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0))
         );
         if (ok) {
             assertTrue(protocol.isPaused(), "paused");

@@ -17,7 +17,7 @@ contract OracleBoundsTest is OracleTestBase {
         uint64 nonce = oracle.nonces(pid);
         uint64 deadline = uint64(block.timestamp + 5 minutes);
         bytes memory sig = fakeSignature(digestFor(oracle.keyEpoch(), pid, action, nonce, deadline, from, EVIDENCE));
-        return oracle.authorize(pid, action, nonce, deadline, from, EVIDENCE, sig);
+        return oracle.authorize(targetOf(pid), action, nonce, deadline, from, EVIDENCE, sig);
     }
 
     function expectEngageReverts(bytes32 pid, uint8 action, uint64 from, bytes memory err) internal {
@@ -25,7 +25,7 @@ contract OracleBoundsTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp + 5 minutes);
         bytes memory sig = fakeSignature(digestFor(oracle.keyEpoch(), pid, action, nonce, deadline, from, EVIDENCE));
         vm.expectRevert(err);
-        oracle.authorize(pid, action, nonce, deadline, from, EVIDENCE, sig);
+        oracle.authorize(targetOf(pid), action, nonce, deadline, from, EVIDENCE, sig);
     }
 
     function _before(uint64 releaseBlock, uint64 from) internal pure returns (bytes memory) {
@@ -67,8 +67,8 @@ contract OracleBoundsTest is OracleTestBase {
         uint64 deadline = uint64(block.timestamp + 60);
         bytes memory sig = fakeSignature(digestFor(oracle.keyEpoch(), id, ACTION_PAUSE, 0, deadline, 50, EVIDENCE));
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, 51, EVIDENCE, sig);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, 50, EVIDENCE, sig);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, 51, EVIDENCE, sig);
+        oracle.authorize(targetOf(id), ACTION_PAUSE, 0, deadline, 50, EVIDENCE, sig);
     }
 
     // ------------------------------------------------------------ defect 11: grief loop
@@ -289,7 +289,7 @@ contract OracleDelegatedTargetTest is OracleTestBase {
 
     function testFuzz_delegatedTargetGetsItsHookGas(uint256 gasLimit) public {
         gasLimit = bound(gasLimit, 120_000, 150_000); // around the smallest gas that passes
-        try oracle.authorize{gas: gasLimit}(pid, ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig) returns (bool ok) {
+        try oracle.authorize{gas: gasLimit}(targetOf(pid), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig) returns (bool ok) {
             assertTrue(ok, "hook succeeded whenever authorize succeeded");
             // the full allowance less the probe's own dispatch (~340); a starved hook sees less
             assertGe(GasProbeHook(EOA).gasSeen(), 99_600, "hook received its allowance");

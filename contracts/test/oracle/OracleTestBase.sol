@@ -64,7 +64,18 @@ abstract contract OracleTestBase is Test {
         require(ok && out.length == 128, "G1ADD");
     }
 
-    function params(address target) internal pure returns (RegistrationParams memory p) {
+    /// @dev Protocol id -> target, for every target a registration was built for: {authorize}
+    /// takes the target, the tests name protocols by id.
+    mapping(bytes32 => address) private _targets;
+
+    /// @dev The target registered under `pid` (a plain lookup: safe right after vm.expectRevert).
+    function targetOf(bytes32 pid) internal view returns (address target) {
+        target = _targets[pid];
+        require(target != address(0), "test: no target known for this protocol id");
+    }
+
+    function params(address target) internal returns (RegistrationParams memory p) {
+        _targets[keccak256(abi.encode(target))] = target;
         p.target = target;
         p.admin = ADMIN;
         p.allowedActions = 0x0e;
@@ -123,7 +134,7 @@ abstract contract OracleTestBase is Test {
         uint64 deadline = uint64(block.timestamp + 5 minutes);
         bytes memory sig = sigFor(pid, action, nonce, deadline, EVIDENCE);
         vm.prank(SUBMITTER);
-        return oracle.authorize(pid, action, nonce, deadline, FROM, EVIDENCE, sig);
+        return oracle.authorize(targetOf(pid), action, nonce, deadline, FROM, EVIDENCE, sig);
     }
 
     function engagePause() internal returns (bool) {

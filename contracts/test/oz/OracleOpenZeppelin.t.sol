@@ -22,7 +22,7 @@ contract OracleOpenZeppelinTest is OracleTestBase {
         ownable = new OZOwnablePausable(TEAM);
     }
 
-    function _selectorParams(address target, bytes4 selector) internal pure returns (RegistrationParams memory rp) {
+    function _selectorParams(address target, bytes4 selector) internal returns (RegistrationParams memory rp) {
         rp = params(target);
         rp.admin = TEAM;
         rp.allowedActions = 0x02; // pause

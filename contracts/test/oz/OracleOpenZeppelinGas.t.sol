@@ -39,16 +39,14 @@ contract OracleOpenZeppelinGasTest is OracleBlsBase {
     }
 
     function test_gas_openZeppelinSelectorPath() public {
-        bool ok = oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0);
+        bool ok = oracle.authorize(address(vault), ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, sigNonce0);
         uint256 used = vm.snapshotGasLastCall("authorize OZ pause()");
         assertTrue(ok && vault.paused(), "vault paused");
         emit log_named_uint("authorize (BLS) + OpenZeppelin pause() selector hook", used);
-        // The design's target is 200k for both hook kinds; this path does not meet it
-        // (docs/architecture-contracts.md "Gas"): precompiles 152,896 and their calls 1,700, a stock
-        // OpenZeppelin pause() 28,556, three cold slots 6,300, the key's cold EXTCODECOPY 2,612,
-        // one record write 2,900 and the event 2,917 leave about 2,100 for all the rest. Held here
-        // as a regression bound (209,368 before BLS.verifyDigest, 216,229 with the evidence hash
-        // stored).
-        assertLe(used, 208_000, "OpenZeppelin selector path regression bound");
+        // The design's target is 200k for both hook kinds; this path is 1,073 above it
+        // (docs/architecture-contracts.md "Gas" says where the gas goes and why the rest is not
+        // taken yet). Held as a regression bound: 207,428 before this pass (policy in its own
+        // slot, signature pre-checked, the event with 7 words), 209,368 before BLS.verifyDigest.
+        assertLe(used, 201_100, "OpenZeppelin selector path regression bound");
     }
 }
