@@ -15,6 +15,7 @@ contract OracleBlsHandler {
 
     GuardianOracle public immutable oracle;
     bytes32 public immutable id;
+    address public immutable target;
     address public immutable admin;
     bytes32 public immutable evidence;
     uint64 public immutable evidenceFrom;
@@ -28,9 +29,10 @@ contract OracleBlsHandler {
     uint256 public forgedAccepted;
     uint256 public forgedTried;
 
-    constructor(GuardianOracle oracle_, bytes32 id_, address admin_, bytes32 evidence_, uint64 evidenceFrom_, string memory spec) {
+    constructor(GuardianOracle oracle_, bytes32 id_, address target_, address admin_, bytes32 evidence_, uint64 evidenceFrom_, string memory spec) {
         oracle = oracle_;
         id = id_;
+        target = target_;
         admin = admin_;
         evidence = evidence_;
         evidenceFrom = evidenceFrom_;
@@ -79,7 +81,7 @@ contract OracleBlsHandler {
         else if (field % 4 == 2) from += d;
         else ev = keccak256(abi.encode(ev, d));
         forgedTried++;
-        try oracle.authorize(id, action, nonce, deadline, from, ev, _sigs[nonce]) {
+        try oracle.authorize(target, action, nonce, deadline, from, ev, _sigs[nonce]) {
             forgedAccepted++;
         } catch {}
     }
@@ -104,7 +106,7 @@ contract OracleBlsHandler {
 
     function _submit(uint64 nonce, uint64 deadline, bytes memory sig, bool valid) private {
         if (!valid) forgedTried++;
-        try oracle.authorize(id, ACTION_PAUSE, nonce, deadline, evidenceFrom, evidence, sig) {
+        try oracle.authorize(target, ACTION_PAUSE, nonce, deadline, evidenceFrom, evidence, sig) {
             if (valid) validAccepted++;
             else forgedAccepted++;
         } catch {}
@@ -117,7 +119,7 @@ contract OracleBlsInvariantTest is OracleBlsBase {
 
     function setUp() public override {
         super.setUp(); // deploys the oracle and the protocol first: the vectors name their addresses
-        handler = new OracleBlsHandler(oracle, id, ADMIN, evidence, evidenceFrom, spec);
+        handler = new OracleBlsHandler(oracle, id, address(protocol), ADMIN, evidence, evidenceFrom, spec);
         require(keccak256(handler.signature(0)) == keccak256(sigNonce0), "vectors read alike");
     }
 

@@ -32,7 +32,7 @@ contract OracleDkgTest is OracleBlsBase {
 
     function test_fourDkgSharesDoNotSuffice() public {
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
-        oracle.authorize(id, ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, _dkg("nonce0_shares_1_to_4"));
+        oracle.authorize(address(protocol), ACTION_PAUSE, 0, deadline, evidenceFrom, evidence, _dkg("nonce0_shares_1_to_4"));
     }
 }
 

@@ -47,7 +47,7 @@ contract OracleHandler {
 
     function authorizeValid(uint8 actionSeed, uint32 ttl, bytes32 evidence) external {
         Auth memory a = _now(actionSeed, ttl % 1 hours, evidence);
-        try oracle.authorize(id, a.action, a.nonce, a.deadline, a.from, a.evidence, _sign(a)) returns (bool hookOk) {
+        try oracle.authorize(target, a.action, a.nonce, a.deadline, a.from, a.evidence, _sign(a)) returns (bool hookOk) {
             validAccepted++;
             if (hookOk) extendedSinceEngaged = false;
         } catch {}
@@ -72,7 +72,7 @@ contract OracleHandler {
             sig = _sign(a);
             sig[pos % sig.length] ^= bytes1(uint8(1 + mode / 4)); // one damaged byte
         }
-        try oracle.authorize(id, a.action, a.nonce, a.deadline, a.from, a.evidence, sig) {
+        try oracle.authorize(target, a.action, a.nonce, a.deadline, a.from, a.evidence, sig) {
             forgedAccepted++;
         } catch {}
         _observe();
