@@ -29,6 +29,11 @@ class ReportRejected(NodeError):
     """A peer's report failed re-verification; the message says which check."""
 
 
+class ReportContradicted(ReportRejected):
+    """Our own chain contradicts the report (no violation, wrong action, other observations):
+    the reporter is wrong, not merely ahead of us. What node.attribution blames."""
+
+
 class OracleView(Protocol):
     async def nonce(self, protocol_id: bytes) -> int: ...
 
@@ -86,11 +91,11 @@ class ReportVerifier:
                                  f"protocol's last release (block {watched.release_block})")
         expected = choose_action(EvidenceKind(ev.kind), usable_actions(watched))
         if expected is None or int(expected) != report.action:
-            raise ReportRejected(f"action {report.action} is not the one the registration "
+            raise ReportContradicted(f"action {report.action} is not the one the registration "
                                  f"prescribes ({expected!r})")
         verdict = check_evidence(ev, watched.params)
         if not verdict.violated:
-            raise ReportRejected(f"evidence does not show a violation: {verdict.reason}")
+            raise ReportContradicted(f"evidence does not show a violation: {verdict.reason}")
         await self._wait_for_head(ev.block_to)
         nonce = watched.nonce
         if report.nonce != nonce:
@@ -100,4 +105,4 @@ class ReportVerifier:
         try:
             await detector_for(ev.kind).reobserve(self.view, ev)
         except NotObserved as exc:
-            raise ReportRejected(str(exc)) from exc
+            raise ReportContradicted(str(exc)) from exc
