@@ -1,6 +1,11 @@
 """The watch loop: each new head goes to the oracle's registry, then to the detectors, and a
 violation becomes a report the pipeline signs and, after this guardian's proposal delay, gossips.
 
+Heads can skip (the head watcher drops heads a busy consumer missed; a lost chain connection
+resumes at the current head), so before scanning a head the detectors first scan every block
+since the last one scanned, up to MAX_CATCH_UP_BLOCKS: an exploit mined during an RPC outage is
+judged at its own block, not only through whatever window still reaches it from the new head.
+
     heads ──> registry (events, containments) ──> detectors ──> pipeline ──> propose (delayed)
 """
 
@@ -23,6 +28,8 @@ from protocol.submission import proposal_delay
 
 log = logging.getLogger("guardian.daemon")
 
+MAX_CATCH_UP_BLOCKS = 256  # older blocks than this behind the head are not scanned again
+
 
 class WatchLoop:
     def __init__(self, *, registry: RegistryTracker, detectors: Sequence[Detector],
@@ -37,6 +44,7 @@ class WatchLoop:
         self.state = state
         self.metrics = metrics
         self.header: BlockHeader | None = None
+        self.scanned: int | None = None  # the last block the detectors scanned
         self._nursery: trio.Nursery | None = None
 
     def chain_time(self) -> int | None:
@@ -69,7 +77,21 @@ class WatchLoop:
         self.state.contained_protocols = sorted(
             "0x" + pid.hex() for pid, w in self.registry.watched().items() if w.contained)
         await self.pipeline.on_head(header.number)
+        await self._catch_up(header.number)
         await self._detect(header.number)
+        self.scanned = max(self.scanned or 0, header.number)
+
+    async def _catch_up(self, head: int) -> None:
+        """Scan the blocks between the last scanned one and `head` (both excluded)."""
+        if self.scanned is None or head <= self.scanned + 1:
+            return
+        first = max(self.scanned + 1, head - MAX_CATCH_UP_BLOCKS)
+        log.info("catching up: scanning blocks %d..%d missed before head %d", first, head - 1,
+                 head)
+        for block in range(first, head):
+            if await self._detect(block):
+                return  # the incident is open; the head itself is scanned next
+            self.scanned = block
 
     def _note_containments(self) -> None:
         """Close the incidents whose nonce the oracle has consumed (someone's authorize landed,
@@ -82,7 +104,8 @@ class WatchLoop:
                         self.submitter.contained(stored.digest)
                     self.store.mark_contained(incident, None, self.state.head)
 
-    async def _detect(self, head: int) -> None:
+    async def _detect(self, head: int) -> bool:
+        """Scan block `head`; True if it opened an incident (one report per head is enough)."""
         for watched in self.registry.watched().values():
             if watched.contained:
                 continue
@@ -99,7 +122,8 @@ class WatchLoop:
                             "protocol": "0x" + det.protocol_id.hex(), "kind": detector.name,
                             "block": det.evidence.block_to, "reason": det.verdict.reason}
                         self._nursery.start_soon(self._propose, report)
-                        return  # one report per head is enough; the incident is open
+                        return True  # one report per head is enough; the incident is open
+        return False
 
     async def _propose(self, report: messages.Report) -> None:
         delay = proposal_delay(incident_key(report.protocol_id, report.nonce), self.state.index,
