@@ -38,6 +38,7 @@ from protocol import gossip_rules, messages
 from protocol.guardian_set import GuardianSet
 
 log = logging.getLogger("guardian.daemon")
+RESUME_PEER_WAIT_SECONDS = 30.0
 
 
 class Guardian:
@@ -129,6 +130,15 @@ class Guardian:
         self.pipeline.contained(ready.report.protocol_id, ready.report.nonce, tx_hash,
                                 receipt.block)
 
+    async def _resume(self) -> None:
+        """Re-publish what we signed before a restart once someone can hear it: published with
+        no mesh peer yet, it went nowhere, and re-gossip comes only 30 s later (issue 17)."""
+        with trio.move_on_after(RESUME_PEER_WAIT_SECONDS):
+            await self.p2p.wait_for_peers(1, mesh=True)
+        republished = await self.pipeline.resume()
+        if republished:
+            log.info("resumed: re-published %d share(s) of open incidents", republished)
+
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         heads_send, heads_recv = trio.open_memory_channel[BlockHeader](8)
         async with trio.open_nursery() as nursery:
@@ -138,9 +148,7 @@ class Guardian:
                 self.p2p.inbound, on_report=self._on_peer_report,
                 on_share=self.pipeline.on_share, on_proof=self.submitter.peer_proof))
             await nursery.start(self.heads.run, heads_send)
-            republished = await self.pipeline.resume()
-            if republished:
-                log.info("resumed: re-published %d share(s) of open incidents", republished)
+            nursery.start_soon(self._resume)
             nursery.start_soon(self.watch.run, heads_recv)
             nursery.start_soon(self.heartbeats.run)
             nursery.start_soon(self.lifecycle.run)
