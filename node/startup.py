@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import trio
 
 from node.assembly import assemble
-from node.byzantine.gate import ByzantineRefused, requested_mode
+from node.byzantine.gate import ByzantineRefused, requested_mode, requested_skew
 from node.chain.bridge import AsyncioThread
 from node.chain.oracle import OracleClient
 from node.chain.rpc import ChainError, ChainRpc, ChainUnavailable
@@ -125,8 +125,13 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
 
     try:
         byzantine = requested_mode(cfg.chain.chain_id)  # None: an honest node (always, outside tests)
+        skew = requested_skew(cfg.chain.chain_id)
     except ByzantineRefused as exc:
         raise StartupError(str(exc)) from exc
+    if skew:
+        from node.byzantine.clock import skew_wall_clock
+
+        skew_wall_clock(skew)
     backend = get_backend(cfg.node.bls_backend)
     keys = load_keys(cfg, backend)
     try:

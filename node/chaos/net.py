@@ -37,6 +37,9 @@ class NetOptions:
     chain_proxies: bool = False  # each guardian reaches anvil through its own TcpProxy
     mesh_timeout: float = 150.0
     wrap_argv: Callable[[int, list[str]], list[str]] | None = None  # e.g. run in a netns
+    before_start: Callable[[], None] | None = None  # after the deployment, before the guardians
+    topology: Callable[[Anvil], Topology] | None = None  # where guardians listen (netns)
+    anvil_host: str = "127.0.0.1"
 
 
 class ChaosNet:
@@ -70,13 +73,16 @@ class ChaosNet:
 
     def _up(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.chain = Anvil(log_path=self.run_dir / "anvil.log").start()
+        self.chain = Anvil(host=self.opts.anvil_host, log_path=self.run_dir / "anvil.log").start()
+        topology = (self.opts.topology(self.chain) if self.opts.topology else
+                    Topology(self.chain.rpc_url, self.chain.ws_url))
         self.doc = deploy_network(self.run_dir, self.opts.guardians, self.opts.threshold,
-                                  Topology(self.chain.rpc_url, self.chain.ws_url),
-                                  log=lambda _: None)
+                                  topology, log=lambda _: None)
         set_interval_mining(self.chain.rpc_url, self.opts.block_time)
         if self.opts.chain_proxies:
             self._put_proxies()
+        if self.opts.before_start is not None:
+            self.opts.before_start()
         for i in range(1, self.opts.guardians + 1):
             self.start_guardian(i)
         self.wait_for_mesh()

@@ -42,3 +42,15 @@ def test_a_production_config_does_not_start(monkeypatch):
     cfg = SimpleNamespace(chain=SimpleNamespace(chain_id=1))  # nothing else is read first
     with pytest.raises(StartupError, match="GUARDIAN_BYZANTINE=invalid-partial is a test-only"):
         trio.run(run_node, cfg)
+
+
+def test_clock_skew_is_test_only_too():
+    from node.byzantine.gate import requested_skew
+
+    assert requested_skew(1, {}) == 0.0
+    assert requested_skew(31337, {"GUARDIAN_TEST_NETWORK": "1",
+                                  "GUARDIAN_CLOCK_SKEW_SECONDS": "30"}) == 30.0
+    with pytest.raises(ByzantineRefused, match="test-only"):
+        requested_skew(1, {"GUARDIAN_TEST_NETWORK": "1", "GUARDIAN_CLOCK_SKEW_SECONDS": "30"})
+    with pytest.raises(ByzantineRefused, match="not a number"):
+        requested_skew(31337, {"GUARDIAN_TEST_NETWORK": "1", "GUARDIAN_CLOCK_SKEW_SECONDS": "x"})
