@@ -3,8 +3,9 @@ violation becomes a report the pipeline signs and, after this guardian's proposa
 
 Heads can skip (the head watcher drops heads a busy consumer missed; a lost chain connection
 resumes at the current head), so before scanning a head the detectors first scan every block
-since the last one scanned, up to MAX_CATCH_UP_BLOCKS: an exploit mined during an RPC outage is
-judged at its own block, not only through whatever window still reaches it from the new head.
+since the last one scanned, up to MAX_CATCH_UP_BLOCKS (and, at start, the STARTUP_CATCH_UP_BLOCKS
+before the first head): an exploit mined during an RPC outage or a restart is judged at its own
+block, not only through whatever window still reaches it from the new head.
 
     heads ──> registry (events, containments) ──> detectors ──> pipeline ──> propose (delayed)
 """
@@ -29,6 +30,7 @@ from protocol.submission import proposal_delay
 log = logging.getLogger("guardian.daemon")
 
 MAX_CATCH_UP_BLOCKS = 256  # older blocks than this behind the head are not scanned again
+STARTUP_CATCH_UP_BLOCKS = 64  # scanned before the first head: what a restart missed
 
 
 class WatchLoop:
@@ -82,14 +84,18 @@ class WatchLoop:
         self.scanned = max(self.scanned or 0, header.number)
 
     async def _catch_up(self, head: int) -> None:
-        """Scan the blocks between the last scanned one and `head` (both excluded)."""
-        if self.scanned is None or head <= self.scanned + 1:
+        """Scan the blocks between the last scanned one and `head` (both excluded); at start,
+        the STARTUP_CATCH_UP_BLOCKS before the first head, so that a guardian restarted during
+        an incident judges the exploit at its own block, as its peers did, and signs their
+        digest rather than a later one of its own."""
+        last = self.scanned if self.scanned is not None else head - STARTUP_CATCH_UP_BLOCKS - 1
+        if head <= last + 1:
             return
-        first = max(self.scanned + 1, head - MAX_CATCH_UP_BLOCKS)
+        first = max(last + 1, head - MAX_CATCH_UP_BLOCKS, 1)
         log.info("catching up: scanning blocks %d..%d missed before head %d", first, head - 1,
                  head)
         for block in range(first, head):
-            if await self._detect(block):
+            if await self._detect(block, quiet=True):
                 return  # the incident is open; the head itself is scanned next
             self.scanned = block
 
@@ -104,8 +110,9 @@ class WatchLoop:
                         self.submitter.contained(stored.digest)
                     self.store.mark_contained(incident, None, self.state.head)
 
-    async def _detect(self, head: int) -> bool:
-        """Scan block `head`; True if it opened an incident (one report per head is enough)."""
+    async def _detect(self, head: int, quiet: bool = False) -> bool:
+        """Scan block `head`; True if it opened an incident (one report per head is enough).
+        `quiet`: a past block (catch-up), where reads fail as a rule before a protocol existed."""
         for watched in self.registry.watched().values():
             if watched.contained:
                 continue
@@ -113,7 +120,8 @@ class WatchLoop:
                 try:
                     found = await detector.scan(self.view, watched, head)
                 except Exception as exc:  # noqa: BLE001 - a failing read skips this head only
-                    log.warning("%s detector failed at block %d: %s", detector.name, head, exc)
+                    (log.debug if quiet else log.warning)("%s detector failed at block %d: %s",
+                                                          detector.name, head, exc)
                     continue
                 for det in found:
                     report = await self.pipeline.on_detection(det)

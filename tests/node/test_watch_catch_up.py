@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from node.records import BlockHeader, Watched
 from node.status import NodeState
-from node.watch_loop import MAX_CATCH_UP_BLOCKS, WatchLoop
+from node.watch_loop import MAX_CATCH_UP_BLOCKS, STARTUP_CATCH_UP_BLOCKS, WatchLoop
 from protocol.detection import DetectionParams
 
 PID = b"\x42" * 32
@@ -62,18 +62,25 @@ def _head(n: int) -> BlockHeader:
 async def test_missed_blocks_are_scanned_in_order_before_the_new_head():
     detector = _Detector()
     loop = _loop(detector)
-    await loop.on_head(_head(10))
-    await loop.on_head(_head(11))
-    await loop.on_head(_head(16))  # 12..15 were never delivered
-    assert detector.scanned == [10, 11, 12, 13, 14, 15, 16]
-    assert loop.scanned == 16
+    await loop.on_head(_head(100))
+    detector.scanned.clear()
+    await loop.on_head(_head(101))
+    await loop.on_head(_head(106))  # 102..105 were never delivered
+    assert detector.scanned == [101, 102, 103, 104, 105, 106]
+    assert loop.scanned == 106
 
 
-async def test_the_first_head_does_not_scan_history_and_catch_up_is_bounded():
+async def test_a_start_scans_the_recent_past_and_catch_up_is_bounded():
+    """Issue 17, restart storm: a guardian restarted mid-incident judged the drain only from its
+    first head, with other evidence than its peers', and signed another digest."""
     detector = _Detector()
     loop = _loop(detector)
     await loop.on_head(_head(5000))
-    assert detector.scanned == [5000]
+    assert detector.scanned == list(range(5000 - STARTUP_CATCH_UP_BLOCKS, 5001))
+    detector.scanned.clear()
     await loop.on_head(_head(6000))
-    assert detector.scanned[1] == 6000 - MAX_CATCH_UP_BLOCKS
-    assert len(detector.scanned) == 1 + MAX_CATCH_UP_BLOCKS + 1
+    assert detector.scanned[0] == 6000 - MAX_CATCH_UP_BLOCKS
+    assert len(detector.scanned) == MAX_CATCH_UP_BLOCKS + 1
+    young = _Detector()  # a chain younger than the window: from block 1
+    await _loop(young).on_head(_head(10))
+    assert young.scanned == list(range(1, 11))
