@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from node.chaos import byzantine, chain_faults
+from node.chaos import byzantine, chain_faults, network_faults, process_faults
 from node.chaos.scenario import Scenario
 
-SCENARIOS: list[Scenario] = [*byzantine.SCENARIOS, *chain_faults.SCENARIOS]
+SCENARIOS: list[Scenario] = [*byzantine.SCENARIOS, *chain_faults.SCENARIOS,
+                             *network_faults.SCENARIOS, *process_faults.SCENARIOS]
 
 
 def by_name(names: list[str] | None) -> list[Scenario]:

@@ -82,8 +82,9 @@ class _Pipe:
 
 class TcpProxy:
     def __init__(self, upstream_port: int, *, upstream_host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, listen_host: str = "127.0.0.1") -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.listen_host = listen_host
         self.port = port
         self.delay = 0.0
         self.blocked = False
@@ -102,7 +103,7 @@ class TcpProxy:
     def _listen(self) -> None:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
+        sock.bind((self.listen_host, self.port))
         sock.listen(128)
         self.port = sock.getsockname()[1]
         self._listener = sock
