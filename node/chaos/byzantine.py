@@ -65,7 +65,7 @@ _MODES = [
     ("invalid-partial", True, "invalid partial signatures"),
     ("equivocate", True, "equivocation (two reports and shares per incident)"),
     ("false-report", True, "false reports (evidence the chain does not show)"),
-    ("replay", False, "replayed shares and reports"),
+    ("replay", True, "replayed shares and reports (re-sent every second)"),
     ("flood", True, "floods of valid duplicates"),
     ("withhold", True, "withholding (signs nothing)"),
 ]
