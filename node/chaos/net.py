@@ -5,6 +5,7 @@ and start of single guardians. Everything stops on exit."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -102,8 +103,6 @@ class ChaosNet:
         return self.run_dir / f"guardian-{i}" / "node.toml"
 
     def start_guardian(self, i: int) -> ManagedProcess:
-        import os
-
         argv = guardian_argv(self.config_path(i))
         if self.opts.wrap_argv is not None:
             argv = self.opts.wrap_argv(i, argv)

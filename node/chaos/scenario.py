@@ -74,7 +74,7 @@ def settle_blame(net, honest: list[int], offenders: list[int], timeout: float) -
                    poll=1.0)
 
 
-def late_containment(net, out: Outcome, result) -> None:
+def late_containment(net, _out: Outcome, result) -> None:
     """The attack ended before containment (it ran out of steps, or the pool was drained):
     fill containment from the chain, counted from the first attack block."""
     c = containment(net)
