@@ -31,6 +31,7 @@ log = logging.getLogger("guardian.daemon")
 
 MAX_CATCH_UP_BLOCKS = 256  # older blocks than this behind the head are not scanned again
 STARTUP_CATCH_UP_BLOCKS = 64  # scanned before the first head: what a restart missed
+CATCH_UP_BUDGET_SECONDS = 3.0  # of catch-up per head; the rest at the next heads
 
 
 class WatchLoop:
@@ -79,25 +80,34 @@ class WatchLoop:
         self.state.contained_protocols = sorted(
             "0x" + pid.hex() for pid, w in self.registry.watched().items() if w.contained)
         await self.pipeline.on_head(header.number)
-        await self._catch_up(header.number)
+        if await self._catch_up(header.number):
+            self.scanned = header.number  # the incident is open: nothing more to look for
+            return
         await self._detect(header.number)
-        self.scanned = max(self.scanned or 0, header.number)
+        if self.scanned is None or self.scanned >= header.number - 1:
+            self.scanned = header.number  # else the catch-up goes on at the next head
 
-    async def _catch_up(self, head: int) -> None:
-        """Scan the blocks between the last scanned one and `head` (both excluded); at start,
-        the STARTUP_CATCH_UP_BLOCKS before the first head, so that a guardian restarted during
-        an incident judges the exploit at its own block, as its peers did, and signs their
-        digest rather than a later one of its own."""
+    async def _catch_up(self, head: int) -> bool:
+        """Scan the blocks between the last scanned one and `head` (both excluded), oldest first;
+        at start, the STARTUP_CATCH_UP_BLOCKS before the first head, so that a guardian
+        restarted during an incident judges the exploit at its own block, as its peers did, and
+        signs their digest rather than a later one of its own. At most CATCH_UP_BUDGET_SECONDS
+        per head: with a slow chain connection the backlog is worked off over the next heads,
+        and each head is still judged as it comes. True if it opened an incident."""
         last = self.scanned if self.scanned is not None else head - STARTUP_CATCH_UP_BLOCKS - 1
         if head <= last + 1:
-            return
+            return False
         first = max(last + 1, head - MAX_CATCH_UP_BLOCKS, 1)
         log.info("catching up: scanning blocks %d..%d missed before head %d", first, head - 1,
                  head)
+        deadline = trio.current_time() + CATCH_UP_BUDGET_SECONDS
         for block in range(first, head):
             if await self._detect(block, quiet=True):
-                return  # the incident is open; the head itself is scanned next
+                return True
             self.scanned = block
+            if trio.current_time() > deadline:
+                break
+        return False
 
     def _note_containments(self) -> None:
         """Close the incidents whose nonce the oracle has consumed (someone's authorize landed,

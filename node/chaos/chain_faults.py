@@ -73,8 +73,8 @@ def _during_attack(fault: str):
             result = box.get("result")
             if result is None:
                 raise RuntimeError(f"the attack failed: {box.get('error')}")
-            if not result.contained:
-                wait_for_containment(net, 60)
+            if not result.contained:  # every read 2 s late: detection and submission are slow
+                wait_for_containment(net, 120 if fault == "delay" else 60)
                 late_containment(net, out, result)
             if fault == "stale-head":
                 stale.blocked = False

@@ -6,9 +6,16 @@ the window's far end). Now every missed block is scanned, in order, up to MAX_CA
 
 from __future__ import annotations
 
+import trio
+
 from node.records import BlockHeader, Watched
 from node.status import NodeState
-from node.watch_loop import MAX_CATCH_UP_BLOCKS, STARTUP_CATCH_UP_BLOCKS, WatchLoop
+from node.watch_loop import (
+    CATCH_UP_BUDGET_SECONDS,
+    MAX_CATCH_UP_BLOCKS,
+    STARTUP_CATCH_UP_BLOCKS,
+    WatchLoop,
+)
 from protocol.detection import DetectionParams
 
 PID = b"\x42" * 32
@@ -84,3 +91,30 @@ async def test_a_start_scans_the_recent_past_and_catch_up_is_bounded():
     young = _Detector()  # a chain younger than the window: from block 1
     await _loop(young).on_head(_head(10))
     assert young.scanned == list(range(1, 11))
+
+
+class _SlowDetector(_Detector):
+    slow = False
+
+    async def scan(self, view, watched, head):
+        if self.slow:
+            await trio.sleep(1.0)  # a chain connection with a second of latency per read
+        return await super().scan(view, watched, head)
+
+
+async def test_a_slow_chain_works_the_backlog_off_over_the_next_heads(autojump_clock):
+    """Issue 17, chain delay: with 2 s per read, scanning a whole backlog before the head kept
+    the node minutes behind the chain. The catch-up has a budget per head; the head is still
+    judged, and the backlog continues at the next head."""
+    detector = _SlowDetector()
+    loop = _loop(detector)
+    await loop.on_head(_head(100))
+    detector.scanned.clear()
+    detector.slow = True
+    await loop.on_head(_head(120))  # 101..119 missed
+    budget = int(CATCH_UP_BUDGET_SECONDS) + 1
+    assert detector.scanned == [*range(101, 101 + budget), 120]
+    assert loop.scanned == 100 + budget  # not 120: the backlog is not forgotten
+    detector.scanned.clear()
+    await loop.on_head(_head(121))
+    assert detector.scanned[0] == 101 + budget
