@@ -34,3 +34,9 @@ class CopyCounter:
         while len(self._seen) > self.capacity:
             self._seen.popitem(last=False)
         return count if count > self.limit and (count - self.limit) % self.limit == 1 else 0
+
+    def offence(self, peer: str, msg_id: bytes) -> str:
+        """`note`, as the offence text to charge the peer with ("" when it is no offence)."""
+        count = self.note(peer, msg_id)
+        return (f"sent one message {count} times within {self.window:.0f}s (a flood of "
+                "duplicates)") if count else ""

@@ -33,7 +33,6 @@ from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
 from libp2p.tools.anyio_service import background_trio_service
 
 from node.p2p.config import P2PConfig
-from node.p2p.copies import CopyCounter
 from node.p2p.dialer import keep_connected
 from node.p2p.guards import (
     GuardedYamux,
@@ -61,7 +60,6 @@ class P2PService:
     def __init__(self, config: P2PConfig, identity_key: bytes, validator) -> None:
         self.config = config
         self.validator = validator
-        self.copies = CopyCounter()
         self._key_pair = key_pair(identity_key)
         self.peer_id = ID.from_pubkey(self._key_pair.public_key).to_base58()
         self.ledger = PeerLedger(frozenset(config.members), config.outsiders, config.limits)
@@ -218,8 +216,7 @@ class P2PService:
             return True
         if not self.ledger.admit_message(peer):
             return False
-        if copies := self.copies.note(peer, message_id(msg.data)):
-            what = f"sent one message {copies} times within {self.copies.window:.0f}s (flood)"
+        if what := self.ledger.copies.offence(peer, message_id(msg.data)):  # node.p2p.copies
             self._charge(peer, self.ledger.on_reject(peer, what), what)
         if self._rejected is not None and self._rejected.is_rejected(message_id(msg.data)):
             self._charge(peer, self.ledger.on_reject(peer, "re-sent a rejected message"),

@@ -14,6 +14,9 @@ def test_copies_beyond_the_limit_are_offences_once_per_limit():
     offences = [counter.note("peer", b"m") for _ in range(16)]
     assert [n for n in offences if n] == [6, 11, 16]
     assert counter.note("other", b"m") == 0  # counted per peer
+    assert counter.offence("peer", b"m") == ""
+    assert "sent one message 21 times within 60s" in [counter.offence("peer", b"m")
+                                                        for _ in range(4)][-1]
 
 
 def test_honest_regossip_is_never_an_offence():
