@@ -118,3 +118,24 @@ async def test_a_slow_chain_works_the_backlog_off_over_the_next_heads(autojump_c
     detector.scanned.clear()
     await loop.on_head(_head(121))
     assert detector.scanned[0] == 101 + budget
+
+
+async def test_detectors_read_at_once_and_a_failing_one_skips_only_itself(autojump_clock):
+    """Issue 17, chain delay: the detectors' reads were made one after another, so with 2 s per
+    answer every head cost the sum of them; now they run at once, results in detector order."""
+
+    class Failing(_SlowDetector):
+        async def scan(self, view, watched, head):
+            await trio.sleep(1.0)
+            raise RuntimeError("RPC down")
+
+    slow = [_SlowDetector() for _ in range(3)]
+    for d in slow:
+        d.slow = True
+    loop = WatchLoop(registry=_Registry(), detectors=[slow[0], Failing(), *slow[1:]], view=None,
+                     pipeline=_Pipeline(), submitter=None, store=_Store(),
+                     state=NodeState(name="g", index=1))
+    start = trio.current_time()
+    assert await loop._detect(50) is False
+    assert trio.current_time() - start < 1.5  # not 4 s
+    assert [d.scanned for d in slow] == [[50], [50], [50]]
