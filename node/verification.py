@@ -2,11 +2,12 @@
 view, and the evidence observed again on its own chain, before this guardian signs anything.
 
 Checks, in order (the first failure raises `ReportRejected` naming it):
-chain id and oracle are ours; the key epoch is ours; the evidence belongs to the report; our chain
-has reached the evidence block (so the registry is loaded); the protocol is registered and not
-already contained; the action is the one the registration prescribes for this kind of evidence
-(`protocol.detection.choose_action`); the evidence shows a violation under the registered
-parameters (`protocol.detection.check_evidence`); the nonce is the oracle's; the deadline is the
+chain id and oracle are ours; the key epoch is ours; the evidence belongs to the report; the
+protocol is registered (if our view has not reached the evidence block yet, looked up once it
+has: the registry is read at our first heads) and not already contained; the action is the one
+the registration prescribes for this kind of evidence (`protocol.detection.choose_action`); the
+evidence shows a violation under the registered parameters (`protocol.detection.check_evidence`);
+our chain has reached the evidence block; the nonce is the oracle's; the deadline is the
 protocol's validity after the evidence block; and the detector of the evidence kind observes the
 same values on our chain (`node.detectors.Detector.reobserve`).
 """
@@ -81,11 +82,13 @@ class ReportVerifier:
         ev = report.evidence
         if ev.protocol_id != report.protocol_id or report.observed_block != ev.block_to:
             raise ReportRejected("evidence does not belong to this report")
-        # Our chain view reaches the evidence block first: until this node has read its first
-        # head the registry is empty, and a report that arrived during start-up (a peer
-        # re-publishing after a restart) was refused as "not registered" for good (issue 17).
-        await self._wait_for_head(ev.block_to)
         watched = self.watched().get(report.protocol_id)
+        if watched is None and self._head < ev.block_to:
+            # Until this node has read its first heads its registry is empty: a report that
+            # arrived during start-up (a peer re-publishing after a restart) was refused for good
+            # as "not registered" (issue 17). Wait for our view to reach the evidence, then look.
+            await self._wait_for_head(ev.block_to)
+            watched = self.watched().get(report.protocol_id)
         if watched is None:
             raise ReportRejected("protocol is not registered with the oracle")
         if watched.contained:
@@ -100,6 +103,7 @@ class ReportVerifier:
         verdict = check_evidence(ev, watched.params)
         if not verdict.violated:
             raise ReportContradicted(f"evidence does not show a violation: {verdict.reason}")
+        await self._wait_for_head(ev.block_to)
         nonce = watched.nonce
         if report.nonce != nonce:
             raise ReportRejected(f"nonce {report.nonce}, the oracle expects {nonce}")
