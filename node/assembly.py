@@ -22,11 +22,17 @@ import trio
 from node.attribution import silent_guardians
 from node.chain.heads import HeadWatcher
 from node.chain.oracle import OracleClient
+from node.chain.pending import PendingWatcher
+from node.chain.pending_queue import PendingQueue
 from node.chain.registry import RegistryTracker
+from node.chain.rpc import ChainRpc
+from node.chain.simulate import Simulator
 from node.chain.view import RpcChainView
+from node.config import PendingSection
 from node.detectors import Detector, default_detectors
 from node.gossip_intake import GossipIntake, kind_of_bytes
 from node.lifecycle import IncidentLifecycle
+from node.pending_loop import PendingLoop
 from node.pipeline import IncidentPipeline
 from node.records import BlockHeader, GuardianKey, ReadyProof, TxReceipt
 from node.status import HEARTBEAT_SECONDS, Heartbeats, NodeState
@@ -49,7 +55,7 @@ class Guardian:
                  bridge, chain_id: int, oracle_address: bytes, metrics=None,
                  detectors: Sequence[Detector] | None = None, stagger_seconds: float = 2.0,
                  receipt_timeout: float = 30.0,
-                 heartbeat_seconds: float = HEARTBEAT_SECONDS) -> None:
+                 heartbeat_seconds: float = HEARTBEAT_SECONDS, pending=None) -> None:
         self.name = name
         self.key = key
         self.store = store
@@ -60,19 +66,33 @@ class Guardian:
         registry = RegistryTracker(oracle)
         view = RpcChainView(oracle.rpc)
         self.heads = HeadWatcher(ws_url, oracle.rpc, bridge)
+        pending = PendingSection() if pending is None else pending
+        # pending simulation reads through its own RPC client: it never queues behind heads
+        simulator = Simulator(ChainRpc(oracle.rpc.url))
         self.pipeline = IncidentPipeline(
             key=key, guardian_set=guardian_set, backend=backend, store=store, view=view,
             oracle=oracle, chain_id=chain_id, oracle_address=oracle_address,
             watched=registry.watched, publish=self.publish, on_ready=self._on_ready,
-            metrics=metrics)
+            metrics=metrics, simulator=simulator)
         self.submitter = Submitter(
             key=key, backend=backend, store=store, client=oracle, publish=self.publish,
             live=self.state.live, stagger_seconds=stagger_seconds,
-            receipt_timeout=receipt_timeout, on_contained=self._on_contained, metrics=metrics)
+            receipt_timeout=receipt_timeout, on_contained=self._on_contained, metrics=metrics,
+            tip_margin=int(pending.tip_margin_gwei * 10**9),
+            max_tip=int(pending.max_tip_gwei * 10**9))
         self.watch = WatchLoop(
             registry=registry, view=view, pipeline=self.pipeline, submitter=self.submitter,
             store=store, state=self.state, metrics=metrics,
             detectors=default_detectors() if detectors is None else detectors)
+        self.pending_queue = PendingQueue(pending.queue, metrics)
+        self.pending_watch = (PendingWatcher(ws_url, simulator.rpc, bridge, self.pending_queue,
+                                             metrics=metrics) if pending.max_per_block else None)
+        self.pending_loop = PendingLoop(
+            queue=self.pending_queue, simulator=simulator, view=RpcChainView(simulator.rpc),
+            detectors=self.watch.detectors, header=self._pending_base,
+            watched=registry.watched, on_detection=self.watch.open_incident,
+            block_seconds=pending.block_seconds, max_per_block=pending.max_per_block,
+            metrics=metrics)
         self.lifecycle = IncidentLifecycle(
             store=store, pipeline=self.pipeline, submitter=self.submitter, publish=self.publish,
             chain_time=self.watch.chain_time)
@@ -81,6 +101,11 @@ class Guardian:
             state=self.state, key=key, key_epoch=guardian_set.epoch, backend=backend, p2p=p2p,
             publish=self.publish, header=lambda: self.watch.header, metrics=metrics,
             period=heartbeat_seconds)
+
+    def _pending_base(self) -> BlockHeader | None:
+        """The newest head the subscription delivered (the watch loop may still be busy with an
+        older one): pending transactions are simulated on the chain as it is now."""
+        return self.heads.last or self.watch.header
 
     async def publish(self, data: bytes) -> None:
         self.intake.remember(gossip_rules.message_id(data))
@@ -125,7 +150,10 @@ class Guardian:
                  "detection_to_submission_s": round(
                      self.submitter.sent_at.get(ready.digest, time.monotonic())
                      - ready.detected_at, 3),
-                 "detection_to_confirmation_s": round(time.monotonic() - ready.detected_at, 3)}
+                 "detection_to_confirmation_s": round(time.monotonic() - ready.detected_at, 3),
+                 "sent_unix": round(time.time() - time.monotonic() + self.submitter.sent_at.get(
+                     ready.digest, time.monotonic()), 3),
+                 "pending": ready.report.evidence.pending is not None}
         self.state.contained.append(entry)
         self.pipeline.contained(ready.report.protocol_id, ready.report.nonce, tx_hash,
                                 receipt.block)
@@ -150,6 +178,9 @@ class Guardian:
             await nursery.start(self.heads.run, heads_send)
             nursery.start_soon(self._resume)
             nursery.start_soon(self.watch.run, heads_recv)
+            if self.pending_watch is not None:
+                await nursery.start(self.pending_watch.run)
+                nursery.start_soon(self.pending_loop.run)
             nursery.start_soon(self.heartbeats.run)
             nursery.start_soon(self.lifecycle.run)
             self.state.ready = True

@@ -9,10 +9,11 @@ import sys
 
 from node import __version__
 from node.commands import CommandError
+from node.recursion import bound_recursion
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from node.commands import keys, protocol, run, status
+    from node.commands import dkg, keys, protocol, run, status
     from node.devnet import cli as devnet
 
     parser = argparse.ArgumentParser(
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     version = sub.add_parser("version", help="print the version and exit")
     version.set_defaults(func=_version)
     keys.add_parser(sub)
+    dkg.add_parser(sub)
     run.add_parser(sub)
     status.add_parser(sub)
     protocol.add_parser(sub)
@@ -36,6 +38,7 @@ def _version(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    bound_recursion()  # before any untrusted input is parsed (node/recursion.py)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -107,9 +107,30 @@ class SubmissionSection:
         "how long to wait for an authorize() receipt", "seconds", s.number(1.0, 3600.0)))
 
 
+@dataclass(frozen=True)
+class PendingSection:
+    """Pending-transaction simulation (containment before the exploit lands)."""
+
+    max_per_block: int = field(default=64, metadata=key(
+        "pending transactions simulated per block at most, most valuable first (0: do not "
+        "watch pending transactions)", "integer", s.integer(0, 100_000)))
+    queue: int = field(default=256, metadata=key(
+        "pending transactions waiting for simulation at most (the oldest are dropped)",
+        "integer", s.integer(1, 1_000_000)))
+    block_seconds: float = field(default=12.0, metadata=key(
+        "the chain's block time: the simulated next block's timestamp is the head's plus this",
+        "seconds", s.number(0.0, 60.0)))
+    tip_margin_gwei: float = field(default=1.0, metadata=key(
+        "a containment racing a pending exploit pays the exploit's priority fee plus this",
+        "gwei", s.number(0.0, 1_000_000.0)))
+    max_tip_gwei: float = field(default=500.0, metadata=key(
+        "the highest priority fee a containment pays (an exploit that outbids it is reported)",
+        "gwei", s.number(0.0, 1_000_000.0)))
+
+
 SECTIONS: dict[str, type] = {"node": NodeSection, "chain": ChainSection, "keys": KeysSection,
                              "p2p": P2PSection, "metrics": MetricsSection,
-                             "submission": SubmissionSection}
+                             "submission": SubmissionSection, "pending": PendingSection}
 REQUIRED_SECTIONS = ("node", "chain", "keys")
 
 
@@ -122,6 +143,7 @@ class NodeConfig:
     p2p: P2PSection = field(default_factory=P2PSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
     submission: SubmissionSection = field(default_factory=SubmissionSection)
+    pending: PendingSection = field(default_factory=PendingSection)
 
     def passphrase(self) -> str:
         """The keystore passphrase: from passphrase_file, else from $GUARDIAN_PASSPHRASE."""
@@ -143,6 +165,8 @@ def parse_config(text: str, path: Path) -> NodeConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from exc
     r = s.Reader(path)
     s.check_keys(r, SECTIONS, REQUIRED_SECTIONS, raw)
     sections = {name: r.read_section(cls, name, raw.get(name, {}))
@@ -150,15 +174,24 @@ def parse_config(text: str, path: Path) -> NodeConfig:
     return NodeConfig(path=path, **sections)
 
 
+def decode_config(data: bytes, path: Path) -> NodeConfig:
+    """A config file's bytes (UTF-8 TOML) as a validated `NodeConfig`."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    return parse_config(text, path)
+
+
 def load_config(path: Path | str) -> NodeConfig:
     path = Path(path)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: config file not found") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from exc
-    return parse_config(text, path.resolve())
+    return decode_config(data, path.resolve())
 
 
 def render_config(*, name: str, data_dir: str, rpc_http: str, rpc_ws: str, chain_id: int,
@@ -187,5 +220,5 @@ def schema_markdown() -> str:
     return s.markdown(SECTIONS)
 
 
-__all__ = ["ConfigError", "NodeConfig", "load_config", "parse_config", "render_config",
+__all__ = ["ConfigError", "NodeConfig", "decode_config", "load_config", "parse_config", "render_config",
            "schema_markdown"]

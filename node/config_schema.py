@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from node.errors import NodeError
 
-_MULTIADDR = re.compile(r"^/(ip4|ip6|dns4|dns6|dns)/[^/]+/tcp/\d{1,5}(/p2p/[1-9A-HJ-NP-Za-km-z]+)?$")
+_MULTIADDR = re.compile(r"^/(ip4|ip6|dns4|dns6|dns)/[^/]+/tcp/[0-9]{1,5}(/p2p/[1-9A-HJ-NP-Za-km-z]+)?$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
@@ -126,8 +126,12 @@ def number(low: float, high: float) -> Parse:
 def url(*schemes: str) -> Parse:
     def parse(r: Reader, section: str, key: str, value: Any) -> str:
         value = string(r, section, key, value)
-        parsed = urlparse(value)
-        if parsed.scheme not in schemes or not parsed.hostname:
+        try:
+            parsed = urlparse(value)  # raises on an unclosed [IPv6] host
+            hostname = parsed.hostname
+        except ValueError as exc:
+            raise r.fail(section, key, f"not a URL: {value!r} ({exc})") from exc
+        if parsed.scheme not in schemes or not hostname:
             raise r.fail(section, key, f"must be a {'/'.join(schemes)} URL, got {value!r}")
         try:
             parsed.port  # noqa: B018 - raises on a bad port
@@ -139,13 +143,19 @@ def url(*schemes: str) -> Parse:
 
 def path(r: Reader, section: str, key: str, value: Any) -> Path:
     """Relative paths are resolved against the directory of the config file."""
-    p = Path(string(r, section, key, value)).expanduser()
-    return p if p.is_absolute() else (r.path.parent / p).resolve()
+    value = string(r, section, key, value)
+    if "\0" in value:
+        raise r.fail(section, key, f"a path cannot contain a NUL character: {value!r}")
+    try:
+        p = Path(value).expanduser()  # ~user of an unknown user raises RuntimeError
+        return p if p.is_absolute() else (r.path.parent / p).resolve()
+    except (RuntimeError, OSError) as exc:
+        raise r.fail(section, key, f"cannot resolve the path {value!r}: {exc}") from exc
 
 
 def address(r: Reader, section: str, key: str, value: Any) -> bytes:
     value = string(r, section, key, value)
-    if not _ADDRESS.match(value):
+    if not _ADDRESS.fullmatch(value):
         raise r.fail(section, key, f"must be a 0x-prefixed 20-byte address, got {value!r}")
     return bytes.fromhex(value[2:])
 
@@ -153,14 +163,14 @@ def address(r: Reader, section: str, key: str, value: Any) -> bytes:
 def host_port(r: Reader, section: str, key: str, value: Any) -> str:
     value = string(r, section, key, value)
     host, _, port = value.rpartition(":")
-    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not host or not re.fullmatch(r"[0-9]{1,5}", port) or not 0 <= int(port) <= 65535:
         raise r.fail(section, key, f"must be host:port, got {value!r}")
     return value
 
 
 def multiaddr(need_peer_id: bool) -> Parse:
     def parse(r: Reader, section: str, key: str, value: Any) -> str:
-        if not isinstance(value, str) or not _MULTIADDR.match(value):
+        if not isinstance(value, str) or not _MULTIADDR.fullmatch(value):
             raise r.fail(section, key, f"not a TCP multiaddr like /ip4/127.0.0.1/tcp/9000"
                                        f"{'/p2p/<peer id>' if need_peer_id else ''}: {value!r}")
         port = int(value.split("/tcp/")[1].split("/")[0])

@@ -58,11 +58,17 @@ def write_keystore(path: Path, keystore: dict, *, force: bool = False) -> None:
 
 
 def read_keystore(path: Path) -> dict:
-    raw = read_secret_file(path, "share keystore")
+    return parse_keystore(read_secret_file(path, "share keystore"), path)
+
+
+def parse_keystore(raw: bytes, path: Path) -> dict:
+    """A keystore file's bytes as a JSON object (its fields are checked when it is opened)."""
     try:
         doc = json.loads(raw)
-    except ValueError as exc:
+    except ValueError as exc:  # UnicodeDecodeError included
         raise KeyFileError(f"share keystore {path} is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise KeyFileError(f"share keystore {path} is not JSON: nested too deeply") from exc
     if not isinstance(doc, dict):
         raise KeyFileError(f"share keystore {path} is not a JSON object")
     return doc
@@ -81,7 +87,12 @@ def write_submitter_key(path: Path, private_key: bytes, *, force: bool = False) 
 
 
 def read_submitter_key(path: Path) -> bytes:
-    text = read_secret_file(path, "submitter key file").decode(errors="replace").strip()
+    return parse_submitter_key(read_secret_file(path, "submitter key file"), path)
+
+
+def parse_submitter_key(raw: bytes, path: Path) -> bytes:
+    """The key in a submitter key file's bytes: 64 hex digits (0x optional) and a newline."""
+    text = raw.decode(errors="replace").strip()
     try:
         key = bytes.fromhex(text.removeprefix("0x"))
     except ValueError as exc:

@@ -34,6 +34,18 @@ class Metrics:
             "guardian_submission_gas", "Gas used by containment transactions this node sent",
             buckets=(150_000, 175_000, 200_000, 225_000, 250_000, 300_000, 400_000, 500_000),
             registry=r)
+        self.pending_seen = Counter("guardian_pending_seen_total",
+                                    "Pending transactions received from the node", registry=r)
+        self.pending_dropped = Counter(
+            "guardian_pending_dropped_total", "Pending transactions not simulated",
+            ["reason"], registry=r)
+        self.pending_simulations = Counter(
+            "guardian_pending_simulations_total", "Pending transactions simulated",
+            ["result"], registry=r)
+        self.pending_verdict_seconds = Histogram(
+            "guardian_pending_verdict_seconds",
+            "Seconds from a pending transaction's arrival to this node's verdict on it",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5), registry=r)
 
     def message_in(self, kind: str) -> None:
         self.messages_in.labels(type=kind).inc()

@@ -46,7 +46,7 @@ class IncidentPipeline:
                  watched: Callable[[], dict[bytes, Watched]],
                  publish: Callable[[bytes], Awaitable[None]],
                  on_ready: Callable[[ReadyProof], Awaitable[None]],
-                 metrics=None, head_wait_seconds: float = 15.0):
+                 metrics=None, head_wait_seconds: float = 15.0, simulator=None):
         self.key = key
         self.gset = guardian_set
         self.backend = backend
@@ -61,7 +61,8 @@ class IncidentPipeline:
         self.metrics = metrics
         self.verifier = ReportVerifier(
             chain_id=chain_id, oracle_address=oracle_address, key_epoch=guardian_set.epoch,
-            view=view, oracle=oracle, watched=watched, head_wait_seconds=head_wait_seconds)
+            view=view, oracle=oracle, watched=watched, head_wait_seconds=head_wait_seconds,
+            simulator=simulator)
         self._lock = trio.Lock()  # one incident decision at a time: no interleaved sign/combine
         self._ready: dict[bytes, bytes] = {}  # combined digest -> incident
         self._detected_at: dict[bytes, float] = {}
@@ -91,7 +92,8 @@ class IncidentPipeline:
                      incident.hex()[:12])
         if self.store.incident_state(incident) == "contained" or self.store.own_shares_for(incident):
             return None  # already signed a report for this incident: merge, do not re-propose
-        timestamp = await self.oracle.block_timestamp(det.evidence.block_to)
+        timestamp = (det.evidence.pending.sim_time if det.evidence.pending is not None
+                     else await self.oracle.block_timestamp(det.evidence.block_to))
         report = messages.sign_message(messages.Report(
             chain_id=self.chain_id, oracle=self.oracle_address, key_epoch=self.gset.epoch,
             protocol_id=det.protocol_id, action=int(action), nonce=nonce,

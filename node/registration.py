@@ -62,10 +62,9 @@ def parse_address(value: str, what: str) -> bytes:
     text = value.strip()
     if not text.startswith("0x") or len(text) != 42:
         raise RegistrationError(f"{what}: expected a 0x-prefixed 20-byte address, got {value!r}")
-    try:
-        return bytes.fromhex(text[2:])
-    except ValueError as exc:
-        raise RegistrationError(f"{what}: not hex: {value!r}") from exc
+    if re.fullmatch(r"[0-9a-fA-F]{40}", text[2:]) is None:  # fromhex would skip spaces
+        raise RegistrationError(f"{what}: not hex: {value!r}")
+    return bytes.fromhex(text[2:])
 
 
 def parse_actions(value: str) -> int:
@@ -95,10 +94,10 @@ def parse_invariant(value: str) -> tuple[bytes, bytes]:
     target, sep, data = value.partition(":")
     if not sep:
         raise RegistrationError(f"--invariant: expected TARGET:CALLDATA, got {value!r}")
-    try:
-        calldata = bytes.fromhex(data.removeprefix("0x"))
-    except ValueError as exc:
-        raise RegistrationError(f"--invariant: calldata is not hex: {data!r}") from exc
+    hex_digits = data.strip().removeprefix("0x")
+    if re.fullmatch(r"([0-9a-fA-F]{2})*", hex_digits) is None:
+        raise RegistrationError(f"--invariant: calldata is not hex: {data!r}")
+    calldata = bytes.fromhex(hex_digits)
     if not 4 <= len(calldata) <= MAX_INVARIANT_CALLDATA:
         raise RegistrationError(f"--invariant: calldata must be 4..{MAX_INVARIANT_CALLDATA} bytes")
     return parse_address(target, "--invariant target"), calldata
@@ -167,7 +166,9 @@ def registration_kwargs(params) -> dict:
     target, admin, actions, hook_kind, selector, max_duration, cooldown, detection = params
     monitored, tokens, outflow, window, drop, invariants = detection
     names = [name for name, action in ACTION_NAMES.items() if actions & (1 << int(action))]
-    hook = next(name for name, kind in HOOK_KINDS.items() if kind == hook_kind)
+    hook = next((name for name, kind in HOOK_KINDS.items() if kind == hook_kind), None)
+    if hook is None:
+        raise RegistrationError(f"the oracle's registration has an unknown hook kind {hook_kind}")
     return dict(target=target, admin=admin, actions=",".join(names), hook=hook,
                 selector=("0x" + bytes(selector).hex()) if hook == "selector" else None,
                 max_duration=max_duration, cooldown=cooldown, monitored=list(monitored),

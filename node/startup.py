@@ -49,7 +49,7 @@ def load_keys(cfg: NodeConfig, backend) -> LoadedKeys:
     from node.p2p.identity import IdentityError, load_identity
 
     try:
-        gset = GuardianSet.from_json(cfg.keys.guardian_set.read_text())
+        gset = GuardianSet.from_json(cfg.keys.guardian_set.read_bytes())
         gset.validate(backend)
     except FileNotFoundError as exc:
         raise StartupError(f"guardian set file not found: {cfg.keys.guardian_set}") from exc
@@ -159,7 +159,7 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
                                  topic=cfg.p2p.topic, members=keys.gset.peer_ids,
                                  outsiders=cfg.p2p.outsiders),
             stagger_seconds=cfg.submission.stagger_seconds,
-            receipt_timeout=cfg.submission.receipt_timeout_seconds)
+            receipt_timeout=cfg.submission.receipt_timeout_seconds, pending=cfg.pending)
         p2p = guardian.p2p
         misbehaviour = None
         if byzantine:

@@ -18,10 +18,12 @@ from typing import Protocol
 
 import trio
 
+from node.chain.rawtx import RawTxError, decode_raw_tx
 from node.records import GuardianKey, ReadyProof, TxReceipt
 from node.store import Store, incident_key
 from protocol import messages
 from protocol.evidence import evidence_hash
+from protocol.pending import race_tip
 from protocol.submission import submission_delay, submission_rank
 
 log = logging.getLogger("guardian.submitter")
@@ -58,7 +60,7 @@ class Submitter:
                  publish: Callable[[bytes], Awaitable[None]], live: Callable[[], Iterable[int]],
                  stagger_seconds: float = 2.0, receipt_timeout: float = 30.0,
                  on_contained: Callable[[ReadyProof, bytes, TxReceipt], Awaitable[None]] | None = None,
-                 metrics=None):
+                 metrics=None, tip_margin: int = 10**9, max_tip: int = 500 * 10**9):
         self.key = key
         self.backend = backend
         self.store = store
@@ -69,6 +71,9 @@ class Submitter:
         self.receipt_timeout = receipt_timeout
         self.on_contained = on_contained
         self.metrics = metrics
+        self.tip_margin = tip_margin  # wei per gas above a pending exploit's priority fee
+        self.max_tip = max_tip
+        self.outbid: list[bytes] = []  # digests whose pending exploit paid more than max_tip
         self._pending_peer_tx: dict[bytes, bytes] = {}  # digest -> a peer's tx hash
         self._stand_down: dict[bytes, trio.Event] = {}
         self._nursery: trio.Nursery | None = None
@@ -119,7 +124,7 @@ class Submitter:
                  digest.hex()[:12], rank, delay)
         with trio.move_on_after(delay):
             await stand_down.wait()
-        pending_waits = 0
+        pending_waits = attempts = 0
         while not stand_down.is_set():
             peer_tx = self._pending_peer_tx.pop(digest, None)
             if peer_tx is not None:
@@ -127,11 +132,19 @@ class Submitter:
                 if receipt is not None and receipt.ok:
                     log.info("peer transaction 0x%s contained it; standing down", peer_tx.hex()[:12])
                     return
-            if await self._already_done(ready):
+            # Racing a pending exploit into its block, the first attempt of the first-ranked
+            # guardian skips the checks and the gas estimate (it re-executes the BLS check a dozen
+            # times: hundreds of ms) and sends with the configured maximum gas at once; the
+            # receipt decides as always (a peer cannot have sent before rank 0's turn).
+            racing = report.evidence.pending is not None and attempts == 0 and rank == 0
+            attempts += 1
+            if not racing and await self._already_done(ready):
                 log.info("oracle nonce moved past %d: already submitted; standing down",
                          report.nonce)
                 return
-            if pending_waits < PENDING_WAITS and await self._already_done(ready, "pending"):
+            if racing:
+                refusal, estimate = None, 0
+            elif pending_waits < PENDING_WAITS and await self._already_done(ready, "pending"):
                 # A peer's transaction is in the mempool but its Proof has not reached us yet (gossip
                 # is slower than the chain under load): give it a block or two before sending ours.
                 pending_waits += 1
@@ -139,7 +152,8 @@ class Submitter:
                 with trio.move_on_after(self.stagger * 2):
                     await stand_down.wait()
                 continue
-            refusal, estimate = await self._simulate(ready)
+            else:
+                refusal, estimate = await self._simulate(ready)
             if refusal is not None:
                 if getattr(refusal, "name", "") in FINAL_REFUSALS:
                     log.info("authorize for 0x%s would revert with %s: standing down",
@@ -159,6 +173,24 @@ class Submitter:
         return (report.protocol_id, report.action, report.nonce, report.deadline,
                 report.evidence.block_from, evidence_hash(report.evidence),
                 self.backend.g2_to_eip2537(ready.signature))
+
+    def _race_tip(self, ready: ReadyProof) -> int | None:
+        """For a pending incident: a priority fee above the exploit's (`protocol.pending`), so
+        that the containment is ordered first in the block both land in."""
+        pending = ready.report.evidence.pending
+        if pending is None:
+            return None
+        try:
+            exploit = decode_raw_tx(pending.raw_tx)
+        except RawTxError:
+            return None
+        tip, outbid = race_tip(exploit.max_priority_fee, self.tip_margin, self.max_tip, 0)
+        if outbid:
+            self.outbid.append(ready.digest)
+            log.warning("the pending exploit pays a priority fee of %.1f gwei, above our maximum "
+                        "%.1f gwei: the containment may be ordered after it",
+                        exploit.max_priority_fee / 1e9, self.max_tip / 1e9)
+        return tip
 
     async def _simulate(self, ready: ReadyProof) -> tuple[object | None, int]:
         """The oracle's answer to our authorize on the pending state, before we pay for it."""
@@ -184,8 +216,10 @@ class Submitter:
             self.store.set_submission(digest, "reverted", previous.tx_hash)
         self.store.set_submission(digest, "sending")
         try:
-            tx_hash = await self.client.send_authorize(*self._authorize_args(ready),
-                                                       gas_estimate=gas_estimate or None)
+            tip = self._race_tip(ready)
+            tx_hash = await self.client.send_authorize(
+                *self._authorize_args(ready), gas_estimate=gas_estimate or None,
+                **({"priority_fee": tip} if tip is not None else {}))
         except Exception as exc:  # RPC errors are reported, then the next turn comes
             self.store.set_submission(digest, "failed", detail=str(exc)[:500])
             log.warning("sending authorize for 0x%s failed: %s", digest.hex()[:12], exc)

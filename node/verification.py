@@ -9,7 +9,9 @@ the registration prescribes for this kind of evidence (`protocol.detection.choos
 evidence shows a violation under the registered parameters (`protocol.detection.check_evidence`);
 our chain has reached the evidence block; the nonce is the oracle's; the deadline is the
 protocol's validity after the evidence block; and the detector of the evidence kind observes the
-same values on our chain (`node.detectors.Detector.reobserve`).
+same values on our chain (`node.detectors.Detector.reobserve`). Evidence about a pending
+transaction is re-observed on the state after that transaction, simulated on this node
+(`node.pending_check`); its deadline counts from the simulated block's timestamp.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from typing import Protocol
 
 import trio
 
+from node.chain.decode import ChainError
 from node.detectors import NotObserved, detector_for
 from node.errors import NodeError
+from node.pending_check import PendingNotConfirmed, pending_view
 from node.records import ChainView, Watched, usable_actions
 from protocol import messages
 from protocol.detection import EvidenceKind, check_evidence, choose_action, report_deadline
+from protocol.pending import base_block
 
 
 class ReportRejected(NodeError):
@@ -46,7 +51,8 @@ class OracleView(Protocol):
 class ReportVerifier:
     def __init__(self, *, chain_id: int, oracle_address: bytes, key_epoch: int, view: ChainView,
                  oracle: OracleView, watched: Callable[[], dict[bytes, Watched]],
-                 head_wait_seconds: float = 15.0) -> None:
+                 head_wait_seconds: float = 15.0, simulator=None) -> None:
+        self.simulator = simulator  # node.chain.simulate.Simulator: re-simulates pending evidence
         self.chain_id = chain_id
         self.oracle_address = oracle_address
         self.key_epoch = key_epoch
@@ -72,6 +78,11 @@ class ReportVerifier:
             raise ReportRejected(f"our chain view did not reach block {block} "
                                  f"within {self.head_wait_seconds}s (head {self._head})")
 
+    @staticmethod
+    def _view_block(ev) -> int:
+        """The block our view must have reached: a pending transaction's base block suffices."""
+        return base_block(ev.block_to) if ev.pending is not None else ev.block_to
+
     async def verify(self, report: messages.Report) -> None:
         """Recompute every field of a peer's report from this node's own view, or raise
         ReportRejected."""
@@ -83,11 +94,11 @@ class ReportVerifier:
         if ev.protocol_id != report.protocol_id or report.observed_block != ev.block_to:
             raise ReportRejected("evidence does not belong to this report")
         watched = self.watched().get(report.protocol_id)
-        if watched is None and self._head < ev.block_to:
+        if watched is None and self._head < self._view_block(ev):
             # Until this node has read its first heads its registry is empty: a report that
             # arrived during start-up (a peer re-publishing after a restart) was refused for good
             # as "not registered" (issue 17). Wait for our view to reach the evidence, then look.
-            await self._wait_for_head(ev.block_to)
+            await self._wait_for_head(self._view_block(ev))
             watched = self.watched().get(report.protocol_id)
         if watched is None:
             raise ReportRejected("protocol is not registered with the oracle")
@@ -103,13 +114,21 @@ class ReportVerifier:
         verdict = check_evidence(ev, watched.params)
         if not verdict.violated:
             raise ReportContradicted(f"evidence does not show a violation: {verdict.reason}")
-        await self._wait_for_head(ev.block_to)
+        await self._wait_for_head(self._view_block(ev))
         nonce = watched.nonce
         if report.nonce != nonce:
             raise ReportRejected(f"nonce {report.nonce}, the oracle expects {nonce}")
-        if report.deadline != report_deadline(await self.oracle.block_timestamp(ev.block_to)):
+        timestamp = (ev.pending.sim_time if ev.pending is not None
+                     else await self.oracle.block_timestamp(ev.block_to))
+        if report.deadline != report_deadline(timestamp):
             raise ReportRejected("deadline is not the protocol's validity after the evidence block")
         try:
-            await detector_for(ev.kind).reobserve(self.view, ev)
+            view = (self.view if ev.pending is None
+                    else await pending_view(ev, watched, self.view, self.simulator))
+            await detector_for(ev.kind).reobserve(view, ev)
         except NotObserved as exc:
-            raise ReportContradicted(str(exc)) from exc
+            if ev.pending is None:  # our own chain shows otherwise: the reporter is wrong
+                raise ReportContradicted(str(exc)) from exc
+            raise ReportRejected(str(exc)) from exc
+        except (PendingNotConfirmed, ChainError) as exc:
+            raise ReportRejected(str(exc)) from exc

@@ -129,12 +129,7 @@ class WatchLoop:
             results = await self._scan_all(watched, head, quiet)
             for detector, found in zip(self.detectors, results, strict=True):
                 for det in found:
-                    report = await self.pipeline.on_detection(det)
-                    if report is not None:
-                        self.state.incidents[report.incident_id.hex()] = {
-                            "protocol": "0x" + det.protocol_id.hex(), "kind": detector.name,
-                            "block": det.evidence.block_to, "reason": det.verdict.reason}
-                        self._nursery.start_soon(self._propose, report)
+                    if await self.open_incident(det, detector.name):
                         return True  # one report per head is enough; the incident is open
         return False
 
@@ -155,6 +150,19 @@ class WatchLoop:
             for k, detector in enumerate(self.detectors):
                 nursery.start_soon(scan, k, detector)
         return results
+
+    async def open_incident(self, det, detector_name: str) -> bool:
+        """A detection (from a head, or from a pending transaction: `node.pending_loop`) becomes
+        our report, proposed after our delay; False if the incident is covered already."""
+        report = await self.pipeline.on_detection(det)
+        if report is None or self._nursery is None:
+            return False
+        self.state.incidents[report.incident_id.hex()] = {
+            "protocol": "0x" + det.protocol_id.hex(), "kind": detector_name,
+            "block": det.evidence.block_to, "reason": det.verdict.reason,
+            "pending": det.evidence.pending is not None}
+        self._nursery.start_soon(self._propose, report)
+        return True
 
     async def _propose(self, report: messages.Report) -> None:
         delay = proposal_delay(incident_key(report.protocol_id, report.nonce), self.state.index,

@@ -3,7 +3,8 @@ guardian can re-observe and judge (`protocol.detection`), and whose hash the ora
 
 Canonical encoding: a msgpack map with keys, in this order,
     kind (uint), protocol_id (bin 32), block_from (uint), block_to (uint), subject (bin 20),
-    observed (array of bin 32: uint256 big-endian), detail (bin, <= 1024 bytes);
+    observed (array of bin 32: uint256 big-endian), detail (bin, <= 1024 bytes),
+    and, only for evidence about a pending transaction, pending (map, `protocol.pending`);
 `evidence_hash(ev) = keccak256(encoding)`. Observed values are 32-byte words because balances
 overflow msgpack's 64-bit integers.
 
@@ -19,6 +20,7 @@ from typing import Any
 
 from eth_hash.auto import keccak
 
+from protocol.pending import PendingContext, pending_from_fields, pending_to_fields
 from protocol.wire import MessageError, check_keys, fixed_bytes, pack, uint, var_bytes
 
 MAX_OBSERVED = 16
@@ -35,6 +37,7 @@ class Evidence:
     subject: bytes
     observed: tuple[int, ...]
     detail: bytes
+    pending: PendingContext | None = None  # set: evidence about a pending transaction
 
     def __post_init__(self) -> None:
         # Validate by encoding: constructing an Evidence that cannot be encoded is a bug.
@@ -54,6 +57,10 @@ def to_fields(ev: Evidence) -> dict[str, Any]:
     fields = {"kind": int(ev.kind), "protocol_id": ev.protocol_id, "block_from": ev.block_from,
               "block_to": ev.block_to, "subject": ev.subject, "observed": words,
               "detail": ev.detail}
+    if ev.pending is not None:
+        if not isinstance(ev.pending, PendingContext):
+            raise MessageError("evidence.pending: expected a PendingContext")
+        fields["pending"] = pending_to_fields(ev.pending)
     from_fields(fields)  # the same checks as decoding
     return fields
 
@@ -61,7 +68,7 @@ def to_fields(ev: Evidence) -> dict[str, Any]:
 def from_fields(raw: Any) -> Evidence:
     if not isinstance(raw, dict):
         raise MessageError("evidence: expected a map")
-    check_keys(raw, EVIDENCE_KEYS, "evidence")
+    check_keys(raw, EVIDENCE_KEYS + (("pending",) if "pending" in raw else ()), "evidence")
     kind = uint(raw, "kind", "evidence", bits=8)
     observed = raw["observed"]
     if not isinstance(observed, list | tuple) or len(observed) > MAX_OBSERVED:
@@ -75,14 +82,17 @@ def from_fields(raw: Any) -> Evidence:
         kind, fixed_bytes(raw, "protocol_id", "evidence", 32),
         uint(raw, "block_from", "evidence"), uint(raw, "block_to", "evidence"),
         fixed_bytes(raw, "subject", "evidence", 20), tuple(values),
-        var_bytes(raw, "detail", "evidence", MAX_DETAIL_BYTES))
+        var_bytes(raw, "detail", "evidence", MAX_DETAIL_BYTES),
+        pending_from_fields(raw["pending"]) if "pending" in raw else None)
 
 
-def _build(kind, protocol_id, block_from, block_to, subject, observed, detail) -> Evidence:
+def _build(kind, protocol_id, block_from, block_to, subject, observed, detail,
+           pending) -> Evidence:
     ev = object.__new__(Evidence)
     for name, value in (("kind", kind), ("protocol_id", protocol_id),
                         ("block_from", block_from), ("block_to", block_to),
-                        ("subject", subject), ("observed", observed), ("detail", detail)):
+                        ("subject", subject), ("observed", observed), ("detail", detail),
+                        ("pending", pending)):
         object.__setattr__(ev, name, value)
     return ev
 

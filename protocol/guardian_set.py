@@ -166,15 +166,17 @@ class GuardianSet:
         return json.dumps(doc, indent=2) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> GuardianSet:
+    def from_json(cls, text: str | bytes) -> GuardianSet:
         """Parse the public file. Required: version (1), epoch, threshold (JSON integers),
         group_public_key, public_shares (0x-hex). Optional: peer_ids (base58 libp2p peer ids, one
         per guardian), guardians and hash, which must match.
         Unknown keys are refused. Does not check points: call `validate(backend)`."""
         try:
-            raw = json.loads(text)
+            raw = json.loads(text)  # bytes: UTF-8 (or -16/-32), a decoding error is a ValueError
         except (ValueError, TypeError) as exc:
             raise GuardianSetError(f"malformed guardian set file: {exc}") from exc
+        except RecursionError as exc:
+            raise GuardianSetError("malformed guardian set file: nested too deeply") from exc
         if not isinstance(raw, dict):
             raise GuardianSetError("malformed guardian set file: not a JSON object")
         missing = [k for k in _JSON_REQUIRED if k not in raw]

@@ -28,6 +28,7 @@ from protocol.errors import ProtocolError
 
 DEFAULT_KDF_N = 2**18
 MIN_KDF_N = 2**10  # refuse keystores so weak they protect nothing
+MAX_KDF_MEMORY = 2**30  # bytes scrypt may take (128 * r * n): the default needs 256 MiB
 VERSION = 4
 
 
@@ -107,6 +108,21 @@ def _int(obj: Any, *path: str) -> int:
     return value
 
 
+def kdf_params(keystore: dict[str, Any]) -> tuple[int, int, int]:
+    """The keystore's scrypt (n, r, p), checked to be within the accepted range."""
+    n = _int(keystore, "crypto", "kdf", "params", "n")
+    r = _int(keystore, "crypto", "kdf", "params", "r")
+    p = _int(keystore, "crypto", "kdf", "params", "p")
+    dklen = _int(keystore, "crypto", "kdf", "params", "dklen")
+    if n < MIN_KDF_N or n & (n - 1) or n > 2**20 or not 1 <= r <= 32 or not 1 <= p <= 16 \
+            or dklen != 32:
+        raise KeystoreError("keystore: scrypt parameters out of the accepted range")
+    if 128 * r * n > MAX_KDF_MEMORY:  # e.g. n = 2^20 with r = 32 would take 4 GiB
+        raise KeystoreError(f"keystore: scrypt n = {n}, r = {r} needs more than "
+                            f"{MAX_KDF_MEMORY >> 20} MiB")
+    return n, r, p
+
+
 def decrypt_secret(keystore: dict[str, Any], passphrase: str) -> int:
     """The secret of an EIP-2335 scrypt/aes-128-ctr keystore."""
     if _get(keystore, "version") != VERSION:
@@ -117,20 +133,14 @@ def decrypt_secret(keystore: dict[str, Any], passphrase: str) -> int:
         raise KeystoreError("keystore: only the aes-128-ctr cipher is supported")
     if _get(keystore, "crypto", "checksum", "function") != "sha256":
         raise KeystoreError("keystore: only the sha256 checksum is supported")
-    n = _int(keystore, "crypto", "kdf", "params", "n")
-    r = _int(keystore, "crypto", "kdf", "params", "r")
-    p = _int(keystore, "crypto", "kdf", "params", "p")
-    dklen = _int(keystore, "crypto", "kdf", "params", "dklen")
-    if n < MIN_KDF_N or n & (n - 1) or n > 2**20 or not 1 <= r <= 32 or not 1 <= p <= 16 \
-            or dklen != 32:
-        raise KeystoreError("keystore: scrypt parameters out of the accepted range")
+    n, r, p = kdf_params(keystore)
     salt = _hex(keystore, "crypto", "kdf", "params", "salt")
     iv = _hex(keystore, "crypto", "cipher", "params", "iv")
     cipher = _hex(keystore, "crypto", "cipher", "message")
     checksum = _hex(keystore, "crypto", "checksum", "message")
     if len(iv) != 16 or len(cipher) != 32 or len(checksum) != 32:
         raise KeystoreError("keystore: iv, cipher or checksum has the wrong length")
-    key = _scrypt(passphrase, salt, n, r, p, dklen)
+    key = _scrypt(passphrase, salt, n, r, p, 32)
     if hashlib.sha256(key[16:32] + cipher).digest() != checksum:
         raise WrongPassphrase("wrong passphrase for this keystore")
     secret = int.from_bytes(_aes_ctr(key[:16], iv, cipher), "big")

@@ -42,13 +42,24 @@ def test_devnet_contains_the_exploit(tmp_path):
     code, summary, text = _run(tmp_path, kill=0)
     assert code == 0, text
     assert summary["contained"] and summary["saved_fraction"] >= 0.5
+    # issue 14: the default one-transaction exploit runs after the containment in its block
+    assert summary["scenario"] == "oneshot" and summary["same_block"], summary
+    assert summary["saved_fraction"] == 1.0 and summary["blocks_to_containment"] == 0
     assert summary["hook_succeeded"] and summary["blocks_to_containment"] <= 5
     assert len(summary["signers"]) >= 3
+    # the keys came from the guardians' DKG ceremony (no dealer): the oracle accepted a
+    # containment signed with DKG shares, under the group key the ceremony produced
+    assert summary["key_generation"] == "DKG ceremony (no dealer)", summary
+    assert 0 < summary["ceremony_seconds"] < 120
+    sets = {(tmp_path / "run" / f"guardian-{i}" / "guardian-set.json").read_bytes()
+            for i in range(1, 5)}
+    assert sets == {(tmp_path / "run" / "guardian-set.json").read_bytes()}
     # no guardian paid for an authorize the oracle refused (issue 12: 35-38 per run before)
     assert summary["authorize_sent"] >= 1 and summary["authorize_reverted"] == 0, summary
     saved = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert saved["containment_tx"] == summary["containment_tx"]
-    logs = sorted(p.name for p in (tmp_path / "run" / "logs").iterdir())
+    logs = sorted(p.name for p in (tmp_path / "run" / "logs").iterdir()
+                  if p.name.startswith("guardian-"))
     assert logs == [f"guardian-{i}.log" for i in range(1, 5)]
     # exactly one successful containment transaction: one ContainmentEngaged in the summary,
     # and every guardian log agrees who submitted
@@ -115,7 +126,8 @@ def test_keep_running_serves_status_until_ctrl_c(tmp_path, capsys):
 def test_contained_while_outsider_processes_flood_every_guardian(tmp_path):
     """Two outsider processes flood every guardian (admitted as observers, so their signed
     forged Shares and malformed frames reach the node) while the exploit runs."""
-    code, summary, text = _run(tmp_path, kill=0, outsiders="observe", flooders=2)
+    code, summary, text = _run(tmp_path, kill=0, outsiders="observe", flooders=2,
+                               scenario="drip")
     assert code == 0, text
     assert summary["saved_fraction"] >= 0.5 and summary["blocks_to_containment"] <= 5
     flood, p2p = summary["flooders"], summary["p2p"]

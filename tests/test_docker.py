@@ -141,6 +141,9 @@ def test_deploy_step_writes_what_the_compose_services_read(tmp_path, anvil):
         for secret in ("share.keystore.json", "p2p.key", "submitter.key"):
             assert (gdir / secret).stat().st_mode & 0o777 == 0o600
     assert (root / "deployment.json").exists() and (root / "guardian-set.json").exists()
+    # the keys come from a DKG ceremony among the guardians (processes in the deployer)
+    assert json.loads((root / "deployment.json").read_text())["keygen"]["method"] == "dkg"
+    assert (root / "ceremony.json").exists()
     # The deployer run again (a compose `up` after anvil restarted) starts every guardian with an
     # empty node database: the old one belongs to the previous chain.
     stale = guardian_dir(root, 1) / "data" / "guardian.sqlite"

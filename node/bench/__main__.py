@@ -1,8 +1,12 @@
 """`scripts/bench`: benchmarks, printed as tables and written as JSON.
 
     scripts/bench crypto [--backends pyblst,arkworks,py_ecc] [--budget 60] [--json FILE]
-    scripts/bench e2e [--guardians 4,7,16] [--runs 3] [--json FILE]
+    scripts/bench e2e [--guardians 4,7,16] [--block-times 1,2,12] [--runs 10] [--slow-runs 3]
+    scripts/bench e2e-drip [--guardians 4,7,16] [--runs 3] [--json FILE]   (the drip exploit)
     scripts/bench flood [--flooders 4] [--json FILE]   (7 guardians, t = 5)
+    scripts/bench dkg [--guardians 4,7,16] [--runs 1] [--json FILE]   (processes, libp2p)
+    scripts/bench pending [--guardians 4] [--rate 100]  (a flood of pending txs + the exploit)
+    scripts/bench dkg-compute [--participants 4,7,16,100] [--backends arkworks] [--json FILE]
     scripts/bench all
 
 Results go to bench-results/bench-<section>-<UTC time>.json unless --json names a file.
@@ -31,11 +35,25 @@ def _crypto(args: argparse.Namespace) -> dict:
     return {"crypto": rows}
 
 
-def _e2e(args: argparse.Namespace) -> dict:
+def _e2e_drip(args: argparse.Namespace) -> dict:
     from node.bench.e2e import print_table, run_e2e_bench
 
     sizes = [int(n) for n in args.guardians.split(",") if n]
-    rows = run_e2e_bench(sizes, runs=args.runs)
+    rows = run_e2e_bench(sizes, runs=args.runs or 3)
+    print_table(rows)
+    return {"e2e_drip": rows}
+
+
+def _e2e(args: argparse.Namespace) -> dict:
+    from node.bench.e2e_pending import run_bench
+    from node.bench.e2e_table import print_table
+
+    sizes = [int(n) for n in args.guardians.split(",") if n]
+    times = [float(b) for b in args.block_times.split(",") if b]
+    print("end to end: the one-transaction exploit, broadcast at a random moment of the block",
+          flush=True)
+    rows = run_bench(sizes, times, args.runs or 10, args.slow_runs,
+                     progress=lambda m: print(m, flush=True))
     print_table(rows)
     return {"e2e": rows}
 
@@ -49,10 +67,41 @@ def _flood(args: argparse.Namespace) -> dict:
     return {"flood": result}
 
 
+def _dkg(args: argparse.Namespace) -> dict:
+    from node.bench.dkg_ceremony import print_table, run_dkg_bench
+
+    sizes = [int(n) for n in args.guardians.split(",") if n]
+    rows = run_dkg_bench(sizes, runs=args.runs or 1,
+                         progress=lambda m: print(m, flush=True))
+    print_table(rows)
+    return {"dkg": rows}
+
+
+def _pending(args: argparse.Namespace) -> dict:
+    from node.bench.pending_flood import run_flood_bench
+
+    n = int(args.guardians.split(",")[0]) if args.guardians != "4,7,16" else 4
+    result = run_flood_bench(n=n, rate=args.rate, progress=lambda m: print(m, flush=True))
+    for key, value in result.items():
+        print(f"  {key:32} {value}")
+    return {"pending": result}
+
+
+def _dkg_compute(args: argparse.Namespace) -> dict:
+    from node.bench.dkg_compute import print_table, run_dkg_compute
+
+    sizes = [int(n) for n in args.participants.split(",") if n]
+    backend = (args.backends.split(",")[0] if args.backends else "") or "arkworks"
+    rows = run_dkg_compute(sizes, backend, progress=lambda m: print(m, flush=True))
+    print_table(rows)
+    return {"dkg_compute": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("section", choices=("crypto", "e2e", "flood", "all"), nargs="?", default="all")
+    parser.add_argument("section", choices=("crypto", "e2e", "e2e-drip", "flood", "pending",
+                                            "dkg", "dkg-compute", "all"), nargs="?", default="all")
     parser.add_argument("--backends", default="",
                         help="BLS backends for the crypto section, comma-separated "
                              "(default: every available one)")
@@ -61,9 +110,17 @@ def main(argv: list[str] | None = None) -> int:
                              "section skips it (py_ecc at 67-of-100)")
     parser.add_argument("--guardians", default="4,7,16",
                         help="guardian counts for the end-to-end section (comma-separated)")
-    parser.add_argument("--runs", type=int, default=3, help="exploit runs per guardian count")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="runs per cell (default: e2e 10, e2e-drip 3, dkg ceremonies 1)")
+    parser.add_argument("--rate", type=float, default=100.0,
+                        help="pending: pending transactions per second offered")
+    parser.add_argument("--block-times", default="1,2,12", help="e2e: block times in seconds")
+    parser.add_argument("--slow-runs", type=int, default=3,
+                        help="e2e: runs per cell for block times above 2 s")
     parser.add_argument("--flooders", type=int, default=4,
                         help="outsider processes in the flood section")
+    parser.add_argument("--participants", default="4,7,16,100",
+                        help="ceremony sizes for the dkg-compute section (comma-separated)")
     parser.add_argument("--json", type=Path, default=None,
                         help="write results here (default bench-results/bench-<section>-<time>.json)")
     args = parser.parse_args(argv)
@@ -75,8 +132,16 @@ def main(argv: list[str] | None = None) -> int:
             results.update(_crypto(args))
         if args.section in ("e2e", "all"):
             results.update(_e2e(args))
+        if args.section == "pending":
+            results.update(_pending(args))
+        if args.section == "e2e-drip":
+            results.update(_e2e_drip(args))
         if args.section in ("flood", "all"):
             results.update(_flood(args))
+        if args.section in ("dkg", "all"):
+            results.update(_dkg(args))
+        if args.section in ("dkg-compute", "all"):
+            results.update(_dkg_compute(args))
     except ValueError as exc:
         print(f"scripts/bench: {exc}", file=sys.stderr)
         return 2

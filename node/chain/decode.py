@@ -3,9 +3,14 @@ raises `ChainError` naming what was being read, never an unrelated exception."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from node.errors import NodeError
+
+_HEX = re.compile(r"(?:0x)?([0-9a-fA-F]{2})*")
+_UINT = re.compile(r"0x[0-9a-fA-F]+|[0-9]+")
+MAX_UINT_DIGITS = 80  # a uint256 has at most 78 decimal digits
 
 
 class ChainError(NodeError, RuntimeError):
@@ -17,28 +22,29 @@ class ChainUnavailable(ChainError):
 
 
 def decode_bytes(value: Any, length: int | None, what: str) -> bytes:
-    """Bytes from a hex string or a bytes-like value, of exactly `length` bytes if given."""
+    """Bytes from a hex string (0x optional, no spaces) or a bytes-like value (bytes, bytearray,
+    web3's HexBytes), of exactly `length` bytes if given. Nothing else converts: `bytes(20)` would
+    make twenty zero bytes of an integer."""
     if isinstance(value, str):
-        try:
-            value = bytes.fromhex(value.removeprefix("0x"))
-        except ValueError as exc:
-            raise ChainError(f"{what}: not hex") from exc
-    try:
+        if not _HEX.fullmatch(value):
+            raise ChainError(f"{what}: not hex")
+        raw = bytes.fromhex(value.removeprefix("0x"))
+    elif isinstance(value, bytes | bytearray | memoryview):
         raw = bytes(value)
-    except (TypeError, ValueError) as exc:
-        raise ChainError(f"{what}: not bytes ({type(value).__name__})") from exc
+    else:
+        raise ChainError(f"{what}: not bytes ({type(value).__name__})")
     if length is not None and len(raw) != length:
         raise ChainError(f"{what}: expected {length} bytes, got {len(raw)}")
     return raw
 
 
 def decode_uint(value: Any, what: str) -> int:
-    """A non-negative integer from an int or a (0x-)hex / decimal string."""
+    """A non-negative integer from an int or a 0x-hex / decimal string (ASCII digits only: no
+    sign, spaces or underscores, which int() would take)."""
     if isinstance(value, str):
-        try:
-            return int(value, 16) if value.startswith("0x") else int(value)
-        except ValueError as exc:
-            raise ChainError(f"{what}: not an integer") from exc
+        if len(value) > MAX_UINT_DIGITS or not _UINT.fullmatch(value):
+            raise ChainError(f"{what}: not a non-negative integer")
+        return int(value, 16) if value.startswith("0x") else int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ChainError(f"{what}: not a non-negative integer")
     return value

@@ -10,6 +10,7 @@ heads are skipped (detectors compare windows ending at the newest head, so nothi
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import trio
@@ -25,6 +26,8 @@ log = logging.getLogger("guardian.chain")
 
 
 def header_from_subscription(result: Any) -> BlockHeader:
+    if not isinstance(result, Mapping):  # web3's AttributeDict is no dict
+        raise ChainError(f"newHeads: malformed head: a {type(result).__name__}")
     try:
         return BlockHeader(decode_uint(result["number"], "head number"),
                            decode_bytes(result["hash"], 32, "head hash"),

@@ -73,6 +73,16 @@ def parse_registration(raw: Any) -> Registration:
         raise ChainError(f"getRegistration: unexpected shape: {exc}") from exc
 
 
+def parse_containment(raw: Any) -> Containment:
+    """`containment(protocolId)`'s tuple as a `Containment`."""
+    try:
+        action, engaged, expires, hook_ok, active = raw
+    except (TypeError, ValueError) as exc:
+        raise ChainError(f"oracle.containment: unexpected shape: {exc}") from exc
+    return Containment(decode_uint(action, "action"), decode_uint(engaged, "engagedAt"),
+                       decode_uint(expires, "expiresAt"), bool(hook_ok), bool(active))
+
+
 class OracleClient:
     def __init__(self, rpc: ChainRpc, address: bytes, *, submitter_key: bytes | None = None,
                  chain_id: int | None = None, max_gas: int = 500_000) -> None:
@@ -141,13 +151,7 @@ class OracleClient:
 
     async def containment(self, protocol_id: bytes,
                           block: int | str = "latest") -> Containment:
-        raw = await self._view("containment", protocol_id, block=block)
-        try:
-            action, engaged, expires, hook_ok, active = raw
-        except (TypeError, ValueError) as exc:
-            raise ChainError(f"oracle.containment: unexpected shape: {exc}") from exc
-        return Containment(decode_uint(action, "action"), decode_uint(engaged, "engagedAt"),
-                           decode_uint(expires, "expiresAt"), bool(hook_ok), bool(active))
+        return parse_containment(await self._view("containment", protocol_id, block=block))
 
     async def hook_failure(self, reg: Registration, action: int, expires_at: int) -> str:
         """Why the protocol's hook fails: the hook call made from the oracle's address as an
@@ -221,15 +225,20 @@ class OracleClient:
 
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
                              evidence_from_block: int, evidence_hash: bytes,
-                             signature: bytes, gas_estimate: int | None = None) -> bytes:
+                             signature: bytes, gas_estimate: int | None = None,
+                             priority_fee: int | None = None) -> bytes:
+        """Send authorize; `priority_fee` (wei per gas) raises the tip, to be ordered before a
+        pending exploit in the same block."""
         if self._account is None:
             raise ChainError("no submitter key configured: this node cannot send transactions")
         args = [protocol_id, action, nonce, deadline, evidence_from_block, evidence_hash, signature]
         data = self.contract.encode_abi("authorize", args=args)
         async with self._send_lock:
             chain_id = self.chain_id or await self.rpc.chain_id()
-            tx_nonce = await self.rpc.transaction_count(self.submitter)
-            max_fee, tip = await self.rpc.fee_params()
+            tx_nonce, (max_fee, tip) = await _both(self.rpc.transaction_count(self.submitter),
+                                                   self.rpc.fee_params())
+            if priority_fee is not None and priority_fee > tip:
+                max_fee, tip = max_fee - tip + priority_fee, priority_fee
             tx = {"to": checksum(self.address), "data": data, "value": 0,
                   "gas": self.gas_limit(gas_estimate) if gas_estimate else self.max_gas,
                   "nonce": tx_nonce, "chainId": chain_id, "maxFeePerGas": max_fee,
@@ -239,6 +248,19 @@ class OracleClient:
 
     async def wait_receipt(self, tx_hash: bytes, timeout: float) -> TxReceipt | None:
         return await self.rpc.wait_receipt(tx_hash, timeout)
+
+
+async def _both(first, second):
+    """Two reads at once (sending a containment is on the critical path of a race)."""
+    out: list = [None, None]
+
+    async def run(index: int, coro) -> None:
+        out[index] = await coro
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(run, 0, first)
+        nursery.start_soon(run, 1, second)
+    return out[0], out[1]
 
 
 def _engage_selector() -> bytes:

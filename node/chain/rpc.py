@@ -8,7 +8,7 @@ checked and a bad answer raises `ChainError` with the method named, never an unr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import requests
@@ -32,6 +32,8 @@ def checksum(address: bytes) -> str:
 
 
 def log_record(entry: Any, tx_from: bytes = ETHER) -> LogRecord:
+    if not isinstance(entry, Mapping):  # web3 answers AttributeDicts (Mappings, not dicts)
+        raise ChainError(f"malformed log entry: a {type(entry).__name__}, not an object")
     try:
         return LogRecord(address=decode_bytes(entry["address"], 20, "log address"),
                          topics=tuple(decode_bytes(t, 32, "log topic") for t in entry["topics"]),
@@ -41,6 +43,33 @@ def log_record(entry: Any, tx_from: bytes = ETHER) -> LogRecord:
                          tx_from=tx_from, data=decode_bytes(entry.get("data", b""), None, "log data"))
     except (KeyError, TypeError) as exc:
         raise ChainError(f"malformed log entry: {exc}") from exc
+
+
+def header_from(raw: Any) -> BlockHeader:
+    """An `eth_getBlockByNumber` answer's header fields."""
+    if not isinstance(raw, Mapping):
+        raise ChainError(f"eth_getBlockByNumber: malformed block: a {type(raw).__name__}")
+    try:
+        return BlockHeader(decode_uint(raw["number"], "block number"),
+                           decode_bytes(raw["hash"], 32, "block hash"),
+                           decode_uint(raw["timestamp"], "block timestamp"))
+    except KeyError as exc:
+        raise ChainError(f"eth_getBlockByNumber: malformed block: no {exc}") from exc
+
+
+def receipt_from(raw: Any) -> TxReceipt:
+    """An `eth_getTransactionReceipt` answer (not None) as a `TxReceipt`."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("logs"), list | tuple):
+        raise ChainError("eth_getTransactionReceipt: malformed receipt: not an object with logs")
+    try:
+        sender = decode_bytes(raw["from"], 20, "receipt sender")
+        return TxReceipt(tx_hash=decode_bytes(raw["transactionHash"], 32, "receipt tx hash"),
+                         ok=decode_uint(raw["status"], "receipt status") == 1,
+                         block=decode_uint(raw["blockNumber"], "receipt block"),
+                         gas_used=decode_uint(raw["gasUsed"], "receipt gas"),
+                         logs=tuple(log_record(e, sender) for e in raw["logs"]))
+    except KeyError as exc:
+        raise ChainError(f"eth_getTransactionReceipt: malformed receipt: no {exc}") from exc
 
 
 class ChainRpc:
@@ -88,13 +117,8 @@ class ChainRpc:
                     "block number")
 
     async def header(self, block: int | str) -> BlockHeader:
-        raw = await self._run("eth_getBlockByNumber", lambda: self.w3.eth.get_block(block))
-        try:
-            return BlockHeader(decode_uint(raw["number"], "block number"),
-                               decode_bytes(raw["hash"], 32, "block hash"),
-                               decode_uint(raw["timestamp"], "block timestamp"))
-        except (KeyError, TypeError) as exc:
-            raise ChainError(f"eth_getBlockByNumber: malformed block: {exc}") from exc
+        return header_from(await self._run("eth_getBlockByNumber",
+                                           lambda: self.w3.eth.get_block(block)))
 
     async def call(self, target: bytes, data: bytes, block: int | str = "latest") -> bytes | None:
         """eth_call; None when the call reverts."""
@@ -137,17 +161,7 @@ class ChainRpc:
                     return None
                 raise
         raw = await self._run("eth_getTransactionReceipt", fetch)
-        if raw is None:
-            return None
-        try:
-            sender = decode_bytes(raw["from"], 20, "receipt sender")
-            return TxReceipt(tx_hash=decode_bytes(raw["transactionHash"], 32, "receipt tx hash"),
-                             ok=decode_uint(raw["status"], "receipt status") == 1,
-                             block=decode_uint(raw["blockNumber"], "receipt block"),
-                             gas_used=decode_uint(raw["gasUsed"], "receipt gas"),
-                             logs=tuple(log_record(e, sender) for e in raw["logs"]))
-        except (KeyError, TypeError) as exc:
-            raise ChainError(f"eth_getTransactionReceipt: malformed receipt: {exc}") from exc
+        return None if raw is None else receipt_from(raw)
 
     async def wait_receipt(self, tx_hash: bytes, timeout: float,
                            poll: float = 0.25) -> TxReceipt | None:
@@ -177,4 +191,5 @@ class ChainRpc:
         return base * 2 + priority, priority
 
 
-__all__ = ["ChainError", "ChainRpc", "ChainUnavailable", "checksum", "log_record"]
+__all__ = ["ChainError", "ChainRpc", "ChainUnavailable", "checksum", "header_from", "log_record",
+           "receipt_from"]

@@ -120,13 +120,16 @@ def register(args: argparse.Namespace) -> int:
 
 
 def update(args: argparse.Namespace) -> int:
-    from node.registration import registration_kwargs
+    from node.registration import RegistrationError, registration_kwargs
 
     _mode(args)
     pid = _protocol_id(args)
     client = _client(args)
-    current = registration_kwargs(_read(client, "getRegistration",
-                                        client.oracle.functions.getRegistration(pid)))
+    try:
+        current = registration_kwargs(_read(client, "getRegistration",
+                                            client.oracle.functions.getRegistration(pid)))
+    except RegistrationError as exc:  # e.g. a hook kind this CLI does not know
+        raise CommandError(f"the oracle's registration of 0x{pid.hex()}: {exc}") from exc
     for name in args.clear:
         current["invariants" if name == "invariant" else name] = []
     for key in _REG_KEYS:
@@ -151,12 +154,13 @@ def _read(client, what, fn):
 def show(args: argparse.Namespace) -> int:
     from node.governance.client import GovernanceError
     from node.governance.view import read_protocol, render
+    from node.registration import RegistrationError
 
     pid = _protocol_id(args)
     client = _client(args)
     try:
         doc = read_protocol(client, pid)
-    except GovernanceError as exc:
+    except (GovernanceError, RegistrationError) as exc:  # an answer the oracle cannot give
         raise CommandError(str(exc)) from exc
     print(json.dumps(doc, indent=2) if args.json else render(doc))
     return 0

@@ -93,11 +93,11 @@ def run_attack(deployer: Deployer, deployment: dict, *, max_steps: int = 12,
                           sent_unix=sent_unix)
             on_event(f"attack tx {step} FAILED in block {tx.block}: {_why(pool)}")
         result.txs.append(tx)
-        _note_containment(result, oracle, pid, deployment)
+        note_containment(result, oracle, pid, deployment)
         if not tx.ok and result.contained:
             break
         _wait_next_block(w3, tx.block + gap_blocks - 1, step_timeout * gap_blocks)
-    _note_containment(result, oracle, pid, deployment)
+    note_containment(result, oracle, pid, deployment)
     result.pool_after = pool.functions.liquidity().call()
     return result
 
@@ -113,7 +113,7 @@ def _why(pool) -> str:
     return "reverted"
 
 
-def _note_containment(result: AttackResult, oracle, pid: bytes, deployment: dict) -> None:
+def note_containment(result: AttackResult, oracle, pid: bytes, deployment: dict) -> None:
     if result.contained:
         return
     logs = oracle.events.ContainmentEngaged().get_logs(from_block=deployment["deploy_block"],

@@ -27,8 +27,13 @@ def add_parser(sub) -> None:
     devnet.add_argument("--threshold", type=int, default=5, help="signatures needed (default 5)")
     devnet.add_argument("--kill", type=int, default=0,
                         help="kill this many guardians before the attack (default 0)")
-    devnet.add_argument("--block-time", type=float, default=1.0, help="seconds per block")
+    devnet.add_argument("--block-time", type=float, default=None,
+                        help="seconds per block (default 2 for oneshot, 1 for drip)")
     devnet.add_argument("--max-steps", type=int, default=12, help="attack transactions at most")
+    devnet.add_argument("--scenario", choices=("oneshot", "drip"), default="oneshot",
+                        help="oneshot (default): one transaction drains the uncapped pool, "
+                             "broadcast at a random moment in the first quarter of a 2 s block; drip: "
+                             "the capped pool drained one slice per block")
     devnet.add_argument("--run-dir", type=Path, help="where keys, configs and logs go "
                                                      "(default .devnet/run-<time>)")
     devnet.add_argument("--keep-running", action="store_true",
@@ -38,6 +43,9 @@ def add_parser(sub) -> None:
                         help="the guardians' policy for libp2p peers outside the set")
     devnet.add_argument("--flooders", type=int, default=0, choices=range(0, 17), metavar="0..16",
                         help="outsider processes flooding every guardian during the attack")
+    devnet.add_argument("--dealer", action="store_true",
+                        help="a trusted dealer makes the keys (faster); default: the guardians "
+                             "run a DKG ceremony, no party ever holds the group secret")
     devnet.set_defaults(func=_run)
     dsub = devnet.add_subparsers(dest="devnet_command", metavar="STEP")
 
@@ -55,6 +63,8 @@ def add_parser(sub) -> None:
     deploy.add_argument("--metrics-host", default="127.0.0.1", help="status/metrics interface")
     deploy.add_argument("--p2p-port", type=int, default=9000, help="p2p port (docker: same for all)")
     deploy.add_argument("--metrics-port", type=int, default=9100, help="status port")
+    deploy.add_argument("--dealer", action="store_true",
+                        help="deal the keys (default: a DKG ceremony among guardian processes)")
     deploy.add_argument("--wait-for-rpc", type=float, default=0,
                         help="wait up to this many seconds for the RPC to answer")
     deploy.set_defaults(func=_deploy)
@@ -69,6 +79,8 @@ def add_parser(sub) -> None:
     up.add_argument("--run-dir", type=Path, help="keys, configs and logs "
                                                  "(default .devnet/up-<time>)")
     up.add_argument("--state", type=Path, help=f"state file (default {_state_default()})")
+    up.add_argument("--dealer", action="store_true",
+                    help="deal the keys (default: a DKG ceremony among the guardians)")
     up.set_defaults(func=_up)
 
     down = dsub.add_parser("down", help="stop the devnet `up` started; nothing is left running")
@@ -113,7 +125,8 @@ def _run(args: argparse.Namespace) -> int:
                          keep_running=args.keep_running, run_dir=args.run_dir,
                          block_time=args.block_time, max_steps=args.max_steps,
                          live=False if args.no_live else None, outsiders=args.outsiders,
-                         flooders=args.flooders)
+                         flooders=args.flooders, dealer=args.dealer,
+                         scenario=args.scenario)
     try:
         code, _ = run_devnet(opts)
     except (DevnetFailed, DeployError) as exc:
@@ -137,7 +150,7 @@ def _deploy(args: argparse.Namespace) -> int:
     try:
         if args.wait_for_rpc:
             wait_for_rpc(args.rpc, args.wait_for_rpc)
-        deploy_network(args.out, args.guardians, args.threshold, topo)
+        deploy_network(args.out, args.guardians, args.threshold, topo, dealer=args.dealer)
     except DeployError as exc:
         raise CommandError(str(exc)) from exc
     return 0
@@ -159,7 +172,7 @@ def _up(args: argparse.Namespace) -> int:
     state = args.state or _state_default()
     try:
         session = up(run_dir, state, guardians=args.guardians, threshold=args.threshold,
-                     block_time=args.block_time)
+                     block_time=args.block_time, dealer=args.dealer)
     except (DevnetSessionError, DeployError) as exc:
         raise CommandError(str(exc)) from exc
     for line in describe(session, load_deployment(session.deployment_path), state):

@@ -5,7 +5,8 @@ deployer and the tests, so all three run the same sequence.
 Sequence (amounts in whole tokens, 18 decimals):
   1. GuardianOracle(governance, group key (EIP-2537), t, n, rotation delay)
   2. USDd, WETHd tokens; DemoAMM(WETHd, USDd) seeded with 1,000 WETHd + 2,000,000 USDd
-  3. DemoLendingPool(WETHd, USDd, AMM, max borrow 100,000 per tx), 1,000,000 USDd lent to it
+  3. DemoLendingPool(WETHd, USDd, AMM, max borrow 100,000 per tx, or no cap for the
+     one-transaction scenario), 1,000,000 USDd lent to it
   4. register the pool: pause or collateral lock, hook IGuardable, 1 h max, 10 min cooldown;
      detection: monitored [pool], tokens [USDd], outflow 15% per 20 blocks, one-block drop 10%,
      invariant pool.isSolvent()
@@ -30,6 +31,7 @@ AMM_WETH = 1_000 * E18
 AMM_USD = 2_000_000 * E18
 POOL_LIQUIDITY = 1_000_000 * E18
 MAX_BORROW_PER_TX = 100_000 * E18
+NO_CAP = 2**256 - 1  # the one-transaction scenario: the pool has no per-transaction cap
 ATTACKER_CAPITAL = 2_500_000 * E18
 PUMP_AMOUNT = 2_000_000 * E18
 IS_SOLVENT = Web3.keccak(text="isSolvent()")[:4]
@@ -54,14 +56,14 @@ class Deployment:
 
 def deploy_all(deployer: Deployer, gset: GuardianSet, backend: Backend, *,
                attacker: str | None = None, rotation_delay: int = 2 * 24 * 3600,
-               log=lambda _: None) -> Deployment:
+               log=lambda _: None, max_borrow_per_tx: int = MAX_BORROW_PER_TX) -> Deployment:
     gov = deployer.address
     start_block = deployer.w3.eth.block_number
     oracle = deployer.deploy("GuardianOracle", gov, backend.g1_to_eip2537(gset.group_public_key),
                              gset.threshold, gset.n, rotation_delay)
     log(f"GuardianOracle at {oracle.address} (key epoch {gset.epoch}, t={gset.threshold} "
         f"of n={gset.n})")
-    demo = deploy_demo(deployer, oracle, log=log)
+    demo = deploy_demo(deployer, oracle, log=log, max_borrow_per_tx=max_borrow_per_tx)
     if attacker:
         usd = deployer.contract("DemoToken", demo["usd"])
         deployer.transact("attacker capital", usd.functions.mint(attacker, ATTACKER_CAPITAL))
@@ -70,11 +72,13 @@ def deploy_all(deployer: Deployer, gset: GuardianSet, backend: Backend, *,
                       deploy_block=start_block, gas=dict(deployer.gas_used or {}), **demo)
 
 
-def deploy_demo(deployer: Deployer, oracle, *, log=lambda _: None) -> dict[str, str]:
+def deploy_demo(deployer: Deployer, oracle, *, log=lambda _: None,
+                max_borrow_per_tx: int = MAX_BORROW_PER_TX) -> dict[str, str]:
     """The demo protocol (its two tokens, AMM and lending pool) deployed and registered with
     `oracle`, governed by `deployer`'s account. Once per devnet, and again for each repeat
     `guardian devnet attack` (a contained pool stays paused: a fresh instance makes the next
-    attack meaningful). Returns the Deployment fields it owns."""
+    attack meaningful). `max_borrow_per_tx` is the pool's per-transaction cap (NO_CAP: one
+    transaction drains it). Returns the Deployment fields it owns."""
     gov = deployer.address
     usd = deployer.deploy("DemoToken", "Demo USD", "USDd")
     weth = deployer.deploy("DemoToken", "Demo WETH", "WETHd")
@@ -85,7 +89,7 @@ def deploy_demo(deployer: Deployer, oracle, *, log=lambda _: None) -> dict[str, 
     deployer.transact("approve USDd", usd.functions.approve(amm.address, 2**256 - 1))
     deployer.transact("seed AMM", amm.functions.addLiquidity(AMM_WETH, AMM_USD))
     pool = deployer.deploy("DemoLendingPool", weth.address, usd.address, amm.address,
-                           MAX_BORROW_PER_TX, oracle.address, gov)
+                           max_borrow_per_tx, oracle.address, gov)
     deployer.transact("approve pool", usd.functions.approve(pool.address, 2**256 - 1))
     deployer.transact("lend to pool", pool.functions.deposit(POOL_LIQUIDITY))
     log(f"demo lending pool at {pool.address} holding {POOL_LIQUIDITY // E18:,} USDd; "

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 
 from node.devnet.processes import ManagedProcess, ProcessGroup
+from node.devnet.status import fetch_all
 
 
 def start_flooders(group: ProcessGroup, count: int, targets: list[str],
@@ -43,3 +45,14 @@ def stop_flooders(flooders: list[tuple[ManagedProcess, Path]]) -> dict:
             if isinstance(value, (int, float)):
                 totals[key] = totals.get(key, 0) + value
     return totals
+
+
+def wait_for_flood(status_urls: dict[int, str], timeout: float = 20.0) -> None:
+    """Until the guardians see the outsiders' traffic (dropped or banned), at most `timeout`: a
+    pending exploit is contained within a block, so the flood must be on before the attack."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        seen = [s.get("p2p") or {} for s in fetch_all(status_urls).values() if s]
+        if any(p.get("dropped", 0) or p.get("bans", 0) for p in seen):
+            return
+        time.sleep(0.25)

@@ -14,6 +14,7 @@ from node.assembly import Guardian, assemble
 from node.chain.bridge import AsyncioThread
 from node.chain.oracle import OracleClient
 from node.chain.rpc import ChainRpc
+from node.config import PendingSection
 from node.metrics import Metrics
 from node.p2p import P2PConfig
 from node.p2p.identity import generate_identity, peer_id_of
@@ -48,9 +49,11 @@ async def guardian_network(*, dealing: threshold.Dealing, gset: GuardianSet, bac
                            submitter_keys: dict[int, bytes], data_dir: Path,
                            indices: list[int] | None = None, stagger_seconds: float = 1.0,
                            validator_wrap=None, blind: frozenset[int] = frozenset(),
-                           outsiders: str = "deny"):
+                           outsiders: str = "deny", pending=None):
     """Start guardians `indices` (default all); yields the Network; stops them on exit.
-    Guardians in `blind` run no detectors: they sign only what peers report. `outsiders` is
+    Guardians in `blind` run no detectors and watch no pending transactions: they sign only
+    what peers report. `pending` is the guardians' `PendingSection`; without it they watch no
+    pending transactions (the mined-block path alone, as the older tests expect). `outsiders` is
     the guardians' policy for libp2p peers outside the set (deny, or observe)."""
     if not gset.peer_ids:  # the guardians recognise each other by the peer ids in their set
         identities = [generate_identity() for _ in range(gset.n)]
@@ -78,7 +81,9 @@ async def guardian_network(*, dealing: threshold.Dealing, gset: GuardianSet, bac
                     validator_wrap=(None if validator_wrap is None
                                     else lambda validate: validator_wrap(index, validate)),
                     stagger_seconds=stagger_seconds, heartbeat_seconds=1.0,
-                    detectors=[] if index in blind else None)
+                    detectors=[] if index in blind else None,
+                    pending=(pending if pending is not None and index not in blind
+                             else PendingSection(max_per_block=0)))
                 p2p = guardian.p2p
                 scope = trio.CancelScope()
 

@@ -5,7 +5,8 @@ one directory that `scripts/devnet` and the docker compose testnet share:
     DIR/guardian-set.json                   the public guardian set
     DIR/passphrase                          the devnet keystore passphrase (0600; a devnet only)
     DIR/guardian-<i>/node.toml              the guardian's config: `guardian run --config` it
-    DIR/guardian-<i>/share.keystore.json    its BLS share (EIP-2335, 0600)
+    DIR/guardian-<i>/share.keystore.json    its BLS share (EIP-2335, 0600), from the guardians'
+                                            DKG ceremony (node.devnet.ceremony), or the dealer
     DIR/guardian-<i>/p2p.key                its libp2p identity (0600)
     DIR/guardian-<i>/submitter.key          its funded Ethereum key (0600)
     DIR/guardian-<i>/data/                  its sqlite store
@@ -26,7 +27,7 @@ from node.anvil import DEV_PRIVATE_KEYS
 from node.config import render_config
 from node.dealer import IDENTITY_FILE, deal_keys, guardian_dir
 from node.deploy import Deployer, DeployError
-from node.devnet.contracts import deploy_all, new_account
+from node.devnet.contracts import MAX_BORROW_PER_TX, deploy_all, new_account
 from node.keys import write_secret_file, write_submitter_key
 from node.p2p.identity import load_identity, peer_id_of
 from protocol.bls import get_backend
@@ -84,18 +85,30 @@ def wait_for_rpc(url: str, timeout: float, alive: Callable[[], bool] = lambda: T
 
 def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology, *,
                    log: Callable[[str], None] = print, stagger_seconds: float = 1.0,
-                   log_format: str = "text", outsiders: str = "deny") -> dict:
+                   log_format: str = "text", outsiders: str = "deny",
+                   dealer: bool = False, block_seconds: float | None = None,
+                   max_borrow_per_tx: int = MAX_BORROW_PER_TX) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     backend = get_backend()
     passphrase = secrets.token_urlsafe(18)
     write_secret_file(out_dir / "passphrase", passphrase.encode() + b"\n", force=True)
-    log(f"dealing {guardians} BLS shares, threshold {threshold}")
-    gset = deal_keys(out_dir, guardians, threshold, passphrase, backend=backend,
-                     kdf_n=DEVNET_KDF_N, force=True)
+    if dealer:
+        log(f"dealing {guardians} BLS shares, threshold {threshold} (trusted dealer)")
+        gset = deal_keys(out_dir, guardians, threshold, passphrase, backend=backend,
+                         kdf_n=DEVNET_KDF_N, force=True)
+        keygen = {"method": "dealer"}
+    else:
+        from node.devnet.ceremony import run_ceremony_processes
+
+        gset, seconds = run_ceremony_processes(out_dir, guardians, threshold,
+                                               out_dir / "passphrase", kdf_n=DEVNET_KDF_N,
+                                               log=log)
+        keygen = {"method": "dkg", "ceremony_seconds": round(seconds, 2)}
     deployer = Deployer.connect(topo.rpc_http, DEPLOYER_KEY)
     attacker = Deployer.connect(topo.rpc_http, ATTACKER_KEY)
-    deployment = deploy_all(deployer, gset, backend, attacker=attacker.address, log=log)
+    deployment = deploy_all(deployer, gset, backend, attacker=attacker.address, log=log,
+                            max_borrow_per_tx=max_borrow_per_tx)
     step = 0 if topo.same_ports else 1
     p2p_ports = ([topo.base_p2p_port + step * i for i in range(guardians)]
                  if topo.base_p2p_port else free_ports(guardians))
@@ -123,13 +136,16 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
             bootstrap=ring_neighbours(addrs, i, BOOTSTRAP_FANOUT),
             metrics_listen=f"{topo.metrics_host}:{metric_ports[i - 1]}",
             stagger_seconds=stagger_seconds, log_format=log_format, outsiders=outsiders)
+        if block_seconds is not None:  # the simulated next block's timestamp
+            config += f"\n[pending]\nblock_seconds = {float(block_seconds)}\n"
         (gdir / "node.toml").write_text(config)
         status_urls[i] = f"http://{topo.status_host.format(i=i)}:{metric_ports[i - 1]}"
     log(f"wrote {guardians} guardian configs under {out_dir}")
     doc = {"deployment": deployment.to_dict(), "guardians": guardians, "threshold": threshold,
            "guardian_set_hash": "0x" + gset.hash().hex(), "rpc_http": topo.rpc_http,
            "rpc_ws": topo.rpc_ws, "status_urls": {str(k): v for k, v in status_urls.items()},
-           "p2p": {str(k): v for k, v in addrs.items()}, "attacker": attacker.address}
+           "p2p": {str(k): v for k, v in addrs.items()}, "attacker": attacker.address,
+           "keygen": keygen}
     (out_dir / "deployment.json").write_text(json.dumps(doc, indent=2) + "\n")
     return doc
 

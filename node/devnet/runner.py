@@ -1,9 +1,10 @@
 """`guardian devnet`: the one-command local devnet.
 
-anvil (Prague, 1 s blocks) -> deploy the oracle and the demo protocol, deal keys, register ->
-N guardian OS processes (`guardian run --config ...`, the same entry point as docker) -> wait for
-the gossip mesh -> the exploit from a separate attacker account -> summary. Exit code 0 only if the
-exploit was contained. Every process is stopped on exit, Ctrl-C included.
+anvil (Prague; 2 s blocks for the one-transaction exploit, 1 s for the drip) -> deploy the oracle
+and the demo protocol, deal keys, register -> N guardian OS processes (`guardian run --config
+...`, the same entry point as docker) -> wait for the gossip mesh -> the exploit from a separate
+attacker account -> summary. Exit code 0 only if the exploit was contained. Every process is
+stopped on exit, Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -22,9 +23,10 @@ from node.anvil import Anvil
 from node.deploy import Deployer
 from node.devnet.attack import AttackResult, run_attack
 from node.devnet.authorizations import authorize_transactions
-from node.devnet.contracts import E18
-from node.devnet.flooding import start_flooders, stop_flooders
+from node.devnet.contracts import E18, MAX_BORROW_PER_TX, NO_CAP
+from node.devnet.flooding import start_flooders, stop_flooders, wait_for_flood
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
+from node.devnet.oneshot import ONESHOT_BLOCK_SECONDS, ONESHOT_WINDOW, attack_oneshot
 from node.devnet.processes import ProcessGroup, guardian_argv, process_stats
 from node.devnet.status import fetch_all
 from node.devnet.view import DevnetState, GuardianRow, render, summary_table
@@ -39,13 +41,16 @@ class DevnetOptions:
     kill: int = 0
     keep_running: bool = False
     run_dir: Path | None = None
-    block_time: float = 1.0
+    block_time: float | None = None  # None: 2 s for oneshot, 1 s for drip
     max_steps: int = 12
     mesh_timeout: float = 120.0
     live: bool | None = None  # None: when stdout is a terminal
     json_summary: bool = False
     outsiders: str = "deny"  # the guardians' [p2p] outsiders policy
     flooders: int = 0  # outsider processes flooding every guardian during the attack
+    dealer: bool = False  # True: a trusted dealer makes the keys (fast); default: a DKG ceremony
+    scenario: str = "oneshot"  # oneshot: one transaction drains the pool; drip: one slice a block
+    window: float = ONESHOT_WINDOW  # oneshot: broadcast within this fraction of the block
 
 
 class DevnetFailed(NodeError, RuntimeError):
@@ -62,6 +67,9 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
         raise DevnetFailed(f"--threshold must be between 1 and --guardians ({opts.guardians})")
     if not 0 <= opts.kill < opts.guardians:
         raise DevnetFailed("--kill must be between 0 and guardians - 1")
+    if opts.block_time is None:
+        opts = replace(opts, block_time=ONESHOT_BLOCK_SECONDS if opts.scenario == "oneshot"
+                       else 1.0)
     run_dir = (opts.run_dir or default_run_dir()).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     state = DevnetState(opts.guardians, opts.threshold, str(run_dir))
@@ -89,7 +97,10 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             state.phase = "deploying"
             doc = deploy_network(run_dir, opts.guardians, opts.threshold,
                                  Topology(chain.rpc_url, chain.ws_url), log=event,
-                                 outsiders=opts.outsiders)
+                                 outsiders=opts.outsiders, dealer=opts.dealer,
+                                 block_seconds=opts.block_time,
+                                 max_borrow_per_tx=(NO_CAP if opts.scenario == "oneshot"
+                                                    else MAX_BORROW_PER_TX))
             set_interval_mining(chain.rpc_url, opts.block_time)
             state.status_urls = {int(k): v for k, v in doc["status_urls"].items()}
             state.phase = "starting guardians"
@@ -108,16 +119,32 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             if flooders:
                 event(f"{len(flooders)} outsider processes flood every guardian "
                       f"(guardians' outsiders policy: {opts.outsiders})")
+                wait_for_flood(state.status_urls)  # a pending exploit is contained at once
             state.phase = "attack"
             attacker = Deployer.connect(chain.rpc_url, ATTACKER_KEY)
-            result = run_attack(attacker, doc["deployment"], max_steps=opts.max_steps,
-                                on_event=event, stop=stop.is_set)
+            one = None
+            if opts.scenario == "oneshot":
+                result, one = attack_oneshot(attacker, doc["deployment"],
+                                             block_time=opts.block_time, window=opts.window,
+                                             on_event=event)
+            else:
+                result = run_attack(attacker, doc["deployment"], max_steps=opts.max_steps,
+                                    on_event=event, stop=stop.is_set)
             flood_report = stop_flooders(flooders)
             state.attack_txs = [(t.block, t.tx_hash, t.ok) for t in result.txs]
             if result.contained:
                 state.containment = {"block": result.containment_block}
             time.sleep(1.5)  # let the last status poll show the submitter (display only)
             summary = _summary(result, doc, state, chain, run_dir, opts)
+            if one is not None:
+                state.exploit = f"{one.outcome()}; saved {one.saved_fraction:.0%}"
+                summary.pop("seconds_from_attack_broadcast_to_containment", None)  # whole seconds
+                sent = (state.submitter_status or {}).get("sent_unix")
+                if sent:
+                    summary["exploit_broadcast_to_containment_sent_s"] = round(
+                        sent - one.sent_unix, 3)
+                summary.update(scenario="oneshot", exploit_outcome=one.outcome(),
+                               same_block=one.same_block, broadcast_offset_s=one.offset_s)
             summary["processes"] = {p.name: process_stats(p.pid) for p in group.processes
                                     if p.alive() and p.name.startswith("guardian-")}
             if flooders:
@@ -232,6 +259,11 @@ def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, 
                           f"({result.saved_fraction:.0%})",
            "saved_fraction": round(result.saved_fraction, 4),
            "logs": str(run_dir / "logs")}
+    keygen = doc.get("keygen") or {}
+    out["key_generation"] = ("DKG ceremony (no dealer)" if keygen.get("method") == "dkg"
+                             else "trusted dealer (--dealer)")
+    if "ceremony_seconds" in keygen:
+        out["ceremony_seconds"] = keygen["ceremony_seconds"]
     if result.contained and result.first_attack_block is not None:
         t0 = w3.eth.get_block(result.first_attack_block)["timestamp"]
         t1 = w3.eth.get_block(result.containment_block)["timestamp"]

@@ -88,7 +88,8 @@ def alive(session: Session) -> dict[str, int]:
 
 
 def up(run_dir: Path, state_path: Path, *, guardians: int = 7, threshold: int = 5,
-       block_time: int = 1, mesh_timeout: float = 120.0, say=print) -> Session:
+       block_time: int = 1, mesh_timeout: float = 120.0, say=print,
+       dealer: bool = False) -> Session:
     if state_path.exists():
         old = Session.load(state_path)
         if alive(old):
@@ -113,7 +114,7 @@ def up(run_dir: Path, state_path: Path, *, guardians: int = 7, threshold: int = 
         say(f"anvil on {chain.rpc_url} (Prague, chain id {chain.chain_id}); log "
             f"{anvil.log_path}")
         doc = deploy_network(run_dir, guardians, threshold, Topology(chain.rpc_url, chain.ws_url),
-                             log=say)
+                             log=say, dealer=dealer, block_seconds=block_time)
         session.instances.append({**doc["deployment"], "attacked": False})
         set_interval_mining(chain.rpc_url, block_time)
         for i in range(1, guardians + 1):

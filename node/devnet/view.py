@@ -42,6 +42,7 @@ class DevnetState:
     started: float = field(default_factory=time.monotonic)
     status_urls: dict[int, str] = field(default_factory=dict)
     submitter_status: dict | None = None
+    exploit: str | None = None  # the one-transaction exploit's outcome and the funds saved
 
     def event(self, text: str) -> str:
         stamp = f"{time.monotonic() - self.started:6.1f}s"
@@ -66,6 +67,9 @@ def render(state: DevnetState) -> Panel:
     summary.append(f"attack txs: {len(state.attack_txs)}")
     if state.containment:
         summary.append(f"   CONTAINED in block {state.containment['block']}", style="bold green")
+    if state.exploit:
+        summary.append(f"\nexploit: {state.exploit}",
+                       style="bold green" if "saved 100%" in state.exploit else "bold red")
     events = Text("\n".join(state.events))
     return Panel(Group(summary, table, Text(""), events),
                  title=f"Guardian Network devnet: {state.guardians} guardians, threshold "

@@ -41,5 +41,8 @@ class P2PConfig:
     redial_max_seconds: float = 15.0
     # All devnet guardians share one IP; the guardian set, not IP diversity, is our sybil defence.
     eclipse_protection: bool = False
+    # Our own messages go to every connected member on the topic, not only the mesh (the key
+    # ceremony: few members, every message must reach each of them; see node.p2p.router).
+    flood_publish: bool = False
     # Restart the libp2p host if a library service dies despite the guards, after this delay.
     restart_delay_seconds: float = 1.0

@@ -40,6 +40,10 @@ the library hands control to per-peer code, not around one exception type at a t
     (reconnecting guardians, observers, anyone who completes a handshake) it refuses every new
     one. `release_inbound_slots` ends the handler when its connection closes.
 
+15. The ping handler echoes every 32 bytes for as long as a stream stays open: one 1 MiB write
+    kept a node echoing 32,768 pings (about 10 s of CPU). `node.p2p.ping` replaces it with a
+    handler that allows a burst per stream, then resets the stream and charges the peer.
+
 Connections are gated after the Noise handshake (`gate_security`): the remote peer id is known
 and authenticated there, before a single stream is accepted.
 """

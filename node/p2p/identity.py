@@ -49,9 +49,15 @@ def load_identity(path: Path) -> bytes:
     from node.keys import KeyFileError, read_secret_file
 
     try:
-        text = read_secret_file(Path(path), "p2p identity file").decode(errors="replace").strip()
+        raw = read_secret_file(Path(path), "p2p identity file")
     except KeyFileError as exc:
         raise IdentityError(str(exc)) from exc
+    return parse_identity(raw, path)
+
+
+def parse_identity(raw: bytes, path: Path) -> bytes:
+    """The secret in an identity file's bytes (hex, one line), checked to be a secp256k1 key."""
+    text = raw.decode(errors="replace").strip()
     try:
         secret = bytes.fromhex(text)
     except ValueError as exc:

@@ -5,6 +5,11 @@ py-libp2p's router selects mesh peers without looking at scores and accepts a GR
 who is not graylisted. Here membership decides instead (the guardian-set file names every member's
 peer id): an observer may be connected and subscribed, receives gossip through IHAVE/IWANT, but is
 never grafted, so it never takes a mesh slot from a guardian and members are never pruned for it.
+
+With `flood_publish` (the key ceremony: few members, every message must reach every member), a
+message we publish ourselves goes to every connected member subscribed to the topic, not only to
+the mesh, so a member that has just (re)connected gets it before the mesh has grafted it.
+Forwarding is unchanged (mesh only), so a message still costs each node one copy per mesh peer.
 """
 
 from __future__ import annotations
@@ -48,9 +53,10 @@ class GuardianScorer(PeerScorer):
 
 
 class GuardianGossipSub(GossipSub):
-    def __init__(self, *args, ledger: PeerLedger, **kwargs) -> None:
+    def __init__(self, *args, ledger: PeerLedger, flood_publish: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.ledger = ledger
+        self.flood_publish = flood_publish
         self.scorer = GuardianScorer(self.scorer.params, ledger)
 
     def _meshable(self, peer: ID) -> bool:
@@ -79,3 +85,11 @@ class GuardianGossipSub(GossipSub):
             await self.emit_prune(graft_msg.topicID, sender_peer_id, False, False)
             return
         await super().handle_graft(graft_msg, sender_peer_id)
+
+    def _get_peers_to_send(self, topic_ids, msg_forwarder: ID, origin: ID, msg_id=None):
+        peers = set(super()._get_peers_to_send(topic_ids, msg_forwarder, origin, msg_id))
+        if self.flood_publish and self.pubsub is not None and origin == self.pubsub.my_id:
+            for topic in topic_ids:
+                peers |= {p for p in self.pubsub.peer_topics.get(topic, ()) if self._meshable(p)}
+            peers.discard(origin)
+        yield from peers

@@ -47,6 +47,7 @@ from node.p2p.guards import (
 )
 from node.p2p.identity import key_pair
 from node.p2p.peers import PeerLedger
+from node.p2p.ping import install_bounded_ping
 from node.p2p.router import GuardianGossipSub
 from node.p2p.seen import RejectionAwareSeenCache
 from node.p2p.upkeep import upkeep
@@ -154,6 +155,7 @@ class P2PService:
         gate_security(swarm.upgrader, self._admit_connection, self._fault)
         disable_auto_dial(swarm)
         release_inbound_slots(swarm)
+        install_bounded_ping(self._host, self._fault)
         # GossipSub v1.1 only. py-libp2p 0.8.1's v1.2 sends an IDONTWANT to every mesh peer for
         # every message it forwards, whatever its size (go-libp2p: only above 1 KiB), which doubles
         # the RPCs for our few-hundred-byte messages. Measured with 16 guardians on 2 cores: idle
@@ -163,7 +165,8 @@ class P2PService:
             degree_high=cfg.degree_high, heartbeat_interval=cfg.heartbeat_interval,
             spam_protection_enabled=True,
             max_messages_per_topic_per_second=cfg.max_messages_per_topic_per_second,
-            eclipse_protection_enabled=cfg.eclipse_protection, do_px=False, ledger=self.ledger)
+            eclipse_protection_enabled=cfg.eclipse_protection, do_px=False, ledger=self.ledger,
+            flood_publish=cfg.flood_publish)
         self._pubsub = Pubsub(self._host, self._router, strict_signing=True,
                               msg_id_constructor=lambda m: message_id(m.data),
                               max_inbound_rpc_size=cfg.max_rpc_bytes,

@@ -35,8 +35,69 @@ def bls_signature_fixture() -> dict:
     }
 
 
+def dkg_authorization_fixture() -> dict:
+    """A group key made by a distributed key generation (7 participants, t = 5, reproducible
+    keys and randomness) and authorizations signed with its shares, for OracleDkg.t.sol: the
+    digests are those of OracleBls.t.sol's `nonce0` (the oracle deployed with the DKG key) and
+    `epoch2_other_key` (the DKG key rotated in through the timelock as epoch 2)."""
+    import random
+
+    from node.contract_spec import (
+        FORGE_CHAIN_ID,
+        FORGE_TEST_CONTRACT,
+        TEST_DEADLINE,
+        TEST_EVIDENCE,
+        TEST_EVIDENCE_FROM_BLOCK,
+        create_address,
+    )
+    from protocol import threshold
+    from protocol.dkg import DkgSession, Phase
+    from protocol.dkg_ceremony import Ceremony, Participant
+    from protocol.dkg_keys import ParticipantKeys
+
+    b = get_backend("pyblst")
+    rng = random.Random(15)
+    keys = [ParticipantKeys.generate(rng) for _ in range(7)]
+    ceremony = Ceremony("forge fixture", 1, 5, tuple(
+        Participant(i, f"12D3KooWForgeFixture{i}", k.encryption_key, k.signing_key)
+        for i, k in enumerate(keys, 1)))
+    sessions = [DkgSession(ceremony, k, b, rng=rng) for k in keys]
+    for phase in Phase:
+        for sender in sessions:
+            for data in sender.outgoing(phase):
+                for receiver in sessions:
+                    if receiver is not sender:
+                        receiver.receive(data)
+    results = [s.finish() for s in sessions]
+    shares = {r.my_index: r.my_share for r in results}
+    group_key = results[0].group_public_key
+    pid = protocol_id(create_address(FORGE_TEST_CONTRACT, 2))
+
+    def authorization(epoch: int, deadline: int, signers) -> str:
+        digest = authorization_digest(FORGE_CHAIN_ID, create_address(FORGE_TEST_CONTRACT, 1),
+                                      epoch, pid, Action.PAUSE, 0, deadline,
+                                      TEST_EVIDENCE_FROM_BLOCK, TEST_EVIDENCE)
+        partials = {i: threshold.partial_sign(shares[i], digest, b) for i in signers}
+        return "0x" + b.g2_to_eip2537(threshold.combine(partials, b)).hex()
+
+    epoch2_deadline = TEST_DEADLINE + 3 * 86400
+    return {
+        "about": "a DKG group key (7 participants, t = 5) and threshold authorizations signed "
+                 "with its shares, for contracts/test/oracle/OracleDkg.t.sol",
+        "threshold": 5, "guardians": 7,
+        "group_public_key": "0x" + b.g1_to_eip2537(group_key).hex(),
+        "transcript_hash": "0x" + results[0].transcript_hash.hex(),
+        "nonce0_shares_1_to_5": authorization(1, TEST_DEADLINE, (1, 2, 3, 4, 5)),
+        "nonce0_shares_3_to_7": authorization(1, TEST_DEADLINE, (3, 4, 5, 6, 7)),
+        "nonce0_shares_1_to_4": authorization(1, TEST_DEADLINE, (1, 2, 3, 4)),
+        "epoch2_deadline": epoch2_deadline,
+        "epoch2_shares_2_to_6": authorization(2, epoch2_deadline, (2, 3, 4, 5, 6)),
+    }
+
+
 def all_fixtures() -> dict[str, str]:
-    return {"bls_signature.json": json.dumps(bls_signature_fixture(), indent=2) + "\n"}
+    return {"bls_signature.json": json.dumps(bls_signature_fixture(), indent=2) + "\n",
+            "dkg_authorization.json": json.dumps(dkg_authorization_fixture(), indent=2) + "\n"}
 
 
 def write_all() -> list[str]:

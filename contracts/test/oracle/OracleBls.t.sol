@@ -52,7 +52,7 @@ abstract contract OracleBlsBase is Test {
         return uint64(vm.parseJsonUint(spec, _bls(string.concat("authorizations.", name, ".deadline"))));
     }
 
-    function _loadVectors() internal {
+    function _loadVectors() internal virtual {
         spec = OracleSpec.read();
         start = uint64(vm.parseJsonUint(spec, _bls("start")));
         evidence = vm.parseJsonBytes32(spec, _bls("evidence_hash"));

@@ -1,0 +1,48 @@
+"""`ChainView` "after a pending transaction": reads at the simulated block (base + 1) come from the
+simulation (`node.chain.simulate`), every other block from the ordinary view. The detectors run on
+it unchanged, with the simulated block as their head: the same rules, one block earlier."""
+
+from __future__ import annotations
+
+from node.chain.simulate import SimOutcome, SimulationError, balance_read
+from node.records import ChainView, LogRecord
+
+
+class PendingView:
+    def __init__(self, base: ChainView, outcome: SimOutcome) -> None:
+        self.base = base
+        self.outcome = outcome
+
+    def _read(self, target: bytes, data: bytes) -> bytes | None:
+        try:
+            return self.outcome.reads[(target, data)]
+        except KeyError:
+            raise SimulationError(f"read of 0x{target.hex()} was not simulated") from None
+
+    async def balance(self, token: bytes, holder: bytes, block: int) -> int:
+        if block != self.outcome.block:
+            return await self.base.balance(token, holder, block)
+        out = self._read(*balance_read(token, holder))
+        if out is None or len(out) != 32:
+            raise SimulationError(f"simulated balance of 0x{holder.hex()} is not a uint256")
+        return int.from_bytes(out, "big")
+
+    async def call(self, target: bytes, data: bytes, block: int) -> bytes | None:
+        if block != self.outcome.block:
+            return await self.base.call(target, data, block)
+        return self._read(target, data)
+
+    async def logs(self, addresses: tuple[bytes, ...], topics: tuple[bytes, ...],
+                   block: int) -> list[LogRecord]:
+        if block != self.outcome.block:
+            return await self.base.logs(addresses, topics, block)
+        return [entry for entry in self.outcome.logs if entry.address in addresses
+                and entry.topics and (not topics or entry.topics[0] in topics)]
+
+    async def log_at(self, tx_hash: bytes, log_index: int) -> LogRecord | None:
+        if tx_hash != self.outcome.tx.hash:
+            return await self.base.log_at(tx_hash, log_index)
+        for entry in self.outcome.logs:
+            if entry.log_index == log_index:
+                return entry
+        return None

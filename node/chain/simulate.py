@@ -1,0 +1,137 @@
+"""Simulating a pending transaction: its effect on top of a pinned base block, in a next block
+whose environment (number base + 1, a given timestamp) is fixed, so that every guardian simulating
+the same raw transaction on the same base block computes the same thing.
+
+One `eth_simulateV1` call per transaction: every read the detectors will make (balances,
+invariant calls), then the transaction, then the same reads again, in the same simulated block:
+the reads after it see the transaction's post-state, the reads before it the base state (the
+cheap filter `SimOutcome.touches` compares them). Ether balances are read through a tiny contract placed by state
+override (`BALANCE_READER`: returns BALANCE(address)), so that every read is a call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from node.chain.decode import ChainError, decode_bytes, decode_uint
+from node.chain.rawtx import RawTx
+from node.chain.rpc import ChainRpc, checksum, log_record
+from node.records import BlockHeader, LogRecord, Watched
+from protocol.detection import ETHER
+
+BALANCE_OF = bytes.fromhex("70a08231")
+BALANCE_READER = bytes.fromhex("000000000000000000000000000000000000ba1a")
+# PUSH1 4 CALLDATALOAD BALANCE PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+BALANCE_READER_CODE = "0x6004353160005260206000f3"
+Read = tuple[bytes, bytes]  # (call target, calldata)
+
+
+class SimulationError(ChainError):
+    """The node could not simulate the transaction (RPC refused it, answered nonsense)."""
+
+
+def balance_read(token: bytes, holder: bytes) -> Read:
+    if token == ETHER:
+        return BALANCE_READER, b"\x00" * 4 + b"\x00" * 12 + holder
+    return token, BALANCE_OF + b"\x00" * 12 + holder
+
+
+def reads_for(watched: Iterable[Watched]) -> list[Read]:
+    """Every read the detectors make at the simulated block for these protocols."""
+    reads: dict[Read, None] = {}
+    for w in watched:
+        for holder in w.params.monitored:
+            for token in w.params.tokens:
+                reads[balance_read(token, holder)] = None
+        for inv in w.params.invariants:
+            reads[(inv.target, inv.data)] = None
+    return list(reads)
+
+
+@dataclass(frozen=True)
+class SimOutcome:
+    tx: RawTx
+    base: BlockHeader
+    sim_time: int
+    ok: bool  # the transaction did not revert
+    reason: str  # why it reverted ("" if it did not)
+    reads: dict[Read, bytes | None]  # after the transaction; None: the read reverted
+    logs: tuple[LogRecord, ...]  # the transaction's logs
+    before: dict[Read, bytes | None]  # the same reads on the base state
+
+    @property
+    def block(self) -> int:
+        return self.base.number + 1
+
+    def touches(self, watched: Watched) -> bool:
+        """The cheap filter: the transaction changes something `watched` registered (a monitored
+        balance, an invariant's answer) or emits a log from a monitored contract."""
+        return any(self.before.get(r) != self.reads.get(r) for r in reads_for([watched])) or any(
+            entry.address in watched.params.monitored for entry in self.logs)
+
+
+class Simulator:
+    def __init__(self, rpc: ChainRpc) -> None:
+        self.rpc = rpc
+
+    async def next_nonce(self, tx: RawTx, base: BlockHeader) -> bool:
+        """The transaction is its sender's next one at the base block: what simulating it alone
+        on that block assumes (a mined transaction, or one queued behind another, is not)."""
+        count = await self.rpc._run("eth_getTransactionCount", lambda: self.rpc.w3.eth
+                                    .get_transaction_count(checksum(tx.sender), base.number))
+        return decode_uint(count, "transaction count") == tx.nonce
+
+    async def simulate(self, tx: RawTx, base: BlockHeader, sim_time: int,
+                       reads: Sequence[Read]) -> SimOutcome:
+        call: dict[str, Any] = {"from": checksum(tx.sender), "value": hex(tx.value),
+                                "data": "0x" + tx.data.hex(), "gas": hex(tx.gas)}
+        if tx.to is not None:
+            call["to"] = checksum(tx.to)
+        read_calls = [{"to": checksum(t), "data": "0x" + d.hex()} for t, d in reads]
+        calls = read_calls + [call] + read_calls  # the reads before and after the transaction
+        params = [{"blockStateCalls": [{
+            "blockOverrides": {"number": hex(base.number + 1), "time": hex(sim_time)},
+            "stateOverrides": {checksum(BALANCE_READER): {"code": BALANCE_READER_CODE}},
+            "calls": calls}], "validation": False}, hex(base.number)]
+        answer = await self.rpc._run(
+            "eth_simulateV1", lambda: self.rpc.w3.provider.make_request("eth_simulateV1", params))
+        results = _call_results(answer, len(calls))
+        first = results[len(reads)]
+        ok = _status(first)
+        reason = "" if ok else str((first.get("error") or {}).get("message", "reverted"))[:200]
+        before, after = (_reads(reads, results[:len(reads)]),
+                         _reads(reads, results[len(reads) + 1:]))
+        try:
+            logs = tuple(log_record({**entry, "transactionHash": "0x" + tx.hash.hex(),
+                                     "blockNumber": hex(base.number + 1)}, tx.sender)
+                         for entry in (first.get("logs") or []))
+        except (TypeError, AttributeError) as exc:
+            raise SimulationError(f"eth_simulateV1: malformed logs: {exc}") from exc
+        return SimOutcome(tx, base, sim_time, ok, reason, after, logs, before)
+
+
+def _reads(reads: Sequence[Read], results: list[dict]) -> dict[Read, bytes | None]:
+    return {read: (decode_bytes(result.get("returnData", "0x"), None, "simulated read")
+                   if _status(result) else None)
+            for read, result in zip(reads, results, strict=True)}
+
+
+def _call_results(answer: Any, count: int) -> list[dict]:
+    if not isinstance(answer, dict):
+        raise SimulationError("eth_simulateV1: not a JSON-RPC answer")
+    if "error" in answer:
+        raise SimulationError(f"eth_simulateV1 refused: {str(answer['error'])[:200]}")
+    blocks = answer.get("result")
+    if not isinstance(blocks, list) or len(blocks) != 1 or not isinstance(blocks[0], dict):
+        raise SimulationError("eth_simulateV1: expected one simulated block")
+    calls = blocks[0].get("calls")
+    if not isinstance(calls, list) or len(calls) != count or not all(
+            isinstance(c, dict) for c in calls):
+        raise SimulationError(f"eth_simulateV1: expected {count} call results")
+    return calls
+
+
+def _status(result: dict) -> bool:
+    return decode_uint(result.get("status", "0x0"), "simulated call status") == 1

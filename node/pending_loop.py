@@ -1,0 +1,135 @@
+"""The pending loop: each pending transaction is simulated on the latest head and judged by the
+same detectors as mined blocks, one block earlier; a violation opens the incident at once.
+
+    PendingWatcher ──> PendingQueue ──> simulate on head (node.chain.simulate)
+        ──> detectors on PendingView at head + 1 ──> pipeline (evidence carries the raw tx)
+
+Bounded: at most `max_per_block` simulations per head, the most valuable transaction first (past
+the budget, only one paying more than every transaction judged on this head); the
+loop runs in its own task with its own RPC client, so block-driven detection never waits for it.
+Transactions from a protocol's registered governance, and transactions that revert in simulation,
+never count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+
+import trio
+
+from node.chain.pending_queue import PendingQueue, PendingTx
+from node.chain.pending_view import PendingView
+from node.chain.simulate import Simulator, reads_for
+from node.detectors import Detector
+from node.detectors.base import Detection
+from node.records import BlockHeader, ChainView, Watched
+from protocol.pending import PendingContext
+
+log = logging.getLogger("guardian.pending")
+
+
+class PendingLoop:
+    def __init__(self, *, queue: PendingQueue, simulator: Simulator, view: ChainView,
+                 detectors: Sequence[Detector], header: Callable[[], BlockHeader | None],
+                 watched: Callable[[], dict[bytes, Watched]], on_detection,
+                 block_seconds: float, max_per_block: int, metrics=None) -> None:
+        self.queue = queue
+        self.simulator = simulator
+        self.view = view
+        self.detectors = list(detectors)
+        self.header = header
+        self.watched = watched
+        self.on_detection = on_detection  # async (Detection, detector name) -> bool (opened)
+        self.block_seconds = block_seconds
+        self.max_per_block = max_per_block
+        self.metrics = metrics
+        self.simulated = 0
+        self._budget: tuple[int, int] = (-1, 0)  # (head, simulations spent on it)
+        self._top_tip = -1  # the highest priority fee judged on the budget's head
+
+    async def run(self) -> None:
+        while True:
+            await self.queue.wait()
+            header = self.header()
+            if header is None:
+                await trio.sleep(0.05)
+                continue
+            head, spent = self._budget
+            if head != header.number:
+                head, spent = header.number, 0
+            top = self._top_tip if head == self._budget[0] else -1
+            best = self.queue.peek_best()
+            if spent >= self.max_per_block and (best is None or best.tx.max_priority_fee <= top):
+                # The budget of this head is spent: only a transaction paying more than every one
+                # judged on this head goes ahead (a flood must outbid an exploit to delay it,
+                # and pays for it when included); the rest wait for the next head.
+                while (h := self.header()) is not None and h.number == head \
+                        and not self._outbids(top):
+                    await trio.sleep(0.02)
+                continue
+            item = self.queue.pop_best()
+            if item is None:
+                continue
+            self._budget = (head, spent + 1)
+            self._top_tip = max(top, item.tx.max_priority_fee)
+            try:
+                await self.examine(item, header)
+            except Exception as exc:  # noqa: BLE001 - one transaction's trouble skips it only
+                log.warning("pending 0x%s not judged: %s", item.tx.hash.hex()[:12], exc)
+                self._count("error")
+
+    def _outbids(self, top: int) -> bool:
+        best = self.queue.peek_best()
+        return best is not None and best.tx.max_priority_fee > top
+
+    def _count(self, result: str) -> None:
+        if self.metrics:
+            self.metrics.pending_simulations.labels(result=result).inc()
+
+    async def examine(self, item: PendingTx, header: BlockHeader) -> list[Detection]:
+        """Simulate `item` on `header` and open an incident for each violation it shows."""
+        watched = [w for w in self.watched().values()
+                   if not w.contained and item.tx.sender != w.params.admin]
+        if not watched:
+            return []
+        sim_time = header.timestamp + max(1, round(self.block_seconds))
+        if not await self.simulator.next_nonce(item.tx, header):
+            self._count("stale")  # mined already, or queued behind another of its sender's
+            return []
+        outcome = await self.simulator.simulate(item.tx, header, sim_time, reads_for(watched))
+        self.simulated += 1
+        if self.metrics:
+            self.metrics.pending_verdict_seconds.observe(trio.current_time() - item.arrived)
+        if not outcome.ok:
+            self._count("reverted")
+            return []
+        self._count("ok")
+        view = PendingView(self.view, outcome)
+        context = PendingContext(item.tx.raw, header.hash, sim_time)
+        found: list[Detection] = []
+        for w in watched:
+            if not outcome.touches(w):
+                continue  # changes nothing this protocol registered: not evidence about it
+            for detector in self.detectors:
+                try:
+                    dets = await detector.scan(view, w, outcome.block)
+                except Exception as exc:  # noqa: BLE001 - a failing read skips this detector
+                    log.debug("%s on pending 0x%s failed: %s", detector.name,
+                              item.tx.hash.hex()[:12], exc)
+                    continue
+                for det in dets:
+                    det = Detection(det.protocol_id,
+                                    dataclasses.replace(det.evidence, pending=context),
+                                    det.verdict)
+                    found.append(det)
+                    log.info("pending tx 0x%s would violate %s on 0x%s (arrived %.0f ms ago)",
+                             item.tx.hash.hex()[:12], detector.name, w.protocol_id.hex()[:12],
+                             (trio.current_time() - item.arrived) * 1000)
+                    if await self.on_detection(det, detector.name):
+                        break
+                else:
+                    continue
+                break
+        return found

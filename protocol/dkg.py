@@ -1,0 +1,300 @@
+"""Distributed key generation (and resharing) for the guardians' threshold BLS key: the session
+state machine a ceremony runner drives (pure; the runner moves messages and ends phases).
+
+Variant: Joint-Feldman with complaints and justifications, as in GJKR (Gennaro, Jarecki,
+Krawczyk, Rabin, "Secure distributed key generation for discrete-log based cryptosystems")
+without its Pedersen-commitment first phase, i.e. the variant drand and most BLS deployments run.
+Each dealer i picks a random polynomial f_i of degree t-1, broadcasts Feldman commitments
+C_ik = a_ik * g1 and, for every recipient j, f_i(j) encrypted to j (`protocol.dkg_crypto`), all
+in one Ed25519-signed Deal (`protocol.dkg_wire`). Recipients check their share against the
+commitments and broadcast one Response listing the dealers they complain about (no deal, or a
+share that does not open or verify). A dealer answers complaints with a Justification revealing
+the complainer's ephemeral secret, so everyone opens the very ciphertext that was broadcast and
+judges it. A dealer is disqualified when: no deal is held from it; it signed two different deals
+(equivocation: both deals are the transferable evidence); or a complaint against it is not
+answered, or the answer shows a bad share. A false complaint costs the complainer nothing.
+QUAL is the rest; with |QUAL| >= t (fresh) the group key is sum_{i in QUAL} C_i0, guardian j's
+share sum_{i in QUAL} f_i(j), and every public share follows from the summed commitments.
+Resharing (`protocol.dkg_reshare`): old guardians deal their old shares
+(C_i0 must equal the old public share) and the sums carry Lagrange weights over QUAL.
+
+Caveats (stated, accepted):
+- Key bias: a rushing adversary controlling some dealers sees the honest commitments before it
+  decides whether its own dealers get disqualified, and so can bias the group key (GJKR 2007,
+  section 3). The key stays secret while fewer than t participants are corrupt; for threshold
+  signatures such as BLS the bias is not known to help forge (Gennaro et al., "Secure
+  applications of Pedersen's DKG protocol"), which is why drand accepts it too.
+- Synchrony: every honest participant must receive every broadcast message before the phase
+  after it ends (the runner's timeouts). A complaint the dealer never sees goes unanswered and
+  disqualifies it; a message seen by only some honest participants can split their views (the
+  transcript hashes then differ, and the runner must report it). Messages are signed and kept
+  whenever they arrive, so rebroadcasting only helps.
+- Equivocation counts once two deals reach one participant, who rebroadcasts them in the
+  complaint phase. A justification publishes the complainer's share from that dealer, which a
+  corrupt complainer knew anyway.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+
+from protocol.bls import CURVE_ORDER, Backend
+from protocol.dkg_ceremony import Ceremony
+from protocol.dkg_commitments import (
+    add_commitments,
+    commitment_at,
+    share_matches,
+    shares_match,
+    weighted_commitments,
+)
+from protocol.dkg_crypto import decrypt_share
+from protocol.dkg_dealer import ephemeral_secret, make_deal, make_justification
+from protocol.dkg_errors import (
+    CeremonyError,
+    DkgError,
+    DkgMessageError,
+    MissingShare,
+    NotEnoughQualified,
+    PhaseError,
+    ShareDecryptionError,
+)
+from protocol.dkg_judge import judge, transcript, transcript_hash
+from protocol.dkg_keys import ParticipantKeys
+from protocol.dkg_log import MessageLog
+from protocol.dkg_reshare import check_old_share, dealer_weights
+from protocol.dkg_result import DkgResult
+from protocol.dkg_wire import Deal, Response, deal_hash, encode, sign
+
+
+class Phase(enum.Enum):
+    DEAL = "deal"
+    COMPLAIN = "complain"
+    JUSTIFY = "justify"
+
+
+class DkgSession:
+    """One participant's view of one ceremony; its roles (dealer, recipient or both) come from
+    matching `my_keys` against the ceremony's lists."""
+
+    def __init__(self, ceremony: Ceremony, my_keys: ParticipantKeys, backend: Backend, *,
+                 rng=None, old_share: int | None = None, seed: bytes | None = None) -> None:
+        self.ceremony, self.keys, self.backend = ceremony, my_keys, backend
+        me = my_keys.signing_key
+        self._dealer = next((p.index for p in ceremony.dealers if p.signing_key == me), None)
+        self._recipient = next((p.index for p in ceremony.recipients if p.signing_key == me),
+                               None)
+        if self._dealer is None and self._recipient is None:
+            raise CeremonyError("these ceremony keys are neither a dealer's nor a recipient's")
+        for index, group in ((self._dealer, ceremony.dealers),
+                             (self._recipient, ceremony.recipients)):
+            if index is not None and not any(
+                    p.index == index and p.encryption_key == my_keys.encryption_key
+                    for p in group):
+                raise CeremonyError("the ceremony lists another encryption key for these keys")
+        if ceremony.is_reshare and self._dealer is not None:
+            if old_share is None:
+                raise CeremonyError("a resharing dealer needs its share of the previous set")
+            check_old_share(ceremony, self._dealer, old_share, backend)
+        elif old_share is not None:
+            raise CeremonyError("an old share is only used by a resharing dealer")
+        self._old_share = old_share
+        if seed is None:
+            seed = rng.randbytes(32) if rng is not None else secrets.token_bytes(32)
+        self._seed = seed
+        self.log = MessageLog(ceremony, backend)
+        self._deal: bytes | None = None
+        self._response: bytes | None = None
+        self._justifications: list[bytes] = []
+        self._my_shares: dict[bytes, int | None] = {}   # deal bytes -> my verified share
+
+    dealer_index = property(lambda self: self._dealer, doc="my dealer index, or None")
+    recipient_index = property(lambda self: self._recipient, doc="my recipient index, or None")
+
+    # outgoing ----------------------------------------------------------------------------------
+    def outgoing(self, phase: Phase) -> list[bytes]:
+        """The messages to broadcast in `phase` (see dkg-api: frozen on first call)."""
+        if phase is Phase.DEAL:
+            return [] if self._dealer is None else [self._my_deal()]
+        if phase is Phase.COMPLAIN:
+            return self._complain()
+        if phase is Phase.JUSTIFY:
+            return self._justify()
+        raise PhaseError(f"unknown phase {phase!r}")
+
+    def _my_deal(self) -> bytes:
+        if self._deal is None:
+            self._deal = make_deal(self.ceremony, self._dealer, self.keys, self._seed,
+                                   self._old_share, self.backend)
+            self.log.add(self._deal)
+        return self._deal
+
+    def _ephemeral(self, recipient: int) -> bytes:
+        return ephemeral_secret(self._seed, recipient)
+
+    def _complain(self) -> list[bytes]:
+        equivocators = self.log.equivocators()
+        evidence = [raw for d in equivocators for raw in sorted(self.log.deals[d])]
+        if self._recipient is None:
+            return evidence
+        if self._response is None:
+            self._check_my_shares()
+            dealers = [p.index for p in self.ceremony.dealers]
+            complaints = tuple(d for d in dealers
+                               if d not in equivocators and self._my_share(d) is None)
+            held = [self.log.deal_of(d) for d in dealers]
+            hashes = tuple(b"" if deal is None else deal_hash(encode(deal)) for deal in held)
+            self._response = encode(sign(Response(self.ceremony.id, self._recipient, complaints,
+                                                  hashes), self.keys))
+            self.log.add(self._response)
+        return [self._response, *evidence]
+
+    def _justify(self) -> list[bytes]:
+        evidence = self.log.contradicted_deals()
+        if self._dealer is None:
+            return evidence
+        covered = {r for j in self.log.justifications.get(self._dealer, {}).values()
+                   for r, _ in j.reveals}
+        new = [j for j in self.log.complaints_against(self._dealer) if j not in covered]
+        if new:
+            self._justifications.append(make_justification(self.ceremony, self._dealer,
+                                                           self.keys, self._seed, new))
+            self.log.add(self._justifications[-1])
+        mine = [self._my_deal(), *self._justifications] if self._justifications else []
+        return mine + [raw for raw in evidence if raw not in mine]
+
+    def _my_share(self, dealer: int) -> int | None:
+        """My share from `dealer`'s deal if it opens and matches its commitments, else None."""
+        deal = self.log.deal_of(dealer)
+        if deal is None:
+            return None
+        raw = encode(deal)
+        if raw not in self._my_shares:
+            share = self._open(deal)
+            if share is not None and not share_matches(deal.commitments, self._recipient, share,
+                                                       self.backend):
+                share = None
+            self._my_shares[raw] = share
+        return self._my_shares[raw]
+
+    def _open(self, deal: Deal) -> int | None:
+        j = self._recipient
+        try:
+            return decrypt_share(self.ceremony.id, deal.dealer, j, deal.ephemeral_keys[j - 1],
+                                 deal.ciphertexts[j - 1], self.keys.encryption_secret)
+        except ShareDecryptionError:
+            return None
+
+    def _check_my_shares(self) -> None:
+        """Open and check all my new shares in one batch (the usual case: all good)."""
+        todo = []
+        for dealer in (p.index for p in self.ceremony.dealers):
+            deal = self.log.deal_of(dealer)
+            if deal is not None and encode(deal) not in self._my_shares:
+                share = self._open(deal)
+                if share is not None:
+                    todo.append((deal, share))
+        if shares_match([(d.commitments, s) for d, s in todo], self._recipient, self.backend):
+            self._my_shares.update((encode(d), s) for d, s in todo)
+
+    # incoming ----------------------------------------------------------------------------------
+    def receive(self, data: bytes) -> bool:
+        """Check and keep a ceremony message (any phase, any time); False if already held.
+        Raises only DkgError subclasses: drop the message and carry on."""
+        try:
+            return self.log.add(data)
+        except DkgError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - untrusted input must never crash a node
+            raise DkgMessageError(f"unusable DKG message ({type(exc).__name__})") from exc
+
+    def ready(self, phase: Phase) -> bool:
+        """Every message `phase` expects is in, so the runner may move on before its timeout."""
+        log = self.log
+        if phase is Phase.DEAL:
+            return all(p.index in log.deals for p in self.ceremony.dealers)
+        if phase is Phase.COMPLAIN:
+            return all(p.index in log.responses for p in self.ceremony.recipients)
+        if phase is Phase.JUSTIFY:
+            equivocators = set(log.equivocators())
+            for p in self.ceremony.dealers:
+                if p.index in equivocators:
+                    continue
+                reveals = log.reveals_of(p.index)
+                if any(j not in reveals for j in log.complaints_against(p.index)):
+                    return False
+            return True
+        raise PhaseError(f"unknown phase {phase!r}")
+
+    def progress(self) -> dict[str, int]:
+        """Counts for the runner's display (deals, responses, complaints, ...)."""
+        return self.log.progress()
+
+    # result ------------------------------------------------------------------------------------
+    def finish(self) -> DkgResult:
+        """Judge the held messages and compute the result. Raises NotEnoughQualified (nothing
+        to write), MissingShare (public result fine, my own share unknown)."""
+        ceremony, backend = self.ceremony, self.backend
+        verdict = judge(self.log)
+        qualified = verdict.qualified
+        if len(qualified) < ceremony.min_qualified:
+            reasons = "; ".join(f"dealer {d}: {r}" for d, r in verdict.disqualified.items())
+            raise NotEnoughQualified(
+                f"only {len(qualified)} of {len(ceremony.dealers)} dealers qualified, the "
+                f"ceremony needs {ceremony.min_qualified} ({reasons})", qualified,
+                verdict.disqualified)
+        deals = [self.log.deal_of(d) for d in qualified]
+        weights = dealer_weights(ceremony, qualified)
+        vectors = [d.commitments for d in deals]
+        combined = (add_commitments(vectors, backend) if weights is None
+                    else weighted_commitments(vectors, weights, backend))
+        group_key = combined[0]
+        if group_key[0] & 0x40:
+            raise DkgError("the qualified dealers' constant terms sum to infinity")
+        if ceremony.previous is not None and (
+                group_key != ceremony.previous.guardian_set.group_public_key):
+            raise DkgError("resharing changed the group key (cannot happen with valid deals)")
+        public_shares = tuple(commitment_at(combined, p.index, backend)
+                              for p in ceremony.recipients)
+        my_share = None
+        if self._recipient is not None:
+            self._check_my_shares()
+            my_share = self._combine_my_share(qualified, weights, verdict.revealed)
+            if backend.sk_to_pk(my_share) != public_shares[self._recipient - 1]:
+                raise DkgError("my combined share does not match my public share")
+        record = transcript(self.log, verdict, group_key)
+        return DkgResult(ceremony, group_key, public_shares, self._recipient, my_share,
+                         qualified, dict(verdict.disqualified), verdict.rejected_complaints,
+                         transcript_hash(record), record)
+
+    def _combine_my_share(self, qualified, weights, revealed) -> int:
+        total = 0
+        for position, dealer in enumerate(qualified):
+            share = revealed.get((dealer, self._recipient)) or self._my_share(dealer)
+            if share is None:
+                raise MissingShare(f"no valid share from qualified dealer {dealer} (my "
+                                   "complaint about it did not reach the others in time?)")
+            total += share * (1 if weights is None else weights[position])
+        total %= CURVE_ORDER
+        if total == 0:
+            raise DkgError("my combined share is zero; start a new ceremony")
+        return total
+
+    # crash and rejoin --------------------------------------------------------------------------
+    def to_state(self) -> bytes:
+        """What resuming needs (SECRETS: dealing seed, old share). Save it before the first
+        broadcast: a dealer restarted without it deals anew, and two deals are equivocation."""
+        from protocol.dkg_state import dump_state
+
+        return dump_state(self)
+
+    @classmethod
+    def from_state(cls, data: bytes, my_keys: ParticipantKeys, backend: Backend) -> DkgSession:
+        """Resume a saved session; outgoing messages come back byte-identical. Raises
+        StateError."""
+        from protocol.dkg_state import load_state
+
+        return load_state(cls, data, my_keys, backend)
+
+
+__all__ = ["DkgResult", "DkgSession", "NotEnoughQualified", "Phase", "PhaseError"]
