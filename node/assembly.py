@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import trio
 
+from node.attribution import silent_guardians
 from node.chain.heads import HeadWatcher
 from node.chain.oracle import OracleClient
 from node.chain.pending import PendingWatcher
@@ -37,11 +38,13 @@ from node.records import BlockHeader, GuardianKey, ReadyProof, TxReceipt
 from node.status import HEARTBEAT_SECONDS, Heartbeats, NodeState
 from node.store import Store
 from node.submitter import Submitter
+from node.verification import ReportContradicted, ReportRejected
 from node.watch_loop import WatchLoop
-from protocol import gossip_rules
+from protocol import gossip_rules, messages
 from protocol.guardian_set import GuardianSet
 
 log = logging.getLogger("guardian.daemon")
+RESUME_PEER_WAIT_SECONDS = 30.0
 
 
 class Guardian:
@@ -93,6 +96,7 @@ class Guardian:
         self.lifecycle = IncidentLifecycle(
             store=store, pipeline=self.pipeline, submitter=self.submitter, publish=self.publish,
             chain_time=self.watch.chain_time)
+        self._combined: dict[str, tuple[float, bytes]] = {}  # incident -> (when, digest)
         self.heartbeats = Heartbeats(
             state=self.state, key=key, key_epoch=guardian_set.epoch, backend=backend, p2p=p2p,
             publish=self.publish, header=lambda: self.watch.header, metrics=metrics,
@@ -109,7 +113,32 @@ class Guardian:
         if self.metrics:
             self.metrics.message_out(kind_of_bytes(data))
 
+    async def _on_peer_report(self, report: messages.Report) -> None:
+        """A peer's report to the pipeline; one our chain contradicts is blamed on its signer
+        (re-checked only on that rare path, to tell "wrong" from "not yet visible here")."""
+        if await self.pipeline.on_report(report):
+            return
+        try:
+            await self.pipeline.verify_report(report)
+        except ReportContradicted as exc:
+            self.state.blame.blame(report.guardian, "false report: our chain contradicts it",
+                                   str(exc))
+        except ReportRejected:
+            pass
+
+    def note_silence(self) -> None:
+        """Refresh `state.silent`: live guardians without a share for an incident we combined."""
+        signers = {incident: (at, set(self.store.shares_for(digest)))
+                   for incident, (at, digest) in self._combined.items()}
+        for incident, (_, held) in signers.items():
+            if incident in self.state.incidents:
+                self.state.incidents[incident]["shares_from"] = sorted(held)
+        self.state.silent = silent_guardians(signers, self.state.live(), time.monotonic())
+
     async def _on_ready(self, ready: ReadyProof) -> None:
+        if len(self._combined) < 64:  # bounded: incidents are rare
+            self._combined.setdefault(ready.report.incident_id.hex(),
+                                      (time.monotonic(), ready.digest))
         info = self.state.incidents.setdefault(ready.report.incident_id.hex(), {})
         info.update({"digest": "0x" + ready.digest.hex(), "signers": list(ready.signers)})
         await self.submitter.submit_when_due(ready)
@@ -129,18 +158,25 @@ class Guardian:
         self.pipeline.contained(ready.report.protocol_id, ready.report.nonce, tx_hash,
                                 receipt.block)
 
+    async def _resume(self) -> None:
+        """Re-publish what we signed before a restart once someone can hear it: published with
+        no mesh peer yet, it went nowhere, and re-gossip comes only 30 s later (issue 17)."""
+        with trio.move_on_after(RESUME_PEER_WAIT_SECONDS):
+            await self.p2p.wait_for_peers(1, mesh=True)
+        republished = await self.pipeline.resume()
+        if republished:
+            log.info("resumed: re-published %d share(s) of open incidents", republished)
+
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         heads_send, heads_recv = trio.open_memory_channel[BlockHeader](8)
         async with trio.open_nursery() as nursery:
             await nursery.start(self.p2p.run)
             await nursery.start(self.submitter.run)
             nursery.start_soon(lambda: self.intake.run(
-                self.p2p.inbound, on_report=self.pipeline.on_report,
+                self.p2p.inbound, on_report=self._on_peer_report,
                 on_share=self.pipeline.on_share, on_proof=self.submitter.peer_proof))
             await nursery.start(self.heads.run, heads_send)
-            republished = await self.pipeline.resume()
-            if republished:
-                log.info("resumed: re-published %d share(s) of open incidents", republished)
+            nursery.start_soon(self._resume)
             nursery.start_soon(self.watch.run, heads_recv)
             if self.pending_watch is not None:
                 await nursery.start(self.pending_watch.run)

@@ -39,7 +39,9 @@ class GossipIntake:
         self.metrics = metrics
         self._seen_ids: OrderedDict[bytes, None] = OrderedDict()
         self._decoded: OrderedDict[bytes, messages.Message] = OrderedDict()
-        self._reported: OrderedDict[tuple[int, bytes], None] = OrderedDict()
+        # (guardian, incident id) -> (digest, deadline) of its first accepted report
+        self._reported: OrderedDict[tuple[int, bytes], tuple[bytes, int]] = OrderedDict()
+        self._guardian_of_peer = {peer: i for i, peer in enumerate(guardian_set.peer_ids or (), 1)}
         self._last_heartbeat: dict[int, int] = {}  # bounded by the guardian set's size
 
     # validation (the p2p topic validator) ------------------------------------------------------
@@ -55,14 +57,34 @@ class GossipIntake:
         verdict, reason, msg = gossip_rules.validate_bytes(data, self._context(), self.backend)
         if verdict is gossip_rules.Verdict.REJECT:
             detail = f"claims guardian {msg.guardian}: {reason}" if msg is not None else str(reason)
+            sender = self._guardian_of_peer.get(peer_id)
+            if sender is not None and sender != self.index:  # honest guardians never forward it
+                self.state.blame.blame(sender, f"sent an invalid message ({_why(reason)})", detail)
             if self.metrics:
                 self.metrics.message_rejected(_kind(msg))
             return verdict, detail
+        if (verdict is gossip_rules.Verdict.IGNORE and isinstance(msg, messages.Report)
+                and reason.reason is gossip_rules.Reason.NOT_FIRST):
+            self._check_equivocation(msg)
         if verdict is gossip_rules.Verdict.ACCEPT and msg is not None:
             self._decoded[gossip_rules.message_id(data)] = msg
             while len(self._decoded) > DECODED_CACHE:
                 self._decoded.popitem(last=False)
         return verdict, str(reason)
+
+    def _check_equivocation(self, report: messages.Report) -> None:
+        """A second report from one guardian for one incident, both unexpired and different:
+        honest guardians report an incident once (again only after their report expired)."""
+        first = self._reported.get((report.guardian, report.incident_id))
+        try:
+            if first is None or first[0] == report.digest() or first[1] < int(time.time()):
+                return
+            signed = messages.verify_message_signature(report, self.gset, self.backend)
+        except Exception:  # noqa: BLE001 - the validator must never raise
+            return
+        if signed:
+            self.state.blame.blame(report.guardian, "equivocation: two different reports for "
+                                   "one incident", f"incident 0x{report.incident_id.hex()[:12]}")
 
     # delivery ----------------------------------------------------------------------------------
     def remember(self, mid: bytes) -> bool:
@@ -77,7 +99,11 @@ class GossipIntake:
     def _note_first(self, msg: messages.Message) -> None:
         """Record what the "first valid" gossip rules read (see protocol.gossip_rules)."""
         if isinstance(msg, messages.Report):
-            self._reported[(msg.guardian, msg.incident_id)] = None
+            key = (msg.guardian, msg.incident_id)
+            if key in self._reported:  # both passed validation at once (async validation)
+                self._check_equivocation(msg)
+                return
+            self._reported[key] = (msg.digest(), msg.deadline)
             while len(self._reported) > DECODED_CACHE:
                 self._reported.popitem(last=False)
         elif isinstance(msg, messages.Heartbeat):
@@ -117,6 +143,11 @@ async def _handle_report(on_report, report: messages.Report) -> None:
         await on_report(report)
     except Exception:  # noqa: BLE001 - one bad report must not take the node down
         log.exception("handling report from guardian %d failed", report.guardian)
+
+
+def _why(reason) -> str:
+    label = getattr(reason, "reason", None)
+    return label.value if label is not None else str(reason)[:60]
 
 
 def _kind(msg) -> str:

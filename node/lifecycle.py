@@ -8,7 +8,9 @@ Modelled on the cleanup loop of Wormhole's guardian processor. Once per tick:
    submitter drop what they keep in memory about them, so per-incident state stays bounded by the
    open incidents.
 3. Re-gossip: our own share of an open incident that has not combined yet is published again,
-   with exponential backoff (first after REGOSSIP_FIRST_SECONDS, doubling up to
+   preceded by the report it signs (a guardian that restarted or was cut off when the report went
+   round holds shares for a digest it cannot sign, or sign better, without it), with exponential
+   backoff (first after REGOSSIP_FIRST_SECONDS, doubling up to
    REGOSSIP_MAX_SECONDS), until it combines or the incident closes. A share lost in gossip
    otherwise only went out again after a restart.
 
@@ -97,6 +99,9 @@ class IncidentLifecycle:
             if now < backoff.due:
                 continue
             try:
+                stored = self.store.report(digest)
+                if stored is not None:  # a peer that missed the report cannot sign without it
+                    await self.publish(stored.encoded)
                 await self.publish(encoded)
             except Exception as exc:  # noqa: BLE001 - no peers right now: the next attempt comes
                 log.debug("re-gossip of share 0x%s failed: %s", digest.hex()[:12], exc)

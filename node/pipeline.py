@@ -213,9 +213,13 @@ class IncidentPipeline:
 
     # resume ----------------------------------------------------------------------------------
     async def resume(self) -> int:
-        """After a restart: re-publish our shares of open incidents and re-check combinations."""
+        """After a restart: re-publish our shares of open incidents, each after the report it
+        signs, and re-check combinations."""
         count = 0
-        for encoded in self.store.own_share_messages():
+        for digest, _incident, encoded in self.store.open_own_shares():
+            stored = self.store.report(digest)
+            if stored is not None:  # the report first: peers that missed it cannot sign without it
+                await self.publish(stored.encoded)
             await self.publish(encoded)
             count += 1
         for incident in self.store.open_incidents():

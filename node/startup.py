@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import trio
 
 from node.assembly import assemble
+from node.byzantine.gate import ByzantineRefused, requested_mode, requested_skew
 from node.chain.bridge import AsyncioThread
 from node.chain.oracle import OracleClient
 from node.chain.rpc import ChainError, ChainRpc, ChainUnavailable
@@ -122,6 +123,15 @@ async def bind_store(cfg: NodeConfig, rpc: ChainRpc, store: Store) -> None:
 async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
     from node.p2p import P2PConfig
 
+    try:
+        byzantine = requested_mode(cfg.chain.chain_id)  # None: an honest node (always, outside tests)
+        skew = requested_skew(cfg.chain.chain_id)
+    except ByzantineRefused as exc:
+        raise StartupError(str(exc)) from exc
+    if skew:
+        from node.byzantine.clock import skew_wall_clock
+
+        skew_wall_clock(skew)
     backend = get_backend(cfg.node.bls_backend)
     keys = load_keys(cfg, backend)
     try:
@@ -151,8 +161,15 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
             stagger_seconds=cfg.submission.stagger_seconds,
             receipt_timeout=cfg.submission.receipt_timeout_seconds, pending=cfg.pending)
         p2p = guardian.p2p
+        misbehaviour = None
+        if byzantine:
+            from node.byzantine.behaviours import Misbehaviour
+
+            misbehaviour = Misbehaviour(byzantine, guardian)
+            misbehaviour.install()
 
         def status() -> dict:
+            guardian.note_silence()
             doc = guardian.state.as_dict()
             doc["peer_id"] = p2p.peer_id
             doc["listen"] = p2p.listen_addrs()
@@ -163,6 +180,8 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
             async with trio.open_nursery() as nursery:
                 await nursery.start(server.run)
                 await nursery.start(guardian.run)
+                if misbehaviour is not None:
+                    nursery.start_soon(misbehaviour.run)
                 nursery.start_soon(_stop_on_signals, nursery.cancel_scope)
                 log.info("guardian %d ready: peer %s, status http://%s:%d/status",
                          keys.key.index, p2p.peer_id, cfg.metrics.host, server.bound_port)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import trio
 
+from node.attribution import BlameLedger
 from node.records import BlockHeader, GuardianKey
 from protocol import messages
 
@@ -45,6 +46,8 @@ class NodeState:
     protocols: int = 0
     ready: bool = False
     deliveries_ms: deque = field(default_factory=lambda: deque(maxlen=2000))  # (monotonic, ms)
+    blame: BlameLedger = field(default_factory=BlameLedger)  # guardians caught misbehaving
+    silent: dict[str, list[int]] = field(default_factory=dict)  # incident -> live, no share
 
     def note_delivery(self, ms: float, now: float | None = None) -> None:
         """Gossip delivery time of a peer's heartbeat (sender's clock to ours)."""
@@ -77,7 +80,8 @@ class NodeState:
                 "incidents": self.incidents, "contained": self.contained,
                 "contained_protocols": self.contained_protocols,
                 "failed_containments": self.failed_containments,
-                "p2p": self.p2p, "gossip_delivery": self.delivery_stats()}
+                "p2p": self.p2p, "gossip_delivery": self.delivery_stats(),
+                "blamed": self.blame.blamed(), "silent": self.silent}
 
 
 class Heartbeats:

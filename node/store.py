@@ -75,6 +75,33 @@ class StoreError(NodeError, RuntimeError):
     """The data directory's database cannot be used; the message says why."""
 
 
+class StoreFull(StoreError):
+    """A write failed because the data directory's disk is full. sqlite rolled the statement
+    back (WAL, synchronous=FULL): what was stored before is intact, nothing half-written."""
+
+
+class _Guarded:
+    """The sqlite connection, with "database or disk is full" turned into a clear StoreFull
+    (before, the node died with a raw sqlite traceback out of whichever service wrote)."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self._path = path
+
+    def execute(self, *args):
+        try:
+            return self._db.execute(*args)
+        except sqlite3.OperationalError as exc:
+            if "full" not in str(exc) and "no space" not in str(exc).lower():
+                raise
+            raise StoreFull(f"[node] data_dir {self._path.parent}: the disk is full ({exc}); "
+                            "the guardian stops rather than sign what it cannot store. Nothing "
+                            "stored was lost: free space and start it again") from exc
+
+    def __getattr__(self, name: str):
+        return getattr(self._db, name)
+
+
 @dataclass(frozen=True)
 class StoredReport:
     digest: bytes
@@ -120,6 +147,7 @@ class Store:
             row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the node database {self.path}: {exc}") from exc
+        self._db = _Guarded(self._db, self.path)
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         elif row[0] != str(SCHEMA_VERSION):

@@ -3,14 +3,15 @@ view, and the evidence observed again on its own chain, before this guardian sig
 
 Checks, in order (the first failure raises `ReportRejected` naming it):
 chain id and oracle are ours; the key epoch is ours; the evidence belongs to the report; the
-protocol is registered and not already contained; the action is the one the registration
-prescribes for this kind of evidence (`protocol.detection.choose_action`); the evidence shows a
-violation under the registered parameters (`protocol.detection.check_evidence`); our chain has
-reached the evidence block; the nonce is the oracle's; the deadline is the protocol's validity
-after the evidence block; and the detector of the evidence kind observes the same values on our
-chain (`node.detectors.Detector.reobserve`). Evidence about a pending transaction is re-observed
-on the state after that transaction, simulated on this node (`node.pending_check`); its deadline
-counts from the simulated block's timestamp.
+protocol is registered (if our view has not reached the evidence block yet, looked up once it
+has: the registry is read at our first heads) and not already contained; the action is the one
+the registration prescribes for this kind of evidence (`protocol.detection.choose_action`); the
+evidence shows a violation under the registered parameters (`protocol.detection.check_evidence`);
+our chain has reached the evidence block; the nonce is the oracle's; the deadline is the
+protocol's validity after the evidence block; and the detector of the evidence kind observes the
+same values on our chain (`node.detectors.Detector.reobserve`). Evidence about a pending
+transaction is re-observed on the state after that transaction, simulated on this node
+(`node.pending_check`); its deadline counts from the simulated block's timestamp.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ from protocol.pending import base_block
 
 class ReportRejected(NodeError):
     """A peer's report failed re-verification; the message says which check."""
+
+
+class ReportContradicted(ReportRejected):
+    """Our own chain contradicts the report (no violation, wrong action, other observations):
+    the reporter is wrong, not merely ahead of us. What node.attribution blames."""
 
 
 class OracleView(Protocol):
@@ -72,6 +78,11 @@ class ReportVerifier:
             raise ReportRejected(f"our chain view did not reach block {block} "
                                  f"within {self.head_wait_seconds}s (head {self._head})")
 
+    @staticmethod
+    def _view_block(ev) -> int:
+        """The block our view must have reached: a pending transaction's base block suffices."""
+        return base_block(ev.block_to) if ev.pending is not None else ev.block_to
+
     async def verify(self, report: messages.Report) -> None:
         """Recompute every field of a peer's report from this node's own view, or raise
         ReportRejected."""
@@ -83,6 +94,12 @@ class ReportVerifier:
         if ev.protocol_id != report.protocol_id or report.observed_block != ev.block_to:
             raise ReportRejected("evidence does not belong to this report")
         watched = self.watched().get(report.protocol_id)
+        if watched is None and self._head < self._view_block(ev):
+            # Until this node has read its first heads its registry is empty: a report that
+            # arrived during start-up (a peer re-publishing after a restart) was refused for good
+            # as "not registered" (issue 17). Wait for our view to reach the evidence, then look.
+            await self._wait_for_head(self._view_block(ev))
+            watched = self.watched().get(report.protocol_id)
         if watched is None:
             raise ReportRejected("protocol is not registered with the oracle")
         if watched.contained:
@@ -92,15 +109,12 @@ class ReportVerifier:
                                  f"protocol's last release (block {watched.release_block})")
         expected = choose_action(EvidenceKind(ev.kind), usable_actions(watched))
         if expected is None or int(expected) != report.action:
-            raise ReportRejected(f"action {report.action} is not the one the registration "
+            raise ReportContradicted(f"action {report.action} is not the one the registration "
                                  f"prescribes ({expected!r})")
         verdict = check_evidence(ev, watched.params)
         if not verdict.violated:
-            raise ReportRejected(f"evidence does not show a violation: {verdict.reason}")
-        if ev.pending is not None:  # about a pending transaction: its base block suffices
-            await self._wait_for_head(base_block(ev.block_to))
-        else:
-            await self._wait_for_head(ev.block_to)
+            raise ReportContradicted(f"evidence does not show a violation: {verdict.reason}")
+        await self._wait_for_head(self._view_block(ev))
         nonce = watched.nonce
         if report.nonce != nonce:
             raise ReportRejected(f"nonce {report.nonce}, the oracle expects {nonce}")
@@ -112,5 +126,9 @@ class ReportVerifier:
             view = (self.view if ev.pending is None
                     else await pending_view(ev, watched, self.view, self.simulator))
             await detector_for(ev.kind).reobserve(view, ev)
-        except (NotObserved, PendingNotConfirmed, ChainError) as exc:
+        except NotObserved as exc:
+            if ev.pending is None:  # our own chain shows otherwise: the reporter is wrong
+                raise ReportContradicted(str(exc)) from exc
+            raise ReportRejected(str(exc)) from exc
+        except (PendingNotConfirmed, ChainError) as exc:
             raise ReportRejected(str(exc)) from exc

@@ -1,6 +1,12 @@
 """The watch loop: each new head goes to the oracle's registry, then to the detectors, and a
 violation becomes a report the pipeline signs and, after this guardian's proposal delay, gossips.
 
+Heads can skip (the head watcher drops heads a busy consumer missed; a lost chain connection
+resumes at the current head), so before scanning a head the detectors first scan every block
+since the last one scanned, up to MAX_CATCH_UP_BLOCKS (and, at start, the STARTUP_CATCH_UP_BLOCKS
+before the first head): an exploit mined during an RPC outage or a restart is judged at its own
+block, not only through whatever window still reaches it from the new head.
+
     heads ──> registry (events, containments) ──> detectors ──> pipeline ──> propose (delayed)
 """
 
@@ -23,6 +29,10 @@ from protocol.submission import proposal_delay
 
 log = logging.getLogger("guardian.daemon")
 
+MAX_CATCH_UP_BLOCKS = 256  # older blocks than this behind the head are not scanned again
+STARTUP_CATCH_UP_BLOCKS = 64  # scanned before the first head: what a restart missed
+CATCH_UP_BUDGET_SECONDS = 3.0  # of catch-up per head; the rest at the next heads
+
 
 class WatchLoop:
     def __init__(self, *, registry: RegistryTracker, detectors: Sequence[Detector],
@@ -37,6 +47,7 @@ class WatchLoop:
         self.state = state
         self.metrics = metrics
         self.header: BlockHeader | None = None
+        self.scanned: int | None = None  # the last block the detectors scanned
         self._nursery: trio.Nursery | None = None
 
     def chain_time(self) -> int | None:
@@ -69,7 +80,34 @@ class WatchLoop:
         self.state.contained_protocols = sorted(
             "0x" + pid.hex() for pid, w in self.registry.watched().items() if w.contained)
         await self.pipeline.on_head(header.number)
+        if await self._catch_up(header.number):
+            self.scanned = header.number  # the incident is open: nothing more to look for
+            return
         await self._detect(header.number)
+        if self.scanned is None or self.scanned >= header.number - 1:
+            self.scanned = header.number  # else the catch-up goes on at the next head
+
+    async def _catch_up(self, head: int) -> bool:
+        """Scan the blocks between the last scanned one and `head` (both excluded), oldest first;
+        at start, the STARTUP_CATCH_UP_BLOCKS before the first head, so that a guardian
+        restarted during an incident judges the exploit at its own block, as its peers did, and
+        signs their digest rather than a later one of its own. At most CATCH_UP_BUDGET_SECONDS
+        per head: with a slow chain connection the backlog is worked off over the next heads,
+        and each head is still judged as it comes. True if it opened an incident."""
+        last = self.scanned if self.scanned is not None else head - STARTUP_CATCH_UP_BLOCKS - 1
+        if head <= last + 1:
+            return False
+        first = max(last + 1, head - MAX_CATCH_UP_BLOCKS, 1)
+        log.info("catching up: scanning blocks %d..%d missed before head %d", first, head - 1,
+                 head)
+        deadline = trio.current_time() + CATCH_UP_BUDGET_SECONDS
+        for block in range(first, head):
+            if await self._detect(block, quiet=True):
+                return True
+            self.scanned = block
+            if trio.current_time() > deadline:
+                break
+        return False
 
     def _note_containments(self) -> None:
         """Close the incidents whose nonce the oracle has consumed (someone's authorize landed,
@@ -82,19 +120,36 @@ class WatchLoop:
                         self.submitter.contained(stored.digest)
                     self.store.mark_contained(incident, None, self.state.head)
 
-    async def _detect(self, head: int) -> None:
+    async def _detect(self, head: int, quiet: bool = False) -> bool:
+        """Scan block `head`; True if it opened an incident (one report per head is enough).
+        `quiet`: a past block (catch-up), where reads fail as a rule before a protocol existed."""
         for watched in self.registry.watched().values():
             if watched.contained:
                 continue
-            for detector in self.detectors:
-                try:
-                    found = await detector.scan(self.view, watched, head)
-                except Exception as exc:  # noqa: BLE001 - a failing read skips this head only
-                    log.warning("%s detector failed at block %d: %s", detector.name, head, exc)
-                    continue
+            results = await self._scan_all(watched, head, quiet)
+            for detector, found in zip(self.detectors, results, strict=True):
                 for det in found:
                     if await self.open_incident(det, detector.name):
-                        return  # one report per head is enough; the incident is open
+                        return True  # one report per head is enough; the incident is open
+        return False
+
+    async def _scan_all(self, watched, head: int, quiet: bool) -> list[list]:
+        """Every detector's findings at `head`, in detector order. The detectors run at once:
+        each waits on its own chain reads, so with a slow RPC endpoint (2 s an answer in the
+        fault suite) a head costs the slowest detector, not the sum of them (issue 17)."""
+        results: list[list] = [[] for _ in self.detectors]
+
+        async def scan(k: int, detector) -> None:
+            try:
+                results[k] = await detector.scan(self.view, watched, head)
+            except Exception as exc:  # noqa: BLE001 - a failing read skips this head only
+                (log.debug if quiet else log.warning)("%s detector failed at block %d: %s",
+                                                      detector.name, head, exc)
+
+        async with trio.open_nursery() as nursery:
+            for k, detector in enumerate(self.detectors):
+                nursery.start_soon(scan, k, detector)
+        return results
 
     async def open_incident(self, det, detector_name: str) -> bool:
         """A detection (from a head, or from a pending transaction: `node.pending_loop`) becomes

@@ -22,6 +22,7 @@ def _run(args: argparse.Namespace) -> int:
     from node.config import ConfigError, load_config
     from node.logs import setup_logging
     from node.startup import StartupError, run_node
+    from node.store import StoreFull
 
     try:
         cfg = load_config(args.config)
@@ -36,4 +37,18 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(f"bad config: {exc}") from exc
     except KeyboardInterrupt:
         return 0
+    except BaseExceptionGroup as group:  # a service failed inside the node's nurseries
+        full = _first(group, StoreFull)
+        if full is None:
+            raise
+        raise CommandError(f"stopped: {full}") from None
     return 0
+
+
+def _first(group: BaseExceptionGroup, kind: type) -> BaseException | None:
+    for exc in group.exceptions:
+        if isinstance(exc, kind):
+            return exc
+        if isinstance(exc, BaseExceptionGroup) and (found := _first(exc, kind)) is not None:
+            return found
+    return None

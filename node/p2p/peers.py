@@ -29,6 +29,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from node.p2p.copies import CopyCounter
+
 MEMBER = "member"
 OBSERVER = "observer"
 OUTSIDER = "outsider"  # refused (deny policy) or over the observer cap
@@ -91,6 +93,7 @@ class PeerLedger:
     outsiders: str = "deny"
     limits: PeerLimits = field(default_factory=PeerLimits)
     clock: Callable[[], float] = time.monotonic
+    copies: CopyCounter = field(default_factory=CopyCounter)  # floods of one valid message
 
     def __post_init__(self) -> None:
         if self.outsiders not in OUTSIDER_POLICIES:

@@ -219,6 +219,8 @@ class P2PService:
             return True
         if not self.ledger.admit_message(peer):
             return False
+        if what := self.ledger.copies.offence(peer, message_id(msg.data)):  # node.p2p.copies
+            self._charge(peer, self.ledger.on_reject(peer, what), what)
         if self._rejected is not None and self._rejected.is_rejected(message_id(msg.data)):
             self._charge(peer, self.ledger.on_reject(peer, "re-sent a rejected message"),
                          "re-sent a rejected message")

@@ -38,10 +38,10 @@ class Parts:
         dealing = threshold.deal(3, 2, backend=B)
         gset = GuardianSet.from_dealing(dealing, 1, B)
         self.store = Store(tmp_path / "db")
-        self.published: list[float] = []
+        self.published: list[tuple[float, bytes]] = []
 
         async def publish(data: bytes) -> None:
-            self.published.append(trio.current_time())
+            self.published.append((trio.current_time(), data))
 
         async def on_ready(ready) -> None:
             pass
@@ -83,8 +83,10 @@ async def test_own_share_is_regossiped_with_backoff_until_contained(tmp_path, au
     parts.open_incident_with_our_share()
     start = await _run_lifecycle(parts, 600.0, at=300.0,
                                  do=lambda: parts.store.mark_contained(INCIDENT, None, 120))
-    sent = [round(t - start) for t in parts.published]
+    sent = [round(t - start) for t, data in parts.published if data == b"our share"]
     assert sent == [31, 91, 211], sent  # 30 s, then doubling; nothing once contained
+    # each time after the report it signs (issue 17: a restarted peer never saw the report)
+    assert [data for _, data in parts.published] == [messages.encode(REPORT), b"our share"] * 3
 
 
 async def test_a_combined_share_is_not_regossiped(tmp_path, autojump_clock):

@@ -112,6 +112,8 @@ async def test_restart_resumes_without_double_signing_or_submitting(tmp_path):
     pipeline2, params = await _node(store, key, gset, chain, published2, ready2)
     assert await pipeline2.resume() == 1  # the same share, re-published, not re-signed
     assert [m for m in published2 if isinstance(m, messages.Share)] == own_shares
+    # the report goes out first: a peer that restarted too has only shares it cannot use
+    assert isinstance(published2[0], messages.Report) and published2[0].digest() == digest
     assert await pipeline2.on_detection(_detection(params)) is None  # no second report
     assert len(ready2) == 1 and ready2[0].digest == digest
     chain.mined = True  # meanwhile the transaction sent in the first life was mined
