@@ -33,7 +33,11 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         bytes32 evidenceHash,
         bytes calldata signature
     ) external nonReentrant returns (bool hookSucceeded) {
-        bytes32 protocolId = protocolIdOf(target);
+        bytes32 protocolId;
+        assembly ("memory-safe") {
+            mstore(0x00, target) // protocolIdOf(target) in scratch space, no allocation
+            protocolId := keccak256(0x00, 0x20)
+        }
         uint256 word = ProtocolStateWord.load(_stateSlot(protocolId)); // the protocol's one cold slot
         uint8 replaced = _checkPolicy(protocolId, word, action, nonce, deadline, evidenceFromBlock);
         _checkSignature(protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash, signature);
@@ -105,7 +109,11 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         returns (bool ok)
     {
         uint256 hookGas = HOOK_GAS_LIMIT;
-        if (gasleft() < (hookGas * 64) / 63 + HOOK_GAS_MARGIN) revert GuardianOracleInsufficientGasForHook();
+        uint256 needed;
+        unchecked {
+            needed = (HOOK_GAS_LIMIT * 64) / 63 + HOOK_GAS_MARGIN; // constants: folded when unchecked
+        }
+        if (gasleft() < needed) revert GuardianOracleInsufficientGasForHook();
         assembly ("memory-safe") {
             let selector := shl(224, and(shr(8, word), 0xffffffff)) // pauseSelector (bytes4 at bit 8)
             let m := mload(0x40)
@@ -164,17 +172,20 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
             revert GuardianOracleHookFailedBefore(protocolId, action);
         }
         uint40 engagedAt = uint40(word >> ProtocolStateWord.ENGAGED_AT);
-        uint64 expiresAt = uint64(engagedAt) + uint24(word >> ProtocolStateWord.HELD_FOR);
-        if (block.timestamp < expiresAt) {
-            // Only escalation: a PAUSE may replace a weaker action in force.
-            uint8 inForce = uint8(word >> ProtocolStateWord.ACTION);
-            if (action != ACTION_PAUSE || inForce == ACTION_PAUSE) {
-                revert GuardianOracleContainmentActive(protocolId, expiresAt);
+        // uint40 + uint24 + uint24: no overflow in uint64, unchecked.
+        unchecked {
+            uint64 expiresAt = uint64(engagedAt) + uint24(word >> ProtocolStateWord.HELD_FOR);
+            if (block.timestamp < expiresAt) {
+                // Only escalation: a PAUSE may replace a weaker action in force.
+                uint8 inForce = uint8(word >> ProtocolStateWord.ACTION);
+                if (action != ACTION_PAUSE || inForce == ACTION_PAUSE) {
+                    revert GuardianOracleContainmentActive(protocolId, expiresAt);
+                }
+                replaced = inForce;
+            } else if (engagedAt != 0) {
+                uint64 availableAt = expiresAt + uint24(word >> ProtocolStateWord.COOLDOWN);
+                if (block.timestamp < availableAt) revert GuardianOracleCooldownActive(protocolId, availableAt);
             }
-            replaced = inForce;
-        } else if (engagedAt != 0) {
-            uint64 availableAt = expiresAt + uint24(word >> ProtocolStateWord.COOLDOWN); // both bounded
-            if (block.timestamp < availableAt) revert GuardianOracleCooldownActive(protocolId, availableAt);
         }
     }
 
