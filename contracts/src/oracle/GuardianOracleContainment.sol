@@ -147,10 +147,53 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         if (!_verifyAuthorization(keyData, digest, signature)) revert GuardianOracleInvalidSignature();
     }
 
-    /// @dev The policy rules of {authorize}, in order, on the protocol's state word; returns the
-    /// weaker action a PAUSE replaces (0 when no containment is in force). Fields are read inline
-    /// (shift and truncate): the legacy code generator does not inline the library's getters.
+    /// @dev The policy rules of {authorize} on the protocol's state word; returns the weaker action
+    /// a PAUSE replaces (0 when no containment is in force). The common case (every rule met, no
+    /// containment in force nor cooling down) is one test in assembly; anything else goes through
+    /// {_checkPolicyRules}, which applies the rules in order with their errors, so a refusal is
+    /// exactly what it was. The fast test only ever accepts what the rules accept: it requires
+    /// the cooldown to be over counted from the end of the last containment even when none was
+    /// engaged yet (stricter than the rules; such a case simply takes the slow path).
     function _checkPolicy(
+        bytes32 protocolId,
+        uint256 word,
+        uint8 action,
+        uint64 nonce,
+        uint64 deadline,
+        uint64 evidenceFromBlock
+    ) private view returns (uint8 replaced) {
+        bool fast;
+        // Fields at the offsets of ProtocolStateWord (OracleStateLayoutTest checks them); values
+        // narrower than a word may carry dirty high bits in assembly: each is masked.
+        assembly ("memory-safe") {
+            let a := and(action, 0xff)
+            let endsAt := add(
+                add(and(shr(152, word), 0xffffffffff), and(shr(192, word), 0xffffff)), // engagedAt + heldFor
+                and(shr(64, word), 0xffffff) // cooldown
+            )
+            fast := and(
+                and(
+                    // allowedActions (bits 1..MAX_ACTION) has `action`'s bit: not 0, not above MAX_ACTION
+                    iszero(iszero(and(and(word, 0xff), shl(a, 1)))),
+                    eq(and(nonce, 0xffffffffffffffff), and(shr(88, word), 0xffffffff))
+                ),
+                and(
+                    and(
+                        iszero(gt(timestamp(), and(deadline, 0xffffffffffffffff))),
+                        gt(and(evidenceFromBlock, 0xffffffffffffffff), and(shr(216, word), 0xffffffffff))
+                    ),
+                    and(iszero(eq(a, and(shr(136, word), 0xff))), iszero(lt(timestamp(), endsAt)))
+                )
+            )
+        }
+        if (!fast) replaced = _checkPolicyRules(protocolId, word, action, nonce, deadline, evidenceFromBlock);
+    }
+
+    /// @dev The policy rules of {authorize}, in order, on the protocol's state word, each with its
+    /// error; returns the weaker action a PAUSE replaces (0 when no containment is in force).
+    /// Fields are read inline (shift and truncate): the legacy code generator does not inline the
+    /// library's getters.
+    function _checkPolicyRules(
         bytes32 protocolId,
         uint256 word,
         uint8 action,
