@@ -125,9 +125,8 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         if (signature.length != _SIGNATURE_LENGTH) {
             revert GuardianOracleInvalidSignatureLength(signature.length);
         }
-        (address keyData, uint64 epoch) = _currentKey();
-        bytes32 digest =
-            _authorizationDigest(epoch, protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash);
+        (address keyData, bytes32 digest) =
+            _currentKeyAndDigest(protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash);
         if (!_verifyAuthorization(keyData, digest, signature)) revert GuardianOracleInvalidSignature();
     }
 
