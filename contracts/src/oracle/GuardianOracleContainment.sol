@@ -39,7 +39,48 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
             protocolId := keccak256(0x00, 0x20)
         }
         uint256 word = ProtocolStateWord.load(_stateSlot(protocolId)); // the protocol's one cold slot
-        uint8 replaced = _checkPolicy(protocolId, word, action, nonce, deadline, evidenceFromBlock);
+        // The policy: the common case (every rule met, no containment in force nor cooling down)
+        // is one test in assembly, here (an internal call with six arguments cost about 70 gas);
+        // anything else goes through {_checkPolicyRules}, which applies the rules in order with
+        // their errors, so a refusal is exactly what it was. The fast test only ever accepts what
+        // the rules accept: it requires the cooldown to be over counted from the end of the last
+        // containment even when none was engaged yet (stricter than the rules; such a case simply
+        // takes the slow path). It returns the weaker action a PAUSE replaces (0: none in force).
+        uint8 replaced;
+        {
+            bool fast;
+            // Fields at the offsets of ProtocolStateWord (OracleStateLayoutTest checks them); values
+            // narrower than a word may carry dirty high bits in assembly: each is masked.
+            assembly ("memory-safe") {
+                fast := and(
+                    and(
+                        // allowedActions (bits 1..MAX_ACTION) has `action`'s bit: not 0, not above MAX_ACTION
+                        iszero(iszero(and(and(word, 0xff), shl(and(action, 0xff), 1)))),
+                        eq(and(nonce, 0xffffffffffffffff), and(shr(88, word), 0xffffffff))
+                    ),
+                    and(
+                        and(
+                            iszero(gt(timestamp(), and(deadline, 0xffffffffffffffff))),
+                            gt(and(evidenceFromBlock, 0xffffffffffffffff), and(shr(216, word), 0xffffffffff))
+                        ),
+                        and(
+                            iszero(eq(and(action, 0xff), and(shr(136, word), 0xff))),
+                            // engagedAt + heldFor + cooldown
+                            iszero(
+                                lt(
+                                    timestamp(),
+                                    add(
+                                        add(and(shr(152, word), 0xffffffffff), and(shr(192, word), 0xffffff)),
+                                        and(shr(64, word), 0xffffff)
+                                    )
+                                )
+                            )
+                        )
+                    )
+                )
+            }
+            if (!fast) replaced = _checkPolicyRules(protocolId, word, action, nonce, deadline, evidenceFromBlock);
+        }
         _checkSignature(protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash, signature);
 
         hookSucceeded = _engage(protocolId, target, word, action, replaced, nonce, evidenceFromBlock, evidenceHash);
@@ -128,49 +169,6 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         (address keyData, bytes32 digest) =
             _currentKeyAndDigest(protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash);
         if (!_verifyAuthorization(keyData, digest, signature)) revert GuardianOracleInvalidSignature();
-    }
-
-    /// @dev The policy rules of {authorize} on the protocol's state word; returns the weaker action
-    /// a PAUSE replaces (0 when no containment is in force). The common case (every rule met, no
-    /// containment in force nor cooling down) is one test in assembly; anything else goes through
-    /// {_checkPolicyRules}, which applies the rules in order with their errors, so a refusal is
-    /// exactly what it was. The fast test only ever accepts what the rules accept: it requires
-    /// the cooldown to be over counted from the end of the last containment even when none was
-    /// engaged yet (stricter than the rules; such a case simply takes the slow path).
-    function _checkPolicy(
-        bytes32 protocolId,
-        uint256 word,
-        uint8 action,
-        uint64 nonce,
-        uint64 deadline,
-        uint64 evidenceFromBlock
-    ) private view returns (uint8 replaced) {
-        bool fast;
-        // Fields at the offsets of ProtocolStateWord (OracleStateLayoutTest checks them); values
-        // narrower than a word may carry dirty high bits in assembly: each is masked.
-        assembly ("memory-safe") {
-            let a := and(action, 0xff)
-            let endsAt :=
-                add(
-                    add(and(shr(152, word), 0xffffffffff), and(shr(192, word), 0xffffff)), // engagedAt + heldFor
-                    and(shr(64, word), 0xffffff) // cooldown
-                )
-            fast := and(
-                and(
-                    // allowedActions (bits 1..MAX_ACTION) has `action`'s bit: not 0, not above MAX_ACTION
-                    iszero(iszero(and(and(word, 0xff), shl(a, 1)))),
-                    eq(and(nonce, 0xffffffffffffffff), and(shr(88, word), 0xffffffff))
-                ),
-                and(
-                    and(
-                        iszero(gt(timestamp(), and(deadline, 0xffffffffffffffff))),
-                        gt(and(evidenceFromBlock, 0xffffffffffffffff), and(shr(216, word), 0xffffffffff))
-                    ),
-                    and(iszero(eq(a, and(shr(136, word), 0xff))), iszero(lt(timestamp(), endsAt)))
-                )
-            )
-        }
-        if (!fast) replaced = _checkPolicyRules(protocolId, word, action, nonce, deadline, evidenceFromBlock);
     }
 
     /// @dev The policy rules of {authorize}, in order, on the protocol's state word, each with its
