@@ -150,6 +150,19 @@ library BLS {
     {
         if (signature.length != 256) revert BLSInvalidLength();
         if (dst.length > 255) revert BLSDstTooLong();
+        return verifyDigestPrechecked(keyStore, message, dst, signature);
+    }
+
+    /// @notice {verifyDigest} for a caller that has already checked what it checks first:
+    /// `signature.length == 256` and `dst.length <= 255` (a longer signature would be read
+    /// truncated, a shorter one past its end; a DST of 256 bytes or more would be hashed with a
+    /// wrong length byte). The oracle checks the signature's length with its own error, and its
+    /// DST is a constant.
+    function verifyDigestPrechecked(address keyStore, bytes32 message, bytes memory dst, bytes calldata signature)
+        internal
+        view
+        returns (bool valid)
+    {
         bool hashFailed;
         assembly ("memory-safe") {
             let p := mload(0x40)

@@ -33,30 +33,114 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         bytes32 evidenceHash,
         bytes calldata signature
     ) external nonReentrant returns (bool hookSucceeded) {
-        bytes32 protocolId = protocolIdOf(target);
+        bytes32 protocolId;
+        assembly ("memory-safe") {
+            mstore(0x00, target) // protocolIdOf(target) in scratch space, no allocation
+            protocolId := keccak256(0x00, 0x20)
+        }
         uint256 word = ProtocolStateWord.load(_stateSlot(protocolId)); // the protocol's one cold slot
-        uint8 replaced = _checkPolicy(protocolId, word, action, nonce, deadline, evidenceFromBlock);
+        // The policy: the common case (every rule met, no containment in force nor cooling down)
+        // is one test in assembly, here (an internal call with six arguments cost about 70 gas);
+        // anything else goes through {_checkPolicyRules}, which applies the rules in order with
+        // their errors, so a refusal is exactly what it was. The fast test only ever accepts what
+        // the rules accept: it requires the cooldown to be over counted from the end of the last
+        // containment even when none was engaged yet (stricter than the rules; such a case simply
+        // takes the slow path). It returns the weaker action a PAUSE replaces (0: none in force).
+        uint8 replaced;
+        {
+            bool fast;
+            // Fields at the offsets of ProtocolStateWord (OracleStateLayoutTest checks them); values
+            // narrower than a word may carry dirty high bits in assembly: each is masked.
+            assembly ("memory-safe") {
+                fast := and(
+                    and(
+                        // allowedActions (bits 1..MAX_ACTION) has `action`'s bit: not 0, not above MAX_ACTION
+                        iszero(iszero(and(and(word, 0xff), shl(and(action, 0xff), 1)))),
+                        eq(and(nonce, 0xffffffffffffffff), and(shr(88, word), 0xffffffff))
+                    ),
+                    and(
+                        and(
+                            iszero(gt(timestamp(), and(deadline, 0xffffffffffffffff))),
+                            gt(and(evidenceFromBlock, 0xffffffffffffffff), and(shr(216, word), 0xffffffffff))
+                        ),
+                        and(
+                            iszero(eq(and(action, 0xff), and(shr(136, word), 0xff))),
+                            // engagedAt + heldFor + cooldown
+                            iszero(
+                                lt(
+                                    timestamp(),
+                                    add(
+                                        add(and(shr(152, word), 0xffffffffff), and(shr(192, word), 0xffffff)),
+                                        and(shr(64, word), 0xffffff)
+                                    )
+                                )
+                            )
+                        )
+                    )
+                )
+            }
+            if (!fast) replaced = _checkPolicyRules(protocolId, word, action, nonce, deadline, evidenceFromBlock);
+        }
         _checkSignature(protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash, signature);
 
-        uint64 expiresAt;
-        (hookSucceeded, expiresAt) = _engage(protocolId, target, word, action, replaced, evidenceHash);
-        _emitEngaged(protocolId, action, nonce, evidenceFromBlock, evidenceHash, expiresAt, hookSucceeded);
+        hookSucceeded = _engage(protocolId, target, word, action, replaced, nonce, evidenceFromBlock, evidenceHash);
     }
 
-    /// @dev `emit ContainmentEngaged(protocolId, action, nonce, evidenceFromBlock, evidenceHash,
-    /// expiresAt, hookSucceeded)`, encoded in scratch memory past the free memory pointer (the compiler's
-    /// encoder allocates and copies; a test checks the event with vm.expectEmit).
-    function _emitEngaged(
+    /// @dev Record the containment, call the hook, emit `ContainmentEngaged(protocolId, action,
+    /// nonce, evidenceFromBlock, evidenceHash, expiresAt, hookSucceeded)`. It is recorded as
+    /// engaged before the hook runs (one write when the hook succeeds). A failed hook is not a
+    /// containment: what was in force stays so, no cooldown starts, the release block does not
+    /// move (the evidence still stands for another action); the nonce is used up and this action
+    /// is refused until the hook is proven again (HookCallFailed, before ContainmentEngaged).
+    /// The hook gets exactly HOOK_GAS_LIMIT gas (the check is the last thing before the call),
+    /// its calldata built in scratch memory past the free memory pointer (not allocated; no return
+    /// data copied): the registered selector with no arguments, or
+    /// `IGuardable.engageContainment(action, expiresAt, evidenceHash)` when the selector is zero.
+    /// The event is encoded in the same scratch memory (the compiler's encoder allocates and
+    /// copies; a test checks the event with vm.expectEmit). One function, not three: each
+    /// internal call with this many arguments cost about 80 gas of stack shuffling.
+    function _engage(
         bytes32 protocolId,
+        address target,
+        uint256 word,
         uint8 action,
+        uint8 replaced,
         uint64 nonce,
         uint64 evidenceFromBlock,
-        bytes32 evidenceHash,
-        uint64 expiresAt,
-        bool hookSucceeded
-    ) private {
-        bytes32 topic = ContainmentEngaged.selector;
+        bytes32 evidenceHash
+    ) private returns (bool ok) {
+        ProtocolStateWord.store(_stateSlot(protocolId), ProtocolStateWord.engaged(word, action, replaced));
+        uint64 expiresAt;
+        unchecked {
+            expiresAt = uint64(block.timestamp) + uint24(word >> ProtocolStateWord.MAX_DURATION);
+            // constants: folded when unchecked (checked, this expression cost about 220 gas)
+            if (gasleft() < (HOOK_GAS_LIMIT * 64) / 63 + HOOK_GAS_MARGIN) {
+                revert GuardianOracleInsufficientGasForHook();
+            }
+        }
         // Values narrower than a word may carry dirty high bits in assembly: each is masked.
+        uint256 hookGas = HOOK_GAS_LIMIT;
+        assembly ("memory-safe") {
+            let callee := target // near the top of the stack: the call's arguments go above it
+            let m := mload(0x40)
+            let selector := and(shr(8, word), 0xffffffff) // pauseSelector (bytes4 at bit 8)
+            mstore(m, shl(224, selector))
+            let size := 4
+            if iszero(selector) {
+                mstore(m, shl(224, _ENGAGE_CONTAINMENT))
+                mstore(add(m, 4), and(action, 0xff))
+                mstore(add(m, 36), and(expiresAt, 0xffffffffffffffff))
+                mstore(add(m, 68), evidenceHash)
+                size := 100
+            }
+            ok := call(hookGas, callee, 0, m, size, 0, 0)
+        }
+        if (!ok) {
+            ProtocolStateWord.store(_stateSlot(protocolId), ProtocolStateWord.hookFailed(word, action));
+            bytes4 selector = bytes4(uint32(word >> ProtocolStateWord.PAUSE_SELECTOR));
+            emit HookCallFailed(protocolId, selector == bytes4(0) ? IGuardable.engageContainment.selector : selector);
+        }
+        bytes32 topic = ContainmentEngaged.selector;
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, and(action, 0xff))
@@ -64,61 +148,8 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
             mstore(add(m, 0x40), and(evidenceFromBlock, 0xffffffffffffffff))
             mstore(add(m, 0x60), evidenceHash)
             mstore(add(m, 0x80), and(expiresAt, 0xffffffffffffffff))
-            mstore(add(m, 0xa0), iszero(iszero(hookSucceeded)))
+            mstore(add(m, 0xa0), ok)
             log2(m, 0xc0, topic, protocolId)
-        }
-    }
-
-    /// @dev Record the containment and call the hook. It is recorded as engaged before the hook
-    /// runs (one write when the hook succeeds). A failed hook is not a containment: what was in
-    /// force stays so, no cooldown starts, the release block does not move (the evidence still
-    /// stands for another action); the nonce is used up and this action is refused until the hook
-    /// is proven again.
-    /// The hook gets exactly HOOK_GAS_LIMIT gas, its calldata built in scratch memory past the
-    /// free memory pointer (not allocated; no return data copied): the registered selector with
-    /// no arguments, or `IGuardable.engageContainment(action, expiresAt, evidenceHash)` when the
-    /// selector is zero.
-    function _engage(
-        bytes32 protocolId,
-        address target,
-        uint256 word,
-        uint8 action,
-        uint8 replaced,
-        bytes32 evidenceHash
-    ) private returns (bool ok, uint64 expiresAt) {
-        bytes32 slot = _stateSlot(protocolId);
-        ProtocolStateWord.store(slot, ProtocolStateWord.engaged(word, action, replaced));
-        unchecked {
-            expiresAt = uint64(block.timestamp) + uint24(word >> ProtocolStateWord.MAX_DURATION);
-        }
-        ok = _callEngageHook(target, word, action, expiresAt, evidenceHash);
-        if (!ok) {
-            ProtocolStateWord.store(slot, ProtocolStateWord.hookFailed(word, action));
-            bytes4 selector = bytes4(uint32(word >> ProtocolStateWord.PAUSE_SELECTOR));
-            emit HookCallFailed(protocolId, selector == bytes4(0) ? IGuardable.engageContainment.selector : selector);
-        }
-    }
-
-    /// @dev The engage hook, with exactly HOOK_GAS_LIMIT gas.
-    function _callEngageHook(address target, uint256 word, uint8 action, uint64 expiresAt, bytes32 evidenceHash)
-        private
-        returns (bool ok)
-    {
-        uint256 hookGas = HOOK_GAS_LIMIT;
-        if (gasleft() < (hookGas * 64) / 63 + HOOK_GAS_MARGIN) revert GuardianOracleInsufficientGasForHook();
-        assembly ("memory-safe") {
-            let selector := shl(224, and(shr(8, word), 0xffffffff)) // pauseSelector (bytes4 at bit 8)
-            let m := mload(0x40)
-            let size := 4
-            if iszero(selector) {
-                selector := shl(224, _ENGAGE_CONTAINMENT)
-                mstore(add(m, 4), and(action, 0xff)) // narrow values may have dirty high bits
-                mstore(add(m, 36), and(expiresAt, 0xffffffffffffffff))
-                mstore(add(m, 68), evidenceHash)
-                size := 100
-            }
-            mstore(m, selector)
-            ok := call(hookGas, target, 0, m, size, 0, 0)
         }
     }
 
@@ -132,17 +163,19 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         bytes32 evidenceHash,
         bytes calldata signature
     ) private view {
-        if (signature.length != _SIGNATURE_LENGTH) revert GuardianOracleInvalidSignatureLength(signature.length);
-        (address keyData, uint64 epoch) = _currentKey();
-        bytes32 digest =
-            _authorizationDigest(epoch, protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash);
+        if (signature.length != _SIGNATURE_LENGTH) {
+            revert GuardianOracleInvalidSignatureLength(signature.length);
+        }
+        (address keyData, bytes32 digest) =
+            _currentKeyAndDigest(protocolId, action, nonce, deadline, evidenceFromBlock, evidenceHash);
         if (!_verifyAuthorization(keyData, digest, signature)) revert GuardianOracleInvalidSignature();
     }
 
-    /// @dev The policy rules of {authorize}, in order, on the protocol's state word; returns the
-    /// weaker action a PAUSE replaces (0 when no containment is in force). Fields are read inline
-    /// (shift and truncate): the legacy code generator does not inline the library's getters.
-    function _checkPolicy(
+    /// @dev The policy rules of {authorize}, in order, on the protocol's state word, each with its
+    /// error; returns the weaker action a PAUSE replaces (0 when no containment is in force).
+    /// Fields are read inline (shift and truncate): the legacy code generator does not inline the
+    /// library's getters.
+    function _checkPolicyRules(
         bytes32 protocolId,
         uint256 word,
         uint8 action,
@@ -159,22 +192,27 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         if (nonce != expected) revert GuardianOracleInvalidNonce(expected, nonce);
         if (block.timestamp > deadline) revert GuardianOracleDeadlineExpired(deadline);
         uint40 releaseBlock = uint40(word >> ProtocolStateWord.RELEASE_BLOCK);
-        if (evidenceFromBlock <= releaseBlock) revert GuardianOracleEvidenceBeforeRelease(releaseBlock, evidenceFromBlock);
+        if (evidenceFromBlock <= releaseBlock) {
+            revert GuardianOracleEvidenceBeforeRelease(releaseBlock, evidenceFromBlock);
+        }
         if (action == uint8(word >> ProtocolStateWord.FAILED_ACTION)) {
             revert GuardianOracleHookFailedBefore(protocolId, action);
         }
         uint40 engagedAt = uint40(word >> ProtocolStateWord.ENGAGED_AT);
-        uint64 expiresAt = uint64(engagedAt) + uint24(word >> ProtocolStateWord.HELD_FOR);
-        if (block.timestamp < expiresAt) {
-            // Only escalation: a PAUSE may replace a weaker action in force.
-            uint8 inForce = uint8(word >> ProtocolStateWord.ACTION);
-            if (action != ACTION_PAUSE || inForce == ACTION_PAUSE) {
-                revert GuardianOracleContainmentActive(protocolId, expiresAt);
+        // uint40 + uint24 + uint24: no overflow in uint64, unchecked.
+        unchecked {
+            uint64 expiresAt = uint64(engagedAt) + uint24(word >> ProtocolStateWord.HELD_FOR);
+            if (block.timestamp < expiresAt) {
+                // Only escalation: a PAUSE may replace a weaker action in force.
+                uint8 inForce = uint8(word >> ProtocolStateWord.ACTION);
+                if (action != ACTION_PAUSE || inForce == ACTION_PAUSE) {
+                    revert GuardianOracleContainmentActive(protocolId, expiresAt);
+                }
+                replaced = inForce;
+            } else if (engagedAt != 0) {
+                uint64 availableAt = expiresAt + uint24(word >> ProtocolStateWord.COOLDOWN);
+                if (block.timestamp < availableAt) revert GuardianOracleCooldownActive(protocolId, availableAt);
             }
-            replaced = inForce;
-        } else if (engagedAt != 0) {
-            uint64 availableAt = expiresAt + uint24(word >> ProtocolStateWord.COOLDOWN); // both bounded
-            if (block.timestamp < availableAt) revert GuardianOracleCooldownActive(protocolId, availableAt);
         }
     }
 
