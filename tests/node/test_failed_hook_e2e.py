@@ -74,6 +74,7 @@ async def test_a_failed_pause_hook_is_reported_and_the_lock_contains(tmp_path, c
             await _until(lambda: all(key in g.state.as_dict()["failed_containments"]
                                      for g in net.guardians.values()))
             statuses = [g.state.as_dict() for g in net.guardians.values()]
+            gauges = [g.metrics.failed_containments._value.get() for g in net.guardians.values()]
         by_nonce = {e["args"]["nonce"]: e["args"] for e in engaged}
         assert by_nonce[0]["action"] == PAUSE and not by_nonce[0]["hookSucceeded"], engaged
         assert by_nonce[1]["action"] == LOCK and by_nonce[1]["hookSucceeded"], engaged
@@ -86,4 +87,5 @@ async def test_a_failed_pause_hook_is_reported_and_the_lock_contains(tmp_path, c
         failure = status["failed_containments"][key]
         # the pool's own revert, replayed as authorize made it (selector of PauseHookBroken())
         assert failure["action"] == PAUSE and PAUSE_BROKEN in failure["reason"], failure
+    assert gauges == [1.0] * len(statuses)  # guardian_failed_containments
     assert caplog.text.count("FAILED (action 1)") == len(statuses)  # one error per node
