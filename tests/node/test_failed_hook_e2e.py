@@ -91,6 +91,7 @@ async def test_a_failed_pause_hook_is_reported_and_the_lock_contains(tmp_path, c
         assert pool.functions.areWithdrawalsLocked().call()
         assert not pool.functions.isPaused().call()
     assert result.txs[-1].ok is False, result.to_dict()  # the attack was stopped by the lock
+    assert result.pool_after > 0, result.to_dict()  # contained before the pool was drained
     for status in statuses:
         failure = status["failed_containments"][key]
         # the pool's own revert, replayed as authorize made it (selector of PauseHookBroken())
