@@ -26,6 +26,9 @@ class Metrics:
         self.shares = Counter("guardian_shares_total", "Partial signatures received",
                               ["result"], registry=r)
         self.head = Gauge("guardian_chain_head", "Latest block seen", registry=r)
+        self.failed_containments = Gauge(
+            "guardian_failed_containments",
+            "Protocols whose latest containment hook failed (not contained)", registry=r)
         self.detection_to_submission_seconds = Histogram(
             "guardian_detection_to_submission_seconds",
             "Seconds from detecting an incident to the containment transaction confirming",

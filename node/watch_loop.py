@@ -77,6 +77,8 @@ class WatchLoop:
         self.state.failed_containments = {
             "0x" + pid.hex(): failure for pid, failure in self.registry.failed_hooks.items()
             if pid in self.registry.watched() and self.registry.watched()[pid].failed_action}
+        if self.metrics:
+            self.metrics.failed_containments.set(len(self.state.failed_containments))
         self.state.contained_protocols = sorted(
             "0x" + pid.hex() for pid, w in self.registry.watched().items() if w.contained)
         await self.pipeline.on_head(header.number)

@@ -174,17 +174,18 @@ class OracleClient:
                           block: int | str = "latest") -> Containment:
         return parse_containment(await self._view("containment", protocol_id, block=block))
 
-    async def hook_failure(self, reg: Registration, action: int, expires_at: int) -> str:
-        """Why the protocol's hook fails: the hook call made from the oracle's address as an
-        eth_call, its revert decoded (e.g. the oracle lacks the pausing role)."""
-        if reg.hook_kind == 0:
-            data = self.contract.w3.codec.encode(["uint8", "uint64", "bytes32"],
-                                                 [action, expires_at, b"\x00" * 32])
-            data = ENGAGE_SELECTOR + data
-        else:
-            data = reg.pause_selector
-        tx = {"from": checksum(self.address), "to": checksum(reg.target), "data": "0x" + data.hex()}
+    async def hook_failure(self, reg: Registration, action: int) -> str:
+        """Why the hook fails: its call from the oracle as an eth_call, with authorize's expiry (the
+        recorded one is the old containment's: GuardableInvalidExpiry), the revert decoded."""
         try:
+            if reg.hook_kind == 0:
+                now = (await self.rpc.header("latest")).timestamp
+                data = ENGAGE_SELECTOR + self.contract.w3.codec.encode(
+                    ["uint8", "uint64", "bytes32"], [action, now + reg.max_duration, b"\x00" * 32])
+            else:
+                data = reg.pause_selector
+            tx = {"from": checksum(self.address), "to": checksum(reg.target),
+                  "data": "0x" + data.hex()}
             await self.rpc._run("eth_call", lambda: self.rpc.w3.eth.call(tx, "latest"))
         except ContractLogicError as exc:
             found = revert_of(exc)

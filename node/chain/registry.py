@@ -71,7 +71,7 @@ class RegistryTracker:
         # action (the oracle refuses the failed one until the hook is proven again) is used.
         failed = await self.oracle.failed_hook_action(pid, block)
         if failed and self.failed_hooks.get(pid, {}).get("action") != failed:
-            reason = await self.oracle.hook_failure(reg, failed, state.expires_at)
+            reason = await self.oracle.hook_failure(reg, failed)
             self.failed_hooks[pid] = {"action": failed, "reason": reason}
             log.error("the containment hook of protocol 0x%s FAILED (action %d): %s. It is NOT "
                       "contained; detection continues with the next allowed action",

@@ -1,5 +1,6 @@
-"""The OpenZeppelin test targets (contracts/test/oz/OZTargets.sol, OpenZeppelin from npm) compiled
-for pytest: they are test contracts, so they are not shipped in node/artifacts."""
+"""The OpenZeppelin test targets (contracts/test/oz/OZTargets.sol, OpenZeppelin from npm) and other
+test contracts (contracts/test/targets/) compiled for pytest: they are test contracts, so they are not
+shipped in node/artifacts."""
 
 from __future__ import annotations
 
@@ -32,8 +33,14 @@ def _path(unit: str) -> Path:
 
 @lru_cache(maxsize=1)
 def oz_artifacts() -> dict[str, dict]:
+    return contract_artifacts("test/oz/OZTargets.sol")
+
+
+@lru_cache(maxsize=4)
+def contract_artifacts(root: str) -> dict[str, dict]:
+    """The contracts of one test source (a path under contracts/) and everything it imports."""
     units: dict[str, Path] = {}
-    todo = ["test/oz/OZTargets.sol"]
+    todo = [root]
     while todo:
         unit = todo.pop()
         if unit in units:
@@ -43,8 +50,8 @@ def oz_artifacts() -> dict[str, dict]:
     return artifacts_from(compile_sources(units, compiler_settings()))
 
 
-def deploy(deployer, name: str, *args):
-    artifact = oz_artifacts()[name]
+def deploy(deployer, name: str, *args, root: str = "test/oz/OZTargets.sol"):
+    artifact = contract_artifacts(root)[name]
     factory = deployer.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
     tx = factory.constructor(*args).build_transaction({"from": deployer.address, "nonce": 0,
                                                        "gas": 1})

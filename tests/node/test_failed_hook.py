@@ -46,7 +46,7 @@ class FakeOracle:
     async def key_epoch(self):
         return 1
 
-    async def hook_failure(self, reg, action, expires_at):
+    async def hook_failure(self, reg, action):
         self.replays += 1
         return "AccessControlUnauthorizedAccount(account=0x05.., neededRole=0x65d7..)"
 
