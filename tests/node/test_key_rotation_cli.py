@@ -1,0 +1,177 @@
+"""`guardian key-rotation ...` against a real oracle on anvil, as the oracle's governance uses it:
+queue the group key of a new guardian-set file (a stranger is refused with the decoded error),
+see it in status, be refused before the delay with the named error, execute after the delay
+(anvil's clock moved forward) and find the oracle on the new epoch with the file's key; bad files
+are refused with one clear line; the printed call and the Safe batch carry exactly the calldata
+the key file sends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from eth_account import Account
+
+from node.anvil import DEV_PRIVATE_KEYS, Anvil
+from node.cli import main
+from node.deploy import Deployer
+from node.governance.safe import checksum
+from protocol import threshold
+from protocol.bls import get_backend
+from protocol.guardian_set import GuardianSet
+
+pytestmark = [pytest.mark.chain, pytest.mark.timeout(120)]
+
+B = get_backend()
+DELAY = 86400
+
+
+def _set_file(tmp_path, name: str, *, epoch: int, n: int, t: int):
+    dealing = threshold.deal(n, t, backend=B)
+    gset = GuardianSet(epoch, t, dealing.group_public_key,
+                       tuple(B.sk_to_pk(s) for s in dealing.shares))
+    path = tmp_path / name
+    path.write_text(gset.to_json())
+    return gset, path
+
+
+class Chain:
+    """anvil with a GuardianOracle (epoch 1, 2-of-3) governed by account 0; account 2 is a
+    stranger."""
+
+    def __init__(self, anvil: Anvil, tmp_path):
+        self.rpc = anvil.rpc_url
+        self.gov = Deployer.connect(self.rpc, DEV_PRIVATE_KEYS[0])
+        self.w3 = self.gov.w3
+        first = threshold.deal(3, 2, backend=B)
+        self.oracle = self.gov.deploy("GuardianOracle", self.gov.address,
+                                      B.g1_to_eip2537(first.group_public_key), 2, 3, DELAY)
+        self.keys = {}
+        for i in (0, 2):
+            path = tmp_path / f"key{i}"
+            path.write_text(DEV_PRIVATE_KEYS[i][2:] + "\n")
+            path.chmod(0o600)
+            self.keys[i] = str(path)
+        self.stranger = Account.from_key(DEV_PRIVATE_KEYS[2]).address
+
+    def cli(self, capsys, *args: str, code: int = 0) -> str:
+        capsys.readouterr()
+        assert main(["key-rotation", args[0], "--rpc", self.rpc, "--oracle",
+                     self.oracle.address, *args[1:]]) == code
+        out = capsys.readouterr()
+        assert "Traceback" not in out.err
+        return out.out if code == 0 else out.err
+
+    def advance(self, seconds: int) -> None:
+        self.w3.provider.make_request("evm_increaseTime", [seconds])
+        self.w3.provider.make_request("evm_mine", [])
+
+
+def _data(printed: str) -> bytes:
+    line = next(x for x in printed.splitlines() if x.startswith("data:"))
+    return bytes.fromhex(line.split()[1][2:])
+
+
+def _tx_input(w3, printed: str) -> bytes:
+    line = next(x for x in printed.splitlines() if x.startswith("transaction 0x"))
+    return bytes(w3.eth.get_transaction(line.split()[1])["input"])
+
+
+def test_queue_status_execute_after_delay(tmp_path, capsys):
+    with Anvil(log_path=tmp_path / "anvil.log") as anvil:
+        c = Chain(anvil, tmp_path)
+        gset, path = _set_file(tmp_path, "set2.json", epoch=2, n=5, t=3)
+        fns = c.oracle.functions
+        status = c.cli(capsys, "status")
+        assert "current key        epoch 1, t=2 of n=3" in status
+        assert "queued rotation    none" in status
+        # nothing queued yet: execute is refused by name
+        err = c.cli(capsys, "execute", "--key-file", c.keys[0], code=2)
+        assert "would revert: GuardianOracleRotationNotQueued()" in err, err
+        # a stranger may not queue
+        err = c.cli(capsys, "queue", "--guardian-set", str(path), "--key-file", c.keys[2],
+                    code=2)
+        assert f"GuardianOracleUnauthorized(caller={c.stranger})" in err, err
+        assert "oracle's governance" in err
+        # the proposal (print-call + Safe batch) carries the calldata the key file then sends
+        safe_file = tmp_path / "queue.json"
+        printed = c.cli(capsys, "queue", "--guardian-set", str(path), "--print-call",
+                        "--safe-json", str(safe_file), "--from", c.gov.address)
+        assert f"simulated from {c.gov.address}: succeeds" in printed
+        batch = json.loads(safe_file.read_text())
+        assert batch["meta"]["checksum"] == checksum(batch)
+        assert batch["chainId"] == str(c.w3.eth.chain_id)
+        (tx,) = batch["transactions"]
+        assert tx["to"] == c.oracle.address and tx["value"] == "0"
+        assert tx["contractMethod"]["name"] == "queueKeyRotation"
+        assert tx["contractInputsValues"]["threshold_"] == "3"
+        assert bytes.fromhex(tx["data"][2:]) == _data(printed)
+        assert fns.pendingKeyRotation().call()[4] == 0  # proposing sends nothing
+        sent = c.cli(capsys, "queue", "--guardian-set", str(path), "--key-file", c.keys[0])
+        assert _tx_input(c.w3, sent) == _data(printed)
+        assert "queued epoch 2 (t=3 of n=5); executable in 1 d" in sent
+        epoch, key, t, n, eta = fns.pendingKeyRotation().call()
+        assert (epoch, key, t, n) == (2, B.g1_to_eip2537(gset.group_public_key), 3, 5)
+        # status, text and JSON
+        status = c.cli(capsys, "status")
+        assert "queued rotation    epoch 2, t=3 of n=5" in status
+        assert "(in 1 d)" in status or "(in 23 h 59 min)" in status, status
+        assert "state            waiting" in status
+        doc = json.loads(c.cli(capsys, "status", "--json"))
+        assert doc["current"]["epoch"] == 1 and doc["rotation_delay"] == DELAY
+        assert doc["pending"]["executable_at"] == eta
+        assert doc["pending"]["expires_at"] == eta + fns.KEY_ROTATION_EXPIRY().call()
+        assert doc["pending"]["state"] == "waiting"
+        assert doc["pending"]["group_public_key"] == "0x" + key.hex()
+        # a second queue while one is pending is refused by name
+        err = c.cli(capsys, "queue", "--guardian-set", str(path), "--key-file", c.keys[0],
+                    code=2)
+        assert "GuardianOracleRotationAlreadyQueued()" in err, err
+        # before the delay: refused with the named error and its executable time
+        err = c.cli(capsys, "execute", "--key-file", c.keys[0], code=2)
+        assert f"would revert: GuardianOracleRotationNotReady(executableAt={eta})" in err, err
+        assert "hint: the rotation delay has not passed" in err
+        assert fns.keyEpoch().call() == 1
+        c.advance(DELAY + 1)
+        assert json.loads(c.cli(capsys, "status", "--json"))["pending"]["state"] == "ready"
+        printed = c.cli(capsys, "execute", "--print-call", "--from", c.gov.address)
+        assert "simulated from" in printed
+        done = c.cli(capsys, "execute", "--key-file", c.keys[0])
+        assert _tx_input(c.w3, done) == _data(printed)
+        assert "oracle key epoch is now 2 (t=3 of n=5)" in done
+        assert fns.keyEpoch().call() == 2
+        assert fns.groupPublicKey().call() == B.g1_to_eip2537(gset.group_public_key)
+        assert (fns.threshold().call(), fns.guardianCount().call()) == (3, 5)
+        status = c.cli(capsys, "status")
+        assert "current key        epoch 2, t=3 of n=5" in status
+        assert "queued rotation    none" in status
+
+
+def test_bad_files_and_arguments(tmp_path, capsys):
+    with Anvil(log_path=tmp_path / "anvil.log") as anvil:
+        c = Chain(anvil, tmp_path)
+        send = ("--key-file", c.keys[0])
+        err = c.cli(capsys, "queue", "--guardian-set", str(tmp_path / "missing.json"), *send,
+                    code=2)
+        assert "--guardian-set: no such file" in err
+        garbage = tmp_path / "garbage.json"
+        garbage.write_text("{not json")
+        err = c.cli(capsys, "queue", "--guardian-set", str(garbage), *send, code=2)
+        assert "not a valid guardian set" in err, err
+        gset, _ = _set_file(tmp_path, "ok.json", epoch=2, n=3, t=2)
+        tampered = tmp_path / "tampered.json"
+        bad = GuardianSet(2, 2, gset.public_shares[0], gset.public_shares)
+        tampered.write_text(bad.to_json())
+        err = c.cli(capsys, "queue", "--guardian-set", str(tampered), *send, code=2)
+        assert "not consistent with the group key" in err, err
+        _, wrong_epoch = _set_file(tmp_path, "epoch5.json", epoch=5, n=3, t=2)
+        err = c.cli(capsys, "queue", "--guardian-set", str(wrong_epoch), *send, code=2)
+        assert "is for key epoch 5, but the oracle is at epoch 1" in err, err
+        # t must be a strict majority: the oracle's rule, decoded by name
+        _, minority = _set_file(tmp_path, "minority.json", epoch=2, n=4, t=2)
+        err = c.cli(capsys, "queue", "--guardian-set", str(minority), *send, code=2)
+        assert "GuardianOracleInvalidThreshold(threshold=2, guardianCount=4)" in err, err
+        _, ok = _set_file(tmp_path, "ok2.json", epoch=2, n=3, t=2)
+        err = c.cli(capsys, "queue", "--guardian-set", str(ok), code=2)
+        assert "give --key-file to send the transaction, or --print-call" in err
+        assert c.oracle.functions.pendingKeyRotation().call()[4] == 0
