@@ -120,6 +120,7 @@ async def bind_store(cfg: NodeConfig, rpc: ChainRpc, store: Store) -> None:
 
 
 async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    from node.epoch_watch import EpochWatch
     from node.p2p import P2PConfig
 
     backend = get_backend(cfg.node.bls_backend)
@@ -151,9 +152,11 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
             stagger_seconds=cfg.submission.stagger_seconds,
             receipt_timeout=cfg.submission.receipt_timeout_seconds, pending=cfg.pending)
         p2p = guardian.p2p
+        epochs = EpochWatch(oracle=oracle, key_epoch=keys.gset.epoch)
 
         def status() -> dict:
             doc = guardian.state.as_dict()
+            doc.update(epochs.status())
             doc["peer_id"] = p2p.peer_id
             doc["listen"] = p2p.listen_addrs()
             return doc
@@ -164,6 +167,7 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
                 await nursery.start(server.run)
                 await nursery.start(guardian.run)
                 nursery.start_soon(_stop_on_signals, nursery.cancel_scope)
+                nursery.start_soon(epochs.run)
                 log.info("guardian %d ready: peer %s, status http://%s:%d/status",
                          keys.key.index, p2p.peer_id, cfg.metrics.host, server.bound_port)
                 task_status.started(guardian)
