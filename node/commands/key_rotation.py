@@ -59,6 +59,9 @@ def add_parser(sub) -> None:
                     "queued rotation with when it becomes executable and when it lapses.")
     _chain(status)
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    status.add_argument("--guardian-set", type=Path, metavar="FILE",
+                        help="also say whether the queued (or current) key is this guardian-set "
+                             "file's")
     status.set_defaults(func=show_status)
 
 
@@ -125,11 +128,15 @@ def cancel_rotation(args: argparse.Namespace) -> int:
 def show_status(args: argparse.Namespace) -> int:
     from node.commands.protocol_run import _client
     from node.governance.client import GovernanceError
-    from node.governance.rotation import read_rotation, render
+    from node.governance.rotation import compare_with_file, read_rotation, render
 
     client = _client(args)
     try:
         doc = read_rotation(client)
+        if args.guardian_set is not None:
+            from protocol.bls import get_backend
+
+            doc["file"] = compare_with_file(doc, args.guardian_set, get_backend())
     except GovernanceError as exc:
         raise CommandError(str(exc)) from exc
     print(json.dumps(doc, indent=2) if args.json else render(doc))

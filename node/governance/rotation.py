@@ -88,6 +88,19 @@ def read_rotation(client: OracleClient) -> dict:
     return doc
 
 
+def compare_with_file(doc: dict, path: Path, backend) -> dict:
+    """Whether the guardian-set file at `path` is the queued rotation's and/or the current key."""
+    gset = read_new_set(path, backend)
+    mine = {"epoch": gset.epoch, "threshold": gset.threshold, "guardian_count": gset.n,
+            "group_public_key": "0x" + backend.g1_to_eip2537(gset.group_public_key).hex()}
+
+    def same(entry: dict | None) -> bool:
+        return entry is not None and all(entry[k] == v for k, v in mine.items())
+
+    return {"path": str(path), "epoch": gset.epoch, "is_queued": same(doc["pending"]),
+            "is_current": same(doc["current"])}
+
+
 def render(doc: dict) -> str:
     cur, now = doc["current"], doc["chain_time"]
     lines = [f"oracle             {doc['oracle']} (chain {doc['chain_id']})",
@@ -97,6 +110,11 @@ def render(doc: dict) -> str:
              f"rotation delay     {doc['rotation_delay']} s ({human_duration(doc['rotation_delay'])})"
              f", a queued rotation lapses {human_duration(doc['rotation_expiry'])} after",
              f"chain time         {_when(now)}"]
+    if doc.get("file"):
+        f = doc["file"]
+        which = ("the queued rotation" if f["is_queued"] else
+                 "the current key" if f["is_current"] else "neither the current nor the queued key")
+        lines.append(f"guardian-set file  {f['path']} (epoch {f['epoch']}) is {which}")
     p = doc["pending"]
     if p is None:
         lines.append("queued rotation    none")

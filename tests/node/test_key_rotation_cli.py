@@ -123,6 +123,11 @@ def test_queue_status_execute_after_delay(tmp_path, capsys):
         assert doc["pending"]["expires_at"] == eta + fns.KEY_ROTATION_EXPIRY().call()
         assert doc["pending"]["state"] == "waiting"
         assert doc["pending"]["group_public_key"] == "0x" + key.hex()
+        assert "set2.json (epoch 2) is the queued rotation" in c.cli(capsys, "status",
+                                                               "--guardian-set", str(path))
+        _, other = _set_file(tmp_path, "other.json", epoch=2, n=5, t=3)
+        assert "is neither the current nor the queued key" in c.cli(
+            capsys, "status", "--guardian-set", str(other))
         # a second queue while one is pending is refused by name
         err = c.cli(capsys, "queue", "--guardian-set", str(path), "--key-file", c.keys[0],
                     code=2)
@@ -142,9 +147,39 @@ def test_queue_status_execute_after_delay(tmp_path, capsys):
         assert fns.keyEpoch().call() == 2
         assert fns.groupPublicKey().call() == B.g1_to_eip2537(gset.group_public_key)
         assert (fns.threshold().call(), fns.guardianCount().call()) == (3, 5)
-        status = c.cli(capsys, "status")
+        status = c.cli(capsys, "status", "--guardian-set", str(path))
         assert "current key        epoch 2, t=3 of n=5" in status
         assert "queued rotation    none" in status
+        assert "set2.json (epoch 2) is the current key" in status
+
+
+def test_cancel_and_lapse(tmp_path, capsys):
+    with Anvil(log_path=tmp_path / "anvil.log") as anvil:
+        c = Chain(anvil, tmp_path)
+        fns = c.oracle.functions
+        _, path = _set_file(tmp_path, "set2.json", epoch=2, n=3, t=2)
+        send = ("--key-file", c.keys[0])
+        err = c.cli(capsys, "cancel", *send, code=2)
+        assert "GuardianOracleRotationNotQueued()" in err
+        c.cli(capsys, "queue", "--guardian-set", str(path), *send)
+        printed = c.cli(capsys, "cancel", "--print-call")
+        assert "not simulated" in printed
+        done = c.cli(capsys, "cancel", *send)
+        assert _tx_input(c.w3, done) == _data(printed)
+        assert fns.pendingKeyRotation().call()[4] == 0
+        # queued again, then left past its expiry: it lapses and cannot be executed
+        c.cli(capsys, "queue", "--guardian-set", str(path), *send)
+        eta = fns.pendingKeyRotation().call()[4]
+        expiry = fns.KEY_ROTATION_EXPIRY().call()
+        c.advance(DELAY + expiry + 10)
+        status = c.cli(capsys, "status")
+        assert "state            lapsed" in status and "queue it again" in status
+        err = c.cli(capsys, "execute", *send, code=2)
+        assert f"GuardianOracleRotationExpired(expiredAt={eta + expiry})" in err, err
+        # a lapsed rotation does not block a new one
+        c.cli(capsys, "queue", "--guardian-set", str(path), *send)
+        assert json.loads(c.cli(capsys, "status", "--json"))["pending"]["state"] == "waiting"
+        assert fns.keyEpoch().call() == 1
 
 
 def test_bad_files_and_arguments(tmp_path, capsys):
