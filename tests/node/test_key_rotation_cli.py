@@ -18,6 +18,7 @@ from node.deploy import Deployer
 from node.governance.safe import checksum
 from protocol import threshold
 from protocol.bls import get_backend
+from protocol.digest import protocol_id
 from protocol.guardian_set import GuardianSet
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(120)]
@@ -210,3 +211,79 @@ def test_bad_files_and_arguments(tmp_path, capsys):
         err = c.cli(capsys, "queue", "--guardian-set", str(ok), code=2)
         assert "give --key-file to send the transaction, or --print-call" in err
         assert c.oracle.functions.pendingKeyRotation().call()[4] == 0
+
+
+def _dkg_set(tmp_path, *, epoch: int, n: int, t: int):
+    """A guardian-set file as `guardian dkg run` writes it (peer ids included), from an
+    in-process Joint-Feldman ceremony; returns the set, its path and the participants' shares."""
+    import random
+
+    from protocol.dkg import DkgSession, Phase
+    from protocol.dkg_ceremony import Ceremony, Participant
+    from protocol.dkg_keys import ParticipantKeys
+
+    rng = random.Random(epoch)
+    keys = [ParticipantKeys.generate(rng) for _ in range(n)]
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    ceremony = Ceremony("rotation test", epoch, t, tuple(
+        Participant(i, "12D3KooW" + "".join(alphabet[(i * 7 + k) % 58] for k in range(44)),
+                    k.encryption_key, k.signing_key) for i, k in enumerate(keys, 1)))
+    sessions = [DkgSession(ceremony, k, B, rng=rng) for k in keys]
+    for phase in Phase:
+        for sender in sessions:
+            for data in sender.outgoing(phase):
+                for receiver in sessions:
+                    if receiver is not sender:
+                        receiver.receive(data)
+    results = [s.finish() for s in sessions]
+    gset = results[0].guardian_set()
+    assert all(r.guardian_set() == gset for r in results)
+    path = tmp_path / f"guardian-set-{epoch}.json"
+    path.write_text(gset.to_json())
+    return gset, path, {r.my_index: r.my_share for r in results}
+
+
+@pytest.mark.timeout(180)
+def test_dkg_set_rotated_in_signs_containments(tmp_path, capsys):
+    """The oracle, rotated to a DKG key, accepts the new set's threshold signature and refuses
+    one by the old set's shares."""
+    from node.chain.revert import revert_of
+
+    from .oz_targets import deploy
+
+    with Anvil(log_path=tmp_path / "anvil.log") as anvil:
+        c = Chain(anvil, tmp_path)
+        old = threshold.deal(3, 2, backend=B)
+        c.oracle = c.gov.deploy("GuardianOracle", c.gov.address,
+                                B.g1_to_eip2537(old.group_public_key), 2, 3, DELAY)
+        gset, path, shares = _dkg_set(tmp_path, epoch=2, n=4, t=3)
+        send = ("--key-file", c.keys[0])
+        c.cli(capsys, "queue", "--guardian-set", str(path), *send)
+        c.advance(DELAY + 1)
+        c.cli(capsys, "execute", *send)
+        fns = c.oracle.functions
+        assert fns.keyEpoch().call() == 2
+        assert fns.groupPublicKey().call() == B.g1_to_eip2537(gset.group_public_key)
+        # a protocol (governed by account 0 here) the guardians can pause
+        target = deploy(c.gov, "OZOwnablePausable", c.gov.address)
+        c.gov.transact("setPauser", target.functions.setPauser(c.oracle.address))
+        assert main(["protocol", "register", "--rpc", c.rpc, "--oracle", c.oracle.address,
+                     "--target", target.address, "--admin", c.gov.address, "--hook", "selector",
+                     "--selector", "0x8456cb59", "--monitored", target.address,
+                     "--key-file", c.keys[0]]) == 0
+        pid = protocol_id(bytes.fromhex(target.address[2:]))
+        deadline = c.w3.eth.get_block("latest")["timestamp"] + 600
+        args = (1, fns.nonces(pid).call(), deadline, c.w3.eth.block_number, b"\x11" * 32)
+        digest = fns.authorizationDigest(pid, *args).call()
+
+        def signed(by: dict[int, int]) -> bytes:
+            partials = {i: threshold.partial_sign(s, digest, B) for i, s in by.items()}
+            return B.g2_to_eip2537(threshold.combine(partials, B))
+
+        stale = signed({1: old.shares[0], 2: old.shares[1]})
+        with pytest.raises(Exception) as refused:  # noqa: PT011 - decoded just below
+            fns.authorize(target.address, *args, stale).call({"from": c.gov.address})
+        assert revert_of(refused.value).name == "GuardianOracleInvalidSignature"
+        fresh = signed({i: shares[i] for i in (1, 3, 4)})
+        c.gov.transact("authorize", fns.authorize(target.address, *args, fresh), gas=600_000)
+        assert target.functions.paused().call()
