@@ -3,7 +3,8 @@ queue the group key of a new guardian-set file (a stranger is refused with the d
 see it in status, be refused before the delay with the named error, execute after the delay
 (anvil's clock moved forward) and find the oracle on the new epoch with the file's key; bad files
 are refused with one clear line; the printed call and the Safe batch carry exactly the calldata
-the key file sends."""
+the key file sends. A DKG set rotated in signs containments the oracle accepts; a node on the old
+set is refused at start and a running one reports the move."""
 
 from __future__ import annotations
 
@@ -243,6 +244,32 @@ def _dkg_set(tmp_path, *, epoch: int, n: int, t: int):
     return gset, path, {r.my_index: r.my_share for r in results}
 
 
+def _node_sees_the_rotation(c: Chain, old, new_set: GuardianSet) -> None:
+    """A node on the old set: refused at start ("outdated set file"), and a running one's
+    EpochWatch reports the move; a node on the new set starts."""
+    from types import SimpleNamespace
+
+    import trio
+
+    from node.chain.oracle import OracleClient
+    from node.chain.rpc import ChainRpc
+    from node.epoch_watch import EpochWatch
+    from node.startup import StartupError, check_chain
+
+    old_set = GuardianSet(1, 2, old.group_public_key, tuple(B.sk_to_pk(s) for s in old.shares))
+    address = bytes.fromhex(c.oracle.address[2:])
+    cfg = SimpleNamespace(chain=SimpleNamespace(chain_id=c.w3.eth.chain_id, oracle=address,
+                                                rpc_http=c.rpc))
+    rpc = ChainRpc(c.rpc)
+    oracle = OracleClient(rpc, address)
+    with pytest.raises(StartupError, match="outdated set file"):
+        trio.run(check_chain, cfg, rpc, oracle, old_set, B)
+    trio.run(check_chain, cfg, rpc, oracle, new_set, B)
+    watch = EpochWatch(oracle=oracle, key_epoch=1)
+    trio.run(watch.check)
+    assert watch.status() == {"key_epoch": 1, "oracle_key_epoch": 2, "rotation_needed": True}
+
+
 @pytest.mark.timeout(180)
 def test_dkg_set_rotated_in_signs_containments(tmp_path, capsys):
     """The oracle, rotated to a DKG key, accepts the new set's threshold signature and refuses
@@ -264,6 +291,7 @@ def test_dkg_set_rotated_in_signs_containments(tmp_path, capsys):
         fns = c.oracle.functions
         assert fns.keyEpoch().call() == 2
         assert fns.groupPublicKey().call() == B.g1_to_eip2537(gset.group_public_key)
+        _node_sees_the_rotation(c, old, gset)
         # a protocol (governed by account 0 here) the guardians can pause
         target = deploy(c.gov, "OZOwnablePausable", c.gov.address)
         c.gov.transact("setPauser", target.functions.setPauser(c.oracle.address))
