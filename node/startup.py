@@ -121,6 +121,7 @@ async def bind_store(cfg: NodeConfig, rpc: ChainRpc, store: Store) -> None:
 
 
 async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    from node.epoch_watch import EpochWatch
     from node.p2p import P2PConfig
 
     try:
@@ -161,6 +162,7 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
             stagger_seconds=cfg.submission.stagger_seconds,
             receipt_timeout=cfg.submission.receipt_timeout_seconds, pending=cfg.pending)
         p2p = guardian.p2p
+        epochs = EpochWatch(oracle=oracle, key_epoch=keys.gset.epoch)
         misbehaviour = None
         if byzantine:
             from node.byzantine.behaviours import Misbehaviour
@@ -171,6 +173,7 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
         def status() -> dict:
             guardian.note_silence()
             doc = guardian.state.as_dict()
+            doc.update(epochs.status())
             doc["peer_id"] = p2p.peer_id
             doc["listen"] = p2p.listen_addrs()
             return doc
@@ -183,6 +186,7 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
                 if misbehaviour is not None:
                     nursery.start_soon(misbehaviour.run)
                 nursery.start_soon(_stop_on_signals, nursery.cancel_scope)
+                nursery.start_soon(epochs.run)
                 log.info("guardian %d ready: peer %s, status http://%s:%d/status",
                          keys.key.index, p2p.peer_id, cfg.metrics.host, server.bound_port)
                 task_status.started(guardian)

@@ -28,7 +28,8 @@ HINTS = {
     "GuardianOracleContainmentActive":
         "a containment is in force: lift it, or wait for expiresAt",
     "GuardianOracleUnauthorized":
-        "only the protocol's registered admin may do this (see `guardian protocol show`)",
+        "only the protocol's registered admin may do this (see `guardian protocol show`); a key "
+        "rotation only the oracle's governance (see `guardian key-rotation status`)",
     "GuardianOracleAlreadyRegistered":
         "already registered: change it with `guardian protocol update`",
     "GuardianOracleNotRegistered":
@@ -44,6 +45,19 @@ HINTS = {
         "the target refused to extend the containment (its hook reverted)",
     "GuardianOracleTargetHasNoCode":
         "the target has no code on this chain: check --target and --rpc",
+    "GuardianOracleRotationNotReady":
+        "the rotation delay has not passed: wait for executableAt (see `guardian key-rotation "
+        "status`)",
+    "GuardianOracleRotationNotQueued":
+        "no key rotation is queued (see `guardian key-rotation status`)",
+    "GuardianOracleRotationAlreadyQueued":
+        "a rotation is already queued: execute it, cancel it, or wait until it lapses",
+    "GuardianOracleRotationExpired":
+        "the queued rotation lapsed: queue it again",
+    "GuardianOracleInvalidThreshold":
+        "the oracle needs n/2 < t <= n: run the DKG with a strict-majority threshold",
+    "GuardianOracleInvalidPublicKey":
+        "the group key is not a valid G1 point in the EIP-2537 encoding",
 }
 
 
