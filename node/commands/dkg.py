@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from node.commands import CommandError
+from node.commands import key_file_errors_as_command_errors as _guard
 
 
 def add_parser(sub) -> None:
@@ -143,13 +144,3 @@ def _run(args: argparse.Namespace) -> int:
 
     return run_from_args(args)
 
-
-def _guard(fn):
-    from node.keys import KeyFileError
-
-    try:
-        return fn()
-    except KeyFileError as exc:
-        raise CommandError(str(exc)) from exc
-    except OSError as exc:
-        raise CommandError(f"{exc.filename}: {exc.strerror}") from exc

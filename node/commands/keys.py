@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from node.commands import CommandError
+from node.commands import key_file_errors_as_command_errors as _guard
 
 
 def add_parser(sub) -> None:
@@ -99,13 +100,3 @@ def _deal(args: argparse.Namespace) -> int:
           f"{args.out_dir / 'guardian-set.json'} (hash 0x{gset.hash().hex()})")
     return 0
 
-
-def _guard(fn):
-    from node.keys import KeyFileError
-
-    try:
-        return fn()
-    except KeyFileError as exc:
-        raise CommandError(str(exc)) from exc
-    except OSError as exc:
-        raise CommandError(f"{exc.filename}: {exc.strerror}") from exc

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from node.deploy import Deployer, DeployError
 from node.devnet.contracts import MAX_BORROW_PER_TX, deploy_all, new_account
 from node.keys import write_secret_file, write_submitter_key
 from node.p2p.identity import load_identity, peer_id_of
+from node.ports import free_ports
 from protocol.bls import get_backend
 
 DEPLOYER_KEY = DEV_PRIVATE_KEYS[0]
@@ -54,18 +54,6 @@ class Topology:
     base_p2p_port: int | None = None  # None: pick free ports
     base_metrics_port: int | None = None
     same_ports: bool = False  # docker: every container listens on the same ports
-
-
-def free_ports(count: int) -> list[int]:
-    socks, ports = [], []
-    for _ in range(count):
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        socks.append(sock)
-        ports.append(sock.getsockname()[1])
-    for sock in socks:
-        sock.close()
-    return ports
 
 
 def wait_for_rpc(url: str, timeout: float, alive: Callable[[], bool] = lambda: True,

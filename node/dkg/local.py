@@ -7,12 +7,12 @@ and keys, the ceremony file, loopback addresses, and each participant's run opti
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from node.dkg.assemble import assemble
 from node.dkg.files import ensure_keys
+from node.ports import free_ports
 from protocol.dkg_ceremony import Ceremony, Participant
 
 CEREMONY_FILE = "ceremony.json"
@@ -30,18 +30,6 @@ class LocalCeremony:
         n = len(self.addresses)
         return tuple(self.addresses[(index - 1 + k) % n + 1]
                      for k in range(1, min(fanout, n - 1) + 1))
-
-
-def free_ports(count: int) -> list[int]:
-    socks, ports = [], []
-    for _ in range(count):
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        socks.append(sock)
-        ports.append(sock.getsockname()[1])
-    for sock in socks:
-        sock.close()
-    return ports
 
 
 def prepare_local(out_dir: Path, n: int, t: int, *, name: str = "local", epoch: int = 1,
