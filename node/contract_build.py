@@ -20,6 +20,7 @@ import tomllib
 from pathlib import Path
 
 from node.errors import NodeError
+from node.solidity_imports import library_sources
 from node.toolchain import CONTRACTS_DIR, tool_path
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
@@ -80,6 +81,8 @@ def compile_sources(units: dict[str, Path], settings: dict) -> dict:
 def artifacts_from(output: dict) -> dict[str, dict]:
     artifacts: dict[str, dict] = {}
     for source_name, contracts in sorted(output.get("contracts", {}).items()):
+        if source_name.startswith("@"):
+            continue  # libraries (node.solidity_imports): compiled in, not shipped on their own
         for name, data in sorted(contracts.items()):
             if name in artifacts:
                 raise BuildError(f"two contracts are named {name}: {artifacts[name]['sourceName']} "
@@ -111,6 +114,7 @@ def compiler_version() -> str:
 def build(out_dir: Path = ARTIFACTS_DIR, contracts_dir: Path = CONTRACTS_DIR) -> list[Path]:
     """Compile every shipped source and write one JSON artifact per contract into `out_dir`."""
     units = source_files(contracts_dir)
+    units.update(library_sources(units, contracts_dir))
     settings = compiler_settings(contracts_dir)
     compiler = compiler_version()
     artifacts = artifacts_from(compile_sources(units, settings))
@@ -136,6 +140,7 @@ def is_current(out_dir: Path = ARTIFACTS_DIR, contracts_dir: Path = CONTRACTS_DI
         return False
     info = json.loads(info_path.read_text())
     units = source_files(contracts_dir)
+    units.update(library_sources(units, contracts_dir))
     settings = compiler_settings(contracts_dir)
     return info.get("inputDigest") == input_digest(units, settings, info.get("compiler", ""))
 

@@ -43,6 +43,9 @@ contract DemoLendingPool is Guardable {
     event Borrowed(address indexed borrower, uint256 amount);
     event Repaid(address indexed borrower, uint256 amount);
     event ReferencePriceUpdated(uint256 price);
+    /// @notice ERC-20 `Transfer` of the lenders' deposit receipts (minted on deposit, burned on
+    /// withdrawal; not transferable): the pool's claims token for cover (docs/cover.md).
+    event Transfer(address indexed from, address indexed to, uint256 value);
 
     error ExceedsBorrowLimit(uint256 requested, uint256 limit);
     error Undercollateralized(uint256 debt, uint256 capacity);
@@ -71,6 +74,7 @@ contract DemoLendingPool is Guardable {
         deposits[msg.sender] += amount;
         totalDeposits += amount;
         emit Deposited(msg.sender, amount);
+        emit Transfer(address(0), msg.sender, amount);
     }
 
     /// @notice Withdraw lent USDd (what is not lent out).
@@ -79,6 +83,7 @@ contract DemoLendingPool is Guardable {
         totalDeposits -= amount;
         _pay(msg.sender, amount);
         emit Withdrawn(msg.sender, amount);
+        emit Transfer(msg.sender, address(0), amount);
     }
 
     /// @notice Post `amount` WETHd as collateral.
@@ -128,6 +133,16 @@ contract DemoLendingPool is Guardable {
     /// the liquidation threshold.
     function isSolvent() external view returns (bool) {
         return totalDebt * 10_000 <= (totalCollateral * referencePrice * LIQUIDATION_THRESHOLD_BPS) / 1e18;
+    }
+
+    /// @notice A lender's deposit receipt balance (the claims token's ERC-20 view).
+    function balanceOf(address lender) external view returns (uint256) {
+        return deposits[lender];
+    }
+
+    /// @notice All deposit receipts (the claims token's ERC-20 view).
+    function totalSupply() external view returns (uint256) {
+        return totalDeposits;
     }
 
     /// @notice USDd the pool holds (what an attacker can still take).
