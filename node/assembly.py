@@ -29,6 +29,7 @@ from node.chain.rpc import ChainRpc
 from node.chain.simulate import Simulator
 from node.chain.view import RpcChainView
 from node.config import PendingSection
+from node.cover.gossip import route_validator, split_inbound
 from node.detectors import Detector, default_detectors
 from node.gossip_intake import GossipIntake, kind_of_bytes
 from node.lifecycle import IncidentLifecycle
@@ -55,7 +56,7 @@ class Guardian:
                  bridge, chain_id: int, oracle_address: bytes, metrics=None,
                  detectors: Sequence[Detector] | None = None, stagger_seconds: float = 2.0,
                  receipt_timeout: float = 30.0,
-                 heartbeat_seconds: float = HEARTBEAT_SECONDS, pending=None) -> None:
+                 heartbeat_seconds: float = HEARTBEAT_SECONDS, pending=None, cover=None) -> None:
         self.name = name
         self.key = key
         self.store = store
@@ -97,6 +98,9 @@ class Guardian:
             store=store, pipeline=self.pipeline, submitter=self.submitter, publish=self.publish,
             chain_time=self.watch.chain_time)
         self._combined: dict[str, tuple[float, bytes]] = {}  # incident -> (when, digest)
+        self.cover = cover  # node.cover.service.CoverService, or None
+        if cover is not None:
+            cover.publish = self.publish
         self.heartbeats = Heartbeats(
             state=self.state, key=key, key_epoch=guardian_set.epoch, backend=backend, p2p=p2p,
             publish=self.publish, header=lambda: self.watch.header, metrics=metrics,
@@ -172,8 +176,9 @@ class Guardian:
         async with trio.open_nursery() as nursery:
             await nursery.start(self.p2p.run)
             await nursery.start(self.submitter.run)
+            inbound = split_inbound(self.p2p.inbound, self.cover, nursery)
             nursery.start_soon(lambda: self.intake.run(
-                self.p2p.inbound, on_report=self._on_peer_report,
+                inbound, on_report=self._on_peer_report,
                 on_share=self.pipeline.on_share, on_proof=self.submitter.peer_proof))
             await nursery.start(self.heads.run, heads_send)
             nursery.start_soon(self._resume)
@@ -183,6 +188,8 @@ class Guardian:
                 nursery.start_soon(self.pending_loop.run)
             nursery.start_soon(self.heartbeats.run)
             nursery.start_soon(self.lifecycle.run)
+            if self.cover is not None:
+                nursery.start_soon(self.cover.run)
             self.state.ready = True
             log.info("guardian %d (%s) running", self.key.index, self.name)
             task_status.started(self)
@@ -190,7 +197,7 @@ class Guardian:
 
 def assemble(*, name: str, key: GuardianKey, guardian_set: GuardianSet, backend, store: Store,
              oracle: OracleClient, ws_url: str, bridge, chain_id: int, oracle_address: bytes,
-             identity: bytes, p2p_config, metrics=None, validator_wrap=None,
+             identity: bytes, p2p_config, metrics=None, validator_wrap=None, cover_config=None,
              **options) -> Guardian:
     """Build one guardian: the gossip intake first, so that the libp2p service is created with
     its validator, then every other service around them. `validator_wrap(validate)` lets tests
@@ -201,8 +208,17 @@ def assemble(*, name: str, key: GuardianKey, guardian_set: GuardianSet, backend,
     intake = GossipIntake(guardian_set=guardian_set, backend=backend, index=key.index,
                           chain_id=chain_id, oracle_address=oracle_address, state=state,
                           metrics=metrics)
-    validator = intake.validate if validator_wrap is None else validator_wrap(intake.validate)
+    cover = None
+    if cover_config is not None and cover_config.factory is not None:
+        from node.cover.service import CoverService
+
+        cover = CoverService(key=key, guardian_set=guardian_set, backend=backend, oracle=oracle,
+                             chain_id=chain_id, oracle_address=oracle_address, config=cover_config,
+                             publish=None, live=state.live)
+    validate = route_validator(intake.validate, cover)
+    validator = validate if validator_wrap is None else validator_wrap(validate)
     p2p = P2PService(p2p_config, identity, validator)
     return Guardian(name=name, key=key, guardian_set=guardian_set, backend=backend, store=store,
                     oracle=oracle, p2p=p2p, intake=intake, ws_url=ws_url, bridge=bridge,
-                    chain_id=chain_id, oracle_address=oracle_address, metrics=metrics, **options)
+                    chain_id=chain_id, oracle_address=oracle_address, metrics=metrics,
+                    cover=cover, **options)

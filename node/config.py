@@ -20,6 +20,7 @@ from typing import Any
 
 from node import config_schema as s
 from node.config_schema import ConfigError, key
+from node.cover.config import CoverSection
 from protocol.bls import BACKEND_NAMES, DEFAULT_BACKEND
 from protocol.gossip_rules import TOPIC
 
@@ -130,7 +131,8 @@ class PendingSection:
 
 SECTIONS: dict[str, type] = {"node": NodeSection, "chain": ChainSection, "keys": KeysSection,
                              "p2p": P2PSection, "metrics": MetricsSection,
-                             "submission": SubmissionSection, "pending": PendingSection}
+                             "submission": SubmissionSection, "pending": PendingSection,
+                             "cover": CoverSection}
 REQUIRED_SECTIONS = ("node", "chain", "keys")
 
 
@@ -144,6 +146,7 @@ class NodeConfig:
     metrics: MetricsSection = field(default_factory=MetricsSection)
     submission: SubmissionSection = field(default_factory=SubmissionSection)
     pending: PendingSection = field(default_factory=PendingSection)
+    cover: CoverSection = field(default_factory=CoverSection)
 
     def passphrase(self) -> str:
         """The keystore passphrase: from passphrase_file, else from $GUARDIAN_PASSPHRASE."""

@@ -160,7 +160,8 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
                                  topic=cfg.p2p.topic, members=keys.gset.peer_ids,
                                  outsiders=cfg.p2p.outsiders),
             stagger_seconds=cfg.submission.stagger_seconds,
-            receipt_timeout=cfg.submission.receipt_timeout_seconds, pending=cfg.pending)
+            receipt_timeout=cfg.submission.receipt_timeout_seconds, pending=cfg.pending,
+            cover_config=cfg.cover)
         p2p = guardian.p2p
         epochs = EpochWatch(oracle=oracle, key_epoch=keys.gset.epoch)
         misbehaviour = None
@@ -176,9 +177,12 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
             doc.update(epochs.status())
             doc["peer_id"] = p2p.peer_id
             doc["listen"] = p2p.listen_addrs()
+            if guardian.cover is not None:
+                doc["cover"] = guardian.cover.status()
             return doc
 
         server = StatusServer(cfg.metrics.host, cfg.metrics.port, status, metrics.render)
+        server.cover = guardian.cover  # /cover/... (node.cover.routes)
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(server.run)

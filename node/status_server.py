@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import trio
 
+from node.cover import routes as cover_routes
+
 log = logging.getLogger("guardian.status")
 
 MAX_REQUEST_BYTES = 8192
@@ -76,4 +78,6 @@ class StatusServer:
         if path == "/status":
             body = json.dumps(self.status(), indent=2, default=str).encode() + b"\n"
             return _response("200 OK", body, "application/json")
+        if path.startswith("/cover/"):  # node.cover.routes: trees and proofs of breach confirmations
+            return _response(*cover_routes.respond(getattr(self, "cover", None), path))
         return _response("404 Not Found", b"not found: try /status or /metrics\n", "text/plain")

@@ -49,12 +49,13 @@ async def guardian_network(*, dealing: threshold.Dealing, gset: GuardianSet, bac
                            submitter_keys: dict[int, bytes], data_dir: Path,
                            indices: list[int] | None = None, stagger_seconds: float = 1.0,
                            validator_wrap=None, blind: frozenset[int] = frozenset(),
-                           outsiders: str = "deny", pending=None):
+                           outsiders: str = "deny", pending=None, cover=None):
     """Start guardians `indices` (default all); yields the Network; stops them on exit.
     Guardians in `blind` run no detectors and watch no pending transactions: they sign only
     what peers report. `pending` is the guardians' `PendingSection`; without it they watch no
     pending transactions (the mined-block path alone, as the older tests expect). `outsiders` is
-    the guardians' policy for libp2p peers outside the set (deny, or observe)."""
+    the guardians' policy for libp2p peers outside the set (deny, or observe). `cover`: their
+    `[cover]` section (a `CoverSection` with the factory: breach confirmations on)."""
     if not gset.peer_ids:  # the guardians recognise each other by the peer ids in their set
         identities = [generate_identity() for _ in range(gset.n)]
         gset = gset.with_peer_ids([peer_id_of(i) for i in identities])
@@ -83,7 +84,8 @@ async def guardian_network(*, dealing: threshold.Dealing, gset: GuardianSet, bac
                     stagger_seconds=stagger_seconds, heartbeat_seconds=1.0,
                     detectors=[] if index in blind else None,
                     pending=(pending if pending is not None and index not in blind
-                             else PendingSection(max_per_block=0)))
+                             else PendingSection(max_per_block=0)),
+                    cover_config=cover)
                 p2p = guardian.p2p
                 scope = trio.CancelScope()
 
