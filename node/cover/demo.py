@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from eth_account import Account
 
 from node.deploy import Deployer
-from node.devnet.contracts import E18
+
+E18 = 10**18
 
 MAX_PAYOUT = 500_000 * E18
 DEDUCTIBLE = 10 * E18

@@ -76,38 +76,37 @@ def _independent_facts(gov: Deployer, deployment: dict, attack, holders: list[st
 async def _guardians_confirm(chain, tmp, dealing, gset, deployment, attacker, gov, cover):
     """Attack under 4 in-process guardians (guardian 4 miscomputes) until the pool confirms."""
     cfg = CoverSection(factory=bytes.fromhex(cover.factory[2:]), poll_seconds=0.5)
-    if True:
-        async with guardian_network(dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
-                                    ws_url=chain.ws_url, oracle=bytes.fromhex(
-                                        deployment["oracle"][2:]), chain_id=31337,
-                                    submitter_keys=_submitters(4), data_dir=tmp,
-                                    cover=cfg) as net:
-            await _wait_mesh(net, 4)
-            wrong = net.guardians[4].cover
-            honest_facts = wrong.chain.facts
+    async with guardian_network(dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
+                                ws_url=chain.ws_url, oracle=bytes.fromhex(
+                                    deployment["oracle"][2:]), chain_id=31337,
+                                submitter_keys=_submitters(4), data_dir=tmp,
+                                cover=cfg) as net:
+        await _wait_mesh(net, 4)
+        wrong = net.guardians[4].cover
+        honest_facts = wrong.chain.facts
 
-            async def one_wei_more(*args, **kwargs):
-                facts = await honest_facts(*args, **kwargs)
-                return dataclasses.replace(facts, loss=facts.loss + 1) if facts.loss else facts
-            wrong.chain.facts = one_wei_more
-            attack = await trio.to_thread.run_sync(
-                lambda: run_attack(attacker, deployment, max_steps=10))
-            assert attack.contained, attack.to_dict()
-            contained_at = time.monotonic()
-            record = await trio.to_thread.run_sync(
-                lambda: demo.wait_confirmed(gov, cover.pool, 0, timeout=60))
-            confirmed_s = time.monotonic() - contained_at
-            assert record is not None, [g.cover.status() for g in net.guardians.values()]
-            with trio.fail_after(20):  # every guardian reads the confirmation on its next poll
-                while not all(g.cover.status()[0]["status"].startswith("confirmed")
-                              for g in net.guardians.values()):
-                    await trio.sleep(0.2)
-            statuses = {i: g.cover.status() for i, g in net.guardians.items()}
-            proofs = {}
-            for account in [gov.address, *cover.depositors]:
-                status, body, _ = routes.respond(
-                    net.guardians[1].cover, f"/cover/{deployment['protocol_id']}/0/{account}")
-                proofs[account] = (status, json.loads(body))
+        async def one_wei_more(*args, **kwargs):
+            facts = await honest_facts(*args, **kwargs)
+            return dataclasses.replace(facts, loss=facts.loss + 1) if facts.loss else facts
+        wrong.chain.facts = one_wei_more
+        attack = await trio.to_thread.run_sync(
+            lambda: run_attack(attacker, deployment, max_steps=10))
+        assert attack.contained, attack.to_dict()
+        contained_at = time.monotonic()
+        record = await trio.to_thread.run_sync(
+            lambda: demo.wait_confirmed(gov, cover.pool, 0, timeout=60))
+        confirmed_s = time.monotonic() - contained_at
+        assert record is not None, [g.cover.status() for g in net.guardians.values()]
+        with trio.fail_after(20):  # every guardian reads the confirmation on its next poll
+            while not all(g.cover.status()[0]["status"].startswith("confirmed")
+                          for g in net.guardians.values()):
+                await trio.sleep(0.2)
+        statuses = {i: g.cover.status() for i, g in net.guardians.items()}
+        proofs = {}
+        for account in [gov.address, *cover.depositors]:
+            status, body, _ = routes.respond(
+                net.guardians[1].cover, f"/cover/{deployment['protocol_id']}/0/{account}")
+            proofs[account] = (status, json.loads(body))
     return attack, record, confirmed_s, statuses, proofs
 
 
@@ -126,7 +125,7 @@ def drained(tmp_path_factory):
         paid = {}
         relayer = Deployer.connect(chain.rpc_url, DEV_PRIVATE_KEYS[9])
         usd = gov.contract("DemoToken", deployment["usd"])
-        for account, (status, doc) in proofs.items():
+        for account, (_status, doc) in proofs.items():
             inc = doc["incidents"][0]
             before = usd.functions.balanceOf(account).call()
             amount, receipt = demo.claim(relayer, cover.pool, 0, account, int(inc["amount"]),
