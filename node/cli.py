@@ -13,7 +13,7 @@ from node.recursion import bound_recursion
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from node.commands import dkg, key_rotation, keys, protocol, run, status
+    from node.commands import cover, dkg, key_rotation, keys, protocol, run, status
     from node.devnet import cli as devnet
 
     parser = argparse.ArgumentParser(
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_parser(sub)
     protocol.add_parser(sub)
     key_rotation.add_parser(sub)
+    cover.add_parser(sub)
     devnet.add_parser(sub)
     return parser
 

@@ -24,6 +24,7 @@ from node.deploy import Deployer
 from node.devnet.attack import AttackResult, run_attack
 from node.devnet.authorizations import authorize_transactions
 from node.devnet.contracts import E18, MAX_BORROW_PER_TX, NO_CAP
+from node.devnet.cover_phase import prepare_cover, settle_cover
 from node.devnet.flooding import start_flooders, stop_flooders, wait_for_flood
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
 from node.devnet.oneshot import ONESHOT_BLOCK_SECONDS, ONESHOT_WINDOW, attack_oneshot
@@ -101,6 +102,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                                  block_seconds=opts.block_time,
                                  max_borrow_per_tx=(NO_CAP if opts.scenario == "oneshot"
                                                     else MAX_BORROW_PER_TX))
+            cover = prepare_cover(run_dir, doc, chain.rpc_url, opts.guardians, event)
             set_interval_mining(chain.rpc_url, opts.block_time)
             state.status_urls = {int(k): v for k, v in doc["status_urls"].items()}
             state.phase = "starting guardians"
@@ -136,6 +138,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 state.containment = {"block": result.containment_block}
             time.sleep(1.5)  # let the last status poll show the submitter (display only)
             summary = _summary(result, doc, state, chain, run_dir, opts)
+            summary.update(settle_cover(chain.rpc_url, cover, result.containment_block,
+                                        state.status_urls, event))
             if one is not None:
                 state.exploit = f"{one.outcome()}; saved {one.saved_fraction:.0%}"
                 summary.pop("seconds_from_attack_broadcast_to_containment", None)  # whole seconds
