@@ -75,7 +75,7 @@ def known_errors() -> dict[bytes, _ErrorAbi]:
     errors = [_parse_signature(s) for s in OPENZEPPELIN_ERRORS]
     errors.append(_ErrorAbi("Error", ("message",), ("string",)))
     errors.append(_ErrorAbi("Panic", ("code",), ("uint256",)))
-    for artifact in ("GuardianOracle",):
+    for artifact in ("GuardianOracle", "CoverPool", "CoverPoolFactory"):
         for item in load_artifact(artifact)["abi"]:
             if item.get("type") == "error":
                 errors.append(_ErrorAbi(item["name"],
