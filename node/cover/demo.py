@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from eth_account import Account
+from web3.logs import DISCARD
 
 from node.deploy import Deployer
 
@@ -55,7 +56,7 @@ def deploy_cover(gov: Deployer, deployment: dict, *, log=lambda _: None,
     terms = (pid, lending, MAX_PAYOUT, DEDUCTIBLE, CONFIRMATION_WINDOW, CLAIM_PERIOD)
     receipt = gov.transact("create cover pool", factory.functions.createPool(usd_address, terms,
                                                                              "USDd"))
-    created = factory.events.CoverPoolCreated().process_receipt(receipt)[0]["args"]
+    created = factory.events.CoverPoolCreated().process_receipt(receipt, errors=DISCARD)[0]["args"]
     demo = CoverDemo(factory.address, created["pool"], deployment["protocol_id"])
     usd = gov.contract("DemoToken", usd_address)
     pool = gov.contract("CoverPool", demo.pool)
@@ -98,5 +99,5 @@ def claim(sender: Deployer, pool_address: str, nonce: int, account: str, amount:
     pool = sender.contract("CoverPool", pool_address)
     receipt = sender.transact(f"claim for {account}",
                               pool.functions.claim(nonce, account, amount, proof))
-    paid = pool.events.Claimed().process_receipt(receipt)[0]["args"]["paid"]
+    paid = pool.events.Claimed().process_receipt(receipt, errors=DISCARD)[0]["args"]["paid"]
     return paid, receipt
