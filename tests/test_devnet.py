@@ -45,6 +45,7 @@ def test_devnet_contains_the_exploit(tmp_path):
     # issue 14: the default one-transaction exploit runs after the containment in its block
     assert summary["scenario"] == "oneshot" and summary["same_block"], summary
     assert summary["saved_fraction"] == 1.0 and summary["blocks_to_containment"] == 0
+    assert summary["cover"] == "nothing lost, nothing to pay", summary  # issue 26
     assert summary["hook_succeeded"] and summary["blocks_to_containment"] <= 5
     assert len(summary["signers"]) >= 3
     # the keys came from the guardians' DKG ceremony (no dealer): the oracle accepted a
@@ -136,6 +137,8 @@ def test_contained_while_outsider_processes_flood_every_guardian(tmp_path):
     assert p2p["restarts"] == 0 and p2p["bans"] >= 1, p2p
     # observers' messages are dropped before validation: only the guardians' own traffic is
     assert p2p["dropped"] > 0 and p2p["rejects"] == 0, p2p
+    # issue 26: the drip loses something before the containment; the cover pool pays it
+    assert summary["cover_paid"] and summary["blocks_containment_to_confirmation"] > 0, summary
 
 
 def test_up_attack_attack_down_leaves_nothing_running(tmp_path):

@@ -13,6 +13,7 @@ from eth_hash.auto import keccak
 
 from node.config import render_config
 from node.fuzzing import fixtures
+from node.fuzzing.targets_cover import SEEDS as COVER_SEEDS
 from protocol import keystore, messages, threshold
 from protocol.detection import PRIVILEGED_TOPICS, EvidenceKind
 from protocol.digest import Action
@@ -143,4 +144,5 @@ SEEDS: dict[str, Callable[[], list[bytes]]] = {
         {"target": ADDRESS, "admin": ADDRESS, "actions": "pause", "monitored": [ADDRESS]}),
     "status-request": lambda: [b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n",
                                b"GET /metrics?x=1 HTTP/1.1\r\n\r\n", b"POST / HTTP/1.0\r\n\r\n"],
+    **COVER_SEEDS,
 }
