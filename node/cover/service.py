@@ -106,12 +106,14 @@ class CoverService:
             key = (msg.confirmation.pool, msg.confirmation.nonce)
             if key in self._early or len(self._early) < MAX_INCIDENTS:
                 self._early.setdefault(key, {})[msg.guardian] = data
-        if verdict is Verdict.REJECT and msg is not None:
+        if outcome.reason is cover_rules.CoverReason.MISMATCH and msg is not None:
+            # the sender is authenticated by then (the rules check its signature first): one
+            # entry and one log line per guardian and incident
             inc = self.incidents.get((msg.confirmation.pool, msg.confirmation.nonce))
-            if inc is not None and len(inc.rejected) < self.gset.n:
+            if inc is not None and msg.guardian not in inc.rejected:
                 inc.rejected[msg.guardian] = outcome.detail
-            log.warning("cover: not signing guardian %d's confirmation: %s", msg.guardian,
-                        outcome.detail)
+                log.warning("cover: not signing guardian %d's confirmation: %s", msg.guardian,
+                            outcome.detail)
         return verdict, str(outcome)
 
     async def on_share(self, data: bytes) -> None:
