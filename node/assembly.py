@@ -79,7 +79,8 @@ class Guardian:
             live=self.state.live, stagger_seconds=stagger_seconds,
             receipt_timeout=receipt_timeout, on_contained=self._on_contained, metrics=metrics,
             tip_margin=int(pending.tip_margin_gwei * 10**9),
-            max_tip=int(pending.max_tip_gwei * 10**9))
+            max_tip=int(pending.max_tip_gwei * 10**9),
+            max_fee=int(pending.max_fee_gwei * 10**9))
         self.watch = WatchLoop(
             registry=registry, view=view, pipeline=self.pipeline, submitter=self.submitter,
             store=store, state=self.state, metrics=metrics,

@@ -126,6 +126,10 @@ class PendingSection:
     max_tip_gwei: float = field(default=500.0, metadata=key(
         "the highest priority fee a containment pays (an exploit that outbids it is reported)",
         "gwei", s.number(0.0, 1_000_000.0)))
+    max_fee_gwei: float = field(default=1000.0, metadata=key(
+        "the highest fee cap (maxFeePerGas) a containment sets to outbid a pending exploit's fee "
+        "cap; it pays only the base fee plus its tip, this bounds a base-fee rise",
+        "gwei", s.number(0.0, 1_000_000.0)))
 
 
 SECTIONS: dict[str, type] = {"node": NodeSection, "chain": ChainSection, "keys": KeysSection,

@@ -23,7 +23,7 @@ from node.records import GuardianKey, ReadyProof, TxReceipt
 from node.store import Store, incident_key
 from protocol import messages
 from protocol.evidence import evidence_hash
-from protocol.pending import race_tip
+from protocol.pending import race_fee_cap, race_tip
 from protocol.submission import submission_delay, submission_rank
 
 log = logging.getLogger("guardian.submitter")
@@ -50,7 +50,9 @@ class SubmitClient(Protocol):
 
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
                              evidence_from_block: int, evidence_hash: bytes,
-                             signature: bytes) -> bytes: ...
+                             signature: bytes, gas_estimate: int | None = None,
+                             priority_fee: int | None = None,
+                             fee_cap: int | None = None) -> bytes: ...
 
     async def wait_receipt(self, tx_hash: bytes, timeout: float) -> TxReceipt | None: ...
 
@@ -60,7 +62,8 @@ class Submitter:
                  publish: Callable[[bytes], Awaitable[None]], live: Callable[[], Iterable[int]],
                  stagger_seconds: float = 2.0, receipt_timeout: float = 30.0,
                  on_contained: Callable[[ReadyProof, bytes, TxReceipt], Awaitable[None]] | None = None,
-                 metrics=None, tip_margin: int = 10**9, max_tip: int = 500 * 10**9):
+                 metrics=None, tip_margin: int = 10**9, max_tip: int = 500 * 10**9,
+                 max_fee: int = 1000 * 10**9):
         self.key = key
         self.backend = backend
         self.store = store
@@ -73,6 +76,7 @@ class Submitter:
         self.metrics = metrics
         self.tip_margin = tip_margin  # wei per gas above a pending exploit's priority fee
         self.max_tip = max_tip
+        self.max_fee = max_fee  # the highest fee cap (maxFeePerGas) a racing containment sets
         self.outbid: list[bytes] = []  # digests whose pending exploit paid more than max_tip
         self._pending_peer_tx: dict[bytes, bytes] = {}  # digest -> a peer's tx hash
         self._stand_down: dict[bytes, trio.Event] = {}
@@ -174,9 +178,10 @@ class Submitter:
                 report.evidence.block_from, evidence_hash(report.evidence),
                 self.backend.g2_to_eip2537(ready.signature))
 
-    def _race_tip(self, ready: ReadyProof) -> int | None:
-        """For a pending incident: a priority fee above the exploit's (`protocol.pending`), so
-        that the containment is ordered first in the block both land in."""
+    def _race_fees(self, ready: ReadyProof) -> tuple[int, int] | None:
+        """For a pending incident: (priority fee, fee cap) above the exploit's
+        (`protocol.pending`), so that the containment is ordered first in the block both land in,
+        whether the block is ordered by effective tip or by fee cap."""
         pending = ready.report.evidence.pending
         if pending is None:
             return None
@@ -184,13 +189,15 @@ class Submitter:
             exploit = decode_raw_tx(pending.raw_tx)
         except RawTxError:
             return None
-        tip, outbid = race_tip(exploit.max_priority_fee, self.tip_margin, self.max_tip, 0)
-        if outbid:
+        tip, tip_outbid = race_tip(exploit.max_priority_fee, self.tip_margin, self.max_tip, 0)
+        fee_cap, cap_outbid = race_fee_cap(exploit.max_fee, self.tip_margin, self.max_fee, tip)
+        if tip_outbid or cap_outbid:
             self.outbid.append(ready.digest)
-            log.warning("the pending exploit pays a priority fee of %.1f gwei, above our maximum "
-                        "%.1f gwei: the containment may be ordered after it",
-                        exploit.max_priority_fee / 1e9, self.max_tip / 1e9)
-        return tip
+            log.warning("the pending exploit pays a priority fee of %.1f gwei with a fee cap of "
+                        "%.1f gwei, above our maximum %.1f / %.1f gwei: the containment may be "
+                        "ordered after it", exploit.max_priority_fee / 1e9, exploit.max_fee / 1e9,
+                        self.max_tip / 1e9, self.max_fee / 1e9)
+        return tip, fee_cap
 
     async def _simulate(self, ready: ReadyProof) -> tuple[object | None, int]:
         """The oracle's answer to our authorize on the pending state, before we pay for it."""
@@ -216,10 +223,10 @@ class Submitter:
             self.store.set_submission(digest, "reverted", previous.tx_hash)
         self.store.set_submission(digest, "sending")
         try:
-            tip = self._race_tip(ready)
+            fees = self._race_fees(ready)
             tx_hash = await self.client.send_authorize(
                 *self._authorize_args(ready), gas_estimate=gas_estimate or None,
-                **({"priority_fee": tip} if tip is not None else {}))
+                **({"priority_fee": fees[0], "fee_cap": fees[1]} if fees is not None else {}))
         except Exception as exc:  # RPC errors are reported, then the next turn comes
             self.store.set_submission(digest, "failed", detail=str(exc)[:500])
             log.warning("sending authorize for 0x%s failed: %s", digest.hex()[:12], exc)

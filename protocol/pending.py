@@ -74,3 +74,13 @@ def race_tip(exploit_tip: int, margin: int, cap: int, floor: int) -> tuple[int, 
     outbids the cap (the containment may then be ordered after it)."""
     wanted = max(floor, exploit_tip + margin)
     return min(wanted, cap), wanted > cap
+
+
+def race_fee_cap(exploit_fee_cap: int, margin: int, cap: int, floor: int) -> tuple[int, bool]:
+    """The fee cap (maxFeePerGas) of a containment racing a pending exploit whose fee cap is
+    `exploit_fee_cap`. Block builders order by effective priority fee, which `race_tip` wins; some
+    mempools (anvil's among them) order by the fee cap instead, so the containment outbids that too.
+    A higher cap costs nothing by itself (a transaction pays the base fee plus its tip); it only
+    bounds what a base-fee rise could cost, so the operator's `cap` applies. Same flag as above."""
+    wanted = max(floor, exploit_fee_cap + margin)
+    return min(wanted, cap), wanted > cap

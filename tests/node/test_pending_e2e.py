@@ -45,6 +45,8 @@ async def _wait_mesh(net, count):
 
 @pytest.mark.timeout(180)
 async def test_one_transaction_exploit_is_contained_first_in_its_block(tmp_path):
+    """The exploit sets a generous fee cap (100 gwei against a base fee near 1): anvil orders its
+    mempool by fee cap, so a containment that only outbid the tip would land second."""
     n, t = 4, 3
     with Anvil(log_path=tmp_path / "anvil.log") as chain:
         dealing, gset, deployment, attacker, contract = _setup(chain, n, t)
@@ -58,7 +60,8 @@ async def test_one_transaction_exploit_is_contained_first_in_its_block(tmp_path)
             await _wait_mesh(net, n)
             await trio.sleep(BLOCK_SECONDS)  # the registry is read on a head
             result = await trio.to_thread.run_sync(
-                lambda: oneshot.run_oneshot(attacker, deployment, contract, 0.2, 30))
+                lambda: oneshot.run_oneshot(attacker, deployment, contract, 0.2, 30,
+                                            fee_cap=100 * 10**9))
             assert result.containment_first, result.to_dict()
             assert result.exploit_block == result.containment_block, result.to_dict()
             assert not result.exploit_ok, result.to_dict()

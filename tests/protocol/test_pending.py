@@ -16,6 +16,7 @@ from protocol.pending import (
     MAX_RAW_TX_BYTES,
     PendingContext,
     base_block,
+    race_fee_cap,
     race_tip,
     sim_time_ok,
 )
@@ -75,3 +76,11 @@ def test_race_tip_outbids_by_the_margin_within_the_cap():
     assert race_tip(2 * gwei, gwei, 100 * gwei, 0) == (3 * gwei, False)
     assert race_tip(0, gwei, 100 * gwei, 2 * gwei) == (2 * gwei, False)
     assert race_tip(200 * gwei, gwei, 100 * gwei, 0) == (100 * gwei, True)
+
+
+def test_race_fee_cap_outbids_the_exploits_fee_cap_within_the_operators():
+    gwei = 10**9
+    assert race_fee_cap(100 * gwei, gwei, 1000 * gwei, 3 * gwei) == (101 * gwei, False)
+    # never below the tip (a fee cap under the tip is an invalid transaction)
+    assert race_fee_cap(1 * gwei, gwei, 1000 * gwei, 3 * gwei) == (3 * gwei, False)
+    assert race_fee_cap(5000 * gwei, gwei, 1000 * gwei, 3 * gwei) == (1000 * gwei, True)
