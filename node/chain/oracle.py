@@ -251,10 +251,8 @@ class OracleClient:
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
                              evidence_from_block: int, evidence_hash: bytes,
                              signature: bytes, gas_estimate: int | None = None,
-                             priority_fee: int | None = None,
-                             fee_cap: int | None = None) -> bytes:
-        """Send authorize; `priority_fee` (wei per gas) raises the tip and `fee_cap` the
-        maxFeePerGas, to be ordered before a pending exploit in the same block."""
+                             priority_fee: int | None = None, fee_cap: int | None = None) -> bytes:
+        """Send authorize; `priority_fee` and `fee_cap` (wei/gas) put it before a pending exploit."""
         if self._account is None:
             raise ChainError("no submitter key configured: this node cannot send transactions")
         data = await self._authorize_calldata(protocol_id, action, nonce, deadline,
@@ -265,8 +263,7 @@ class OracleClient:
                                                    self.rpc.fee_params())
             if priority_fee is not None and priority_fee > tip:
                 max_fee, tip = max_fee - tip + priority_fee, priority_fee
-            if fee_cap is not None and fee_cap > max_fee:
-                max_fee = fee_cap
+            max_fee = max(max_fee, fee_cap or 0)
             tx = {"to": checksum(self.address), "data": data, "value": 0,
                   "gas": self.gas_limit(gas_estimate) if gas_estimate else self.max_gas,
                   "nonce": tx_nonce, "chainId": chain_id, "maxFeePerGas": max_fee,
