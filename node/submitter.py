@@ -24,7 +24,7 @@ from node.store import Store, incident_key
 from protocol import messages
 from protocol.evidence import evidence_hash
 from protocol.pending import race_fee_cap, race_tip
-from protocol.submission import submission_delay, submission_rank
+from protocol.submission import RACERS, race_delay, submission_delay, submission_rank
 
 log = logging.getLogger("guardian.submitter")
 
@@ -79,6 +79,7 @@ class Submitter:
         self.max_fee = max_fee  # the highest fee cap (maxFeePerGas) a racing containment sets
         self.outbid: list[bytes] = []  # digests whose pending exploit paid more than max_tip
         self._pending_peer_tx: dict[bytes, bytes] = {}  # digest -> a peer's tx hash
+        self._announced: dict[bytes, set[bytes]] = {}  # digest -> peers' tx hashes (racers)
         self._stand_down: dict[bytes, trio.Event] = {}
         self._nursery: trio.Nursery | None = None
         self.sent: list[bytes] = []
@@ -101,6 +102,7 @@ class Submitter:
         """A peer sent (or is sending) this digest's transaction: wait for it before our turn."""
         if proof.tx_hash:
             self._pending_peer_tx[proof.digest] = proof.tx_hash
+            self._announced.setdefault(proof.digest, set()).add(proof.tx_hash)
 
     def contained(self, digest: bytes) -> None:
         self._stand_down.setdefault(digest, trio.Event()).set()
@@ -109,11 +111,13 @@ class Submitter:
         """Drop the per-digest state of a closed incident (node.lifecycle). A task still waiting
         holds its own reference to the stand-down event, so it is not disturbed."""
         self._pending_peer_tx.pop(digest, None)
+        self._announced.pop(digest, None)
         self._stand_down.pop(digest, None)
         self.sent_at.pop(digest, None)
 
     def tracked_digests(self) -> set[bytes]:
-        return set(self._stand_down) | set(self._pending_peer_tx) | set(self.sent_at)
+        return (set(self._stand_down) | set(self._pending_peer_tx) | set(self.sent_at)
+                | set(self._announced))
 
     async def _already_done(self, ready: ReadyProof, block: str = "latest") -> bool:
         """The oracle's nonce for the protocol has moved past the incident: at `latest`, someone's
@@ -123,8 +127,9 @@ class Submitter:
     async def _submit_task(self, ready: ReadyProof, stand_down: trio.Event) -> None:
         digest, report = ready.digest, ready.report
         rank = submission_rank(digest, self.key.index, self.live())
-        delay = submission_delay(rank, self.stagger)
-        log.info("proof ready for 0x%s: my rank %d, submitting in %.1fs unless someone does first",
+        pending = report.evidence.pending is not None
+        delay = race_delay(rank) if pending else submission_delay(rank, self.stagger)
+        log.info("proof ready for 0x%s: my rank %d, submitting in %.2fs unless someone does first",
                  digest.hex()[:12], rank, delay)
         with trio.move_on_after(delay):
             await stand_down.wait()
@@ -136,11 +141,11 @@ class Submitter:
                 if receipt is not None and receipt.ok:
                     log.info("peer transaction 0x%s contained it; standing down", peer_tx.hex()[:12])
                     return
-            # Racing a pending exploit into its block, the first attempt of the first-ranked
-            # guardian skips the checks and the gas estimate (it re-executes the BLS check a dozen
-            # times: hundreds of ms) and sends with the configured maximum gas at once; the
-            # receipt decides as always (a peer cannot have sent before rank 0's turn).
-            racing = report.evidence.pending is not None and attempts == 0 and rank == 0
+            # Racing a pending exploit into its block, our first attempt skips the checks and the
+            # gas estimate (it re-executes the BLS check a dozen times: hundreds of ms) and sends
+            # with the configured maximum gas at once, unless RACERS peers announced theirs
+            # (`protocol.submission`); the receipt decides as always.
+            racing = pending and attempts == 0 and len(self._announced.get(digest, ())) < RACERS
             attempts += 1
             if not racing and await self._already_done(ready):
                 log.info("oracle nonce moved past %d: already submitted; standing down",
