@@ -92,7 +92,7 @@ class Guardian:
             queue=self.pending_queue, simulator=simulator, view=RpcChainView(simulator.rpc),
             detectors=self.watch.detectors, header=self._pending_base,
             watched=registry.watched, on_detection=self.watch.open_incident,
-            block_seconds=pending.block_seconds, max_per_block=pending.max_per_block,
+            max_per_block=pending.max_per_block,
             metrics=metrics)
         self.lifecycle = IncidentLifecycle(
             store=store, pipeline=self.pipeline, submitter=self.submitter, publish=self.publish,

@@ -25,7 +25,7 @@ from node.chain.simulate import Simulator, reads_for
 from node.detectors import Detector
 from node.detectors.base import Detection
 from node.records import BlockHeader, ChainView, Watched
-from protocol.pending import PendingContext
+from protocol.pending import PendingContext, next_block_time
 
 log = logging.getLogger("guardian.pending")
 
@@ -34,7 +34,7 @@ class PendingLoop:
     def __init__(self, *, queue: PendingQueue, simulator: Simulator, view: ChainView,
                  detectors: Sequence[Detector], header: Callable[[], BlockHeader | None],
                  watched: Callable[[], dict[bytes, Watched]], on_detection,
-                 block_seconds: float, max_per_block: int, metrics=None) -> None:
+                 max_per_block: int, metrics=None) -> None:
         self.queue = queue
         self.simulator = simulator
         self.view = view
@@ -42,12 +42,12 @@ class PendingLoop:
         self.header = header
         self.watched = watched
         self.on_detection = on_detection  # async (Detection, detector name) -> bool (opened)
-        self.block_seconds = block_seconds
         self.max_per_block = max_per_block
         self.metrics = metrics
         self.simulated = 0
         self._budget: tuple[int, int] = (-1, 0)  # (head, simulations spent on it)
         self._top_tip = -1  # the highest priority fee judged on the budget's head
+        self._sim_time: tuple[bytes, int] = (b"", 0)  # (head hash, its next block's timestamp)
 
     async def run(self) -> None:
         while True:
@@ -81,6 +81,13 @@ class PendingLoop:
                 log.debug("pending 0x%s not judged: %s", item.tx.hash.hex()[:12], exc)
                 self._count("error")
 
+    async def _next_block_time(self, header: BlockHeader) -> int:
+        """`protocol.pending.next_block_time` for this head: one read of its parent per head."""
+        if self._sim_time[0] != header.hash:
+            parent = await self.simulator.rpc.header(header.number - 1)
+            self._sim_time = (header.hash, next_block_time(header.timestamp, parent.timestamp))
+        return self._sim_time[1]
+
     def _outbids(self, top: int) -> bool:
         best = self.queue.peek_best()
         return best is not None and best.tx.max_priority_fee > top
@@ -95,7 +102,7 @@ class PendingLoop:
                    if not w.contained and item.tx.sender != w.params.admin]
         if not watched:
             return []
-        sim_time = header.timestamp + max(1, round(self.block_seconds))
+        sim_time = await self._next_block_time(header)
         if not await self.simulator.next_nonce(item.tx, header):
             self._count("stale")  # mined already, or queued behind another of its sender's
             return []

@@ -4,7 +4,8 @@ every guardian.
 Evidence of a pending incident (`Evidence.pending` set) is about the block after its base block:
 `block_to` is base + 1 and the observations at `block_to` are the state after the raw signed
 transaction `raw_tx`, executed on top of the base block (number `block_to - 1`, hash `base_hash`)
-in a block whose number is base + 1 and whose timestamp is `sim_time`. The same rules of
+in a block whose number is base + 1 and whose timestamp is `sim_time` (`next_block_time`: a peer
+accepts any timestamp within MAX_SIM_SECONDS after the base block, but honest guardians agree). The same rules of
 `protocol.detection` judge it; a peer re-simulates the same raw transaction on the same base block
 on its own node and requires the same observations. The evidence hash binds all of it (the
 `pending` map is part of the canonical encoding when present, absent otherwise, so evidence of a
@@ -61,6 +62,14 @@ def pending_from_fields(raw: Any) -> PendingContext:
 def base_block(block_to: int) -> int:
     """The block a pending incident's transaction is simulated on."""
     return block_to - 1
+
+
+def next_block_time(base_timestamp: int, parent_timestamp: int) -> int:
+    """The simulated next block's timestamp: the base block's plus the chain's own last interval
+    (base minus its parent, within 1..MAX_SIM_SECONDS). Derived from the chain alone, so every
+    guardian simulating on the same base block uses the same environment and their evidence is
+    byte-identical: their shares combine without waiting for anyone's report."""
+    return base_timestamp + min(MAX_SIM_SECONDS, max(1, base_timestamp - parent_timestamp))
 
 
 def sim_time_ok(base_timestamp: int, sim_time: int) -> bool:

@@ -89,7 +89,7 @@ def run_cell(n: int, block_time: float, runs: int, progress=print, seed: int = 1
         tmp = keep or tmp
         run_dir = Path(tmp) / "run"
         doc = deploy_network(run_dir, n, _threshold(n), Topology(chain.rpc_url, chain.ws_url),
-                             log=lambda _: None, block_seconds=block_time,
+                             log=lambda _: None,
                              max_borrow_per_tx=NO_CAP)
         set_interval_mining(chain.rpc_url, block_time)
         urls = {int(k): v for k, v in doc["status_urls"].items()}

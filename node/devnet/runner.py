@@ -98,7 +98,6 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             doc = deploy_network(run_dir, opts.guardians, opts.threshold,
                                  Topology(chain.rpc_url, chain.ws_url), log=event,
                                  outsiders=opts.outsiders, dealer=opts.dealer,
-                                 block_seconds=opts.block_time,
                                  max_borrow_per_tx=(NO_CAP if opts.scenario == "oneshot"
                                                     else MAX_BORROW_PER_TX))
             set_interval_mining(chain.rpc_url, opts.block_time)

@@ -55,8 +55,7 @@ async def test_one_transaction_exploit_is_contained_first_in_its_block(tmp_path)
                 dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
                 ws_url=chain.ws_url, oracle=bytes.fromhex(deployment["oracle"][2:]),
                 chain_id=deployment["chain_id"], submitter_keys=keys, data_dir=tmp_path,
-                blind=frozenset({4}), pending=PendingSection(block_seconds=BLOCK_SECONDS),
-                stagger_seconds=1.0) as net:
+                blind=frozenset({4}), pending=PendingSection(), stagger_seconds=1.0) as net:
             await _wait_mesh(net, n)
             await trio.sleep(BLOCK_SECONDS)  # the registry is read on a head
             result = await trio.to_thread.run_sync(
@@ -91,7 +90,7 @@ async def test_an_exploit_that_lands_first_is_still_contained_under_the_same_inc
                 dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
                 ws_url=chain.ws_url, oracle=bytes.fromhex(deployment["oracle"][2:]),
                 chain_id=deployment["chain_id"], submitter_keys=keys, data_dir=tmp_path,
-                pending=PendingSection(block_seconds=BLOCK_SECONDS), stagger_seconds=1.0) as net:
+                pending=PendingSection(), stagger_seconds=1.0) as net:
             release = trio.Event()
             for g in net.guardians.values():
                 def hold(submitter=g.submitter, original=g.submitter.submit_when_due):

@@ -14,8 +14,10 @@ from protocol.detection import EvidenceKind
 from protocol.evidence import Evidence, encode_evidence, evidence_hash, from_fields, to_fields
 from protocol.pending import (
     MAX_RAW_TX_BYTES,
+    MAX_SIM_SECONDS,
     PendingContext,
     base_block,
+    next_block_time,
     race_fee_cap,
     race_tip,
     sim_time_ok,
@@ -67,6 +69,11 @@ def test_malformed_pending_maps_are_refused(pending):
 
 def test_simulated_block_environment():
     assert base_block(100) == 99
+    # the next block follows the chain's own last interval, within 1..MAX_SIM_SECONDS
+    assert next_block_time(1000, 998) == 1002
+    assert next_block_time(1000, 1000) == 1001  # same-second blocks (instant mining)
+    assert next_block_time(1000, 10) == 1000 + MAX_SIM_SECONDS  # after a long stall
+    assert sim_time_ok(1000, next_block_time(1000, 10))
     assert sim_time_ok(1000, 1001) and sim_time_ok(1000, 1060)
     assert not sim_time_ok(1000, 1000) and not sim_time_ok(1000, 1061)
 
