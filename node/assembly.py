@@ -73,14 +73,14 @@ class Guardian:
             key=key, guardian_set=guardian_set, backend=backend, store=store, view=view,
             oracle=oracle, chain_id=chain_id, oracle_address=oracle_address,
             watched=registry.watched, publish=self.publish, on_ready=self._on_ready,
-            metrics=metrics, simulator=simulator)
+            metrics=metrics, simulator=simulator, stages=self.state.stages)
         self.submitter = Submitter(
             key=key, backend=backend, store=store, client=oracle, publish=self.publish,
             live=self.state.live, stagger_seconds=stagger_seconds,
             receipt_timeout=receipt_timeout, on_contained=self._on_contained, metrics=metrics,
             tip_margin=int(pending.tip_margin_gwei * 10**9),
             max_tip=int(pending.max_tip_gwei * 10**9),
-            max_fee=int(pending.max_fee_gwei * 10**9))
+            max_fee=int(pending.max_fee_gwei * 10**9), stages=self.state.stages)
         self.watch = WatchLoop(
             registry=registry, view=view, pipeline=self.pipeline, submitter=self.submitter,
             store=store, state=self.state, metrics=metrics,
@@ -92,8 +92,7 @@ class Guardian:
             queue=self.pending_queue, simulator=simulator, view=RpcChainView(simulator.rpc),
             detectors=self.watch.detectors, header=self._pending_base,
             watched=registry.watched, on_detection=self.watch.open_incident,
-            max_per_block=pending.max_per_block,
-            metrics=metrics)
+            max_per_block=pending.max_per_block, metrics=metrics, stages=self.state.stages)
         self.lifecycle = IncidentLifecycle(
             store=store, pipeline=self.pipeline, submitter=self.submitter, publish=self.publish,
             chain_time=self.watch.chain_time)

@@ -29,6 +29,7 @@ import trio
 
 from node.detectors.base import Detection
 from node.records import ChainView, GuardianKey, ReadyProof, Watched, usable_actions
+from node.stages import StageClock
 from node.store import Store, incident_key
 from node.verification import OracleView, ReportRejected, ReportVerifier
 from protocol import messages, threshold
@@ -46,7 +47,8 @@ class IncidentPipeline:
                  watched: Callable[[], dict[bytes, Watched]],
                  publish: Callable[[bytes], Awaitable[None]],
                  on_ready: Callable[[ReadyProof], Awaitable[None]],
-                 metrics=None, head_wait_seconds: float = 15.0, simulator=None):
+                 metrics=None, head_wait_seconds: float = 15.0, simulator=None,
+                 stages: StageClock | None = None):
         self.key = key
         self.gset = guardian_set
         self.backend = backend
@@ -59,6 +61,7 @@ class IncidentPipeline:
         self.publish = publish
         self.on_ready = on_ready
         self.metrics = metrics
+        self.stages = stages or StageClock()
         self.verifier = ReportVerifier(
             chain_id=chain_id, oracle_address=oracle_address, key_epoch=guardian_set.epoch,
             view=view, oracle=oracle, watched=watched, head_wait_seconds=head_wait_seconds,
@@ -169,6 +172,7 @@ class IncidentPipeline:
         # durable before it leaves the node: after a crash we re-publish, never sign anew
         self.store.record_own_share(digest, incident, encoded)
         self.store.save_share(digest, self.key.index, partial)
+        self.stages.mark(incident, "own_share")
         log.info("signed share for digest 0x%s (protocol 0x%s nonce %d)", digest.hex()[:12],
                  report.protocol_id.hex()[:12], report.nonce)
         await self.publish(encoded)
@@ -193,6 +197,8 @@ class IncidentPipeline:
         if stored is None or len(partials) < self.gset.threshold:
             return
         report = messages.decode(stored.encoded)
+        incident = incident_key(report.protocol_id, report.nonce)
+        self.stages.mark(incident, "threshold_shares")
         try:
             result = threshold.robust_combine(self.gset, digest, partials, backend=self.backend)
         except threshold.NotEnoughValidShares as exc:
@@ -205,8 +211,8 @@ class IncidentPipeline:
             self.store.drop_share(digest, bad, "partial does not verify")
             log.warning("guardian %d sent an invalid partial for digest 0x%s", bad,
                         digest.hex()[:12])
-        incident = incident_key(report.protocol_id, report.nonce)
         self._ready[digest] = incident
+        self.stages.mark(incident, "combined")
         log.info("combined %d shares for digest 0x%s", len(result.signers), digest.hex()[:12])
         await self.on_ready(ReadyProof(report, digest, result.signature, result.signers,
                                        self._detected_at.get(incident, time.monotonic())))

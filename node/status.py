@@ -18,6 +18,7 @@ import trio
 
 from node.attribution import BlameLedger
 from node.records import BlockHeader, GuardianKey
+from node.stages import StageClock
 from protocol import messages
 
 log = logging.getLogger("guardian.status")
@@ -48,6 +49,7 @@ class NodeState:
     deliveries_ms: deque = field(default_factory=lambda: deque(maxlen=2000))  # (monotonic, ms)
     blame: BlameLedger = field(default_factory=BlameLedger)  # guardians caught misbehaving
     silent: dict[str, list[int]] = field(default_factory=dict)  # incident -> live, no share
+    stages: StageClock = field(default_factory=StageClock)  # each incident's stage times
 
     def note_delivery(self, ms: float, now: float | None = None) -> None:
         """Gossip delivery time of a peer's heartbeat (sender's clock to ours)."""
@@ -81,7 +83,8 @@ class NodeState:
                 "contained_protocols": self.contained_protocols,
                 "failed_containments": self.failed_containments,
                 "p2p": self.p2p, "gossip_delivery": self.delivery_stats(),
-                "blamed": self.blame.blamed(), "silent": self.silent}
+                "blamed": self.blame.blamed(), "silent": self.silent,
+                "stages": self.stages.as_dict()}
 
 
 class Heartbeats:

@@ -20,6 +20,7 @@ import trio
 
 from node.chain.rawtx import RawTxError, decode_raw_tx
 from node.records import GuardianKey, ReadyProof, TxReceipt
+from node.stages import StageClock
 from node.store import Store, incident_key
 from protocol import messages
 from protocol.evidence import evidence_hash
@@ -63,7 +64,7 @@ class Submitter:
                  stagger_seconds: float = 2.0, receipt_timeout: float = 30.0,
                  on_contained: Callable[[ReadyProof, bytes, TxReceipt], Awaitable[None]] | None = None,
                  metrics=None, tip_margin: int = 10**9, max_tip: int = 500 * 10**9,
-                 max_fee: int = 1000 * 10**9):
+                 max_fee: int = 1000 * 10**9, stages: StageClock | None = None):
         self.key = key
         self.backend = backend
         self.store = store
@@ -77,6 +78,7 @@ class Submitter:
         self.tip_margin = tip_margin  # wei per gas above a pending exploit's priority fee
         self.max_tip = max_tip
         self.max_fee = max_fee  # the highest fee cap (maxFeePerGas) a racing containment sets
+        self.stages = stages or StageClock()
         self.outbid: list[bytes] = []  # digests whose pending exploit paid more than max_tip
         self._pending_peer_tx: dict[bytes, bytes] = {}  # digest -> a peer's tx hash
         self._announced: dict[bytes, set[bytes]] = {}  # digest -> peers' tx hashes (racers)
@@ -144,8 +146,11 @@ class Submitter:
             # Racing a pending exploit into its block, our first attempt skips the checks and the
             # gas estimate (it re-executes the BLS check a dozen times: hundreds of ms) and sends
             # with the configured maximum gas at once, unless RACERS peers announced theirs
-            # (`protocol.submission`); the receipt decides as always.
-            racing = pending and attempts == 0 and len(self._announced.get(digest, ())) < RACERS
+            # (`protocol.submission`); past the first RACERS ranks, also unless our node's mempool
+            # already holds a peer's (one read: gossip may be slower than the mempool). The
+            # receipt decides as always.
+            racing = (pending and attempts == 0 and len(self._announced.get(digest, ())) < RACERS
+                      and (rank < RACERS or not await self._already_done(ready, "pending")))
             attempts += 1
             if not racing and await self._already_done(ready):
                 log.info("oracle nonce moved past %d: already submitted; standing down",
@@ -238,6 +243,7 @@ class Submitter:
             return False
         self.sent.append(tx_hash)
         self.sent_at[digest] = time.monotonic()
+        self.stages.mark(incident_key(report.protocol_id, report.nonce), "authorize_sent")
         self.store.set_submission(digest, "sent", tx_hash)
         log.info("submitted authorize for 0x%s in tx %s", digest.hex()[:12], short_hash(tx_hash))
         proof = messages.sign_message(messages.Proof(

@@ -143,7 +143,10 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                     summary["exploit_broadcast_to_containment_sent_s"] = round(
                         sent - one.sent_unix, 3)
                 summary.update(scenario="oneshot", exploit_outcome=one.outcome(),
-                               same_block=one.same_block, broadcast_offset_s=one.offset_s)
+                               same_block=one.same_block, broadcast_offset_s=one.offset_s,
+                               stages_ms_after_broadcast=stages_after(
+                                   state.status_urls, doc["deployment"]["protocol_id"],
+                                   one.sent_unix))
             summary["processes"] = {p.name: process_stats(p.pid) for p in group.processes
                                     if p.alive() and p.name.startswith("guardian-")}
             if flooders:
@@ -174,6 +177,15 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             if live:
                 live.stop()
             signal.signal(signal.SIGTERM, previous)
+
+
+def stages_after(urls: dict[int, str], protocol_id: str, sent_unix: float) -> dict[str, float]:
+    """Each stage of the race in ms after the exploit's broadcast, first guardian to reach it."""
+    from node.bench.e2e_pending import run_stages
+
+    run = run_stages(urls, protocol_id, sent_unix)
+    return {stage: round((at - sent_unix) * 1000, 1) for stage, at in run.items()
+            if stage != "broadcast"}
 
 
 def set_interval_mining(rpc_url: str, seconds: float) -> None:

@@ -74,6 +74,14 @@ async def test_one_transaction_exploit_is_contained_first_in_its_block(tmp_path)
                     await trio.sleep(0.1)
             seers = [g for i, g in net.guardians.items() if i != 4]
             assert all(g.pending_loop.simulated >= 1 for g in seers)
+            # each seer's stage clock (the bench's stage table) holds the pending path in order
+            for g in seers:
+                times = g.state.stages.since(incident_key(pid, 0))
+                path = [times[s] for s in ("pending_arrived", "simulation_started", "simulated",
+                                           "verdict", "own_share")]
+                assert path == sorted(path), times
+            assert any("authorize_sent" in g.state.stages.since(incident_key(pid, 0))
+                       for g in net.guardians.values())
 
 
 @pytest.mark.timeout(180)

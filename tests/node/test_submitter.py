@@ -167,6 +167,17 @@ async def test_no_more_than_racers_send_once_announced(tmp_path, autojump_clock)
 
 
 async def test_fewer_announced_than_racers_still_race(tmp_path, autojump_clock):
-    oracle = FakeOracle(pending=True)
+    oracle = FakeOracle()
     await _race(_submitter(tmp_path, 3, oracle), until=1.0, announce=RACERS - 1)
     assert len(oracle.sent) == 1 and oracle.simulated == 0
+
+
+async def test_past_the_first_racers_a_peer_transaction_in_the_mempool_stops_the_race(
+        tmp_path, autojump_clock):
+    """Gossip can be slower than the mempool: a later rank reads the pending nonce first."""
+    oracle = FakeOracle(pending=True)
+    await _race(_submitter(tmp_path, RACERS, oracle), until=1.0)
+    assert oracle.sent == []
+    first = FakeOracle(pending=True)  # the first RACERS ranks do not wait for that read
+    await _race(_submitter(tmp_path, 0, first), until=1.0)
+    assert len(first.sent) == 1
