@@ -116,8 +116,8 @@ class Guardian:
     async def _on_peer_report(self, report: messages.Report) -> None:
         """A peer's report to the pipeline; one our chain contradicts is blamed on its signer
         (re-checked only on that rare path, to tell "wrong" from "not yet visible here")."""
-        if await self.pipeline.on_report(report):
-            return
+        if await self.pipeline.on_report(report) or self.pipeline.deferred.waiting(report):
+            return  # signed, or to be checked again once our view has caught up
         try:
             await self.pipeline.verify_report(report)
         except ReportContradicted as exc:
@@ -177,6 +177,7 @@ class Guardian:
                 on_share=self.pipeline.on_share, on_proof=self.submitter.peer_proof))
             await nursery.start(self.heads.run, heads_send)
             nursery.start_soon(self._resume)
+            nursery.start_soon(self.pipeline.deferred.run, self._on_peer_report)
             nursery.start_soon(self.watch.run, heads_recv)
             if self.pending_watch is not None:
                 await nursery.start(self.pending_watch.run)

@@ -27,11 +27,12 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
+from node.deferred_reports import DeferredReports
 from node.detectors.base import Detection
 from node.records import ChainView, GuardianKey, ReadyProof, Watched, usable_actions
 from node.stages import StageClock
 from node.store import Store, incident_key
-from node.verification import OracleView, ReportRejected, ReportVerifier
+from node.verification import OracleView, ReportNotYet, ReportRejected, ReportVerifier
 from protocol import messages, threshold
 from protocol.detection import EvidenceKind, choose_action, preference_key, report_deadline
 from protocol.evidence import evidence_hash
@@ -62,6 +63,7 @@ class IncidentPipeline:
         self.on_ready = on_ready
         self.metrics = metrics
         self.stages = stages or StageClock()
+        self.deferred = DeferredReports()  # peer reports to check again once our view catches up
         self.verifier = ReportVerifier(
             chain_id=chain_id, oracle_address=oracle_address, key_epoch=guardian_set.epoch,
             view=view, oracle=oracle, watched=watched, head_wait_seconds=head_wait_seconds,
@@ -74,6 +76,7 @@ class IncidentPipeline:
     # heads -------------------------------------------------------------------------------------
     async def on_head(self, number: int) -> None:
         await self.verifier.on_head(number)
+        self.deferred.on_head(number)
 
     # our own detections --------------------------------------------------------------------------
     async def on_detection(self, det: Detection) -> messages.Report | None:
@@ -139,10 +142,18 @@ class IncidentPipeline:
             if not signed_it:  # the report we signed already: nothing to check
                 try:
                     await self.verifier.verify(report)
+                except ReportNotYet as exc:
+                    self.deferred.defer(report, exc.block)
+                    log.warning("not signing report 0x%s from guardian %d yet: %s; checking "
+                                "again at block %d", digest.hex()[:12], report.guardian, exc,
+                                exc.block)
+                    return False
                 except ReportRejected as exc:
+                    self.deferred.done(report)
                     log.warning("not signing report 0x%s from guardian %d: %s",
                                 digest.hex()[:12], report.guardian, exc)
                     return False
+                self.deferred.done(report)
         ev_hash = evidence_hash(report.evidence)
         self.store.save_report(digest, incident, report.evidence.block_to, ev_hash,
                                messages.encode(report), origin)
