@@ -74,13 +74,14 @@ class Guardian:
             key=key, guardian_set=guardian_set, backend=backend, store=store, view=view,
             oracle=oracle, chain_id=chain_id, oracle_address=oracle_address,
             watched=registry.watched, publish=self.publish, on_ready=self._on_ready,
-            metrics=metrics, simulator=simulator)
+            metrics=metrics, simulator=simulator, stages=self.state.stages)
         self.submitter = Submitter(
             key=key, backend=backend, store=store, client=oracle, publish=self.publish,
             live=self.state.live, stagger_seconds=stagger_seconds,
             receipt_timeout=receipt_timeout, on_contained=self._on_contained, metrics=metrics,
             tip_margin=int(pending.tip_margin_gwei * 10**9),
-            max_tip=int(pending.max_tip_gwei * 10**9))
+            max_tip=int(pending.max_tip_gwei * 10**9),
+            max_fee=int(pending.max_fee_gwei * 10**9), stages=self.state.stages)
         self.watch = WatchLoop(
             registry=registry, view=view, pipeline=self.pipeline, submitter=self.submitter,
             store=store, state=self.state, metrics=metrics,
@@ -92,8 +93,7 @@ class Guardian:
             queue=self.pending_queue, simulator=simulator, view=RpcChainView(simulator.rpc),
             detectors=self.watch.detectors, header=self._pending_base,
             watched=registry.watched, on_detection=self.watch.open_incident,
-            block_seconds=pending.block_seconds, max_per_block=pending.max_per_block,
-            metrics=metrics)
+            max_per_block=pending.max_per_block, metrics=metrics, stages=self.state.stages)
         self.lifecycle = IncidentLifecycle(
             store=store, pipeline=self.pipeline, submitter=self.submitter, publish=self.publish,
             chain_time=self.watch.chain_time)
@@ -120,8 +120,8 @@ class Guardian:
     async def _on_peer_report(self, report: messages.Report) -> None:
         """A peer's report to the pipeline; one our chain contradicts is blamed on its signer
         (re-checked only on that rare path, to tell "wrong" from "not yet visible here")."""
-        if await self.pipeline.on_report(report):
-            return
+        if await self.pipeline.on_report(report) or self.pipeline.deferred.waiting(report):
+            return  # signed, or to be checked again once our view has caught up
         try:
             await self.pipeline.verify_report(report)
         except ReportContradicted as exc:
@@ -182,6 +182,7 @@ class Guardian:
                 on_share=self.pipeline.on_share, on_proof=self.submitter.peer_proof))
             await nursery.start(self.heads.run, heads_send)
             nursery.start_soon(self._resume)
+            nursery.start_soon(self.pipeline.deferred.run, self._on_peer_report)
             nursery.start_soon(self.watch.run, heads_recv)
             if self.pending_watch is not None:
                 await nursery.start(self.pending_watch.run)

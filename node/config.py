@@ -118,14 +118,15 @@ class PendingSection:
     queue: int = field(default=256, metadata=key(
         "pending transactions waiting for simulation at most (the oldest are dropped)",
         "integer", s.integer(1, 1_000_000)))
-    block_seconds: float = field(default=12.0, metadata=key(
-        "the chain's block time: the simulated next block's timestamp is the head's plus this",
-        "seconds", s.number(0.0, 60.0)))
     tip_margin_gwei: float = field(default=1.0, metadata=key(
         "a containment racing a pending exploit pays the exploit's priority fee plus this",
         "gwei", s.number(0.0, 1_000_000.0)))
     max_tip_gwei: float = field(default=500.0, metadata=key(
         "the highest priority fee a containment pays (an exploit that outbids it is reported)",
+        "gwei", s.number(0.0, 1_000_000.0)))
+    max_fee_gwei: float = field(default=1000.0, metadata=key(
+        "the highest fee cap (maxFeePerGas) a containment sets to outbid a pending exploit's fee "
+        "cap; it pays only the base fee plus its tip, this bounds a base-fee rise",
         "gwei", s.number(0.0, 1_000_000.0)))
 
 
@@ -134,6 +135,11 @@ SECTIONS: dict[str, type] = {"node": NodeSection, "chain": ChainSection, "keys":
                              "submission": SubmissionSection, "pending": PendingSection,
                              "cover": CoverSection}
 REQUIRED_SECTIONS = ("node", "chain", "keys")
+# Keys that existed once: refused with the reason, never silently ignored.
+RETIRED_KEYS = {
+    ("pending", "block_seconds"): "is no longer read: the simulated next block's timestamp follows "
+    "the chain's own block interval (the same on every guardian); remove the key",
+}
 
 
 @dataclass(frozen=True)
@@ -171,7 +177,7 @@ def parse_config(text: str, path: Path) -> NodeConfig:
     except RecursionError as exc:  # tomllib recurses once per nested array or inline table
         raise ConfigError(f"{path}: not valid TOML: nested too deeply") from exc
     r = s.Reader(path)
-    s.check_keys(r, SECTIONS, REQUIRED_SECTIONS, raw)
+    s.check_keys(r, SECTIONS, REQUIRED_SECTIONS, raw, RETIRED_KEYS)
     sections = {name: r.read_section(cls, name, raw.get(name, {}))
                 for name, cls in SECTIONS.items()}
     return NodeConfig(path=path, **sections)

@@ -63,7 +63,8 @@ class Reader:
 
 
 def check_keys(r: Reader, sections: dict[str, type], required: tuple[str, ...],
-               raw: dict[str, Any]) -> None:
+               raw: dict[str, Any], retired: dict[tuple[str, str], str] | None = None) -> None:
+    """Unknown sections and keys are errors; a `retired` key says why it went and what to do."""
     for section, value in raw.items():
         if section not in sections:
             raise r.fail(section, None, "unknown section" + _hint(section, sections))
@@ -71,6 +72,8 @@ def check_keys(r: Reader, sections: dict[str, type], required: tuple[str, ...],
             raise r.fail(section, None, "must be a table")
         names = [f.name for f in dataclasses.fields(sections[section])]
         for name in value:
+            if (section, name) in (retired or {}):
+                raise r.fail(section, name, retired[(section, name)])
             if name not in names:
                 raise r.fail(section, name, "unknown key" + _hint(name, names))
     for section in required:

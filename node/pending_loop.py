@@ -25,7 +25,9 @@ from node.chain.simulate import Simulator, reads_for
 from node.detectors import Detector
 from node.detectors.base import Detection
 from node.records import BlockHeader, ChainView, Watched
-from protocol.pending import PendingContext
+from node.stages import StageClock, unix_of
+from node.store import incident_key
+from protocol.pending import PendingContext, next_block_time
 
 log = logging.getLogger("guardian.pending")
 
@@ -34,7 +36,7 @@ class PendingLoop:
     def __init__(self, *, queue: PendingQueue, simulator: Simulator, view: ChainView,
                  detectors: Sequence[Detector], header: Callable[[], BlockHeader | None],
                  watched: Callable[[], dict[bytes, Watched]], on_detection,
-                 block_seconds: float, max_per_block: int, metrics=None) -> None:
+                 max_per_block: int, metrics=None, stages: StageClock | None = None) -> None:
         self.queue = queue
         self.simulator = simulator
         self.view = view
@@ -42,12 +44,13 @@ class PendingLoop:
         self.header = header
         self.watched = watched
         self.on_detection = on_detection  # async (Detection, detector name) -> bool (opened)
-        self.block_seconds = block_seconds
         self.max_per_block = max_per_block
         self.metrics = metrics
+        self.stages = stages
         self.simulated = 0
         self._budget: tuple[int, int] = (-1, 0)  # (head, simulations spent on it)
         self._top_tip = -1  # the highest priority fee judged on the budget's head
+        self._sim_time: tuple[bytes, int] = (b"", 0)  # (head hash, its next block's timestamp)
 
     async def run(self) -> None:
         while True:
@@ -81,6 +84,21 @@ class PendingLoop:
                 log.debug("pending 0x%s not judged: %s", item.tx.hash.hex()[:12], exc)
                 self._count("error")
 
+    async def _next_block_time(self, header: BlockHeader) -> int:
+        """`protocol.pending.next_block_time` for this head: one read of its parent per head."""
+        if self._sim_time[0] != header.hash:
+            parent = await self.simulator.rpc.header(header.number - 1)
+            self._sim_time = (header.hash, next_block_time(header.timestamp, parent.timestamp))
+        return self._sim_time[1]
+
+    def _mark(self, incident: bytes, item: PendingTx, started: float, simulated: float) -> None:
+        if self.stages is None:
+            return
+        now = trio.current_time()
+        for stage, at in (("pending_arrived", item.arrived), ("simulation_started", started),
+                          ("simulated", simulated), ("verdict", now)):
+            self.stages.mark(incident, stage, unix_of(at, now))
+
     def _outbids(self, top: int) -> bool:
         best = self.queue.peek_best()
         return best is not None and best.tx.max_priority_fee > top
@@ -95,11 +113,13 @@ class PendingLoop:
                    if not w.contained and item.tx.sender != w.params.admin]
         if not watched:
             return []
-        sim_time = header.timestamp + max(1, round(self.block_seconds))
+        started = trio.current_time()
+        sim_time = await self._next_block_time(header)
         if not await self.simulator.next_nonce(item.tx, header):
             self._count("stale")  # mined already, or queued behind another of its sender's
             return []
         outcome = await self.simulator.simulate(item.tx, header, sim_time, reads_for(watched))
+        simulated = trio.current_time()
         self.simulated += 1
         if self.metrics:
             self.metrics.pending_verdict_seconds.observe(trio.current_time() - item.arrived)
@@ -125,6 +145,7 @@ class PendingLoop:
                                     dataclasses.replace(det.evidence, pending=context),
                                     det.verdict)
                     found.append(det)
+                    self._mark(incident_key(w.protocol_id, w.nonce), item, started, simulated)
                     log.info("pending tx 0x%s would violate %s on 0x%s (arrived %.0f ms ago)",
                              item.tx.hash.hex()[:12], detector.name, w.protocol_id.hex()[:12],
                              (trio.current_time() - item.arrived) * 1000)

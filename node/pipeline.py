@@ -27,10 +27,12 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
+from node.deferred_reports import DeferredReports
 from node.detectors.base import Detection
 from node.records import ChainView, GuardianKey, ReadyProof, Watched, usable_actions
+from node.stages import StageClock
 from node.store import Store, incident_key
-from node.verification import OracleView, ReportRejected, ReportVerifier
+from node.verification import OracleView, ReportNotYet, ReportRejected, ReportVerifier
 from protocol import messages, threshold
 from protocol.detection import EvidenceKind, choose_action, preference_key, report_deadline
 from protocol.evidence import evidence_hash
@@ -46,7 +48,8 @@ class IncidentPipeline:
                  watched: Callable[[], dict[bytes, Watched]],
                  publish: Callable[[bytes], Awaitable[None]],
                  on_ready: Callable[[ReadyProof], Awaitable[None]],
-                 metrics=None, head_wait_seconds: float = 15.0, simulator=None):
+                 metrics=None, head_wait_seconds: float = 15.0, simulator=None,
+                 stages: StageClock | None = None):
         self.key = key
         self.gset = guardian_set
         self.backend = backend
@@ -59,6 +62,8 @@ class IncidentPipeline:
         self.publish = publish
         self.on_ready = on_ready
         self.metrics = metrics
+        self.stages = stages or StageClock()
+        self.deferred = DeferredReports()  # peer reports to check again once our view catches up
         self.verifier = ReportVerifier(
             chain_id=chain_id, oracle_address=oracle_address, key_epoch=guardian_set.epoch,
             view=view, oracle=oracle, watched=watched, head_wait_seconds=head_wait_seconds,
@@ -71,6 +76,7 @@ class IncidentPipeline:
     # heads -------------------------------------------------------------------------------------
     async def on_head(self, number: int) -> None:
         await self.verifier.on_head(number)
+        self.deferred.on_head(number)
 
     # our own detections --------------------------------------------------------------------------
     async def on_detection(self, det: Detection) -> messages.Report | None:
@@ -136,10 +142,18 @@ class IncidentPipeline:
             if not signed_it:  # the report we signed already: nothing to check
                 try:
                     await self.verifier.verify(report)
+                except ReportNotYet as exc:
+                    self.deferred.defer(report, exc.block)
+                    log.warning("not signing report 0x%s from guardian %d yet: %s; checking "
+                                "again at block %d", digest.hex()[:12], report.guardian, exc,
+                                exc.block)
+                    return False
                 except ReportRejected as exc:
+                    self.deferred.done(report)
                     log.warning("not signing report 0x%s from guardian %d: %s",
                                 digest.hex()[:12], report.guardian, exc)
                     return False
+                self.deferred.done(report)
         ev_hash = evidence_hash(report.evidence)
         self.store.save_report(digest, incident, report.evidence.block_to, ev_hash,
                                messages.encode(report), origin)
@@ -169,6 +183,7 @@ class IncidentPipeline:
         # durable before it leaves the node: after a crash we re-publish, never sign anew
         self.store.record_own_share(digest, incident, encoded)
         self.store.save_share(digest, self.key.index, partial)
+        self.stages.mark(incident, "own_share")
         log.info("signed share for digest 0x%s (protocol 0x%s nonce %d)", digest.hex()[:12],
                  report.protocol_id.hex()[:12], report.nonce)
         await self.publish(encoded)
@@ -193,8 +208,11 @@ class IncidentPipeline:
         if stored is None or len(partials) < self.gset.threshold:
             return
         report = messages.decode(stored.encoded)
+        incident = incident_key(report.protocol_id, report.nonce)
+        self.stages.mark(incident, "threshold_shares")
         try:
-            result = threshold.robust_combine(self.gset, digest, partials, backend=self.backend)
+            # partials were verified on arrival (gossip validator): one group-key check here
+            result = threshold.optimistic_combine(self.gset, digest, partials, backend=self.backend)
         except threshold.NotEnoughValidShares as exc:
             for bad in exc.invalid_indices:
                 self.store.drop_share(digest, bad, "partial does not verify")
@@ -205,8 +223,8 @@ class IncidentPipeline:
             self.store.drop_share(digest, bad, "partial does not verify")
             log.warning("guardian %d sent an invalid partial for digest 0x%s", bad,
                         digest.hex()[:12])
-        incident = incident_key(report.protocol_id, report.nonce)
         self._ready[digest] = incident
+        self.stages.mark(incident, "combined")
         log.info("combined %d shares for digest 0x%s", len(result.signers), digest.hex()[:12])
         await self.on_ready(ReadyProof(report, digest, result.signature, result.signers,
                                        self._detected_at.get(incident, time.monotonic())))

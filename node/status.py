@@ -18,11 +18,13 @@ import trio
 
 from node.attribution import BlameLedger
 from node.records import BlockHeader, GuardianKey
+from node.stages import StageClock
 from protocol import messages
 
 log = logging.getLogger("guardian.status")
 
 HEARTBEAT_SECONDS = 5.0  # liveness only; every message costs each node ~3-4 ms of libp2p CPU
+FAST_BEAT_SECONDS = 0.25  # a beat at most this soon after a mesh change (start-up, reconnects)
 LIVENESS_SECONDS = 16.0
 DELIVERY_WINDOW_SECONDS = 60.0
 
@@ -48,6 +50,7 @@ class NodeState:
     deliveries_ms: deque = field(default_factory=lambda: deque(maxlen=2000))  # (monotonic, ms)
     blame: BlameLedger = field(default_factory=BlameLedger)  # guardians caught misbehaving
     silent: dict[str, list[int]] = field(default_factory=dict)  # incident -> live, no share
+    stages: StageClock = field(default_factory=StageClock)  # each incident's stage times
 
     def note_delivery(self, ms: float, now: float | None = None) -> None:
         """Gossip delivery time of a peer's heartbeat (sender's clock to ours)."""
@@ -81,7 +84,8 @@ class NodeState:
                 "contained_protocols": self.contained_protocols,
                 "failed_containments": self.failed_containments,
                 "p2p": self.p2p, "gossip_delivery": self.delivery_stats(),
-                "blamed": self.blame.blamed(), "silent": self.silent}
+                "blamed": self.blame.blamed(), "silent": self.silent,
+                "stages": self.stages.as_dict()}
 
 
 class Heartbeats:
@@ -118,4 +122,15 @@ class Heartbeats:
             self.state.p2p = self.p2p.peer_report()
             if self.metrics:
                 self.metrics.set_peers(self.state.peers, self.state.mesh_peers)
-            await trio.sleep(self.period)  # a period, not synchronisation
+            await self._until_next_beat(header is not None)
+
+    async def _until_next_beat(self, had_head: bool) -> None:
+        """A period; sooner when the mesh grew or the first head arrived, so that a starting
+        network hears of every member in about a second instead of a period (a peer that joins
+        the mesh after our beat would otherwise wait a whole period to learn we are alive)."""
+        mesh = self.p2p.mesh_peer_count()
+        deadline = trio.current_time() + self.period
+        while trio.current_time() < deadline:
+            await trio.sleep(min(FAST_BEAT_SECONDS, self.period))  # polling the library's mesh
+            if self.p2p.mesh_peer_count() > mesh or (not had_head and self.header() is not None):
+                return

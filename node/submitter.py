@@ -20,11 +20,12 @@ import trio
 
 from node.chain.rawtx import RawTxError, decode_raw_tx
 from node.records import GuardianKey, ReadyProof, TxReceipt
+from node.stages import StageClock
 from node.store import Store, incident_key
 from protocol import messages
 from protocol.evidence import evidence_hash
-from protocol.pending import race_tip
-from protocol.submission import submission_delay, submission_rank
+from protocol.pending import race_fee_cap, race_tip
+from protocol.submission import RACERS, race_delay, submission_delay, submission_rank
 
 log = logging.getLogger("guardian.submitter")
 
@@ -50,7 +51,9 @@ class SubmitClient(Protocol):
 
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
                              evidence_from_block: int, evidence_hash: bytes,
-                             signature: bytes) -> bytes: ...
+                             signature: bytes, gas_estimate: int | None = None,
+                             priority_fee: int | None = None,
+                             fee_cap: int | None = None) -> bytes: ...
 
     async def wait_receipt(self, tx_hash: bytes, timeout: float) -> TxReceipt | None: ...
 
@@ -60,7 +63,8 @@ class Submitter:
                  publish: Callable[[bytes], Awaitable[None]], live: Callable[[], Iterable[int]],
                  stagger_seconds: float = 2.0, receipt_timeout: float = 30.0,
                  on_contained: Callable[[ReadyProof, bytes, TxReceipt], Awaitable[None]] | None = None,
-                 metrics=None, tip_margin: int = 10**9, max_tip: int = 500 * 10**9):
+                 metrics=None, tip_margin: int = 10**9, max_tip: int = 500 * 10**9,
+                 max_fee: int = 1000 * 10**9, stages: StageClock | None = None):
         self.key = key
         self.backend = backend
         self.store = store
@@ -73,8 +77,11 @@ class Submitter:
         self.metrics = metrics
         self.tip_margin = tip_margin  # wei per gas above a pending exploit's priority fee
         self.max_tip = max_tip
+        self.max_fee = max_fee  # the highest fee cap (maxFeePerGas) a racing containment sets
+        self.stages = stages or StageClock()
         self.outbid: list[bytes] = []  # digests whose pending exploit paid more than max_tip
         self._pending_peer_tx: dict[bytes, bytes] = {}  # digest -> a peer's tx hash
+        self._announced: dict[bytes, set[bytes]] = {}  # digest -> peers' tx hashes (racers)
         self._stand_down: dict[bytes, trio.Event] = {}
         self._nursery: trio.Nursery | None = None
         self.sent: list[bytes] = []
@@ -97,6 +104,7 @@ class Submitter:
         """A peer sent (or is sending) this digest's transaction: wait for it before our turn."""
         if proof.tx_hash:
             self._pending_peer_tx[proof.digest] = proof.tx_hash
+            self._announced.setdefault(proof.digest, set()).add(proof.tx_hash)
 
     def contained(self, digest: bytes) -> None:
         self._stand_down.setdefault(digest, trio.Event()).set()
@@ -105,11 +113,13 @@ class Submitter:
         """Drop the per-digest state of a closed incident (node.lifecycle). A task still waiting
         holds its own reference to the stand-down event, so it is not disturbed."""
         self._pending_peer_tx.pop(digest, None)
+        self._announced.pop(digest, None)
         self._stand_down.pop(digest, None)
         self.sent_at.pop(digest, None)
 
     def tracked_digests(self) -> set[bytes]:
-        return set(self._stand_down) | set(self._pending_peer_tx) | set(self.sent_at)
+        return (set(self._stand_down) | set(self._pending_peer_tx) | set(self.sent_at)
+                | set(self._announced))
 
     async def _already_done(self, ready: ReadyProof, block: str = "latest") -> bool:
         """The oracle's nonce for the protocol has moved past the incident: at `latest`, someone's
@@ -119,8 +129,9 @@ class Submitter:
     async def _submit_task(self, ready: ReadyProof, stand_down: trio.Event) -> None:
         digest, report = ready.digest, ready.report
         rank = submission_rank(digest, self.key.index, self.live())
-        delay = submission_delay(rank, self.stagger)
-        log.info("proof ready for 0x%s: my rank %d, submitting in %.1fs unless someone does first",
+        pending = report.evidence.pending is not None
+        delay = race_delay(rank) if pending else submission_delay(rank, self.stagger)
+        log.info("proof ready for 0x%s: my rank %d, submitting in %.2fs unless someone does first",
                  digest.hex()[:12], rank, delay)
         with trio.move_on_after(delay):
             await stand_down.wait()
@@ -132,11 +143,14 @@ class Submitter:
                 if receipt is not None and receipt.ok:
                     log.info("peer transaction 0x%s contained it; standing down", peer_tx.hex()[:12])
                     return
-            # Racing a pending exploit into its block, the first attempt of the first-ranked
-            # guardian skips the checks and the gas estimate (it re-executes the BLS check a dozen
-            # times: hundreds of ms) and sends with the configured maximum gas at once; the
-            # receipt decides as always (a peer cannot have sent before rank 0's turn).
-            racing = report.evidence.pending is not None and attempts == 0 and rank == 0
+            # Racing a pending exploit into its block, our first attempt skips the checks and the
+            # gas estimate (it re-executes the BLS check a dozen times: hundreds of ms) and sends
+            # with the configured maximum gas at once, unless RACERS peers announced theirs
+            # (`protocol.submission`); past the first RACERS ranks, also unless our node's mempool
+            # already holds a peer's (one read: gossip may be slower than the mempool). The
+            # receipt decides as always.
+            racing = (pending and attempts == 0 and len(self._announced.get(digest, ())) < RACERS
+                      and (rank < RACERS or not await self._already_done(ready, "pending")))
             attempts += 1
             if not racing and await self._already_done(ready):
                 log.info("oracle nonce moved past %d: already submitted; standing down",
@@ -174,9 +188,10 @@ class Submitter:
                 report.evidence.block_from, evidence_hash(report.evidence),
                 self.backend.g2_to_eip2537(ready.signature))
 
-    def _race_tip(self, ready: ReadyProof) -> int | None:
-        """For a pending incident: a priority fee above the exploit's (`protocol.pending`), so
-        that the containment is ordered first in the block both land in."""
+    def _race_fees(self, ready: ReadyProof) -> tuple[int, int] | None:
+        """For a pending incident: (priority fee, fee cap) above the exploit's
+        (`protocol.pending`), so that the containment is ordered first in the block both land in,
+        whether the block is ordered by effective tip or by fee cap."""
         pending = ready.report.evidence.pending
         if pending is None:
             return None
@@ -184,13 +199,15 @@ class Submitter:
             exploit = decode_raw_tx(pending.raw_tx)
         except RawTxError:
             return None
-        tip, outbid = race_tip(exploit.max_priority_fee, self.tip_margin, self.max_tip, 0)
-        if outbid:
+        tip, tip_outbid = race_tip(exploit.max_priority_fee, self.tip_margin, self.max_tip, 0)
+        fee_cap, cap_outbid = race_fee_cap(exploit.max_fee, self.tip_margin, self.max_fee, tip)
+        if tip_outbid or cap_outbid:
             self.outbid.append(ready.digest)
-            log.warning("the pending exploit pays a priority fee of %.1f gwei, above our maximum "
-                        "%.1f gwei: the containment may be ordered after it",
-                        exploit.max_priority_fee / 1e9, self.max_tip / 1e9)
-        return tip
+            log.warning("the pending exploit pays a priority fee of %.1f gwei with a fee cap of "
+                        "%.1f gwei, above our maximum %.1f / %.1f gwei: the containment may be "
+                        "ordered after it", exploit.max_priority_fee / 1e9, exploit.max_fee / 1e9,
+                        self.max_tip / 1e9, self.max_fee / 1e9)
+        return tip, fee_cap
 
     async def _simulate(self, ready: ReadyProof) -> tuple[object | None, int]:
         """The oracle's answer to our authorize on the pending state, before we pay for it."""
@@ -216,16 +233,17 @@ class Submitter:
             self.store.set_submission(digest, "reverted", previous.tx_hash)
         self.store.set_submission(digest, "sending")
         try:
-            tip = self._race_tip(ready)
+            fees = self._race_fees(ready)
             tx_hash = await self.client.send_authorize(
                 *self._authorize_args(ready), gas_estimate=gas_estimate or None,
-                **({"priority_fee": tip} if tip is not None else {}))
+                **({"priority_fee": fees[0], "fee_cap": fees[1]} if fees is not None else {}))
         except Exception as exc:  # RPC errors are reported, then the next turn comes
             self.store.set_submission(digest, "failed", detail=str(exc)[:500])
             log.warning("sending authorize for 0x%s failed: %s", digest.hex()[:12], exc)
             return False
         self.sent.append(tx_hash)
         self.sent_at[digest] = time.monotonic()
+        self.stages.mark(incident_key(report.protocol_id, report.nonce), "authorize_sent")
         self.store.set_submission(digest, "sent", tx_hash)
         log.info("submitted authorize for 0x%s in tx %s", digest.hex()[:12], short_hash(tx_hash))
         proof = messages.sign_message(messages.Proof(

@@ -35,6 +35,15 @@ class ReportRejected(NodeError):
     """A peer's report failed re-verification; the message says which check."""
 
 
+class ReportNotYet(ReportRejected):
+    """This node could not check the report yet (its view has not reached the evidence block, or
+    a read failed): not a verdict on the report, which `node.deferred_reports` checks again."""
+
+    def __init__(self, message: str, block: int) -> None:
+        super().__init__(message)
+        self.block = block  # the head this node must reach before checking again
+
+
 class ReportContradicted(ReportRejected):
     """Our own chain contradicts the report (no violation, wrong action, other observations):
     the reporter is wrong, not merely ahead of us. What node.attribution blames."""
@@ -75,8 +84,8 @@ class ReportVerifier:
                 while self._head < block:
                     await self._head_changed.wait()
         if self._head < block:
-            raise ReportRejected(f"our chain view did not reach block {block} "
-                                 f"within {self.head_wait_seconds}s (head {self._head})")
+            raise ReportNotYet(f"our chain view did not reach block {block} "
+                               f"within {self.head_wait_seconds}s (head {self._head})", block)
 
     @staticmethod
     def _view_block(ev) -> int:
@@ -130,5 +139,7 @@ class ReportVerifier:
             if ev.pending is None:  # our own chain shows otherwise: the reporter is wrong
                 raise ReportContradicted(str(exc)) from exc
             raise ReportRejected(str(exc)) from exc
-        except (PendingNotConfirmed, ChainError) as exc:
+        except ChainError as exc:  # a read failed: try again on a later head
+            raise ReportNotYet(str(exc), self._head + 1) from exc
+        except PendingNotConfirmed as exc:
             raise ReportRejected(str(exc)) from exc

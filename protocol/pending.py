@@ -4,7 +4,8 @@ every guardian.
 Evidence of a pending incident (`Evidence.pending` set) is about the block after its base block:
 `block_to` is base + 1 and the observations at `block_to` are the state after the raw signed
 transaction `raw_tx`, executed on top of the base block (number `block_to - 1`, hash `base_hash`)
-in a block whose number is base + 1 and whose timestamp is `sim_time`. The same rules of
+in a block whose number is base + 1 and whose timestamp is `sim_time` (`next_block_time`: a peer
+accepts any timestamp within MAX_SIM_SECONDS after the base block, but honest guardians agree). The same rules of
 `protocol.detection` judge it; a peer re-simulates the same raw transaction on the same base block
 on its own node and requires the same observations. The evidence hash binds all of it (the
 `pending` map is part of the canonical encoding when present, absent otherwise, so evidence of a
@@ -63,6 +64,14 @@ def base_block(block_to: int) -> int:
     return block_to - 1
 
 
+def next_block_time(base_timestamp: int, parent_timestamp: int) -> int:
+    """The simulated next block's timestamp: the base block's plus the chain's own last interval
+    (base minus its parent, within 1..MAX_SIM_SECONDS). Derived from the chain alone, so every
+    guardian simulating on the same base block uses the same environment and their evidence is
+    byte-identical: their shares combine without waiting for anyone's report."""
+    return base_timestamp + min(MAX_SIM_SECONDS, max(1, base_timestamp - parent_timestamp))
+
+
 def sim_time_ok(base_timestamp: int, sim_time: int) -> bool:
     """The simulated block's timestamp follows its base block's, by at most MAX_SIM_SECONDS."""
     return base_timestamp < sim_time <= base_timestamp + MAX_SIM_SECONDS
@@ -73,4 +82,14 @@ def race_tip(exploit_tip: int, margin: int, cap: int, floor: int) -> tuple[int, 
     `exploit_tip`: above it by `margin`, at least `floor`, at most `cap`. The flag says the exploit
     outbids the cap (the containment may then be ordered after it)."""
     wanted = max(floor, exploit_tip + margin)
+    return min(wanted, cap), wanted > cap
+
+
+def race_fee_cap(exploit_fee_cap: int, margin: int, cap: int, floor: int) -> tuple[int, bool]:
+    """The fee cap (maxFeePerGas) of a containment racing a pending exploit whose fee cap is
+    `exploit_fee_cap`. Block builders order by effective priority fee, which `race_tip` wins; some
+    mempools (anvil's among them) order by the fee cap instead, so the containment outbids that too.
+    A higher cap costs nothing by itself (a transaction pays the base fee plus its tip); it only
+    bounds what a base-fee rise could cost, so the operator's `cap` applies. Same flag as above."""
+    wanted = max(floor, exploit_fee_cap + margin)
     return min(wanted, cap), wanted > cap

@@ -33,6 +33,23 @@ def submission_delay(rank: int, stagger_seconds: float) -> float:
     return rank * stagger_seconds
 
 
+# Racing a pending exploit ---------------------------------------------------------------------
+# A containment racing a pending exploit into its block cannot wait seconds for one fixed
+# submitter that may lag (catching up on heads, or seeing the transaction late). Every guardian
+# that combines the proof sends it after a delay of milliseconds by rank, unless RACERS peers have
+# announced their transactions (a Proof) by then: whoever combined first sends, a lagging first
+# rank costs RACE_STEP_SECONDS, and usually no more than RACERS transactions race. A lost race
+# reverts at the oracle's nonce check, before the signature is verified: a cheap revert.
+
+RACERS = 2
+RACE_STEP_SECONDS = 0.05
+
+
+def race_delay(rank: int, step_seconds: float = RACE_STEP_SECONDS) -> float:
+    """How long I hold a combined proof racing a pending exploit before I send it."""
+    return rank * step_seconds
+
+
 # Proposals ------------------------------------------------------------------------------------
 # Usually every guardian detects an incident at the same head, and all their reports carry the
 # same digest. Each signs and gossips its share at once, but only the first guardian in the

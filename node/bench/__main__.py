@@ -46,7 +46,7 @@ def _e2e_drip(args: argparse.Namespace) -> dict:
 
 def _e2e(args: argparse.Namespace) -> dict:
     from node.bench.e2e_pending import run_bench
-    from node.bench.e2e_table import print_table
+    from node.bench.e2e_table import print_stage_table, print_table
 
     sizes = [int(n) for n in args.guardians.split(",") if n]
     times = [float(b) for b in args.block_times.split(",") if b]
@@ -55,6 +55,7 @@ def _e2e(args: argparse.Namespace) -> dict:
     rows = run_bench(sizes, times, args.runs or 10, args.slow_runs,
                      progress=lambda m: print(m, flush=True))
     print_table(rows)
+    print_stage_table(rows)
     return {"e2e": rows}
 
 

@@ -58,7 +58,7 @@ def run_flood_bench(n: int = 4, block_time: float = 2.0, rate: float = 100.0,
             Anvil(log_path=Path(tmp) / "anvil.log") as chain, ProcessGroup() as group:
         run_dir = Path(tmp) / "run"
         doc = deploy_network(run_dir, n, n * 2 // 3 + 1, Topology(chain.rpc_url, chain.ws_url),
-                             log=lambda _: None, block_seconds=block_time,
+                             log=lambda _: None,
                              max_borrow_per_tx=NO_CAP)
         deployment = doc["deployment"]
         attacker = Deployer.connect(chain.rpc_url, ATTACKER_KEY)

@@ -17,7 +17,7 @@ from web3.exceptions import ContractLogicError
 from node.artifacts import load_artifact
 from node.chain.decode import ChainError, decode_bytes, decode_uint
 from node.chain.revert import Revert, revert_of
-from node.chain.rpc import ChainRpc, checksum
+from node.chain.rpc import ChainRpc, both, checksum
 from node.records import TxReceipt
 from node.registration import Registration
 
@@ -99,6 +99,8 @@ class OracleClient:
         self.chain_id = chain_id
         self.max_gas = max_gas
         self._send_lock = trio.Lock()
+        # sending has its own connection and threads: it never queues behind a head's reads
+        self._send_rpc = ChainRpc(rpc.url) if isinstance(rpc, ChainRpc) else rpc
         self._events = {e.event_name: e for e in (
             self.contract.events.ProtocolRegistered, self.contract.events.ProtocolUpdated,
             self.contract.events.ProtocolDeregistered, self.contract.events.ContainmentEngaged,
@@ -251,41 +253,28 @@ class OracleClient:
     async def send_authorize(self, protocol_id: bytes, action: int, nonce: int, deadline: int,
                              evidence_from_block: int, evidence_hash: bytes,
                              signature: bytes, gas_estimate: int | None = None,
-                             priority_fee: int | None = None) -> bytes:
-        """Send authorize; `priority_fee` (wei per gas) raises the tip, to be ordered before a
-        pending exploit in the same block."""
+                             priority_fee: int | None = None, fee_cap: int | None = None) -> bytes:
+        """Send authorize; `priority_fee` and `fee_cap` (wei/gas) put it before a pending exploit."""
         if self._account is None:
             raise ChainError("no submitter key configured: this node cannot send transactions")
         data = await self._authorize_calldata(protocol_id, action, nonce, deadline,
                                               evidence_from_block, evidence_hash, signature)
         async with self._send_lock:
             chain_id = self.chain_id or await self.rpc.chain_id()
-            tx_nonce, (max_fee, tip) = await _both(self.rpc.transaction_count(self.submitter),
-                                                   self.rpc.fee_params())
+            tx_nonce, (max_fee, tip) = await both(self._send_rpc.transaction_count(self.submitter),
+                                                   self._send_rpc.fee_params())
             if priority_fee is not None and priority_fee > tip:
                 max_fee, tip = max_fee - tip + priority_fee, priority_fee
+            max_fee = max(max_fee, fee_cap or 0)
             tx = {"to": checksum(self.address), "data": data, "value": 0,
                   "gas": self.gas_limit(gas_estimate) if gas_estimate else self.max_gas,
                   "nonce": tx_nonce, "chainId": chain_id, "maxFeePerGas": max_fee,
                   "maxPriorityFeePerGas": tip, "type": 2}
             signed = self._account.sign_transaction(tx)
-            return await self.rpc.send_raw(bytes(signed.raw_transaction))
+            return await self._send_rpc.send_raw(bytes(signed.raw_transaction))
 
     async def wait_receipt(self, tx_hash: bytes, timeout: float) -> TxReceipt | None:
         return await self.rpc.wait_receipt(tx_hash, timeout)
-
-
-async def _both(first, second):
-    """Two reads at once (sending a containment is on the critical path of a race)."""
-    out: list = [None, None]
-
-    async def run(index: int, coro) -> None:
-        out[index] = await coro
-
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(run, 0, first)
-        nursery.start_soon(run, 1, second)
-    return out[0], out[1]
 
 
 def _engage_selector() -> bytes:

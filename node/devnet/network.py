@@ -74,7 +74,7 @@ def wait_for_rpc(url: str, timeout: float, alive: Callable[[], bool] = lambda: T
 def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology, *,
                    log: Callable[[str], None] = print, stagger_seconds: float = 1.0,
                    log_format: str = "text", outsiders: str = "deny",
-                   dealer: bool = False, block_seconds: float | None = None,
+                   dealer: bool = False,
                    max_borrow_per_tx: int = MAX_BORROW_PER_TX) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -124,8 +124,6 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
             bootstrap=ring_neighbours(addrs, i, BOOTSTRAP_FANOUT),
             metrics_listen=f"{topo.metrics_host}:{metric_ports[i - 1]}",
             stagger_seconds=stagger_seconds, log_format=log_format, outsiders=outsiders)
-        if block_seconds is not None:  # the simulated next block's timestamp
-            config += f"\n[pending]\nblock_seconds = {float(block_seconds)}\n"
         (gdir / "node.toml").write_text(config)
         status_urls[i] = f"http://{topo.status_host.format(i=i)}:{metric_ports[i - 1]}"
     log(f"wrote {guardians} guardian configs under {out_dir}")

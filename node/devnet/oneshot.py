@@ -76,13 +76,16 @@ def prepare(attacker: Deployer, deployment: dict, *, fund: bool = True):
     return contract
 
 
-def sign_exploit(attacker: Deployer, contract, *, tip: int = EXPLOIT_TIP) -> bytes:
+def sign_exploit(attacker: Deployer, contract, *, tip: int = EXPLOIT_TIP,
+                 fee_cap: int | None = None) -> bytes:
+    """The exploit transaction; `fee_cap` (maxFeePerGas) defaults to three base fees plus the tip
+    (a generous cap orders it first in a mempool that orders by fee cap, as anvil's does)."""
     w3 = attacker.w3
     base = w3.eth.get_block("latest").get("baseFeePerGas", 0)
     tx = contract.functions.step(PUMP_AMOUNT).build_transaction({
         "from": attacker.address, "gas": EXPLOIT_GAS, "chainId": w3.eth.chain_id,
         "nonce": w3.eth.get_transaction_count(attacker.address, "pending"),
-        "maxPriorityFeePerGas": tip, "maxFeePerGas": base * 3 + tip})
+        "maxPriorityFeePerGas": tip, "maxFeePerGas": fee_cap or base * 3 + tip})
     return bytes(Account.from_key(attacker.account.key).sign_transaction(tx).raw_transaction)
 
 
@@ -126,12 +129,12 @@ def judge(w3: Web3, deployment: dict, exploit_hash: bytes, sent_block: int, offs
 
 
 def run_oneshot(attacker: Deployer, deployment: dict, contract, offset: float,
-                timeout: float = 60.0) -> OneShotResult:
+                timeout: float = 60.0, fee_cap: int | None = None) -> OneShotResult:
     """Broadcast the exploit `offset` seconds after the next head appears, then judge it."""
     w3 = attacker.w3
     pool = w3.eth.contract(address=deployment["pool"], abi=load_artifact("DemoLendingPool")["abi"])
     before = pool.functions.liquidity().call()
-    raw = sign_exploit(attacker, contract)
+    raw = sign_exploit(attacker, contract, fee_cap=fee_cap)
     block, seen = wait_new_block(w3, timeout)
     time.sleep(max(0.0, seen + offset - time.monotonic()))
     sent_unix, offset = time.time(), time.monotonic() - seen

@@ -99,7 +99,6 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             doc = deploy_network(run_dir, opts.guardians, opts.threshold,
                                  Topology(chain.rpc_url, chain.ws_url), log=event,
                                  outsiders=opts.outsiders, dealer=opts.dealer,
-                                 block_seconds=opts.block_time,
                                  max_borrow_per_tx=(NO_CAP if opts.scenario == "oneshot"
                                                     else MAX_BORROW_PER_TX))
             cover = prepare_cover(run_dir, doc, chain.rpc_url, opts.guardians, event)
@@ -148,7 +147,10 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                     summary["exploit_broadcast_to_containment_sent_s"] = round(
                         sent - one.sent_unix, 3)
                 summary.update(scenario="oneshot", exploit_outcome=one.outcome(),
-                               same_block=one.same_block, broadcast_offset_s=one.offset_s)
+                               same_block=one.same_block, broadcast_offset_s=one.offset_s,
+                               stages_ms_after_broadcast=stages_after(
+                                   state.status_urls, doc["deployment"]["protocol_id"],
+                                   one.sent_unix))
             summary["processes"] = {p.name: process_stats(p.pid) for p in group.processes
                                     if p.alive() and p.name.startswith("guardian-")}
             if flooders:
@@ -179,6 +181,15 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             if live:
                 live.stop()
             signal.signal(signal.SIGTERM, previous)
+
+
+def stages_after(urls: dict[int, str], protocol_id: str, sent_unix: float) -> dict[str, float]:
+    """Each stage of the race in ms after the exploit's broadcast, first guardian to reach it."""
+    from node.bench.e2e_pending import run_stages
+
+    run = run_stages(urls, protocol_id, sent_unix)
+    return {stage: round((at - sent_unix) * 1000, 1) for stage, at in run.items()
+            if stage != "broadcast"}
 
 
 def set_interval_mining(rpc_url: str, seconds: float) -> None:

@@ -114,7 +114,7 @@ def up(run_dir: Path, state_path: Path, *, guardians: int = 7, threshold: int = 
         say(f"anvil on {chain.rpc_url} (Prague, chain id {chain.chain_id}); log "
             f"{anvil.log_path}")
         doc = deploy_network(run_dir, guardians, threshold, Topology(chain.rpc_url, chain.ws_url),
-                             log=say, dealer=dealer, block_seconds=block_time)
+                             log=say, dealer=dealer)
         session.instances.append({**doc["deployment"], "attacked": False})
         set_interval_mining(chain.rpc_url, block_time)
         for i in range(1, guardians + 1):

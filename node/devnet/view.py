@@ -83,6 +83,8 @@ def summary_table(summary: dict) -> Table:
     for key, value in summary.items():
         if key in ("processes", "saved_fraction"):
             continue  # in summary.json; too wide for the table
+        if key == "stages_ms_after_broadcast" and isinstance(value, dict):
+            value = ", ".join(f"{stage.replace('_', ' ')} {ms:.0f}" for stage, ms in value.items())
         table.add_row(key.replace("_", " "), str(value))
     procs = [p for p in (summary.get("processes") or {}).values() if p]
     if procs:

@@ -119,3 +119,12 @@ def test_the_operator_guide_has_the_current_config_table():
     end = doc.index("<!-- config-table:end -->")
     assert doc[start:end].strip() == schema_markdown().strip(), \
         "docs/operate.md is stale: paste node.config.schema_markdown() between the markers"
+
+
+def test_a_retired_key_is_refused_with_its_reason(tmp_path):
+    """`[pending] block_seconds` once set the simulated block time per node (evidence then differed
+    between guardians configured differently); now the chain decides, and the key says so."""
+    text = render_config(**GOOD) + "\n[pending]\nblock_seconds = 2.0\n"
+    with pytest.raises(ConfigError, match=r"\[pending\] block_seconds: is no longer read: .*"
+                                          r"chain's own block interval"):
+        parse_config(text, tmp_path / "n.toml")

@@ -76,7 +76,7 @@ class Node:
         self.loop = PendingLoop(queue=PendingQueue(), simulator=self.simulator, view=self.view,
                                 detectors=default_detectors(), header=lambda: self.header,
                                 watched=self.registry.watched, on_detection=opened,
-                                block_seconds=1, max_per_block=8)
+                                max_per_block=8)
 
     async def head(self):
         self.header = await self.rpc.header("latest")
@@ -101,7 +101,7 @@ def _report(det, dealing, guardian: int, watched, evidence=None):
 
 async def test_pending_traffic_is_judged_and_peers_resimulate(tmp_path, caplog):
     with Anvil(log_path=tmp_path / "anvil.log") as chain:
-        dealing, gset = deal(4, 3, B, seed=7)
+        dealing, gset = deal(7, 5, B, seed=7)
         gov = Deployer.connect(chain.rpc_url, DEV_PRIVATE_KEYS[0])
         attacker = Deployer.connect(chain.rpc_url, DEV_PRIVATE_KEYS[9])
         lender = Deployer.connect(chain.rpc_url, DEV_PRIVATE_KEYS[3])
@@ -169,6 +169,18 @@ async def test_pending_traffic_is_judged_and_peers_resimulate(tmp_path, caplog):
             assert not await other.pipeline.on_report(report), what
             assert f"from guardian {sender}" in caplog.text, what
         assert other.pipeline.store.counts()["own_shares"] == 0
+
+        # Seven guardians that each see the exploit pending derive one digest on their own (no
+        # per-node field in the evidence): their shares combine without anyone's report.
+        digests = set()
+        for index in range(1, 8):
+            seer = Node(chain, deployment, dealing, gset, tmp_path / f"s{index}.sqlite", index)
+            await seer.head()
+            found = await seer.judge(exploit)
+            assert found, f"guardian {index} did not see the exploit"
+            report = await seer.pipeline.on_detection(found[0])
+            digests.add(report.digest())
+        assert len(digests) == 1, digests
 
 
 def test_raw_transactions_that_do_not_decode_raise_a_typed_error():

@@ -45,6 +45,8 @@ async def _wait_mesh(net, count):
 
 @pytest.mark.timeout(180)
 async def test_one_transaction_exploit_is_contained_first_in_its_block(tmp_path):
+    """The exploit sets a generous fee cap (100 gwei against a base fee near 1): anvil orders its
+    mempool by fee cap, so a containment that only outbid the tip would land second."""
     n, t = 4, 3
     with Anvil(log_path=tmp_path / "anvil.log") as chain:
         dealing, gset, deployment, attacker, contract = _setup(chain, n, t)
@@ -53,12 +55,12 @@ async def test_one_transaction_exploit_is_contained_first_in_its_block(tmp_path)
                 dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
                 ws_url=chain.ws_url, oracle=bytes.fromhex(deployment["oracle"][2:]),
                 chain_id=deployment["chain_id"], submitter_keys=keys, data_dir=tmp_path,
-                blind=frozenset({4}), pending=PendingSection(block_seconds=BLOCK_SECONDS),
-                stagger_seconds=1.0) as net:
+                blind=frozenset({4}), pending=PendingSection(), stagger_seconds=1.0) as net:
             await _wait_mesh(net, n)
             await trio.sleep(BLOCK_SECONDS)  # the registry is read on a head
             result = await trio.to_thread.run_sync(
-                lambda: oneshot.run_oneshot(attacker, deployment, contract, 0.2, 30))
+                lambda: oneshot.run_oneshot(attacker, deployment, contract, 0.2, 30,
+                                            fee_cap=100 * 10**9))
             assert result.containment_first, result.to_dict()
             assert result.exploit_block == result.containment_block, result.to_dict()
             assert not result.exploit_ok, result.to_dict()
@@ -72,6 +74,14 @@ async def test_one_transaction_exploit_is_contained_first_in_its_block(tmp_path)
                     await trio.sleep(0.1)
             seers = [g for i, g in net.guardians.items() if i != 4]
             assert all(g.pending_loop.simulated >= 1 for g in seers)
+            # each seer's stage clock (the bench's stage table) holds the pending path in order
+            for g in seers:
+                times = g.state.stages.since(incident_key(pid, 0))
+                path = [times[s] for s in ("pending_arrived", "simulation_started", "simulated",
+                                           "verdict", "own_share")]
+                assert path == sorted(path), times
+            assert any("authorize_sent" in g.state.stages.since(incident_key(pid, 0))
+                       for g in net.guardians.values())
 
 
 @pytest.mark.timeout(180)
@@ -88,7 +98,7 @@ async def test_an_exploit_that_lands_first_is_still_contained_under_the_same_inc
                 dealing=dealing, gset=gset, backend=B, rpc_url=chain.rpc_url,
                 ws_url=chain.ws_url, oracle=bytes.fromhex(deployment["oracle"][2:]),
                 chain_id=deployment["chain_id"], submitter_keys=keys, data_dir=tmp_path,
-                pending=PendingSection(block_seconds=BLOCK_SECONDS), stagger_seconds=1.0) as net:
+                pending=PendingSection(), stagger_seconds=1.0) as net:
             release = trio.Event()
             for g in net.guardians.values():
                 def hold(submitter=g.submitter, original=g.submitter.submit_when_due):

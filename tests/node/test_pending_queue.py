@@ -47,7 +47,7 @@ class _Judge(PendingLoop):
 
     def __init__(self, queue, header):
         super().__init__(queue=queue, simulator=None, view=None, detectors=[],
-                         header=header, watched=dict, on_detection=None, block_seconds=1,
+                         header=header, watched=dict, on_detection=None,
                          max_per_block=2)
         self.judged: list[tuple[int, int]] = []
 

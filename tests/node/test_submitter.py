@@ -4,6 +4,8 @@ transaction never lands. Runs on trio's mock clock: the staggers take no real ti
 
 from __future__ import annotations
 
+import dataclasses
+
 import trio
 
 from node.records import GuardianKey, ReadyProof
@@ -13,7 +15,8 @@ from protocol import messages
 from protocol.bls import DST_AUTHORIZATION, get_backend
 from protocol.detection import EvidenceKind
 from protocol.evidence import Evidence
-from protocol.submission import submission_order
+from protocol.pending import PendingContext
+from protocol.submission import RACE_STEP_SECONDS, RACERS, submission_order
 
 B = get_backend()
 
@@ -126,3 +129,55 @@ def test_gas_limit_has_a_margin_a_floor_and_a_ceiling():
     assert client.gas_limit(240_000) == AUTHORIZE_GAS_FLOOR  # 300,000: floor over 240k * 1.25
     assert client.gas_limit(320_000) == 400_000
     assert client.gas_limit(450_000) == 500_000
+
+
+# Racing a pending exploit (issue 23): no fixed first submitter, no stagger in seconds ----------
+
+PENDING_REPORT = dataclasses.replace(REPORT, evidence=dataclasses.replace(
+    REPORT.evidence, pending=PendingContext(b"\x02\xf8", b"\x11" * 32, 1_700_000_012)))
+
+
+async def _race(submitter: Submitter, until: float, announce: int = 0) -> None:
+    ready = ReadyProof(PENDING_REPORT, DIGEST, B.sign(7, DIGEST, DST_AUTHORIZATION), (1, 2, 3), 0.0)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(submitter.run)
+        for i in range(announce):  # peers' Proofs with their transactions, before our turn
+            submitter.peer_proof(messages.Proof(
+                incident_id=b"\x01" * 32, digest=DIGEST, combined_signature=b"\x00" * 96,
+                signers=(1, 2, 3), tx_hash=bytes([i + 1]) * 32, guardian=i + 1, signature=b""))
+        await submitter.submit_when_due(ready)
+        await trio.sleep(until)
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_lagging_first_rank_costs_milliseconds_when_racing(tmp_path, autojump_clock):
+    """The first-ranked guardian has not combined (it lags): the second sends RACE_STEP_SECONDS
+    later, without the simulation and gas estimate, not after a stagger of seconds."""
+    oracle = FakeOracle()
+    start = trio.current_time()
+    await _race(_submitter(tmp_path, 1, oracle), until=0.5)
+    assert oracle.sent and oracle.sent[0] - start <= RACE_STEP_SECONDS + 0.001
+    assert oracle.simulated == 0 and oracle.gas == [None]
+
+
+async def test_no_more_than_racers_send_once_announced(tmp_path, autojump_clock):
+    oracle = FakeOracle(pending=True)  # the announced transactions sit in the mempool
+    await _race(_submitter(tmp_path, 2, oracle), until=1.0, announce=RACERS)
+    assert oracle.sent == [], "a third racer sent although RACERS peers had announced theirs"
+
+
+async def test_fewer_announced_than_racers_still_race(tmp_path, autojump_clock):
+    oracle = FakeOracle()
+    await _race(_submitter(tmp_path, 3, oracle), until=1.0, announce=RACERS - 1)
+    assert len(oracle.sent) == 1 and oracle.simulated == 0
+
+
+async def test_past_the_first_racers_a_peer_transaction_in_the_mempool_stops_the_race(
+        tmp_path, autojump_clock):
+    """Gossip can be slower than the mempool: a later rank reads the pending nonce first."""
+    oracle = FakeOracle(pending=True)
+    await _race(_submitter(tmp_path, RACERS, oracle), until=1.0)
+    assert oracle.sent == []
+    first = FakeOracle(pending=True)  # the first RACERS ranks do not wait for that read
+    await _race(_submitter(tmp_path, 0, first), until=1.0)
+    assert len(first.sent) == 1

@@ -14,8 +14,11 @@ from protocol.detection import EvidenceKind
 from protocol.evidence import Evidence, encode_evidence, evidence_hash, from_fields, to_fields
 from protocol.pending import (
     MAX_RAW_TX_BYTES,
+    MAX_SIM_SECONDS,
     PendingContext,
     base_block,
+    next_block_time,
+    race_fee_cap,
     race_tip,
     sim_time_ok,
 )
@@ -66,6 +69,11 @@ def test_malformed_pending_maps_are_refused(pending):
 
 def test_simulated_block_environment():
     assert base_block(100) == 99
+    # the next block follows the chain's own last interval, within 1..MAX_SIM_SECONDS
+    assert next_block_time(1000, 998) == 1002
+    assert next_block_time(1000, 1000) == 1001  # same-second blocks (instant mining)
+    assert next_block_time(1000, 10) == 1000 + MAX_SIM_SECONDS  # after a long stall
+    assert sim_time_ok(1000, next_block_time(1000, 10))
     assert sim_time_ok(1000, 1001) and sim_time_ok(1000, 1060)
     assert not sim_time_ok(1000, 1000) and not sim_time_ok(1000, 1061)
 
@@ -75,3 +83,11 @@ def test_race_tip_outbids_by_the_margin_within_the_cap():
     assert race_tip(2 * gwei, gwei, 100 * gwei, 0) == (3 * gwei, False)
     assert race_tip(0, gwei, 100 * gwei, 2 * gwei) == (2 * gwei, False)
     assert race_tip(200 * gwei, gwei, 100 * gwei, 0) == (100 * gwei, True)
+
+
+def test_race_fee_cap_outbids_the_exploits_fee_cap_within_the_operators():
+    gwei = 10**9
+    assert race_fee_cap(100 * gwei, gwei, 1000 * gwei, 3 * gwei) == (101 * gwei, False)
+    # never below the tip (a fee cap under the tip is an invalid transaction)
+    assert race_fee_cap(1 * gwei, gwei, 1000 * gwei, 3 * gwei) == (3 * gwei, False)
+    assert race_fee_cap(5000 * gwei, gwei, 1000 * gwei, 3 * gwei) == (1000 * gwei, True)

@@ -159,3 +159,33 @@ def test_bad_parameters(n, t):
 def test_lagrange_rejects_duplicates():
     with pytest.raises(th.ThresholdError):
         th.lagrange_coefficients([1, 1, 2])
+
+
+class _CountingBackend:
+    """The real backend, counting pairing checks."""
+
+    def __init__(self) -> None:
+        self.verifies = 0
+
+    def __getattr__(self, name):
+        return getattr(B, name)
+
+    def verify(self, *args):
+        self.verifies += 1
+        return B.verify(*args)
+
+
+def test_optimistic_combination_checks_once_and_falls_back_to_naming_bad_partials():
+    dealing, gset = _setup(7, 5)
+    expected = B.sign(dealing.secret, DIGEST, DST_AUTHORIZATION)
+    counting = _CountingBackend()
+    result = th.optimistic_combine(gset, DIGEST, _partials(dealing, range(1, 8)), counting)
+    assert result.signature == expected and result.signers == (1, 2, 3, 4, 5)
+    assert counting.verifies == 1  # robust_combine: 7 partials + the group key = 8
+    # a partial among the lowest t that is bad after all (or garbage): the robust path names it
+    partials = _partials(dealing, range(1, 8))
+    partials[2], partials[4] = B.sign(99, DIGEST, DST_AUTHORIZATION), b"short"
+    result = th.optimistic_combine(gset, DIGEST, partials, B)
+    assert result.invalid_indices == (2, 4) and result.signature == expected
+    with pytest.raises(th.NotEnoughValidShares):
+        th.optimistic_combine(gset, DIGEST, _partials(dealing, [1, 2, 3, 4]), B)
