@@ -48,7 +48,7 @@ def timeline(records: dict[str, dict], threshold: int, sent_unix: float | None,
     if sent_unix:
         events.append((sent_unix, "authorize sent"))
     if included:
-        events.append((float(included[1]), f"included in block {included[0]}"))
+        events.append((float(included[1]), f"included in block {included[0]} (block time, whole s)"))
     if not events:
         return []
     events.sort()

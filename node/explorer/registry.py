@@ -4,6 +4,8 @@ oracle client at one block."""
 
 from __future__ import annotations
 
+import time
+
 from node.chain.oracle import OracleClient
 from node.chain.registry import RegistryTracker
 from protocol.digest import Action
@@ -11,6 +13,10 @@ from protocol.digest import Action
 
 def action_names(mask: int) -> list[str]:
     return [a.name.lower() for a in Action if mask & (1 << int(a))]
+
+
+def utc(unix: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(unix))
 
 
 def _hex(value: bytes) -> str:
@@ -33,9 +39,10 @@ async def protocol_rows(oracle: OracleClient, tracker: RegistryTracker, head: in
         if watched.failed_action:
             status = f"failed hook ({Action(watched.failed_action).name.lower()}): not contained"
         elif state.active:
-            status = f"contained ({Action(state.action).name.lower()}) until {state.expires_at}"
+            status = (f"contained ({Action(state.action).name.lower()}) until "
+                      f"{utc(state.expires_at)}")
         elif cooling_until and cooling_until > now:
-            status = f"cooling down until {cooling_until}"
+            status = f"cooling down until {utc(cooling_until)}"
         else:
             status = "watched"
         p = watched.params

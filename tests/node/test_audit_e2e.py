@@ -256,6 +256,9 @@ def test_the_explorer_shows_each_containment_with_its_verdict(world, tmp_path):
     page = render_index(snap).decode()
     assert f'id="tx-{world["good_tx"]}"' in page and 'data-verdict="justified"' in page
     assert 'data-verdict="NOT justified"' in page and "<script>" in page
+    # with JavaScript off everything but the plot is there: the timeline as a table
+    assert "<td>guardian 1 detects and proposes</td>" in page.split("<script>")[0]
+    assert "<td>share of guardian 3</td>" in page and "included in block" in page
     out = tmp_path / "page.html"
     assert main(["explorer", "--rpc", world["rpc"], "--oracle", world["dep"]["oracle"],
                  "--guardian", world["full"], "--once", str(out)]) == 0
