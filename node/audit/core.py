@@ -46,9 +46,11 @@ async def audit_call(rpc: ChainRpc, call: AuthorizeCall, guardians: list[str]) -
     return out
 
 
-async def audit(rpc_url: str, tx_hash: str, guardians: list[str]) -> Audit:
-    """Audit the `authorize` transaction `tx_hash` on the chain behind `rpc_url`."""
+async def audit(rpc_url: str, tx_hash: str, guardians: list[str],
+                oracle: bytes | None = None) -> Audit:
+    """Audit the `authorize` transaction `tx_hash` on the chain behind `rpc_url` (with `oracle`:
+    only a transaction to that oracle)."""
     digest = parse_tx_hash(tx_hash)
     rpc = ChainRpc(rpc_url, timeout=10.0, retries=1)
-    call = await load_authorize(rpc, digest)
+    call = await load_authorize(rpc, digest, oracle)
     return await audit_call(rpc, call, guardians)

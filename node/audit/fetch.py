@@ -46,7 +46,10 @@ def get_json(url: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> dict:
         raise OSError(f"unreachable: {exc}") from exc
     if len(body) > MAX_RESPONSE_BYTES:
         raise ValueError(f"answer larger than {MAX_RESPONSE_BYTES} bytes")
-    doc = json.loads(body)
+    try:
+        doc = json.loads(body)
+    except RecursionError as exc:  # nesting bombs (node/recursion.py bounds the depth)
+        raise ValueError("answer nests too deeply") from exc
     if not isinstance(doc, dict):
         raise ValueError("answer is not a JSON object")
     return doc
@@ -56,7 +59,10 @@ def _check(doc: dict, evidence_hash: bytes) -> Evidence:
     text = doc.get("evidence")
     if not isinstance(text, str) or not text.startswith("0x"):
         raise ValueError("answer has no evidence bytes")
-    data = bytes.fromhex(text[2:])
+    try:
+        data = bytes.fromhex(text[2:])
+    except ValueError as exc:
+        raise ValueError("answer's evidence is not hex") from exc
     got = keccak(data)
     if got != evidence_hash:
         raise ValueError(f"served bytes hash to 0x{got.hex()}, not the recorded hash")

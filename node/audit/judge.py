@@ -93,6 +93,9 @@ def signature_valid(group_key_eip2537: bytes, digest: bytes, signature_eip2537: 
 async def judge(rpc: ChainRpc, call: AuthorizeCall, ev: Evidence) -> Judgement:
     """Re-run the guardians' re-verification of this containment on `rpc`'s chain."""
     before = call.block - 1  # the oracle's state the containment was judged against
+    if call.action not in set(Action):  # a GuardianOracle reverts it; a look-alike may not
+        rule = "no rule: unknown action"
+        return Judgement(False, f"unknown action {call.action}", rule, b"", 0, 0, False, None)
     oracle = OracleClient(rpc, call.oracle)
     chain_id = await rpc.chain_id()
     key_epoch = await oracle.key_epoch(block=before)
@@ -114,8 +117,6 @@ async def judge(rpc: ChainRpc, call: AuthorizeCall, ev: Evidence) -> Judgement:
     if ev.block_from != call.evidence_from_block:
         return result(False, f"the evidence starts at block {ev.block_from}, the signed digest "
                              f"says {call.evidence_from_block}")
-    if call.action not in set(Action):
-        return result(False, f"unknown action {call.action}")
     report = messages.Report(chain_id=chain_id, oracle=call.oracle, key_epoch=key_epoch,
                              protocol_id=pid, action=call.action, nonce=call.nonce,
                              deadline=call.deadline, evidence=ev, observed_block=ev.block_to,

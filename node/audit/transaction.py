@@ -83,7 +83,10 @@ def _engaged(receipt, oracle: bytes) -> tuple[bool | None, int | None]:
     return None, None
 
 
-async def load_authorize(rpc: ChainRpc, tx_hash: bytes) -> AuthorizeCall:
+async def load_authorize(rpc: ChainRpc, tx_hash: bytes,
+                         oracle: bytes | None = None) -> AuthorizeCall:
+    """The authorize transaction `tx_hash`; with `oracle`, refused unless it called that one (a
+    look-alike contract can emit the same event and answer the same views)."""
     def fetch() -> Any:
         try:
             return rpc.w3.eth.get_transaction(tx_hash)
@@ -102,8 +105,15 @@ async def load_authorize(rpc: ChainRpc, tx_hash: bytes) -> AuthorizeCall:
         raise AuditError(f"transaction {name} is not known to the RPC {rpc.url}")
     if not tx.get("to"):
         raise AuditError(f"transaction {name} creates a contract: not an authorize transaction")
-    oracle = _bytes(tx["to"])
-    fields = decode_authorize(_bytes(tx["input"]))
+    try:
+        called, data, sender = _bytes(tx["to"]), _bytes(tx["input"]), _bytes(tx["from"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AuditError(f"the RPC's answer for {name} is malformed: {exc!r}") from exc
+    if oracle is not None and called != oracle:
+        raise AuditError(f"transaction {name} calls 0x{called.hex()}, not the oracle "
+                         f"0x{oracle.hex()}")
+    oracle = called
+    fields = decode_authorize(data)
     if receipt is None:
         raise AuditError(f"transaction {name} is not mined yet")
     if not receipt.ok:
@@ -114,7 +124,7 @@ async def load_authorize(rpc: ChainRpc, tx_hash: bytes) -> AuthorizeCall:
         raise AuditError(f"transaction {name} emitted no ContainmentEngaged from "
                          f"0x{oracle.hex()}: not a GuardianOracle containment")
     target, action, nonce, deadline, from_block, ev_hash, sig = fields
-    return AuthorizeCall(tx_hash=tx_hash, block=receipt.block, sender=_bytes(tx["from"]),
+    return AuthorizeCall(tx_hash=tx_hash, block=receipt.block, sender=sender,
                          oracle=oracle, target=target, action=action, nonce=nonce,
                          deadline=deadline, evidence_from_block=from_block,
                          evidence_hash=ev_hash, signature=sig, hook_succeeded=hook_ok,

@@ -30,13 +30,27 @@ def add_parser(sub) -> None:
     p.add_argument("--rpc", required=True, help="your own JSON-RPC endpoint (HTTP)")
     p.add_argument("--guardian", action="append", default=[], metavar="URL",
                    help="a guardian's status URL serving /evidence (repeat; tried in order)")
+    p.add_argument("--oracle", metavar="ADDRESS",
+                   help="refuse a transaction to any other contract (recommended: a look-alike "
+                        "contract can emit the same event)")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
     p.set_defaults(func=_audit)
 
 
+def _address(text: str) -> bytes:
+    try:
+        value = bytes.fromhex(text.removeprefix("0x"))
+    except ValueError:
+        value = b""
+    if len(value) != 20:
+        raise AuditError(f"--oracle {text!r} is not a 20-byte 0x address")
+    return value
+
+
 def _audit(args: argparse.Namespace) -> int:
     try:
-        result = trio.run(audit, args.rpc, args.tx_hash, list(args.guardian))
+        oracle = _address(args.oracle) if args.oracle else None
+        result = trio.run(audit, args.rpc, args.tx_hash, list(args.guardian), oracle)
     except AuditError as exc:
         if args.json:
             print(json.dumps({"verdict": "cannot audit", "exit_code": CANNOT_AUDIT,

@@ -41,7 +41,7 @@ class ContainmentLedger:
 
     async def _audit(self, tx_hash: bytes, guardians: list[str]) -> dict:
         try:
-            call = await load_authorize(self.rpc, tx_hash)
+            call = await load_authorize(self.rpc, tx_hash, self.oracle.address)
             return as_dict(await audit_call(self.rpc, call, guardians))
         except AuditError as exc:
             return {"verdict": "cannot audit", "exit_code": 3, "reason": str(exc)}

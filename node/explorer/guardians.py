@@ -18,6 +18,10 @@ async def _get(url: str) -> dict | str:
         return str(exc)
 
 
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 async def guardian_rows(urls: list[str]) -> tuple[list[dict], dict[str, dict]]:
     """(one row per guardian, each reachable guardian's evidence index by URL)."""
     rows, indexes = [], {}
@@ -27,8 +31,9 @@ async def guardian_rows(urls: list[str]) -> tuple[list[dict], dict[str, dict]]:
         if isinstance(status, str):
             rows.append({"url": base, "up": False, "error": status})
             continue
-        p2p = status.get("p2p") or {}
-        delivery = status.get("gossip_delivery") or {}
+        p2p, delivery = _dict(status.get("p2p")), _dict(status.get("gossip_delivery"))
+        contained = [c for c in status.get("contained") or [] if isinstance(c, dict)] \
+            if isinstance(status.get("contained"), list) else []
         rows.append({"url": base, "up": True, "guardian": status.get("guardian"),
                      "ready": bool(status.get("ready")), "head": status.get("head"),
                      "peers": status.get("peers"), "mesh_peers": status.get("mesh_peers"),
@@ -36,7 +41,7 @@ async def guardian_rows(urls: list[str]) -> tuple[list[dict], dict[str, dict]]:
                      "p50_ms": delivery.get("p50_ms"), "p99_ms": delivery.get("p99_ms"),
                      "rejects": p2p.get("rejects", 0), "bans": p2p.get("bans", 0),
                      "blamed": status.get("blamed") or {},
-                     "contained": status.get("contained") or []})
+                     "contained": contained})
         index = await _get(base + "/evidence")
         if isinstance(index, dict):
             indexes[base] = index

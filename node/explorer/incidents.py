@@ -6,11 +6,14 @@ inclusion from the block's timestamp (whole seconds)."""
 
 from __future__ import annotations
 
+import re
+
 import trio
 
 from node.audit.fetch import get_json
 
 MAX_INCIDENTS = 20
+_HASH = re.compile(r"^0x[0-9a-f]{64}$")
 
 
 async def _records(evidence_hash: str, urls: list[str]) -> dict[str, dict]:
@@ -30,23 +33,13 @@ def timeline(records: dict[str, dict], threshold: int, sent_unix: float | None,
     events: list[tuple[float, str]] = []
     shares: dict[int, float] = {}
     for rec in records.values():
-        g = rec.get("guardian")
-        incident = rec.get("incident") or {}
-        reports = rec.get("reports") or []
-        if any(r.get("origin") == "local" for r in reports) and incident.get("detected_at"):
-            events.append((incident["detected_at"], f"guardian {g} detects and proposes"))
-        elif reports:
-            events.append((reports[0]["received_at"], f"report reaches guardian {g}"))
-        times = sorted(s["received_at"] for r in reports for s in r.get("shares", []))
-        for r in reports:
-            for s in r.get("shares", []):
-                shares[s["guardian"]] = min(shares.get(s["guardian"], s["received_at"]),
-                                            s["received_at"])
-        if threshold and len(times) >= threshold:
-            events.append((times[threshold - 1], f"guardian {g} combines {threshold} shares"))
+        try:
+            _record_events(rec, threshold, events, shares)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue  # a guardian's malformed answer: its events are left out, not the page
     events += [(t, f"share of guardian {g}") for g, t in shares.items()]
-    if sent_unix:
-        events.append((sent_unix, "authorize sent"))
+    if sent_unix and isinstance(sent_unix, int | float):
+        events.append((float(sent_unix), "authorize sent"))
     if included:
         events.append((float(included[1]), f"included in block {included[0]} (block time, whole s)"))
     if not events:
@@ -56,14 +49,37 @@ def timeline(records: dict[str, dict], threshold: int, sent_unix: float | None,
     return [{"t_ms": round((t - start) * 1000), "what": what} for t, what in events]
 
 
+def _record_events(rec: dict, threshold: int, events: list, shares: dict) -> None:
+    """One guardian's /evidence answer as timeline events (and the shares it saw); all or
+    nothing, every time a float (the answer is untrusted)."""
+    g = int(rec["guardian"])
+    incident = rec.get("incident") or {}
+    reports = list(rec.get("reports") or [])
+    mine: list[tuple[float, str]] = []
+    if any(r.get("origin") == "local" for r in reports) and incident.get("detected_at"):
+        mine.append((float(incident["detected_at"]), f"guardian {g} detects and proposes"))
+    elif reports:
+        mine.append((float(reports[0]["received_at"]), f"report reaches guardian {g}"))
+    seen = [(int(x["guardian"]), float(x["received_at"])) for r in reports
+            for x in r.get("shares") or []]
+    times = sorted(t for _, t in seen)
+    if threshold and len(times) >= threshold:
+        mine.append((times[threshold - 1], f"guardian {g} combines {threshold} shares"))
+    events += mine
+    for who, t in seen:
+        shares[who] = min(shares.get(who, t), t)
+
+
 async def incident_rows(indexes: dict[str, dict], containments: list[dict], statuses: list[dict],
                         threshold: int) -> list[dict]:
     holders: dict[str, list[str]] = {}
     latest: dict[str, dict] = {}
     for url, index in indexes.items():
-        for entry in index.get("evidence") or []:
-            h = entry.get("evidence_hash")
-            if isinstance(h, str):
+        entries = index.get("evidence")
+        for entry in entries if isinstance(entries, list) else []:
+            h = entry.get("evidence_hash") if isinstance(entry, dict) else None
+            if isinstance(h, str) and _HASH.match(h) and \
+                    isinstance(entry.get("received_at"), int | float):
                 holders.setdefault(h, []).append(url)
                 latest.setdefault(h, entry)
     by_hash = {c["evidence_hash"]: c for c in containments}
@@ -80,7 +96,8 @@ async def incident_rows(indexes: dict[str, dict], containments: list[dict], stat
             "nonce": entry.get("nonce"), "block_to": entry.get("block_to"),
             "kind": (first.get("decoded") or {}).get("kind_name"),
             "state": (first.get("incident") or {}).get("state"),
-            "held_by": sorted(r.get("guardian") for r in records.values()),
+            "held_by": sorted({r.get("guardian") for r in records.values()
+                               if isinstance(r.get("guardian"), int)}),
             "containment_tx": contained["tx"] if contained else None,
             "timeline": timeline(records, threshold,
                                  sent.get((entry.get("protocol_id"), entry.get("nonce"))),

@@ -16,6 +16,7 @@ from node.explorer.containments import ContainmentLedger
 from node.explorer.guardians import guardian_rows
 from node.explorer.incidents import incident_rows
 from node.explorer.registry import protocol_rows
+from node.recursion import bound_recursion
 
 log = logging.getLogger("guardian.explorer")
 
@@ -23,6 +24,7 @@ log = logging.getLogger("guardian.explorer")
 class Explorer:
     def __init__(self, rpc_url: str, oracle: bytes, guardians: list[str],
                  from_block: int = 0) -> None:
+        bound_recursion()  # guardians' JSON is untrusted: a nesting bomb must not crash us
         self.rpc = ChainRpc(rpc_url, timeout=5.0, retries=1)
         self.oracle = OracleClient(self.rpc, oracle)
         self.tracker = RegistryTracker(self.oracle)
@@ -51,6 +53,9 @@ class Explorer:
         except ChainError as exc:
             log.warning("explorer refresh failed: %s", exc)
             self.snapshot = {**self.snapshot, "error": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - untrusted answers must never stop the page
+            log.exception("explorer refresh failed")
+            self.snapshot = {**self.snapshot, "error": f"{type(exc).__name__}: {exc}"}
         self.refreshed.set()
         return self.snapshot
 

@@ -75,6 +75,22 @@ def _store(path, reports: list[messages.Report]) -> Store:
     return store
 
 
+class _Liar:
+    """A guardian that answers every request with the same crafted body."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def __call__(self, path: str):
+        return "200 OK", self.body, "application/json"
+
+
+LIES = [b'{"evidence": "0x' + b"ab" * 200 + b'"}',  # bytes of another hash
+        b"[" * 100_000,  # a nesting bomb
+        b'{"evidence": "0xzz", "guardian": [], "evidence_hash": 7}',
+        b'{"evidence": [{"evidence_hash": "0x' + b"00" * 32 + b'", "received_at": "x"}, 5]}']
+
+
 class _Servers:
     """Status servers (evidence routes) in a thread with its own trio loop."""
 
@@ -145,10 +161,12 @@ def world(tmp_path_factory):
         forged_tx = _authorize(submitter, oracle, dealing, forged, other["pool"])
         full = _store(tmp / "full.sqlite", [good, forged])
         empty = _store(tmp / "empty.sqlite", [])
-        with _Servers([EvidenceRoutes(full, 1), EvidenceRoutes(empty, 2)]) as urls:
+        routes = [EvidenceRoutes(full, 1), EvidenceRoutes(empty, 2)] + [_Liar(b) for b in LIES]
+        with _Servers(routes) as urls:
             yield {"rpc": chain.rpc_url, "good_tx": good_tx, "forged_tx": forged_tx,
                    "attack_tx": "0x" + bytes(attack["transactionHash"]).hex(), "full": urls[0],
-                   "empty": urls[1], "good": good, "forged": forged, "dep": dep}
+                   "empty": urls[1], "liars": urls[2:], "good": good, "forged": forged,
+                   "dep": dep}
         full.close()
         empty.close()
 
@@ -183,6 +201,27 @@ def test_a_forged_containment_with_a_valid_signature_exits_1(world, capsys):
     assert "NOT JUSTIFIED" in out and "signature valid" in out  # the guardians' key signed it
     # re-observed on our chain: the balances the evidence claims are not the chain's
     assert "observed" in out.split("why:")[1], out
+
+
+def test_lying_guardians_are_named_and_never_trusted(world, capsys):
+    args = [a for url in world["liars"] for a in ("--guardian", url)]
+    code, out, err = _audit(capsys, world["good_tx"], "--rpc", world["rpc"], *args,
+                            "--guardian", world["full"])
+    assert code == 0 and "Traceback" not in err, out + err
+    problems = [line for line in out.splitlines() if line.startswith("  guardian ")]
+    assert len(problems) == len(LIES), out
+    assert "served bytes hash to 0x" in problems[0] and "not the recorded hash" in problems[0]
+    assert "nests too deeply" in problems[1] and "not hex" in problems[2], problems
+
+
+def test_a_transaction_to_another_contract_than_the_oracle_is_refused(world, capsys):
+    other = "0x" + "11" * 20
+    code, _, err = _audit(capsys, world["good_tx"], "--rpc", world["rpc"], "--oracle", other,
+                          "--guardian", world["full"])
+    assert code == 3 and f"not the oracle {other}" in err, err
+    code, out, _ = _audit(capsys, world["good_tx"], "--rpc", world["rpc"], "--oracle",
+                          world["dep"]["oracle"], "--guardian", world["full"])
+    assert code == 0, out
 
 
 def test_missing_evidence_exits_2_and_names_every_guardian(world, capsys):
@@ -242,14 +281,15 @@ def test_the_evidence_route_serves_canonical_bytes_and_refuses_bad_hashes(world)
 def test_the_explorer_shows_each_containment_with_its_verdict(world, tmp_path):
     dead = f"http://127.0.0.1:{free_ports(1)[0]}"
     explorer = Explorer(world["rpc"], bytes.fromhex(world["dep"]["oracle"][2:]),
-                        [world["empty"], world["full"], dead])
+                        [world["empty"], world["full"], dead, *world["liars"]])
     snap = trio.run(explorer.refresh)
     assert snap["error"] is None, snap["error"]
     verdicts = {c["tx"]: c["audit"]["verdict"] for c in snap["containments"]}
     assert verdicts == {world["good_tx"]: "justified", world["forged_tx"]: "NOT justified"}
     states = {p["protocol_id"]: p["status"] for p in snap["protocols"]}
     assert all(s.startswith("contained (pause) until") for s in states.values()), states
-    assert [g["up"] for g in snap["guardians"]] == [True, True, False]  # a guardian down
+    # a guardian down, and liars (their garbage is left out, never an error of the page)
+    assert [g["up"] for g in snap["guardians"]][:3] == [True, True, False]
     assert "unreachable" in snap["guardians"][2]["error"]
     # the incidents come from the guardians' stores, with a timeline
     assert {i["containment_tx"] for i in snap["incidents"]} == set(verdicts)
