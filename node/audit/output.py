@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from node.audit.core import Audit
 from protocol.digest import Action
+from protocol.pending import base_block
 
 
 def _hex(value: bytes | None) -> str | None:
@@ -49,6 +50,10 @@ def as_text(result: Audit) -> str:
     else:
         lines.append(f"  digest {d['digest']} (chain {d['chain_id']}, key epoch "
                      f"{d['key_epoch']}): signature {'valid' if d['signature_valid'] else 'INVALID'}")
+        ev = result.fetched.evidence
+        if ev is not None and ev.pending is not None:
+            lines.append(f"  evidence about a pending transaction: re-simulated on its base block "
+                         f"{base_block(ev.block_to)} on this RPC")
         lines.append(f"  rule: {d['rule']}")
         lines.append(f"  {'why' if result.code else 'checks'}: {d['reason']}")
     return "\n".join(lines)

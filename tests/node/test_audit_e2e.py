@@ -27,6 +27,7 @@ from node.devnet.inprocess import deal
 from node.devnet.network import ATTACKER_KEY
 from node.evidence_archive import EvidenceRoutes
 from node.explorer.page import render_index
+from node.explorer.server import ExplorerRoutes
 from node.explorer.snapshot import Explorer
 from node.ports import free_ports
 from node.status_server import StatusServer
@@ -299,6 +300,18 @@ def test_the_explorer_shows_each_containment_with_its_verdict(world, tmp_path):
     # with JavaScript off everything but the plot is there: the timeline as a table
     assert "<td>guardian 1 detects and proposes</td>" in page.split("<script>")[0]
     assert "<td>share of guardian 3</td>" in page and "included in block" in page
+    routes = ExplorerRoutes(explorer)
+    status, body, kind = routes(f"/containment/{world['forged_tx']}")
+    assert status == "200 OK" and kind.startswith("text/html")
+    assert b'data-verdict="NOT justified"' in body and b"observed" in body  # why, and evidence
+    assert routes("/containment/0x12")[0] == "400 Bad Request"
+    assert routes("/containment/0x" + "00" * 32)[0] == "404 Not Found"
+    assert routes("/nothing") is None
+    # no guardian serves the evidence: the containment is shown as such
+    blind = Explorer(world["rpc"], bytes.fromhex(world["dep"]["oracle"][2:]), [world["empty"]])
+    page = render_index(trio.run(blind.refresh)).decode()
+    assert page.count('data-verdict="evidence not found"') == 2
+    assert "no guardian can produce it" in page
     out = tmp_path / "page.html"
     assert main(["explorer", "--rpc", world["rpc"], "--oracle", world["dep"]["oracle"],
                  "--guardian", world["full"], "--once", str(out)]) == 0
