@@ -1,8 +1,9 @@
 """Incidents as the guardians recorded them, merged by evidence hash, each with its timeline:
 detection, the report reaching each guardian, each guardian's share (first seen anywhere), the
 combination (the t-th share at a guardian), the submission and the inclusion on chain, in
-milliseconds from the detection. Times come from the guardians' own clocks (their stores), the
-inclusion from the block's timestamp (whole seconds)."""
+milliseconds from the detection. Times come from the guardians' own clocks (their stores and
+`/status`): the inclusion is when the submitter saw the receipt, or else the block's timestamp
+(whole seconds, the chain's clock)."""
 
 from __future__ import annotations
 
@@ -40,8 +41,10 @@ def timeline(records: dict[str, dict], threshold: int, sent_unix: float | None,
     events += [(t, f"share of guardian {g}") for g, t in shares.items()]
     if sent_unix and isinstance(sent_unix, int | float):
         events.append((float(sent_unix), "authorize sent"))
-    if included:
-        events.append((float(included[1]), f"included in block {included[0]} (block time, whole s)"))
+    if included and not any(what.startswith("included") for _, what in events):
+        # no submitter recorded its receipt: the block's own timestamp (whole seconds, the
+        # chain's clock, not the guardians')
+        events.append((float(included[1]), f"included in block {included[0]} (block time)"))
     if not events:
         return []
     events.sort()
@@ -65,6 +68,10 @@ def _record_events(rec: dict, threshold: int, events: list, shares: dict) -> Non
     times = sorted(t for _, t in seen)
     if threshold and len(times) >= threshold:
         mine.append((times[threshold - 1], f"guardian {g} combines {threshold} shares"))
+    for r in reports:
+        sub = r.get("submission") or {}
+        if sub.get("status") == "confirmed" and sub.get("updated_at"):
+            mine.append((float(sub["updated_at"]), f"included: receipt seen by guardian {g}"))
     events += mine
     for who, t in seen:
         shares[who] = min(shares.get(who, t), t)
