@@ -44,6 +44,11 @@ def get_json(url: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> dict:
         raise OSError(f"unreachable: {exc.reason}") from exc
     except (TimeoutError, OSError) as exc:
         raise OSError(f"unreachable: {exc}") from exc
+    return parse_answer(body)
+
+
+def parse_answer(body: bytes) -> dict:
+    """A guardian's answer as a JSON object; ValueError says what is wrong with it."""
     if len(body) > MAX_RESPONSE_BYTES:
         raise ValueError(f"answer larger than {MAX_RESPONSE_BYTES} bytes")
     try:
@@ -55,7 +60,8 @@ def get_json(url: str, timeout: float = FETCH_TIMEOUT_SECONDS) -> dict:
     return doc
 
 
-def _check(doc: dict, evidence_hash: bytes) -> Evidence:
+def check_answer(doc: dict, evidence_hash: bytes) -> Evidence:
+    """The evidence in a guardian's answer, if its bytes hash to `evidence_hash`."""
     text = doc.get("evidence")
     if not isinstance(text, str) or not text.startswith("0x"):
         raise ValueError("answer has no evidence bytes")
@@ -80,7 +86,7 @@ async def fetch_evidence(guardians: list[str], evidence_hash: bytes,
         url = f"{base.rstrip('/')}/evidence/0x{evidence_hash.hex()}"
         try:
             doc = await trio.to_thread.run_sync(get_json, url, timeout)
-            out.evidence, out.source, out.record = _check(doc, evidence_hash), base, doc
+            out.evidence, out.source, out.record = check_answer(doc, evidence_hash), base, doc
             return out
         except (OSError, ValueError) as exc:
             out.problems.append((base, str(exc)))
