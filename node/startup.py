@@ -21,6 +21,7 @@ from node.chain.oracle import OracleClient
 from node.chain.rpc import ChainError, ChainRpc, ChainUnavailable
 from node.config import ConfigError, NodeConfig
 from node.errors import NodeError
+from node.evidence_archive import EvidenceRoutes
 from node.keys import KeyFileError, read_keystore, read_submitter_key
 from node.metrics import Metrics
 from node.records import GuardianKey
@@ -178,7 +179,8 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
             doc["listen"] = p2p.listen_addrs()
             return doc
 
-        server = StatusServer(cfg.metrics.host, cfg.metrics.port, status, metrics.render)
+        server = StatusServer(cfg.metrics.host, cfg.metrics.port, status, metrics.render,
+                              routes=[EvidenceRoutes(store, keys.key.index)])
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(server.run)

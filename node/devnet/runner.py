@@ -24,6 +24,7 @@ from node.deploy import Deployer
 from node.devnet.attack import AttackResult, run_attack
 from node.devnet.authorizations import authorize_transactions
 from node.devnet.contracts import E18, MAX_BORROW_PER_TX, NO_CAP
+from node.devnet.explorer import explorer_summary, start_explorer
 from node.devnet.flooding import start_flooders, stop_flooders, wait_for_flood
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
 from node.devnet.oneshot import ONESHOT_BLOCK_SECONDS, ONESHOT_WINDOW, attack_oneshot
@@ -108,6 +109,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 group.spawn(f"guardian-{i}", guardian_argv(run_dir / f"guardian-{i}" / "node.toml"),
                             run_dir / "logs" / f"guardian-{i}.log")
             event(f"started {opts.guardians} guardian processes; logs in {run_dir / 'logs'}")
+            explorer_url = start_explorer(group, doc, chain.rpc_url, run_dir)
+            event(f"explorer on {explorer_url} (registry, incidents, audited containments)")
             poller.start()
             _wait_for_mesh(state, group, opts, event)
             for i in range(opts.guardians, opts.guardians - opts.kill, -1):
@@ -135,6 +138,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 state.containment = {"block": result.containment_block}
             time.sleep(1.5)  # let the last status poll show the submitter (display only)
             summary = _summary(result, doc, state, chain, run_dir, opts)
+            summary.update(explorer_summary(explorer_url, summary.get("containment_tx"), run_dir))
             if one is not None:
                 state.exploit = f"{one.outcome()}; saved {one.saved_fraction:.0%}"
                 summary.pop("seconds_from_attack_broadcast_to_containment", None)  # whole seconds

@@ -8,7 +8,7 @@ import importlib
 from node.fuzzing.harness import FuzzError, Target
 
 MODULES = ("node.fuzzing.targets_wire", "node.fuzzing.targets_files",
-           "node.fuzzing.targets_chain")
+           "node.fuzzing.targets_chain", "node.fuzzing.targets_audit")
 
 
 def all_targets() -> dict[str, Target]:
