@@ -13,7 +13,7 @@ from node.recursion import bound_recursion
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from node.commands import cover, dkg, key_rotation, keys, protocol, run, status
+    from node.commands import audit, cover, dkg, explorer, key_rotation, keys, protocol, run, status
     from node.devnet import cli as devnet
 
     parser = argparse.ArgumentParser(
@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     key_rotation.add_parser(sub)
     cover.add_parser(sub)
     devnet.add_parser(sub)
+    audit.add_parser(sub)
+    explorer.add_parser(sub)
     return parser
 
 

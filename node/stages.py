@@ -61,6 +61,22 @@ def stage_table(runs: list[dict[str, float]], origin: str = "broadcast") -> dict
     return out
 
 
+def run_stages(statuses, incident: bytes, sent_unix: float) -> dict[str, float]:
+    """One race's stage times (unix seconds) from the guardians' `/status` documents (None for
+    one that did not answer): the first guardian to reach each stage, and the exploit's
+    broadcast. (Inclusion is "same block" in the bench's table: anvil's block timestamps are
+    whole seconds, too coarse here.)"""
+    per_guardian = [((doc or {}).get("stages") or {}).get(incident.hex()) or {}
+                    for doc in statuses]
+    return {**earliest(per_guardian), "broadcast": sent_unix}
+
+
+def after(run: dict[str, float]) -> dict[str, float]:
+    """A run's stages in ms after the broadcast (the devnet summary's line)."""
+    return {stage: round((at - run["broadcast"]) * 1000, 1) for stage, at in run.items()
+            if stage != "broadcast"}
+
+
 def earliest(per_guardian: list[dict[str, float]]) -> dict[str, float]:
     """The network's time of each stage: the first guardian to reach it (the critical path)."""
     out: dict[str, float] = {}

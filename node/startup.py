@@ -20,7 +20,9 @@ from node.chain.bridge import AsyncioThread
 from node.chain.oracle import OracleClient
 from node.chain.rpc import ChainError, ChainRpc, ChainUnavailable
 from node.config import ConfigError, NodeConfig
+from node.cover.routes import CoverRoutes
 from node.errors import NodeError
+from node.evidence_archive import EvidenceRoutes
 from node.keys import KeyFileError, read_keystore, read_submitter_key
 from node.metrics import Metrics
 from node.records import GuardianKey
@@ -181,8 +183,9 @@ async def run_node(cfg: NodeConfig, *, task_status=trio.TASK_STATUS_IGNORED) -> 
                 doc["cover"] = guardian.cover.status()
             return doc
 
-        server = StatusServer(cfg.metrics.host, cfg.metrics.port, status, metrics.render)
-        server.cover = guardian.cover  # /cover/... (node.cover.routes)
+        server = StatusServer(cfg.metrics.host, cfg.metrics.port, status, metrics.render,
+                              routes=[EvidenceRoutes(store, keys.key.index),
+                                      CoverRoutes(guardian.cover)])
         try:
             async with trio.open_nursery() as nursery:
                 await nursery.start(server.run)

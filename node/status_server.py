@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import trio
-
-from node.cover import routes as cover_routes
 
 log = logging.getLogger("guardian.status")
 
@@ -39,7 +37,9 @@ async def _read_request_line(stream: trio.SocketStream) -> str | None:
 
 class StatusServer:
     def __init__(self, host: str, port: int, status: Callable[[], dict],
-                 metrics: Callable[[], bytes]) -> None:
+                 metrics: Callable[[], bytes],
+                 routes: Sequence[Callable[[str], tuple[str, bytes, str] | None]] = ()) -> None:
+        self.routes = routes  # more GET routes: path -> (status, body, type), or None: not mine
         self.host = host
         self.port = port
         self.status = status
@@ -78,6 +78,7 @@ class StatusServer:
         if path == "/status":
             body = json.dumps(self.status(), indent=2, default=str).encode() + b"\n"
             return _response("200 OK", body, "application/json")
-        if path.startswith("/cover/"):  # node.cover.routes: trees and proofs of breach confirmations
-            return _response(*cover_routes.respond(getattr(self, "cover", None), path))
+        for route in self.routes:
+            if (found := route(path)) is not None:
+                return _response(*found)
         return _response("404 Not Found", b"not found: try /status or /metrics\n", "text/plain")

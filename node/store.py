@@ -290,3 +290,9 @@ class Store:
             out[table] = self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         out["open_incidents"] = len(self.open_incidents())
         return out
+
+    def read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """A read-only SELECT, for the views other modules own (node.evidence_archive)."""
+        if not sql.lstrip().upper().startswith("SELECT"):
+            raise StoreError("Store.read runs SELECT statements only")
+        return [tuple(r) for r in self._db.execute(sql, args).fetchall()]

@@ -21,7 +21,15 @@ from typing import Any
 from eth_hash.auto import keccak
 
 from protocol.pending import PendingContext, pending_from_fields, pending_to_fields
-from protocol.wire import MessageError, check_keys, fixed_bytes, pack, uint, var_bytes
+from protocol.wire import (
+    MessageError,
+    check_keys,
+    fixed_bytes,
+    pack,
+    uint,
+    unpack_map,
+    var_bytes,
+)
 
 MAX_OBSERVED = 16
 MAX_DETAIL_BYTES = 1024
@@ -103,3 +111,12 @@ def encode_evidence(ev: Evidence) -> bytes:
 
 def evidence_hash(ev: Evidence) -> bytes:
     return keccak(encode_evidence(ev))
+
+
+def decode_evidence(data: bytes) -> Evidence:
+    """The evidence whose canonical encoding is `data` (what `/evidence/<hash>` serves); a
+    non-canonical encoding is refused, so that its hash is the one the oracle recorded."""
+    ev = from_fields(unpack_map(data))
+    if encode_evidence(ev) != bytes(data):
+        raise MessageError("evidence: not the canonical encoding")
+    return ev

@@ -24,7 +24,7 @@ from node.devnet.oneshot import attack_oneshot, wait_new_block
 from node.devnet.processes import ProcessGroup, guardian_argv
 from node.devnet.runner import set_interval_mining
 from node.devnet.status import fetch_all
-from node.stages import earliest, stage_table
+from node.stages import run_stages, stage_table
 from node.store import incident_key
 
 
@@ -81,16 +81,6 @@ def _latency(urls: dict[int, str], protocol_id: str, sent_unix: float) -> float 
     return None
 
 
-def run_stages(urls: dict[int, str], protocol_id: str, sent_unix: float) -> dict[str, float]:
-    """One run's stage times (unix seconds): the first guardian to reach each stage, and the
-    exploit's broadcast. (Inclusion is the main table's "same block": anvil's block timestamps
-    are whole seconds, too coarse for this table.)"""
-    incident = incident_key(bytes.fromhex(protocol_id[2:]), 0).hex()
-    per_guardian = [((doc or {}).get("stages") or {}).get(incident) or {}
-                    for doc in fetch_all(urls).values()]
-    return {**earliest(per_guardian), "broadcast": sent_unix}
-
-
 def run_cell(n: int, block_time: float, runs: int, progress=print, seed: int = 1,
              keep: Path | None = None) -> dict:
     """One (N, block time) cell; `keep`: a directory for keys, configs and logs to keep."""
@@ -123,7 +113,9 @@ def run_cell(n: int, block_time: float, runs: int, progress=print, seed: int = 1
                     and time.monotonic() < deadline:
                 time.sleep(0.2)  # the submitter's /status shows the confirmation
             sample["latency_s"] = latency
-            sample["stages"] = run_stages(urls, deployment["protocol_id"], one.sent_unix)
+            sample["stages"] = run_stages(
+                fetch_all(urls).values(), incident_key(bytes.fromhex(deployment["protocol_id"][2:]),
+                                                       0), one.sent_unix)
             samples.append(sample)
             progress(f"  N={n} {block_time:g}s run {run + 1}/{runs}: offset {one.offset_s:.2f}s, "
                      f"{one.outcome()}, saved {one.saved_fraction:.0%}, broadcast->containment "

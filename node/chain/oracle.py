@@ -122,11 +122,11 @@ class OracleClient:
     async def nonce(self, protocol_id: bytes, block: int | str = "latest") -> int:
         return decode_uint(await self._view("nonces", protocol_id, block=block), "nonce")
 
-    async def key_epoch(self) -> int:
-        return decode_uint(await self._view("keyEpoch"), "keyEpoch")
+    async def key_epoch(self, block: int | str = "latest") -> int:
+        return decode_uint(await self._view("keyEpoch", block=block), "keyEpoch")
 
-    async def group_public_key(self) -> bytes:
-        return decode_bytes(await self._view("groupPublicKey"), 128, "groupPublicKey")
+    async def group_public_key(self, block: int | str = "latest") -> bytes:
+        return decode_bytes(await self._view("groupPublicKey", block=block), 128, "group key")
 
     async def threshold(self) -> int:
         return decode_uint(await self._view("threshold"), "threshold")

@@ -59,6 +59,11 @@ class RegistryTracker:
         log.info("registry: %d protocol(s) at block %d, key epoch %d", len(fresh), head,
                  self.key_epoch)
 
+    async def watched_at(self, pid: bytes, block: int) -> Watched | None:
+        """One protocol as the oracle had it at `block` (what `guardian audit` judges by)."""
+        self._read_block = block
+        return await self._read(pid)
+
     async def _read(self, pid: bytes) -> Watched | None:
         """The protocol as of `_last_block`'s successor reads (all at the same block, so the
         nonce, the release and the containment agree with each other)."""

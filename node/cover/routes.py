@@ -51,3 +51,16 @@ def respond(service, path: str) -> tuple[str, bytes, str]:
         out.append(doc)
     found = m.group(3) is None or any("proof" in d for d in out)
     return _json("200 OK" if found else "404 Not Found", {"incidents": out})
+
+
+class CoverRoutes:
+    """The status server's `/cover/...` routes (node.status_server `routes`); `service` is the
+    guardian's CoverService, or None when cover is off (then every /cover/ path is a 404)."""
+
+    def __init__(self, service) -> None:
+        self.service = service
+
+    def __call__(self, path: str) -> tuple[str, bytes, str] | None:
+        if path != "/cover" and not path.startswith("/cover/"):
+            return None
+        return respond(self.service, path)

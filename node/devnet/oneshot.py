@@ -18,6 +18,8 @@ from node.artifacts import load_artifact
 from node.deploy import Deployer
 from node.devnet.attack import AttackResult, AttackTx, note_containment
 from node.devnet.contracts import ATTACKER_CAPITAL, PUMP_AMOUNT
+from node.stages import after, run_stages
+from node.store import incident_key
 
 EXPLOIT_GAS = 600_000
 EXPLOIT_TIP = 2 * 10**9  # the attacker's priority fee: a containment must outbid it
@@ -159,3 +161,16 @@ def attack_oneshot(attacker: Deployer, deployment: dict, *, block_time: float, w
     oracle = attacker.contract("GuardianOracle", deployment["oracle"])
     note_containment(result, oracle, bytes.fromhex(deployment["protocol_id"][2:]), deployment)
     return result, one
+
+
+def oneshot_summary(summary: dict, one: OneShotResult, sent_unix: float | None, statuses,
+                    deployment: dict) -> None:
+    """The devnet summary's lines about the race: the outcome, the broadcast-to-sent time and
+    each stage's time after the broadcast (`node.stages`, first guardian to reach it)."""
+    summary.pop("seconds_from_attack_broadcast_to_containment", None)  # whole seconds
+    if sent_unix:
+        summary["exploit_broadcast_to_containment_sent_s"] = round(sent_unix - one.sent_unix, 3)
+    incident = incident_key(bytes.fromhex(deployment["protocol_id"][2:]), 0)
+    summary.update(scenario="oneshot", exploit_outcome=one.outcome(), same_block=one.same_block,
+                   broadcast_offset_s=one.offset_s,
+                   stages_ms_after_broadcast=after(run_stages(statuses, incident, one.sent_unix)))

@@ -25,9 +25,15 @@ from node.devnet.attack import AttackResult, run_attack
 from node.devnet.authorizations import authorize_transactions
 from node.devnet.contracts import E18, MAX_BORROW_PER_TX, NO_CAP
 from node.devnet.cover_phase import prepare_cover, settle_cover
+from node.devnet.explorer import explorer_summary, start_explorer
 from node.devnet.flooding import start_flooders, stop_flooders, wait_for_flood
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
-from node.devnet.oneshot import ONESHOT_BLOCK_SECONDS, ONESHOT_WINDOW, attack_oneshot
+from node.devnet.oneshot import (
+    ONESHOT_BLOCK_SECONDS,
+    ONESHOT_WINDOW,
+    attack_oneshot,
+    oneshot_summary,
+)
 from node.devnet.processes import ProcessGroup, guardian_argv, process_stats
 from node.devnet.status import fetch_all
 from node.devnet.view import DevnetState, GuardianRow, render, summary_table
@@ -110,6 +116,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 group.spawn(f"guardian-{i}", guardian_argv(run_dir / f"guardian-{i}" / "node.toml"),
                             run_dir / "logs" / f"guardian-{i}.log")
             event(f"started {opts.guardians} guardian processes; logs in {run_dir / 'logs'}")
+            explorer_url = start_explorer(group, doc, chain.rpc_url, run_dir)
+            event(f"explorer on {explorer_url} (registry, incidents, audited containments)")
             poller.start()
             _wait_for_mesh(state, group, opts, event)
             for i in range(opts.guardians, opts.guardians - opts.kill, -1):
@@ -137,20 +145,13 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 state.containment = {"block": result.containment_block}
             time.sleep(1.5)  # let the last status poll show the submitter (display only)
             summary = _summary(result, doc, state, chain, run_dir, opts)
+            summary.update(explorer_summary(explorer_url, summary.get("containment_tx"), run_dir))
             summary.update(settle_cover(chain.rpc_url, cover, result.containment_block,
                                         state.status_urls, event))
             if one is not None:
                 state.exploit = f"{one.outcome()}; saved {one.saved_fraction:.0%}"
-                summary.pop("seconds_from_attack_broadcast_to_containment", None)  # whole seconds
-                sent = (state.submitter_status or {}).get("sent_unix")
-                if sent:
-                    summary["exploit_broadcast_to_containment_sent_s"] = round(
-                        sent - one.sent_unix, 3)
-                summary.update(scenario="oneshot", exploit_outcome=one.outcome(),
-                               same_block=one.same_block, broadcast_offset_s=one.offset_s,
-                               stages_ms_after_broadcast=stages_after(
-                                   state.status_urls, doc["deployment"]["protocol_id"],
-                                   one.sent_unix))
+                oneshot_summary(summary, one, (state.submitter_status or {}).get("sent_unix"),
+                                fetch_all(state.status_urls).values(), doc["deployment"])
             summary["processes"] = {p.name: process_stats(p.pid) for p in group.processes
                                     if p.alive() and p.name.startswith("guardian-")}
             if flooders:
@@ -181,15 +182,6 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             if live:
                 live.stop()
             signal.signal(signal.SIGTERM, previous)
-
-
-def stages_after(urls: dict[int, str], protocol_id: str, sent_unix: float) -> dict[str, float]:
-    """Each stage of the race in ms after the exploit's broadcast, first guardian to reach it."""
-    from node.bench.e2e_pending import run_stages
-
-    run = run_stages(urls, protocol_id, sent_unix)
-    return {stage: round((at - sent_unix) * 1000, 1) for stage, at in run.items()
-            if stage != "broadcast"}
 
 
 def set_interval_mining(rpc_url: str, seconds: float) -> None:

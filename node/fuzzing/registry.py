@@ -8,7 +8,8 @@ import importlib
 from node.fuzzing.harness import FuzzError, Target
 
 MODULES = ("node.fuzzing.targets_wire", "node.fuzzing.targets_files",
-           "node.fuzzing.targets_chain", "node.fuzzing.targets_cover")
+           "node.fuzzing.targets_chain", "node.fuzzing.targets_audit",
+           "node.fuzzing.targets_cover")
 
 
 def all_targets() -> dict[str, Target]:

@@ -146,3 +146,12 @@ SEEDS: dict[str, Callable[[], list[bytes]]] = {
                                b"GET /metrics?x=1 HTTP/1.1\r\n\r\n", b"POST / HTTP/1.0\r\n\r\n"],
     **COVER_SEEDS,
 }
+
+
+def _audit_seeds(name: str) -> Callable[[], list[bytes]]:
+    return lambda: __import__("node.fuzzing.targets_audit", fromlist=["seeds"]).seeds()[name]
+
+
+SEEDS.update({name: _audit_seeds(name) for name in (
+    "evidence-bytes", "evidence-answer", "authorize-calldata", "evidence-path",
+    "guardian-records")})

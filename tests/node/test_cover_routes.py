@@ -8,6 +8,7 @@ import json
 from types import SimpleNamespace
 
 from node.cover.chain import Engaged, PoolInfo
+from node.cover.routes import CoverRoutes
 from node.cover.service import CoverIncident
 from node.status_server import StatusServer
 from protocol.cover_loss import Position, Transfer, breach_facts
@@ -36,8 +37,7 @@ def _get(server: StatusServer, path: str) -> tuple[str, dict]:
 
 
 def test_proofs_and_tree_are_served():
-    server = StatusServer("127.0.0.1", 0, dict, bytes)
-    server.cover = _service()
+    server = StatusServer("127.0.0.1", 0, dict, bytes, routes=[CoverRoutes(_service())])
     status, doc = _get(server, f"/cover/0x{PID.hex()}/0/0x{ALICE.hex()}")
     inc = doc["incidents"][0]
     assert status.endswith("200 OK") and inc["amount"] == "300" and inc["loss"] == "400"
@@ -49,9 +49,10 @@ def test_proofs_and_tree_are_served():
 
 
 def test_everything_else_is_a_typed_answer():
-    server = StatusServer("127.0.0.1", 0, dict, bytes)
-    assert _get(server, f"/cover/0x{PID.hex()}/0")[0].endswith("404 Not Found")  # cover off
-    server.cover = _service()
+    off = StatusServer("127.0.0.1", 0, dict, bytes, routes=[CoverRoutes(None)])
+    assert _get(off, f"/cover/0x{PID.hex()}/0")[0].endswith("404 Not Found")  # cover off
+    server = StatusServer("127.0.0.1", 0, dict, bytes, routes=[CoverRoutes(_service())])
+    assert server._route("GET /status/x HTTP/1.1").startswith(b"HTTP/1.1 404")  # not ours
     status, doc = _get(server, f"/cover/0x{PID.hex()}/0/0x{'cd' * 20}")
     assert status.endswith("404 Not Found") and "no claims token" in doc["incidents"][0]["error"]
     assert _get(server, f"/cover/0x{PID.hex()}/7")[0].endswith("404 Not Found")
