@@ -20,14 +20,25 @@ E18 = 10**18
 SETTLE_TIMEOUT = 90.0
 
 
-def prepare_cover(run_dir: Path, doc: dict, rpc_url: str, guardians: int, log) -> demo.CoverDemo:
+class DevnetCover:
+    """The devnet's cover pool; `settle` after the attack gives the summary's cover rows."""
+
+    def __init__(self, rpc_url: str, cover: demo.CoverDemo) -> None:
+        self.rpc_url = rpc_url
+        self.cover = cover
+
+    def settle(self, contained_block: int | None, status_urls: dict[int, str], log) -> dict:
+        return settle_cover(self.rpc_url, self.cover, contained_block, status_urls, log)
+
+
+def prepare_cover(run_dir: Path, doc: dict, rpc_url: str, guardians: int, log) -> DevnetCover:
     """Deploy the factory and a funded pool; point every guardian's config at the factory."""
     gov = Deployer.connect(rpc_url, DEPLOYER_KEY)
     cover = demo.deploy_cover(gov, doc["deployment"], log=log)
     for i in range(1, guardians + 1):
         path = run_dir / f"guardian-{i}" / "node.toml"
         path.write_text(path.read_text() + f'\n[cover]\nfactory = "{cover.factory}"\n')
-    return cover
+    return DevnetCover(rpc_url, cover)
 
 
 def _nothing_lost(status_urls: dict[int, str]) -> bool:

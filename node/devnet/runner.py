@@ -1,10 +1,8 @@
 """`guardian devnet`: the one-command local devnet.
 
-anvil (Prague; 2 s blocks for the one-transaction exploit, 1 s for the drip) -> deploy the oracle
-and the demo protocol, deal keys, register -> N guardian OS processes (`guardian run --config
-...`, the same entry point as docker) -> wait for the gossip mesh -> the exploit from a separate
-attacker account -> summary. Exit code 0 only if the exploit was contained. Every process is
-stopped on exit, Ctrl-C included.
+anvil (Prague; 2 s blocks oneshot, 1 s drip) -> oracle, demo protocol, its cover pool, keys ->
+N `guardian run --config` processes (as docker) -> mesh -> the exploit from an attacker account ->
+cover claims -> summary. Exit 0 only if contained; every process is stopped on exit (Ctrl-C too).
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from node.deploy import Deployer
 from node.devnet.attack import AttackResult, run_attack
 from node.devnet.authorizations import authorize_transactions
 from node.devnet.contracts import E18, MAX_BORROW_PER_TX, NO_CAP
-from node.devnet.cover_phase import prepare_cover, settle_cover
+from node.devnet.cover_phase import prepare_cover
 from node.devnet.explorer import explorer_summary, start_explorer
 from node.devnet.flooding import start_flooders, stop_flooders, wait_for_flood
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
@@ -146,8 +144,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             time.sleep(1.5)  # let the last status poll show the submitter (display only)
             summary = _summary(result, doc, state, chain, run_dir, opts)
             summary.update(explorer_summary(explorer_url, summary.get("containment_tx"), run_dir))
-            summary.update(settle_cover(chain.rpc_url, cover, result.containment_block,
-                                        state.status_urls, event))
+            summary.update(cover.settle(result.containment_block, state.status_urls, event))
             if one is not None:
                 state.exploit = f"{one.outcome()}; saved {one.saved_fraction:.0%}"
                 oneshot_summary(summary, one, (state.submitter_status or {}).get("sent_unix"),
