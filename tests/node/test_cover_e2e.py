@@ -30,13 +30,23 @@ from node.devnet.inprocess import guardian_network
 from protocol import breach
 from protocol.bls import get_backend
 
-from .test_guardians_e2e import _setup, _submitters, _wait_mesh
+from .test_guardians_e2e import _setup, _submitters
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow, pytest.mark.timeout(300)]
 
 B = get_backend()
 REPO = Path(__file__).resolve().parents[2]
 NPM_TREE = REPO / "tests" / "protocol" / "merkle_npm.mjs"
+
+
+async def _wait_mesh(net, count: int) -> None:
+    """Every guardian hears the others' heartbeats (60 s: the mesh forms slowly on a loaded
+    machine, and this file pays for its one network once)."""
+    with trio.fail_after(60):
+        for g in net.guardians.values():
+            await g.p2p.wait_for_peers(1, mesh=True)
+        while any(len(g.state.live_guardians()) < count - 1 for g in net.guardians.values()):
+            await trio.sleep(0.1)  # heartbeats arrive on their own period
 
 
 def _independent_tree(values: list[list[str]]) -> dict:
