@@ -143,8 +143,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 state.containment = {"block": result.containment_block}
             time.sleep(1.5)  # let the last status poll show the submitter (display only)
             summary = _summary(result, doc, state, chain, run_dir, opts)
-            summary.update(explorer_summary(explorer_url, summary.get("containment_tx"), run_dir))
             summary.update(cover.settle(result.containment_block, state.status_urls, event))
+            summary.update(explorer_summary(explorer_url, summary.get("containment_tx"), run_dir))
             if one is not None:
                 state.exploit = f"{one.outcome()}; saved {one.saved_fraction:.0%}"
                 oneshot_summary(summary, one, (state.submitter_status or {}).get("sent_unix"),
