@@ -168,8 +168,12 @@ def test_contained_while_outsider_processes_flood_every_guardian(tmp_path):
     assert p2p["restarts"] == 0 and p2p["bans"] >= 1, p2p
     # observers' messages are dropped before validation: only the guardians' own traffic is
     assert p2p["dropped"] > 0 and p2p["rejects"] == 0, p2p
-    # issue 26: the drip loses something before the containment; the cover pool pays it
-    assert summary["cover_paid"] and summary["blocks_containment_to_confirmation"] > 0, summary
+    # issue 26: what the drip took before the containment (often nothing now that its pending
+    # transactions are raced) the cover pool pays, confirmed after the containment
+    if summary["funds_drained"] == "0 USDd":
+        assert summary["cover"] == "nothing lost, nothing to pay", summary
+    else:
+        assert summary["cover_paid"] and summary["blocks_containment_to_confirmation"] > 0, summary
 
 
 def test_up_attack_attack_down_leaves_nothing_running(tmp_path):
