@@ -24,6 +24,8 @@ class DkgResult:
     rejected_complaints: tuple[tuple[int, int], ...]   # (dealer, complainer): false complaints
     transcript_hash: bytes                       # SHA-256 of `transcript` (domain-separated)
     transcript: bytes = field(repr=False)        # canonical msgpack of the messages used
+    confirmations: tuple[bytes, ...] = field(default=(), repr=False)  # the agreeing dealers'
+    #                                            signed confirmations of transcript_hash
 
     @property
     def threshold(self) -> int:
