@@ -49,34 +49,24 @@ import enum
 import secrets
 from dataclasses import replace
 
-from protocol.bls import CURVE_ORDER, Backend
+from protocol.bls import Backend
 from protocol.dkg_agreement import Agreement, tally
 from protocol.dkg_ceremony import Ceremony
-from protocol.dkg_commitments import (
-    add_commitments,
-    commitment_at,
-    share_matches,
-    shares_match,
-    weighted_commitments,
-)
-from protocol.dkg_crypto import decrypt_share
 from protocol.dkg_dealer import ephemeral_secret, make_deal, make_justification
 from protocol.dkg_errors import (
     CeremonyError,
     DkgError,
     DkgMessageError,
-    MissingShare,
     NoAgreement,
     NotEnoughQualified,
     PhaseError,
-    ShareDecryptionError,
 )
-from protocol.dkg_judge import judge, transcript, transcript_hash
 from protocol.dkg_keys import ParticipantKeys
 from protocol.dkg_log import MessageLog
-from protocol.dkg_reshare import check_old_share, dealer_weights
-from protocol.dkg_result import DkgResult
-from protocol.dkg_wire import Confirmation, Deal, Response, deal_hash, encode, sign
+from protocol.dkg_reshare import check_old_share
+from protocol.dkg_result import DkgResult, compute_result
+from protocol.dkg_shares import MyShares
+from protocol.dkg_wire import Confirmation, Response, deal_hash, encode, sign
 
 
 class Phase(enum.Enum):
@@ -119,7 +109,7 @@ class DkgSession:
         self._deal: bytes | None = None
         self._response: bytes | None = None
         self._justifications: list[bytes] = []
-        self._my_shares: dict[bytes, int | None] = {}   # deal bytes -> my verified share
+        self._shares = MyShares(ceremony, my_keys, self._recipient, backend)
         self._fixed: int | None = None          # messages judged: log.arrivals[:_fixed]
         self._confirmation: bytes | None = None
         self._outcome: DkgResult | DkgError | None = None
@@ -192,38 +182,10 @@ class DkgSession:
         return [] if self._confirmation is None else [self._confirmation]
 
     def _my_share(self, dealer: int, log: MessageLog | None = None) -> int | None:
-        """My share from `dealer`'s deal if it opens and matches its commitments, else None."""
-        deal = (log or self.log).deal_of(dealer)
-        if deal is None:
-            return None
-        raw = encode(deal)
-        if raw not in self._my_shares:
-            share = self._open(deal)
-            if share is not None and not share_matches(deal.commitments, self._recipient, share,
-                                                       self.backend):
-                share = None
-            self._my_shares[raw] = share
-        return self._my_shares[raw]
-
-    def _open(self, deal: Deal) -> int | None:
-        j = self._recipient
-        try:
-            return decrypt_share(self.ceremony.id, deal.dealer, j, deal.ephemeral_keys[j - 1],
-                                 deal.ciphertexts[j - 1], self.keys.encryption_secret)
-        except ShareDecryptionError:
-            return None
+        return self._shares.of(dealer, log or self.log)
 
     def _check_my_shares(self, log: MessageLog | None = None) -> None:
-        """Open and check all my new shares in one batch (the usual case: all good)."""
-        todo = []
-        for dealer in (p.index for p in self.ceremony.dealers):
-            deal = (log or self.log).deal_of(dealer)
-            if deal is not None and encode(deal) not in self._my_shares:
-                share = self._open(deal)
-                if share is not None:
-                    todo.append((deal, share))
-        if shares_match([(d.commitments, s) for d, s in todo], self._recipient, self.backend):
-            self._my_shares.update((encode(d), s) for d, s in todo)
+        self._shares.check_all(log or self.log)
 
     # incoming ----------------------------------------------------------------------------------
     def receive(self, data: bytes) -> bool:
@@ -310,51 +272,9 @@ class DkgSession:
         return self._outcome
 
     def _compute(self, log: MessageLog) -> DkgResult:
-        ceremony, backend = self.ceremony, self.backend
-        verdict = judge(log)
-        qualified = verdict.qualified
-        if len(qualified) < ceremony.min_qualified:
-            reasons = "; ".join(f"dealer {d}: {r}" for d, r in verdict.disqualified.items())
-            raise NotEnoughQualified(
-                f"only {len(qualified)} of {len(ceremony.dealers)} dealers qualified, the "
-                f"ceremony needs {ceremony.min_qualified} ({reasons})", qualified,
-                verdict.disqualified)
-        deals = [log.deal_of(d) for d in qualified]
-        weights = dealer_weights(ceremony, qualified)
-        vectors = [d.commitments for d in deals]
-        combined = (add_commitments(vectors, backend) if weights is None
-                    else weighted_commitments(vectors, weights, backend))
-        group_key = combined[0]
-        if group_key[0] & 0x40:
-            raise DkgError("the qualified dealers' constant terms sum to infinity")
-        if ceremony.previous is not None and (
-                group_key != ceremony.previous.guardian_set.group_public_key):
-            raise DkgError("resharing changed the group key (cannot happen with valid deals)")
-        public_shares = tuple(commitment_at(combined, p.index, backend)
-                              for p in ceremony.recipients)
-        my_share = None
-        if self._recipient is not None:
-            self._check_my_shares(log)
-            my_share = self._combine_my_share(qualified, weights, verdict.revealed, log)
-            if backend.sk_to_pk(my_share) != public_shares[self._recipient - 1]:
-                raise DkgError("my combined share does not match my public share")
-        record = transcript(log, verdict, group_key)
-        return DkgResult(ceremony, group_key, public_shares, self._recipient, my_share,
-                         qualified, dict(verdict.disqualified), verdict.rejected_complaints,
-                         transcript_hash(record), record)
-
-    def _combine_my_share(self, qualified, weights, revealed, log: MessageLog) -> int:
-        total = 0
-        for position, dealer in enumerate(qualified):
-            share = revealed.get((dealer, self._recipient)) or self._my_share(dealer, log)
-            if share is None:
-                raise MissingShare(f"no valid share from qualified dealer {dealer} (my "
-                                   "complaint about it did not reach the others in time?)")
-            total += share * (1 if weights is None else weights[position])
-        total %= CURVE_ORDER
-        if total == 0:
-            raise DkgError("my combined share is zero; start a new ceremony")
-        return total
+        return compute_result(self.ceremony, log, self.backend, self._recipient,
+                              lambda dealer: self._my_share(dealer, log),
+                              lambda: self._check_my_shares(log))
 
     # crash and rejoin --------------------------------------------------------------------------
     def to_state(self) -> bytes:

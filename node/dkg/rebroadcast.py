@@ -6,7 +6,10 @@ crash, still gets them. Sending every message again every two seconds for the wh
 made every peer see dozens of copies of each message within a minute, which the transport rightly
 counts as a flood of duplicates (`node.p2p.copies`) and charged to honest participants. With a
 backoff, a late participant still hears everything within `longest` seconds, and the copies of
-one message per window are bounded (`copies_within`): the ceremony's transport sets its
+one message per window are bounded (`copies_within`). When a new peer connects, every message is
+due again at once and its backoff starts over (`restart`), so a participant that joins late
+waits for nothing; that costs each peer one more copy per connection, at most n - 1 in a
+ceremony of n. The ceremony's transport sets its
 duplicate limit from that bound (`node.p2p.ceremony`), so honest behaviour is never charged
 while a member that re-sends a message faster than the schedule still is.
 
@@ -47,6 +50,11 @@ class Schedule:
                 out.append(data)
                 self._due[data] = (now + gap, min(gap * 2, self.longest))
         return out
+
+    def restart(self, now: float) -> None:
+        """Everything due at once, backoff from the start (a new peer connected)."""
+        for data in self._due:
+            self._due[data] = (now, self.first)
 
     def __len__(self) -> int:
         return len(self._due)

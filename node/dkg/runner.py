@@ -134,8 +134,14 @@ class _Run:
                 self.changed.set()
 
     async def rebroadcast_loop(self) -> None:
+        most_peers = 0
         while True:
             await trio.sleep(min(0.5, self.opts.rebroadcast_seconds / 2))
+            peers = self.service.peer_count()
+            if peers > most_peers:  # someone (re)joined: send it everything now
+                most_peers = peers
+                self.own.restart(time.monotonic())
+                self.relay.restart(time.monotonic())
             await self.publish_entered()
             if self.dirty and not self.lingering:
                 self.save()
@@ -263,9 +269,11 @@ DUPLICATE_WINDOW = 60.0
 def honest_copies(opts: RunOptions, window: float) -> int:
     """The most copies of one message an honest participant hands a peer within `window`
     seconds: its own schedule, once more after a restart, its relay schedule while lingering,
-    and the one forward GossipSub makes. More is a flood and is charged."""
+    one more for each peer that connects (at most every other member), and the one forward
+    GossipSub makes. More is a flood and is charged."""
+    members = len({p.peer_id for p in (*opts.ceremony.participants, *opts.ceremony.dealers)})
     return 3 * copies_within(window, opts.rebroadcast_seconds,
-                             opts.rebroadcast_longest_seconds) + 1
+                             opts.rebroadcast_longest_seconds) + members
 
 
 __all__ = ["FINISH", "Outcome", "RunOptions", "honest_copies", "run_ceremony"]

@@ -26,15 +26,24 @@ def test_the_schedule_backs_off_and_bounds_the_copies_per_window():
     assert copies_within(60.0, 2.0, 32.0) == 5
     for start in range(0, 150):   # no 60 s stretch of the actual schedule holds more
         assert sum(start <= t <= start + 60 for t in sent) <= copies_within(60.0, 2.0, 32.0)
+    schedule.add(b"n", 200.0)
+    assert schedule.due(200.0) == [b"n"] and schedule.due(201.0) == []
+    schedule.restart(201.0)          # a peer connected: everything at once, backoff anew
+    assert schedule.due(201.0) == [b"m", b"n"] and schedule.due(203.0) == [b"m", b"n"]
 
 
-def test_the_duplicate_limit_covers_the_honest_schedule_and_charges_more():
-    opts = RunOptions(ceremony=None, directory=None, passphrase=None, rebroadcast_seconds=2.0)
+def test_the_duplicate_limit_covers_the_honest_schedule_and_charges_more(tmp_path):
+    ceremony = prepare_local(tmp_path, 4, 3).ceremony
+    opts = RunOptions(ceremony=ceremony, directory=None, passphrase=None,
+                      rebroadcast_seconds=2.0)
     limit = honest_copies(opts, 60.0)
+    assert limit == 3 * 5 + 4
     now = [0.0]
     counter = CopyCounter(limit=limit, window=60.0, clock=lambda: now[0])
-    # an honest peer: its own schedule twice (a restart), a relay schedule, one forward
-    times = sorted([0, 2, 6, 14, 30] + [20, 22, 26, 34, 50] + [40, 42, 46, 54] + [1])
+    # an honest peer: its own schedule twice (a restart), a relay schedule, one forward, and a
+    # restart of the schedule for each of the 3 other members connecting
+    times = sorted([0, 2, 6, 14, 30] + [20, 22, 26, 34, 50] + [40, 42, 46, 54] + [1]
+                   + [3, 4, 5])
     for t in times:
         now[0] = float(t)
         assert counter.offence("honest", b"m") == ""
