@@ -134,11 +134,13 @@ class _Run:
                 self.changed.set()
 
     async def rebroadcast_loop(self) -> None:
+        from node.p2p.ceremony import topic_peer_count
+
         most_peers = 0
         while True:
-            await trio.sleep(min(0.5, self.opts.rebroadcast_seconds / 2))
-            peers = self.service.peer_count()
-            if peers > most_peers:  # someone (re)joined: send it everything now
+            await trio.sleep(min(0.25, self.opts.rebroadcast_seconds / 2))
+            peers = topic_peer_count(self.service)
+            if peers > most_peers:  # someone (re)joined the topic: send it everything now
                 most_peers = peers
                 self.own.restart(time.monotonic())
                 self.relay.restart(time.monotonic())

@@ -52,6 +52,16 @@ def ceremony_config(ceremony_id: bytes, *, members: tuple[str, ...], listen: str
                      redial_min_seconds=0.3, redial_max_seconds=5.0, flood_publish=True)
 
 
+def topic_peer_count(service: P2PService) -> int:
+    """How many peers we know to be subscribed to the ceremony's topic: the ones our publishes
+    reach. A connected peer counts only once its subscription arrived, which is when re-sending
+    to it helps."""
+    pubsub = getattr(service, "_pubsub", None)
+    if pubsub is None:
+        return 0
+    return len(pubsub.peer_topics.get(service.config.topic, ()))
+
+
 def size_limited(validator, max_message_bytes: int):
     """REJECT (charged to the forwarder) any message over the size limit, before `validator`."""
     def validate(peer: str, data: bytes):
