@@ -249,8 +249,6 @@ async def run_ceremony(opts: RunOptions, *, backend=None,
                      f"{written.summary['transcript_hash']}, confirmed by dealers {confirmed}")
             opts.say("destroyed what re-derives the share: "
                      + (", ".join(str(p) for p in destroyed) or "nothing left to destroy"))
-        else:
-            run.save()
         run.lingering = True  # keep serving the messages to peers still finishing
         await run.publish_entered()
         await trio.sleep(opts.linger_seconds)
