@@ -2,8 +2,7 @@
 Docker or podman, checks that the exploit was contained (the attacker's exit code and the oracle's
 ContainmentEngaged event), that every guardian container ran its own ceremony participant and no
 container's volumes hold another guardian's share, that Prometheus scraped every guardian, and
-removes everything it
-created except the images. Skips only when no container engine can be made to work (exit 77)."""
+removes everything it created except the images. Skips only when no container engine can be made to work (exit 77)."""
 
 from __future__ import annotations
 
