@@ -199,9 +199,9 @@ def _member(args: argparse.Namespace) -> int:
     if args.no_run:
         print(f"config {config}")
         return 0
-    from node.cli import main
+    from node.commands.run import _run as run_node  # the `guardian run` command, in-process
 
-    return main(["run", "--config", str(config)])
+    return run_node(argparse.Namespace(config=config))
 
 
 def _same_ports(topo, p2p_port: int, metrics_port: int):
