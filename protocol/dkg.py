@@ -18,6 +18,14 @@ share sum_{i in QUAL} f_i(j), and every public share follows from the summed com
 Resharing (`protocol.dkg_reshare`): old guardians deal their old shares
 (C_i0 must equal the old public share) and the sums carry Lagrange weights over QUAL.
 
+A fourth phase, AGREE (`protocol.dkg_agreement`), ends the ceremony: when it begins, each
+participant fixes the messages it judges (later arrivals no longer change its result) and every
+dealer broadcasts a signed confirmation of its transcript hash; `finish` returns the result only
+once enough qualified dealers confirmed the same hash, and otherwise raises NoAgreement naming
+the dealers that disagree. Views that differ therefore end in a clear failure, never in two
+group keys. A phase also does not end early while a response shows that a deal exists which
+this participant lacks (`MessageLog.contested_dealers`): it waits for that evidence.
+
 Caveats (stated, accepted):
 - Key bias: a rushing adversary controlling some dealers sees the honest commitments before it
   decides whether its own dealers get disqualified, and so can bias the group key (GJKR 2007,
@@ -26,9 +34,10 @@ Caveats (stated, accepted):
   applications of Pedersen's DKG protocol"), which is why drand accepts it too.
 - Synchrony: every honest participant must receive every broadcast message before the phase
   after it ends (the runner's timeouts). A complaint the dealer never sees goes unanswered and
-  disqualifies it; a message seen by only some honest participants can split their views (the
-  transcript hashes then differ, and the runner must report it). Messages are signed and kept
-  whenever they arrive, so rebroadcasting only helps.
+  disqualifies it; a message seen by only some honest participants can split their views: the
+  transcript hashes then differ and the agreement round lets only the side with a quorum of
+  confirmations write (or nobody). Messages are signed and kept whenever they arrive, so
+  rebroadcasting only helps.
 - Equivocation counts once two deals reach one participant, who rebroadcasts them in the
   complaint phase. A justification publishes the complainer's share from that dealer, which a
   corrupt complainer knew anyway.
@@ -38,39 +47,33 @@ from __future__ import annotations
 
 import enum
 import secrets
+from dataclasses import replace
 
-from protocol.bls import CURVE_ORDER, Backend
+from protocol.bls import Backend
+from protocol.dkg_agreement import Agreement, tally
 from protocol.dkg_ceremony import Ceremony
-from protocol.dkg_commitments import (
-    add_commitments,
-    commitment_at,
-    share_matches,
-    shares_match,
-    weighted_commitments,
-)
-from protocol.dkg_crypto import decrypt_share
 from protocol.dkg_dealer import ephemeral_secret, make_deal, make_justification
 from protocol.dkg_errors import (
     CeremonyError,
     DkgError,
     DkgMessageError,
-    MissingShare,
+    NoAgreement,
     NotEnoughQualified,
     PhaseError,
-    ShareDecryptionError,
 )
-from protocol.dkg_judge import judge, transcript, transcript_hash
 from protocol.dkg_keys import ParticipantKeys
 from protocol.dkg_log import MessageLog
-from protocol.dkg_reshare import check_old_share, dealer_weights
-from protocol.dkg_result import DkgResult
-from protocol.dkg_wire import Deal, Response, deal_hash, encode, sign
+from protocol.dkg_reshare import check_old_share
+from protocol.dkg_result import DkgResult, compute_result
+from protocol.dkg_shares import MyShares
+from protocol.dkg_wire import Confirmation, Response, deal_hash, encode, sign
 
 
 class Phase(enum.Enum):
     DEAL = "deal"
     COMPLAIN = "complain"
     JUSTIFY = "justify"
+    AGREE = "agree"
 
 
 class DkgSession:
@@ -106,7 +109,10 @@ class DkgSession:
         self._deal: bytes | None = None
         self._response: bytes | None = None
         self._justifications: list[bytes] = []
-        self._my_shares: dict[bytes, int | None] = {}   # deal bytes -> my verified share
+        self._shares = MyShares(ceremony, my_keys, self._recipient, backend)
+        self._fixed: int | None = None          # messages judged: log.arrivals[:_fixed]
+        self._confirmation: bytes | None = None
+        self._outcome: DkgResult | DkgError | None = None
 
     dealer_index = property(lambda self: self._dealer, doc="my dealer index, or None")
     recipient_index = property(lambda self: self._recipient, doc="my recipient index, or None")
@@ -120,6 +126,8 @@ class DkgSession:
             return self._complain()
         if phase is Phase.JUSTIFY:
             return self._justify()
+        if phase is Phase.AGREE:
+            return self._agree()
         raise PhaseError(f"unknown phase {phase!r}")
 
     def _my_deal(self) -> bytes:
@@ -163,39 +171,21 @@ class DkgSession:
         mine = [self._my_deal(), *self._justifications] if self._justifications else []
         return mine + [raw for raw in evidence if raw not in mine]
 
-    def _my_share(self, dealer: int) -> int | None:
-        """My share from `dealer`'s deal if it opens and matches its commitments, else None."""
-        deal = self.log.deal_of(dealer)
-        if deal is None:
-            return None
-        raw = encode(deal)
-        if raw not in self._my_shares:
-            share = self._open(deal)
-            if share is not None and not share_matches(deal.commitments, self._recipient, share,
-                                                       self.backend):
-                share = None
-            self._my_shares[raw] = share
-        return self._my_shares[raw]
+    def _agree(self) -> list[bytes]:
+        """Fix what I judge, and (a dealer with a result) confirm its transcript hash."""
+        outcome = self._result()
+        if self._confirmation is None and self._dealer is not None and isinstance(
+                outcome, DkgResult):
+            self._confirmation = encode(sign(Confirmation(self.ceremony.id, self._dealer,
+                                                          outcome.transcript_hash), self.keys))
+            self.log.add(self._confirmation)
+        return [] if self._confirmation is None else [self._confirmation]
 
-    def _open(self, deal: Deal) -> int | None:
-        j = self._recipient
-        try:
-            return decrypt_share(self.ceremony.id, deal.dealer, j, deal.ephemeral_keys[j - 1],
-                                 deal.ciphertexts[j - 1], self.keys.encryption_secret)
-        except ShareDecryptionError:
-            return None
+    def _my_share(self, dealer: int, log: MessageLog | None = None) -> int | None:
+        return self._shares.of(dealer, log or self.log)
 
-    def _check_my_shares(self) -> None:
-        """Open and check all my new shares in one batch (the usual case: all good)."""
-        todo = []
-        for dealer in (p.index for p in self.ceremony.dealers):
-            deal = self.log.deal_of(dealer)
-            if deal is not None and encode(deal) not in self._my_shares:
-                share = self._open(deal)
-                if share is not None:
-                    todo.append((deal, share))
-        if shares_match([(d.commitments, s) for d, s in todo], self._recipient, self.backend):
-            self._my_shares.update((encode(d), s) for d, s in todo)
+    def _check_my_shares(self, log: MessageLog | None = None) -> None:
+        self._shares.check_all(log or self.log)
 
     # incoming ----------------------------------------------------------------------------------
     def receive(self, data: bytes) -> bool:
@@ -214,8 +204,11 @@ class DkgSession:
         if phase is Phase.DEAL:
             return all(p.index in log.deals for p in self.ceremony.dealers)
         if phase is Phase.COMPLAIN:
-            return all(p.index in log.responses for p in self.ceremony.recipients)
+            return all(p.index in log.responses for p in self.ceremony.recipients) and (
+                not log.contested_dealers())
         if phase is Phase.JUSTIFY:
+            if log.contested_dealers():
+                return False
             equivocators = set(log.equivocators())
             for p in self.ceremony.dealers:
                 if p.index in equivocators:
@@ -224,6 +217,10 @@ class DkgSession:
                 if any(j not in reveals for j in log.complaints_against(p.index)):
                     return False
             return True
+        if phase is Phase.AGREE:
+            self._result()   # fixes what I judge, if entering AGREE has not yet
+            agreement = self.agreement()
+            return agreement is None or agreement.decided
         raise PhaseError(f"unknown phase {phase!r}")
 
     def progress(self) -> dict[str, int]:
@@ -232,53 +229,52 @@ class DkgSession:
 
     # result ------------------------------------------------------------------------------------
     def finish(self) -> DkgResult:
-        """Judge the held messages and compute the result. Raises NotEnoughQualified (nothing
-        to write), MissingShare (public result fine, my own share unknown)."""
-        ceremony, backend = self.ceremony, self.backend
-        verdict = judge(self.log)
-        qualified = verdict.qualified
-        if len(qualified) < ceremony.min_qualified:
-            reasons = "; ".join(f"dealer {d}: {r}" for d, r in verdict.disqualified.items())
-            raise NotEnoughQualified(
-                f"only {len(qualified)} of {len(ceremony.dealers)} dealers qualified, the "
-                f"ceremony needs {ceremony.min_qualified} ({reasons})", qualified,
-                verdict.disqualified)
-        deals = [self.log.deal_of(d) for d in qualified]
-        weights = dealer_weights(ceremony, qualified)
-        vectors = [d.commitments for d in deals]
-        combined = (add_commitments(vectors, backend) if weights is None
-                    else weighted_commitments(vectors, weights, backend))
-        group_key = combined[0]
-        if group_key[0] & 0x40:
-            raise DkgError("the qualified dealers' constant terms sum to infinity")
-        if ceremony.previous is not None and (
-                group_key != ceremony.previous.guardian_set.group_public_key):
-            raise DkgError("resharing changed the group key (cannot happen with valid deals)")
-        public_shares = tuple(commitment_at(combined, p.index, backend)
-                              for p in ceremony.recipients)
-        my_share = None
-        if self._recipient is not None:
-            self._check_my_shares()
-            my_share = self._combine_my_share(qualified, weights, verdict.revealed)
-            if backend.sk_to_pk(my_share) != public_shares[self._recipient - 1]:
-                raise DkgError("my combined share does not match my public share")
-        record = transcript(self.log, verdict, group_key)
-        return DkgResult(ceremony, group_key, public_shares, self._recipient, my_share,
-                         qualified, dict(verdict.disqualified), verdict.rejected_complaints,
-                         transcript_hash(record), record)
+        """The result, once enough qualified dealers confirmed its transcript hash (AGREE).
+        Raises NotEnoughQualified (nothing to write), MissingShare (public result fine, my own
+        share unknown), NoAgreement (too few confirmations of my transcript: the message names
+        the dealers that confirmed another one, or were not heard from)."""
+        outcome = self._result()
+        if isinstance(outcome, DkgError):
+            raise outcome
+        agreement = self.agreement()
+        if not agreement.reached:
+            raise NoAgreement(f"the participants did not agree on one transcript: "
+                              f"{agreement.describe()}", agreement)
+        held = self.log.confirmations
+        return replace(outcome, confirmations=tuple(
+            raw for dealer in agreement.agreeing for raw in sorted(held[dealer])))
 
-    def _combine_my_share(self, qualified, weights, revealed) -> int:
-        total = 0
-        for position, dealer in enumerate(qualified):
-            share = revealed.get((dealer, self._recipient)) or self._my_share(dealer)
-            if share is None:
-                raise MissingShare(f"no valid share from qualified dealer {dealer} (my "
-                                   "complaint about it did not reach the others in time?)")
-            total += share * (1 if weights is None else weights[position])
-        total %= CURVE_ORDER
-        if total == 0:
-            raise DkgError("my combined share is zero; start a new ceremony")
-        return total
+    def agreement(self) -> Agreement | None:
+        """How the confirmations held stand against my result (None: I have no result, or have
+        not fixed it yet)."""
+        if self._fixed is None:
+            return None
+        outcome = self._result()
+        if not isinstance(outcome, DkgResult):
+            return None
+        return tally({d: held.values() for d, held in self.log.confirmations.items()},
+                     outcome.qualified, outcome.transcript_hash, self.ceremony.min_qualified)
+
+    def _result(self) -> DkgResult | DkgError:
+        """My result from the messages held when AGREE began (fixed by the first call)."""
+        if self._fixed is None:
+            self._fixed = len(self.log.arrivals)
+        if self._outcome is None:
+            log = self.log
+            if len(log.arrivals) != self._fixed:
+                log = MessageLog(self.ceremony, self.backend)
+                for data in self.log.arrivals[:self._fixed]:
+                    log.add(data)
+            try:
+                self._outcome = self._compute(log)
+            except DkgError as exc:
+                self._outcome = exc
+        return self._outcome
+
+    def _compute(self, log: MessageLog) -> DkgResult:
+        return compute_result(self.ceremony, log, self.backend, self._recipient,
+                              lambda dealer: self._my_share(dealer, log),
+                              lambda: self._check_my_shares(log))
 
     # crash and rejoin --------------------------------------------------------------------------
     def to_state(self) -> bytes:
@@ -297,4 +293,5 @@ class DkgSession:
         return load_state(cls, data, my_keys, backend)
 
 
-__all__ = ["DkgResult", "DkgSession", "NotEnoughQualified", "Phase", "PhaseError"]
+__all__ = ["DkgResult", "DkgSession", "NoAgreement", "NotEnoughQualified", "Phase",
+           "PhaseError"]

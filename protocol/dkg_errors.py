@@ -65,10 +65,19 @@ class NotEnoughQualified(DkgError):
         self.disqualified = dict(disqualified or {})
 
 
+class NoAgreement(DkgError):
+    """Too few qualified dealers confirmed this participant's transcript hash: its view of the
+    ceremony differs from theirs (or they were not heard from). Nothing may be written."""
+
+    def __init__(self, message: str, agreement=None) -> None:
+        super().__init__(message)
+        self.agreement = agreement
+
+
 class StateError(DkgError):
     """A saved session state is malformed or belongs to another ceremony or key."""
 
 
 __all__ = ["BadSignature", "CeremonyError", "DkgError", "DkgMessageError", "InvalidDeal",
-           "KeyFileError", "MissingShare", "NotEnoughQualified", "PhaseError", "ShareDecryptionError",
+           "KeyFileError", "MissingShare", "NoAgreement", "NotEnoughQualified", "PhaseError", "ShareDecryptionError",
            "StateError", "UnknownSender", "WrongCeremony"]

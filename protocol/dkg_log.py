@@ -6,8 +6,14 @@ ephemeral key and ciphertext per recipient. `add` raises only DkgError subclasse
 
 What is kept is all a judge needs (`protocol.dkg_judge`): up to MAX_DEALS distinct deals per
 dealer (two are proof of equivocation), and up to MAX_PER_SENDER responses per recipient and
-justifications per dealer (their contents are united), so that a misbehaving participant cannot
-grow anyone's memory without bound.
+justifications per dealer (their contents are united), and up to MAX_DEALS confirmations per
+dealer (two different ones void both: `protocol.dkg_agreement`), so that a misbehaving
+participant cannot grow anyone's memory without bound.
+
+A deal held is *contested* (`contested_dealers`) while a response shows that another deal of the
+same dealer exists which this participant does not hold: the response quotes a different hash,
+or quotes the empty hash without complaining (its sender holds two deals). The session does not
+end a phase early while a contest is open, so the evidence of an equivocation reaches it first.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from protocol.dkg_errors import (
 )
 from protocol.dkg_keys import verify_signature
 from protocol.dkg_wire import (
+    Confirmation,
     Deal,
     DkgMessage,
     Justification,
@@ -44,6 +51,7 @@ class MessageLog:
         self.deals: dict[int, dict[bytes, Deal]] = {}
         self.responses: dict[int, dict[bytes, Response]] = {}
         self.justifications: dict[int, dict[bytes, Justification]] = {}
+        self.confirmations: dict[int, dict[bytes, Confirmation]] = {}
         self.arrivals: list[bytes] = []     # every kept message, in arrival order
         self._seen: set[bytes] = set()
 
@@ -54,10 +62,10 @@ class MessageLog:
         msg = decode(data)
         data = bytes(data)
         self._check(msg, data)
-        store = (self.deals if isinstance(msg, Deal) else self.responses
-                 if isinstance(msg, Response) else self.justifications)
+        store = {Deal: self.deals, Response: self.responses, Justification: self.justifications,
+                 Confirmation: self.confirmations}[type(msg)]
         held = store.setdefault(msg.sender, {})
-        limit = MAX_DEALS if isinstance(msg, Deal) else MAX_PER_SENDER
+        limit = MAX_DEALS if isinstance(msg, Deal | Confirmation) else MAX_PER_SENDER
         if len(held) >= limit:
             raise DkgMessageError(f"already holding {limit} different {msg.TYPE} messages from "
                                   f"{msg.sender}; ignored")
@@ -90,6 +98,8 @@ class MessageLog:
             if unknown:
                 raise DkgMessageError(f"response from {msg.recipient} complains about "
                                       f"non-dealers {unknown}")
+        elif isinstance(msg, Confirmation):
+            return
         elif msg.reveals[-1][0] > ceremony.n:
             raise DkgMessageError(f"justification from {msg.dealer} reveals for recipient "
                                   f"{msg.reveals[-1][0]} (there are {ceremony.n})")
@@ -128,8 +138,10 @@ class MessageLog:
 
     def contradicted_deals(self) -> list[bytes]:
         """The deals to rebroadcast as evidence of equivocation: both deals of a dealer I know
-        equivocated, and a deal I hold that some response contradicts by quoting another
-        deal's hash (rebroadcasting it exposes the equivocation to everyone)."""
+        equivocated, and a deal I hold that some response contradicts by quoting anything but
+        its hash: another deal's hash, or the empty hash ("I hold two deals", or none).
+        Rebroadcasting it exposes the equivocation to everyone, or hands the deal to whoever
+        lacks it."""
         out = []
         for position, dealer in enumerate(p.index for p in self.ceremony.dealers):
             held = self.deals.get(dealer, {})
@@ -138,10 +150,29 @@ class MessageLog:
                 continue
             raw = next(iter(held))
             mine = deal_hash(raw)
-            if any(r.deal_hashes[position] not in (b"", mine)
-                   for responses in self.responses.values() for r in responses.values()):
+            if any(r.deal_hashes[position] != mine for r in self._all_responses()):
                 out.append(raw)
         return out
+
+    def contested_dealers(self) -> list[int]:
+        """Dealers of which a response proves another deal exists that I do not hold: it quotes
+        a hash none of my deals has, or quotes the empty hash without complaining about the
+        dealer (so its sender holds two deals) while I hold fewer than two."""
+        out = []
+        for position, dealer in enumerate(p.index for p in self.ceremony.dealers):
+            held = self.deals.get(dealer, {})
+            if len(held) >= MAX_DEALS:
+                continue   # the equivocation is proven here already
+            mine = {deal_hash(raw) for raw in held}
+            for r in self._all_responses():
+                quoted = r.deal_hashes[position]
+                if (quoted and quoted not in mine) or (not quoted and dealer not in r.complaints):
+                    out.append(dealer)
+                    break
+        return out
+
+    def _all_responses(self):
+        return [r for held in self.responses.values() for r in held.values()]
 
     def progress(self) -> dict[str, int]:
         dealers = self.ceremony.dealers
@@ -149,6 +180,7 @@ class MessageLog:
                 "recipients": self.ceremony.n, "responses": len(self.responses),
                 "complaints": sum(len(self.complaints_against(p.index)) for p in dealers),
                 "justifications": len(self.justifications),
+                "confirmations": len(self.confirmations),
                 "equivocators": len(self.equivocators())}
 
     def reveals_of(self, dealer: int) -> dict[int, list[bytes]]:

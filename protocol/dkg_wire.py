@@ -14,6 +14,9 @@ ceremony id), then the type's fields; the last is `signature`, the sender's Ed25
                    deal that another recipient's hash contradicts rebroadcasts it
     Justification  dealer -> everyone: for each complainer, the ephemeral secret of its share,
                    so that everyone can open the broadcast ciphertext and judge
+    Confirmation   dealer -> everyone, after judging: the hash of the transcript it computed
+                   (`protocol.dkg_agreement`); a participant writes its result only when enough
+                   qualified dealers confirmed the same hash
 
 `decode` checks shape only (and raises only DkgMessageError); whether the sender is in the
 ceremony, the signature and the points are checked by the session.
@@ -84,8 +87,23 @@ class Justification:
         return self.dealer
 
 
-DkgMessage = Deal | Response | Justification
-TYPES: dict[str, type] = {cls.TYPE: cls for cls in (Deal, Response, Justification)}
+@dataclass(frozen=True)
+class Confirmation:
+    TYPE: ClassVar[str] = "confirmation"
+    FIELDS: ClassVar[tuple[str, ...]] = ("dealer", "transcript_hash", "signature")
+    ceremony: bytes
+    dealer: int
+    transcript_hash: bytes              # 32 bytes: `protocol.dkg_judge.transcript_hash`
+    signature: bytes = b""
+
+    @property
+    def sender(self) -> int:
+        return self.dealer
+
+
+DkgMessage = Deal | Response | Justification | Confirmation
+TYPES: dict[str, type] = {cls.TYPE: cls for cls in (Deal, Response, Justification,
+                                                    Confirmation)}
 
 
 def _fields(msg: DkgMessage, signature: bytes) -> dict[str, Any]:
@@ -146,7 +164,8 @@ def _decode(data: bytes) -> DkgMessage:
     raw = unpack_map(data, MAX_DKG_MESSAGE_BYTES)
     kind = raw.get("type")
     if raw.get("v") != DKG_WIRE_VERSION or not isinstance(kind, str) or kind not in TYPES:
-        raise DkgMessageError("not a version-1 DKG message (deal, response or justification)")
+        raise DkgMessageError("not a version-1 DKG message (deal, response, justification or "
+                              "confirmation)")
     cls = TYPES[kind]
     check_keys(raw, _HEADER + cls.FIELDS, kind)
     ceremony = fixed_bytes(raw, "ceremony", kind, 32)
@@ -165,6 +184,9 @@ def _decode(data: bytes) -> DkgMessage:
             raise DkgMessageError("response.deal_hashes: expected 32-byte hashes or empty bytes")
         msg = Response(ceremony, uint(raw, "recipient", kind, 16, 1),
                        _indices(raw, "complaints", kind), tuple(hashes), signature)
+    elif cls is Confirmation:
+        msg = Confirmation(ceremony, uint(raw, "dealer", kind, 16, 1),
+                           fixed_bytes(raw, "transcript_hash", kind, 32), signature)
     else:
         pairs = _list(raw, "reveals", kind, None)
         reveals = []
@@ -195,5 +217,5 @@ def decode(data: bytes) -> DkgMessage:
         raise DkgMessageError(f"malformed DKG message ({type(exc).__name__})") from exc
 
 
-__all__ = ["DKG_WIRE_VERSION", "Deal", "DkgMessage", "Justification", "MAX_DKG_MESSAGE_BYTES",
+__all__ = ["Confirmation", "DKG_WIRE_VERSION", "Deal", "DkgMessage", "Justification", "MAX_DKG_MESSAGE_BYTES",
            "Response", "deal_hash", "decode", "encode", "sign", "signing_bytes"]

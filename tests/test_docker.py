@@ -14,7 +14,6 @@ import pytest
 import yaml
 
 from node.cli import build_parser
-from node.dealer import guardian_dir, keystore_path
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "docker" / "docker-compose.yml").read_text())
@@ -60,20 +59,31 @@ def test_every_command_is_a_valid_guardian_command():
         assert callable(args.func), name
 
 
-def test_same_layout_as_the_devnet(tmp_path):
-    out = Path(_option(SERVICES["deployer"]["command"], "--out"))
+def test_each_guardian_runs_its_own_participant_in_its_own_volume():
+    deploy = SERVICES["deployer"]["command"]
+    out = _option(deploy, "--out")
+    member_dir = _option(deploy, "--member-dir")
+    assert "--members" in deploy and "--dealer" not in deploy
     for index, svc in guardian_services().items():
-        config = Path(_option(svc["command"], "--config"))
-        assert config == guardian_dir(out, index) / "node.toml"
-        assert keystore_path(out, index).parent == config.parent
-        assert svc["depends_on"]["deployer"]["condition"] == "service_completed_successfully"
+        command = svc["command"]
+        assert command[:2] == ["devnet", "member"] and int(_option(command, "--index")) == index
+        assert _option(command, "--dir") == member_dir and _option(command, "--shared") == out
+        assert _option(command, "--host") == f"guardian-{index}"
+        assert svc["volumes"] == [f"devnet:{out}", f"guardian-{index}:{member_dir}"]
+        assert "deployer" not in svc.get("depends_on", [])  # the ceremony runs before it ends
     attack = SERVICES["attacker"]["command"]
-    assert Path(_option(attack, "--deployment")) == out / "deployment.json"
+    assert Path(_option(attack, "--deployment")) == Path(out) / "deployment.json"
 
 
-def test_shared_volume_is_mounted_everywhere():
-    assert "devnet" in COMPOSE["volumes"]
+def test_no_private_volume_is_shared():
     out = _option(SERVICES["deployer"]["command"], "--out")
+    assert set(COMPOSE["volumes"]) == {"devnet", *(f"guardian-{i}" for i in guardian_services())}
+    users: dict[str, list[str]] = {}
+    for name, svc in SERVICES.items():
+        for spec in svc.get("volumes", []):
+            users.setdefault(spec.split(":")[0], []).append(name)
+    for i in guardian_services():
+        assert users[f"guardian-{i}"] == [f"guardian-{i}"]
     for name, svc in SERVICES.items():
         if svc["image"] == "guardian-network:local":
             assert f"devnet:{out}" in svc["volumes"], name
@@ -120,35 +130,57 @@ def test_dockerfile_runs_the_guardian_cli():
 
 
 @pytest.mark.chain
-def test_deploy_step_writes_what_the_compose_services_read(tmp_path, anvil):
-    """`guardian devnet deploy` (the deployer service's command, pointed at a local anvil)
-    writes every file the guardian and attacker services use."""
+@pytest.mark.timeout(240)
+def test_members_and_deployer_run_the_ceremony_without_sharing_a_secret(tmp_path, anvil):
+    """The deployer service's command (`devnet deploy --members`, against a local anvil, 3
+    guardians) and 3 guardian services' commands (`devnet member`, each with its own directory,
+    stopped before the node): each guardian's participant writes its own share in its own
+    directory; the shared directory ends with public files only and every guardian's config."""
+    import threading
+
     from node.cli import main
+    from node.compose.volumes import check_holdings, classify
+    from node.ports import free_ports
+    from protocol.guardian_set import GuardianSet
 
     command = list(SERVICES["deployer"]["command"])
-    command[command.index("--rpc") + 1] = anvil.rpc_url
-    command[command.index("--ws") + 1] = anvil.ws_url
-    command[command.index("--out") + 1] = str(tmp_path / "devnet")
-    command[command.index("--guardians") + 1] = "3"
-    command[command.index("--threshold") + 1] = "2"
-    assert main(command) == 0
-    root = tmp_path / "devnet"
-    for index in (1, 2, 3):
-        gdir = guardian_dir(root, index)
-        text = (gdir / "node.toml").read_text()
-        assert f"/dns4/guardian-{index % 3 + 1}/tcp/9000/p2p/" in text
-        assert 'listen = "0.0.0.0:9100"' in text
-        for secret in ("share.keystore.json", "p2p.key", "submitter.key"):
-            assert (gdir / secret).stat().st_mode & 0o777 == 0o600
-    assert (root / "deployment.json").exists() and (root / "guardian-set.json").exists()
-    # the keys come from a DKG ceremony among the guardians (processes in the deployer)
-    assert json.loads((root / "deployment.json").read_text())["keygen"]["method"] == "dkg"
-    assert (root / "ceremony.json").exists()
-    # The deployer run again (a compose `up` after anvil restarted) starts every guardian with an
-    # empty node database: the old one belongs to the previous chain.
-    stale = guardian_dir(root, 1) / "data" / "guardian.sqlite"
-    stale.write_bytes(b"state of the previous deployment")
-    first_oracle = json.loads((root / "deployment.json").read_text())["deployment"]["oracle"]
-    assert main(command) == 0
-    assert not stale.exists() and (guardian_dir(root, 1) / "data").is_dir()
-    assert json.loads((root / "deployment.json").read_text())["deployment"]["oracle"] != first_oracle
+    shared = tmp_path / "devnet"
+    for option, value in (("--rpc", anvil.rpc_url), ("--ws", anvil.ws_url), ("--out", shared),
+                          ("--guardians", "3"), ("--threshold", "2"),
+                          ("--member-dir", tmp_path / "guardian")):
+        command[command.index(option) + 1] = str(value)
+    ports = free_ports(3)
+    codes: dict[str, int] = {}
+
+    def run(name, argv):
+        codes[name] = main(argv)
+
+    threads = [threading.Thread(target=run, args=("deployer", command))]
+    for i in (1, 2, 3):
+        threads.append(threading.Thread(target=run, args=(f"guardian-{i}", [
+            "devnet", "member", "--index", str(i), "--dir", str(tmp_path / f"guardian-{i}"),
+            "--shared", str(shared), "--host", "127.0.0.1", "--ceremony-port",
+            str(ports[i - 1]), "--timeout", "180", "--no-run"])))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(220)
+    assert codes == {"deployer": 0, "guardian-1": 0, "guardian-2": 0, "guardian-3": 0}
+    doc = json.loads((shared / "deployment.json").read_text())
+    assert doc["keygen"]["method"] == "dkg" and "per guardian" in doc["keygen"]["participants"]
+    gset = GuardianSet.from_json((shared / "guardian-set.json").read_text())
+    assert doc["guardian_set_hash"] == "0x" + gset.hash().hex()
+    contents = {"devnet": classify("devnet", shared, gset.public_shares)}
+    for i in (1, 2, 3):
+        contents[f"guardian-{i}"] = classify(f"guardian-{i}", tmp_path / f"guardian-{i}",
+                                             gset.public_shares)
+        text = (shared / "configs" / f"guardian-{i}.toml").read_text()
+        assert f'share_keystore = "{tmp_path / "guardian"}/share.keystore.json"' in text
+        assert "/dns4/guardian-" in text
+    assert contents["devnet"].shares == set() and contents["devnet"].secrets == []
+    mounts = {"deployer": ["devnet"], **{f"guardian-{i}": ["devnet", f"guardian-{i}"]
+                                         for i in (1, 2, 3)}}
+    assert check_holdings(mounts, contents) == []
+    assert [contents[f"guardian-{i}"].shares for i in (1, 2, 3)] == [{1}, {2}, {3}]
+    # the ceremony keys are gone once each share was written
+    assert not any((tmp_path / f"guardian-{i}" / "dkg.key").exists() for i in (1, 2, 3))

@@ -61,11 +61,14 @@ def _add_run(dsub, name: str, reshare: bool) -> None:
     what = ("deal shares of the current shares to a new guardian set (same group key)"
             if reshare else "run the ceremony with the other participants")
     run = dsub.add_parser(name, help=what, description=(
-        f"{what[0].upper()}{what[1:]}. Phases DEAL, COMPLAIN, JUSTIFY, each ending early when "
-        "complete or at its timeout. The state is saved in DIR (0600): after a crash, run the "
-        "same command again within the phase's timeout to rejoin. Writes "
+        f"{what[0].upper()}{what[1:]}. Phases DEAL, COMPLAIN, JUSTIFY, AGREE, each ending early "
+        "when complete or at its timeout. The state is saved in DIR (0600): after a crash, run "
+        "the same command again within the phase's timeout to rejoin. Writes "
         "DIR/share.keystore.json (new guardians), DIR/guardian-set.json (identical for all) and "
-        "the transcript; fewer qualified dealers than needed: an error, no keystore."))
+        "the transcript only when enough qualified dealers confirmed the same transcript; then "
+        "destroys DIR/dkg.key and the state" + (" and the old keystore" if reshare else "")
+        + ". Fewer qualified dealers than needed, or no agreement: an error naming who "
+        "differs, nothing written."))
     run.add_argument("--ceremony", type=Path, required=True, help="the ceremony file")
     run.add_argument("--dir", type=Path, required=True,
                      help="this participant's directory (dkg.key, p2p.key, state, results)")
@@ -82,13 +85,15 @@ def _add_run(dsub, name: str, reshare: bool) -> None:
     run.add_argument("--deal-timeout", type=float, default=300, help="seconds (default 300)")
     run.add_argument("--complain-timeout", type=float, default=60, help="seconds (default 60)")
     run.add_argument("--justify-timeout", type=float, default=60, help="seconds (default 60)")
+    run.add_argument("--agree-timeout", type=float, default=60, help="seconds (default 60)")
     run.add_argument("--linger", type=float, default=5,
                      help="seconds to keep serving our messages after finishing (default 5)")
     run.add_argument("--kdf-n", type=int, default=2**18,
                      help="scrypt cost of the keystore (default 2^18; lower only on testnets)")
     if reshare:
         run.add_argument("--old-keystore", type=Path,
-                         help="current guardians who deal: their current share keystore")
+                         help="current guardians who deal: their current share keystore "
+                              "(destroyed once the new shares are agreed)")
         run.add_argument("--old-passphrase-file", type=Path,
                          help="its passphrase (default: --passphrase-file)")
     run.set_defaults(func=_run, reshare=reshare)

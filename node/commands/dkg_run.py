@@ -47,7 +47,8 @@ def options_from_args(args: argparse.Namespace):
 
     try:
         ceremony = load_ceremony(args.ceremony)
-        timeouts = Timeouts(args.deal_timeout, args.complain_timeout, args.justify_timeout)
+        timeouts = Timeouts(args.deal_timeout, args.complain_timeout, args.justify_timeout,
+                            args.agree_timeout)
     except (CeremonyRunError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
     if args.reshare and not ceremony.is_reshare:
@@ -61,7 +62,9 @@ def options_from_args(args: argparse.Namespace):
     return RunOptions(ceremony=ceremony, directory=args.dir, passphrase=passphrase,
                       listen=args.listen, bootstrap=tuple(args.bootstrap), timeouts=timeouts,
                       linger_seconds=args.linger, kdf_n=args.kdf_n,
-                      old_share=_old_share(args, passphrase), out_dir=args.out_dir, say=lambda m: print(m, flush=True))
+                      old_share=_old_share(args, passphrase), out_dir=args.out_dir,
+                      old_keystore=getattr(args, "old_keystore", None),
+                      say=lambda m: print(m, flush=True))
 
 
 def run_from_args(args: argparse.Namespace) -> int:

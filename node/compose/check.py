@@ -116,6 +116,7 @@ def _run_testnet(engine, args: argparse.Namespace, say) -> int:
             f"hook succeeded: {event['hook_succeeded']}, submitter {event['submitter']})")
         if not event["hook_succeeded"]:
             raise ComposeCheckFailed("the containment hook failed")
+        _check_own_ceremonies(engine, net, args.project, guardians, say)
         targets = net.prometheus_targets(guardians, timeout=60)
         say(f"Prometheus: up == 1 for all {guardians} guardian targets "
             f"({', '.join(sorted(targets))})")
@@ -137,6 +138,26 @@ def _run_testnet(engine, args: argparse.Namespace, say) -> int:
                 say(f"teardown left: {left}")
                 return 1  # noqa: B012 - a leak fails the check whatever happened before
             say("teardown: no container, volume, network or pod of the project is left")
+
+
+def _check_own_ceremonies(engine, net: Testnet, project: str, guardians: int, say) -> None:
+    """Each guardian container ran its own ceremony participant, and no container's volumes
+    hold another guardian's share (or, for the deployer and the shared volume, any secret)."""
+    from node.compose.volumes import audit, check_holdings
+
+    ran = [i for i in range(1, guardians + 1)
+           if "DKG done in" in net.logs_tail(f"guardian-{i}", 400)]
+    if len(ran) != guardians:
+        raise ComposeCheckFailed(f"only guardians {ran} show their own finished ceremony")
+    say(f"per-container ceremonies: all {guardians} guardians ran their own participant "
+        "(`DKG done` in each guardian's own log)")
+    mounts, contents = audit(engine, project, net.guardian_set().public_shares)
+    problems = check_holdings(mounts, contents)
+    if problems:
+        raise ComposeCheckFailed("volumes: " + "; ".join(problems))
+    shared = sorted(v for v in contents if sum(v in vs for vs in mounts.values()) > 1)
+    say(f"volumes: each guardian-i reads share i only ({len(mounts)} containers, "
+        f"{len(contents)} volumes); shared {', '.join(shared)}: no share, no secret")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,16 @@ class Testnet:
                             str(dest))
             return json.loads(dest.read_text())
 
+    def guardian_set(self):
+        """The public guardian set the deployer collected (from the shared volume)."""
+        from protocol.guardian_set import GuardianSet
+
+        with tempfile.TemporaryDirectory(prefix="compose-check-") as tmp:
+            dest = Path(tmp) / "guardian-set.json"
+            self.engine.run("cp", f"{self.container('deployer')}:/devnet/guardian-set.json",
+                            str(dest))
+            return GuardianSet.from_json(dest.read_text())
+
     def containment_event(self, doc: dict) -> dict:
         """The oracle's ContainmentEngaged for the demo protocol, read through anvil's loopback
         port (the same artifact ABI the guardians use)."""

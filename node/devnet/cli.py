@@ -67,7 +67,29 @@ def add_parser(sub) -> None:
                         help="deal the keys (default: a DKG ceremony among guardian processes)")
     deploy.add_argument("--wait-for-rpc", type=float, default=0,
                         help="wait up to this many seconds for the RPC to answer")
+    deploy.add_argument("--members", action="store_true",
+                        help="each guardian runs its own ceremony participant (`devnet member`, "
+                             "compose): collect their public entries and guardian sets in --out, "
+                             "never their keys")
+    deploy.add_argument("--member-dir", default="/guardian",
+                        help="with --members: each guardian's own directory in its container")
     deploy.set_defaults(func=_deploy)
+
+    member = dsub.add_parser(
+        "member", help="one guardian container: its own keys and ceremony, then the node",
+        description="Make this guardian's keys in --dir (kept if present), publish its public "
+                    "entry in --shared, run its ceremony participant when the deployer's "
+                    "ceremony file appears, publish its guardian set, wait for its config and "
+                    "run the node. Secrets never leave --dir.")
+    member.add_argument("--index", type=int, required=True, help="this guardian's index")
+    member.add_argument("--dir", type=Path, required=True, help="this guardian's own directory")
+    member.add_argument("--shared", type=Path, required=True, help="the public shared directory")
+    member.add_argument("--host", required=True, help="how the others reach this guardian")
+    member.add_argument("--ceremony-port", type=int, default=9400)
+    member.add_argument("--timeout", type=float, default=600,
+                        help="seconds to wait for each of the others' files")
+    member.add_argument("--no-run", action="store_true", help="stop before running the node")
+    member.set_defaults(func=_member)
 
     up = dsub.add_parser("up", help="start a devnet that stays up (then: attack, down)",
                          description="Start anvil, deploy, deal keys, start the guardians and "
@@ -150,10 +172,36 @@ def _deploy(args: argparse.Namespace) -> int:
     try:
         if args.wait_for_rpc:
             wait_for_rpc(args.rpc, args.wait_for_rpc)
-        deploy_network(args.out, args.guardians, args.threshold, topo, dealer=args.dealer)
+        if args.members:
+            from node.devnet.members import MemberError, deploy_members
+
+            try:
+                deploy_members(args.out, args.guardians, args.threshold, topo, args.member_dir)
+            except MemberError as exc:
+                raise CommandError(str(exc)) from exc
+        else:
+            deploy_network(args.out, args.guardians, args.threshold, topo, dealer=args.dealer)
     except DeployError as exc:
         raise CommandError(str(exc)) from exc
     return 0
+
+
+def _member(args: argparse.Namespace) -> int:
+    from node.devnet.members import MemberError, run_member
+    from node.devnet.network import DEVNET_KDF_N
+
+    try:
+        config = run_member(args.index, args.dir, args.shared, args.host, kdf_n=DEVNET_KDF_N,
+                            port=args.ceremony_port, timeout=args.timeout,
+                            say=lambda m: print(m, flush=True))
+    except MemberError as exc:
+        raise CommandError(str(exc)) from exc
+    if args.no_run:
+        print(f"config {config}")
+        return 0
+    from node.commands.run import _run as run_node  # the `guardian run` command, in-process
+
+    return run_node(argparse.Namespace(config=config))
 
 
 def _same_ports(topo, p2p_port: int, metrics_port: int):

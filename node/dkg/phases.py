@@ -1,7 +1,8 @@
-"""The phase clock of a ceremony: DEAL, then COMPLAIN, then JUSTIFY, then finish.
+"""The phase clock of a ceremony: DEAL, then COMPLAIN, then JUSTIFY, then AGREE, then finish.
 
 Each phase ends at its deadline, or earlier when the session says it is complete (every deal
-held, every response held, every complaint answered): an honest, connected ceremony runs as fast
+held, every response held, every complaint answered, enough matching confirmations or too many
+differing ones): an honest, connected ceremony runs as fast
 as its messages travel, and one silent participant costs at most the phase's timeout. Deadlines
 are wall-clock times saved with the participant's state, so a participant that crashes and comes
 back resumes the same phase with the same deadline (or, if it passed meanwhile, moves on).
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from protocol.dkg import Phase
 
-ORDER: tuple[Phase, ...] = (Phase.DEAL, Phase.COMPLAIN, Phase.JUSTIFY)
+ORDER: tuple[Phase, ...] = (Phase.DEAL, Phase.COMPLAIN, Phase.JUSTIFY, Phase.AGREE)
 FINISH = "finish"
 
 
@@ -27,15 +28,16 @@ class Timeouts:
     deal: float = 300.0
     complain: float = 60.0
     justify: float = 60.0
+    agree: float = 60.0
 
     def __post_init__(self) -> None:
-        for name in ("deal", "complain", "justify"):
+        for name in ("deal", "complain", "justify", "agree"):
             if not 0 < getattr(self, name) <= 7 * 86400:
                 raise ValueError(f"{name} timeout must be between 0 and one week (seconds)")
 
     def of(self, phase: Phase) -> float:
         return {Phase.DEAL: self.deal, Phase.COMPLAIN: self.complain,
-                Phase.JUSTIFY: self.justify}[phase]
+                Phase.JUSTIFY: self.justify, Phase.AGREE: self.agree}[phase]
 
 
 @dataclass

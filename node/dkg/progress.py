@@ -48,6 +48,9 @@ def progress_line(phase: str, left: float, heard: Heard, dealers: list[int],
     justified = heard.by_type.get("justification", set())
     if justified:
         parts.append(f"justifications from {_ranges(justified)}")
+    confirmed = heard.by_type.get("confirmation", set())
+    if confirmed:
+        parts.append(f"confirmations {len(confirmed & set(dealers))}/{len(dealers)}")
     if heard.invalid:
         parts.append(f"{heard.invalid} refused")
     parts.append(f"peers {peers}")

@@ -12,14 +12,14 @@ from __future__ import annotations
 from protocol.dkg_ceremony import Ceremony
 from protocol.dkg_errors import DkgMessageError
 from protocol.dkg_keys import verify_signature
-from protocol.dkg_wire import Deal, Justification, Response, decode, signing_bytes
+from protocol.dkg_wire import Confirmation, Deal, Justification, Response, decode, signing_bytes
 
 ACCEPT, REJECT = "ACCEPT", "REJECT"
 
 
 def signer_key(ceremony: Ceremony, msg) -> bytes | None:
     """The signing key of the member the message claims to come from, or None."""
-    if isinstance(msg, Deal | Justification):
+    if isinstance(msg, Deal | Justification | Confirmation):
         member = ceremony.dealer(msg.dealer)
     elif isinstance(msg, Response):
         member = ceremony.recipient(msg.recipient)

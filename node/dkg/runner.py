@@ -3,13 +3,17 @@ artifacts (`node.dkg.artifacts`).
 
     transport (node.p2p.ceremony) ──> rules.judge ──> inbound ──> session.receive ──> save state
     phase loop: enter phase -> save state -> publish session.outgoing(phase) -> wait until the
-                session is ready or the deadline passes -> next phase ... -> session.finish()
-    rebroadcast: every `rebroadcast_seconds`, the messages of every phase entered so far
+                session is ready or the deadline passes -> next phase ... AGREE ->
+                session.finish() (only with enough matching confirmations) -> artifacts ->
+                destroy what re-derives the share (`node.dkg.retire`)
+    rebroadcast: each message of every phase entered so far, on a backoff schedule
+                 (`node.dkg.rebroadcast`: after 2 s, then doubling up to 32 s)
 
-Every participant re-publishes its own messages until it is done (and `linger_seconds` after),
-so a participant that starts late or comes back from a crash still gets them; messages are
-signed, so any copy is as good as the first. The state is saved before a phase's messages go
-out, so a crash never makes a participant send two different deals.
+Every participant re-publishes its own messages until it is done, and relays everyone's for
+`linger_seconds` after, so a participant that starts late or comes back from a crash still gets
+them; messages are signed, so any copy is as good as the first. The state is saved before a
+phase's messages go out, so a crash never makes a participant send two different deals (nor
+confirm two different transcripts).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from node.dkg.artifacts import Written, write_artifacts
 from node.dkg.participant import Participant, open_participant
 from node.dkg.phases import FINISH, ORDER, Timeouts
 from node.dkg.progress import Heard, progress_line
+from node.dkg.rebroadcast import LONGEST_SECONDS, Schedule, copies_within
+from node.dkg.retire import retire
 from node.dkg.rules import judge
 from node.dkg.state import save_state
 from protocol.dkg import DkgResult
@@ -46,11 +52,13 @@ class RunOptions:
     listen: str = "/ip4/127.0.0.1/tcp/0"
     bootstrap: tuple[str, ...] = ()
     timeouts: Timeouts = field(default_factory=Timeouts)
-    rebroadcast_seconds: float = 2.0
+    rebroadcast_seconds: float = 2.0          # the first re-send; then doubling ...
+    rebroadcast_longest_seconds: float = LONGEST_SECONDS  # ... up to this
     linger_seconds: float = 3.0
     progress_seconds: float = 5.0
     kdf_n: int = DEFAULT_KDF_N
     old_share: int | None = None
+    old_keystore: Path | None = None  # resharing: destroyed once the new share is agreed
     out_dir: Path | None = None  # where the artifacts go (default: directory)
     say: Callable[[str], None] = print
     # tests: called with the phase name after the state is saved, before its messages go out
@@ -75,6 +83,8 @@ class _Run:
         self.service = None
         self.held: dict[bytes, None] = {}  # every message kept, in order (relayed while lingering)
         self.lingering = False
+        self.own = Schedule(opts.rebroadcast_seconds, opts.rebroadcast_longest_seconds)
+        self.relay = Schedule(opts.rebroadcast_seconds, opts.rebroadcast_longest_seconds)
         self.dealers = [p.index for p in me.ceremony.dealers]
         self.recipients = [p.index for p in me.ceremony.recipients]
 
@@ -90,9 +100,17 @@ class _Run:
         return list(ORDER[:upto])
 
     async def publish_entered(self) -> None:
+        """Send what is due: new messages of the phases entered at once, the rest on their
+        backoff schedule; while lingering, everyone's messages too."""
+        now = time.monotonic()
         for phase in self.entered():
             for data in self.me.session.outgoing(phase):
-                await self._publish(data)
+                self.own.add(data, now)
+        if self.lingering:  # done: serve everyone's messages to whoever is still missing some
+            for data in self.held:
+                self.relay.add(data, now)
+        for data in self.own.due(now) + self.relay.due(now):
+            await self._publish(data)
 
     async def _publish(self, data: bytes) -> None:
         try:
@@ -116,13 +134,18 @@ class _Run:
                 self.changed.set()
 
     async def rebroadcast_loop(self) -> None:
+        from node.p2p.ceremony import topic_peer_count
+
+        most_peers = 0
         while True:
-            await trio.sleep(self.opts.rebroadcast_seconds)
+            await trio.sleep(min(0.25, self.opts.rebroadcast_seconds / 2))
+            peers = topic_peer_count(self.service)
+            if peers > most_peers:  # someone (re)joined the topic: send it everything now
+                most_peers = peers
+                self.own.restart(time.monotonic())
+                self.relay.restart(time.monotonic())
             await self.publish_entered()
-            if self.lingering:  # done: serve everyone's messages to whoever is still missing some
-                for data in list(self.held):
-                    await self._publish(data)
-            if self.dirty:
+            if self.dirty and not self.lingering:
                 self.save()
 
     async def progress_loop(self) -> None:
@@ -186,7 +209,9 @@ async def run_ceremony(opts: RunOptions, *, backend=None,
     config = ceremony_config(cid, members=me.members(), listen=opts.listen,
                              bootstrap=opts.bootstrap, max_message_bytes=MAX_DKG_MESSAGE_BYTES)
     run.service = ceremony_service(config, me.identity, lambda _p, d: judge(ceremony, cid, d),
-                                   MAX_DKG_MESSAGE_BYTES)
+                                   MAX_DKG_MESSAGE_BYTES,
+                                   duplicate_limit=honest_copies(opts, DUPLICATE_WINDOW),
+                                   duplicate_window=DUPLICATE_WINDOW)
     opts.say(f"DKG ceremony {ceremony.name} (0x{cid.hex()[:16]}...): {ceremony.n} participants, "
              f"threshold {ceremony.threshold}; I am "
              + ", ".join(f"{role} {i}" for role, i in (("dealer", me.session.dealer_index),
@@ -210,14 +235,22 @@ async def run_ceremony(opts: RunOptions, *, backend=None,
             failure = exc
         if failure is None:
             seconds = time.monotonic() - started
-            written = write_artifacts(opts.out_dir or opts.directory, result, opts.passphrase, backend=backend,
-                                      kdf_n=opts.kdf_n, extra={"seconds": round(seconds, 3),
-                                                               "resumes": me.state.resumes})
+            confirmed = [decode(c).dealer for c in result.confirmations]
+            written = write_artifacts(opts.out_dir or opts.directory, result, opts.passphrase,
+                                      backend=backend, kdf_n=opts.kdf_n,
+                                      extra={"seconds": round(seconds, 3),
+                                             "resumes": me.state.resumes,
+                                             "confirmed_by": confirmed})
+            destroyed = retire(opts.directory, cid, old_keystore=opts.old_keystore,
+                               kept=tuple(p for p in (written.keystore,) if p is not None))
             opts.say(f"DKG done in {seconds:.1f} s: group key "
                      f"0x{result.group_public_key.hex()[:24]}..., guardian set "
                      f"{written.summary['guardian_set_hash']}, transcript "
-                     f"{written.summary['transcript_hash']} (compare both with the others)")
+                     f"{written.summary['transcript_hash']}, confirmed by dealers {confirmed}")
+            opts.say("destroyed what re-derives the share: "
+                     + (", ".join(str(p) for p in destroyed) or "nothing left to destroy"))
         run.lingering = True  # keep serving the messages to peers still finishing
+        await run.publish_entered()
         await trio.sleep(opts.linger_seconds)
         report = run.service.peer_report()
         nursery.cancel_scope.cancel()
@@ -230,4 +263,17 @@ async def run_ceremony(opts: RunOptions, *, backend=None,
     return Outcome(result, written, seconds, me.resumed, report)
 
 
-__all__ = ["FINISH", "Outcome", "RunOptions", "run_ceremony"]
+DUPLICATE_WINDOW = 60.0
+
+
+def honest_copies(opts: RunOptions, window: float) -> int:
+    """The most copies of one message an honest participant hands a peer within `window`
+    seconds: its own schedule, once more after a restart, its relay schedule while lingering,
+    one more for each peer that connects (at most every other member), and the one forward
+    GossipSub makes. More is a flood and is charged."""
+    members = len({p.peer_id for p in (*opts.ceremony.participants, *opts.ceremony.dealers)})
+    return 3 * copies_within(window, opts.rebroadcast_seconds,
+                             opts.rebroadcast_longest_seconds) + members
+
+
+__all__ = ["FINISH", "Outcome", "RunOptions", "honest_copies", "run_ceremony"]

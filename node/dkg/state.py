@@ -20,7 +20,7 @@ from node.dkg.phases import PhaseClock, Timeouts, phase_named
 from node.keys import KeyFileError, read_secret_file
 
 STATE_FILE = "dkg-state.bin"  # with the ceremony id: dkg-state-<first 8 bytes hex>.bin
-STATE_VERSION = 1
+STATE_VERSION = 2
 MAX_STATE_BYTES = 64 * 1024 * 1024
 
 
@@ -63,7 +63,7 @@ def load_state(path: Path, ceremony_id: bytes, timeouts: Timeouts) -> SavedState
     try:
         raw = msgpack.unpackb(data, raw=False)
         if not isinstance(raw, dict) or raw.get("v") != STATE_VERSION:
-            raise ValueError("not a version-1 state")
+            raise ValueError(f"not a version-{STATE_VERSION} state")
         clock = PhaseClock(phase_named(raw["phase"]), float(raw["deadline"]), timeouts)
         state = SavedState(bytes(raw["ceremony"]), clock, float(raw["started"]),
                            int(raw["resumes"]), bytes(raw["session"]))

@@ -4,6 +4,8 @@ from its saved state; fewer than t participants: a clear failure and no keystore
 
 from __future__ import annotations
 
+import json
+
 import msgpack
 import pytest
 import trio
@@ -33,6 +35,38 @@ def _options(local, i, **kw) -> RunOptions:
     return RunOptions(**defaults)
 
 
+def assert_nothing_rederives(directory, ceremony_id):
+    """After a ceremony the participant's directory holds its keystore (passphrase), p2p.key
+    (no share secret) and public files: no ceremony key, no saved session."""
+    names = {p.name for p in directory.iterdir()}
+    assert "dkg.key" not in names and state_file(ceremony_id) not in names, names
+    assert not any(n.startswith("dkg-state-") for n in names), names
+    assert names <= {"share.keystore.json", "p2p.key", "guardian-set.json", "dkg-result.json",
+                     "dkg-transcript.msgpack", "new"}, names
+
+
+def assert_no_file_holds(directory, secrets_: set[int], backend):
+    """No file under `directory` holds one of these shares in the clear, opens to one with the
+    passphrase, or is a ceremony key or saved session that could re-derive one."""
+    import json
+
+    from protocol.dkg_keys import ParticipantKeys
+
+    for path in directory.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        assert not any(s.to_bytes(32, "big") in data for s in secrets_), path
+        try:
+            keys = ParticipantKeys.from_json(data.decode())
+        except Exception:  # noqa: BLE001 - not a ceremony key file, as it should be
+            keys = None
+        assert keys is None, f"{path} is a ceremony key file"
+        assert b"guardian-dkg-state" not in data, path   # a saved session
+        if path.suffix == ".json" and b'"crypto"' in data:
+            assert decrypt_share(json.loads(data), PASS, backend)[1] not in secrets_, path
+
+
 def _check_outputs(local, n, t):
     backend = get_backend()
     files = [(local.directories[i] / "guardian-set.json").read_bytes() for i in range(1, n + 1)]
@@ -45,7 +79,7 @@ def _check_outputs(local, n, t):
     for i in range(1, n + 1):
         path = local.directories[i] / "share.keystore.json"
         assert path.stat().st_mode & 0o777 == 0o600
-        assert (local.directories[i] / state_file(local.ceremony.id)).stat().st_mode & 0o777 == 0o600
+        assert_nothing_rederives(local.directories[i], local.ceremony.id)
         index, secret = decrypt_share(read_keystore(path), PASS, backend)
         assert index == i and backend.sk_to_pk(secret) == gset.public_share(i)
         shares[i] = secret
@@ -56,9 +90,27 @@ def _check_outputs(local, n, t):
     return gset
 
 
+def rederive_share(keys, ceremony, transcript: bytes, index: int) -> int:
+    """What `dkg.key` plus the public transcript give: the sum of the shares the qualified
+    dealers encrypted to `index` (a fresh ceremony)."""
+    from protocol.bls import CURVE_ORDER
+    from protocol.dkg_crypto import decrypt_share as open_share
+    from protocol.dkg_wire import decode
+
+    record = msgpack.unpackb(transcript, raw=False)
+    total = 0
+    for raw in record["deals"]:
+        deal = decode(raw)
+        if deal.dealer in record["qualified"]:
+            total += open_share(ceremony.id, deal.dealer, index, deal.ephemeral_keys[index - 1],
+                                deal.ciphertexts[index - 1], keys.encryption_secret)
+    return total % CURVE_ORDER
+
+
 async def test_four_participants_agree_and_their_shares_sign(tmp_path):
     n, t = 4, 3
     local = prepare_local(tmp_path, n, t)
+    ceremony_keys = load_keys(local.directories[1] / "dkg.key")
     outcomes = {}
     with trio.fail_after(150):
         async with trio.open_nursery() as nursery:
@@ -69,7 +121,17 @@ async def test_four_participants_agree_and_their_shares_sign(tmp_path):
     assert {o.result.transcript_hash for o in outcomes.values()} == \
         {outcomes[1].result.transcript_hash}
     assert outcomes[1].result.qualified == tuple(range(1, n + 1))
+    assert all(len(o.result.confirmations) >= t for o in outcomes.values())
     _check_outputs(local, n, t)
+    # the threat: the ceremony key and the public transcript re-create the share without the
+    # passphrase; so the ceremony key is destroyed once the keystore is written
+    transcript = (local.directories[1] / "dkg-transcript.msgpack").read_bytes()
+    share = decrypt_share(read_keystore(local.directories[1] / "share.keystore.json"), PASS,
+                          get_backend())[1]
+    assert rederive_share(ceremony_keys, local.ceremony, transcript, 1) == share
+    assert not (local.directories[1] / "dkg.key").exists()
+    summary = json.loads((local.directories[1] / "dkg-result.json").read_text())
+    assert len(summary["confirmed_by"]) >= t
 
 
 def _cli_argv(local, i, tmp_path, timeouts=(60, 30, 30)) -> list[str]:
@@ -268,7 +330,9 @@ async def test_resharing_over_libp2p_keeps_the_group_key(tmp_path):
                     outcomes[i] = await run_ceremony(_options(
                         local, 1, ceremony=ceremony, directory=dirs[i], listen=listens[i],
                         bootstrap=tuple(a for k, a in enumerate(addrs, 1) if k != i),
-                        out_dir=dirs[i] / "new", old_share=old_shares.get(i) if i <= 3 else None))
+                        out_dir=dirs[i] / "new", old_share=old_shares.get(i) if i <= 3 else None,
+                        old_keystore=local.directories[i] / "share.keystore.json" if i <= 4
+                        else None))
                 nursery.start_soon(one)
     sets = {(dirs[i] / "new" / "guardian-set.json").read_bytes() for i in range(1, 6)}
     assert len(sets) == 1
@@ -276,9 +340,12 @@ async def test_resharing_over_libp2p_keeps_the_group_key(tmp_path):
     new_set.validate(backend)
     assert new_set.group_public_key == old_set.group_public_key and new_set.threshold == 4
     assert new_set.epoch == old_set.epoch and new_set.n == 5
-    for i in range(1, 5):  # the old keystores are untouched
-        assert decrypt_share(read_keystore(local.directories[i] / "share.keystore.json"), PASS,
-                             backend)[1] == old_shares[i]
+    for i in range(1, 6):  # nothing on disk re-creates an old share (old guardian 4 did not
+        # deal, but gave its old keystore too, so it is retired with the others')
+        assert not (local.directories.get(i, dirs[i]) / "share.keystore.json").exists()
+        assert_no_file_holds(dirs[i], set(old_shares.values()), backend)
+        assert_nothing_rederives(dirs[i], ceremony.id)
+        assert_nothing_rederives(dirs[i] / "new", ceremony.id)
     new_shares = {i: decrypt_share(read_keystore(dirs[i] / "new" / "share.keystore.json"), PASS,
                                    backend)[1] for i in range(1, 6)}
     digest = b"\x07" * 32

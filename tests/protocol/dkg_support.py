@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from protocol.bls import get_backend
 from protocol.dkg import DkgResult, DkgSession, Phase
 from protocol.dkg_ceremony import Ceremony, Participant
-from protocol.dkg_errors import DkgError
+from protocol.dkg_errors import DkgError, NoAgreement
 from protocol.dkg_keys import ParticipantKeys
 from protocol.dkg_wire import decode, encode, sign
 
@@ -64,10 +64,22 @@ def exchange(sessions: Sequence[DkgSession], phase: Phase, route: Route | None =
 
 
 def run(sessions: Sequence[DkgSession], route: Route | None = None,
-        silent: Sequence[int] = ()) -> list[DkgResult]:
+        silent: Sequence[int] = (), cheats: Sequence[int] = ()) -> list[DkgResult]:
+    """Every phase, then every result. A cheat (a position whose messages `route` alters, so
+    that its own view is not what the others saw) gets its NoAgreement error in its place."""
     for phase in Phase:
         exchange(sessions, phase, route, silent)
-    return [s.finish() for p, s in enumerate(sessions) if p not in silent]
+    out = []
+    for p, s in enumerate(sessions):
+        if p in silent:
+            continue
+        try:
+            out.append(s.finish())
+        except NoAgreement as exc:
+            if p not in cheats:
+                raise
+            out.append(exc)
+    return out
 
 
 def resign(data: bytes, keys: ParticipantKeys, **changes) -> bytes:
@@ -83,3 +95,67 @@ def sign_with(shares: dict[int, int], digest: bytes, backend=B) -> bytes:
 
     partials = {i: threshold.partial_sign(s, digest, backend) for i, s in shares.items()}
     return threshold.combine(partials, backend)
+
+
+# hold(sender position, receiver position, data) -> True to keep the message back for now
+Hold = Callable[[int, int, bytes], bool]
+
+
+def drive(sessions: Sequence[DkgSession], hold: Hold, *, release: bool = True,
+          started: Sequence[int] | None = None) -> list[int]:
+    """Run the phases in-process the way the runner does, with no clock: a session moves to
+    its next phase as soon as `ready` says its phase is complete, and sends every message of
+    the phases it entered that it has not sent yet (the runner's rebroadcast). Messages for
+    which `hold` is true stay back. When nothing else can happen, the held messages arrive
+    (`release`) or, if none are held or `release` is false, every phase times out at once.
+    `started`: positions that already sent their deal (the others start in DEAL).
+    Returns the phase reached per session (len(Phase) = finished)."""
+    phases = list(Phase)
+    at = [0] * len(sessions)
+    sent: list[set[bytes]] = [set() for _ in sessions]
+    held: list[tuple[int, int, bytes]] = []
+    queue: list[tuple[int, int, bytes]] = []
+
+    def send(p: int) -> None:
+        for phase in phases[:at[p] + 1]:
+            for data in sessions[p].outgoing(phase):
+                if data not in sent[p]:
+                    sent[p].add(data)
+                    queue.extend((p, q, data) for q in range(len(sessions)) if q != p)
+
+    for p in (range(len(sessions)) if started is None else started):
+        send(p)
+    while any(a < len(phases) for a in at):
+        progressed = False
+        while queue:
+            p, q, data = queue.pop(0)
+            if hold(p, q, data):
+                held.append((p, q, data))
+                continue
+            try:
+                sessions[q].receive(data)
+            except DkgError:
+                pass
+            progressed = True
+        for p, s in enumerate(sessions):
+            if at[p] < len(phases) and s.ready(phases[at[p]]):
+                at[p] += 1
+                progressed = True
+            if at[p] < len(phases):
+                send(p)
+        if progressed or queue:
+            continue
+        if held and release:
+            for _p, q, data in held:
+                try:
+                    sessions[q].receive(data)
+                except DkgError:
+                    pass
+            held.clear()
+            continue
+        for p in range(len(sessions)):   # every phase times out
+            if at[p] < len(phases):
+                at[p] += 1
+                if at[p] < len(phases):
+                    send(p)
+    return at

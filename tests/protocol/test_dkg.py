@@ -99,7 +99,14 @@ def test_ready_reports_each_phase_complete():
     exchange(sessions, Phase.COMPLAIN)
     assert all(s.ready(Phase.COMPLAIN) and s.ready(Phase.JUSTIFY) for s in sessions)
     assert sessions[0].progress() == {"dealers": 4, "deals": 4, "recipients": 4, "responses": 4,
-                                      "complaints": 0, "justifications": 0, "equivocators": 0}
+                                      "complaints": 0, "justifications": 0, "confirmations": 0,
+                                      "equivocators": 0}
+    exchange(sessions, Phase.JUSTIFY)
+    assert sessions[0].agreement() is None          # nothing fixed before AGREE
+    assert not sessions[0].ready(Phase.AGREE)       # entering AGREE fixes it: 1 of 3 confirms
+    exchange(sessions, Phase.AGREE)
+    assert all(s.ready(Phase.AGREE) for s in sessions)
+    assert sessions[0].agreement().agreeing == (1, 2, 3, 4)
 
 
 def test_outgoing_is_idempotent_and_survives_a_restart():
@@ -115,6 +122,10 @@ def test_outgoing_is_idempotent_and_survives_a_restart():
     sessions[0] = restarted
     exchange(sessions, Phase.COMPLAIN)
     exchange(sessions, Phase.JUSTIFY)
+    confirmation = sessions[0].outgoing(Phase.AGREE)
+    sessions[0] = DkgSession.from_state(sessions[0].to_state(), keys[0], B)
+    assert sessions[0].outgoing(Phase.AGREE) == confirmation   # restarted: the same one
+    exchange(sessions, Phase.AGREE)
     results = [s.finish() for s in sessions]
     assert len({r.transcript_hash for r in results}) == 1
     assert len({r.guardian_set().encode() for r in results}) == 1

@@ -61,8 +61,8 @@ def test_a_bad_share_disqualifies_its_dealer(answers):
             return None
         return data
 
-    results = run(sessions, route)
-    others = [r for r in results if r.my_index != cheat + 1]
+    results = run(sessions, route, cheats=[cheat])
+    others = [r for p, r in enumerate(results) if p != cheat]
     r = _agree(others)
     assert r.qualified == (1, 2, 4, 5, 6, 7)
     reason = r.disqualified[3]
@@ -86,8 +86,8 @@ def test_an_equivocating_dealer_is_disqualified_by_everyone():
             return deal_b         # recipients 5..7 see deal B, the others deal A
         return data
 
-    results = run(sessions, route)
-    r = _agree([x for x in results if x.my_index != cheat + 1])
+    results = run(sessions, route, cheats=[cheat])
+    r = _agree([x for p, x in enumerate(results) if p != cheat])
     assert r.disqualified == {2: "equivocation: two different signed deals"}
     assert 2 not in r.qualified and len(r.qualified) == 6
 
@@ -115,13 +115,16 @@ def test_a_false_complaint_is_rejected_and_costs_the_complainer_nothing():
                                                  msg.deal_hashes), keys[liar]))
         return data
 
-    results = run(sessions, route)
-    r = _agree([x for x in results if x.my_index != liar + 1])
+    results = run(sessions, route, cheats=[liar])
+    r = _agree([x for p, x in enumerate(results) if p != liar])
     assert r.qualified == tuple(range(1, 8)) and not r.disqualified
     assert r.rejected_complaints == ((2, 4),)
-    liar_result = results[liar]      # its own result is the same, and its share is valid
-    assert liar_result.guardian_set() == r.guardian_set()
-    assert B.sk_to_pk(liar_result.my_share) == r.public_shares[liar]
+    # the liar's own session never held its forged complaint, so its transcript differs: the
+    # agreement round refuses it a result; the share it would have had is valid all the same
+    assert "did not agree" in str(results[liar])
+    own = sessions[liar]._result()
+    assert own.guardian_set() == r.guardian_set()
+    assert B.sk_to_pk(own.my_share) == r.public_shares[liar]
 
 
 def test_fewer_than_t_qualified_dealers_fail_with_a_clear_message():
@@ -142,10 +145,13 @@ def test_fewer_than_t_qualified_dealers_fail_with_a_clear_message():
     assert set(info.value.disqualified) == {5, 6, 7}
 
 
-def test_a_lost_complaint_splits_views_and_the_transcript_hash_shows_it():
+def test_a_lost_complaint_splits_views_and_the_agreement_round_refuses_the_minority():
     """The synchrony assumption failing: the victim's complaint reaches nobody. The others keep
-    the cheating dealer; the victim does not. Their transcript hashes differ, which is why the
-    runner must compare them before writing anything."""
+    the cheating dealer; the victim does not. Their transcript hashes differ: the others have
+    enough matching confirmations and finish; the victim gets none of its own and fails, naming
+    the dealers that confirmed the other transcript."""
+    from protocol.dkg_errors import NoAgreement
+
     from .dkg_support import exchange
 
     ceremony, keys, sessions = fresh(7, 5, seed=16)
@@ -163,9 +169,13 @@ def test_a_lost_complaint_splits_views_and_the_transcript_hash_shows_it():
     for phase in Phase:
         exchange(sessions, phase, route)
     r = _agree([s.finish() for p, s in enumerate(sessions) if p not in (cheat, victim)])
-    assert 1 in r.qualified
-    mine = sessions[victim].finish()
+    assert 1 in r.qualified and len(r.confirmations) >= 5
+    mine = sessions[victim]._result()
     assert 1 not in mine.qualified and mine.transcript_hash != r.transcript_hash
+    with pytest.raises(NoAgreement) as info:
+        sessions[victim].finish()
+    assert set(info.value.agreement.disagreeing) >= {3, 4, 5, 6, 7}, str(info.value)
+    assert "dealer 3 confirmed 0x" + r.transcript_hash.hex()[:16] in str(info.value)
 
 
 def test_a_recipient_that_never_complained_cannot_build_its_share():

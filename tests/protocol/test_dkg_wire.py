@@ -35,7 +35,9 @@ exchange(SESSIONS, Phase.DEAL)
 exchange(SESSIONS, Phase.COMPLAIN)
 DEAL = SESSIONS[0].outgoing(Phase.DEAL)[0]
 RESPONSE = SESSIONS[1].outgoing(Phase.COMPLAIN)[0]
-SAMPLES = [DEAL, RESPONSE]
+exchange(SESSIONS, Phase.JUSTIFY)
+CONFIRMATION = SESSIONS[2].outgoing(Phase.AGREE)[0]
+SAMPLES = [DEAL, RESPONSE, CONFIRMATION]
 VICTIM = SESSIONS[3]
 
 
@@ -81,7 +83,7 @@ def test_random_bytes_raise_only_dkg_errors(data):
 
 
 @settings(max_examples=400, deadline=None)
-@given(which=st.integers(0, 1), position=st.integers(0, 100_000), value=st.integers(0, 255),
+@given(which=st.integers(0, 2), position=st.integers(0, 100_000), value=st.integers(0, 255),
        cut=st.integers(0, 100_000))
 def test_mutated_messages_raise_only_dkg_errors(which, position, value, cut):
     data = bytearray(SAMPLES[which])
