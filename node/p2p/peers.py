@@ -12,7 +12,11 @@ Guardians know each other's peer ids from the public guardian-set file. Every ot
 
 Every peer, member or not, pays for what it sends: a token bucket limits its messages before any
 validation, and each offence (a REJECTed message, a bad envelope signature, a stream that raised,
-traffic over the rate limit) adds a penalty that decays with a half-life. A peer whose penalty
+traffic over the rate limit, a py-libp2p log line it caused, IGNOREd messages past its budget)
+adds a penalty that decays with a half-life. IGNORE is what an honest peer's message may earn now
+and then (a duplicate, a heartbeat that lost a race); a steady stream of them (stale heartbeats
+replayed just under the rate limit) is useless load: past `ignore_budget` per `ignore_window_seconds`
+each IGNORE costs `ignore_penalty`. A peer whose penalty
 crosses its threshold is disconnected and banned for a backoff that doubles with each ban; while
 banned, the connection gate refuses it. Members get a higher threshold (one disagreement must not
 cut a guardian off) but are not exempt: a compromised guardian's key cannot flood the others.
@@ -42,11 +46,21 @@ class PeerLimits:
     """Budgets and thresholds. The defaults hold for networks of up to a few hundred guardians:
     a guardian sends one heartbeat every few seconds and a handful of messages per incident."""
 
-    member_messages_per_second: float = 100.0
-    member_burst: float = 400.0
+    # Messages a member may forward per second, before validation: `member_messages_per_second`,
+    # or `messages_per_second_per_member` times the number of members if that is more (every
+    # member forwards every guardian's messages to its mesh peers). Measured: an honest guardian
+    # forwards at most about 10 messages in its busiest second of an incident in a 7-guardian
+    # devnet and about 1.4/s between incidents (heartbeats every 5 s); see docs/security.md.
+    member_messages_per_second: float = 30.0
+    messages_per_second_per_member: float = 1.0
+    member_burst: float = 300.0
     reject_penalty: float = 1.0
     fault_penalty: float = 2.0           # a stream that raised, a bad envelope signature
     overflow_penalty: float = 0.05       # each message over the rate limit
+    library_line_penalty: float = 0.25   # each py-libp2p warning or error line the peer caused
+    ignore_budget: int = 50              # IGNOREd messages per peer per window, free
+    ignore_window_seconds: float = 10.0
+    ignore_penalty: float = 0.5          # each IGNORE past the budget
     penalty_half_life_seconds: float = 60.0
     outsider_threshold: float = 10.0     # penalty at which a peer is cut off and banned
     member_threshold: float = 50.0
@@ -56,7 +70,7 @@ class PeerLimits:
     max_tracked: int = 1024
     log_interval_seconds: float = 10.0   # per interval, at most so many offence lines per peer
     peer_log_lines_per_interval: int = 3
-    log_lines_per_interval: int = 20     # ... and at most this many lines overall
+    log_lines_per_interval: int = 10     # ... and at most this many lines overall
 
 
 @dataclass
@@ -74,6 +88,12 @@ class PeerRecord:
     logged: int = 0
     unlogged: int = 0
     last_reason: str = ""
+    ignores: int = 0
+    ignore_window: float = -math.inf
+    ignored_in_window: int = 0
+    library_lines: int = 0
+    rate_window: float = -math.inf   # the current one-second window of admitted messages
+    rate_count: int = 0
 
 
 @dataclass
@@ -85,6 +105,11 @@ class Totals:
     bans: int = 0
     suppressed_log_lines: int = 0
     peers_seen: int = 0
+    px_dropped: int = 0       # peer-exchange entries about non-members (never dialed)
+    ignores: int = 0
+    ignores_over_budget: int = 0
+    library_lines: int = 0    # py-libp2p warning/error lines attributed to a peer
+    peak_member_rate: int = 0  # most messages one member forwarded in one second (measured)
 
 
 @dataclass
@@ -103,6 +128,9 @@ class PeerLedger:
         self.totals = Totals()
         self._log_window_start = -math.inf
         self._log_lines = 0
+        self._anonymous = PeerRecord()  # the log budget of lines that name no peer
+        self.member_rate = max(self.limits.member_messages_per_second,
+                               self.limits.messages_per_second_per_member * len(self.members))
 
     # -- who a peer is --------------------------------------------------------------------------
     @property
@@ -155,7 +183,12 @@ class PeerLedger:
             if not member:  # observers are read-only: publishing at all is an offence
                 self._penalise(peer, rec, self.limits.overflow_penalty, now)
             return False
-        rate, burst = self.limits.member_messages_per_second, self.limits.member_burst
+        if now - rec.rate_window >= 1.0:
+            rec.rate_window, rec.rate_count = now, 0
+        rec.rate_count += 1
+        if rec.rate_count > self.totals.peak_member_rate:
+            self.totals.peak_member_rate = rec.rate_count
+        rate, burst = self.member_rate, self.limits.member_burst
         rec.tokens = (burst if rec.tokens < 0 else
                       min(burst, rec.tokens + (now - rec.refilled) * rate))
         rec.refilled = now
@@ -175,6 +208,27 @@ class PeerLedger:
     def on_fault(self, peer: str, what: str) -> bool:
         """A stream of `peer` raised, or its envelope signature was bad. True when now banned."""
         return self._offence(peer, "faults", what, self.limits.fault_penalty)
+
+    def on_ignore(self, peer: str, reason: str) -> tuple[bool, bool]:
+        """A message forwarded by `peer` was IGNOREd: free within the peer's budget per window,
+        an offence past it. Returns (over the budget, banned now)."""
+        now = self.clock()
+        rec = self._touch(peer, now)
+        rec.ignores += 1
+        self.totals.ignores += 1
+        if now - rec.ignore_window >= self.limits.ignore_window_seconds:
+            rec.ignore_window, rec.ignored_in_window = now, 0
+        rec.ignored_in_window += 1
+        if rec.ignored_in_window <= self.limits.ignore_budget:
+            return False, False
+        self.totals.ignores_over_budget += 1
+        rec.last_reason = f"over its IGNORE budget: {reason}"
+        return True, self._penalise(peer, rec, self.limits.ignore_penalty, now)
+
+    def on_library_line(self, peer: str, text: str) -> bool:
+        """py-libp2p logged a warning or error that `peer` caused. True when now banned."""
+        return self._offence(peer, "library_lines", f"libp2p: {text}",
+                             self.limits.library_line_penalty)
 
     def _offence(self, peer: str, kind: str, reason: str, penalty: float) -> bool:
         now = self.clock()
@@ -242,7 +296,7 @@ class PeerLedger:
         unlogged since its last line. Per interval: at most `peer_log_lines_per_interval` lines
         per peer and `log_lines_per_interval` lines overall."""
         limits, now = self.limits, self.clock()
-        rec = self._touch(peer, now)
+        rec = self._anonymous if peer == "?" else self._touch(peer, now)
         if now - self._log_window_start >= limits.log_interval_seconds:
             self._log_window_start, self._log_lines = now, 0
         if now - rec.log_window >= limits.log_interval_seconds:
@@ -261,14 +315,16 @@ class PeerLedger:
     def top_offenders(self, count: int = 10) -> list[dict]:
         now = self.clock()
         ranked = sorted(self._peers.items(),
-                        key=lambda kv: (kv[1].rejects + kv[1].faults + kv[1].dropped),
+                        key=lambda kv: (kv[1].rejects + kv[1].faults + kv[1].dropped
+                                        + kv[1].library_lines + kv[1].ignores),
                         reverse=True)
         out = []
         for peer, rec in ranked[:count]:
-            if rec.rejects + rec.faults + rec.dropped == 0:
+            if rec.rejects + rec.faults + rec.dropped + rec.library_lines + rec.ignores == 0:
                 break
             out.append({"peer": peer, "role": self.role(peer), "rejects": rec.rejects,
-                        "faults": rec.faults, "dropped": rec.dropped, "bans": rec.bans,
+                        "faults": rec.faults, "dropped": rec.dropped, "ignores": rec.ignores,
+                        "library_lines": rec.library_lines, "bans": rec.bans,
                         "banned_for_seconds": round(max(0.0, rec.banned_until - now), 1),
                         "penalty": round(self._decayed(rec, now), 2),
                         "last_reason": rec.last_reason[:120]})
@@ -279,6 +335,7 @@ class PeerLedger:
         return {"outsiders": self.outsiders, "knows_members": self.knows_members,
                 "observers": len(self._observers), "tracked_peers": len(self._peers),
                 "banned_now": sum(1 for r in self._peers.values() if r.banned_until > now),
+                "member_messages_per_second": self.member_rate,
                 **vars(self.totals), "top_offenders": self.top_offenders(count)}
 
     def banned_peers(self) -> Iterable[str]:
