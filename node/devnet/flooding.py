@@ -14,11 +14,15 @@ from node.devnet.status import fetch_all
 
 
 def start_flooders(group: ProcessGroup, count: int, targets: list[str],
-                   run_dir: Path) -> list[tuple[ManagedProcess, Path]]:
+                   run_dir: Path, identity: Path | None = None) -> list[tuple[ManagedProcess, Path]]:
+    """`count` flooder processes against every target; with `identity` (a guardian's p2p.key)
+    they are insiders holding that guardian's libp2p key."""
     out = []
     for i in range(1, count + 1):
         report = run_dir / f"flooder-{i}.json"
         argv = [sys.executable, "-m", "node.bench.flooder", "--report", str(report)]
+        if identity is not None:
+            argv += ["--identity", str(identity)]
         for addr in targets:
             argv += ["--target", addr]
         out.append((group.spawn(f"flooder-{i}", argv, run_dir / "logs" / f"flooder-{i}.log"),

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.live import Live
 
 from node.anvil import Anvil
+from node.dealer import IDENTITY_FILE, guardian_dir
 from node.deploy import Deployer
 from node.devnet.attack import AttackResult, run_attack
 from node.devnet.authorizations import authorize_transactions
@@ -48,6 +49,7 @@ class DevnetOptions:
     json_summary: bool = False
     outsiders: str = "deny"  # the guardians' [p2p] outsiders policy
     flooders: int = 0  # outsider processes flooding every guardian during the attack
+    flood_as_guardian: int = 0  # > 0: the flooders hold this guardian's libp2p key (insiders)
     dealer: bool = False  # True: a trusted dealer makes the keys (fast); default: a DKG ceremony
     scenario: str = "oneshot"  # oneshot: one transaction drains the pool; drip: one slice a block
     window: float = ONESHOT_WINDOW  # oneshot: broadcast within this fraction of the block
@@ -115,7 +117,10 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 group.processes[i - 1].kill()
                 state.rows[i].status = "killed"
                 event(f"guardian {i} killed before the attack")
-            flooders = start_flooders(group, opts.flooders, list(doc["p2p"].values()), run_dir)
+            stolen = (guardian_dir(run_dir, opts.flood_as_guardian) / IDENTITY_FILE
+                      if opts.flood_as_guardian else None)
+            flooders = start_flooders(group, opts.flooders, list(doc["p2p"].values()), run_dir,
+                                      identity=stolen)
             if flooders:
                 event(f"{len(flooders)} outsider processes flood every guardian "
                       f"(guardians' outsiders policy: {opts.outsiders})")
@@ -290,7 +295,8 @@ def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, 
     offences = [s["p2p"] for s in statuses if s.get("p2p")]
     if offences:
         keys = ("rejects", "faults", "dropped", "refused_connections", "bans", "validated",
-                "restarts")
+                "restarts", "ignores", "library_lines", "px_dropped", "refused_handshakes",
+                "throttled_connections", "address_bans")
         out["p2p"] = {k: sum(o.get(k, 0) for o in offences) for k in keys}
     return out
 

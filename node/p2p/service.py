@@ -220,8 +220,8 @@ class P2PService:
 
     # -- the peer policy -------------------------------------------------------------------------
     def _admit_connection(self, peer: str) -> tuple[bool, str]:
-        if peer == self.peer_id:
-            return True, "self"
+        if peer == self.peer_id:  # we never dial ourselves: another host holds our key
+            return False, "our own peer id, from another host"
         return self.ledger.admit_connection(peer)
 
     def _admit_message(self, peer: str, msg) -> bool:
