@@ -116,7 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--identity", type=Path, default=None,
                         help="libp2p identity file to flood with (e.g. a compromised guardian's "
                              "p2p.key); default: a new random identity")
+    parser.add_argument("--nice", action="store_true",
+                        help="run at the lowest CPU priority: on one machine with the guardians, "
+                             "measure what they pay, not the attacker's own CPU taken from them")
     args = parser.parse_args(argv)
+    if args.nice:
+        os.nice(19)
     secret = None
     if args.identity is not None:
         from node.p2p.identity import load_identity

@@ -20,7 +20,9 @@ def start_flooders(group: ProcessGroup, count: int, targets: list[str],
     out = []
     for i in range(1, count + 1):
         report = run_dir / f"flooder-{i}.json"
-        argv = [sys.executable, "-m", "node.bench.flooder", "--report", str(report)]
+        # --nice: on one machine the attacker's own CPU would otherwise be taken from the
+        # guardians, which a remote attacker cannot do
+        argv = [sys.executable, "-m", "node.bench.flooder", "--nice", "--report", str(report)]
         if identity is not None:
             argv += ["--identity", str(identity)]
         for addr in targets:

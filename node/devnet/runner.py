@@ -69,6 +69,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
         raise DevnetFailed(f"--threshold must be between 1 and --guardians ({opts.guardians})")
     if not 0 <= opts.kill < opts.guardians:
         raise DevnetFailed("--kill must be between 0 and guardians - 1")
+    if not 0 <= opts.flood_as_guardian <= opts.guardians:
+        raise DevnetFailed("--flood-as-guardian must be between 0 (strangers) and --guardians")
     if opts.block_time is None:
         opts = replace(opts, block_time=ONESHOT_BLOCK_SECONDS if opts.scenario == "oneshot"
                        else 1.0)
@@ -298,5 +300,7 @@ def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, 
                 "restarts", "ignores", "library_lines", "px_dropped", "refused_handshakes",
                 "throttled_connections", "address_bans")
         out["p2p"] = {k: sum(o.get(k, 0) for o in offences) for k in keys}
+        # the most messages one guardian forwarded to another in one second (honest or not)
+        out["p2p"]["peak_member_rate"] = max(o.get("peak_member_rate", 0) for o in offences)
     return out
 

@@ -58,7 +58,11 @@ class PeerLimits:
     fault_penalty: float = 2.0           # a stream that raised, a bad envelope signature
     overflow_penalty: float = 0.05       # each message over the rate limit
     library_line_penalty: float = 0.25   # each py-libp2p warning or error line the peer caused
-    ignore_budget: int = 50              # IGNOREd messages per peer per window, free
+    # IGNOREd messages per peer per window that cost nothing: `ignore_budget`, or
+    # `ignores_per_member` times the number of members if that is more (a guardian that lags an
+    # epoch change forwards every guardian's heartbeats, which we then IGNORE).
+    ignore_budget: int = 50
+    ignores_per_member: float = 4.0
     ignore_window_seconds: float = 10.0
     ignore_penalty: float = 0.5          # each IGNORE past the budget
     penalty_half_life_seconds: float = 60.0
@@ -131,6 +135,8 @@ class PeerLedger:
         self._anonymous = PeerRecord()  # the log budget of lines that name no peer
         self.member_rate = max(self.limits.member_messages_per_second,
                                self.limits.messages_per_second_per_member * len(self.members))
+        self.ignore_budget = max(self.limits.ignore_budget,
+                                 self.limits.ignores_per_member * len(self.members))
 
     # -- who a peer is --------------------------------------------------------------------------
     @property
@@ -219,7 +225,7 @@ class PeerLedger:
         if now - rec.ignore_window >= self.limits.ignore_window_seconds:
             rec.ignore_window, rec.ignored_in_window = now, 0
         rec.ignored_in_window += 1
-        if rec.ignored_in_window <= self.limits.ignore_budget:
+        if rec.ignored_in_window <= self.ignore_budget:
             return False, False
         self.totals.ignores_over_budget += 1
         rec.last_reason = f"over its IGNORE budget: {reason}"

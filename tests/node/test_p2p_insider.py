@@ -158,11 +158,14 @@ def test_an_honest_rate_of_ignores_costs_nothing():
     assert ledger.penalty("m") > 0
 
 
-def test_the_member_rate_limit_grows_with_the_guardian_set():
+def test_the_member_rate_limit_and_ignore_budget_grow_with_the_guardian_set():
+    limits = PeerLimits()
     small = PeerLedger(frozenset({f"m{i}" for i in range(7)}), "deny")
     large = PeerLedger(frozenset({f"m{i}" for i in range(300)}), "deny")
-    assert small.member_rate == PeerLimits().member_messages_per_second
-    assert large.member_rate == 300 * PeerLimits().messages_per_second_per_member
+    assert small.member_rate == limits.member_messages_per_second
+    assert large.member_rate == 300 * limits.messages_per_second_per_member
+    assert small.ignore_budget == limits.ignore_budget
+    assert large.ignore_budget == 300 * limits.ignores_per_member
 
 
 async def test_peer_exchange_from_a_member_naming_an_attacker_address_makes_no_dial():
