@@ -38,8 +38,8 @@ MAX_TEXT = 160
 PEER_ID_TEXT = re.compile(r"\b(16Uiu2[1-9A-HJ-NP-Za-km-z]{40,60}|12D3Koo[1-9A-HJ-NP-Za-km-z]{40,50}"
                           r"|Qm[1-9A-HJ-NP-Za-km-z]{44})\b")
 
-# sink(peer or None, caused_by_peer, levelno, one_line_text)
-Sink = Callable[[str | None, bool, int, str], None]
+# sink(peer or None, levelno, one_line_text)
+Sink = Callable[[str | None, int, str], None]
 
 current_peer: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "libp2p_current_peer", default=None)
@@ -82,13 +82,10 @@ class LibraryLogRouter(logging.Handler):
             sink = service_sink.get()
             if sink is None:  # logged outside every service's tasks: a line, never a charge
                 if _last_sink:
-                    _last_sink[-1](None, False, record.levelno, one_line(record))
+                    _last_sink[-1](None, record.levelno, one_line(record))
                 return
-            peer = current_peer.get()
-            caused = peer is not None
-            if peer is None:
-                peer = peer_in_record(record)
-            sink(peer, caused, record.levelno, one_line(record))
+            peer = current_peer.get() or peer_in_record(record)
+            sink(peer, record.levelno, one_line(record))
         except Exception:  # noqa: BLE001 - logging must never raise into the library
             pass
 
