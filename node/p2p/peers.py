@@ -15,9 +15,9 @@ validation, and each offence (a REJECTed message, a bad envelope signature, a st
 traffic over the rate limit, a py-libp2p log line it caused, IGNOREd messages past its budget)
 adds a penalty that decays with a half-life. IGNORE is what an honest peer's message may earn now
 and then (a duplicate, a heartbeat that lost a race); a steady stream of them (stale heartbeats
-replayed just under the rate limit) is useless load: past `ignore_budget` per `ignore_window_seconds`
-each IGNORE costs `ignore_penalty`. A peer whose penalty
-crosses its threshold is disconnected and banned for a backoff that doubles with each ban; while
+replayed just under the rate limit) is useless load, so past the peer's IGNORE budget per window
+each one is charged (`node.p2p.peer_limits` has the numbers). A peer whose penalty crosses its
+threshold is disconnected and banned for a backoff that doubles with each ban; while
 banned, the connection gate refuses it. Members get a higher threshold (one disagreement must not
 cut a guardian off) but are not exempt: a compromised guardian's key cannot flood the others.
 

@@ -9,11 +9,12 @@ The validator is the application's (the gossip rules of `protocol.gossip_rules`)
 verdict whose name is ACCEPT, IGNORE or REJECT, optionally with a reason: `(verdict, reason)`.
 REJECTs and faults are charged to the forwarding peer in the `PeerLedger`, which bans and
 disconnects offenders; so are IGNOREs past a peer's budget and the py-libp2p log lines a peer
-causes (`node.p2p.library_log` routes them here). Logging of all of it is bounded. Message ids are content addressed
-(`protocol.gossip_rules.message_id`), so the same guardian message arriving twice, also after a
-restart, is delivered once; the application deduplicates again (async validation can deliver
-twice). Lost bootstrap peers are redialed with exponential backoff, forever. If a library service
-dies despite the guards (`node.p2p.guards`), the host is rebuilt and the service says so.
+causes (`node.p2p.library_log` routes them here; `node.p2p.policy` charges them). Logging of all
+of it is bounded. Message ids are content addressed (`protocol.gossip_rules.message_id`), so the
+same guardian message arriving twice, also after a restart, is delivered once; the application
+deduplicates again (async validation can deliver twice). Lost bootstrap peers are redialed with
+exponential backoff, forever. If a library service dies despite the guards (`node.p2p.guards`),
+the host is rebuilt and the service says so.
 """
 
 from __future__ import annotations
