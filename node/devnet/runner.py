@@ -20,12 +20,11 @@ from rich.console import Console
 from rich.live import Live
 
 from node.anvil import Anvil
-from node.dealer import IDENTITY_FILE, guardian_dir
 from node.deploy import Deployer
 from node.devnet.attack import AttackResult, run_attack
 from node.devnet.authorizations import authorize_transactions
 from node.devnet.contracts import E18, MAX_BORROW_PER_TX, NO_CAP
-from node.devnet.flooding import start_flooders, stop_flooders, wait_for_flood
+from node.devnet.flooding import p2p_totals, start_flooders, stop_flooders, wait_for_flood
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
 from node.devnet.oneshot import ONESHOT_BLOCK_SECONDS, ONESHOT_WINDOW, attack_oneshot
 from node.devnet.processes import ProcessGroup, guardian_argv, process_stats
@@ -119,10 +118,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 group.processes[i - 1].kill()
                 state.rows[i].status = "killed"
                 event(f"guardian {i} killed before the attack")
-            stolen = (guardian_dir(run_dir, opts.flood_as_guardian) / IDENTITY_FILE
-                      if opts.flood_as_guardian else None)
             flooders = start_flooders(group, opts.flooders, list(doc["p2p"].values()), run_dir,
-                                      identity=stolen)
+                                      as_guardian=opts.flood_as_guardian)
             if flooders:
                 event(f"{len(flooders)} outsider processes flood every guardian "
                       f"(guardians' outsiders policy: {opts.outsiders})")
@@ -296,11 +293,6 @@ def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, 
         out["gossip_p99_ms"] = max(d["p99_ms"] for d in deliveries)
     offences = [s["p2p"] for s in statuses if s.get("p2p")]
     if offences:
-        keys = ("rejects", "faults", "dropped", "refused_connections", "bans", "validated",
-                "restarts", "ignores", "library_lines", "px_dropped", "refused_handshakes",
-                "throttled_connections", "address_bans")
-        out["p2p"] = {k: sum(o.get(k, 0) for o in offences) for k in keys}
-        # the most messages one guardian forwarded to another in one second (honest or not)
-        out["p2p"]["peak_member_rate"] = max(o.get("peak_member_rate", 0) for o in offences)
+        out["p2p"] = p2p_totals(offences)
     return out
 
