@@ -57,7 +57,8 @@ def one_line(record: logging.LogRecord) -> str:
     if record.exc_info and record.exc_info[1] is not None:
         exc = record.exc_info[1]
         text = f"{text} ({type(exc).__name__}: {exc})"
-    text = " ".join(text.split())
+    # a peer's bytes can end up in the text: one line, no terminal control characters, bounded
+    text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 3] + "..."
 
 

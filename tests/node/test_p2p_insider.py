@@ -101,6 +101,28 @@ async def test_library_lines_an_insider_causes_are_formatted_bounded_and_charged
     assert len(text.encode()) < 8_000, len(text.encode())
 
 
+def test_a_library_record_becomes_one_bounded_printable_line_naming_its_peer():
+    from node.p2p.library_log import MAX_TEXT, one_line, peer_in_record
+
+    peer = ID.from_base58(peer_id_of(generate_identity()))
+    try:
+        raise ValueError("bad\x1b[31m frame\nfrom " + "x" * 500)
+    except ValueError:
+        import sys
+
+        exc_info = sys.exc_info()
+    record = logging.LogRecord("libp2p.pubsub", logging.ERROR, "f.py", 1,
+                               "peer %s sent\n  a block", (peer,), exc_info)
+    line = one_line(record)
+    assert "\n" not in line and "\x1b" not in line and "Traceback" not in line
+    assert len(line) == MAX_TEXT and line.startswith(f"peer {peer.to_base58()} sent a block")
+    assert peer_in_record(record) == peer.to_base58()
+    text_only = logging.LogRecord("libp2p.host", logging.ERROR, "f.py", 1,
+                                  f"Failed to open stream to peer {peer.to_base58()}:\n x", (),
+                                  None)
+    assert peer_in_record(text_only) == peer.to_base58()
+
+
 async def test_failed_meshsub_opens_to_an_observer_are_one_charged_line_each(node_log, capsys):
     """A stock host without pubsub, admitted as observer: each failed /meshsub open was a 7-line
     bare block on stderr. Now one formatted line, charged to the observer."""
