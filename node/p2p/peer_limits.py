@@ -23,7 +23,10 @@ class PeerLimits:
     reject_penalty: float = 1.0
     fault_penalty: float = 2.0           # a stream that raised, a bad envelope signature
     overflow_penalty: float = 0.05       # each message over the rate limit
-    library_line_penalty: float = 0.25   # each py-libp2p warning or error line the peer caused
+    # Each py-libp2p warning or error line a peer caused: a member's flaky link may cause a few;
+    # a non-member that makes the library complain is broken or hostile.
+    library_line_penalty: float = 0.25
+    outsider_library_line_penalty: float = 1.0
     # IGNOREd messages per peer per window that cost nothing: `ignore_budget`, or
     # `ignores_per_member` times the number of members if that is more (a guardian that lags an
     # epoch change forwards every guardian's heartbeats, which we then IGNORE).

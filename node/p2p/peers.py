@@ -159,8 +159,9 @@ class PeerLedger:
 
     def on_library_line(self, peer: str, text: str) -> bool:
         """py-libp2p logged a warning or error that `peer` caused. True when now banned."""
-        return self._offence(peer, "library_lines", f"libp2p: {text}",
-                             self.limits.library_line_penalty)
+        penalty = (self.limits.library_line_penalty if self.is_member(peer)
+                   else self.limits.outsider_library_line_penalty)
+        return self._offence(peer, "library_lines", f"libp2p: {text}", penalty)
 
     def _offence(self, peer: str, kind: str, reason: str, penalty: float) -> bool:
         now = self.clock()

@@ -180,6 +180,12 @@ def test_an_honest_rate_of_ignores_costs_nothing():
     assert ledger.penalty("m") > 0
 
 
+def test_library_lines_cost_a_non_member_more_than_a_member():
+    ledger = PeerLedger(frozenset({"m"}), "observe", PeerLimits())
+    assert [ledger.on_library_line("o", "complaint") for _ in range(10)][-1]  # 10 x 1.0: banned
+    assert not any(ledger.on_library_line("m", "complaint") for _ in range(100))  # 100 x 0.25
+
+
 def test_the_member_rate_limit_and_ignore_budget_grow_with_the_guardian_set():
     limits = PeerLimits()
     small = PeerLedger(frozenset({f"m{i}" for i in range(7)}), "deny")
