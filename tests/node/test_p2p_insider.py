@@ -181,7 +181,7 @@ def test_an_honest_rate_of_ignores_costs_nothing():
 
 
 def test_library_lines_cost_a_non_member_more_than_a_member():
-    ledger = PeerLedger(frozenset({"m"}), "observe", PeerLimits())
+    ledger = PeerLedger(frozenset({"m"}), "observe", PeerLimits(), clock=lambda: 100.0)
     assert [ledger.on_library_line("o", "complaint") for _ in range(10)][-1]  # 10 x 1.0: banned
     assert not any(ledger.on_library_line("m", "complaint") for _ in range(100))  # 100 x 0.25
 
