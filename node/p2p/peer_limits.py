@@ -15,7 +15,7 @@ class PeerLimits:
     # Messages a member may forward per second, before validation: `member_messages_per_second`,
     # or `messages_per_second_per_member` times the number of members if that is more (every
     # member forwards every guardian's messages to its mesh peers). Measured: an honest guardian
-    # forwards at most about 11 messages in its busiest second of an incident in a 7-guardian
+    # forwards 9 to 14 messages in its busiest second of an incident in a 7-guardian
     # devnet and about 1.4/s between incidents (heartbeats every 5 s); see docs/operate.md, Rates.
     member_messages_per_second: float = 30.0
     messages_per_second_per_member: float = 1.0
