@@ -1,16 +1,21 @@
 """The flood section of `scripts/bench`: what outsiders cost the guardians, and whether the exploit
 is still contained as fast while they flood.
 
-One run: the devnet (N guardians as processes, anvil 1 s blocks) three times: clean; with K
+One run: the devnet (N guardians as processes, anvil 1 s blocks) four times: clean; with K
 outsider processes flooding every guardian while the guardians refuse outsiders (`deny`, the
-default); and with the guardians admitting them as observers (`observe`), so that their forged,
-validly libp2p-signed Shares reach the node. Also the CPU a forged Share costs when it is validated
-in full (what every copy of one cost a guardian before the p2p guards, plus libp2p's own work).
+default); with the guardians admitting them as observers (`observe`), so that their forged,
+validly libp2p-signed Shares reach the node; and with K insiders holding guardian 1's libp2p key
+under `deny`. For each: containment, guardian CPU, and what the guardians wrote to their logs
+(bytes in their busiest minute, and lines not in the node's format). Also the CPU a forged Share
+costs when it is validated in full (what every copy of one cost a guardian before the p2p guards,
+plus libp2p's own work), and the CPU per refused connection with and without the handshake
+throttle (`node.p2p.handshakes`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -44,6 +49,30 @@ def validation_cpu_ms(count: int = 200) -> float:
     return 1000 * (time.process_time() - start) / count
 
 
+TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d):\d\d,\d{3} ")
+
+
+def log_rates(log_dir: Path) -> dict:
+    """Per guardian log: bytes in its busiest minute (a line without the node's timestamp counts
+    in the minute of the line before it) and lines not in the node's format."""
+    busiest, unformatted, total = [], 0, 0
+    for path in sorted(log_dir.glob("guardian-*.log")):
+        minutes: dict[str, int] = {}
+        minute = ""
+        for line in path.read_bytes().decode(errors="replace").splitlines(keepends=True):
+            match = TIMESTAMP.match(line)
+            if match:
+                minute = match.group(1)
+            else:
+                unformatted += 1
+            minutes[minute] = minutes.get(minute, 0) + len(line.encode())
+            total += len(line.encode())
+        busiest.append(max(minutes.values(), default=0))
+    return {"log_bytes_busiest_minute_max": max(busiest, default=0),
+            "log_bytes_busiest_minute_median": int(statistics.median(busiest)) if busiest else 0,
+            "log_unformatted_lines": unformatted, "log_bytes_total": total}
+
+
 def _cpu(summary: dict) -> float:
     procs = [p for p in (summary.get("processes") or {}).values() if p]
     return statistics.median(p["cpu_seconds"] for p in procs) if procs else 0.0
@@ -52,16 +81,18 @@ def _cpu(summary: dict) -> float:
 def run_flood_bench(guardians: int = 7, threshold: int = 5, flooders: int = 4,
                     progress=print) -> dict:
     quiet = Console(file=open("/dev/null", "w"))  # noqa: SIM115 - the bench prints its own table
-    cells = [("clean", "deny", 0), ("flood, outsiders = deny", "deny", flooders),
-             ("flood, outsiders = observe", "observe", flooders)]
+    cells = [("clean", "deny", 0, 0), ("flood, outsiders = deny", "deny", flooders, 0),
+             ("flood, outsiders = observe", "observe", flooders, 0),
+             ("flood, insiders (guardian 1's key), deny", "deny", flooders, 1)]
     rows = []
-    for name, outsiders, count in cells:
+    for name, outsiders, count, stolen in cells:
         with tempfile.TemporaryDirectory(prefix="bench-flood-") as tmp:
             code, summary = run_devnet(DevnetOptions(
                 guardians=guardians, threshold=threshold, run_dir=Path(tmp) / "run", live=False,
-                outsiders=outsiders, flooders=count), console=quiet)
-        progress(f"  {name}: {'contained' if code == 0 else 'NOT contained'}")
-        rows.append({"cell": name, "outsiders": outsiders, "flooders": count,
+                outsiders=outsiders, flooders=count, flood_as_guardian=stolen), console=quiet)
+            logs = log_rates(Path(tmp) / "run" / "logs")
+        progress(f"  {name}: {'contained' if code == 0 else 'NOT contained'}; logs {logs}")
+        rows.append({"cell": name, "outsiders": outsiders, "flooders": count, **logs,
                      "contained": code == 0,
                      "attack_to_containment_s": summary.get(
                          "seconds_from_attack_broadcast_to_containment"),
@@ -92,7 +123,9 @@ def print_table(result: dict) -> None:
     cols = [("cell", "run"), ("contained", "contained"),
             ("attack_to_containment_s", "attack->contained s"),
             ("blocks_to_containment", "blocks"), ("guardian_cpu_s_median", "CPU s/guardian"),
-            ("extra_cpu_ms_per_flood_message", "extra CPU ms/flood msg")]
+            ("extra_cpu_ms_per_flood_message", "extra CPU ms/flood msg"),
+            ("log_bytes_busiest_minute_max", "log B, busiest min"),
+            ("log_unformatted_lines", "unformatted lines")]
     for _, title in cols:
         table.add_column(title, justify="right")
     for r in result["runs"]:
@@ -105,7 +138,9 @@ def print_table(result: dict) -> None:
     cols = [("mode", "flooder"), ("sent", "sent"), ("received", "received"),
             ("validated", "validated"), ("bans", "bans"), ("refused_dials", "refused dials"),
             ("cpu_ms_per_message", "CPU ms/msg received"),
-            ("cpu_ms_per_refused_dial", "CPU ms/refused dial")]
+            ("cpu_ms_per_refused_dial", "CPU ms/refused dial"),
+            ("connection_attempts", "connections"), ("full_handshakes", "handshakes"),
+            ("cpu_ms_per_connection", "CPU ms/connection")]
     for _, title in cols:
         costs.add_column(title, justify="right")
     for r in result["cost_per_message"]:
@@ -119,7 +154,9 @@ MODES = {
     "unguarded": "every message validated in full (no budget, no bans: the node before the guards)",
     "member": "a compromised guardian key floods: charged, banned, disconnected",
     "observe": "an outsider admitted as observer floods: dropped before validation",
-    "deny": "an outsider under the default policy: refused after the handshake",
+    "deny": "an outsider under the default policy: refused after the handshake, its address "
+            "throttled then banned before the handshake",
+    "deny-unthrottled": "the same without the handshake throttle: every redial is a handshake",
 }
 
 
@@ -139,6 +176,7 @@ async def _measure(mode: str, seconds: float) -> dict:
     import trio
 
     from node.p2p import P2PConfig, P2PService
+    from node.p2p.handshakes import HandshakeLimits
     from node.p2p.identity import generate_identity, peer_id_of, save_identity
     from node.p2p.peers import PeerLimits
     from protocol import gossip_rules
@@ -163,8 +201,10 @@ async def _measure(mode: str, seconds: float) -> dict:
         members = ()
         limits = PeerLimits(member_messages_per_second=1e9, member_burst=1e9,
                             member_threshold=1e18)
+    handshakes = (HandshakeLimits(refusal_burst=1e12) if mode == "deny-unthrottled"
+                  else HandshakeLimits())
     cfg = P2PConfig(members=members, outsiders="observe" if mode == "observe" else "deny",
-                    limits=limits)
+                    limits=limits, handshakes=handshakes)
     with tempfile.TemporaryDirectory(prefix="bench-cost-") as tmp:
         key, report = Path(tmp) / "flooder.key", Path(tmp) / "report.json"
         save_identity(key, flooder)
@@ -187,6 +227,8 @@ async def _measure(mode: str, seconds: float) -> dict:
     extra = max(0.0, cpu - idle_rate * elapsed)
     received = svc.stats["validated"] + svc.ledger.totals.dropped
     refused = svc.ledger.totals.refused_connections
+    attempts = (svc.handshakes.totals["refused_handshakes"]
+                + svc.handshakes.totals["throttled_connections"])
     return {"mode": mode, "what": MODES[mode], "flood_seconds": round(elapsed, 1),
             "sent": sent.get("messages", 0), "received": received, "validated":
             svc.stats["validated"], "dropped": svc.ledger.totals.dropped, "refused_dials": refused,
@@ -194,4 +236,7 @@ async def _measure(mode: str, seconds: float) -> dict:
             "cpu_ms_per_message": round(1000 * extra / received, 3) if received else None,
             "cpu_ms_per_sent_message": round(1000 * extra / sent["messages"], 3)
             if sent.get("messages") else None,
-            "cpu_ms_per_refused_dial": round(1000 * extra / refused, 3) if refused else None}
+            "cpu_ms_per_refused_dial": round(1000 * extra / refused, 3) if refused else None,
+            "connection_attempts": attempts,
+            "full_handshakes": svc.handshakes.totals["refused_handshakes"],
+            "cpu_ms_per_connection": round(1000 * extra / attempts, 3) if attempts else None}

@@ -2,12 +2,15 @@
 
     python -m node.bench.flooder --target MULTIADDR [--target ...] --report FILE
 
-It is a stock py-libp2p host that is not in the guardian set. It keeps dialing every target; on a
-connection that is admitted (a guardian with `outsiders = observe`) it subscribes and streams
-validly signed pubsub messages carrying forged guardian Shares (they decode, and fail only at the
-BLS signature check: the most expensive thing a message can make a guardian do), with a malformed
-frame (py-libp2p's DecodeError) every 50 messages. It runs until SIGTERM or --seconds, then
-writes what it did as JSON to --report.
+It is a stock py-libp2p host that is not in the guardian set (or, with --identity, one that holds
+a guardian's libp2p key: an insider). It keeps dialing every target, ignoring the library's
+negative dial cache; on a connection that is admitted (a guardian with `outsiders = observe`, or
+any guardian for an insider) it subscribes and streams validly signed pubsub messages carrying
+forged guardian Shares (they decode, and fail only at the BLS signature check: the most expensive
+thing a message can make a guardian do), and with every batch the frames that make py-libp2p log
+(an RPC with a garbage senderRecord, an oversized length prefix) and a PRUNE whose peer exchange
+names the flooder's own address; every 50 messages a malformed frame (py-libp2p's DecodeError).
+It runs until SIGTERM or --seconds, then writes what it did as JSON to --report.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 from pathlib import Path
 
 import trio
+from libp2p.peer.peerstore import env_to_send_in_RPC
 from libp2p.pubsub.pb import rpc_pb2
 
 from node.bench.outsider import DECODE_ERROR_FRAME, outsider
@@ -29,6 +33,10 @@ from protocol.bls import get_backend
 from protocol.gossip_rules import TOPIC
 
 BATCH = 25
+# Frames py-libp2p answered with log lines of its own: two per garbage senderRecord, one per
+# length prefix over its RPC size limit.
+GARBAGE_RECORD_RPC = rpc_pb2.RPC(senderRecord=b"\x0a\x03not an envelope").SerializeToString()
+OVERSIZED_PREFIX = b"\xff\xff\xff\x0f"
 
 
 def forged_share(backend, stranger: int) -> bytes:
@@ -44,10 +52,16 @@ async def flood(targets: list[str], seconds: float, report: dict,
                 secret: bytes | None = None) -> None:
     backend = get_backend()
     stranger = int.from_bytes(os.urandom(31), "big") + 1
-    report.update(connect_attempts=0, connected=0, refused=0, messages=0, malformed_frames=0)
+    report.update(connect_attempts=0, connected=0, refused=0, messages=0, malformed_frames=0,
+                  log_frames=0, px_prunes=0)
     deadline = trio.current_time() + seconds
     async with outsider(secret=secret) as me:
         report["peer_id"] = me.peer_id
+        envelope, _ = env_to_send_in_RPC(me.host)
+        px_prune = rpc_pb2.RPC(control=rpc_pb2.ControlMessage(prune=[rpc_pb2.ControlPrune(
+            topicID=TOPIC, backoff=1, peers=[rpc_pb2.PeerInfo(
+                peerID=me.host.get_id().to_bytes(), signedPeerRecord=envelope)])])
+        ).SerializeToString()
 
         async def one(addr: str) -> None:
             seq = 0
@@ -68,11 +82,15 @@ async def flood(targets: list[str], seconds: float, report: dict,
                         batch.append(me.signed_message(TOPIC, forged_share(backend, stranger),
                                                        seq))
                     rpc = rpc_pb2.RPC(subscriptions=[sub], publish=batch)
-                    frames = [rpc.SerializeToString()]
+                    frames = [rpc.SerializeToString(), GARBAGE_RECORD_RPC, px_prune]
+                    report["log_frames"] += 1
+                    report["px_prunes"] += 1
                     if seq % 50 < BATCH:
                         frames.append(DECODE_ERROR_FRAME)
                         report["malformed_frames"] += 1
                     await me.send_frames(addr, frames)
+                    await me.send_frames(addr, [OVERSIZED_PREFIX], prefixed=False)
+                    report["log_frames"] += 1
                     report["messages"] += BATCH
                     if me.host.get_network().connections.get(_peer(addr)) is None:
                         break  # disconnected (banned): dial again
@@ -98,7 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--identity", type=Path, default=None,
                         help="libp2p identity file to flood with (e.g. a compromised guardian's "
                              "p2p.key); default: a new random identity")
+    parser.add_argument("--nice", action="store_true",
+                        help="run at the lowest CPU priority: on one machine with the guardians, "
+                             "measure what they pay, not the attacker's own CPU taken from them")
     args = parser.parse_args(argv)
+    if args.nice:
+        os.nice(19)
     secret = None
     if args.identity is not None:
         from node.p2p.identity import load_identity

@@ -38,8 +38,14 @@ class Outsider:
         return [f"{a}/p2p/{self.peer_id}" for a in self.host.get_addrs()]
 
     async def connect(self, addr: str, timeout: float = 10.0) -> None:
+        """Dial for real every time: an attacker ignores the library's negative dial cache,
+        which would otherwise turn a redial after a refusal into a local error."""
+        info = info_from_p2p_addr(multiaddr.Multiaddr(addr))
+        unblock = getattr(self.host.get_network(), "unblock_peer", None)
+        if unblock is not None:
+            unblock(info.peer_id)
         with trio.fail_after(timeout):
-            await self.host.connect(info_from_p2p_addr(multiaddr.Multiaddr(addr)))
+            await self.host.connect(info)
 
     async def send_frames(self, addr: str, frames, protocol: str = MESHSUB,
                           prefixed: bool = True) -> None:

@@ -43,6 +43,9 @@ def add_parser(sub) -> None:
                         help="the guardians' policy for libp2p peers outside the set")
     devnet.add_argument("--flooders", type=int, default=0, choices=range(0, 17), metavar="0..16",
                         help="outsider processes flooding every guardian during the attack")
+    devnet.add_argument("--flood-as-guardian", type=int, default=0, metavar="I",
+                        help="the flooders hold guardian I's libp2p key (insiders; default: "
+                             "strangers)")
     devnet.add_argument("--dealer", action="store_true",
                         help="a trusted dealer makes the keys (faster); default: the guardians "
                              "run a DKG ceremony, no party ever holds the group secret")
@@ -147,7 +150,8 @@ def _run(args: argparse.Namespace) -> int:
                          keep_running=args.keep_running, run_dir=args.run_dir,
                          block_time=args.block_time, max_steps=args.max_steps,
                          live=False if args.no_live else None, outsiders=args.outsiders,
-                         flooders=args.flooders, dealer=args.dealer,
+                         flooders=args.flooders, flood_as_guardian=args.flood_as_guardian,
+                         dealer=args.dealer,
                          scenario=args.scenario)
     try:
         code, _ = run_devnet(opts)

@@ -9,16 +9,36 @@ import sys
 import time
 from pathlib import Path
 
+from node.dealer import IDENTITY_FILE, guardian_dir
 from node.devnet.processes import ManagedProcess, ProcessGroup
 from node.devnet.status import fetch_all
 
+P2P_TOTALS = ("rejects", "faults", "dropped", "refused_connections", "bans", "validated",
+              "restarts", "ignores", "library_lines", "px_dropped", "refused_handshakes",
+              "throttled_connections", "address_bans")
 
-def start_flooders(group: ProcessGroup, count: int, targets: list[str],
-                   run_dir: Path) -> list[tuple[ManagedProcess, Path]]:
+
+def p2p_totals(reports: list[dict]) -> dict:
+    """The guardians' /status p2p sections added up, and the most messages one guardian forwarded
+    to another in one second (honest or not)."""
+    out = {k: sum(r.get(k, 0) for r in reports) for k in P2P_TOTALS}
+    out["peak_member_rate"] = max((r.get("peak_member_rate", 0) for r in reports), default=0)
+    return out
+
+
+def start_flooders(group: ProcessGroup, count: int, targets: list[str], run_dir: Path,
+                   as_guardian: int = 0) -> list[tuple[ManagedProcess, Path]]:
+    """`count` flooder processes against every target; with `as_guardian` > 0 they are insiders
+    holding that guardian's libp2p key (its p2p.key under `run_dir`)."""
+    identity = guardian_dir(run_dir, as_guardian) / IDENTITY_FILE if as_guardian else None
     out = []
     for i in range(1, count + 1):
         report = run_dir / f"flooder-{i}.json"
-        argv = [sys.executable, "-m", "node.bench.flooder", "--report", str(report)]
+        # --nice: on one machine the attacker's own CPU would otherwise be taken from the
+        # guardians, which a remote attacker cannot do
+        argv = [sys.executable, "-m", "node.bench.flooder", "--nice", "--report", str(report)]
+        if identity is not None:
+            argv += ["--identity", str(identity)]
         for addr in targets:
             argv += ["--target", addr]
         out.append((group.spawn(f"flooder-{i}", argv, run_dir / "logs" / f"flooder-{i}.log"),

@@ -24,7 +24,7 @@ from node.devnet.authorizations import authorize_transactions
 from node.devnet.contracts import E18, MAX_BORROW_PER_TX, NO_CAP
 from node.devnet.cover_phase import prepare_cover
 from node.devnet.explorer import explorer_summary, start_explorer
-from node.devnet.flooding import start_flooders, stop_flooders, wait_for_flood
+from node.devnet.flooding import p2p_totals, start_flooders, stop_flooders, wait_for_flood
 from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
 from node.devnet.oneshot import (
     ONESHOT_BLOCK_SECONDS,
@@ -53,6 +53,7 @@ class DevnetOptions:
     json_summary: bool = False
     outsiders: str = "deny"  # the guardians' [p2p] outsiders policy
     flooders: int = 0  # outsider processes flooding every guardian during the attack
+    flood_as_guardian: int = 0  # > 0: the flooders hold this guardian's libp2p key (insiders)
     dealer: bool = False  # True: a trusted dealer makes the keys (fast); default: a DKG ceremony
     scenario: str = "oneshot"  # oneshot: one transaction drains the pool; drip: one slice a block
     window: float = ONESHOT_WINDOW  # oneshot: broadcast within this fraction of the block
@@ -72,6 +73,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
         raise DevnetFailed(f"--threshold must be between 1 and --guardians ({opts.guardians})")
     if not 0 <= opts.kill < opts.guardians:
         raise DevnetFailed("--kill must be between 0 and guardians - 1")
+    if not 0 <= opts.flood_as_guardian <= opts.guardians:
+        raise DevnetFailed("--flood-as-guardian must be between 0 (strangers) and --guardians")
     if opts.block_time is None:
         opts = replace(opts, block_time=ONESHOT_BLOCK_SECONDS if opts.scenario == "oneshot"
                        else 1.0)
@@ -122,7 +125,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 group.processes[i - 1].kill()
                 state.rows[i].status = "killed"
                 event(f"guardian {i} killed before the attack")
-            flooders = start_flooders(group, opts.flooders, list(doc["p2p"].values()), run_dir)
+            flooders = start_flooders(group, opts.flooders, list(doc["p2p"].values()), run_dir,
+                                      as_guardian=opts.flood_as_guardian)
             if flooders:
                 event(f"{len(flooders)} outsider processes flood every guardian "
                       f"(guardians' outsiders policy: {opts.outsiders})")
@@ -279,9 +283,8 @@ def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, 
         out["seconds_from_attack_broadcast_to_containment"] = round(
             t1 - result.txs[0].sent_unix, 2)
         if state.submitter_status:
-            out["signers"] = state.submitter_status.get("signers")
-            out["detection_to_submission_s"] = state.submitter_status.get(
-                "detection_to_submission_s")
+            out.update({k: state.submitter_status.get(k)
+                        for k in ("signers", "detection_to_submission_s")})
     if result.first_attack_block is not None:
         out.update(authorize_transactions(w3, doc["deployment"]["oracle"],
                                           result.first_attack_block, w3.eth.block_number))
@@ -291,10 +294,7 @@ def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, 
     if deliveries:
         out["gossip_p50_ms"] = sorted(d["p50_ms"] for d in deliveries)[len(deliveries) // 2]
         out["gossip_p99_ms"] = max(d["p99_ms"] for d in deliveries)
-    offences = [s["p2p"] for s in statuses if s.get("p2p")]
-    if offences:
-        keys = ("rejects", "faults", "dropped", "refused_connections", "bans", "validated",
-                "restarts")
-        out["p2p"] = {k: sum(o.get(k, 0) for o in offences) for k in keys}
+    if offences := [s["p2p"] for s in statuses if s.get("p2p")]:
+        out["p2p"] = p2p_totals(offences)
     return out
 

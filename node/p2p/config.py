@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from node.p2p.handshakes import HandshakeLimits
 from node.p2p.peers import PeerLimits
 from protocol.gossip_rules import TOPIC
 
@@ -21,6 +22,8 @@ class P2PConfig:
     # (read-only, never in the mesh, their messages dropped unvalidated). See node.p2p.peers.
     outsiders: str = "deny"
     limits: PeerLimits = field(default_factory=PeerLimits)
+    # Refused inbound handshakes per source address: throttled, then banned (node.p2p.handshakes).
+    handshakes: HandshakeLimits = field(default_factory=HandshakeLimits)
     # Mesh degree as in go-libp2p: D=6, D_lo=4, D_hi=12.
     degree: int = 6
     degree_low: int = 4

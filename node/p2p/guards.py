@@ -38,14 +38,23 @@ the library hands control to per-peer code, not around one exception type at a t
 14. The handler of an inbound connection holds one of the Swarm's 250 inbound slots until the
     Swarm stops, not until the connection ends: after 250 inbound connections in a node's life
     (reconnecting guardians, observers, anyone who completes a handshake) it refuses every new
-    one. `release_inbound_slots` ends the handler when its connection closes.
+    one. `release_inbound_slots` (`node.p2p.inbound_slots`) ends the handler when its connection
+    closes.
 
 15. The ping handler echoes every 32 bytes for as long as a stream stays open: one 1 MiB write
     kept a node echoing 32,768 pings (about 10 s of CPU). `node.p2p.ping` replaces it with a
     handler that allows a burst per stream, then resets the stream and charges the peer.
 
+16. py-libp2p logs on `libp2p.*` loggers that it detaches from the root logger, so Python's
+    last-resort handler writes their warnings as bare, unbounded text (tracebacks included), and
+    peers cause many of them. `node.p2p.library_log` routes them through the service, which
+    charges the peer and writes one formatted line within the ledger's log bounds; the guards
+    here name the peer (`library_log.current_peer`) while a peer's stream or message is handled.
+
 Connections are gated after the Noise handshake (`gate_security`): the remote peer id is known
-and authenticated there, before a single stream is accepted.
+and authenticated there, before a single stream is accepted. Source addresses whose handshakes
+keep being refused are throttled, then banned, before the next handshake starts
+(`guard_inbound_connections` with `node.p2p.handshakes`).
 """
 
 from __future__ import annotations
@@ -60,6 +69,9 @@ import trio
 from libp2p.pubsub import rpc_queue
 from libp2p.stream_muxer.yamux.yamux import Yamux
 from libp2p.transport.exceptions import SecurityUpgradeFailure
+
+from node.p2p import library_log
+from node.p2p.handshakes import source_address
 
 log = logging.getLogger("guardian.p2p")
 
@@ -135,6 +147,8 @@ def guard_stream_handler(swarm, on_fault: FaultFn) -> None:
     inner = swarm.common_stream_handler
 
     async def guarded(stream) -> None:
+        peer = peer_of(stream)
+        token = library_log.current_peer.set(None if peer == "?" else peer)
         try:
             await inner(stream)
         except Exception as exc:  # noqa: BLE001 - the boundary of defect 11
@@ -143,17 +157,30 @@ def guard_stream_handler(swarm, on_fault: FaultFn) -> None:
                 protocol = stream.get_protocol() or protocol
             except Exception:  # noqa: BLE001
                 pass
-            on_fault(peer_of(stream), f"stream {protocol} raised {type(exc).__name__}")
+            on_fault(peer, f"stream {protocol} raised {type(exc).__name__}")
             await _reset_quietly(stream)
+        finally:
+            library_log.current_peer.reset(token)
 
     swarm.set_stream_handler(guarded)
 
 
-def guard_inbound_connections(swarm, on_fault: FaultFn) -> None:
-    """The handler of each inbound connection (transport, Noise, Yamux set-up)."""
+def guard_inbound_connections(swarm, on_fault: FaultFn,
+                              admit_address: Callable[[str], bool] | None = None) -> None:
+    """The handler of each inbound connection (transport, Noise, Yamux set-up). With
+    `admit_address`, a connection from a source address it refuses is closed before the
+    handshake starts (`node.p2p.handshakes`)."""
     inner = swarm._handle_inbound_connection
 
     async def guarded(read_write_closer, maddr) -> None:
+        address = source_address(read_write_closer)
+        if admit_address is not None and address is not None and not admit_address(address):
+            with trio.move_on_after(2):
+                try:
+                    await read_write_closer.close()
+                except Exception:  # noqa: BLE001
+                    pass
+            return
         try:
             await inner(read_write_closer, maddr)
         except Exception as exc:  # noqa: BLE001 - the boundary of defect 11
@@ -183,23 +210,34 @@ class GuardedYamux(Yamux):
                 pass
 
 
-def gate_security(upgrader, admit: Callable[[str], tuple[bool, str]], on_fault: FaultFn) -> None:
+def gate_security(upgrader, admit: Callable[[str], tuple[bool, str]], on_fault: FaultFn,
+                  on_refused_address: Callable[[str], None] | None = None) -> None:
     """After the Noise handshake, ask `admit(peer)` whether the authenticated peer may stay;
     a refused or failing handshake becomes the library's own SecurityUpgradeFailure, which the
-    Swarm handles per connection."""
+    Swarm handles per connection. An inbound handshake that fails or is refused is reported with
+    its source address to `on_refused_address` (the throttle of `node.p2p.handshakes`)."""
     inner = upgrader.upgrade_security
+
+    def refused_inbound(raw_conn, is_initiator: bool) -> None:
+        if on_refused_address is not None and not is_initiator:
+            address = source_address(raw_conn)
+            if address is not None:
+                on_refused_address(address)
 
     async def gated(raw_conn, is_initiator: bool, peer_id=None):
         try:
             secured = await inner(raw_conn, is_initiator, peer_id)
         except SecurityUpgradeFailure:
+            refused_inbound(raw_conn, is_initiator)
             raise
         except Exception as exc:  # noqa: BLE001 - malformed handshakes must not escape
+            refused_inbound(raw_conn, is_initiator)
             on_fault("?", f"security handshake raised {type(exc).__name__}")
             raise SecurityUpgradeFailure(f"handshake raised {type(exc).__name__}") from exc
         peer = secured.get_remote_peer().to_base58()
         allowed, why = admit(peer)
         if not allowed:
+            refused_inbound(raw_conn, is_initiator)
             log.debug("p2p: refused %s after the handshake: %s", peer, why)
             try:
                 await secured.close()
@@ -222,11 +260,13 @@ def guard_push_msg(pubsub, admit: Callable[[str, object], bool], on_fault: Fault
         if not admit(peer, msg):
             return
         token = current_forwarder.set(peer)
+        caused = library_log.current_peer.set(peer)
         try:
             await inner(msg_forwarder, msg)
         except Exception as exc:  # noqa: BLE001 - the boundary of defect 11
             on_fault(peer, f"handling its message raised {type(exc).__name__}")
         finally:
+            library_log.current_peer.reset(caused)
             current_forwarder.reset(token)
 
     pubsub.push_msg = guarded
@@ -238,42 +278,3 @@ def disable_auto_dial(swarm) -> None:
         return None
 
     swarm.auto_connector.maybe_connect = no_auto_dial
-
-
-# -- 14 --------------------------------------------------------------------------------------------
-_upgraded: contextvars.ContextVar[list | None] = contextvars.ContextVar("upgraded", default=None)
-
-
-def release_inbound_slots(swarm) -> None:
-    upgrade_inner = swarm.upgrade_inbound_raw_conn
-    handle_inner = swarm._do_handle_inbound_connection
-
-    async def upgrade(raw_conn, maddr):
-        muxed = await upgrade_inner(raw_conn, maddr)
-        holder = _upgraded.get()
-        if holder is not None:
-            holder.append(muxed)
-        return muxed
-
-    async def handle(read_write_closer, maddr, failure_event) -> None:
-        holder: list = []
-        token = _upgraded.set(holder)
-        try:
-            async with trio.open_nursery() as nursery:
-                async def end_with_connection() -> None:
-                    while not holder:  # the upgrade is still under way (bounded by its timeout)
-                        await trio.sleep(0.5)
-                    closed = getattr(holder[0], "event_closed", None)
-                    if closed is None:
-                        return  # no way to tell: keep the library's behaviour
-                    await closed.wait()
-                    nursery.cancel_scope.cancel()
-
-                nursery.start_soon(end_with_connection)
-                await handle_inner(read_write_closer, maddr, failure_event)
-                nursery.cancel_scope.cancel()
-        finally:
-            _upgraded.reset(token)
-
-    swarm.upgrade_inbound_raw_conn = upgrade
-    swarm._do_handle_inbound_connection = handle

@@ -12,8 +12,12 @@ Guardians know each other's peer ids from the public guardian-set file. Every ot
 
 Every peer, member or not, pays for what it sends: a token bucket limits its messages before any
 validation, and each offence (a REJECTed message, a bad envelope signature, a stream that raised,
-traffic over the rate limit) adds a penalty that decays with a half-life. A peer whose penalty
-crosses its threshold is disconnected and banned for a backoff that doubles with each ban; while
+traffic over the rate limit, a py-libp2p log line it caused, IGNOREd messages past its budget)
+adds a penalty that decays with a half-life. IGNORE is what an honest peer's message may earn now
+and then (a duplicate, a heartbeat that lost a race); a steady stream of them (stale heartbeats
+replayed just under the rate limit) is useless load, so past the peer's IGNORE budget per window
+each one is charged (`node.p2p.peer_limits` has the numbers). A peer whose penalty crosses its
+threshold is disconnected and banned for a backoff that doubles with each ban; while
 banned, the connection gate refuses it. Members get a higher threshold (one disagreement must not
 cut a guardian off) but are not exempt: a compromised guardian's key cannot flood the others.
 
@@ -30,61 +34,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from node.p2p.copies import CopyCounter
+from node.p2p.peer_limits import PeerLimits, PeerRecord, Totals
 
 MEMBER = "member"
 OBSERVER = "observer"
 OUTSIDER = "outsider"  # refused (deny policy) or over the observer cap
 OUTSIDER_POLICIES = ("deny", "observe")
-
-
-@dataclass(frozen=True)
-class PeerLimits:
-    """Budgets and thresholds. The defaults hold for networks of up to a few hundred guardians:
-    a guardian sends one heartbeat every few seconds and a handful of messages per incident."""
-
-    member_messages_per_second: float = 100.0
-    member_burst: float = 400.0
-    reject_penalty: float = 1.0
-    fault_penalty: float = 2.0           # a stream that raised, a bad envelope signature
-    overflow_penalty: float = 0.05       # each message over the rate limit
-    penalty_half_life_seconds: float = 60.0
-    outsider_threshold: float = 10.0     # penalty at which a peer is cut off and banned
-    member_threshold: float = 50.0
-    ban_seconds: float = 60.0            # first ban; doubles per ban up to max_ban_seconds
-    max_ban_seconds: float = 3600.0
-    max_observers: int = 16
-    max_tracked: int = 1024
-    log_interval_seconds: float = 10.0   # per interval, at most so many offence lines per peer
-    peer_log_lines_per_interval: int = 3
-    log_lines_per_interval: int = 20     # ... and at most this many lines overall
-
-
-@dataclass
-class PeerRecord:
-    penalty: float = 0.0
-    updated: float = 0.0      # when `penalty` was last decayed
-    tokens: float = -1.0      # rate-limit bucket; -1: full on first use
-    refilled: float = 0.0
-    rejects: int = 0
-    faults: int = 0
-    dropped: int = 0
-    bans: int = 0
-    banned_until: float = 0.0
-    log_window: float = -math.inf
-    logged: int = 0
-    unlogged: int = 0
-    last_reason: str = ""
-
-
-@dataclass
-class Totals:
-    rejects: int = 0
-    faults: int = 0
-    dropped: int = 0
-    refused_connections: int = 0
-    bans: int = 0
-    suppressed_log_lines: int = 0
-    peers_seen: int = 0
 
 
 @dataclass
@@ -103,6 +58,11 @@ class PeerLedger:
         self.totals = Totals()
         self._log_window_start = -math.inf
         self._log_lines = 0
+        self._anonymous = PeerRecord()  # the log budget of lines that name no peer
+        self.member_rate = max(self.limits.member_messages_per_second,
+                               self.limits.messages_per_second_per_member * len(self.members))
+        self.ignore_budget = max(self.limits.ignore_budget,
+                                 self.limits.ignores_per_member * len(self.members))
 
     # -- who a peer is --------------------------------------------------------------------------
     @property
@@ -155,7 +115,12 @@ class PeerLedger:
             if not member:  # observers are read-only: publishing at all is an offence
                 self._penalise(peer, rec, self.limits.overflow_penalty, now)
             return False
-        rate, burst = self.limits.member_messages_per_second, self.limits.member_burst
+        if now - rec.rate_window >= 1.0:
+            rec.rate_window, rec.rate_count = now, 0
+        rec.rate_count += 1
+        if rec.rate_count > self.totals.peak_member_rate:
+            self.totals.peak_member_rate = rec.rate_count
+        rate, burst = self.member_rate, self.limits.member_burst
         rec.tokens = (burst if rec.tokens < 0 else
                       min(burst, rec.tokens + (now - rec.refilled) * rate))
         rec.refilled = now
@@ -175,6 +140,28 @@ class PeerLedger:
     def on_fault(self, peer: str, what: str) -> bool:
         """A stream of `peer` raised, or its envelope signature was bad. True when now banned."""
         return self._offence(peer, "faults", what, self.limits.fault_penalty)
+
+    def on_ignore(self, peer: str, reason: str) -> tuple[bool, bool]:
+        """A message forwarded by `peer` was IGNOREd: free within the peer's budget per window,
+        an offence past it. Returns (over the budget, banned now)."""
+        now = self.clock()
+        rec = self._touch(peer, now)
+        rec.ignores += 1
+        self.totals.ignores += 1
+        if now - rec.ignore_window >= self.limits.ignore_window_seconds:
+            rec.ignore_window, rec.ignored_in_window = now, 0
+        rec.ignored_in_window += 1
+        if rec.ignored_in_window <= self.ignore_budget:
+            return False, False
+        self.totals.ignores_over_budget += 1
+        rec.last_reason = f"over its IGNORE budget: {reason}"
+        return True, self._penalise(peer, rec, self.limits.ignore_penalty, now)
+
+    def on_library_line(self, peer: str, text: str) -> bool:
+        """py-libp2p logged a warning or error that `peer` caused. True when now banned."""
+        penalty = (self.limits.library_line_penalty if self.is_member(peer)
+                   else self.limits.outsider_library_line_penalty)
+        return self._offence(peer, "library_lines", f"libp2p: {text}", penalty)
 
     def _offence(self, peer: str, kind: str, reason: str, penalty: float) -> bool:
         now = self.clock()
@@ -242,7 +229,7 @@ class PeerLedger:
         unlogged since its last line. Per interval: at most `peer_log_lines_per_interval` lines
         per peer and `log_lines_per_interval` lines overall."""
         limits, now = self.limits, self.clock()
-        rec = self._touch(peer, now)
+        rec = self._anonymous if peer == "?" else self._touch(peer, now)
         if now - self._log_window_start >= limits.log_interval_seconds:
             self._log_window_start, self._log_lines = now, 0
         if now - rec.log_window >= limits.log_interval_seconds:
@@ -261,14 +248,16 @@ class PeerLedger:
     def top_offenders(self, count: int = 10) -> list[dict]:
         now = self.clock()
         ranked = sorted(self._peers.items(),
-                        key=lambda kv: (kv[1].rejects + kv[1].faults + kv[1].dropped),
+                        key=lambda kv: (kv[1].rejects + kv[1].faults + kv[1].dropped
+                                        + kv[1].library_lines + kv[1].ignores),
                         reverse=True)
         out = []
         for peer, rec in ranked[:count]:
-            if rec.rejects + rec.faults + rec.dropped == 0:
+            if rec.rejects + rec.faults + rec.dropped + rec.library_lines + rec.ignores == 0:
                 break
             out.append({"peer": peer, "role": self.role(peer), "rejects": rec.rejects,
-                        "faults": rec.faults, "dropped": rec.dropped, "bans": rec.bans,
+                        "faults": rec.faults, "dropped": rec.dropped, "ignores": rec.ignores,
+                        "library_lines": rec.library_lines, "bans": rec.bans,
                         "banned_for_seconds": round(max(0.0, rec.banned_until - now), 1),
                         "penalty": round(self._decayed(rec, now), 2),
                         "last_reason": rec.last_reason[:120]})
@@ -279,6 +268,7 @@ class PeerLedger:
         return {"outsiders": self.outsiders, "knows_members": self.knows_members,
                 "observers": len(self._observers), "tracked_peers": len(self._peers),
                 "banned_now": sum(1 for r in self._peers.values() if r.banned_until > now),
+                "member_messages_per_second": self.member_rate,
                 **vars(self.totals), "top_offenders": self.top_offenders(count)}
 
     def banned_peers(self) -> Iterable[str]:

@@ -1,5 +1,5 @@
 """GossipSub as guardians run it: the mesh is made of members only, peer exchange is accepted
-from members only, and a banned peer is graylisted.
+from members only and only about members, and a banned peer is graylisted.
 
 py-libp2p's router selects mesh peers without looking at scores and accepts a GRAFT from anyone
 who is not graylisted. Here membership decides instead (the guardian-set file names every member's
@@ -10,6 +10,12 @@ With `flood_publish` (the key ceremony: few members, every message must reach ev
 message we publish ourselves goes to every connected member subscribed to the topic, not only to
 the mesh, so a member that has just (re)connected gets it before the mesh has grafted it.
 Forwarding is unchanged (mesh only), so a message still costs each node one copy per mesh peer.
+
+Peer exchange cannot steer our dials. Members' addresses come from the guardian-set file (the
+dialer keeps them connected); a PRUNE's peer exchange, even from a member (whose key may be
+compromised), is acted on only for entries that name a member *and* carry that member's own signed
+peer record. An entry naming anyone else, or a member without its record (the library would then
+dial whatever the peerstore holds), is dropped and counted (`px_dropped`) and never dialed.
 """
 
 from __future__ import annotations
@@ -58,6 +64,23 @@ class GuardianGossipSub(GossipSub):
         self.ledger = ledger
         self.flood_publish = flood_publish
         self.scorer = GuardianScorer(self.scorer.params, ledger)
+
+    async def _do_px(self, px_peers) -> None:
+        """Keep only the entries about members that carry a signed record (the library checks
+        that the record's peer id is the entry's and that the member signed it)."""
+        kept = []
+        for entry in px_peers:
+            try:
+                name = ID(entry.peerID).to_base58()
+            except Exception:  # noqa: BLE001 - a garbage peer id is just dropped
+                name = None
+            if (name is not None and self.ledger.knows_members and self.ledger.is_member(name)
+                    and entry.HasField("signedPeerRecord") and len(entry.signedPeerRecord) > 0):
+                kept.append(entry)
+            else:
+                self.ledger.totals.px_dropped += 1
+        if kept:
+            await super()._do_px(kept)
 
     def _meshable(self, peer: ID) -> bool:
         name = peer.to_base58()

@@ -8,11 +8,13 @@
 The validator is the application's (the gossip rules of `protocol.gossip_rules`); it returns a
 verdict whose name is ACCEPT, IGNORE or REJECT, optionally with a reason: `(verdict, reason)`.
 REJECTs and faults are charged to the forwarding peer in the `PeerLedger`, which bans and
-disconnects offenders; logging of them is bounded. Message ids are content addressed
-(`protocol.gossip_rules.message_id`), so the same guardian message arriving twice, also after a
-restart, is delivered once; the application deduplicates again (async validation can deliver
-twice). Lost bootstrap peers are redialed with exponential backoff, forever. If a library service
-dies despite the guards (`node.p2p.guards`), the host is rebuilt and the service says so.
+disconnects offenders; so are IGNOREs past a peer's budget and the py-libp2p log lines a peer
+causes (`node.p2p.library_log` routes them here; `node.p2p.policy` charges them). Logging of all
+of it is bounded. Message ids are content addressed (`protocol.gossip_rules.message_id`), so the
+same guardian message arriving twice, also after a restart, is delivered once; the application
+deduplicates again (async validation can deliver twice). Lost bootstrap peers are redialed with
+exponential backoff, forever. If a library service dies despite the guards (`node.p2p.guards`),
+the host is rebuilt and the service says so.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
 from libp2p.tools.anyio_service import background_trio_service
 
+from node.p2p import library_log
 from node.p2p.config import P2PConfig
 from node.p2p.dialer import keep_connected
 from node.p2p.guards import (
@@ -43,11 +46,13 @@ from node.p2p.guards import (
     guard_stream_handler,
     install_guards,
     never_raising,
-    release_inbound_slots,
 )
+from node.p2p.handshakes import HandshakeThrottle, bootstrap_addresses
 from node.p2p.identity import key_pair
+from node.p2p.inbound_slots import release_inbound_slots
 from node.p2p.peers import PeerLedger
 from node.p2p.ping import install_bounded_ping
+from node.p2p.policy import PeerPolicy
 from node.p2p.router import GuardianGossipSub
 from node.p2p.seen import RejectionAwareSeenCache
 from node.p2p.upkeep import upkeep
@@ -57,13 +62,15 @@ log = logging.getLogger("guardian.p2p")
 SWEEP_SECONDS = 0.5
 
 
-class P2PService:
+class P2PService(PeerPolicy):
     def __init__(self, config: P2PConfig, identity_key: bytes, validator) -> None:
         self.config = config
         self.validator = validator
         self._key_pair = key_pair(identity_key)
         self.peer_id = ID.from_pubkey(self._key_pair.public_key).to_base58()
         self.ledger = PeerLedger(frozenset(config.members), config.outsiders, config.limits)
+        self.handshakes = HandshakeThrottle(config.handshakes,
+                                            protected=bootstrap_addresses(config.bootstrap))
         self._inbound_send, self.inbound = trio.open_memory_channel[tuple[str, bytes]](
             config.inbound_buffer)
         self._host = None
@@ -72,7 +79,7 @@ class P2PService:
         self._rejected: RejectionAwareSeenCache | None = None
         self._delivered: dict[bytes, None] = {}
         self.stats = {"in": 0, "out": 0, "rejected": 0, "ignored": 0, "validated": 0,
-                      "faults": 0, "redials": 0, "restarts": 0}
+                      "faults": 0, "redials": 0, "restarts": 0, "library_lines": 0}
         self._ready = trio.Event()
 
     # -- public API ------------------------------------------------------------------------------
@@ -85,6 +92,7 @@ class P2PService:
         if not self.ledger.knows_members:
             log.warning("p2p: the guardian set names no peer ids; every peer is treated as a "
                         "member (outsiders cannot be told apart)")
+        sink = library_log.service_sink.set(self._library_line)  # our tasks' libp2p lines
         try:
             while True:
                 try:
@@ -100,6 +108,7 @@ class P2PService:
                     task_status = trio.TASK_STATUS_IGNORED if self._ready.is_set() else task_status
                     await trio.sleep(self.config.restart_delay_seconds)
         finally:
+            library_log.service_sink.reset(sink)
             self._inbound_send.close()
 
     async def publish(self, data: bytes) -> None:
@@ -138,21 +147,24 @@ class P2PService:
 
     def peer_report(self, top: int = 10) -> dict:
         """Totals and the top offenders (bounded, whatever the number of peers seen)."""
-        return {**self.ledger.report(top), "remembered_rejections": len(self._rejected or ()),
+        return {**self.ledger.report(top), **self.handshakes.report(),
+                "library_lines_seen": self.stats["library_lines"],
+                "remembered_rejections": len(self._rejected or ()),
                 "restarts": self.stats["restarts"], "validated": self.stats["validated"]}
 
     # -- the host --------------------------------------------------------------------------------
     async def _run_once(self, task_status) -> None:
         cfg = self.config
         install_guards(cfg.outbound_queue_size, cfg.subscription_buffer, self._fault)
+        library_log.install(self._library_line)
         noise = NoiseTransport(self._key_pair, noise_privkey=create_x25519_key_pair().private_key)
         # Noise only (the default also offers plaintext, secio and TLS), Yamux only (guarded).
         self._host = new_host(key_pair=self._key_pair, sec_opt={NOISE_PROTOCOL_ID: noise},
                               muxer_opt={YAMUX_PROTOCOL_ID: GuardedYamux})
         swarm = self._host.get_network()
         guard_stream_handler(swarm, self._fault)
-        guard_inbound_connections(swarm, self._fault)
-        gate_security(swarm.upgrader, self._admit_connection, self._fault)
+        guard_inbound_connections(swarm, self._fault, self.handshakes.admit)
+        gate_security(swarm.upgrader, self._admit_connection, self._fault, self._refused_address)
         disable_auto_dial(swarm)
         release_inbound_slots(swarm)
         install_bounded_ping(self._host, self._fault)
@@ -208,40 +220,6 @@ class P2PService:
                 task_status.started(self.listen_addrs())
                 await trio.sleep_forever()
 
-    # -- the peer policy -------------------------------------------------------------------------
-    def _admit_connection(self, peer: str) -> tuple[bool, str]:
-        if peer == self.peer_id:
-            return True, "self"
-        return self.ledger.admit_connection(peer)
-
-    def _admit_message(self, peer: str, msg) -> bool:
-        if peer == self.peer_id:  # our own publishes
-            return True
-        if not self.ledger.admit_message(peer):
-            return False
-        if what := self.ledger.copies.offence(peer, message_id(msg.data)):  # node.p2p.copies
-            self._charge(peer, self.ledger.on_reject(peer, what), what)
-        if self._rejected is not None and self._rejected.is_rejected(message_id(msg.data)):
-            self._charge(peer, self.ledger.on_reject(peer, "re-sent a rejected message"),
-                         "re-sent a rejected message")
-            return False
-        return True
-
-    def _fault(self, peer: str, what: str) -> None:
-        self.stats["faults"] += 1
-        if peer in ("?", self.peer_id):
-            log.debug("p2p: %s", what)
-            return
-        self._charge(peer, self.ledger.on_fault(peer, what), what)
-
-    def _charge(self, peer: str, banned: bool, what: str) -> None:
-        write, skipped = self.ledger.should_log(peer)
-        if write:
-            more = f" (+{skipped} more since the last line)" if skipped else ""
-            outcome = "; banned and disconnected" if banned else ""
-            log.warning("p2p: peer %s (%s): %s%s%s", peer, self.ledger.role(peer), what, more,
-                        outcome)
-
     async def _sweep(self) -> None:
         while True:
             await upkeep(self._host, self.ledger, {"swarm": self._host.get_network(),
@@ -267,6 +245,11 @@ class P2PService:
                 self._charge(peer, self.ledger.on_reject(peer, what), what)
         else:
             self.stats["ignored"] += 1
+            if peer != self.peer_id:
+                what = f"ignored message: {reason or 'ignored'}"
+                over_budget, banned = self.ledger.on_ignore(peer, what)
+                if over_budget:
+                    self._charge(peer, banned, f"{what} (over its IGNORE budget)")
         return False
 
     async def _drain(self, subscription) -> None:

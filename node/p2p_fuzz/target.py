@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import trio
 
 from node.p2p import P2PConfig, P2PService
+from node.p2p.handshakes import HandshakeLimits
 from node.p2p.identity import generate_identity
 from node.p2p.peers import PeerLimits
 
@@ -101,10 +102,13 @@ class InProcessTarget:
     def __post_init__(self) -> None:
         if self.config is None:
             # No bans: the fuzzer's frames must all reach the parsers (a default node would cut
-            # the fuzzing peer off after a few dozen faults; tests/node/test_p2p_hardening.py).
+            # the fuzzing peer off after a few dozen faults; tests/node/test_p2p_hardening.py),
+            # and its garbage handshakes must not get its address throttled (node.p2p.handshakes;
+            # tests/node/test_p2p_insider.py).
             self.config = P2PConfig(listen=f"/ip4/127.0.0.1/tcp/{free_port()}",
                                     limits=PeerLimits(member_threshold=1e18,
-                                                      outsider_threshold=1e18))
+                                                      outsider_threshold=1e18),
+                                    handshakes=HandshakeLimits(refusal_burst=1e18))
         self._running = False
         self._crashed = trio.Event()
         self._nursery: trio.Nursery | None = None

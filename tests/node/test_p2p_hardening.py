@@ -128,8 +128,9 @@ async def test_an_observer_reads_but_what_it_publishes_reaches_no_second_guardia
             msg = stranger.signed_message(a.config.topic, b"from the observer")
             validated = a.stats["validated"]
             await stranger.send_rpc(_addr(a), rpc_pb2.RPC(subscriptions=[sub], publish=[msg]))
-            await _until(lambda: a.ledger.top_offenders()
-                         and a.ledger.top_offenders()[0]["peer"] == stranger.peer_id)
+            # (other offences, such as py-libp2p lines about the watcher, may rank above it)
+            await _until(lambda: any(o["peer"] == stranger.peer_id and o["dropped"] >= 1
+                                     for o in a.ledger.top_offenders()))
             assert a.stats["validated"] == validated
             await a.publish(b"sentinel")
             got = await _receive(b, lambda d: d in (b"sentinel", b"from the observer"))
