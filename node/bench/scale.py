@@ -30,7 +30,9 @@ def run_scale_bench(sizes: list[int], incidents: int, net: NetParams | None = No
                                                           progress=progress))
         row = summarize(results)
         measured = Costs.from_summary(row)
-        row["model_one_cpu"] = predict(n, t, measured, net, cores="one")
+        # the emulation's one CPU, as loaded as it was during the run
+        row["model_one_cpu"] = predict(n, t, measured.stretched(row["stretch"]), net,
+                                       cores="one")
         row["model_own_cpus"] = predict(n, t, measured, net, cores="own")
         row["model_own_cpus_libp2p"] = predict(
             n, t, Costs.from_summary(row, libp2p=LIBP2P_SECONDS_PER_MESSAGE), net, cores="own")
@@ -52,6 +54,10 @@ def print_table(rows: list[dict]) -> None:
               f"{r['combine_cpu_seconds']:>6.3f} | {r['latency_first']:>6.2f} "
               f"{r['latency_median']:>6.2f} {r['latency_tth']:>6.2f} {r['latency_last']:>6.2f} "
               f"{r['wall_seconds']:>6.1f}")
+    print("(CPU s: thread time, all of the guardian's work; comb s: the combination alone; "
+          "KB include ~150 B of gossipsub framing per message; stretch = wall / CPU of the "
+          "guardians' steps, the machine's load: "
+          + ", ".join(f"{r['guardians']}: {r['stretch']:.2f}" for r in rows) + ")")
     print("\nmodel (s; first / median / t-th guardian to combine):")
     print(f"{'n':>4} | {'measured, one CPU':>20} | {'model, one CPU':>20} | "
           f"{'model, own CPUs':>20} | {'own CPUs + libp2p':>20}")

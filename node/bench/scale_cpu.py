@@ -26,19 +26,32 @@ def charge_to(guardian: int, activity: str) -> None:
 
 
 class CpuLedger(trio.abc.Instrument):
+    """Also sums the wall time of the same task steps: wall / CPU over them is how much other
+    processes on a loaded machine stretched this one's work (`stretch`), 1.0 on an idle core."""
+
     def __init__(self) -> None:
         self.seconds: defaultdict[tuple[int, str], float] = defaultdict(float)
         self._start = 0.0
+        self._wall_start = 0.0
+        self.step_wall = 0.0
+        self.step_cpu = 0.0
 
     def before_task_step(self, task) -> None:
+        self._wall_start = time.perf_counter()
         self._start = time.thread_time()
 
     def after_task_step(self, task) -> None:
-        owner = task.context.get(OWNER, (0, "network"))
-        self.seconds[owner] += time.thread_time() - self._start
+        cpu = time.thread_time() - self._start
+        self.step_wall += time.perf_counter() - self._wall_start
+        self.step_cpu += cpu
+        self.seconds[task.context.get(OWNER, (0, "network"))] += cpu
+
+    def stretch(self) -> float:
+        return self.step_wall / self.step_cpu if self.step_cpu > 0 else 1.0
 
     def take(self) -> dict[tuple[int, str], float]:
         """Seconds since the last take, and start counting anew (one incident each)."""
         out = dict(self.seconds)
         self.seconds.clear()
+        self.step_wall = self.step_cpu = 0.0
         return out

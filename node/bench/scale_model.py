@@ -60,6 +60,13 @@ class Costs:
         return cls(detect=s["detect_cpu_seconds"], combine=s["combine_cpu_seconds"],
                    validate=validate, other=max(0.0, rest) / max(1.0, firsts), libp2p=libp2p)
 
+    def stretched(self, factor: float) -> Costs:
+        """The same work on a CPU `factor` times slower (a loaded machine: see scale_cpu)."""
+        return Costs(detect=self.detect * factor, combine=self.combine * factor,
+                     validate={k: v * factor for k, v in self.validate.items()},
+                     other=self.other * factor, duplicate=self.duplicate * factor,
+                     libp2p=self.libp2p * factor)
+
 
 def simulate(n: int, t: int, costs: Costs, net: NetParams, *, cores: str = "own",
              detect_jitter: float = 0.05, seed: int = 1) -> dict[int, float]:

@@ -38,6 +38,7 @@ class IncidentResult:
     cpu: dict[int, dict[str, float]]  # guardian -> activity -> seconds (0: the network emulator)
     timelines: dict[int, Timeline]
     wall_seconds: float
+    stretch: float  # wall / CPU of the guardians' task steps: the machine's load on this run
     mesh_degree: dict[int, int] = field(default_factory=dict)
 
 
@@ -95,13 +96,14 @@ async def _one_incident(k, n, t, guardians, net, ledger, rng, detect_jitter,
     wall = trio.current_time() - start
     timelines = {i: g.new_incident() for i, g in guardians.items()}
     first = min(tl.detected for tl in timelines.values())
+    stretch = ledger.stretch()
     cpu: dict[int, dict[str, float]] = {}
     for (owner, activity), seconds in ledger.take().items():
         cpu.setdefault(owner, {})[activity] = seconds
     return IncidentResult(
         n=n, t=t, latency={i: tl.combined - first for i, tl in timelines.items()},
         digests={tl.digest for tl in timelines.values()}, traffic=net.reset_traffic(), cpu=cpu,
-        timelines=timelines, wall_seconds=wall,
+        timelines=timelines, wall_seconds=wall, stretch=stretch,
         mesh_degree={i: len(peers) for i, peers in net.mesh.items()})
 
 
@@ -152,6 +154,7 @@ def summarize(results: list[IncidentResult]) -> dict:
         "latency_first": order(1), "latency_median": order((n + 1) // 2),
         "latency_tth": order(t), "latency_last": order(n),
         "wall_seconds": statistics.fmean(r.wall_seconds for r in results),
+        "stretch": statistics.fmean(r.stretch for r in results),
         "mesh_degree": statistics.fmean(results[0].mesh_degree.values()),
     }
 
