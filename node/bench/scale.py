@@ -29,16 +29,21 @@ def run_scale_bench(sizes: list[int], incidents: int, net: NetParams | None = No
         results = trio.run(lambda n=n, t=t: run_incidents(n, t, incidents, net, seed=seed,
                                                           progress=progress))
         row = summarize(results)
-        measured = Costs.from_summary(row)
-        # the emulation's one CPU, as loaded as it was during the run
-        row["model_one_cpu"] = predict(n, t, measured.stretched(row["stretch"]), net,
-                                       cores="one")
-        row["model_own_cpus"] = predict(n, t, measured, net, cores="own")
-        row["model_own_cpus_libp2p"] = predict(
-            n, t, Costs.from_summary(row, libp2p=LIBP2P_SECONDS_PER_MESSAGE), net, cores="own")
         row["net"] = dict(net.__dict__)
-        rows.append(row)
+        rows.append(add_model(row))
     return rows
+
+
+def add_model(row: dict) -> dict:
+    """The model's three runs for a measured row (also for rows read back from a JSON file)."""
+    n, t, net = row["guardians"], row["threshold"], NetParams(**row["net"])
+    measured = Costs.from_summary(row)
+    # the emulation's one CPU, as loaded as it was during the run
+    row["model_one_cpu"] = predict(n, t, measured.stretched(row["stretch"]), net, cores="one")
+    row["model_own_cpus"] = predict(n, t, measured, net, cores="own")
+    row["model_own_cpus_libp2p"] = predict(
+        n, t, Costs.from_summary(row, libp2p=LIBP2P_SECONDS_PER_MESSAGE), net, cores="own")
+    return row
 
 
 def print_table(rows: list[dict]) -> None:
@@ -58,12 +63,13 @@ def print_table(rows: list[dict]) -> None:
           "KB include ~150 B of gossipsub framing per message; stretch = wall / CPU of the "
           "guardians' steps, the machine's load: "
           + ", ".join(f"{r['guardians']}: {r['stretch']:.2f}" for r in rows) + ")")
-    print("\nmodel (s; first / median / t-th guardian to combine):")
-    print(f"{'n':>4} | {'measured, one CPU':>20} | {'model, one CPU':>20} | "
-          f"{'model, own CPUs':>20} | {'own CPUs + libp2p':>20}")
+    print("\nmodel (s; first / median / t-th guardian to combine; msgs out per guardian):")
+    print(f"{'n':>4} | {'measured, one CPU':>27} | {'model, one CPU':>27} | "
+          f"{'model, own CPUs':>27} | {'own CPUs + libp2p 3.5 ms':>27}")
     for r in rows:
-        cells = [(r["latency_first"], r["latency_median"], r["latency_tth"])] + [
-            (m["first"], m["median"], m["tth"]) for m in
+        cells = [(r["latency_first"], r["latency_median"], r["latency_tth"],
+                  r["messages_sent"])] + [
+            (m["first"], m["median"], m["tth"], m["messages_sent"]) for m in
             (r["model_one_cpu"], r["model_own_cpus"], r["model_own_cpus_libp2p"])]
         print(f"{r['guardians']:>4} | " + " | ".join(
-            f"{a:>6.2f} {b:>6.2f} {c:>6.2f}" for a, b, c in cells))
+            f"{a:>6.2f} {b:>6.2f} {c:>6.2f} {d:>6.0f}" for a, b, c, d in cells))

@@ -161,6 +161,8 @@ class EmulatedGuardian:
             if verdict is gossip_rules.Verdict.ACCEPT:
                 self.net.forward(self.index, data, came_from=src)
                 self._accepted_send.send_nowait((src, data))
+            elif verdict is gossip_rules.Verdict.REJECT:
+                self.net.traffic[self.index].rejected += 1
 
     async def _deliver(self) -> None:
         """The node's part: GossipIntake.run hands messages to the pipeline."""

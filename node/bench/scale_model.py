@@ -52,11 +52,16 @@ class Costs:
     libp2p: float = 0.0
 
     @classmethod
-    def from_summary(cls, s: dict, libp2p: float = 0.0) -> Costs:
+    def from_summary(cls, s: dict, libp2p: float = 0.0, loop: bool = True) -> Costs:
+        """Costs per guardian from a measured row; `loop` adds the guardian's part of the
+        emulation's event-loop CPU (trio's scheduling, shared by all guardians in one process:
+        a node on its own machine runs its own loop)."""
         validate = dict(s["validate_cpu_per_message"])
         firsts = s["messages_received"] - s["duplicates"]
         validated = sum(validate.get(k, 0.0) * c for k, c in s["validated_per_guardian"].items())
-        rest = s["cpu_seconds"] - s["detect_cpu_seconds"] - s["combine_cpu_seconds"] - validated
+        loop_share = max(0.0, s.get("loop_cpu_seconds", 0.0)) / s["guardians"] if loop else 0.0
+        rest = (s["cpu_seconds"] + loop_share - s["detect_cpu_seconds"]
+                - s["combine_cpu_seconds"] - validated)
         return cls(detect=s["detect_cpu_seconds"], combine=s["combine_cpu_seconds"],
                    validate=validate, other=max(0.0, rest) / max(1.0, firsts), libp2p=libp2p)
 
@@ -68,9 +73,16 @@ class Costs:
                      libp2p=self.libp2p * factor)
 
 
+@dataclass
+class Simulated:
+    latency: dict[int, float]  # guardian -> first detection to its combination (s)
+    transmissions: int = 0  # copies sent over all links, all guardians
+    distinct: int = 0  # messages published (shares, reports, proofs)
+
+
 def simulate(n: int, t: int, costs: Costs, net: NetParams, *, cores: str = "own",
-             detect_jitter: float = 0.05, seed: int = 1) -> dict[int, float]:
-    """Guardian -> first detection to its combination (seconds), for one incident."""
+             detect_jitter: float = 0.05, seed: int = 1) -> Simulated:
+    """One incident."""
     rng = random.Random(seed)
     mesh = build_mesh(n, net.degree, rng)
     links: dict[tuple[int, int], float] = {}
@@ -83,6 +95,7 @@ def simulate(n: int, t: int, costs: Costs, net: NetParams, *, cores: str = "own"
     reports_seen = dict.fromkeys(range(1, n + 1), False)
     proofs_seen = dict.fromkeys(range(1, n + 1), 0)
     combined: dict[int, float] = {}
+    out = Simulated({})
     order = sorted(range(1, n + 1), key=lambda i: rng.random())  # proposal/race ranks
 
     def at(when, *event):
@@ -104,8 +117,12 @@ def simulate(n: int, t: int, costs: Costs, net: NetParams, *, cores: str = "own"
         return shared[0]
 
     def send(src, msg, when, exclude=None):
+        out.distinct += exclude is None
         for peer in mesh[src]:
-            if peer != exclude and rng.random() >= net.loss:
+            if peer == exclude:
+                continue
+            out.transmissions += 1
+            if rng.random() >= net.loss:
                 at(when + latency(src, peer), "arrive", peer, src, msg)
 
     def count_share(i, when):
@@ -149,17 +166,20 @@ def simulate(n: int, t: int, costs: Costs, net: NetParams, *, cores: str = "own"
             elif msg[0] == "proof":
                 proofs_seen[i] += 1
     first = min(starts.values())
-    return {i: c - first for i, c in combined.items()}
+    out.latency = {i: c - first for i, c in combined.items()}
+    return out
 
 
 def predict(n: int, t: int, costs: Costs, net: NetParams, *, cores: str = "own",
             detect_jitter: float = 0.05, runs: int = 5) -> dict:
     """Medians over `runs` simulated incidents of the first, median, t-th and last guardian's
-    latency to its combination."""
-    stats = {"first": [], "median": [], "tth": [], "last": []}
+    latency to its combination, and of the messages each guardian sends."""
+    stats: dict[str, list[float]] = {"first": [], "median": [], "tth": [], "last": [],
+                                     "messages_sent": []}
     for seed in range(1, runs + 1):
-        lat = sorted(simulate(n, t, costs, net, cores=cores, detect_jitter=detect_jitter,
-                              seed=seed).values())
+        sim = simulate(n, t, costs, net, cores=cores, detect_jitter=detect_jitter, seed=seed)
+        stats["messages_sent"].append(sim.transmissions / n)
+        lat = sorted(sim.latency.values())
         if len(lat) < n:
             lat += [float("inf")] * (n - len(lat))
         stats["first"].append(lat[0])

@@ -55,6 +55,7 @@ class Traffic:
     control_bytes: int = 0
     recovered: int = 0  # messages this guardian got by IWANT after copies were lost
     lost: int = 0  # transmissions to this guardian that the network dropped
+    rejected: int = 0  # messages this guardian's validator REJECTed (not forwarded)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)

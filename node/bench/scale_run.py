@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import statistics
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class IncidentResult:
     timelines: dict[int, Timeline]
     wall_seconds: float
     stretch: float  # wall / CPU of the guardians' task steps: the machine's load on this run
+    process_cpu: float  # the whole process's CPU in the incident (trio's run loop included)
     mesh_degree: dict[int, int] = field(default_factory=dict)
 
 
@@ -49,7 +51,10 @@ def default_threshold(n: int) -> int:
 
 async def run_incidents(n: int, t: int, incidents: int, net_params: NetParams, *,
                         seed: int = 1, detect_jitter: float = 0.05,
-                        incident_timeout: float = 600.0, progress=None) -> list[IncidentResult]:
+                        incident_timeout: float = 600.0, progress=None,
+                        before_incident=None) -> list[IncidentResult]:
+    """`before_incident(net, guardians)`, if given, runs at the start of each incident (tests
+    inject hostile traffic with it)."""
     backend = get_backend()
     dealing, gset = deal(n, t, backend, seed=seed)
     rng = random.Random(seed)
@@ -69,7 +74,8 @@ async def run_incidents(n: int, t: int, incidents: int, net_params: NetParams, *
                     await nursery.start(g.run)
                 for k in range(incidents):
                     results.append(await _one_incident(k, n, t, guardians, net, ledger, rng,
-                                                       detect_jitter, incident_timeout))
+                                                       detect_jitter, incident_timeout,
+                                                       before_incident))
                     if progress:
                         progress(f"  n={n}: incident {k + 1}/{incidents} done in "
                                  f"{results[-1].wall_seconds:.1f} s wall")
@@ -80,12 +86,15 @@ async def run_incidents(n: int, t: int, incidents: int, net_params: NetParams, *
 
 
 async def _one_incident(k, n, t, guardians, net, ledger, rng, detect_jitter,
-                        timeout) -> IncidentResult:
+                        timeout, before_incident) -> IncidentResult:
     net.reset_traffic()
     ledger.take()
+    process_start = time.process_time()
     for g in guardians.values():
         g.new_incident()
     start = trio.current_time()
+    if before_incident is not None:
+        before_incident(net, guardians)
     for g in guardians.values():
         g.detect(k, rng.uniform(0.0, detect_jitter))
     with trio.fail_after(timeout):
@@ -94,6 +103,7 @@ async def _one_incident(k, n, t, guardians, net, ledger, rng, detect_jitter,
                    and net.idle() and not any(g.busy() for g in guardians.values())):
             await trio.sleep(QUIET_POLL_SECONDS)
     wall = trio.current_time() - start
+    process_cpu = time.process_time() - process_start
     timelines = {i: g.new_incident() for i, g in guardians.items()}
     first = min(tl.detected for tl in timelines.values())
     stretch = ledger.stretch()
@@ -104,6 +114,7 @@ async def _one_incident(k, n, t, guardians, net, ledger, rng, detect_jitter,
         n=n, t=t, latency={i: tl.combined - first for i, tl in timelines.items()},
         digests={tl.digest for tl in timelines.values()}, traffic=net.reset_traffic(), cpu=cpu,
         timelines=timelines, wall_seconds=wall, stretch=stretch,
+        process_cpu=process_cpu,
         mesh_degree={i: len(peers) for i, peers in net.mesh.items()})
 
 
@@ -155,6 +166,9 @@ def summarize(results: list[IncidentResult]) -> dict:
         "latency_tth": order(t), "latency_last": order(n),
         "wall_seconds": statistics.fmean(r.wall_seconds for r in results),
         "stretch": statistics.fmean(r.stretch for r in results),
+        # CPU no task step holds: trio's run loop and this instrument, shared by all guardians
+        "loop_cpu_seconds": statistics.fmean(
+            r.process_cpu - sum(sum(a.values()) for a in r.cpu.values()) for r in results),
         "mesh_degree": statistics.fmean(results[0].mesh_degree.values()),
     }
 

@@ -10,6 +10,7 @@ from node.bench.scale_model import Costs, predict, simulate
 from node.bench.scale_net import NetParams, build_mesh
 from node.bench.scale_run import default_threshold, run_incidents, summarize
 from node.devnet.inprocess import deal
+from protocol import messages
 from protocol.bls import DST_AUTHORIZATION, get_backend
 
 B = get_backend()
@@ -82,6 +83,27 @@ def test_loss_is_survived_by_gossip_and_iwant():
 
 
 
+def test_hostile_messages_are_rejected_not_forwarded_and_the_proof_still_combines():
+    """Garbage and a share whose partial is not its signer's reach guardian 1's mesh peers, are
+    REJECTed by the real gossip rules, go no further, and do not stop the combination."""
+
+    def inject(net, guardians):
+        g = guardians[1]
+        forged = messages.sign_message(messages.Share(
+            b"\x01" * 32, b"\x02" * 32, B.sign(g.key.secret, b"other", DST_AUTHORIZATION), 1,
+            b""), g.key.secret, B)
+        for data in (b"\x92\xa5junk", messages.encode(forged)):
+            net.publish(1, data)
+
+    results = trio.run(lambda: run_incidents(7, 5, 1, NetParams(loss=0.0, **FAST), seed=6,
+                                             before_incident=inject))
+    r = results[0]
+    assert sum(tr.rejected for tr in r.traffic.values()) == 2 * 6  # each of the 6 peers, once
+    assert len(r.digests) == 1 and None not in r.digests and len(r.latency) == 7
+    # the two hostile messages cost their 6 transmissions each and were forwarded by nobody
+    assert sum(tr.sent for tr in r.traffic.values()) == 36 * _distinct_messages(r) + 2 * 6
+
+
 def test_mesh_is_connected_with_the_configured_degree():
     import random
 
@@ -95,10 +117,13 @@ def test_mesh_is_connected_with_the_configured_degree():
 
 
 def test_model_with_free_cpu_is_one_link_in_a_full_mesh():
-    net = NetParams(latency_min=0.1, latency_max=0.1, jitter=0.0, loss=0.0)
+    net = NetParams(latency_min=0.12, latency_max=0.12, jitter=0.0, loss=0.0)
     zero = Costs(detect=0.0, combine=0.0)
-    lat = simulate(7, 5, zero, net, detect_jitter=0.0)
-    assert lat == pytest.approx(dict.fromkeys(range(1, 8), 0.1))
+    sim = simulate(7, 5, zero, net, detect_jitter=0.0)
+    assert sim.latency == pytest.approx(dict.fromkeys(range(1, 8), 0.12))
+    # 7 shares; the first-ranked guardian's report (it arrives before the next one's 0.25 s);
+    # proofs announced at 0.12 + 0.05 * rank until two have arrived (0.24, 0.29): ranks 0 to 3
+    assert sim.distinct == 7 + 1 + 4 and sim.transmissions == 36 * sim.distinct
     costly = Costs(detect=0.01, combine=0.05, validate={"share": 0.003})
     own = predict(16, 11, costly, NetParams(), cores="own")
     one = predict(16, 11, costly, NetParams(), cores="one")
