@@ -58,10 +58,12 @@ def detection(k: int) -> Detection:
 
 
 class ScriptedChain:
-    """Chain view and oracle in one: the invariant breaks at block HEAD; nonce 0 everywhere."""
+    """Chain view and oracle in one: the invariant breaks at block HEAD; nonce 0 everywhere.
+    `head_time` is block HEAD's timestamp, one for all guardians (deadlines, so digests, count
+    from it) and recent (the gossip rules ignore expired reports)."""
 
-    def __init__(self) -> None:
-        self._epoch = int(time.time())  # deadlines count from now: the gossip rules check them
+    def __init__(self, head_time: int) -> None:
+        self._epoch = head_time
 
     async def nonce(self, protocol_id: bytes, block: str = "latest") -> int:
         return 0
@@ -95,14 +97,14 @@ class Timeline:
 
 class EmulatedGuardian:
     def __init__(self, *, index: int, share: int, gset: GuardianSet, backend, net: EmulatedNetwork,
-                 data_dir: Path, incidents: int) -> None:
+                 data_dir: Path, incidents: int, head_time: int) -> None:
         self.index = index
         self.gset = gset
         self.backend = backend
         self.net = net
         self.key = GuardianKey(index, share)
         self.store = Store(data_dir / f"guardian-{index}.sqlite")
-        self.chain = ScriptedChain()
+        self.chain = ScriptedChain(head_time)
         self.watched = {protocol_id(k): Watched(protocol_id(k), params(), allowed_actions=1 << 1)
                         for k in range(incidents)}
         self.state = NodeState(name=f"guardian-{index}", index=index, head=HEAD)

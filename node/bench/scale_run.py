@@ -64,9 +64,10 @@ async def run_incidents(n: int, t: int, incidents: int, net_params: NetParams, *
     results = []
     try:
         with tempfile.TemporaryDirectory(prefix="guardian-scale-", dir=_fast_tmp()) as tmp:
+            head_time = int(time.time())  # one chain: every guardian reads the same timestamp
             guardians = {i: EmulatedGuardian(index=i, share=dealing.shares[i - 1], gset=gset,
                                              backend=backend, net=net, data_dir=Path(tmp),
-                                             incidents=incidents)
+                                             incidents=incidents, head_time=head_time)
                          for i in range(1, n + 1)}
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(net.run)
