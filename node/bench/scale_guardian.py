@@ -150,9 +150,7 @@ class EmulatedGuardian:
     async def _receive(self) -> None:
         """gossipsub's part: seen cache, the topic validator, forwarding what it accepts."""
         peer_ids = self.gset.peer_ids or ()
-        async for src, data in self._inbound:
-            if not self.net.first_seen(self.index, data):
-                continue
+        async for src, data in self._inbound:  # first copies only (the net's seen cache)
             started = time.thread_time()
             verdict, _reason = self.intake.validate(
                 peer_ids[src - 1] if peer_ids else str(src), data)

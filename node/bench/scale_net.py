@@ -9,8 +9,9 @@ guardians, where a mesh of degree 6 costs 6 per node; gossipsub is what the guar
   gossip mesh of degree D: the complete graph when n <= D + 1, otherwise the union of D / 2 random
   Hamiltonian cycles (connected; degree D, a little less where two cycles share an edge).
 - A publisher sends its message to its mesh peers; a guardian that receives a message for the
-  first time validates it (the caller's validator) and forwards it, if accepted, to its mesh
-  peers except the one it came from. Copies after the first are duplicates (counted, dropped).
+  first time marks it seen, validates it (the caller's validator, in the guardian's own task) and
+  forwards it, if accepted, to its mesh peers except the one it came from. Copies after the first
+  are duplicates (counted, dropped on receipt).
 - Links: each pair has a base latency drawn once, uniformly from [latency_min, latency_max]; each
   transmission adds a jitter drawn uniformly from [0, jitter].
 - Loss: each transmission (messages and control alike) is lost with probability `loss`. What a
@@ -148,10 +149,13 @@ class EmulatedNetwork:
                  lambda: self._arrive(src, dst, data, size))
 
     def _arrive(self, src: int, dst: int, data: bytes, size: int) -> None:
+        """gossipsub marks a message seen on receipt, before it waits for validation: a copy
+        queued behind others is not asked for again (IWANT) and later copies are dropped."""
         traffic = self.traffic[dst]
         traffic.received += 1
         traffic.received_bytes += size
-        self._nodes[dst].deliver(src, data)
+        if self.first_seen(dst, data):
+            self._nodes[dst].deliver(src, data)
 
     def publish(self, src: int, data: bytes) -> None:
         """A guardian's own message: to its mesh peers."""
