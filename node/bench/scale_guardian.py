@@ -92,7 +92,6 @@ class Timeline:
     combine_cpu: float = 0.0
     validate_cpu: dict[str, float] = field(default_factory=dict)  # kind -> seconds, first copies
     validated: dict[str, int] = field(default_factory=dict)  # kind -> first copies validated
-    detect_cpu: float = 0.0
 
 
 class EmulatedGuardian:
@@ -191,9 +190,7 @@ class EmulatedGuardian:
         try:
             await trio.sleep(delay)
             self.timeline.detected = trio.current_time()
-            started = time.thread_time()
             report = await self.pipeline.on_detection(detection(k))
-            self.timeline.detect_cpu = time.thread_time() - started
             if report is None:
                 return
             incident = incident_key(report.protocol_id, report.nonce)

@@ -133,7 +133,9 @@ def summarize(results: list[IncidentResult]) -> dict:
                 "recovered": tr.recovered, "lost": tr.lost,
                 "cpu": sum(r.cpu.get(i, {}).values()),
                 "combine_cpu": r.timelines[i].combine_cpu,
-                "detect_cpu": r.timelines[i].detect_cpu})
+                # the detection task's own steps (report, share, proposal): the ledger's count,
+                # not thread time around the call, which a checkpoint inside would inflate
+                "detect_cpu": r.cpu.get(i, {}).get("detect", 0.0)})
 
     def mean(key):
         return statistics.fmean(row[key] for row in per_guardian)
@@ -161,6 +163,9 @@ def summarize(results: list[IncidentResult]) -> dict:
                                      in validate.items() if count},
         "validated_per_guardian": {kind: count / (n * len(results))
                                    for kind, (_total, count) in validate.items()},
+        "cpu_by_activity": {a: statistics.fmean(r.cpu.get(i, {}).get(a, 0.0) for r in results
+                                                for i in range(1, n + 1))
+                            for a in ("gossip", "deliver", "detect", "proof")},
         "network_cpu_seconds": statistics.fmean(sum(r.cpu.get(0, {}).values())
                                                 for r in results),
         "latency_first": order(1), "latency_median": order((n + 1) // 2),
