@@ -14,12 +14,14 @@ import trio
 from node.bench.scale_model import LIBP2P_SECONDS_PER_MESSAGE, Costs, predict
 from node.bench.scale_net import NetParams
 from node.bench.scale_run import default_threshold, run_incidents, summarize
+from protocol.guardian_set import MAX_GUARDIANS
 
 
 def run_scale_bench(sizes: list[int], incidents: int, net: NetParams | None = None, *,
                     seed: int = 1, progress=None) -> list[dict]:
-    if not sizes or any(n < 2 for n in sizes) or incidents < 1:
-        raise ValueError("scale: need guardian counts >= 2 and at least one incident")
+    if not sizes or any(not 2 <= n <= MAX_GUARDIANS for n in sizes) or incidents < 1:
+        raise ValueError(f"scale: need guardian counts in 2..{MAX_GUARDIANS} and at least one "
+                         "incident")
     net = net or NetParams()
     rows = []
     for n in sizes:

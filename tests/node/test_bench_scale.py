@@ -138,5 +138,6 @@ def test_thresholds_and_bad_parameters():
         NetParams(latency_min=0.2, latency_max=0.1)
     from node.bench.scale import run_scale_bench
 
-    with pytest.raises(ValueError):
-        run_scale_bench([1], 1)
+    for sizes, incidents in (([1], 1), ([7], 0), ([100_000], 1), ([], 1)):
+        with pytest.raises(ValueError):
+            run_scale_bench(sizes, incidents)
