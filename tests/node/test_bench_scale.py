@@ -15,6 +15,7 @@ from protocol.bls import DST_AUTHORIZATION, get_backend
 
 B = get_backend()
 
+TIMEOUT = 120  # seconds per incident: a few on an idle machine, never a hang
 FAST = dict(latency_min=0.005, latency_max=0.015, jitter=0.002, heartbeat=0.1)
 
 
@@ -28,7 +29,8 @@ def _distinct_messages(result) -> int:
 @pytest.fixture(scope="module")
 def full_mesh():
     """Two incidents, no loss; n = 7 <= D + 1: every guardian's mesh is the six others."""
-    return trio.run(lambda: run_incidents(7, 5, 2, NetParams(loss=0.0, **FAST), seed=3))
+    return trio.run(lambda: run_incidents(7, 5, 2, NetParams(loss=0.0, **FAST), seed=3,
+                                           incident_timeout=TIMEOUT))
 
 
 def test_seven_guardians_combine_one_digest_with_counts_of_a_full_mesh(full_mesh):
@@ -63,7 +65,7 @@ def test_every_guardian_holds_a_signature_under_the_group_key(full_mesh):
 def test_sparse_mesh_counts_follow_the_topology():
     # a ring (two mesh peers each), no IHAVE gossip: only mesh forwarding moves messages
     params = NetParams(degree=2, lazy_degree=0, loss=0.0, **FAST)
-    results = trio.run(lambda: run_incidents(7, 5, 1, params, seed=5))
+    results = trio.run(lambda: run_incidents(7, 5, 1, params, seed=5, incident_timeout=TIMEOUT))
     r = results[0]
     assert set(r.mesh_degree.values()) == {2}
     # a publication: 2 transmissions; every other guardian forwards to its 1 other mesh peer
@@ -73,7 +75,7 @@ def test_sparse_mesh_counts_follow_the_topology():
 
 def test_loss_is_survived_by_gossip_and_iwant():
     params = NetParams(degree=2, loss=0.3, **FAST)
-    results = trio.run(lambda: run_incidents(7, 5, 1, params, seed=7))
+    results = trio.run(lambda: run_incidents(7, 5, 1, params, seed=7, incident_timeout=TIMEOUT))
     r = results[0]
     assert len(r.digests) == 1 and None not in r.digests
     assert len(r.latency) == 7
@@ -96,7 +98,7 @@ def test_hostile_messages_are_rejected_not_forwarded_and_the_proof_still_combine
             net.publish(1, data)
 
     results = trio.run(lambda: run_incidents(7, 5, 1, NetParams(loss=0.0, **FAST), seed=6,
-                                             before_incident=inject))
+                                             before_incident=inject, incident_timeout=TIMEOUT))
     r = results[0]
     assert sum(tr.rejected for tr in r.traffic.values()) == 2 * 6  # each of the 6 peers, once
     assert len(r.digests) == 1 and None not in r.digests and len(r.latency) == 7
