@@ -7,6 +7,7 @@
     scripts/bench dkg [--guardians 4,7,16] [--runs 1] [--json FILE]   (processes, libp2p)
     scripts/bench pending [--guardians 4] [--rate 100]  (a flood of pending txs + the exploit)
     scripts/bench dkg-compute [--participants 4,7,16,100] [--backends arkworks] [--json FILE]
+    scripts/bench scale [--guardians 7,16,100] [--incidents 2] [--json FILE]   (in-process, emulated net)
     scripts/bench all
 
 Results go to bench-results/bench-<section>-<UTC time>.json unless --json names a file.
@@ -98,11 +99,21 @@ def _dkg_compute(args: argparse.Namespace) -> dict:
     return {"dkg_compute": rows}
 
 
+def _scale(args: argparse.Namespace) -> dict:
+    from node.bench.scale import print_table, run_scale_bench
+
+    sizes = [int(n) for n in (args.guardians if args.guardians != "4,7,16" else "7,16,100")
+             .split(",") if n]
+    rows = run_scale_bench(sizes, args.incidents, progress=lambda m: print(m, flush=True))
+    print_table(rows)
+    return {"scale": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("section", choices=("crypto", "e2e", "e2e-drip", "flood", "pending",
-                                            "dkg", "dkg-compute", "all"), nargs="?", default="all")
+                                            "dkg", "dkg-compute", "scale", "all"), nargs="?", default="all")
     parser.add_argument("--backends", default="",
                         help="BLS backends for the crypto section, comma-separated "
                              "(default: every available one)")
@@ -122,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="outsider processes in the flood section")
     parser.add_argument("--participants", default="4,7,16,100",
                         help="ceremony sizes for the dkg-compute section (comma-separated)")
+    parser.add_argument("--incidents", type=int, default=2, help="scale: incidents per size")
     parser.add_argument("--json", type=Path, default=None,
                         help="write results here (default bench-results/bench-<section>-<time>.json)")
     args = parser.parse_args(argv)
@@ -143,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             results.update(_dkg(args))
         if args.section in ("dkg-compute", "all"):
             results.update(_dkg_compute(args))
+        if args.section == "scale":
+            results.update(_scale(args))
     except ValueError as exc:
         print(f"scripts/bench: {exc}", file=sys.stderr)
         return 2
