@@ -57,6 +57,14 @@ HOOK_GAS_MARGIN = 10_000
 VERIFY_GAS_RESERVE = 180_000
 # A queued key rotation that was not executed within this time after it became executable lapses.
 KEY_ROTATION_EXPIRY = 7 * DAY
+# A registration its admin never accepted may be evicted after this (its bond goes back).
+PENDING_REGISTRATION_TTL = 7 * DAY
+# An admin has this long to repair a hook that failed at an authorization before anyone may evict
+# the registration (and take its bond) if the hook still fails.
+HOOK_REPAIR_PERIOD = 7 * DAY
+# What one authorization whose hook failed costs its submitter, in gas (measured: intrinsic gas,
+# calldata and execution of a failed OpenZeppelin selector hook); the registrant's bond pays it.
+FAILED_HOOK_CHARGE_GAS = 250_000
 
 # How the oracle calls a protocol: IGuardable.engageContainment, or a registered pause selector.
 HOOK_KIND_GUARDABLE = 0
@@ -78,6 +86,9 @@ CONTRACT_LIMITS: dict[str, tuple[str, int]] = {
     "HOOK_GAS_LIMIT": ("uint256", HOOK_GAS_LIMIT),
     "HOOK_GAS_MARGIN": ("uint256", HOOK_GAS_MARGIN),
     "VERIFY_GAS_RESERVE": ("uint256", VERIFY_GAS_RESERVE),
+    "PENDING_REGISTRATION_TTL": ("uint64", PENDING_REGISTRATION_TTL),
+    "HOOK_REPAIR_PERIOD": ("uint64", HOOK_REPAIR_PERIOD),
+    "FAILED_HOOK_CHARGE_GAS": ("uint256", FAILED_HOOK_CHARGE_GAS),
     "KEY_ROTATION_EXPIRY": ("uint64", KEY_ROTATION_EXPIRY),
     "HOOK_KIND_GUARDABLE": ("uint8", HOOK_KIND_GUARDABLE),
     "HOOK_KIND_SELECTOR": ("uint8", HOOK_KIND_SELECTOR),

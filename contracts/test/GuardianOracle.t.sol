@@ -175,7 +175,7 @@ contract OraclePolicyTest is OracleTestBase {
         bytes32 pid = registerHook(address(target));
         bytes memory sig = sigFor(pid, ACTION_PAUSE, 0, deadline, EVIDENCE);
         GuardianOracle second = GuardianOracle(address(new RecordingOracleFactory().make(g1Generator())));
-        vm.prank(address(target));
+        vm.prank(ADMIN);
         second.register(params(address(target)));
         vm.expectRevert(IGuardianOracle.GuardianOracleInvalidSignature.selector);
         second.authorize(targetOf(pid), ACTION_PAUSE, 0, deadline, FROM, EVIDENCE, sig);
@@ -327,7 +327,8 @@ contract OracleLifecycleTest is OracleTestBase {
         RegistrationParams memory rp = params(address(target));
         rp.hookKind = 1;
         rp.pauseSelector = PausableTarget.pause.selector;
-        vm.prank(address(target));
+        ownedBy(address(target), ADMIN);
+        vm.prank(ADMIN);
         bytes32 pid = oracle.register(rp);
         assertTrue(engage(pid, ACTION_PAUSE), "pause() succeeded");
         assertTrue(target.paused(), "target paused");
@@ -420,7 +421,8 @@ contract OracleHookSafetyTest is OracleTestBase {
         RegistrationParams memory rp = params(address(target));
         rp.hookKind = 1;
         rp.pauseSelector = PausableTarget.pause.selector;
-        vm.prank(address(target));
+        ownedBy(address(target), ADMIN);
+        vm.prank(ADMIN);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IGuardianOracle.GuardianOracleHookProbeFailed.selector,

@@ -20,6 +20,8 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     uint256 private constant _SIGNATURE_LENGTH = 256;
     /// @dev `IGuardable.engageContainment.selector` as a number, for assembly (a test checks it).
     uint256 internal constant _ENGAGE_CONTAINMENT = 0x3aa713e5;
+    bytes4 private constant _PAUSED = bytes4(keccak256("paused()"));
+    bytes4 private constant _IS_CONTAINED = bytes4(keccak256("isContained(uint8)"));
 
     // ---------------------------------------------------------------- engage, lift, extend
 
@@ -135,11 +137,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
             }
             ok := call(hookGas, callee, 0, m, size, 0, 0)
         }
-        if (!ok) {
-            ProtocolStateWord.store(_stateSlot(protocolId), ProtocolStateWord.hookFailed(word, action));
-            bytes4 selector = bytes4(uint32(word >> ProtocolStateWord.PAUSE_SELECTOR));
-            emit HookCallFailed(protocolId, selector == bytes4(0) ? IGuardable.engageContainment.selector : selector);
-        }
+        if (!ok) ok = _hookFailed(protocolId, target, word, action);
         bytes32 topic = ContainmentEngaged.selector;
         assembly ("memory-safe") {
             let m := mload(0x40)
@@ -150,6 +148,40 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
             mstore(add(m, 0x80), and(expiresAt, 0xffffffffffffffff))
             mstore(add(m, 0xa0), ok)
             log2(m, 0xc0, topic, protocolId)
+        }
+    }
+
+    /// @dev The engage hook failed (off {authorize}'s success path). A selector-hook target that
+    /// reports `paused()` true is already contained (OpenZeppelin's `pause()` reverts
+    /// `EnforcedPause` when the team paused first): that is a containment, not a broken hook.
+    /// Otherwise the failure is recorded (the action is refused until the hook is proven again)
+    /// and the registrant's bond pays the submitter for it ({_chargeFailedHook}).
+    function _hookFailed(bytes32 protocolId, address target, uint256 word, uint8 action) private returns (bool) {
+        bytes4 selector = bytes4(uint32(word >> ProtocolStateWord.PAUSE_SELECTOR));
+        if (selector != bytes4(0) && _reportsPaused(target)) return true;
+        ProtocolStateWord.store(_stateSlot(protocolId), ProtocolStateWord.hookFailed(word, action));
+        emit HookCallFailed(protocolId, selector == bytes4(0) ? IGuardable.engageContainment.selector : selector);
+        _chargeFailedHook(protocolId);
+        return false;
+    }
+
+    /// @dev Whether `target.paused()` returns true (OpenZeppelin Pausable), read with bounded gas.
+    function _reportsPaused(address target) private view returns (bool paused) {
+        bytes4 query = _PAUSED;
+        assembly ("memory-safe") {
+            mstore(0x00, query)
+            let ok := staticcall(30000, target, 0x00, 4, 0x00, 0x20)
+            paused := and(and(ok, iszero(lt(returndatasize(), 32))), eq(mload(0x00), 1))
+        }
+    }
+
+    /// @dev Whether the Guardable `target` reports `action` in force (`isContained(action)`),
+    /// read with bounded gas; false when it cannot answer.
+    function _targetReportsContained(address target, uint8 action) private view returns (bool contained) {
+        bytes memory data = abi.encodeWithSelector(_IS_CONTAINED, action);
+        assembly ("memory-safe") {
+            let ok := staticcall(30000, target, add(data, 0x20), mload(data), 0x00, 0x20)
+            contained := and(and(ok, iszero(lt(returndatasize(), 32))), eq(mload(0x00), 1))
         }
     }
 
@@ -236,11 +268,26 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     /// @inheritdoc IGuardianOracle
     function containmentLiftedByTarget(uint8 action) external nonReentrant {
         bytes32 protocolId = protocolIdOf(msg.sender);
-        if (_registration(protocolId).target != msg.sender) return;
+        address target = msg.sender;
+        if (_registration(protocolId).admin == address(0)) return; // not registered (or pending)
         ProtocolState storage state = _state(protocolId);
+        // Only a Guardable target has a lift of its own to report.
+        if (state.pauseSelector != bytes4(0)) return;
         if (block.timestamp >= _expiresAt(state) || state.action != action) return;
+        // The notice is not trusted: anyone reaching a forwarder on the target can send it. The
+        // target's own state is: the action must really be off there.
+        if (_targetReportsContained(target, action)) return;
+        uint8 replaced = state.replacedAction;
+        if (replaced != 0 && _targetReportsContained(target, replaced)) {
+            // A PAUSE that replaced a weaker action was lifted; the weaker one is still on the
+            // target, so the record goes back to it (no release, no cooldown yet).
+            state.action = replaced;
+            state.replacedAction = 0;
+            emit ContainmentLifted(protocolId, target);
+            return;
+        }
         _release(state);
-        emit ContainmentLifted(protocolId, msg.sender);
+        emit ContainmentLifted(protocolId, target);
     }
 
     /// @inheritdoc IGuardianOracle
