@@ -66,6 +66,13 @@ HOOK_REPAIR_PERIOD = 7 * DAY
 # calldata and execution of a failed OpenZeppelin selector hook); the registrant's bond pays it.
 FAILED_HOOK_CHARGE_GAS = 250_000
 
+# The bond of the first registration in an empty registry, in the chain's native token (wei): a
+# deployment parameter (GuardianOracle's constructor), not a contract constant; the price rises as
+# base * MAX_PROTOCOLS / free entries, so filling the registry locks about base * MAX_PROTOCOLS *
+# ln(MAX_PROTOCOLS). Every bond is refunded on deregistration; only eviction and failed hooks
+# take from it. A deployer on a chain whose native token is worth far less than ether's raises it.
+DEFAULT_REGISTRATION_BOND = 10**18
+
 # How the oracle calls a protocol: IGuardable.engageContainment, or a registered pause selector.
 HOOK_KIND_GUARDABLE = 0
 HOOK_KIND_SELECTOR = 1

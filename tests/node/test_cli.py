@@ -185,7 +185,8 @@ def test_governance_commands_unreachable_rpc_and_bad_key(tmp_path, capsys, anvil
     b = get_backend()
     gov = Deployer.connect(anvil.rpc_url, DEV_PRIVATE_KEYS[0])
     oracle = gov.deploy("GuardianOracle", gov.address,
-                        b.g1_to_eip2537(deal(3, 2, backend=b).group_public_key), 2, 3, 86400)
+                        b.g1_to_eip2537(deal(3, 2, backend=b).group_public_key), 2, 3, 86400,
+                        10**18)
     capsys.readouterr()  # (a logging handler left by an earlier test may complain here)
     lift = ["protocol", "lift", "--rpc", anvil.rpc_url, "--oracle", oracle.address,
             "--target", "0x" + "33" * 20]

@@ -39,7 +39,8 @@ class Chain:
         self.team = Deployer.connect(self.rpc, DEV_PRIVATE_KEYS[1])
         self.w3 = self.gov.w3
         self.oracle = self.gov.deploy("GuardianOracle", self.gov.address,
-                                      B.g1_to_eip2537(self.dealing.group_public_key), 2, 3, 86400)
+                                      B.g1_to_eip2537(self.dealing.group_public_key), 2, 3, 86400,
+                                      10**18)
         self.keys = {}
         for i in (1, 2, 3):
             path = tmp_path / f"key{i}"
