@@ -175,8 +175,6 @@ interface IGuardianOracle {
     /// @notice `protocolId` may not be evicted: its target runs and its hook works (or its
     /// repair period, or a pending registration's time to be accepted, has not run out).
     error GuardianOracleNotEvictable(bytes32 protocolId);
-    /// @notice `account` has no bond refund to withdraw.
-    error GuardianOracleNothingToWithdraw(address account);
     /// @notice Sending the refund to `account` failed.
     error GuardianOracleRefundFailed(address account);
 
@@ -208,13 +206,14 @@ interface IGuardianOracle {
     function cancelRegistration(bytes32 protocolId) external;
 
     /// @notice Remove an entry that cannot work. Anyone. A registration in force whose target
-    /// runs no code (self-destructed, or an EIP-7702 account delegated to an address without
-    /// code), or whose hook failed at an authorization HOOK_REPAIR_PERIOD ago or more and still
-    /// fails now: its remaining bond goes to the caller. A proposal not accepted within
+    /// runs no code (none, or an EIP-7702 account delegated to an address without code), or
+    /// whose hook failed at an authorization HOOK_REPAIR_PERIOD ago or more and was not proven
+    /// again since ({updateRegistration}): its remaining bond goes to the caller. A proposal not accepted within
     /// PENDING_REGISTRATION_TTL: its bond goes back to its registrant.
     function evict(bytes32 protocolId) external;
 
-    /// @notice Send the caller its returned bonds and failed-hook payments ({bondRefunds}).
+    /// @notice Send the caller its returned bonds and failed-hook payments ({bondRefunds}; zero
+    /// sends nothing).
     function withdrawBondRefund() external;
 
     /// @notice The bond a registration needs now (wei): `baseRegistrationBond * MAX_PROTOCOLS /
@@ -234,12 +233,6 @@ interface IGuardianOracle {
     /// @notice What `account` may withdraw with {withdrawBondRefund}.
     function bondRefunds(address account) external view returns (uint256);
 
-    /// @notice A proposed registration waiting for its admin (`params.admin`); reverts with
-    /// GuardianOracleNotPending if there is none.
-    function pendingRegistration(bytes32 protocolId)
-        external
-        view
-        returns (RegistrationParams memory params, address registrant, uint64 proposedAt);
 
     /// @notice When an authorization's hook last failed for `protocolId` (0: not since the hook
     /// was last proven).
@@ -260,7 +253,8 @@ interface IGuardianOracle {
     /// @notice Accept the admin role offered by {transferProtocolAdmin}. Only the offered admin.
     function acceptProtocolAdmin(bytes32 protocolId) external;
 
-    /// @notice The admin offered the role of `protocolId`, or zero.
+    /// @notice The admin offered the role of `protocolId` (by {transferProtocolAdmin}, or named by
+    /// a registration proposal waiting for acceptance), or zero.
     function pendingProtocolAdmin(bytes32 protocolId) external view returns (address);
 
     /// @notice Remove a protocol from the registry. Only the admin; its bond is returned to the
@@ -286,8 +280,10 @@ interface IGuardianOracle {
     /// changes on deregistration).
     function protocolIds(uint256 offset, uint256 limit) external view returns (bytes32[] memory ids);
 
-    /// @notice The registration of `protocolId`; reverts with GuardianOracleNotRegistered if
-    /// there is none.
+    /// @notice The registration of `protocolId`, in force ({isRegistered}) or proposed and waiting
+    /// for the admin it names (then `admin` is that admin, also {pendingProtocolAdmin}, and
+    /// `allowedActions` what it would allow); reverts with GuardianOracleNotRegistered if there
+    /// is neither.
     function getRegistration(bytes32 protocolId) external view returns (RegistrationParams memory params);
 
     /// @notice The protocol id of `target`: `keccak256(abi.encode(target))`.

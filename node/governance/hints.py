@@ -22,8 +22,6 @@ HINTS = {
     "GuardianOracleNotEvictable":
         "this entry's target runs and its hook works (or its repair period / acceptance time "
         "has not run out)",
-    "GuardianOracleNothingToWithdraw":
-        "this account has no bond refund waiting",
     "GuardianOracleHookProbeFailed":
         "the oracle could not make the hook call: grant the oracle the pausing role first "
         "(e.g. PAUSER_ROLE), check --selector is the target's pause function, that a Guardable "

@@ -51,17 +51,19 @@ def read_protocol(client: OracleClient, protocol_id: bytes) -> dict:
 
 
 def _proposal(client: OracleClient, protocol_id: bytes) -> dict | None:
-    """A registration proposal waiting for its admin, or None (the oracle reverts NotPending)."""
+    """A registration proposal waiting for its admin, or None: not in force, yet the oracle has
+    its contents (getRegistration) and the admin it names (pendingProtocolAdmin)."""
     from node.governance.client import WouldRevert
 
+    fns = client.oracle.functions
     try:
-        params, registrant, proposed_at = client.read(
-            "pendingRegistration", client.oracle.functions.pendingRegistration(protocol_id))
-    except WouldRevert:
+        params = client.read("getRegistration", fns.getRegistration(protocol_id))
+    except WouldRevert:  # GuardianOracleNotRegistered: nothing at all
         return None
     reg = registration_kwargs(params)
+    registrant, _ = client.read("bondOf", fns.bondOf(protocol_id))
     return {"target": reg["target"], "admin": reg["admin"], "registrant": registrant,
-            "proposed_at": proposed_at, "actions": reg["actions"].split(",")}
+            "actions": reg["actions"].split(",")}
 
 
 def _when(ts: int, now: int) -> str:

@@ -34,7 +34,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         uint64 evidenceFromBlock,
         bytes32 evidenceHash,
         bytes calldata signature
-    ) external nonReentrant returns (bool hookSucceeded) {
+    ) external nonReentrantInline returns (bool hookSucceeded) {
         bytes32 protocolId;
         assembly ("memory-safe") {
             mstore(0x00, target) // protocolIdOf(target) in scratch space, no allocation
@@ -178,9 +178,11 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     /// @dev Whether the Guardable `target` reports `action` in force (`isContained(action)`),
     /// read with bounded gas; false when it cannot answer.
     function _targetReportsContained(address target, uint8 action) private view returns (bool contained) {
-        bytes memory data = abi.encodeWithSelector(_IS_CONTAINED, action);
+        bytes4 query = _IS_CONTAINED;
         assembly ("memory-safe") {
-            let ok := staticcall(30000, target, add(data, 0x20), mload(data), 0x00, 0x20)
+            mstore(0x00, query) // scratch space: the selector, then the action word
+            mstore(0x04, and(action, 0xff))
+            let ok := staticcall(30000, target, 0x00, 0x24, 0x00, 0x20)
             contained := and(and(ok, iszero(lt(returndatasize(), 32))), eq(mload(0x00), 1))
         }
     }

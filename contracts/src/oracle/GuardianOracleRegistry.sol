@@ -56,8 +56,8 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// @notice Seconds after which a registration its admin never accepted may be evicted (its bond
     /// goes back to the registrant).
     uint64 public constant PENDING_REGISTRATION_TTL = OracleConstants.PENDING_REGISTRATION_TTL;
-    /// @notice Seconds an admin has to repair a hook that failed at an authorization before anyone
-    /// may evict the registration (if the hook still fails then).
+    /// @notice Seconds an admin has to prove again ({updateRegistration}) a hook that failed at an
+    /// authorization before anyone may evict the registration.
     uint64 public constant HOOK_REPAIR_PERIOD = OracleConstants.HOOK_REPAIR_PERIOD;
     /// @notice Gas a failed hook costs the guardians' submitter (an authorization whose hook
     /// failed, measured); the registrant's bond pays it at the transaction's gas price.
@@ -131,10 +131,23 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// @dev One guard for the registry and the containment functions: a hook cannot re-enter any
     /// of them (OpenZeppelin ReentrancyGuardTransient's shape, with this contract's error).
     modifier nonReentrant() {
+        _enter();
+        _;
+        _entered = 0;
+    }
+
+    /// @dev The same guard written inline, for {authorize} only (its hot path saves the jump;
+    /// every other function shares {_enter}, which keeps the contract under EIP-170's size cap).
+    modifier nonReentrantInline() {
         if (_entered != 0) revert GuardianOracleReentrantCall();
         _entered = 1;
         _;
         _entered = 0;
+    }
+
+    function _enter() private {
+        if (_entered != 0) revert GuardianOracleReentrantCall();
+        _entered = 1;
     }
 
     /// @param registrationBond_ {baseRegistrationBond}: the bond of the first registration (wei).
@@ -209,12 +222,11 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
             _dropPending(protocolId, r, r.registrant);
             return;
         }
-        bool broken = !_targetCanRun(target);
-        if (!broken) {
-            uint64 failedAt = r.hookFailedAt;
-            broken = failedAt != 0 && block.timestamp >= uint256(failedAt) + HOOK_REPAIR_PERIOD
-                && !_storedHookWorks(protocolId, target);
-        }
+        // A target that runs no code, or a hook that failed at an authorization and was not
+        // proven again ({updateRegistration}) within HOOK_REPAIR_PERIOD.
+        uint64 failedAt = r.hookFailedAt;
+        bool broken = (failedAt != 0 && block.timestamp >= uint256(failedAt) + HOOK_REPAIR_PERIOD)
+            || !_targetCanRun(target);
         if (!broken) revert GuardianOracleNotEvictable(protocolId);
         // Forfeited by rule: the bond goes to whoever cleaned the registry up.
         _refunds[msg.sender] += r.bond;
@@ -225,7 +237,6 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// @inheritdoc IGuardianOracle
     function withdrawBondRefund() external nonReentrant {
         uint256 amount = _refunds[msg.sender];
-        if (amount == 0) revert GuardianOracleNothingToWithdraw(msg.sender);
         _refunds[msg.sender] = 0;
         emit BondRefundWithdrawn(msg.sender, amount);
         (bool ok,) = msg.sender.call{value: amount}("");
@@ -367,19 +378,6 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         return _refunds[account];
     }
 
-    /// @inheritdoc IGuardianOracle
-    function pendingRegistration(bytes32 protocolId)
-        external
-        view
-        returns (RegistrationParams memory params, address registrant, uint64 proposedAt)
-    {
-        Registration storage r = _registrations[protocolId];
-        if (r.target == address(0) || r.admin != address(0)) revert GuardianOracleNotPending(protocolId);
-        params = _paramsOf(protocolId, r);
-        params.admin = r.pendingAdmin;
-        params.allowedActions = r.pendingActions;
-        return (params, r.registrant, r.proposedAt);
-    }
 
     /// @inheritdoc IGuardianOracle
     function hookFailedAt(bytes32 protocolId) external view returns (uint64) {
@@ -410,14 +408,14 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
 
     /// @inheritdoc IGuardianOracle
     function getRegistration(bytes32 protocolId) external view returns (RegistrationParams memory params) {
-        return _paramsOf(protocolId, _requireRegistered(protocolId));
-    }
-
-    function _paramsOf(bytes32 protocolId, Registration storage r) private view returns (RegistrationParams memory params) {
+        Registration storage r = _registrations[protocolId];
+        if (r.target == address(0)) revert GuardianOracleNotRegistered(protocolId);
         ProtocolState memory state = _state(protocolId);
         params.target = r.target;
-        params.admin = r.admin;
-        params.allowedActions = state.allowedActions;
+        bool inForce = r.admin != address(0);
+        // A proposal: the admin it names and the actions it would allow.
+        params.admin = inForce ? r.admin : r.pendingAdmin;
+        params.allowedActions = inForce ? state.allowedActions : r.pendingActions;
         params.hookKind = state.pauseSelector == bytes4(0) ? HOOK_KIND_GUARDABLE : HOOK_KIND_SELECTOR;
         params.pauseSelector = state.pauseSelector;
         params.maxDuration = state.maxDuration;
@@ -478,40 +476,21 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// @dev Whether calling `target` runs code: it has code, and if that code is an EIP-7702
     /// delegation (0xef0100 || address), the delegate has code and is not itself a delegation
     /// (a call to a code-less delegate succeeds and does nothing).
-    function _targetCanRun(address target) internal view returns (bool) {
-        uint256 size = target.code.length;
-        if (size == 0) return false;
-        if (size != 23) return true;
-        bytes memory code = target.code;
-        if (code[0] != 0xef || code[1] != 0x01 || code[2] != 0x00) return true;
-        address delegate;
+    function _targetCanRun(address target) internal view returns (bool ok) {
         assembly ("memory-safe") {
-            delegate := shr(96, mload(add(code, 35)))
-        }
-        uint256 delegateSize = delegate.code.length;
-        if (delegateSize == 0) return false;
-        if (delegateSize == 23) {
-            bytes memory inner = delegate.code;
-            if (inner[0] == 0xef && inner[1] == 0x01 && inner[2] == 0x00) return false;
-        }
-        return true;
-    }
-
-    /// @dev Whether the registered hook of `protocolId` works now (probed as at registration).
-    function _storedHookWorks(bytes32 protocolId, address target) private returns (bool) {
-        ProtocolState storage state = _state(protocolId);
-        bytes4 selector = state.pauseSelector;
-        if (selector != bytes4(0)) return _probeOk(target, abi.encodePacked(selector));
-        uint8 allowed = state.allowedActions;
-        uint64 expiresAt = uint64(block.timestamp) + state.maxDuration;
-        for (uint8 action = 1; action <= MAX_ACTION; ++action) {
-            if (allowed & (uint8(1) << action) != 0) {
-                if (!_probeOk(target, abi.encodeCall(IGuardable.engageContainment, (action, expiresAt, _probeEvidence())))) {
-                    return false;
+            ok := iszero(iszero(extcodesize(target)))
+            if and(ok, eq(extcodesize(target), 23)) {
+                extcodecopy(target, 0x00, 0, 23) // scratch space: 0xef0100 || delegate
+                if eq(shr(232, mload(0x00)), 0xef0100) {
+                    let delegate := shr(96, mload(0x03))
+                    ok := iszero(iszero(extcodesize(delegate)))
+                    if and(ok, eq(extcodesize(delegate), 23)) {
+                        extcodecopy(delegate, 0x00, 0, 3)
+                        ok := iszero(eq(shr(232, mload(0x00)), 0xef0100))
+                    }
                 }
             }
         }
-        return true;
     }
 
     /// @dev Calls `target` with exactly HOOK_GAS_LIMIT gas and copies no return data (a
@@ -566,8 +545,12 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     }
 
     /// @dev An evidence hash for a proof that a hook cannot tell from a real one.
-    function _probeEvidence() private view returns (bytes32) {
-        return keccak256(abi.encode(block.prevrandao, block.number, gasleft()));
+    function _probeEvidence() private view returns (bytes32 evidence) {
+        assembly ("memory-safe") {
+            mstore(0x00, prevrandao())
+            mstore(0x20, gas())
+            evidence := keccak256(0x00, 0x40)
+        }
     }
 
     function _probe(address target, bytes memory data) private {
