@@ -12,7 +12,8 @@ them with `protocol/vectors/guardian_oracle.json`, generated from here too.
                                              with its extensions, from engagement: ...InvalidExpiry
     MIN_COOLDOWN                10 minutes   ...InvalidCooldown
     MAX_COOLDOWN                30 days      ...InvalidCooldown
-    MAX_PROTOCOLS               256          ...RegistryFull (bounds every guardian's per-head work)
+    MAX_PROTOCOLS               256          ...RegistryFull (entries in force or proposed; what one
+                                             guardian scans per 12 s head: registry_capacity.py)
     MAX_PROTOCOLS_PER_ADMIN     16           ...AdminLimitReached
     MAX_GUARDIANS               1,024        ...InvalidThreshold (guardian count n)
     MAX_DETECTION_ENTRIES       16           ...TooManyDetectionEntries (each list)
@@ -40,6 +41,7 @@ MIN_CONTAINMENT_DURATION = 3600
 MAX_CONTAINMENT_DURATION = 30 * DAY
 MIN_COOLDOWN = 600
 MAX_COOLDOWN = 30 * DAY
+# Derived, not picked: what one guardian scans per 12 s head (protocol/registry_capacity.py).
 MAX_PROTOCOLS = 256
 MAX_PROTOCOLS_PER_ADMIN = 16
 MAX_DETECTION_ENTRIES = 16
