@@ -175,8 +175,6 @@ interface IGuardianOracle {
     /// @notice `protocolId` may not be evicted: its target runs and its hook works (or its
     /// repair period, or a pending registration's time to be accepted, has not run out).
     error GuardianOracleNotEvictable(bytes32 protocolId);
-    /// @notice Sending the refund to `account` failed.
-    error GuardianOracleRefundFailed(address account);
 
     // ---------------------------------------------------------------- registry
 
@@ -217,15 +215,13 @@ interface IGuardianOracle {
     function withdrawBondRefund() external;
 
     /// @notice The bond a registration needs now (wei): `baseRegistrationBond * MAX_PROTOCOLS /
-    /// (MAX_PROTOCOLS - reservedEntries())`, rising as the registry fills; type(uint256).max
-    /// when it is full.
+    /// (MAX_PROTOCOLS - entries)`, entries being the registrations in force plus the proposals,
+    /// rising as the registry fills; type(uint256).max when it is full.
     function registrationBond() external view returns (uint256);
 
     /// @notice The bond of the first registration in an empty registry (wei), set at deployment.
     function baseRegistrationBond() external view returns (uint256);
 
-    /// @notice Entries holding a bond: registrations in force plus proposals (<= MAX_PROTOCOLS).
-    function reservedEntries() external view returns (uint256);
 
     /// @notice Who paid `protocolId`'s bond and what is left of it (failed hooks pay from it).
     function bondOf(bytes32 protocolId) external view returns (address registrant, uint256 bond);
@@ -320,7 +316,10 @@ interface IGuardianOracle {
         bytes calldata signature
     ) external returns (bool hookSucceeded);
 
-    /// @notice Lift the containment in force before it expires. Only the protocol's admin.
+    /// @notice Lift the containment in force before it expires. Only the protocol's admin. After
+    /// it expired, the lift only records this block as the release (so one batch, lift then the
+    /// target's `unpause()`, works in both cases); before any containment it reverts
+    /// GuardianOracleNoActiveContainment.
     /// @dev The cooldown starts now and the release block is this block. For hookKind 0 the
     /// oracle calls `IGuardable.liftContainment(action)` (and for the weaker action a PAUSE
     /// replaced); its failure is tolerated. For hookKind 1 only the oracle's record changes: the

@@ -240,10 +240,16 @@ contract OracleLifecycleTest is OracleTestBase {
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNoActiveContainment.selector, id));
         oracle.liftContainment(id);
         engagePause();
-        vm.warp(expiresAtOf(id));
+        uint64 expired = expiresAtOf(id);
+        vm.warp(expired);
+        vm.roll(block.number + 7);
+        // Issue 21 item 12: after expiry the lift records the release only (so a Safe batch of
+        // lift + unpause() works before and after expiry); on f797509 it reverted.
         vm.prank(ADMIN);
-        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNoActiveContainment.selector, id));
         oracle.liftContainment(id);
+        assertEq(uint256(oracle.lastReleaseBlock(id)), block.number, "release recorded");
+        assertEq(uint256(expiresAtOf(id)), expired, "the containment's times unchanged");
+        assertFalse(isActive(id), "nothing in force");
     }
 
     function test_liftToleratesAFailingHook() public {

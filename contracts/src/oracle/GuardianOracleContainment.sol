@@ -158,32 +158,21 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     /// and the registrant's bond pays the submitter for it ({_chargeFailedHook}).
     function _hookFailed(bytes32 protocolId, address target, uint256 word, uint8 action) private returns (bool) {
         bytes4 selector = bytes4(uint32(word >> ProtocolStateWord.PAUSE_SELECTOR));
-        if (selector != bytes4(0) && _reportsPaused(target)) return true;
+        if (selector != bytes4(0) && _answersTrue(target, _PAUSED, 0)) return true;
         ProtocolStateWord.store(_stateSlot(protocolId), ProtocolStateWord.hookFailed(word, action));
         emit HookCallFailed(protocolId, selector == bytes4(0) ? IGuardable.engageContainment.selector : selector);
         _chargeFailedHook(protocolId);
         return false;
     }
 
-    /// @dev Whether `target.paused()` returns true (OpenZeppelin Pausable), read with bounded gas.
-    function _reportsPaused(address target) private view returns (bool paused) {
-        bytes4 query = _PAUSED;
+    /// @dev Whether `target` answers `query(arg)` with true (`paused()` ignores the extra word;
+    /// `isContained(uint8)` reads it), read with bounded gas; false when it cannot answer.
+    function _answersTrue(address target, bytes4 query, uint256 arg) private view returns (bool yes) {
         assembly ("memory-safe") {
-            mstore(0x00, query)
-            let ok := staticcall(30000, target, 0x00, 4, 0x00, 0x20)
-            paused := and(and(ok, iszero(lt(returndatasize(), 32))), eq(mload(0x00), 1))
-        }
-    }
-
-    /// @dev Whether the Guardable `target` reports `action` in force (`isContained(action)`),
-    /// read with bounded gas; false when it cannot answer.
-    function _targetReportsContained(address target, uint8 action) private view returns (bool contained) {
-        bytes4 query = _IS_CONTAINED;
-        assembly ("memory-safe") {
-            mstore(0x00, query) // scratch space: the selector, then the action word
-            mstore(0x04, and(action, 0xff))
+            mstore(0x00, query) // scratch space: the selector, then the argument word
+            mstore(0x04, arg)
             let ok := staticcall(30000, target, 0x00, 0x24, 0x00, 0x20)
-            contained := and(and(ok, iszero(lt(returndatasize(), 32))), eq(mload(0x00), 1))
+            yes := and(and(ok, iszero(lt(returndatasize(), 32))), eq(mload(0x00), 1))
         }
     }
 
@@ -255,10 +244,15 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         Registration storage r = _requireRegistered(protocolId);
         if (msg.sender != r.admin) revert GuardianOracleUnauthorized(msg.sender);
         ProtocolState storage state = _state(protocolId);
-        if (block.timestamp >= _expiresAt(state)) revert GuardianOracleNoActiveContainment(protocolId);
-
-        _release(state);
+        if (state.engagedAt == 0) revert GuardianOracleNoActiveContainment(protocolId);
         emit ContainmentLifted(protocolId, msg.sender);
+        if (block.timestamp >= _expiresAt(state)) {
+            // Expired already: the lift only records the release at this block (the same Safe
+            // batch, lift then unpause(), works before and after expiry); no hook, no cooldown.
+            state.releaseBlock = uint40(block.number);
+            return;
+        }
+        _release(state);
         if (state.pauseSelector == bytes4(0)) {
             address target = r.target;
             _callHook(protocolId, target, abi.encodeCall(IGuardable.liftContainment, (state.action)));
@@ -278,9 +272,9 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         if (block.timestamp >= _expiresAt(state) || state.action != action) return;
         // The notice is not trusted: anyone reaching a forwarder on the target can send it. The
         // target's own state is: the action must really be off there.
-        if (_targetReportsContained(target, action)) return;
+        if (_answersTrue(target, _IS_CONTAINED, action)) return;
         uint8 replaced = state.replacedAction;
-        if (replaced != 0 && _targetReportsContained(target, replaced)) {
+        if (replaced != 0 && _answersTrue(target, _IS_CONTAINED, replaced)) {
             // A PAUSE that replaced a weaker action was lifted; the weaker one is still on the
             // target, so the record goes back to it (no release, no cooldown yet).
             state.action = replaced;

@@ -239,8 +239,10 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         uint256 amount = _refunds[msg.sender];
         _refunds[msg.sender] = 0;
         emit BondRefundWithdrawn(msg.sender, amount);
-        (bool ok,) = msg.sender.call{value: amount}("");
-        if (!ok) revert GuardianOracleRefundFailed(msg.sender);
+        // A caller that cannot receive the value reverts its own withdrawal (the credit stays).
+        assembly ("memory-safe") {
+            if iszero(call(gas(), caller(), amount, 0, 0, 0, 0)) { revert(0, 0) }
+        }
     }
 
     /// @inheritdoc IGuardianOracle
@@ -362,10 +364,6 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         return (baseRegistrationBond * MAX_PROTOCOLS) / (MAX_PROTOCOLS - reserved);
     }
 
-    /// @inheritdoc IGuardianOracle
-    function reservedEntries() external view returns (uint256) {
-        return _reserved;
-    }
 
     /// @inheritdoc IGuardianOracle
     function bondOf(bytes32 protocolId) external view returns (address registrant, uint256 bond) {
