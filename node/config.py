@@ -119,7 +119,8 @@ class PendingSection:
         "pending transactions waiting for simulation at most (the oldest are dropped)",
         "integer", s.integer(1, 1_000_000)))
     block_seconds: float = field(default=12.0, metadata=key(
-        "the chain's block time: the simulated next block's timestamp is the head's plus this",
+        "the chain's block time: the simulated next block's timestamp is the head's plus this "
+        "until the heads show the chain's own (then that, with a warning if they differ)",
         "seconds", s.number(0.0, 60.0)))
     tip_margin_gwei: float = field(default=1.0, metadata=key(
         "a containment racing a pending exploit pays the exploit's priority fee plus this",

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 import trio
 
+from node.block_clock import BlockClock
 from node.chain.pending_queue import PendingQueue, PendingTx
 from node.chain.pending_view import PendingView
 from node.chain.simulate import Simulator, reads_for
@@ -43,6 +44,7 @@ class PendingLoop:
         self.watched = watched
         self.on_detection = on_detection  # async (Detection, detector name) -> bool (opened)
         self.block_seconds = block_seconds
+        self.clock = BlockClock(block_seconds)  # the chain's own block time, once seen
         self.max_per_block = max_per_block
         self.metrics = metrics
         self.simulated = 0
@@ -95,7 +97,8 @@ class PendingLoop:
                    if not w.contained and item.tx.sender != w.params.admin]
         if not watched:
             return []
-        sim_time = header.timestamp + max(1, round(self.block_seconds))
+        self.clock.observe(header.number, header.timestamp)
+        sim_time = header.timestamp + self.clock.seconds()
         if not await self.simulator.next_nonce(item.tx, header):
             self._count("stale")  # mined already, or queued behind another of its sender's
             return []
