@@ -23,13 +23,8 @@ from node.registration import Registration
 
 log = logging.getLogger("guardian.chain")
 
-# The gas LIMIT an authorize needs is well above the gas it USES: the BLS check refuses to start
-# with less than VERIFY_GAS_RESERVE (180,000) left, and the hook call with less than
-# HOOK_GAS_LIMIT * 64/63 + HOOK_GAS_MARGIN (111,587) left, and the EVM keeps 1/64 of what remains
-# at each call. Measured on a stock OpenZeppelin AccessControl + Pausable vault: ~208,000 used,
-# ~306,000 needed as the limit (eth_estimateGas), GuardianOracleInsufficientGasForHook at 250,000.
-# An RPC whose estimate is the gas used (not the limit needed) would make estimate * 1.25 too low,
-# so no submission is sent with less than this floor (issue 21 item 13; docs/operate.md).
+# authorize uses ~208,000 gas but needs a ~306,000 LIMIT (the BLS check and the hook keep their
+# reserves); never less, whatever an RPC estimates (docs/operate.md).
 AUTHORIZE_GAS_FLOOR = 330_000
 
 # Protocol ids read per `protocolIds(offset, limit)` call.
