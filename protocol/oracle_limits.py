@@ -12,7 +12,8 @@ them with `protocol/vectors/guardian_oracle.json`, generated from here too.
                                              with its extensions, from engagement: ...InvalidExpiry
     MIN_COOLDOWN                10 minutes   ...InvalidCooldown
     MAX_COOLDOWN                30 days      ...InvalidCooldown
-    MAX_PROTOCOLS               256          ...RegistryFull (bounds every guardian's per-head work)
+    MAX_PROTOCOLS               256          ...RegistryFull (entries in force or proposed; what one
+                                             guardian scans per 12 s head: registry_capacity.py)
     MAX_PROTOCOLS_PER_ADMIN     16           ...AdminLimitReached
     MAX_GUARDIANS               1,024        ...InvalidThreshold (guardian count n)
     MAX_DETECTION_ENTRIES       16           ...TooManyDetectionEntries (each list)
@@ -40,6 +41,7 @@ MIN_CONTAINMENT_DURATION = 3600
 MAX_CONTAINMENT_DURATION = 30 * DAY
 MIN_COOLDOWN = 600
 MAX_COOLDOWN = 30 * DAY
+# Derived, not picked: what one guardian scans per 12 s head (protocol/registry_capacity.py).
 MAX_PROTOCOLS = 256
 MAX_PROTOCOLS_PER_ADMIN = 16
 MAX_DETECTION_ENTRIES = 16
@@ -57,6 +59,21 @@ HOOK_GAS_MARGIN = 10_000
 VERIFY_GAS_RESERVE = 180_000
 # A queued key rotation that was not executed within this time after it became executable lapses.
 KEY_ROTATION_EXPIRY = 7 * DAY
+# A registration its admin never accepted may be evicted after this (its bond goes back).
+PENDING_REGISTRATION_TTL = 7 * DAY
+# An admin has this long to repair a hook that failed at an authorization before anyone may evict
+# the registration (and take its bond) if the hook still fails.
+HOOK_REPAIR_PERIOD = 7 * DAY
+# What one authorization whose hook failed costs its submitter, in gas (measured: intrinsic gas,
+# calldata and execution of a failed OpenZeppelin selector hook); the registrant's bond pays it.
+FAILED_HOOK_CHARGE_GAS = 250_000
+
+# The bond of the first registration in an empty registry, in the chain's native token (wei): a
+# deployment parameter (GuardianOracle's constructor), not a contract constant; the price rises as
+# base * MAX_PROTOCOLS / free entries, so filling the registry locks about base * MAX_PROTOCOLS *
+# ln(MAX_PROTOCOLS). Every bond is refunded on deregistration; only eviction and failed hooks
+# take from it. A deployer on a chain whose native token is worth far less than ether's raises it.
+DEFAULT_REGISTRATION_BOND = 10**18
 
 # How the oracle calls a protocol: IGuardable.engageContainment, or a registered pause selector.
 HOOK_KIND_GUARDABLE = 0
@@ -78,6 +95,9 @@ CONTRACT_LIMITS: dict[str, tuple[str, int]] = {
     "HOOK_GAS_LIMIT": ("uint256", HOOK_GAS_LIMIT),
     "HOOK_GAS_MARGIN": ("uint256", HOOK_GAS_MARGIN),
     "VERIFY_GAS_RESERVE": ("uint256", VERIFY_GAS_RESERVE),
+    "PENDING_REGISTRATION_TTL": ("uint64", PENDING_REGISTRATION_TTL),
+    "HOOK_REPAIR_PERIOD": ("uint64", HOOK_REPAIR_PERIOD),
+    "FAILED_HOOK_CHARGE_GAS": ("uint256", FAILED_HOOK_CHARGE_GAS),
     "KEY_ROTATION_EXPIRY": ("uint64", KEY_ROTATION_EXPIRY),
     "HOOK_KIND_GUARDABLE": ("uint8", HOOK_KIND_GUARDABLE),
     "HOOK_KIND_SELECTOR": ("uint8", HOOK_KIND_SELECTOR),

@@ -30,7 +30,8 @@ COMMANDS = command_lines(DOCS / "integrate.md")
 def test_the_guide_shows_every_protocol_command():
     shown = {shlex.split(c)[2] for c in COMMANDS if shlex.split(c)[1] == "protocol"}
     assert shown == {"register", "show", "update", "lift", "extend", "deregister",
-                     "transfer-admin", "accept-admin"}
+                     "transfer-admin", "accept-admin", "accept-registration",
+                     "cancel-registration", "evict", "withdraw-refund"}
 
 
 @pytest.mark.parametrize("line", COMMANDS)

@@ -12,10 +12,11 @@ import {DemoLendingPool} from "../examples/DemoLendingPool.sol";
 /// @notice Deploys the GuardianOracle and the demo protocol and registers the demo, the same
 /// sequence as node/devnet/contracts.py (which the devnet and the docker deployer use):
 ///   1. GuardianOracle(governance = broadcaster, GROUP_PUBLIC_KEY (EIP-2537 G1, 128 bytes),
-///      THRESHOLD, GUARDIANS, ROTATION_DELAY (default 2 days))
+///      THRESHOLD, GUARDIANS, ROTATION_DELAY (default 2 days), REGISTRATION_BOND (default 1 ether))
 ///   2. USDd, WETHd; DemoAMM(WETHd, USDd) seeded with 1,000 WETHd + 2,000,000 USDd
 ///   3. DemoLendingPool(WETHd, USDd, AMM, 100,000 USDd per tx) with 1,000,000 USDd lent to it
-///   4. register the pool: pause | collateral lock, IGuardable hook, 1 h max, 10 min cooldown,
+///   4. register the pool (paying the refundable bond; the broadcaster is the admin, so it is in
+///      force at once): pause | collateral lock, IGuardable hook, 1 h max, 10 min cooldown,
 ///      detection: monitored [pool], tokens [USDd], outflow 15% / 20 blocks, drop 10%,
 ///      invariant isSolvent()
 /// @dev forge script script/Deploy.s.sol --rpc-url $RPC --broadcast --private-key $KEY
@@ -28,8 +29,9 @@ contract Deploy {
         uint256 threshold = vm.envUint("THRESHOLD");
         uint256 guardians = vm.envUint("GUARDIANS");
         uint256 delay = vm.envOr("ROTATION_DELAY", uint256(2 days));
+        uint256 bond = vm.envOr("REGISTRATION_BOND", uint256(1 ether));
         vm.startBroadcast();
-        oracle = new GuardianOracle(msg.sender, groupKey, uint16(threshold), uint16(guardians), uint64(delay));
+        oracle = new GuardianOracle(msg.sender, groupKey, uint16(threshold), uint16(guardians), uint64(delay), bond);
         DemoToken usd = new DemoToken("Demo USD", "USDd");
         DemoToken weth = new DemoToken("Demo WETH", "WETHd");
         DemoAMM amm = new DemoAMM(weth, usd, address(oracle), msg.sender);
@@ -41,7 +43,7 @@ contract Deploy {
         pool = new DemoLendingPool(weth, usd, amm, 100_000e18, address(oracle), msg.sender);
         usd.approve(address(pool), type(uint256).max);
         pool.deposit(1_000_000e18);
-        oracle.register(_registration(address(pool), address(usd), msg.sender));
+        oracle.register{value: oracle.registrationBond()}(_registration(address(pool), address(usd), msg.sender));
         vm.stopBroadcast();
     }
 

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {GuardianOracleKeys} from "./oracle/GuardianOracleKeys.sol";
+import {GuardianOracleRegistry} from "./oracle/GuardianOracleRegistry.sol";
 import {GuardianOracleContainment} from "./oracle/GuardianOracleContainment.sol";
 
 /// @title GuardianOracle
@@ -33,11 +34,16 @@ contract GuardianOracle is GuardianOracleContainment {
     /// @param threshold_ Signatures needed (t).
     /// @param guardianCount_ Guardians in the set (n).
     /// @param rotationDelay_ Seconds between queueing and executing a key rotation (non-zero).
+    /// @param registrationBond_ The bond of the first registration in wei ({registrationBond}).
     constructor(
         address governance_,
         bytes memory groupPublicKey_,
         uint16 threshold_,
         uint16 guardianCount_,
-        uint64 rotationDelay_
-    ) GuardianOracleKeys(governance_, groupPublicKey_, threshold_, guardianCount_, rotationDelay_) {}
+        uint64 rotationDelay_,
+        uint256 registrationBond_
+    )
+        GuardianOracleKeys(governance_, groupPublicKey_, threshold_, guardianCount_, rotationDelay_)
+        GuardianOracleRegistry(registrationBond_)
+    {}
 }

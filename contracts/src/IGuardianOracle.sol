@@ -14,8 +14,21 @@ import {RegistrationParams} from "./OracleTypes.sol";
 interface IGuardianOracle {
     // ---------------------------------------------------------------- events
 
-    /// @notice A protocol registered.
+    /// @notice A protocol registered: its admin accepted, the registration is in force.
     event ProtocolRegistered(bytes32 indexed protocolId, address indexed target, address admin);
+    /// @notice An authority of `target` proposed a registration naming `admin`, with `bond`
+    /// (wei); it is in force once `admin` accepts (at once when `admin` is the registrant).
+    event ProtocolRegistrationProposed(
+        bytes32 indexed protocolId, address indexed target, address admin, address registrant, uint256 bond
+    );
+    /// @notice A proposed registration was withdrawn, refused, replaced or expired (`by` did it);
+    /// its bond went back to its registrant.
+    event ProtocolRegistrationCancelled(bytes32 indexed protocolId, address indexed target, address by);
+    /// @notice A registration whose target cannot run its hook was evicted by `by`, who receives
+    /// its remaining `bond`.
+    event ProtocolEvicted(bytes32 indexed protocolId, address indexed target, address by, uint256 bond);
+    /// @notice `account` withdrew its returned bonds and failed-hook payments.
+    event BondRefundWithdrawn(address indexed account, uint256 amount);
     /// @notice A protocol's registration changed.
     event ProtocolUpdated(bytes32 indexed protocolId, address indexed target, address admin);
     /// @notice A protocol left the registry.
@@ -155,19 +168,71 @@ interface IGuardianOracle {
     error GuardianOracleHookFailedBefore(bytes32 protocolId, uint8 action);
     /// @notice Re-entered a guarded function.
     error GuardianOracleReentrantCall();
+    /// @notice The value sent is below the registration bond `required` now (or above 2**96).
+    error GuardianOracleBondTooLow(uint256 required, uint256 given);
+    /// @notice `protocolId` has no registration waiting for its admin's acceptance.
+    error GuardianOracleNotPending(bytes32 protocolId);
+    /// @notice `protocolId` may not be evicted: its target runs and its hook works (or its
+    /// repair period, or a pending registration's time to be accepted, has not run out).
+    error GuardianOracleNotEvictable(bytes32 protocolId);
 
     // ---------------------------------------------------------------- registry
 
-    /// @notice Register a protocol. Needs the target's consent: the caller is the target itself,
-    /// its `owner()` (OpenZeppelin `Ownable`), a holder of its `DEFAULT_ADMIN_ROLE` (OpenZeppelin
-    /// `AccessControl`), or its `guardianGovernance()` ({Guardable}). The caller names the admin.
+    /// @notice Propose a protocol's registration, paying at least {registrationBond} (all of it
+    /// refundable). Needs the target's consent: the caller is an authority the target names, its
+    /// `owner()` (OpenZeppelin `Ownable`), a holder of its `DEFAULT_ADMIN_ROLE` (OpenZeppelin
+    /// `AccessControl`) or its `guardianGovernance()` ({Guardable}), and never the target itself
+    /// (a generic forwarder on the target would let anyone speak as it). The caller names the
+    /// admin, which must accept ({acceptRegistration}) before the registration is in force or
+    /// counts against its MAX_PROTOCOLS_PER_ADMIN; when the caller is the admin it is in force
+    /// at once. A pending proposal is replaced by a new one from an authority of the target.
     /// @dev The hook is tried at registration inside a call frame that always reverts
     /// ({probeHook}), so nothing stays paused; a hook that fails there is refused with
-    /// GuardianOracleHookProbeFailed. The registry holds at most MAX_PROTOCOLS protocols and an
-    /// admin at most MAX_PROTOCOLS_PER_ADMIN.
+    /// GuardianOracleHookProbeFailed, a target that runs no code (none, or an EIP-7702
+    /// delegation to an address without code) with GuardianOracleTargetHasNoCode. The registry
+    /// holds at most MAX_PROTOCOLS entries, pending or in force.
     /// @param params The registration (validated: see the errors).
     /// @return protocolId `keccak256(abi.encode(params.target))`.
-    function register(RegistrationParams calldata params) external returns (bytes32 protocolId);
+    function register(RegistrationParams calldata params) external payable returns (bytes32 protocolId);
+
+    /// @notice Accept the admin role of a proposed registration, which puts it in force. Only
+    /// the admin it names.
+    function acceptRegistration(bytes32 protocolId) external;
+
+    /// @notice Withdraw a proposed registration (its registrant) or refuse its admin role (the
+    /// admin it names); the bond goes back to the registrant.
+    function cancelRegistration(bytes32 protocolId) external;
+
+    /// @notice Remove an entry that cannot work. Anyone. A registration in force whose target
+    /// runs no code (none, or an EIP-7702 account delegated to an address without code), or
+    /// whose hook failed at an authorization HOOK_REPAIR_PERIOD ago or more and was not proven
+    /// again since ({updateRegistration}): its remaining bond goes to the caller. A proposal not accepted within
+    /// PENDING_REGISTRATION_TTL: its bond goes back to its registrant.
+    function evict(bytes32 protocolId) external;
+
+    /// @notice Send the caller its returned bonds and failed-hook payments ({bondRefunds}; zero
+    /// sends nothing).
+    function withdrawBondRefund() external;
+
+    /// @notice The bond a registration needs now (wei): `baseRegistrationBond * MAX_PROTOCOLS /
+    /// (MAX_PROTOCOLS - entries)`, entries being the registrations in force plus the proposals,
+    /// rising as the registry fills; type(uint256).max when it is full.
+    function registrationBond() external view returns (uint256);
+
+    /// @notice The bond of the first registration in an empty registry (wei), set at deployment.
+    function baseRegistrationBond() external view returns (uint256);
+
+
+    /// @notice Who paid `protocolId`'s bond and what is left of it (failed hooks pay from it).
+    function bondOf(bytes32 protocolId) external view returns (address registrant, uint256 bond);
+
+    /// @notice What `account` may withdraw with {withdrawBondRefund}.
+    function bondRefunds(address account) external view returns (uint256);
+
+
+    /// @notice When an authorization's hook last failed for `protocolId` (0: not since the hook
+    /// was last proven).
+    function hookFailedAt(bytes32 protocolId) external view returns (uint64);
 
     /// @notice Replace a protocol's policy and detection rules. Only the registered admin; the
     /// target and the admin cannot change here (see {transferProtocolAdmin}).
@@ -184,10 +249,12 @@ interface IGuardianOracle {
     /// @notice Accept the admin role offered by {transferProtocolAdmin}. Only the offered admin.
     function acceptProtocolAdmin(bytes32 protocolId) external;
 
-    /// @notice The admin offered the role of `protocolId`, or zero.
+    /// @notice The admin offered the role of `protocolId` (by {transferProtocolAdmin}, or named by
+    /// a registration proposal waiting for acceptance), or zero.
     function pendingProtocolAdmin(bytes32 protocolId) external view returns (address);
 
-    /// @notice Remove a protocol from the registry. Only the admin.
+    /// @notice Remove a protocol from the registry. Only the admin; its bond is returned to the
+    /// admin ({withdrawBondRefund}).
     /// @dev The nonce and the containment record are kept: a containment in force still expires
     /// at its time, and old authorizations cannot be replayed after a new registration.
     /// @param protocolId The protocol.
@@ -198,7 +265,8 @@ interface IGuardianOracle {
     /// that nothing it did stays. Only the oracle itself may call it.
     function probeHook(address target, bytes calldata data) external;
 
-    /// @notice Whether `protocolId` is registered.
+    /// @notice Whether `protocolId` is registered and in force (a proposal waiting for its admin
+    /// is not).
     function isRegistered(bytes32 protocolId) external view returns (bool);
 
     /// @notice How many protocols are registered (at most MAX_PROTOCOLS).
@@ -208,8 +276,10 @@ interface IGuardianOracle {
     /// changes on deregistration).
     function protocolIds(uint256 offset, uint256 limit) external view returns (bytes32[] memory ids);
 
-    /// @notice The registration of `protocolId`; reverts with GuardianOracleNotRegistered if
-    /// there is none.
+    /// @notice The registration of `protocolId`, in force ({isRegistered}) or proposed and waiting
+    /// for the admin it names (then `admin` is that admin, also {pendingProtocolAdmin}, and
+    /// `allowedActions` what it would allow); reverts with GuardianOracleNotRegistered if there
+    /// is neither.
     function getRegistration(bytes32 protocolId) external view returns (RegistrationParams memory params);
 
     /// @notice The protocol id of `target`: `keccak256(abi.encode(target))`.
@@ -246,7 +316,10 @@ interface IGuardianOracle {
         bytes calldata signature
     ) external returns (bool hookSucceeded);
 
-    /// @notice Lift the containment in force before it expires. Only the protocol's admin.
+    /// @notice Lift the containment in force before it expires. Only the protocol's admin. After
+    /// it expired, the lift only records this block as the release (so one batch, lift then the
+    /// target's `unpause()`, works in both cases); before any containment it reverts
+    /// GuardianOracleNoActiveContainment.
     /// @dev The cooldown starts now and the release block is this block. For hookKind 0 the
     /// oracle calls `IGuardable.liftContainment(action)` (and for the weaker action a PAUSE
     /// replaced); its failure is tolerated. For hookKind 1 only the oracle's record changes: the
@@ -255,8 +328,12 @@ interface IGuardianOracle {
     function liftContainment(bytes32 protocolId) external;
 
     /// @notice Called by a {Guardable} target when its own governance lifts `action` on it
-    /// directly, so that the oracle's record ends too (the release block is this block). A call
-    /// from anything else, or for an action that is not the one in force, changes nothing.
+    /// directly, so that the oracle's record ends too (the release block is this block). The
+    /// notice is not trusted (a forwarder on the target could send it): the oracle asks the
+    /// target (`isContained`) and ends its record only when the action is really off there. When
+    /// a PAUSE that replaced a weaker action is lifted while the weaker one is still on the
+    /// target, the record goes back to the weaker action. A call from anything else, for a
+    /// selector-hook target, or for an action that is not the one in force, changes nothing.
     function containmentLiftedByTarget(uint8 action) external;
 
     /// @notice Extend the containment in force. Only the protocol's admin (guardians cannot

@@ -23,9 +23,9 @@ from node.registration import Registration
 
 log = logging.getLogger("guardian.chain")
 
-# An authorize needs about 240,000 gas with its 21,000 base and calldata, its hook's 100,000 budget
-# included; no submission is sent with less than this.
-AUTHORIZE_GAS_FLOOR = 300_000
+# authorize uses ~208,000 gas but needs a ~306,000 LIMIT (the BLS check and the hook keep their
+# reserves); never less, whatever an RPC estimates (docs/operate.md).
+AUTHORIZE_GAS_FLOOR = 330_000
 
 # Protocol ids read per `protocolIds(offset, limit)` call.
 PROTOCOL_IDS_PAGE = 100

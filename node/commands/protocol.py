@@ -100,13 +100,18 @@ def add_parser(sub) -> None:
     psub = proto.add_subparsers(dest="protocol_command", metavar="ACTION", required=True)
 
     reg = psub.add_parser(
-        "register", help="register a protocol and its detection parameters",
-        description="Register a protocol. Only the target itself, its owner(), a holder of its "
-                    "DEFAULT_ADMIN_ROLE or its guardianGovernance() may register it; the hook "
-                    "is tried at registration, so grant the oracle the pausing role first. "
-                    + PROPOSE)
+        "register", help="propose a protocol's registration and pay its refundable bond",
+        description="Propose a protocol's registration, paying the oracle's refundable bond. "
+                    "Only the target's owner(), a holder of its DEFAULT_ADMIN_ROLE or its "
+                    "guardianGovernance() may register it (never the target itself); the hook "
+                    "is tried at registration, so grant the oracle the pausing role first. The "
+                    "--admin named must accept it (accept-registration) before it is in force, "
+                    "unless the admin sends the registration itself. " + PROPOSE)
     _chain(reg)
     _registration(reg, update=False)
+    reg.add_argument("--bond", type=int, metavar="WEI",
+                     help="wei to send as the bond (default: the oracle's registrationBond() "
+                          "now; all of it is refunded on deregistration)")
     _send(reg)
     reg.set_defaults(func=run.register)
 
@@ -166,6 +171,32 @@ def add_parser(sub) -> None:
         psub, "accept-admin", run.accept_admin,
         "accept the admin role offered by transfer-admin (step 2 of 2)",
         "Take the protocol's admin role; only the offered account may. " + PROPOSE)
+    _admin_command(
+        psub, "accept-registration", run.accept_registration,
+        "accept the admin role of a proposed registration, putting it in force",
+        "Accept a registration proposed by `guardian protocol register` that names you (the "
+        "--admin) as its admin: only then is it in force and counted against your quota. "
+        + PROPOSE)
+    _admin_command(
+        psub, "cancel-registration", run.cancel_registration,
+        "withdraw (registrant) or refuse (named admin) a proposed registration",
+        "Drop a registration proposal that was not accepted; its bond goes back to the "
+        "registrant (withdraw-refund). " + PROPOSE)
+    _admin_command(
+        psub, "evict", run.evict,
+        "remove an entry whose target runs no code or whose hook stays broken (anyone)",
+        "Evict a registration whose target has no code (or an EIP-7702 delegation to an address "
+        "without code), or whose hook failed at an authorization at least the repair period ago "
+        "and still fails; you receive its bond. A proposal never accepted expires the same way "
+        "(its bond goes back to its registrant). " + PROPOSE)
+    wd = psub.add_parser(
+        "withdraw-refund", help="withdraw returned bonds and failed-hook payments",
+        description="Send your account what the oracle holds for it: bonds of deregistered, "
+                    "cancelled or evicted registrations, and what failed hooks paid a "
+                    "submitter. " + PROPOSE)
+    _chain(wd)
+    _send(wd)
+    wd.set_defaults(func=run.withdraw_refund)
 
 
 def _admin_command(psub, name: str, func, help_text: str, description: str,

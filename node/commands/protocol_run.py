@@ -51,14 +51,15 @@ def _mode(args: argparse.Namespace) -> None:
                            "account is the sender)")
 
 
-def _execute(args: argparse.Namespace, client, method: str, *call_args, title: str) -> int:
+def _execute(args: argparse.Namespace, client, method: str, *call_args, title: str,
+             value: int = 0) -> int:
     """Send the call from --key-file, or print it / write it as a Safe batch."""
     from node.governance.calls import encode_call
     from node.governance.client import GovernanceError
     from node.governance.safe import safe_batch
     from node.keys import KeyFileError, read_submitter_key
 
-    call = encode_call(client.address, method, *call_args)
+    call = encode_call(client.address, method, *call_args, value=value)
     try:
         if args.key_file is not None:
             key = read_submitter_key(args.key_file)
@@ -77,7 +78,7 @@ def _execute(args: argparse.Namespace, client, method: str, *call_args, title: s
     if args.print_call:
         print(f"call:  {call.describe()}")
         print(f"to:    {call.to}")
-        print("value: 0")
+        print(f"value: {call.value}")
         print(f"data:  0x{call.data.hex()}")
     if args.safe_json is not None:
         batch = safe_batch(client.chain_id, [call], name=f"Guardian Network: {title}",
@@ -113,10 +114,44 @@ def register(args: argparse.Namespace) -> int:
     reg = _registration(dict(target=args.target, admin=args.admin, **given))
     _mode(args)
     client = _client(args)
-    code = _execute(args, client, "register", reg.as_abi(), title="register")
+    bond = _bond(args, client)
+    code = _execute(args, client, "register", reg.as_abi(), title="register", value=bond)
     pid = protocol_id_of(reg.target)
     print(f"protocol id 0x{pid.hex()}")
+    print(f"bond {bond} wei (refundable: deregister, then `guardian protocol withdraw-refund`)")
+    sender = _sender_of(args)
+    if sender is None or sender.lower() != Web3.to_checksum_address(reg.admin).lower():
+        print(f"pending: {Web3.to_checksum_address(reg.admin)} must accept it with `guardian "
+              f"protocol accept-registration --protocol-id 0x{pid.hex()}` before it is in force")
+    else:
+        print("in force: the admin registered it itself")
     return code
+
+
+def _bond(args: argparse.Namespace, client) -> int:
+    """The bond to send: --bond, or the oracle's current price (it rises as the registry fills;
+    whatever is sent is refundable, so --bond may add headroom for a Safe batch signed later)."""
+    price = _read(client, "registrationBond", client.oracle.functions.registrationBond())
+    if args.bond is None:
+        return int(price)
+    if args.bond < 0 or args.bond >= 2**96:
+        raise CommandError("--bond: expected 0 <= wei < 2**96")
+    if args.bond < price:
+        raise CommandError(f"--bond: the registry's price is {price} wei now; send at least that")
+    return args.bond
+
+
+def _sender_of(args: argparse.Namespace) -> str | None:
+    """The account the call is sent or proposed from, when known."""
+    if args.key_file is not None:
+        from eth_account import Account
+
+        from node.keys import KeyFileError, read_submitter_key
+        try:
+            return Account.from_key(read_submitter_key(args.key_file)).address
+        except KeyFileError:
+            return None
+    return args.sender
 
 
 def update(args: argparse.Namespace) -> int:
@@ -210,3 +245,26 @@ def accept_admin(args: argparse.Namespace) -> int:
     pid = _protocol_id(args)
     return _execute(args, _client(args), "acceptProtocolAdmin", pid, title="accept admin")
 
+
+
+def accept_registration(args: argparse.Namespace) -> int:
+    _mode(args)
+    pid = _protocol_id(args)
+    return _execute(args, _client(args), "acceptRegistration", pid, title="accept registration")
+
+
+def cancel_registration(args: argparse.Namespace) -> int:
+    _mode(args)
+    pid = _protocol_id(args)
+    return _execute(args, _client(args), "cancelRegistration", pid, title="cancel registration")
+
+
+def evict(args: argparse.Namespace) -> int:
+    _mode(args)
+    pid = _protocol_id(args)
+    return _execute(args, _client(args), "evict", pid, title="evict")
+
+
+def withdraw_refund(args: argparse.Namespace) -> int:
+    _mode(args)
+    return _execute(args, _client(args), "withdrawBondRefund", title="withdraw bond refund")

@@ -33,18 +33,31 @@ def fetch_status(url: str, timeout: float = 3.0) -> dict:
 
 def _status(args: argparse.Namespace) -> int:
     doc = fetch_status(args.url)
-    if args.json:
-        print(json.dumps(doc, indent=2))
-        return 0
-    print(f"guardian {doc.get('guardian')} ({doc.get('name')}): "
-          f"{'ready' if doc.get('ready') else 'starting'}")
-    print(f"  head block      {doc.get('head')}")
-    print(f"  peers / mesh    {doc.get('peers')} / {doc.get('mesh_peers')}")
-    print(f"  live guardians  {doc.get('live_guardians')}")
-    print(f"  protocols       {doc.get('protocols')}")
-    print(f"  incidents       {len(doc.get('incidents') or {})}")
-    for pid in doc.get("contained_protocols") or []:
-        print(f"  contained now   {pid}")
-    for c in doc.get("contained") or []:
-        print(f"  submitted       {c.get('protocol')} in block {c.get('block')} (tx {c.get('tx')})")
+    print(json.dumps(doc, indent=2) if args.json else render(doc))
     return 0
+
+
+def render(doc: dict) -> str:
+    """The status as text. A containment whose hook failed is not a containment: it is shown as
+    FAILED (with the oracle's reason), and a submission for it says so instead of reading like a
+    success."""
+    failed = doc.get("failed_containments") or {}
+    lines = [f"guardian {doc.get('guardian')} ({doc.get('name')}): "
+             f"{'ready' if doc.get('ready') else 'starting'}",
+             f"  head block      {doc.get('head')}",
+             f"  peers / mesh    {doc.get('peers')} / {doc.get('mesh_peers')}",
+             f"  live guardians  {doc.get('live_guardians')}",
+             f"  protocols       {doc.get('protocols')}",
+             f"  incidents       {len(doc.get('incidents') or {})}"]
+    for pid in doc.get("contained_protocols") or []:
+        lines.append(f"  contained now   {pid}")
+    for pid, failure in failed.items():
+        failure = failure if isinstance(failure, dict) else {}
+        lines.append(f"  FAILED          {pid}: the containment hook failed (action "
+                     f"{failure.get('action')}): {failure.get('reason')}; NOT contained")
+    for c in doc.get("contained") or []:
+        outcome = ("the hook FAILED, not contained" if c.get("protocol") in failed
+                   else "contained")
+        lines.append(f"  submitted       {c.get('protocol')} in block {c.get('block')} "
+                     f"(tx {c.get('tx')}): {outcome}")
+    return "\n".join(lines)

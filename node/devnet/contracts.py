@@ -3,11 +3,12 @@ detection parameters, and fund the accounts a devnet needs. Used by `guardian de
 deployer and the tests, so all three run the same sequence.
 
 Sequence (amounts in whole tokens, 18 decimals):
-  1. GuardianOracle(governance, group key (EIP-2537), t, n, rotation delay)
+  1. GuardianOracle(governance, group key (EIP-2537), t, n, rotation delay, registration bond)
   2. USDd, WETHd tokens; DemoAMM(WETHd, USDd) seeded with 1,000 WETHd + 2,000,000 USDd
   3. DemoLendingPool(WETHd, USDd, AMM, max borrow 100,000 per tx, or no cap for the
      one-transaction scenario), 1,000,000 USDd lent to it
-  4. register the pool: pause or collateral lock, hook IGuardable, 1 h max, 10 min cooldown;
+  4. register the pool (governance is the admin and registers it itself, so it is in force at
+     once; it pays the oracle's refundable bond): pause or collateral lock, hook IGuardable, 1 h max, 10 min cooldown;
      detection: monitored [pool], tokens [USDd], outflow 15% per 20 blocks, one-block drop 10%,
      invariant pool.isSolvent()
   5. the attacker account receives 2,500,000 USDd of capital
@@ -25,6 +26,7 @@ from node.registration import build_registration
 from protocol.bls import Backend
 from protocol.digest import protocol_id
 from protocol.guardian_set import GuardianSet
+from protocol.oracle_limits import DEFAULT_REGISTRATION_BOND
 
 E18 = 10**18
 AMM_WETH = 1_000 * E18
@@ -56,11 +58,12 @@ class Deployment:
 
 def deploy_all(deployer: Deployer, gset: GuardianSet, backend: Backend, *,
                attacker: str | None = None, rotation_delay: int = 2 * 24 * 3600,
-               log=lambda _: None, max_borrow_per_tx: int = MAX_BORROW_PER_TX) -> Deployment:
+               log=lambda _: None, max_borrow_per_tx: int = MAX_BORROW_PER_TX,
+               registration_bond: int = DEFAULT_REGISTRATION_BOND) -> Deployment:
     gov = deployer.address
     start_block = deployer.w3.eth.block_number
     oracle = deployer.deploy("GuardianOracle", gov, backend.g1_to_eip2537(gset.group_public_key),
-                             gset.threshold, gset.n, rotation_delay)
+                             gset.threshold, gset.n, rotation_delay, registration_bond)
     log(f"GuardianOracle at {oracle.address} (key epoch {gset.epoch}, t={gset.threshold} "
         f"of n={gset.n})")
     demo = deploy_demo(deployer, oracle, log=log, max_borrow_per_tx=max_borrow_per_tx)
@@ -99,11 +102,17 @@ def deploy_demo(deployer: Deployer, oracle, *, log=lambda _: None,
         max_duration=3600, cooldown=600, monitored=[pool.address], tokens=[usd.address],
         outflow_limit_bps=1500, window_blocks=20, balance_drop_bps=1000,
         invariants=[f"{pool.address}:0x{IS_SOLVENT.hex()}"])
-    deployer.transact("register pool", oracle.functions.register(reg.as_abi()))
+    register_paying_bond(deployer, oracle, reg, "register pool")
     log("demo pool registered with the oracle (outflow 15%/20 blocks, drop 10%/block, "
         "invariant isSolvent())")
     return {"pool": pool.address, "amm": amm.address, "usd": usd.address, "weth": weth.address,
             "protocol_id": "0x" + protocol_id(bytes.fromhex(pool.address[2:])).hex()}
+
+
+def register_paying_bond(deployer: Deployer, oracle, reg, what: str):
+    """`oracle.register(reg)` from `deployer`, sending the oracle's current (refundable) bond."""
+    bond = oracle.functions.registrationBond().call()
+    return deployer.transact(what, oracle.functions.register(reg.as_abi()), value=bond)
 
 
 def new_account() -> tuple[str, bytes]:

@@ -46,12 +46,14 @@ def _plain(value):
 
 @dataclass(frozen=True)
 class OracleCall:
-    """`method(args)` on the oracle at `to`; `data` is the calldata, value is always 0."""
+    """`method(args)` on the oracle at `to`; `data` is the calldata, `value` the wei sent with it
+    (only `register`, which pays the refundable registration bond, sends any)."""
 
     to: str
     method: str
     args: tuple
     data: bytes
+    value: int = 0
 
     @property
     def abi(self) -> dict:
@@ -70,9 +72,11 @@ class OracleCall:
         return f"{self.method}({inner})"
 
 
-def encode_call(oracle: str, method: str, *args) -> OracleCall:
+def encode_call(oracle: str, method: str, *args, value: int = 0) -> OracleCall:
     abi = function_abi(method)
+    if value and abi.get("stateMutability") != "payable":
+        raise ValueError(f"GuardianOracle.{method} takes no value")
     types = [_type_of(i) for i in abi["inputs"]]
     selector = keccak(f"{method}({','.join(types)})".encode())[:4]
     data = selector + abi_encode(types, list(args))
-    return OracleCall(Web3.to_checksum_address(oracle), method, tuple(args), data)
+    return OracleCall(Web3.to_checksum_address(oracle), method, tuple(args), data, value)

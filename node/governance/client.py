@@ -63,7 +63,7 @@ class OracleClient:
     def simulate(self, call: OracleCall, sender: str) -> None:
         """eth_call `call` from `sender` at the latest block; raises WouldRevert."""
         tx = {"from": Web3.to_checksum_address(sender), "to": call.to, "data": call.data,
-              "value": 0}
+              "value": call.value}
         try:
             self.w3.eth.call(tx, "latest")
         except Exception as exc:  # noqa: BLE001 - a revert, or the RPC failing
@@ -76,7 +76,7 @@ class OracleClient:
         account = Account.from_key(private_key)
         self.simulate(call, account.address)
         tx: dict[str, Any] = {"from": account.address, "to": call.to, "data": call.data,
-                              "value": 0, "chainId": self.chain_id}
+                              "value": call.value, "chainId": self.chain_id}
         try:
             tx["gas"] = int(self.w3.eth.estimate_gas(tx) * 1.2) + 20_000
             tx["nonce"] = self.w3.eth.get_transaction_count(account.address, "pending")

@@ -11,8 +11,17 @@ from protocol.oracle_limits import MAX_PROTOCOLS, MAX_PROTOCOLS_PER_ADMIN
 
 HINTS = {
     "GuardianOracleNoConsent":
-        "only the target itself, its owner(), a holder of its DEFAULT_ADMIN_ROLE or its "
-        "guardianGovernance() may register it: send (or propose) from that account",
+        "only the target's owner(), a holder of its DEFAULT_ADMIN_ROLE or its "
+        "guardianGovernance() may register it (never the target itself): send (or propose) "
+        "from that account",
+    "GuardianOracleBondTooLow":
+        "send at least the oracle's registrationBond() (it rises as the registry fills; all of "
+        "it is refundable): leave --bond out to send the current price",
+    "GuardianOracleNotPending":
+        "no registration proposal waits for acceptance here (see `guardian protocol show`)",
+    "GuardianOracleNotEvictable":
+        "this entry's target runs and its hook works (or its repair period / acceptance time "
+        "has not run out)",
     "GuardianOracleHookProbeFailed":
         "the oracle could not make the hook call: grant the oracle the pausing role first "
         "(e.g. PAUSER_ROLE), check --selector is the target's pause function, that a Guardable "
@@ -21,8 +30,9 @@ HINTS = {
         f"this admin already administers {MAX_PROTOCOLS_PER_ADMIN} protocols: name another "
         "admin or deregister one",
     "GuardianOracleRegistryFull":
-        f"the registry holds its maximum of {MAX_PROTOCOLS} protocols: ask the oracle's "
-        "governance",
+        f"the registry holds its maximum of {MAX_PROTOCOLS} entries (in force or proposed): "
+        "wait for a deregistration, or evict an entry whose target cannot run (`guardian "
+        "protocol evict`)",
     "GuardianOracleCooldownActive":
         "the protocol's cooldown runs until availableAt; nothing can engage before then",
     "GuardianOracleContainmentActive":

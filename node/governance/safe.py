@@ -41,13 +41,13 @@ def checksum(batch: dict) -> str:
 
 
 def _transaction(call: OracleCall) -> dict:
-    tx: dict = {"to": call.to, "value": "0", "data": "0x" + call.data.hex()}
+    tx: dict = {"to": call.to, "value": str(call.value), "data": "0x" + call.data.hex()}
     inputs = call.abi["inputs"]
     if all(not i["type"].startswith("tuple") for i in inputs):
         tx["contractMethod"] = {
             "inputs": [{"internalType": i.get("internalType", i["type"]), "name": i["name"],
                         "type": i["type"]} for i in inputs],
-            "name": call.method, "payable": False}
+            "name": call.method, "payable": call.value != 0}
         tx["contractInputsValues"] = call.named_args()
     return tx
 

@@ -1,5 +1,6 @@
-"""What `guardian protocol show` reads from the oracle and how it prints it: the registration,
-the pending admin, the containment record, the nonce and the last release block."""
+"""What `guardian protocol show` reads from the oracle and how it prints it: the registration (or
+a proposal waiting for its admin), the pending admin, the bond, the containment record with any
+failed hook, the nonce and the last release block."""
 
 from __future__ import annotations
 
@@ -30,6 +31,14 @@ def read_protocol(client: OracleClient, protocol_id: bytes) -> dict:
             "detection": {k: reg[k] for k in ("monitored", "tokens", "outflow_limit_bps",
                                               "window_blocks", "balance_drop_bps",
                                               "invariants")}}
+    else:
+        doc["proposal"] = _proposal(client, protocol_id)
+    registrant, bond = client.read("bondOf", fns.bondOf(protocol_id))
+    doc["bond"] = {"registrant": None if int(registrant, 16) == 0 else registrant, "wei": bond}
+    failed = client.read("failedHookAction", fns.failedHookAction(protocol_id))
+    doc["failed_hook"] = None if not failed else {
+        "action": ACTION_LABELS.get(failed, str(failed)),
+        "at": client.read("hookFailedAt", fns.hookFailedAt(protocol_id))}
     action, engaged, expires, hook_ok, active = client.read(
         "containment", fns.containment(protocol_id))
     now = client.head_timestamp()
@@ -39,6 +48,22 @@ def read_protocol(client: OracleClient, protocol_id: bytes) -> dict:
     doc["nonce"] = client.read("nonces", fns.nonces(protocol_id))
     doc["last_release_block"] = client.read("lastReleaseBlock", fns.lastReleaseBlock(protocol_id))
     return doc
+
+
+def _proposal(client: OracleClient, protocol_id: bytes) -> dict | None:
+    """A registration proposal waiting for its admin, or None: not in force, yet the oracle has
+    its contents (getRegistration) and the admin it names (pendingProtocolAdmin)."""
+    from node.governance.client import WouldRevert
+
+    fns = client.oracle.functions
+    try:
+        params = client.read("getRegistration", fns.getRegistration(protocol_id))
+    except WouldRevert:  # GuardianOracleNotRegistered: nothing at all
+        return None
+    reg = registration_kwargs(params)
+    registrant, _ = client.read("bondOf", fns.bondOf(protocol_id))
+    return {"target": reg["target"], "admin": reg["admin"], "registrant": registrant,
+            "actions": reg["actions"].split(",")}
 
 
 def _when(ts: int, now: int) -> str:
@@ -65,7 +90,15 @@ def _bps(bps: int) -> str:
 def render(doc: dict) -> str:
     lines = [f"protocol {doc['protocol_id']} on oracle {doc['oracle']} (chain {doc['chain_id']})"]
     reg = doc["registration"]
-    if reg is None:
+    proposal = doc.get("proposal")
+    if reg is None and proposal:
+        lines += ["  registered         no: PROPOSED, waiting for its admin to accept "
+                  "(`guardian protocol accept-registration`)",
+                  f"  target             {proposal['target']}",
+                  f"  admin (to accept)  {proposal['admin']}",
+                  f"  registrant         {proposal['registrant']}",
+                  f"  actions            {', '.join(proposal['actions'])}"]
+    elif reg is None:
         lines.append("  registered         no (the nonce and containment record below are kept)")
     else:
         det = reg["detection"]
@@ -90,11 +123,22 @@ def render(doc: dict) -> str:
                                      if det["balance_drop_bps"] else "off"),
             f"  invariants         {', '.join(det['invariants']) or 'none'}",
         ]
+    bond = doc.get("bond")
+    if bond and bond["registrant"]:
+        lines.append(f"  bond               {bond['wei']} wei (paid by {bond['registrant']})")
     c = doc["containment"]
     now = c["chain_time"]
+    failed = doc.get("failed_hook")
     lines.append("containment")
+    if failed:
+        at = f" at {_when(failed['at'], now)}" if failed["at"] else ""
+        lines.append(f"  FAILED HOOK        {failed['action']}: an authorization's hook failed"
+                     f"{at}; the guardians are refused this action until the admin proves the "
+                     f"hook again (`guardian protocol update`)")
     if not c["engaged_at"]:
-        lines.append("  state              never engaged")
+        lines.append("  state              never contained" + (
+            " (the guardians tried: the hook FAILED)" if failed or c["hook_succeeded"] is False
+            and doc["nonce"] else ""))
     else:
         state = "ACTIVE" if c["active"] else "not in force"
         lines += [f"  state              {state}",

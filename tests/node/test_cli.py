@@ -185,7 +185,8 @@ def test_governance_commands_unreachable_rpc_and_bad_key(tmp_path, capsys, anvil
     b = get_backend()
     gov = Deployer.connect(anvil.rpc_url, DEV_PRIVATE_KEYS[0])
     oracle = gov.deploy("GuardianOracle", gov.address,
-                        b.g1_to_eip2537(deal(3, 2, backend=b).group_public_key), 2, 3, 86400)
+                        b.g1_to_eip2537(deal(3, 2, backend=b).group_public_key), 2, 3, 86400,
+                        10**18)
     capsys.readouterr()  # (a logging handler left by an earlier test may complain here)
     lift = ["protocol", "lift", "--rpc", anvil.rpc_url, "--oracle", oracle.address,
             "--target", "0x" + "33" * 20]
@@ -198,3 +199,20 @@ def test_governance_commands_unreachable_rpc_and_bad_key(tmp_path, capsys, anvil
     (tmp_path / "junk").chmod(0o600)
     assert "does not hold a hex private key" in _error(capsys, *lift, "--key-file",
                                                        str(tmp_path / "junk"))
+
+
+def test_status_text_shows_a_failed_containment_as_failed():
+    """Issue 21 item 10: the text status showed a failed authorize as "submitted ... in block N",
+    like a success, and never listed failed containments (the JSON had them)."""
+    from node.commands.status import render
+
+    pid = "0x" + "ab" * 32
+    text = render({"guardian": 1, "name": "g1", "ready": True, "head": 10, "protocols": 1,
+                   "contained": [{"protocol": pid, "block": 9, "tx": "0x01"}],
+                   "failed_containments": {pid: {"action": 1, "reason": "EnforcedPause()"}}})
+    assert f"FAILED          {pid}: the containment hook failed (action 1): EnforcedPause()" in text
+    assert f"submitted       {pid} in block 9 (tx 0x01): the hook FAILED, not contained" in text
+    ok = render({"contained": [{"protocol": pid, "block": 9, "tx": "0x01"}]})
+    assert "in block 9 (tx 0x01): contained" in ok and "FAILED" not in ok
+    garbage = render({"failed_containments": {pid: "not a dict"}})  # a node's odd answer
+    assert "FAILED" in garbage

@@ -23,7 +23,7 @@ import trio
 from node.anvil import Anvil
 from node.devnet.attack import run_attack
 from node.devnet.authorizations import authorize_transactions
-from node.devnet.contracts import MAX_BORROW_PER_TX
+from node.devnet.contracts import MAX_BORROW_PER_TX, register_paying_bond
 from node.devnet.inprocess import guardian_network
 from node.registration import build_registration
 from protocol.bls import get_backend
@@ -119,7 +119,7 @@ def _oz_vault_losing_its_role(gov, oracle) -> tuple:
     reg = build_registration(target=vault.address, admin=gov.address, actions="pause",
                              hook="selector", selector="0x8456cb59", monitored=[vault.address],
                              invariants=[f"{vault.address}:{has_role}"])
-    gov.transact("register the vault", oracle.functions.register(reg.as_abi()))
+    register_paying_bond(gov, oracle, reg, "register the vault")
     gov.transact("revoke PAUSER_ROLE", vault.functions.revokeRole(role, oracle.address))
     return vault, protocol_id(bytes.fromhex(vault.address[2:]))
 

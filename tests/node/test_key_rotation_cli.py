@@ -47,7 +47,8 @@ class Chain:
         self.w3 = self.gov.w3
         first = threshold.deal(3, 2, backend=B)
         self.oracle = self.gov.deploy("GuardianOracle", self.gov.address,
-                                      B.g1_to_eip2537(first.group_public_key), 2, 3, DELAY)
+                                      B.g1_to_eip2537(first.group_public_key), 2, 3, DELAY,
+                                      10**18)
         self.keys = {}
         for i in (0, 2):
             path = tmp_path / f"key{i}"
@@ -282,7 +283,7 @@ def test_dkg_set_rotated_in_signs_containments(tmp_path, capsys):
         c = Chain(anvil, tmp_path)
         old = threshold.deal(3, 2, backend=B)
         c.oracle = c.gov.deploy("GuardianOracle", c.gov.address,
-                                B.g1_to_eip2537(old.group_public_key), 2, 3, DELAY)
+                                B.g1_to_eip2537(old.group_public_key), 2, 3, DELAY, 10**18)
         gset, path, shares = _dkg_set(tmp_path, epoch=2, n=4, t=3)
         send = ("--key-file", c.keys[0])
         c.cli(capsys, "queue", "--guardian-set", str(path), *send)

@@ -39,7 +39,8 @@ class Chain:
         self.team = Deployer.connect(self.rpc, DEV_PRIVATE_KEYS[1])
         self.w3 = self.gov.w3
         self.oracle = self.gov.deploy("GuardianOracle", self.gov.address,
-                                      B.g1_to_eip2537(self.dealing.group_public_key), 2, 3, 86400)
+                                      B.g1_to_eip2537(self.dealing.group_public_key), 2, 3, 86400,
+                                      10**18)
         self.keys = {}
         for i in (1, 2, 3):
             path = tmp_path / f"key{i}"
@@ -103,7 +104,7 @@ def test_register_as_owner_stranger_refused_show(tmp_path, capsys):
                     "--key-file", c.keys[2], code=2)
         assert (f"GuardianOracleNoConsent(target={target.address}, caller={c.address[2]})"
                 in err), err
-        assert "hint: only the target itself, its owner()" in err
+        assert "hint: only the target's owner()" in err
         out = c.cli(capsys, "register", *args, "--key-file", c.keys[1])
         assert "transaction 0x" in out and "gas used" in out
         pid = "0x" + protocol_id(bytes.fromhex(target.address[2:])).hex()
@@ -115,7 +116,7 @@ def test_register_as_owner_stranger_refused_show(tmp_path, capsys):
                          f"admin              {c.team.address}", "pending admin      none",
                          f"hook               selector {PAUSE}", "actions            pause",
                          "max duration       3600 s (1.0 h)", "cooldown           600 s",
-                         "outflow limit      off", "state              never engaged",
+                         "outflow limit      off", "state              never contained",
                          "nonce                0", "last release block   0"):
             assert expected in text, (expected, text)
         doc = json.loads(c.cli(capsys, "show", "--protocol-id", pid, "--json"))
@@ -137,13 +138,14 @@ def test_governance_lifecycle_by_key_and_by_safe(tmp_path, capsys):
         proposed = c.cli(capsys, "register", *reg, "--print-call", "--safe-json",
                          str(safe_file), "--from", c.team.address)
         assert f"simulated from {c.team.address}: succeeds" in proposed
-        assert f"to:    {c.oracle.address}" in proposed and "value: 0" in proposed
+        # the call carries the oracle's (refundable) bond, 1 ether in an empty registry
+        assert f"to:    {c.oracle.address}" in proposed and f"value: {10**18}" in proposed
         batch = json.loads(safe_file.read_text())
         assert batch["version"] == "1.0" and batch["chainId"] == "31337"
         assert batch["meta"]["createdFromSafeAddress"] == c.team.address
         assert batch["meta"]["checksum"] == checksum(batch)
         (tx,) = batch["transactions"]
-        assert tx["to"] == c.oracle.address and tx["value"] == "0"
+        assert tx["to"] == c.oracle.address and tx["value"] == str(10**18)
         assert bytes.fromhex(tx["data"][2:]) == _data(proposed)
         sent = c.cli(capsys, "register", *reg, "--key-file", c.keys[1])
         assert _tx_input(c.w3, sent) == _data(proposed)
@@ -210,3 +212,49 @@ def test_governance_lifecycle_by_key_and_by_safe(tmp_path, capsys):
         assert "registered         no" in shown and "nonce                1" in shown
         err = c.cli(capsys, "deregister", *t, "--key-file", c.keys[3], code=2)
         assert "GuardianOracleNotRegistered" in err
+
+
+def test_two_step_registration_bond_refund_and_a_failed_hook_shown(tmp_path, capsys):
+    """Issue 21: the team's owner key proposes naming its Safe (account 3) as admin; nothing is
+    in force until the Safe accepts; the bond comes back after deregistration. A failed first
+    containment shows as FAILED, not as "never engaged" (item 11)."""
+    with Anvil(log_path=tmp_path / "anvil.log") as anvil:
+        c = Chain(anvil, tmp_path)
+        vault = deploy(c.team, "OZAccessControlVault", c.team.address)
+        c.team.transact("grant", vault.functions.grantRole(PAUSER_ROLE, c.oracle.address))
+        t = ["--target", vault.address]
+        out = c.cli(capsys, "register", *_register_args(vault.address, c.address[3]),
+                    "--key-file", c.keys[1])
+        assert f"pending: {c.address[3]} must accept it" in out
+        shown = c.cli(capsys, "show", *t)
+        assert "PROPOSED, waiting for its admin to accept" in shown, shown
+        assert f"admin (to accept)  {c.address[3]}" in shown
+        assert f"bond               {10**18} wei (paid by {c.address[1]})" in shown
+        err = c.cli(capsys, "accept-registration", *t, "--key-file", c.keys[2], code=2)
+        assert "GuardianOracleUnauthorized" in err
+        accept_file = tmp_path / "accept.json"
+        c.cli(capsys, "accept-registration", *t, "--safe-json", str(accept_file), "--from",
+              c.address[3])
+        (tx,) = json.loads(accept_file.read_text())["transactions"]
+        assert tx["contractMethod"]["name"] == "acceptRegistration" and tx["value"] == "0"
+        c.cli(capsys, "accept-registration", *t, "--key-file", c.keys[3])
+        shown = c.cli(capsys, "show", *t)
+        assert "registered         yes" in shown and f"admin              {c.address[3]}" in shown
+
+        # the vault's governance takes the oracle's role away: the first containment fails
+        c.team.transact("revoke", vault.functions.revokeRole(PAUSER_ROLE, c.oracle.address))
+        c.engage(vault.address)
+        shown = c.cli(capsys, "show", *t)
+        assert "FAILED HOOK        pause" in shown, shown
+        assert "never engaged" not in shown and "the hook FAILED" in shown
+        doc = json.loads(c.cli(capsys, "show", *t, "--json"))
+        assert doc["failed_hook"]["action"] == "pause" and doc["failed_hook"]["at"] > 0
+
+        # leaving returns the bond (less what the failed hook paid its submitter)
+        c.cli(capsys, "deregister", *t, "--key-file", c.keys[3])
+        refund = c.oracle.functions.bondRefunds(c.address[3]).call()
+        assert 0 < refund <= 10**18
+        before = c.w3.eth.get_balance(c.address[3])
+        c.cli(capsys, "withdraw-refund", "--key-file", c.keys[3])
+        assert c.oracle.functions.bondRefunds(c.address[3]).call() == 0
+        assert c.w3.eth.get_balance(c.address[3]) > before + refund - 10**16  # less gas

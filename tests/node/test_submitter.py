@@ -126,7 +126,10 @@ def test_gas_limit_has_a_margin_a_floor_and_a_ceiling():
 
     client = OracleClient.__new__(OracleClient)
     client.max_gas = 500_000
-    assert client.gas_limit(240_000) == AUTHORIZE_GAS_FLOOR  # 300,000: floor over 240k * 1.25
+    assert client.gas_limit(240_000) == AUTHORIZE_GAS_FLOOR  # 330,000: floor over 240k * 1.25
+    # issue 21 item 13: an estimate of the gas USED on the OZ selector path (~208k) still gets the
+    # ~306k limit the oracle's hook check needs (f797509 sent 300,000 here and could revert)
+    assert client.gas_limit(208_000) >= 306_000
     assert client.gas_limit(320_000) == 400_000
     assert client.gas_limit(450_000) == 500_000
 

@@ -20,6 +20,8 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     uint256 private constant _SIGNATURE_LENGTH = 256;
     /// @dev `IGuardable.engageContainment.selector` as a number, for assembly (a test checks it).
     uint256 internal constant _ENGAGE_CONTAINMENT = 0x3aa713e5;
+    bytes4 private constant _PAUSED = bytes4(keccak256("paused()"));
+    bytes4 private constant _IS_CONTAINED = bytes4(keccak256("isContained(uint8)"));
 
     // ---------------------------------------------------------------- engage, lift, extend
 
@@ -32,7 +34,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         uint64 evidenceFromBlock,
         bytes32 evidenceHash,
         bytes calldata signature
-    ) external nonReentrant returns (bool hookSucceeded) {
+    ) external nonReentrantInline returns (bool hookSucceeded) {
         bytes32 protocolId;
         assembly ("memory-safe") {
             mstore(0x00, target) // protocolIdOf(target) in scratch space, no allocation
@@ -135,11 +137,7 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
             }
             ok := call(hookGas, callee, 0, m, size, 0, 0)
         }
-        if (!ok) {
-            ProtocolStateWord.store(_stateSlot(protocolId), ProtocolStateWord.hookFailed(word, action));
-            bytes4 selector = bytes4(uint32(word >> ProtocolStateWord.PAUSE_SELECTOR));
-            emit HookCallFailed(protocolId, selector == bytes4(0) ? IGuardable.engageContainment.selector : selector);
-        }
+        if (!ok) ok = _hookFailed(protocolId, target, word, action);
         bytes32 topic = ContainmentEngaged.selector;
         assembly ("memory-safe") {
             let m := mload(0x40)
@@ -150,6 +148,31 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
             mstore(add(m, 0x80), and(expiresAt, 0xffffffffffffffff))
             mstore(add(m, 0xa0), ok)
             log2(m, 0xc0, topic, protocolId)
+        }
+    }
+
+    /// @dev The engage hook failed (off {authorize}'s success path). A selector-hook target that
+    /// reports `paused()` true is already contained (OpenZeppelin's `pause()` reverts
+    /// `EnforcedPause` when the team paused first): that is a containment, not a broken hook.
+    /// Otherwise the failure is recorded (the action is refused until the hook is proven again)
+    /// and the registrant's bond pays the submitter for it ({_chargeFailedHook}).
+    function _hookFailed(bytes32 protocolId, address target, uint256 word, uint8 action) private returns (bool) {
+        bytes4 selector = bytes4(uint32(word >> ProtocolStateWord.PAUSE_SELECTOR));
+        if (selector != bytes4(0) && _answersTrue(target, _PAUSED, 0)) return true;
+        ProtocolStateWord.store(_stateSlot(protocolId), ProtocolStateWord.hookFailed(word, action));
+        emit HookCallFailed(protocolId, selector == bytes4(0) ? IGuardable.engageContainment.selector : selector);
+        _chargeFailedHook(protocolId);
+        return false;
+    }
+
+    /// @dev Whether `target` answers `query(arg)` with true (`paused()` ignores the extra word;
+    /// `isContained(uint8)` reads it), read with bounded gas; false when it cannot answer.
+    function _answersTrue(address target, bytes4 query, uint256 arg) private view returns (bool yes) {
+        assembly ("memory-safe") {
+            mstore(0x00, query) // scratch space: the selector, then the argument word
+            mstore(0x04, arg)
+            let ok := staticcall(30000, target, 0x00, 0x24, 0x00, 0x20)
+            yes := and(and(ok, iszero(lt(returndatasize(), 32))), eq(mload(0x00), 1))
         }
     }
 
@@ -221,10 +244,15 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
         Registration storage r = _requireRegistered(protocolId);
         if (msg.sender != r.admin) revert GuardianOracleUnauthorized(msg.sender);
         ProtocolState storage state = _state(protocolId);
-        if (block.timestamp >= _expiresAt(state)) revert GuardianOracleNoActiveContainment(protocolId);
-
-        _release(state);
+        if (state.engagedAt == 0) revert GuardianOracleNoActiveContainment(protocolId);
         emit ContainmentLifted(protocolId, msg.sender);
+        if (block.timestamp >= _expiresAt(state)) {
+            // Expired already: the lift only records the release at this block (the same Safe
+            // batch, lift then unpause(), works before and after expiry); no hook, no cooldown.
+            state.releaseBlock = uint40(block.number);
+            return;
+        }
+        _release(state);
         if (state.pauseSelector == bytes4(0)) {
             address target = r.target;
             _callHook(protocolId, target, abi.encodeCall(IGuardable.liftContainment, (state.action)));
@@ -236,11 +264,26 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
     /// @inheritdoc IGuardianOracle
     function containmentLiftedByTarget(uint8 action) external nonReentrant {
         bytes32 protocolId = protocolIdOf(msg.sender);
-        if (_registration(protocolId).target != msg.sender) return;
+        address target = msg.sender;
+        if (_registration(protocolId).admin == address(0)) return; // not registered (or pending)
         ProtocolState storage state = _state(protocolId);
+        // Only a Guardable target has a lift of its own to report.
+        if (state.pauseSelector != bytes4(0)) return;
         if (block.timestamp >= _expiresAt(state) || state.action != action) return;
+        // The notice is not trusted: anyone reaching a forwarder on the target can send it. The
+        // target's own state is: the action must really be off there.
+        if (_answersTrue(target, _IS_CONTAINED, action)) return;
+        uint8 replaced = state.replacedAction;
+        if (replaced != 0 && _answersTrue(target, _IS_CONTAINED, replaced)) {
+            // A PAUSE that replaced a weaker action was lifted; the weaker one is still on the
+            // target, so the record goes back to it (no release, no cooldown yet).
+            state.action = replaced;
+            state.replacedAction = 0;
+            emit ContainmentLifted(protocolId, target);
+            return;
+        }
         _release(state);
-        emit ContainmentLifted(protocolId, msg.sender);
+        emit ContainmentLifted(protocolId, target);
     }
 
     /// @inheritdoc IGuardianOracle

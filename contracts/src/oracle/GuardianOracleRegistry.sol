@@ -10,11 +10,17 @@ import {OracleConstants} from "./OracleConstants.sol";
 /// @notice The registry of protected protocols: who may register, update and deregister one, and
 /// what a registration may contain (policy and detection rules, each bounded).
 /// @dev Registration consent (docs/architecture-contracts.md, "Registration consent"): the caller
-/// of {register} must be the target or an authority the target itself names in its own access
-/// control: `owner()` (OpenZeppelin Ownable), a holder of `DEFAULT_ADMIN_ROLE` (OpenZeppelin
-/// AccessControl) or `guardianGovernance()` ({Guardable}). The hook is then tried in a call frame
-/// that always reverts ({probeHook}). After registration only the admin acts; the admin changes
-/// in two steps. The registry is capped (MAX_PROTOCOLS, MAX_PROTOCOLS_PER_ADMIN). What
+/// of {register} must be an authority the target itself names in its own access control, and
+/// never the target itself (a target with a generic forwarder, `multicall` or `execute`, would
+/// let anyone speak as it): `owner()` (OpenZeppelin Ownable), a holder of `DEFAULT_ADMIN_ROLE`
+/// (OpenZeppelin AccessControl) or `guardianGovernance()` ({Guardable}). The hook is then tried
+/// in a call frame that always reverts ({probeHook}). The named admin accepts before the
+/// registration is in force or counts against it (two steps, unless the admin registers itself);
+/// after that only the admin acts, and the admin changes in two steps. Every entry, pending or in
+/// force, holds a refundable bond whose price rises with the registry's occupancy
+/// ({registrationBond}), up to MAX_PROTOCOLS entries (derived from what one guardian can watch per
+/// head); an entry whose target lost its code or whose hook stays broken can be evicted by anyone,
+/// who receives its bond; a failed hook pays its submitter from the bond. What
 /// {authorize} reads (the policy, with the containment record) fits in one storage slot. Every
 /// state-changing function here and in the containment part shares one re-entrancy guard.
 abstract contract GuardianOracleRegistry is IGuardianOracle {
@@ -47,6 +53,19 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// (2,600), and the few instructions between the check and the call.
     uint256 public constant HOOK_GAS_MARGIN = OracleConstants.HOOK_GAS_MARGIN;
 
+    /// @notice Seconds after which a registration its admin never accepted may be evicted (its bond
+    /// goes back to the registrant).
+    uint64 public constant PENDING_REGISTRATION_TTL = OracleConstants.PENDING_REGISTRATION_TTL;
+    /// @notice Seconds an admin has to prove again ({updateRegistration}) a hook that failed at an
+    /// authorization before anyone may evict the registration.
+    uint64 public constant HOOK_REPAIR_PERIOD = OracleConstants.HOOK_REPAIR_PERIOD;
+    /// @notice Gas a failed hook costs the guardians' submitter (an authorization whose hook
+    /// failed, measured); the registrant's bond pays it at the transaction's gas price.
+    uint256 public constant FAILED_HOOK_CHARGE_GAS = OracleConstants.FAILED_HOOK_CHARGE_GAS;
+    /// @notice The bond of the first registration; the price rises as the registry fills
+    /// ({registrationBond}). Set at deployment, in the chain's native token (wei).
+    uint256 public immutable baseRegistrationBond;
+
     /// @dev allowedActions may only use bits 1..3.
     uint8 private constant _ACTION_BITS = 0x0e;
     /// @dev Gas for each consent query (owner(), hasRole(), guardianGovernance()).
@@ -78,10 +97,18 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     }
 
     /// @dev The rest of a registration (read by views, updates and lifts, not by {authorize}).
+    /// Pending (proposed, not yet accepted): `target` set, `admin` zero, `pendingAdmin` the named
+    /// admin, the policy's actions in `pendingActions` (the state word's allowedActions stays 0,
+    /// so {authorize} refuses it).
     struct Registration {
         address target;
-        address admin;
+        uint64 proposedAt; // when a pending registration was proposed
+        uint8 pendingActions; // allowedActions to put in force on acceptance
+        address admin; // zero while pending
+        uint64 hookFailedAt; // when an authorization's hook last failed; 0 after a new proof
         address pendingAdmin;
+        address registrant; // who paid the bond
+        uint96 bond; // what is left of it (wei)
         DetectionParams detection;
     }
 
@@ -93,6 +120,10 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     bytes32[] private _protocolIds;
     mapping(bytes32 => uint256) private _protocolIndex; // position in _protocolIds plus one
     mapping(address => uint256) private _adminProtocols;
+    /// @dev Entries holding a bond: registrations in force plus pending ones (<= MAX_PROTOCOLS).
+    uint256 private _reserved;
+    /// @dev Bonds returned or forfeited, and failed-hook charges, waiting for {withdrawBondRefund}.
+    mapping(address => uint256) private _refunds;
     /// @dev A full word, so that setting it is one TSTORE (a transient bool is read, masked and
     /// written).
     uint256 private transient _entered;
@@ -100,31 +131,118 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// @dev One guard for the registry and the containment functions: a hook cannot re-enter any
     /// of them (OpenZeppelin ReentrancyGuardTransient's shape, with this contract's error).
     modifier nonReentrant() {
+        _enter();
+        _;
+        _entered = 0;
+    }
+
+    /// @dev The same guard written inline, for {authorize} only (its hot path saves the jump;
+    /// every other function shares {_enter}, which keeps the contract under EIP-170's size cap).
+    modifier nonReentrantInline() {
         if (_entered != 0) revert GuardianOracleReentrantCall();
         _entered = 1;
         _;
         _entered = 0;
     }
 
+    function _enter() private {
+        if (_entered != 0) revert GuardianOracleReentrantCall();
+        _entered = 1;
+    }
+
+    /// @param registrationBond_ {baseRegistrationBond}: the bond of the first registration (wei).
+    constructor(uint256 registrationBond_) {
+        if (registrationBond_ > type(uint96).max / MAX_PROTOCOLS) revert GuardianOracleBondTooLow(0, registrationBond_);
+        baseRegistrationBond = registrationBond_;
+    }
+
     // ---------------------------------------------------------------- register, update, leave
 
     /// @inheritdoc IGuardianOracle
-    function register(RegistrationParams calldata params) external nonReentrant returns (bytes32 protocolId) {
+    function register(RegistrationParams calldata params) external payable nonReentrant returns (bytes32 protocolId) {
         _validateRegistration(params);
         if (!_hasConsent(params.target, msg.sender)) revert GuardianOracleNoConsent(params.target, msg.sender);
         protocolId = protocolIdOf(params.target);
         Registration storage r = _registrations[protocolId];
-        if (r.target != address(0)) revert GuardianOracleAlreadyRegistered(protocolId);
-        if (_protocolIds.length >= MAX_PROTOCOLS) revert GuardianOracleRegistryFull();
-        _countAdmin(params.admin);
+        if (r.admin != address(0)) revert GuardianOracleAlreadyRegistered(protocolId);
+        // A pending proposal gives way to a new one from an authority of the target (a typo in
+        // the admin is corrected by proposing again); its bond goes back to its registrant.
+        if (r.target != address(0)) _dropPending(protocolId, r, r.registrant);
+        if (_reserved >= MAX_PROTOCOLS) revert GuardianOracleRegistryFull();
+        uint256 bond = registrationBond();
+        if (msg.value < bond) revert GuardianOracleBondTooLow(bond, msg.value);
         _proveHook(params);
 
+        if (msg.value > type(uint96).max) revert GuardianOracleBondTooLow(bond, msg.value);
+        _reserved++;
         r.target = params.target;
-        r.admin = params.admin;
+        r.registrant = msg.sender;
+        r.bond = uint96(msg.value); // all of it is refundable
         _storeRegistration(protocolId, r, params);
-        _protocolIds.push(protocolId);
-        _protocolIndex[protocolId] = _protocolIds.length;
-        emit ProtocolRegistered(protocolId, params.target, params.admin);
+        ProtocolState storage state = _state(protocolId);
+        state.allowedActions = 0; // not in force until the admin accepts
+        r.pendingActions = params.allowedActions;
+        emit ProtocolRegistrationProposed(protocolId, params.target, params.admin, msg.sender, msg.value);
+        if (msg.sender == params.admin) {
+            _activate(protocolId, r, params.admin); // the admin itself registers: accepted
+        } else {
+            r.pendingAdmin = params.admin;
+            r.proposedAt = uint64(block.timestamp);
+        }
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function acceptRegistration(bytes32 protocolId) external nonReentrant {
+        Registration storage r = _registrations[protocolId];
+        if (r.target == address(0) || r.admin != address(0)) revert GuardianOracleNotPending(protocolId);
+        if (msg.sender != r.pendingAdmin) revert GuardianOracleUnauthorized(msg.sender);
+        _activate(protocolId, r, msg.sender);
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function cancelRegistration(bytes32 protocolId) external nonReentrant {
+        Registration storage r = _registrations[protocolId];
+        if (r.target == address(0) || r.admin != address(0)) revert GuardianOracleNotPending(protocolId);
+        address registrant = r.registrant;
+        // The registrant withdraws its proposal, or the named admin refuses the role.
+        if (msg.sender != registrant && msg.sender != r.pendingAdmin) revert GuardianOracleUnauthorized(msg.sender);
+        _dropPending(protocolId, r, registrant);
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function evict(bytes32 protocolId) external nonReentrant {
+        Registration storage r = _registrations[protocolId];
+        address target = r.target;
+        if (target == address(0)) revert GuardianOracleNotRegistered(protocolId);
+        if (r.admin == address(0)) {
+            // Never accepted: no fault of the registrant's, its bond goes back to it.
+            if (block.timestamp < uint256(r.proposedAt) + PENDING_REGISTRATION_TTL) {
+                revert GuardianOracleNotEvictable(protocolId);
+            }
+            _dropPending(protocolId, r, r.registrant);
+            return;
+        }
+        // A target that runs no code, or a hook that failed at an authorization and was not
+        // proven again ({updateRegistration}) within HOOK_REPAIR_PERIOD.
+        uint64 failedAt = r.hookFailedAt;
+        bool broken = (failedAt != 0 && block.timestamp >= uint256(failedAt) + HOOK_REPAIR_PERIOD)
+            || !_targetCanRun(target);
+        if (!broken) revert GuardianOracleNotEvictable(protocolId);
+        // Forfeited by rule: the bond goes to whoever cleaned the registry up.
+        _refunds[msg.sender] += r.bond;
+        emit ProtocolEvicted(protocolId, target, msg.sender, r.bond);
+        _remove(protocolId, r, address(0));
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function withdrawBondRefund() external nonReentrant {
+        uint256 amount = _refunds[msg.sender];
+        _refunds[msg.sender] = 0;
+        emit BondRefundWithdrawn(msg.sender, amount);
+        // A caller that cannot receive the value reverts its own withdrawal (the credit stays).
+        assembly ("memory-safe") {
+            if iszero(call(gas(), caller(), amount, 0, 0, 0, 0)) { revert(0, 0) }
+        }
     }
 
     /// @inheritdoc IGuardianOracle
@@ -138,6 +256,7 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         _validateRegistration(params);
         _proveHook(params);
         _storeRegistration(protocolId, r, params);
+        r.hookFailedAt = 0;
         emit ProtocolUpdated(protocolId, target, admin);
     }
 
@@ -165,9 +284,17 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     function deregister(bytes32 protocolId) external nonReentrant {
         Registration storage r = _requireRegistered(protocolId);
         address admin = r.admin;
-        address target = r.target;
         if (msg.sender != admin) revert GuardianOracleUnauthorized(msg.sender);
+        _remove(protocolId, r, admin);
+    }
 
+    /// @dev Take a registration in force out of the registry; its bond goes to `refundTo` (zero:
+    /// already paid out by the caller).
+    function _remove(bytes32 protocolId, Registration storage r, address refundTo) private {
+        address admin = r.admin;
+        address target = r.target;
+        if (refundTo != address(0)) _refunds[refundTo] += r.bond;
+        _reserved--;
         uint256 index = _protocolIndex[protocolId] - 1;
         uint256 last = _protocolIds.length - 1;
         if (index != last) {
@@ -189,6 +316,32 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         emit ProtocolDeregistered(protocolId, target, admin);
     }
 
+    /// @dev Put a proposed registration in force: the admin's quota is charged now, not before.
+    function _activate(bytes32 protocolId, Registration storage r, address admin) private {
+        _countAdmin(admin);
+        r.admin = admin;
+        r.pendingAdmin = address(0);
+        r.proposedAt = 0;
+        _state(protocolId).allowedActions = r.pendingActions;
+        r.pendingActions = 0;
+        _protocolIds.push(protocolId);
+        _protocolIndex[protocolId] = _protocolIds.length;
+        emit ProtocolRegistered(protocolId, r.target, admin);
+    }
+
+    /// @dev Drop a pending registration; its bond goes back to `refundTo`.
+    function _dropPending(bytes32 protocolId, Registration storage r, address refundTo) private {
+        _refunds[refundTo] += r.bond;
+        _reserved--;
+        emit ProtocolRegistrationCancelled(protocolId, r.target, msg.sender);
+        _clearDetection(r.detection);
+        delete _registrations[protocolId];
+        ProtocolState storage state = _state(protocolId);
+        state.pauseSelector = bytes4(0);
+        state.maxDuration = 0;
+        state.cooldown = 0;
+    }
+
     /// @inheritdoc IGuardianOracle
     function probeHook(address target, bytes calldata data) external {
         if (msg.sender != address(this)) revert GuardianOracleUnauthorized(msg.sender);
@@ -199,7 +352,34 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
 
     /// @inheritdoc IGuardianOracle
     function isRegistered(bytes32 protocolId) external view returns (bool) {
-        return _registrations[protocolId].target != address(0);
+        return _registrations[protocolId].admin != address(0);
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function registrationBond() public view returns (uint256) {
+        uint256 reserved = _reserved;
+        if (reserved >= MAX_PROTOCOLS) return type(uint256).max;
+        // base * capacity / free entries: the base when empty, capacity times the base for the
+        // last entry; filling the registry costs about base * capacity * ln(capacity).
+        return (baseRegistrationBond * MAX_PROTOCOLS) / (MAX_PROTOCOLS - reserved);
+    }
+
+
+    /// @inheritdoc IGuardianOracle
+    function bondOf(bytes32 protocolId) external view returns (address registrant, uint256 bond) {
+        Registration storage r = _registrations[protocolId];
+        return (r.registrant, r.bond);
+    }
+
+    /// @inheritdoc IGuardianOracle
+    function bondRefunds(address account) external view returns (uint256) {
+        return _refunds[account];
+    }
+
+
+    /// @inheritdoc IGuardianOracle
+    function hookFailedAt(bytes32 protocolId) external view returns (uint64) {
+        return _registrations[protocolId].hookFailedAt;
     }
 
     /// @inheritdoc IGuardianOracle
@@ -226,11 +406,14 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
 
     /// @inheritdoc IGuardianOracle
     function getRegistration(bytes32 protocolId) external view returns (RegistrationParams memory params) {
-        Registration storage r = _requireRegistered(protocolId);
+        Registration storage r = _registrations[protocolId];
+        if (r.target == address(0)) revert GuardianOracleNotRegistered(protocolId);
         ProtocolState memory state = _state(protocolId);
         params.target = r.target;
-        params.admin = r.admin;
-        params.allowedActions = state.allowedActions;
+        bool inForce = r.admin != address(0);
+        // A proposal: the admin it names and the actions it would allow.
+        params.admin = inForce ? r.admin : r.pendingAdmin;
+        params.allowedActions = inForce ? state.allowedActions : r.pendingActions;
         params.hookKind = state.pauseSelector == bytes4(0) ? HOOK_KIND_GUARDABLE : HOOK_KIND_SELECTOR;
         params.pauseSelector = state.pauseSelector;
         params.maxDuration = state.maxDuration;
@@ -264,10 +447,48 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         return _registrations[protocolId];
     }
 
-    /// @dev The registration of `protocolId`; reverts with GuardianOracleNotRegistered if none.
+    /// @dev The registration in force of `protocolId`; reverts with GuardianOracleNotRegistered if
+    /// none (a pending one is not in force).
     function _requireRegistered(bytes32 protocolId) internal view returns (Registration storage r) {
         r = _registrations[protocolId];
-        if (r.target == address(0)) revert GuardianOracleNotRegistered(protocolId);
+        if (r.admin == address(0)) revert GuardianOracleNotRegistered(protocolId);
+    }
+
+    /// @dev After an authorization whose hook failed (not {authorize}'s success path): the
+    /// registrant's bond pays the submitter what the failed call cost it (FAILED_HOOK_CHARGE_GAS
+    /// at this transaction's gas price, at most what is left of the bond), and the failure time
+    /// starts HOOK_REPAIR_PERIOD. Re-proving the hook ({updateRegistration}) re-arms the action,
+    /// but every further failure is paid again: griefing the guardians costs the registrant.
+    function _chargeFailedHook(bytes32 protocolId) internal returns (uint256 charged) {
+        Registration storage r = _registrations[protocolId];
+        r.hookFailedAt = uint64(block.timestamp);
+        uint256 bond = r.bond;
+        charged = FAILED_HOOK_CHARGE_GAS * tx.gasprice;
+        if (charged > bond) charged = bond;
+        if (charged != 0) {
+            r.bond = uint96(bond - charged);
+            _refunds[msg.sender] += charged;
+        }
+    }
+
+    /// @dev Whether calling `target` runs code: it has code, and if that code is an EIP-7702
+    /// delegation (0xef0100 || address), the delegate has code and is not itself a delegation
+    /// (a call to a code-less delegate succeeds and does nothing).
+    function _targetCanRun(address target) internal view returns (bool ok) {
+        assembly ("memory-safe") {
+            ok := iszero(iszero(extcodesize(target)))
+            if and(ok, eq(extcodesize(target), 23)) {
+                extcodecopy(target, 0x00, 0, 23) // scratch space: 0xef0100 || delegate
+                if eq(shr(232, mload(0x00)), 0xef0100) {
+                    let delegate := shr(96, mload(0x03))
+                    ok := iszero(iszero(extcodesize(delegate)))
+                    if and(ok, eq(extcodesize(delegate), 23)) {
+                        extcodecopy(delegate, 0x00, 0, 3)
+                        ok := iszero(eq(shr(232, mload(0x00)), 0xef0100))
+                    }
+                }
+            }
+        }
     }
 
     /// @dev Calls `target` with exactly HOOK_GAS_LIMIT gas and copies no return data (a
@@ -283,7 +504,9 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     /// @dev The target consents when it calls, or when the caller is an authority the target
     /// itself names: `owner()`, a `DEFAULT_ADMIN_ROLE` holder, `guardianGovernance()`.
     function _hasConsent(address target, address caller) private view returns (bool) {
-        if (caller == target) return true;
+        // Never the target itself: whatever forwards calls for it (multicall, execute, a
+        // callback) would let anyone consent in its name.
+        if (caller == target) return false;
         if (_queryWord(target, abi.encodeWithSelector(_OWNER)) == uint256(uint160(caller))) return true;
         if (_queryWord(target, abi.encodeWithSelector(_GUARDIAN_GOVERNANCE)) == uint256(uint160(caller))) return true;
         return _queryWord(target, abi.encodeWithSelector(_HAS_ROLE, bytes32(0), caller)) == 1;
@@ -303,8 +526,10 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
     }
 
     /// @dev Try the hook as {authorize} would call it, in a frame that always reverts: every
-    /// allowed action for a Guardable hook, the selector for a selector hook.
+    /// allowed action for a Guardable hook, the selector for a selector hook. The evidence hash
+    /// is not zero (a hook cannot tell the proof from a real call by it).
     function _proveHook(RegistrationParams calldata p) private {
+        if (!_targetCanRun(p.target)) revert GuardianOracleTargetHasNoCode(p.target);
         if (p.hookKind == HOOK_KIND_SELECTOR) {
             _probe(p.target, abi.encodePacked(p.pauseSelector));
             return;
@@ -312,22 +537,34 @@ abstract contract GuardianOracleRegistry is IGuardianOracle {
         uint64 expiresAt = uint64(block.timestamp) + p.maxDuration;
         for (uint8 action = 1; action <= MAX_ACTION; ++action) {
             if (p.allowedActions & (uint8(1) << action) != 0) {
-                _probe(p.target, abi.encodeCall(IGuardable.engageContainment, (action, expiresAt, bytes32(0))));
+                _probe(p.target, abi.encodeCall(IGuardable.engageContainment, (action, expiresAt, _probeEvidence())));
             }
         }
     }
 
+    /// @dev An evidence hash for a proof that a hook cannot tell from a real one.
+    function _probeEvidence() private view returns (bytes32 evidence) {
+        assembly ("memory-safe") {
+            mstore(0x00, prevrandao())
+            mstore(0x20, gas())
+            evidence := keccak256(0x00, 0x40)
+        }
+    }
+
     function _probe(address target, bytes memory data) private {
+        if (!_probeOk(target, data)) revert GuardianOracleHookProbeFailed(target, data);
+    }
+
+    /// @dev Whether the hook call succeeds, in a frame that always reverts. Anything but the
+    /// probe's own outcome (GuardianOracleInsufficientGasForHook, out of gas) is passed on.
+    function _probeOk(address target, bytes memory data) private returns (bool succeeded) {
         (bool returned, bytes memory ret) = address(this).call(abi.encodeCall(this.probeHook, (target, data)));
         if (!returned && ret.length == 36 && bytes4(ret) == GuardianOracleHookProbe.selector) {
-            bool succeeded;
             assembly ("memory-safe") {
                 succeeded := mload(add(ret, 36))
             }
-            if (succeeded) return;
-            revert GuardianOracleHookProbeFailed(target, data);
+            return succeeded;
         }
-        // Anything else (GuardianOracleInsufficientGasForHook, out of gas): pass it on.
         assembly ("memory-safe") {
             revert(add(ret, 0x20), mload(ret))
         }

@@ -26,6 +26,9 @@ library OracleConstants {
     uint256 internal constant HOOK_GAS_LIMIT = 100_000;
     uint256 internal constant HOOK_GAS_MARGIN = 10_000;
     uint256 internal constant VERIFY_GAS_RESERVE = 180_000;
+    uint64 internal constant PENDING_REGISTRATION_TTL = 604_800;
+    uint64 internal constant HOOK_REPAIR_PERIOD = 604_800;
+    uint256 internal constant FAILED_HOOK_CHARGE_GAS = 250_000;
     uint64 internal constant KEY_ROTATION_EXPIRY = 604_800;
     uint8 internal constant HOOK_KIND_GUARDABLE = 0;
     uint8 internal constant HOOK_KIND_SELECTOR = 1;

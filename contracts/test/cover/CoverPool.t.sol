@@ -58,7 +58,7 @@ contract CoverPoolTest is Test {
         oracleSpec = OracleSpec.read();
         spec = vm.readFile(string.concat(vm.projectRoot(), "/../protocol/vectors/cover_breach.json"));
         vm.warp(vm.parseJsonUint(spec, _c("start")));
-        oracle = new GuardianOracle(GOV, vm.parseJsonBytes(oracleSpec, ".bls_authorizations.public_key"), 3, 5, 2 days);
+        oracle = new GuardianOracle(GOV, vm.parseJsonBytes(oracleSpec, ".bls_authorizations.public_key"), 3, 5, 2 days, 0);
         protocol = new MinimalGuarded(address(oracle), ADMIN);
         asset = new CoverTestToken();
         factory = new CoverPoolFactory(oracle);

@@ -73,7 +73,7 @@ abstract contract OracleBlsBase is Test {
         _loadVectors();
         vm.warp(start);
         // The signed digests name these addresses: the first two contracts this test deploys.
-        oracle = new GuardianOracle(GOV, pk, 3, 5, DELAY);
+        oracle = new GuardianOracle(GOV, pk, 3, 5, DELAY, 0);
         protocol = new MinimalGuarded(address(oracle), ADMIN);
         require(address(oracle) == vm.parseJsonAddress(spec, _bls("oracle")), "oracle address drifted");
         require(address(protocol) == vm.parseJsonAddress(spec, _bls("protocol")), "protocol address drifted");

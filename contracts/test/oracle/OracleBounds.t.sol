@@ -188,8 +188,11 @@ contract OracleBoundsTest is OracleTestBase {
         ReentrantHook hook = new ReentrantHook();
         RegistrationParams memory rp = params(address(hook));
         rp.admin = address(hook); // the hook is its own admin: only the guard stops it
-        vm.prank(address(hook));
+        ownedBy(address(hook), ADMIN); // consent from its owner, naming the hook as admin
+        vm.prank(ADMIN);
         bytes32 pid = oracle.register(rp);
+        vm.prank(address(hook));
+        oracle.acceptRegistration(pid);
         hook.arm(address(oracle), abi.encodeCall(IGuardianOracle.deregister, (pid)));
         assertTrue(engage(pid, ACTION_PAUSE), "hook ran");
         assertEq(bytes32(hook.revertSelector()), bytes32(IGuardianOracle.GuardianOracleReentrantCall.selector), "refused");
@@ -232,7 +235,7 @@ contract OracleBoundsTest is OracleTestBase {
             registerHook(address(new GuardedCounter(address(oracle), ADMIN)));
         }
         address p = address(new GuardedCounter(address(oracle), ADMIN));
-        vm.prank(p);
+        vm.prank(ADMIN);
         vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleAdminLimitReached.selector, ADMIN));
         oracle.register(params(p));
     }
@@ -281,7 +284,8 @@ contract OracleDelegatedTargetTest is OracleTestBase {
         super.setUp();
         GasProbeHook impl = new GasProbeHook();
         vm.etch(EOA, abi.encodePacked(hex"ef0100", address(impl)));
-        vm.prank(EOA);
+        ownedBy(EOA, ADMIN);
+        vm.prank(ADMIN);
         pid = oracle.register(params(EOA));
         deadline = uint64(block.timestamp + 1 hours);
         sig = sigFor(pid, ACTION_PAUSE, 0, deadline, EVIDENCE);

@@ -6,11 +6,7 @@ import {ProtocolStateWord} from "../../src/oracle/ProtocolStateWord.sol";
 
 /// @notice GuardianOracle with a stand-in signature check, so policy tests do not depend on BLS:
 /// a "signature" is the 32-byte digest followed by 224 zero bytes.
-contract OracleHarness is GuardianOracle {
-    constructor(address governance_, bytes memory pk, uint16 t, uint16 n, uint64 delay)
-        GuardianOracle(governance_, pk, t, n, delay)
-    {}
-
+abstract contract HarnessChecks is GuardianOracle {
     function _verifyAuthorization(address, bytes32 digest, bytes calldata signature)
         internal
         pure
@@ -32,6 +28,20 @@ contract OracleHarness is GuardianOracle {
     ) external view returns (bytes32) {
         return _authorizationDigest(epoch, protocolId, action, nonce, deadline, evidenceFromBlock, ev);
     }
+}
+
+/// @notice The harness with no registration bond (most policy tests).
+contract OracleHarness is HarnessChecks {
+    constructor(address governance_, bytes memory pk, uint16 t, uint16 n, uint64 delay)
+        GuardianOracle(governance_, pk, t, n, delay, 0)
+    {}
+}
+
+/// @notice The harness with a registration bond of `bond` wei (the registry's capacity tests).
+contract BondedOracleHarness is HarnessChecks {
+    constructor(address governance_, bytes memory pk, uint16 t, uint16 n, uint64 delay, uint256 bond)
+        GuardianOracle(governance_, pk, t, n, delay, bond)
+    {}
 }
 
 /// @notice The stand-in signature the harness accepts for `digest`.

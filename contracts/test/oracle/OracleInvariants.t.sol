@@ -156,7 +156,7 @@ contract OracleInvariantTest is OracleTestBase {
 
     function setUp() public override {
         super.setUp();
-        handler = new OracleHandler(oracle, id, ADMIN, address(protocol));
+        handler = new OracleHandler(OracleHarness(address(oracle)), id, ADMIN, address(protocol));
     }
 
     function targetContracts() public view returns (address[] memory targets) {

@@ -81,15 +81,21 @@ contract OracleRegistryTest is OracleTestBase {
         assertFalse(ok || active, "no containment flags");
     }
 
-    function test_registerByTargetItself() public {
+    /// @dev Issue 21 item 4: the target itself never consents (a forwarder on it would let
+    /// anyone speak as it); its governance proposes, the admin it names accepts.
+    function test_targetItselfCannotRegister() public {
         GuardedCounter p = _fresh();
         RegistrationParams memory rp = params(address(p));
         rp.admin = address(0xBEEF);
-        vm.expectEmit(true, true, false, true, address(oracle));
-        emit IGuardianOracle.ProtocolRegistered(keccak256(abi.encode(address(p))), address(p), address(0xBEEF));
         vm.prank(address(p));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianOracle.GuardianOracleNoConsent.selector, address(p), address(p)));
         oracle.register(rp);
-        assertEq(oracle.getRegistration(oracle.protocolIdOf(address(p))).admin, address(0xBEEF), "admin");
+        vm.prank(ADMIN); // its guardianGovernance()
+        bytes32 pid = oracle.register(rp);
+        assertFalse(oracle.isRegistered(pid), "pending until 0xBEEF accepts");
+        vm.prank(address(0xBEEF));
+        oracle.acceptRegistration(pid);
+        assertEq(oracle.getRegistration(pid).admin, address(0xBEEF), "admin");
     }
 
     function testFuzz_registerRejectsStrangers(address caller) public {
@@ -122,7 +128,7 @@ contract OracleRegistryTest is OracleTestBase {
         _expectInvalid(rp, abi.encodeWithSelector(IGuardianOracle.GuardianOracleTargetHasNoCode.selector, address(0x1234)));
         rp = params(address(p));
         rp.admin = address(0);
-        vm.prank(address(p));
+        vm.prank(ADMIN);
         vm.expectRevert(IGuardianOracle.GuardianOracleZeroAddress.selector);
         oracle.register(rp);
 

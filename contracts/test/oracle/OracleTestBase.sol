@@ -6,7 +6,7 @@ import {OracleSpec} from "../utils/OracleSpec.sol";
 import {GuardianOracle} from "../../src/GuardianOracle.sol";
 import {InvariantCall, DetectionParams, RegistrationParams} from "../../src/OracleTypes.sol";
 import {ACTION_PAUSE} from "../../src/IGuardable.sol";
-import {OracleHarness, fakeSignature} from "./OracleHarness.sol";
+import {HarnessChecks, OracleHarness, fakeSignature} from "./OracleHarness.sol";
 import {GuardedCounter} from "./GuardedCounter.sol";
 
 /// @notice Shared fixtures for the oracle tests: a harness oracle (stand-in signatures), a
@@ -27,7 +27,7 @@ abstract contract OracleTestBase is Test {
     /// @dev forge-std style log events: forge prints them with -vv.
     event log_named_uint(string key, uint256 val);
 
-    OracleHarness internal oracle;
+    HarnessChecks internal oracle;
     GuardedCounter internal protocol;
     bytes32 internal id;
     /// @dev protocol/vectors/guardian_oracle.json, generated from the Python specification.
@@ -141,11 +141,18 @@ abstract contract OracleTestBase is Test {
         return engage(id, ACTION_PAUSE);
     }
 
-    /// @dev Register a fresh protocol whose hook is `hook` (the target consents by calling itself),
-    /// with ADMIN as its admin.
+    /// @dev Register a test hook: it names ADMIN as its `owner()` (a mocked call), and ADMIN,
+    /// the admin it names, registers it (so it is in force at once). A target never consents
+    /// for itself.
     function registerHook(address hook) internal returns (bytes32 pid) {
-        vm.prank(hook);
+        ownedBy(hook, ADMIN);
+        vm.prank(ADMIN);
         pid = oracle.register(params(hook));
+    }
+
+    /// @dev `target.owner()` returns `authority` from now on (a mocked call).
+    function ownedBy(address target, address authority) internal {
+        vm.mockCall(target, abi.encodeWithSignature("owner()"), abi.encode(authority));
     }
 
     function isActive(bytes32 pid) internal view returns (bool active) {

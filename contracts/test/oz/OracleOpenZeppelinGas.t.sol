@@ -16,7 +16,7 @@ contract OracleOpenZeppelinGasTest is OracleBlsBase {
     function setUp() public override {
         _loadVectors();
         vm.warp(start);
-        oracle = new GuardianOracle(GOV, pk, 3, 5, DELAY);
+        oracle = new GuardianOracle(GOV, pk, 3, 5, DELAY, 0);
         vault = new OZAccessControlVault(ADMIN);
         require(address(vault) == vm.parseJsonAddress(spec, _bls("protocol")), "protocol address drifted");
         bytes32 pauserRole = vault.PAUSER_ROLE();

@@ -47,5 +47,8 @@ interface Vm {
     function startBroadcast() external;
     function stopBroadcast() external;
     function chainId(uint256 newChainId) external;
+    function mockCall(address callee, bytes calldata data, bytes calldata returnData) external;
+    function fee(uint256 newBasefee) external;
+    function txGasPrice(uint256 newGasPrice) external;
     function snapshotGasLastCall(string calldata name) external returns (uint256 gasUsed);
 }
