@@ -32,7 +32,7 @@ class ContractCall(OracleCall):
 def _call(contract: str, to: str, method: str, *args) -> ContractCall:
     c = Web3().eth.contract(abi=load_artifact(contract)["abi"])
     data = bytes.fromhex(c.encode_abi(method, args=list(args))[2:])
-    return ContractCall(Web3.to_checksum_address(to), method, tuple(args), data, contract)
+    return ContractCall(Web3.to_checksum_address(to), method, tuple(args), data, contract=contract)
 
 
 def _client(args: argparse.Namespace, address: str):
