@@ -14,13 +14,13 @@ It travels on the guardians' topic next to the incident messages; its type name 
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from protocol.bls import DST_GOSSIP, Backend
+from protocol.bls import Backend
 from protocol.breach import Confirmation
 from protocol.guardian_set import MAX_GUARDIANS
+from protocol.messages import sign_message, verify_message_signature
 from protocol.wire import (
     MessageError,
     check_keys,
@@ -107,11 +107,8 @@ def decode(data: bytes, backend: Backend | None) -> BreachShare:
 
 
 def sign(msg: BreachShare, secret: int, backend: Backend) -> BreachShare:
-    return dataclasses.replace(msg, signature=backend.sign(secret, signing_bytes(msg), DST_GOSSIP))
+    return sign_message(msg, secret, backend, signing_bytes)
 
 
 def verify_signature(msg: BreachShare, guardian_set, backend: Backend) -> bool:
-    if not guardian_set.is_member(msg.guardian):
-        return False
-    return backend.verify(guardian_set.public_share(msg.guardian), signing_bytes(msg),
-                          msg.signature, DST_GOSSIP)
+    return verify_message_signature(msg, guardian_set, backend, signing_bytes)

@@ -230,12 +230,15 @@ def _parse(data: bytes, check_points: Backend | None) -> Message:
 
 
 # authentication ------------------------------------------------------------------------------------
-def sign_message(msg: Message, secret: int, backend: Backend) -> Message:
-    return dataclasses.replace(msg, signature=backend.sign(secret, signing_bytes(msg), DST_GOSSIP))
+def sign_message(msg: Message, secret: int, backend: Backend, signing=None) -> Message:
+    """`msg` signed by a guardian's share under the gossip DST; `signing(msg)` gives the bytes
+    signed (this module's `signing_bytes` unless another message family passes its own)."""
+    data = (signing or signing_bytes)(msg)
+    return dataclasses.replace(msg, signature=backend.sign(secret, data, DST_GOSSIP))
 
 
-def verify_message_signature(msg: Message, guardian_set, backend: Backend) -> bool:
+def verify_message_signature(msg: Message, guardian_set, backend: Backend, signing=None) -> bool:
     if not guardian_set.is_member(msg.guardian):
         return False
-    return backend.verify(guardian_set.public_share(msg.guardian), signing_bytes(msg),
+    return backend.verify(guardian_set.public_share(msg.guardian), (signing or signing_bytes)(msg),
                           msg.signature, DST_GOSSIP)
