@@ -18,8 +18,7 @@ contract OracleCooldownTest is OracleTestBase {
         uint64 nonce = oracle.nonces(id);
         uint64 deadline = uint64(block.timestamp + 5 minutes);
         uint64 from = uint64(block.number + 1);
-        bytes memory sig =
-            fakeSignature(digestFor(oracle.keyEpoch(), id, action, nonce, deadline, from, EVIDENCE));
+        bytes memory sig = fakeSignature(digestFor(oracle.keyEpoch(), id, action, nonce, deadline, from, EVIDENCE));
         if (availableAt != 0) {
             vm.expectRevert(
                 abi.encodeWithSelector(IGuardianOracle.GuardianOracleCooldownActive.selector, id, availableAt)
@@ -165,7 +164,8 @@ contract OracleCooldownTest is OracleTestBase {
         later(60);
         uint64 nonce = oracle.nonces(id);
         uint64 deadline = uint64(block.timestamp + 60);
-        bytes memory sig = fakeSignature(digestFor(oracle.keyEpoch(), id, ACTION_PAUSE, nonce, deadline, release, EVIDENCE));
+        bytes memory sig =
+            fakeSignature(digestFor(oracle.keyEpoch(), id, ACTION_PAUSE, nonce, deadline, release, EVIDENCE));
         vm.expectRevert(
             abi.encodeWithSelector(IGuardianOracle.GuardianOracleEvidenceBeforeRelease.selector, release, release)
         );
