@@ -21,7 +21,8 @@ import {IGuardable, ACTION_PAUSE, ACTION_CIRCUIT_BREAKER, ACTION_COLLATERAL_LOCK
 /// period). Above the rate the payment neither reverts nor is lost: it is recorded as a pending
 /// claim of its recipient, which anyone may pay out to that recipient ({claimOutflow}) once the
 /// breaker is off, or after the claim delay. Nothing waits below the rate. A PAUSE blocks the
-/// outflow and the claims; a COLLATERAL_LOCK is not part of this (use {whenWithdrawalsNotLocked}).
+/// outflow and the claims; a COLLATERAL_LOCK blocks the claims (the outflow itself only where the
+/// function has {whenWithdrawalsNotLocked}, as before).
 /// {whenNotCircuitBroken} stays for what a protocol wants fully stopped under the breaker
 /// (a swap, a new loan against a price that may be wrong): it reverts instead of queueing.
 /// The names do not collide with OpenZeppelin's `Pausable` (`whenNotPaused`, `paused()`), so a
@@ -230,10 +231,13 @@ abstract contract Guardable is IGuardable {
     }
 
     /// @notice Pay `to`'s pending claim on `token` to `to`. Anyone may call it (a keeper, a
-    /// relayer, `to` itself); the tokens only ever go to `to`. Refused while a PAUSE is in force,
-    /// and while the CIRCUIT_BREAKER is before the claim's delay.
+    /// relayer, `to` itself); the tokens only ever go to `to`. Refused while a PAUSE or a
+    /// COLLATERAL_LOCK is in force (a claim is a withdrawal, deferred; the guardians engage those
+    /// on exploit evidence, and an extractor's queued claim must wait for the team's decision), and
+    /// while the CIRCUIT_BREAKER is before the claim's delay.
     function claimOutflow(address to, address token) external returns (uint256 amount) {
         _requireNotContained(ACTION_PAUSE);
+        _requireNotContained(ACTION_COLLATERAL_LOCK);
         PendingOutflow memory p = _pendingOutflow[to][token];
         amount = p.amount;
         if (amount == 0) revert GuardableNothingToClaim(to, token);

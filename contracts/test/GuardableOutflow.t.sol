@@ -221,6 +221,20 @@ contract GuardableOutflowTest is Test {
         assertEq(token.balanceOf(ALICE), 500e18, "paid once the pause is over");
     }
 
+    function test_collateralLockHoldsClaims() public {
+        _engage(ACTION_CIRCUIT_BREAKER, 1 hours);
+        assertFalse(_withdraw(ALICE, 500e18), "queued");
+        _engage(ACTION_COLLATERAL_LOCK, 3 hours);
+        vm.warp(block.timestamp + 1 hours); // the breaker is over, the lock is not
+        vm.expectRevert(
+            abi.encodeWithSelector(Guardable.GuardableWithdrawalsLocked.selector, uint64(block.timestamp + 2 hours))
+        );
+        vault.claimOutflow(ALICE, address(token));
+        vm.warp(block.timestamp + 2 hours);
+        vault.claimOutflow(ALICE, address(token));
+        assertEq(token.balanceOf(ALICE), 500e18, "paid after the lock");
+    }
+
     function test_collateralLockUnchanged() public {
         _engage(ACTION_COLLATERAL_LOCK, 1 hours);
         vm.prank(ALICE);
