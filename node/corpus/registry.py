@@ -3,20 +3,28 @@ transaction. Add a class: write a `Scenario` subclass in its family module and l
 
 from __future__ import annotations
 
-from node.corpus import bank
+from node.corpus import amm, bank, distributor, governor, lending, vault
 from node.corpus.base import BENIGN, EXPLOIT, Scenario
 
 CLASSES: tuple[type[Scenario], ...] = (
     # exploits
+    lending.OracleFlashLoan,
     bank.ReentrancyDrain,
+    vault.Inflation,
     bank.MissingAccessControl,
+    distributor.SignatureReplay,
+    vault.RoundingDrain,
+    governor.GovernanceTakeover,
     bank.SlowDrain,
     # benign
     bank.WhaleExit,
     bank.BankRun,
     bank.FlashDeposit,
+    lending.MarketCrash,
+    amm.LargeTrades,
     bank.GovernanceOps,
     bank.Migration,
+    distributor.ClaimRush,
 )
 
 BY_NAME: dict[str, type[Scenario]] = {c.name: c for c in CLASSES}
