@@ -71,7 +71,7 @@ contract CorpusBank is Guardable {
     }
 
     /// @notice Move tokens the bank holds (meant for the governance's rescue of stray tokens).
-    function sweep(address to, uint256 amount) external {
+    function sweep(address to, uint256 amount) external whenNotGuardianPaused {
         if (!openSweep && msg.sender != guardianGovernance) revert NotGovernance(msg.sender); // the bug: openSweep
         token.transfer(to, amount);
     }

@@ -86,15 +86,17 @@ class CorpusChain:
         return self.w3.eth.contract(address=Web3.to_checksum_address(address),
                                     abi=load_artifact(name)["abi"])
 
-    def deploy(self, name: str, *args: Any, by: LocalAccount | None = None) -> Contract:
-        """Deploy `name` from `by` (default the governance) and wait for it."""
-        artifact = load_artifact(name)
+    def deploy(self, name: str, *args: Any, by: LocalAccount | None = None,
+               artifact: dict | None = None) -> Contract:
+        """Deploy `name` (from the shipped artifacts, or `artifact`) from `by` (default the
+        governance) and wait for it."""
+        artifact = artifact or load_artifact(name)
         factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
         data = factory.constructor(*args).build_transaction(
             {"from": (by or self.gov.account).address, "nonce": 0, "gas": 1})["data"]
         sent = self.send_raw(by or self.gov.account, None, data, gas=6_000_000, label=f"deploy {name}")
         receipt = self.receipt(sent)
-        return self.contract(name, receipt["contractAddress"])
+        return self.w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
 
     # transactions -------------------------------------------------------------------------
     def _nonce(self, address: str) -> int:
@@ -106,8 +108,8 @@ class CorpusChain:
             return nonce
 
     def send_raw(self, acct: LocalAccount, to: str | None, data: bytes | str, *, gas: int = GAS,
-                 label: str = "", harmful: bool = False) -> Sent:
-        tx: dict[str, Any] = {"from": acct.address, "data": data, "value": 0, "gas": gas,
+                 label: str = "", harmful: bool = False, value: int = 0) -> Sent:
+        tx: dict[str, Any] = {"from": acct.address, "data": data, "value": value, "gas": gas,
                               "nonce": self._nonce(acct.address), "chainId": self.chain_id,
                               "maxFeePerGas": MAX_FEE, "maxPriorityFeePerGas": TIP}
         if to is not None:
@@ -117,12 +119,12 @@ class CorpusChain:
         return Sent(label, "0x" + bytes(tx_hash).hex(), harmful)
 
     def send(self, acct: LocalAccount, fn, *, gas: int = GAS, label: str = "",
-             harmful: bool = False) -> Sent:
+             harmful: bool = False, value: int = 0) -> Sent:
         """Send a contract call from `acct` without waiting for it."""
-        data = fn.build_transaction({"from": acct.address, "nonce": 0, "gas": 1,
+        data = fn.build_transaction({"from": acct.address, "nonce": 0, "gas": 1, "value": value,
                                      "maxFeePerGas": MAX_FEE, "maxPriorityFeePerGas": TIP})
         return self.send_raw(acct, data["to"], data["data"], gas=gas, label=label or fn.fn_name,
-                             harmful=harmful)
+                             harmful=harmful, value=value)
 
     def receipt(self, sent: Sent, timeout: float = 60.0, *, must: bool = True) -> dict:
         """Wait for `sent`'s receipt (mining a block first under manual mining), note where it
