@@ -1,0 +1,86 @@
+"""`scripts/bench detection` without a chain: the scoring totals, the table cells, the option
+checks and the baseline export (the guardians of the 'before' column come from it)."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from node.bench.detection import totals
+from node.bench.detection_cli import add_arguments, run_detection
+from node.bench.detection_net import BaselineError, baseline_tree
+from node.bench.detection_table import cell
+
+E18 = 10**18
+
+
+def _row(name, verdict, contained, when="-", saved=None, action="PAUSE", **extra):
+    row = {"class": name, "verdict": verdict, "contained": contained, "when": when,
+           "evidence": [], "error": None, **extra}
+    if contained:
+        row.update(action=action, frozen_seconds=3600)
+    if saved is not None:
+        row["effect"] = {"at_risk": 100 * E18, "lost": int((1 - saved) * 100) * E18,
+                         "saved_fraction": saved}
+    return row
+
+
+def test_totals_count_the_confusion_matrix_and_the_funds():
+    rows = [_row("a", "exploit", True, "before", 1.0), _row("b", "exploit", True, "after", 0.0),
+            _row("c", "exploit", False, saved=0.0), _row("d", "benign", True, "before"),
+            _row("e", "benign", False), _row("f", "benign", False)]
+    t = totals(rows)
+    assert (t["true_positives"], t["false_negatives"], t["false_positives"],
+            t["true_negatives"]) == (2, 1, 1, 2)
+    assert t["contained_before_harmful"] == 1
+    assert t["precision"] == round(2 / 3, 3) and t["recall"] == round(2 / 3, 3)
+    assert t["funds_at_risk"] == 300 * E18 and t["funds_lost"] == 200 * E18
+    assert t["saved_fraction"] == round(1 / 3, 4)
+    assert t["frozen_seconds_benign"] == 3600
+
+
+def test_totals_without_containments_have_no_precision():
+    t = totals([_row("e", "benign", False)])
+    assert t["precision"] is None and t["recall"] is None and t["false_positives"] == 0
+
+
+def test_cells_say_what_happened():
+    assert cell(_row("a", "exploit", True, "before", 1.0)) == "PAUSE before, saved 100%"
+    assert cell(_row("c", "exploit", False, saved=0.0)) == "no, saved 0%"
+    benign = _row("d", "benign", True, "after", evidence=["outflow"])
+    assert cell(benign) == "FALSE PAUSE after, frozen 60 min [outflow]"
+    assert cell({**benign, "error": "boom"}) == "driver error"
+    assert cell(None) == ""
+
+
+def _args(**kw):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--guardians", default="4,7,16")
+    add_arguments(parser)
+    args = parser.parse_args([])
+    for key, value in kw.items():
+        setattr(args, key, value)
+    return args
+
+
+@pytest.mark.parametrize(("kw", "message"), [
+    ({"columns": "before,later"}, "--columns"),
+    ({"columns": ""}, "--columns"),
+    ({"parallel": 0}, "--parallel"),
+    ({"classes": "bank_run,nope"}, "unknown corpus class"),
+])
+def test_bad_options_are_refused_before_anything_starts(kw, message):
+    with pytest.raises(ValueError, match=message):
+        run_detection(_args(**kw))
+
+
+def test_the_baseline_is_exported_with_its_own_sources_and_artifacts(tmp_path):
+    with baseline_tree("1c69dcf", tmp_path) as column:
+        assert column.label == "before" and column.commit.startswith("1c69dcf")
+        assert (column.tree / "node" / "cli.py").is_file()
+        assert column.artifact("GuardianOracle")["abi"]
+        assert not (column.tree / "node" / "corpus").exists()  # the corpus came later
+    with pytest.raises(BaselineError, match="git archive"):
+        with baseline_tree("not-a-commit", tmp_path / "x"):
+            pass
