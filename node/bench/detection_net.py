@@ -12,6 +12,7 @@ import secrets
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from node.config import render_config
 from node.dealer import IDENTITY_FILE, deal_keys, guardian_dir
 from node.devnet.network import ring_neighbours
 from node.devnet.processes import ProcessGroup
-from node.devnet.status import fetch_all
+from node.devnet.status import fetch, fetch_all
 from node.errors import NodeError
 from node.keys import write_secret_file, write_submitter_key
 from node.p2p.identity import load_identity, peer_id_of
@@ -143,7 +144,9 @@ def caught_up(urls: dict[int, str], head, timeout: float = 60.0) -> None:
 def incident_kinds(urls: dict[int, str]) -> dict[str, set[str]]:
     """protocol id (0x hex, lower case) -> evidence kinds any guardian reported for it."""
     kinds: dict[str, set[str]] = {}
-    for doc in fetch_all(urls).values():
+    with ThreadPoolExecutor(max_workers=len(urls)) as pool:  # a loaded guardian answers slowly
+        docs = list(pool.map(lambda url: fetch(url, timeout=10.0), urls.values()))
+    for doc in docs:
         for info in ((doc or {}).get("incidents") or {}).values():
             pid = str(info.get("protocol", "")).lower()
             if pid and info.get("kind"):
