@@ -25,7 +25,7 @@ from node.bench.detection_net import (
     caught_up,
     deal,
     deploy_oracle,
-    incident_kinds,
+    detections,
     start_guardians,
     wait_ready,
 )
@@ -85,8 +85,7 @@ def run_column(column: Column, classes: list[type[Scenario]], *, guardians: int 
             for k in range(0, len(scenarios), parallel):
                 wave = scenarios[k:k + parallel]
                 _play_wave(chain, wave, say)
-            time.sleep(1.0)  # one more status poll for the evidence kinds
-            kinds = incident_kinds(urls)
+            kinds = detections(run_dir / "logs")
             rows = [_score(chain, oracle, s, live_from, limits[s.name], kinds) for s in scenarios]
     return {"column": column.label, "commit": column.commit, "guardians": guardians,
             "threshold": _threshold(guardians), "block_seconds": block_time, "rows": rows,
@@ -120,13 +119,14 @@ def _play_wave(chain: CorpusChain, wave: list[Scenario], say) -> None:
 
 
 def _score(chain: CorpusChain, oracle, scenario: Scenario, live_from: int, limits,
-           kinds: dict[str, set[str]]) -> dict:
+           kinds: dict[str, dict[str, int]]) -> dict:
     watch = scenario.watch()
     pid = protocol_id(bytes.fromhex(watch.target[2:]))
     row = {**scenario.info(), "target": watch.target, "limits": limits.to_dict(),
            "error": getattr(scenario, "error", None),
            "transactions": [s.to_dict() for s in scenario.sent],
-           "evidence": sorted(kinds.get("0x" + pid.hex(), ()))}
+           "evidence": {k.lower(): n for k, n in
+                        sorted(kinds.get(pid.hex()[:12], {}).items())}}
     logs = oracle.events.ContainmentEngaged().get_logs(from_block=live_from,
                                                        argument_filters={"protocolId": pid})
     engaged = [e for e in logs if e["args"]["hookSucceeded"]]

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,7 @@ from node.config import render_config
 from node.dealer import IDENTITY_FILE, deal_keys, guardian_dir
 from node.devnet.network import ring_neighbours
 from node.devnet.processes import ProcessGroup
-from node.devnet.status import fetch, fetch_all
+from node.devnet.status import fetch_all
 from node.errors import NodeError
 from node.keys import write_secret_file, write_submitter_key
 from node.p2p.identity import load_identity, peer_id_of
@@ -141,14 +141,17 @@ def caught_up(urls: dict[int, str], head, timeout: float = 60.0) -> None:
         time.sleep(0.2)
 
 
-def incident_kinds(urls: dict[int, str]) -> dict[str, set[str]]:
-    """protocol id (0x hex, lower case) -> evidence kinds any guardian reported for it."""
-    kinds: dict[str, set[str]] = {}
-    with ThreadPoolExecutor(max_workers=len(urls)) as pool:  # a loaded guardian answers slowly
-        docs = list(pool.map(lambda url: fetch(url, timeout=10.0), urls.values()))
-    for doc in docs:
-        for info in ((doc or {}).get("incidents") or {}).values():
-            pid = str(info.get("protocol", "")).lower()
-            if pid and info.get("kind"):
-                kinds.setdefault(pid, set()).add(str(info["kind"]))
-    return kinds
+DETECTED = re.compile(r"guardian-(\d+) guardian\.pipeline: detected (\w+) on protocol 0x([0-9a-f]+) "
+                      r"at block (\d+)")
+
+
+def detections(log_dir: Path) -> dict[str, dict[str, int]]:
+    """Protocol id prefix (12 hex digits, as node.pipeline logs it) -> evidence kind -> how many
+    guardians detected it, from the guardians' logs (the /status incidents of a loaded guardian
+    may not answer in time; the log line is in every version of the pipeline)."""
+    seen: dict[str, dict[str, set[str]]] = {}
+    for path in sorted(log_dir.glob("guardian-*.log")):
+        for match in DETECTED.finditer(path.read_text(errors="replace")):
+            guardian, kind, pid = match.group(1), match.group(2), match.group(3)
+            seen.setdefault(pid, {}).setdefault(kind, set()).add(guardian)
+    return {pid: {kind: len(g) for kind, g in kinds.items()} for pid, kinds in seen.items()}

@@ -25,8 +25,8 @@ def cell(row: dict | None) -> str:
             text = f"FALSE {text}, frozen {row.get('frozen_seconds', 0) / 60:.0f} min"
     if exploit and effect:
         text += f", saved {effect['saved_fraction']:.0%}"
-    if row.get("evidence"):
-        text += f" [{','.join(row['evidence'])}]"
+    if row.get("evidence"):  # kind x how many guardians detected it
+        text += " [" + ",".join(f"{k} x{n}" for k, n in row["evidence"].items()) + "]"
     return text
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from node.bench.detection import totals
 from node.bench.detection_cli import add_arguments, run_detection
-from node.bench.detection_net import BaselineError, baseline_tree
+from node.bench.detection_net import BaselineError, baseline_tree, detections
 from node.bench.detection_table import cell
 
 E18 = 10**18
@@ -17,7 +17,7 @@ E18 = 10**18
 
 def _row(name, verdict, contained, when="-", saved=None, action="PAUSE", **extra):
     row = {"class": name, "verdict": verdict, "contained": contained, "when": when,
-           "evidence": [], "error": None, **extra}
+           "evidence": {}, "error": None, **extra}
     if contained:
         row.update(action=action, frozen_seconds=3600)
     if saved is not None:
@@ -48,8 +48,8 @@ def test_totals_without_containments_have_no_precision():
 def test_cells_say_what_happened():
     assert cell(_row("a", "exploit", True, "before", 1.0)) == "PAUSE before, saved 100%"
     assert cell(_row("c", "exploit", False, saved=0.0)) == "no, saved 0%"
-    benign = _row("d", "benign", True, "after", evidence=["outflow"])
-    assert cell(benign) == "FALSE PAUSE after, frozen 60 min [outflow]"
+    benign = _row("d", "benign", True, "after", evidence={"outflow": 4, "balance_drop": 1})
+    assert cell(benign) == "FALSE PAUSE after, frozen 60 min [outflow x4,balance_drop x1]"
     assert cell({**benign, "error": "boom"}) == "driver error"
     assert cell(None) == ""
 
@@ -84,3 +84,13 @@ def test_the_baseline_is_exported_with_its_own_sources_and_artifacts(tmp_path):
     with pytest.raises(BaselineError, match="git archive"):
         with baseline_tree("not-a-commit", tmp_path / "x"):
             pass
+
+
+def test_detections_are_counted_per_protocol_and_kind_from_the_guardians_logs(tmp_path):
+    line = ("2026-12-07 06:44:05,349 INFO    guardian-{g} guardian.pipeline: detected {k} on "
+            "protocol 0x33ccdcb951c1 at block 188: outflow: balance fell 1 -> 0\n")
+    (tmp_path / "guardian-1.log").write_text(line.format(g=1, k="OUTFLOW") * 2
+                                             + line.format(g=1, k="INVARIANT") + "noise\n")
+    (tmp_path / "guardian-2.log").write_text(line.format(g=2, k="OUTFLOW"))
+    assert detections(tmp_path) == {"33ccdcb951c1": {"OUTFLOW": 2, "INVARIANT": 1}}
+    assert detections(tmp_path / "missing") == {}
