@@ -3,6 +3,7 @@ after column side by side, then the totals (precision, recall, funds saved, user
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from node.bench.output import table_console
@@ -41,7 +42,7 @@ def print_table(columns: list[dict]) -> None:
     by_col = [{r["class"]: r for r in col["rows"]} for col in columns]
     for name in names:
         verdict = by_col[0][name]["verdict"]
-        table.add_row(name, verdict, *(cell(rows.get(name)) for rows in by_col))
+        table.add_row(name, verdict, *(escape(cell(rows.get(name))) for rows in by_col))
     for key, title in (("true_positives", "exploits contained"),
                        ("contained_before_harmful", "  before the harmful tx"),
                        ("false_positives", "benign contained (false)"),

@@ -94,3 +94,11 @@ def test_detections_are_counted_per_protocol_and_kind_from_the_guardians_logs(tm
     (tmp_path / "guardian-2.log").write_text(line.format(g=2, k="OUTFLOW"))
     assert detections(tmp_path) == {"33ccdcb951c1": {"OUTFLOW": 2, "INVARIANT": 1}}
     assert detections(tmp_path / "missing") == {}
+
+
+def test_the_table_prints_the_evidence_brackets_literally(capsys):
+    from node.bench.detection_table import print_table
+
+    rows = [_row("d", "benign", True, "after", evidence={"outflow": 4})]
+    print_table([{"column": "before", "commit": "1c69dcf", "rows": rows, "totals": totals(rows)}])
+    assert "[outflow x4]" in capsys.readouterr().out  # not swallowed as rich markup
