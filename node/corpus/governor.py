@@ -24,21 +24,25 @@ class GovernanceTakeover(Scenario):
                                           gov.address)
         self.lender = self.chain.deploy("CorpusFlashLender")
         self.attacker = self.chain.account(self.label("attacker"))
-        self.evil = self.chain.deploy("CorpusGovAttacker", self.governor.address,
-                                      self.lender.address, usd.address, by=self.attacker)
         self.fee_votes = SUPPLY // 1000
         self.chain.settle([
             self.chain.send(gov, votes.functions.mint(self.lender.address, SUPPLY * 60 // 100)),
             self.chain.send(gov, votes.functions.mint(gov.address, SUPPLY * 30 // 100)),
             self.chain.send(gov, votes.functions.mint(self.attacker.address, self.fee_votes)),
-            self.chain.send(gov, usd.functions.mint(self.governor.address, TREASURY)),
-            self.chain.send(self.attacker, votes.functions.approve(self.evil.address, 2**256 - 1))])
+            self.chain.send(gov, usd.functions.mint(self.governor.address, TREASURY))])
         self.capital = 0
 
     def watch(self) -> Watch:
         return Watch(self.governor.address, [self.governor.address], [self.tokens["usd"].address])
 
     def act(self) -> None:
+        # the attack contract is created (and approved) one block before it strikes
+        usd, votes = self.tokens["usd"], self.tokens["votes"]
+        self.evil = self.chain.deploy("CorpusGovAttacker", self.governor.address,
+                                      self.lender.address, usd.address, by=self.attacker)
+        self.chain.settle([self.chain.send(self.attacker, votes.functions.approve(
+            self.evil.address, 2**256 - 1), label=self.label("approve attacker"))])
+        self.chain.next_block()
         self.at_risk = self.chain.token_balance(self.tokens["usd"], self.governor.address)
         borrowed = self.chain.token_balance(self.tokens["votes"], self.lender.address)
         self.emit(self.chain.send(self.attacker, self.evil.functions.attack(borrowed),

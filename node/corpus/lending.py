@@ -74,10 +74,12 @@ class OracleFlashLoan(LendingScenario):
         self.chain.settle([self.chain.send(gov, self.tokens["usd"].functions.mint(
             self.lender.address, 5 * AMM_USD), label=self.label("lender liquidity"))])
         self.attacker = self.chain.account(self.label("attacker"))
-        self.evil = self.chain.deploy("CorpusOracleAttacker", self.market.address,
-                                      self.lender.address, by=self.attacker)
 
     def act(self) -> None:
+        # the attack contract is created one block before it strikes (a fresh contract)
+        self.evil = self.chain.deploy("CorpusOracleAttacker", self.market.address,
+                                      self.lender.address, by=self.attacker)
+        self.chain.next_block()
         self.at_risk = self.unimpeded_bad_debt(AMM_USD)
         self.emit(self.chain.send(self.attacker, self.evil.functions.attack(AMM_USD),
                                   gas=3_000_000, label=self.label("oracle attack"), harmful=True))
