@@ -24,7 +24,7 @@ from node.solidity_imports import library_sources
 from node.toolchain import CONTRACTS_DIR, tool_path
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-SOURCE_DIRS = ("src", "examples")
+SOURCE_DIRS = ("src", "examples", "corpus")  # corpus: the detection benchmark (node/corpus)
 
 
 class BuildError(NodeError, RuntimeError):

@@ -8,6 +8,7 @@
     scripts/bench pending [--guardians 4] [--rate 100]  (a flood of pending txs + the exploit)
     scripts/bench dkg-compute [--participants 4,7,16,100] [--backends arkworks] [--json FILE]
     scripts/bench scale [--guardians 7,16,100] [--incidents 2] [--json FILE]   (in-process, emulated net)
+    scripts/bench detection [--baseline 1c69dcf] [--classes a,b] [--parallel 8]   (corpus, 4 guardians)
     scripts/bench all
 
 Results go to bench-results/bench-<section>-<UTC time>.json unless --json names a file.
@@ -109,11 +110,18 @@ def _scale(args: argparse.Namespace) -> dict:
     return {"scale": rows}
 
 
+def _detection(args: argparse.Namespace) -> dict:
+    from node.bench.detection_cli import run_detection
+
+    return run_detection(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("section", choices=("crypto", "e2e", "e2e-drip", "flood", "pending",
-                                            "dkg", "dkg-compute", "scale", "all"), nargs="?", default="all")
+                                            "dkg", "dkg-compute", "scale", "detection", "all"), nargs="?",
+                        default="all")
     parser.add_argument("--backends", default="",
                         help="BLS backends for the crypto section, comma-separated "
                              "(default: every available one)")
@@ -134,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--participants", default="4,7,16,100",
                         help="ceremony sizes for the dkg-compute section (comma-separated)")
     parser.add_argument("--incidents", type=int, default=2, help="scale: incidents per size")
+    from node.bench.detection_cli import add_arguments
+
+    add_arguments(parser)
     parser.add_argument("--json", type=Path, default=None,
                         help="write results here (default bench-results/bench-<section>-<time>.json)")
     args = parser.parse_args(argv)
@@ -157,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             results.update(_dkg_compute(args))
         if args.section == "scale":
             results.update(_scale(args))
+        if args.section == "detection":
+            results.update(_detection(args))
     except ValueError as exc:
         print(f"scripts/bench: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {Guardable} from "../src/Guardable.sol";
+import {DemoToken} from "../examples/DemoToken.sol";
+
+/// @title CorpusVault
+/// @notice A minimal ERC-4626-style vault for the detection corpus. Its total assets are its token
+/// balance (so a donation moves the share price) and it has no virtual shares: the first depositor
+/// can inflate the share price and make the next deposit round to zero shares (the inflation
+/// attack). `roundingBug` makes `withdraw` round the shares it burns DOWN instead of up, so a
+/// withdrawal smaller than one share's worth burns nothing (the rounding drain).
+contract CorpusVault is Guardable {
+    DemoToken public immutable asset;
+    bool public immutable roundingBug;
+    uint256 public totalSupply;
+    mapping(address => uint256) public balanceOf;
+
+    event Deposit(address indexed owner, uint256 assets, uint256 shares);
+    event Withdraw(address indexed owner, uint256 assets, uint256 shares);
+
+    error InsufficientShares(uint256 balance, uint256 needed);
+
+    constructor(DemoToken asset_, bool roundingBug_, address oracle, address governance)
+        Guardable(oracle, governance)
+    {
+        asset = asset_;
+        roundingBug = roundingBug_;
+    }
+
+    function totalAssets() public view returns (uint256) {
+        return asset.balanceOf(address(this));
+    }
+
+    function convertToAssets(uint256 shares) public view returns (uint256) {
+        return totalSupply == 0 ? shares : (shares * totalAssets()) / totalSupply;
+    }
+
+    function deposit(uint256 assets) external whenNotGuardianPaused returns (uint256 shares) {
+        shares = totalSupply == 0 ? assets : (assets * totalSupply) / totalAssets();
+        asset.transferFrom(msg.sender, address(this), assets);
+        totalSupply += shares;
+        balanceOf[msg.sender] += shares;
+        emit Deposit(msg.sender, assets, shares);
+    }
+
+    function redeem(uint256 shares) external whenNotCircuitBroken whenWithdrawalsNotLocked returns (uint256 assets) {
+        assets = convertToAssets(shares);
+        _burn(msg.sender, shares);
+        asset.transfer(msg.sender, assets);
+        emit Withdraw(msg.sender, assets, shares);
+    }
+
+    function withdraw(uint256 assets) external whenNotCircuitBroken whenWithdrawalsNotLocked returns (uint256 shares) {
+        uint256 supply = totalSupply;
+        uint256 held = totalAssets();
+        shares = roundingBug ? (assets * supply) / held : (assets * supply + held - 1) / held;
+        _burn(msg.sender, shares);
+        asset.transfer(msg.sender, assets);
+        emit Withdraw(msg.sender, assets, shares);
+    }
+
+    /// @notice What `account` may rightfully take out now: its shares' worth.
+    function claimOf(address account, address token) external view returns (uint256) {
+        return token == address(asset) ? convertToAssets(balanceOf[account]) : 0;
+    }
+
+    function _burn(address owner, uint256 shares) private {
+        uint256 balance = balanceOf[owner];
+        if (balance < shares) revert InsufficientShares(balance, shares);
+        balanceOf[owner] = balance - shares;
+        totalSupply -= shares;
+    }
+}
