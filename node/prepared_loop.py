@@ -117,15 +117,12 @@ class PreparedLoop:
         self.on_detection = on_detection  # async (Detection, detector name) -> bool (opened)
         self.metrics = metrics
         self.candidates: dict[bytes, Candidate] = {}
-        self.seen_heads: int | None = None
         self.probed = 0  # probe calls simulated (all heads)
         self._pending_send, self._pending_recv = trio.open_memory_channel[RawTx](PENDING_BACKLOG)
         self._sim_time: tuple[bytes, int] = (b"", 0)
         if metrics:
             for name, value in BOUNDS.items():
                 metrics.prepared_bound.labels(bound=name).set(value)
-
-    # ---- inputs -------------------------------------------------------------------------------
 
     def on_pending_creation(self, tx: RawTx) -> None:
         """A pending transaction without `to` (from the pending loop): probed at once."""
@@ -153,8 +150,6 @@ class PreparedLoop:
         except Exception as exc:  # noqa: BLE001 - one head's or creation's trouble skips it only
             log.debug("preparation watch: %s", exc)
             self._count("batches", "error")
-
-    # ---- work ---------------------------------------------------------------------------------
 
     async def on_head(self, header: BlockHeader) -> list[Detection]:
         """Creations mined in `header`, then up to MAX_CANDIDATES_PER_HEAD candidates probed."""
@@ -254,7 +249,7 @@ class PreparedLoop:
                   for v in dict.fromkeys((0, value))][:MAX_PROBES]
         reads = reads_for(watched)
         batch = await self.prober.run(cand.address, probes, reads, header, sim_time, PROBE_GAS,
-                                      creation=pending)
+                                      creation=pending, search=True)
         self.probed += len(probes)
         self._count("batches", "ok")
         if self.metrics:

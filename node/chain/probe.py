@@ -91,8 +91,10 @@ class Prober:
 
     async def run(self, contract: bytes, probes: Sequence[ProbeCall], reads: Sequence[Read],
                   base: BlockHeader, sim_time: int, gas: int,
-                  creation: RawTx | None = None) -> BatchOutcome:
-        """Every probe of `contract` in one simulated block, the reads around each."""
+                  creation: RawTx | None = None, search: bool = False) -> BatchOutcome:
+        """Every probe of `contract` in one simulated block, the reads around each. `search`:
+        the senders' balances cover every probe's value (value a probe left in the contract
+        would otherwise starve the next one); evidence comes from a probe run alone, without."""
         read_calls = [{"from": checksum(FACTORY_CALLER), "to": checksum(t),
                        "data": "0x" + d.hex(), "gas": hex(READ_GAS)} for t, d in reads]
         calls: list[dict[str, Any]] = [] if creation is None else [self._creation_call(creation)]
@@ -101,7 +103,11 @@ class Prober:
             calls.append({"from": checksum(p.sender), "to": checksum(contract),
                           "value": hex(p.value), "data": "0x" + p.data.hex(), "gas": hex(gas)})
             calls += read_calls
-        results = await self._simulate(calls, base, sim_time, creation)
+        funds: dict[bytes, int] = {}
+        if search:
+            for p in probes:
+                funds[p.sender] = funds.get(p.sender, 0) + p.value
+        results = await self._simulate(calls, base, sim_time, creation, funds)
         if creation is not None:
             if not _status(results[0]):
                 raise SimulationError("the creation reverts in simulation")
@@ -119,11 +125,15 @@ class Prober:
                 "gas": hex(creation.gas)}
 
     async def _simulate(self, calls: list[dict[str, Any]], base: BlockHeader, sim_time: int,
-                        creation: RawTx | None) -> list[dict]:
+                        creation: RawTx | None, funds: dict[bytes, int] | None = None
+                        ) -> list[dict]:
         overrides: dict[str, Any] = {checksum(BALANCE_READER): {"code": BALANCE_READER_CODE},
                                      checksum(CODE_READER): {"code": CODE_READER_CODE}}
+        for account, total in (funds or {}).items():
+            if total:
+                overrides[checksum(account)] = {"balance": hex(total)}
         if creation is not None:
-            overrides[checksum(creation.sender)] = {"code": FACTORY_CODE}
+            overrides.setdefault(checksum(creation.sender), {})["code"] = FACTORY_CODE
             overrides[checksum(FACTORY_CALLER)] = {"balance": hex(creation.value)}
         params = [{"blockStateCalls": [{
             "blockOverrides": {"number": hex(base.number + 1), "time": hex(sim_time)},

@@ -10,6 +10,7 @@ import dataclasses
 import logging
 
 import pytest
+import trio
 from eth_account import Account
 
 from node.anvil import DEV_PRIVATE_KEYS, Anvil
@@ -189,3 +190,70 @@ async def test_pending_attack_contract_is_evidence_before_it_is_mined(chain, tmp
     peer = Node(chain, tmp_path / "p2.sqlite", index=2)
     await peer.head(header.number)
     assert await peer.pipeline.on_report(_report(found[0], dealing, 3, deployment))
+
+
+async def _mine_and_watch(node, deploy) -> list:
+    """Deploy (one block each on anvil), then let the watch see every block since."""
+    start = (await node.head()).number
+    deploy()
+    found = []
+    end = (await node.head()).number
+    for number in range(start + 1, end + 1):
+        found += await node.loop.on_head(await node.head(number))
+    return found
+
+
+async def test_benign_integrations_are_probed_and_never_evidence(chain, tmp_path):
+    anvil, dealing, gset, deployment = chain
+    gov = Deployer.connect(anvil.rpc_url, GOV)
+    user = Deployer.connect(anvil.rpc_url, HELPER)
+    usd = user.contract("DemoToken", deployment["usd"])
+    gov.transact("mint", gov.contract("DemoToken", deployment["usd"]).functions.mint(
+        user.address, 500_000 * E18))
+    node = Node(chain, tmp_path / "b1.sqlite")
+    contracts = {}
+
+    def deploy():
+        contracts["helper"] = user.deploy("DepositHelper", deployment["pool"])
+        contracts["router"] = user.deploy("SwapRouter", deployment["amm"])
+        contracts["keeper"] = user.deploy("PositionKeeper", deployment["pool"])
+        for c in contracts.values():  # the user lets each pull its USDd, as a real one would
+            user.transact("approve", usd.functions.approve(c.address, 2**256 - 1))
+        # and a real deposit through the helper
+        user.transact("deposit", contracts["helper"].functions.deposit(200_000 * E18))
+
+    assert await _mine_and_watch(node, deploy) == []
+    assert {bytes.fromhex(c.address[2:]) for c in contracts.values()} <= set(node.loop.candidates)
+    probed = node.loop.probed
+    assert probed >= 3 * 6  # each was probed (every selector, both values), at several heads
+    assert node.detections == []
+
+
+async def test_hostile_code_is_bounded_and_never_stalls_the_loop(chain, tmp_path):
+    anvil, dealing, gset, deployment = chain
+    user = Deployer.connect(anvil.rpc_url, HELPER)
+    node = Node(chain, tmp_path / "h1.sqlite")
+    names = ("Looper", "Reverter", "HugeReturn", "SelfDestructor")
+    await _mine_and_watch(node, lambda: [user.deploy(n, deployment["pool"]) for n in names])
+    hostile = [c for c in node.loop.candidates.values() if c.sender == bytes.fromhex(
+        user.address[2:])][-4:]
+    assert len(hostile) == 4
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            await trio.sleep(0.01)
+            ticks += 1
+
+    header = await node.head()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(ticker)
+        started = trio.current_time()
+        for cand in hostile:  # every hostile candidate probed in full on the head
+            assert await node.loop.probe(cand, header) == []
+        elapsed = trio.current_time() - started
+        nursery.cancel_scope.cancel()
+    assert elapsed < 4 * BATCH_SECONDS
+    assert ticks >= elapsed / 0.01 / 4  # the trio loop kept running while the probes ran
+    assert node.detections == []
