@@ -7,11 +7,12 @@ judges a probe."""
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import pytest
 from eth_hash.auto import keccak
 
-from node.artifacts import load_artifact
 from protocol.detection import (
     DetectionParams,
     EvidenceKind,
@@ -77,7 +78,8 @@ def test_filter_keeps_code_naming_a_registered_address_or_a_flash_lender():
 
 
 def test_selectors_of_a_real_dispatcher():
-    code = bytes.fromhex(load_artifact("Attacker")["deployedBytecode"][2:])
+    artifact = Path(__file__).resolve().parents[2] / "node" / "artifacts" / "Attacker.json"
+    code = bytes.fromhex(json.loads(artifact.read_text())["deployedBytecode"][2:])
     found = selectors(code, 16)
     expected = {keccak(s.encode())[:4] for s in (
         "step(uint256)", "withdraw()", "owner()", "pool()", "amm()", "usd()", "weth()",
