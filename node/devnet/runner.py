@@ -25,13 +25,14 @@ from node.devnet.contracts import E18, MAX_BORROW_PER_TX, NO_CAP
 from node.devnet.cover_phase import prepare_cover
 from node.devnet.explorer import explorer_summary, start_explorer
 from node.devnet.flooding import p2p_totals, start_flooders, stop_flooders, wait_for_flood
-from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
+from node.devnet.network import ATTACKER_KEY, DEPLOYER_KEY, Topology, deploy_network
 from node.devnet.oneshot import (
     ONESHOT_BLOCK_SECONDS,
     ONESHOT_WINDOW,
     attack_oneshot,
     oneshot_summary,
 )
+from node.devnet.prepared import BENIGN_KEY, attack_prepared, prepared_summary
 from node.devnet.processes import ProcessGroup, guardian_argv, process_stats
 from node.devnet.status import fetch_all
 from node.devnet.view import DevnetState, GuardianRow, render, summary_table
@@ -76,7 +77,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
     if not 0 <= opts.flood_as_guardian <= opts.guardians:
         raise DevnetFailed("--flood-as-guardian must be between 0 (strangers) and --guardians")
     if opts.block_time is None:
-        opts = replace(opts, block_time=ONESHOT_BLOCK_SECONDS if opts.scenario == "oneshot"
+        opts = replace(opts, block_time=ONESHOT_BLOCK_SECONDS if opts.scenario != "drip"
                        else 1.0)
     run_dir = (opts.run_dir or default_run_dir()).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -133,11 +134,16 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 wait_for_flood(state.status_urls)  # a pending exploit is contained at once
             state.phase = "attack"
             attacker = Deployer.connect(chain.rpc_url, ATTACKER_KEY)
-            one = None
+            one = prep = None
             if opts.scenario == "oneshot":
                 result, one = attack_oneshot(attacker, doc["deployment"],
                                              block_time=opts.block_time, window=opts.window,
                                              on_event=event)
+            elif opts.scenario == "prepared":
+                result, prep = attack_prepared(
+                    attacker, Deployer.connect(chain.rpc_url, DEPLOYER_KEY),
+                    Deployer.connect(chain.rpc_url, BENIGN_KEY), doc["deployment"],
+                    on_event=event)
             else:
                 result = run_attack(attacker, doc["deployment"], max_steps=opts.max_steps,
                                     on_event=event, stop=stop.is_set)
@@ -153,6 +159,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 state.exploit = f"{one.outcome()}; saved {one.saved_fraction:.0%}"
                 oneshot_summary(summary, one, (state.submitter_status or {}).get("sent_unix"),
                                 fetch_all(state.status_urls).values(), doc["deployment"])
+            if prep is not None:  # the preparation scenario: was it contained before the call?
+                summary.update(prepared_summary(prep))
             summary["processes"] = {p.name: process_stats(p.pid) for p in group.processes
                                     if p.alive() and p.name.startswith("guardian-")}
             if flooders:
