@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import trio
 
@@ -27,13 +26,12 @@ from node.chain.deployments import Creation, DeploymentSource
 from node.chain.probe import BatchOutcome, ProbeCall, Prober, creation_address
 from node.chain.rawtx import RawTx
 from node.chain.rpc import ChainRpc, checksum
-from node.chain.simulate import Read, balance_read, reads_for
-from node.detectors.base import Detection, Detector
+from node.chain.simulate import reads_for
+from node.detectors.base import Detection
+from node.prepared_judge import Candidate, judge_probe, registered_addresses
 from node.records import BlockHeader, Watched
-from protocol.detection import ETHER, EvidenceKind, invariant_holds
-from protocol.evidence import Evidence
 from protocol.pending import next_block_time
-from protocol.prepared import Probe, encode_probe, mentions, probe_calls, selectors
+from protocol.prepared import mentions, probe_calls, selectors
 
 log = logging.getLogger("guardian.prepared")
 
@@ -47,63 +45,11 @@ WATCH_BLOCKS = 32  # a candidate is probed again at each head this many blocks a
 MAX_TRACKED = 32  # candidates kept (the oldest leave first)
 STORAGE_SLOTS = 4  # storage words read for addresses a constructor stored
 MAX_CREATION_GAS = 10_000_000  # a pending creation simulated with at most this much gas
-PENDING_BACKLOG = 16
+PENDING_BACKLOG = 16  # pending creations waiting, and waiting again for their nonce
 BOUNDS = {"candidates_per_head": MAX_CANDIDATES_PER_HEAD, "selectors": MAX_SELECTORS,
           "probes_per_candidate": MAX_PROBES, "gas_per_probe": PROBE_GAS,
           "seconds_per_head": HEAD_SECONDS, "seconds_per_batch": BATCH_SECONDS,
           "watch_blocks": WATCH_BLOCKS}
-
-
-@dataclass
-class Candidate:
-    address: bytes
-    creation: bytes  # the creating transaction's hash
-    sender: bytes
-    code: bytes
-    block: int | None  # mined at; None: pending
-    raw: RawTx | None = None  # the pending creation
-    hits: set[bytes] = field(default_factory=set)
-
-
-def registered_addresses(watched: Watched) -> set[bytes]:
-    p = watched.params
-    return ({*p.monitored, *p.tokens, *(i.target for i in p.invariants)}) - {ETHER}
-
-
-def judge_probe(watched: Watched, cand: Candidate, probe: ProbeCall, before: dict[Read, bytes | None],
-                after: dict[Read, bytes | None], base: BlockHeader,
-                sim_time: int) -> list[Detection]:
-    """The first rule (invariants, then each balance's drop and outflow, in registration order)
-    that the probe's before/after breaks, as PREPARED evidence judged by that rule's check."""
-    p = watched.params
-    shapes: list[tuple[int, bytes, bytes, tuple[int, int]]] = []
-    for inv in p.invariants:
-        read = (inv.target, inv.data)
-        if read in before and read in after:
-            shapes.append((EvidenceKind.INVARIANT, inv.target, inv.data,
-                           (int(invariant_holds(before[read])), int(invariant_holds(after[read])))))
-    for holder in p.monitored:
-        for token in p.tokens:
-            read = balance_read(token, holder)
-            b, a = before.get(read), after.get(read)
-            if b is None or a is None or len(b) != 32 or len(a) != 32:
-                continue
-            values = (int.from_bytes(b, "big"), int.from_bytes(a, "big"))
-            for kind in (EvidenceKind.BALANCE_DROP, EvidenceKind.OUTFLOW):
-                shapes.append((kind, token, holder, values))
-    for rule, subject, rule_detail, observed in shapes:
-        detail = encode_probe(Probe(
-            rule=int(rule), rule_detail=rule_detail, contract=cand.address,
-            creation=cand.creation, pending=cand.block is None,
-            sender=probe.sender, value=probe.value, calldata=probe.data, base_hash=base.hash,
-            sim_time=sim_time))
-        ev = Evidence(kind=EvidenceKind.PREPARED, protocol_id=watched.protocol_id,
-                      block_from=base.number, block_to=base.number + 1, subject=subject,
-                      observed=observed, detail=detail)
-        found = Detector.judged(watched, ev)
-        if found:
-            return found
-    return []
 
 
 class PreparedLoop:
@@ -120,6 +66,7 @@ class PreparedLoop:
         self.probed = 0  # probe calls simulated (all heads)
         self._pending_send, self._pending_recv = trio.open_memory_channel[RawTx](PENDING_BACKLOG)
         self._sim_time: tuple[bytes, int] = (b"", 0)
+        self.retry: dict[bytes, RawTx] = {}  # pending creations not yet their sender's next
         if metrics:
             for name, value in BOUNDS.items():
                 metrics.prepared_bound.labels(bound=name).set(value)
@@ -142,6 +89,9 @@ class PreparedLoop:
             header = self.header()
             if header is not None and (last is None or header.number > last):
                 last = header.number
+                for tx in list(self.retry.values()):
+                    del self.retry[tx.hash]
+                    await self._guard(self.examine_pending(tx, header))
                 await self._guard(self.on_head(header))
 
     async def _guard(self, work) -> None:
@@ -160,8 +110,7 @@ class PreparedLoop:
         for creation in await self.source.creations(header.number):
             await self._consider(creation, header, watched)
         found: list[Detection] = []
-        for address in list(self.candidates):
-            cand = self.candidates[address]
+        for address, cand in list(self.candidates.items()):
             if cand.block is not None and header.number - cand.block > WATCH_BLOCKS:
                 del self.candidates[address]
         order = sorted(self.candidates.values(), key=lambda c: -(c.block or header.number + 1))
@@ -187,8 +136,13 @@ class PreparedLoop:
         count = await self.rpc._run("eth_getTransactionCount", lambda: self.rpc.w3.eth
                                     .get_transaction_count(checksum(tx.sender), header.number))
         if int(count) != tx.nonce:
+            # behind another of its sender's transactions (this head is older than the chain):
+            # tried again at the next heads; mined already: the head's creations have it
+            if int(count) < tx.nonce and len(self.retry) < PENDING_BACKLOG:
+                self.retry[tx.hash] = tx
             self._count("creations", "stale")
             return []
+        self.retry.pop(tx.hash, None)
         if tx.gas > MAX_CREATION_GAS:
             self._count("creations", "too_much_gas")
             return []
