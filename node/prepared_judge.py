@@ -25,6 +25,7 @@ class Candidate:
     block: int | None  # mined at; None: pending
     raw: RawTx | None = None  # the pending creation
     hits: set[bytes] = field(default_factory=set)
+    fingerprint: tuple[int, ...] | None = None  # its balances at its last probe
 
 
 def registered_addresses(watched: Watched) -> set[bytes]:

@@ -40,11 +40,12 @@ MAX_SELECTORS = 8  # external functions probed per candidate (plus the fallback)
 MAX_PROBES = 48  # probe calls per candidate per head (one simulation batch)
 PROBE_GAS = 1_000_000  # gas per probe call
 HEAD_SECONDS = 4.0  # of probing per head
-BATCH_SECONDS = 3.0  # the prober's RPC timeout: one batch answers within it or fails
+BATCH_SECONDS = 5.0  # the prober's RPC timeout: one batch answers within it or fails
 WATCH_BLOCKS = 32  # a candidate is probed again at each head this many blocks after creation
 MAX_TRACKED = 32  # candidates kept (the oldest leave first)
 STORAGE_SLOTS = 4  # storage words read for addresses a constructor stored
 MAX_CREATION_GAS = 10_000_000  # a pending creation simulated with at most this much gas
+MAX_BEHIND = 8  # blocks of creations read at a head after the loop skipped heads
 PENDING_BACKLOG = 16  # pending creations waiting, and waiting again for their nonce
 BOUNDS = {"candidates_per_head": MAX_CANDIDATES_PER_HEAD, "selectors": MAX_SELECTORS,
           "probes_per_candidate": MAX_PROBES, "gas_per_probe": PROBE_GAS,
@@ -64,6 +65,7 @@ class PreparedLoop:
         self.metrics = metrics
         self.candidates: dict[bytes, Candidate] = {}
         self.probed = 0  # probe calls simulated (all heads)
+        self.scanned: int | None = None  # the last block whose creations were read
         self._pending_send, self._pending_recv = trio.open_memory_channel[RawTx](PENDING_BACKLOG)
         self._sim_time: tuple[bytes, int] = (b"", 0)
         self.retry: dict[bytes, RawTx] = {}  # pending creations not yet their sender's next
@@ -98,34 +100,60 @@ class PreparedLoop:
         try:
             await work
         except Exception as exc:  # noqa: BLE001 - one head's or creation's trouble skips it only
-            log.debug("preparation watch: %s", exc)
+            log.debug("preparation watch: %s: %s", type(exc).__name__, exc)
             self._count("batches", "error")
 
     async def on_head(self, header: BlockHeader) -> list[Detection]:
-        """Creations mined in `header`, then up to MAX_CANDIDATES_PER_HEAD candidates probed."""
+        """Creations mined since the last head seen (a busy loop skips heads: their creations are
+        not skipped, up to MAX_BEHIND blocks), then up to MAX_CANDIDATES_PER_HEAD candidates
+        probed, newest first; one whose balances have not changed since its last probe is not
+        probed again (an attack contract funded after its deployment is)."""
         started = trio.current_time()
         watched = self._watchable()
         if not watched:
             return []
-        for creation in await self.source.creations(header.number):
-            await self._consider(creation, header, watched)
-        found: list[Detection] = []
+        first = header.number if self.scanned is None else max(
+            self.scanned + 1, header.number - MAX_BEHIND)
+        for number in range(first, header.number + 1):
+            try:
+                for creation in await self.source.creations(number):
+                    await self._consider(creation, header, watched)
+            except ChainError as exc:
+                log.debug("creations of block %d not read: %s", number, exc)
+                self._count("batches", "error")
+                break  # tried again at the next head
+            self.scanned = number
         for address, cand in list(self.candidates.items()):
             if cand.block is not None and header.number - cand.block > WATCH_BLOCKS:
                 del self.candidates[address]
-        order = sorted(self.candidates.values(), key=lambda c: -(c.block or header.number + 1))
+        order = sorted((c for c in self.candidates.values() if c.block is not None),
+                       key=lambda c: -c.block)  # pending ones were probed when they arrived
+        found: list[Detection] = []
         for cand in order[:MAX_CANDIDATES_PER_HEAD]:
             if trio.current_time() - started > HEAD_SECONDS:
                 self._count("batches", "deferred")
                 break
-            if cand.block is None:
-                continue  # still pending: probed when it arrived; mined, it comes back here
-            found += await self.probe(cand, header)
+            try:
+                mark = await self._balances(cand, header, watched)
+                if mark == cand.fingerprint:
+                    continue
+                found = await self.probe(cand, header)
+                cand.fingerprint = mark
+            except ChainError as exc:  # one candidate's trouble skips it only
+                log.debug("probes of 0x%s failed: %s", cand.address.hex(), exc)
+                self._count("batches", "error")
             if found:
                 break
         if self.metrics:
             self.metrics.prepared_head_seconds.observe(trio.current_time() - started)
         return found
+
+    async def _balances(self, cand: Candidate, header: BlockHeader, watched) -> tuple[int, ...]:
+        """The candidate's ether and registered-token balances (unchanged since its last probe:
+        not probed again)."""
+        tokens = sorted({t for w in watched for t in w.params.tokens})
+        return (await self.prober.balance_of(cand.address, header.number),
+                *[await self.rpc.balance(t, cand.address, header.number) for t in tokens])
 
     async def examine_pending(self, tx: RawTx, header: BlockHeader) -> list[Detection]:
         """A pending creation: its code (its constructor simulated on the head), the filter,
@@ -159,6 +187,8 @@ class PreparedLoop:
     async def _consider(self, creation: Creation, header: BlockHeader, watched) -> None:
         code = creation.code if creation.code is not None else await self.source.code(
             creation.address, header.number)
+        if creation.address in self.candidates and self.candidates[creation.address].block:
+            return  # a factory's CREATE2 seen twice, or a block read again
         try:
             stored = await self.source.storage(creation.address, STORAGE_SLOTS, header.number)
         except ChainError:

@@ -71,7 +71,10 @@ def benign_phase(user: Deployer, gov: Deployer, deployment: dict, on_event) -> l
 def attack_prepared(attacker: Deployer, gov: Deployer, user: Deployer | None, deployment: dict,
                     *, rng: random.Random | None = None,
                     on_event: Callable[[str], None] = lambda _: None,
-                    step_timeout: float = 60.0) -> tuple[AttackResult, PreparedRun]:
+                    step_timeout: float = 60.0, wait: int | None = None
+                    ) -> tuple[AttackResult, PreparedRun]:
+    """The scenario (module docstring); `wait`: blocks between deployment and attack (default a
+    random 1-5)."""
     rng = rng or random.Random()
     w3 = attacker.w3
     pool = attacker.contract("DemoLendingPool", deployment["pool"])
@@ -95,7 +98,7 @@ def attack_prepared(attacker: Deployer, gov: Deployer, user: Deployer | None, de
     attacker.transact("prefund", usd.functions.transfer(future, ATTACKER_CAPITAL))
     contract = attacker.deploy("Attacker", deployment["pool"])
     deploy_block = _first_block_with_code(w3, contract.address)
-    wait = rng.randint(1, 5)
+    wait = rng.randint(1, 5) if wait is None else wait
     on_event(f"attack contract {contract.address} deployed in block {deploy_block}; "
              f"attacking in {wait} block(s)")
     while w3.eth.block_number < deploy_block + wait:
