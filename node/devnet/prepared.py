@@ -135,6 +135,15 @@ def _first_block_with_code(w3, address: str) -> int:
     return number
 
 
+def scenario_prepared(rpc_url: str, attacker: Deployer, doc: dict,
+                      on_event) -> tuple[AttackResult, PreparedRun]:
+    """`scripts/devnet --scenario prepared` on a deployed network (`doc`)."""
+    from node.devnet.network import DEPLOYER_KEY  # network imports the devnet's other parts
+    return attack_prepared(attacker, Deployer.connect(rpc_url, DEPLOYER_KEY),
+                           Deployer.connect(rpc_url, BENIGN_KEY), doc["deployment"],
+                           on_event=on_event)
+
+
 def prepared_summary(run: PreparedRun) -> dict:
     """The lines `scripts/devnet --scenario prepared` adds to its summary."""
     return {"contained_before_attack_tx": run.contained_before_attack,

@@ -25,14 +25,14 @@ from node.devnet.contracts import E18, MAX_BORROW_PER_TX, NO_CAP
 from node.devnet.cover_phase import prepare_cover
 from node.devnet.explorer import explorer_summary, start_explorer
 from node.devnet.flooding import p2p_totals, start_flooders, stop_flooders, wait_for_flood
-from node.devnet.network import ATTACKER_KEY, DEPLOYER_KEY, Topology, deploy_network
+from node.devnet.network import ATTACKER_KEY, Topology, deploy_network
 from node.devnet.oneshot import (
     ONESHOT_BLOCK_SECONDS,
     ONESHOT_WINDOW,
     attack_oneshot,
     oneshot_summary,
 )
-from node.devnet.prepared import BENIGN_KEY, attack_prepared, prepared_summary
+from node.devnet.prepared import prepared_summary, scenario_prepared
 from node.devnet.processes import ProcessGroup, guardian_argv, process_stats
 from node.devnet.status import fetch_all
 from node.devnet.view import DevnetState, GuardianRow, render, summary_table
@@ -77,8 +77,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
     if not 0 <= opts.flood_as_guardian <= opts.guardians:
         raise DevnetFailed("--flood-as-guardian must be between 0 (strangers) and --guardians")
     if opts.block_time is None:
-        opts = replace(opts, block_time=ONESHOT_BLOCK_SECONDS if opts.scenario != "drip"
-                       else 1.0)
+        opts = replace(opts, block_time=ONESHOT_BLOCK_SECONDS if opts.scenario != "drip" else 1.0)
     run_dir = (opts.run_dir or default_run_dir()).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     state = DevnetState(opts.guardians, opts.threshold, str(run_dir))
@@ -140,10 +139,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                                              block_time=opts.block_time, window=opts.window,
                                              on_event=event)
             elif opts.scenario == "prepared":
-                result, prep = attack_prepared(
-                    attacker, Deployer.connect(chain.rpc_url, DEPLOYER_KEY),
-                    Deployer.connect(chain.rpc_url, BENIGN_KEY), doc["deployment"],
-                    on_event=event)
+                result, prep = scenario_prepared(chain.rpc_url, attacker, doc, event)
             else:
                 result = run_attack(attacker, doc["deployment"], max_steps=opts.max_steps,
                                     on_event=event, stop=stop.is_set)
@@ -159,8 +155,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 state.exploit = f"{one.outcome()}; saved {one.saved_fraction:.0%}"
                 oneshot_summary(summary, one, (state.submitter_status or {}).get("sent_unix"),
                                 fetch_all(state.status_urls).values(), doc["deployment"])
-            if prep is not None:  # the preparation scenario: was it contained before the call?
-                summary.update(prepared_summary(prep))
+            summary.update(prepared_summary(prep) if prep else {})
             summary["processes"] = {p.name: process_stats(p.pid) for p in group.processes
                                     if p.alive() and p.name.startswith("guardian-")}
             if flooders:
@@ -264,17 +259,14 @@ def _wait_for_mesh(state: DevnetState, group: ProcessGroup, opts: DevnetOptions,
 def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, run_dir: Path,
              opts: DevnetOptions) -> dict:
     w3 = Deployer.connect(chain.rpc_url, ATTACKER_KEY).w3
-    out = {"contained": result.contained, "guardians": opts.guardians,
-           "threshold": opts.threshold, "killed_before_attack": opts.kill,
-           "attack_transactions": len(result.txs),
-           "first_attack_block": result.first_attack_block,
-           "containment_block": result.containment_block,
-           "funds_before": f"{result.pool_before / E18:,.0f} USDd",
+    out = {"contained": result.contained, "guardians": opts.guardians, "threshold": opts.threshold,
+           "killed_before_attack": opts.kill, "attack_transactions": len(result.txs),
+           "first_attack_block": result.first_attack_block, "logs": str(run_dir / "logs"),
+           "containment_block": result.containment_block, "saved_fraction": round(
+               result.saved_fraction, 4), "funds_before": f"{result.pool_before / E18:,.0f} USDd",
            "funds_drained": f"{result.drained / E18:,.0f} USDd",
            "funds_saved": f"{result.pool_after / E18:,.0f} USDd "
-                          f"({result.saved_fraction:.0%})",
-           "saved_fraction": round(result.saved_fraction, 4),
-           "logs": str(run_dir / "logs")}
+                          f"({result.saved_fraction:.0%})"}
     keygen = doc.get("keygen") or {}
     out["key_generation"] = ("DKG ceremony (no dealer)" if keygen.get("method") == "dkg"
                              else "trusted dealer (--dealer)")
