@@ -83,12 +83,12 @@ class PreparedLoop:
     async def run(self) -> None:
         last = None
         while True:
-            with trio.move_on_after(0.05):
+            tx = None
+            with trio.move_on_after(0.05):  # a new head is looked for at least this often
                 tx = await self._pending_recv.receive()
-                header = self.header()
-                if header is not None:
-                    await self._guard(self.examine_pending(tx, header))
             header = self.header()
+            if tx is not None and header is not None:  # outside the timeout: not cut short
+                await self._guard(self.examine_pending(tx, header))
             if header is not None and (last is None or header.number > last):
                 last = header.number
                 for tx in list(self.retry.values()):
