@@ -35,6 +35,7 @@ from node.gossip_intake import GossipIntake, kind_of_bytes
 from node.lifecycle import IncidentLifecycle
 from node.pending_loop import PendingLoop
 from node.pipeline import IncidentPipeline
+from node.prepared_loop import BATCH_SECONDS, PreparedLoop
 from node.records import BlockHeader, GuardianKey, ReadyProof, TxReceipt
 from node.status import HEARTBEAT_SECONDS, Heartbeats, NodeState
 from node.store import Store
@@ -86,6 +87,10 @@ class Guardian:
             registry=registry, view=view, pipeline=self.pipeline, submitter=self.submitter,
             store=store, state=self.state, metrics=metrics,
             detectors=default_detectors() if detectors is None else detectors)
+        self.prepared = PreparedLoop(  # new contracts probed: its own RPC client and timeout
+            rpc=ChainRpc(oracle.rpc.url, timeout=BATCH_SECONDS, retries=0),
+            header=self._pending_base, watched=registry.watched,
+            on_detection=self.watch.open_incident, metrics=metrics)
         self.pending_queue = PendingQueue(pending.queue, metrics)
         self.pending_watch = (PendingWatcher(ws_url, simulator.rpc, bridge, self.pending_queue,
                                              metrics=metrics) if pending.max_per_block else None)
@@ -93,7 +98,8 @@ class Guardian:
             queue=self.pending_queue, simulator=simulator, view=RpcChainView(simulator.rpc),
             detectors=self.watch.detectors, header=self._pending_base,
             watched=registry.watched, on_detection=self.watch.open_incident,
-            max_per_block=pending.max_per_block, metrics=metrics, stages=self.state.stages)
+            max_per_block=pending.max_per_block, metrics=metrics, stages=self.state.stages,
+            on_creation=self.prepared.on_pending_creation)
         self.lifecycle = IncidentLifecycle(
             store=store, pipeline=self.pipeline, submitter=self.submitter, publish=self.publish,
             chain_time=self.watch.chain_time)
@@ -184,6 +190,7 @@ class Guardian:
             nursery.start_soon(self._resume)
             nursery.start_soon(self.pipeline.deferred.run, self._on_peer_report)
             nursery.start_soon(self.watch.run, heads_recv)
+            nursery.start_soon(self.prepared.run)
             if self.pending_watch is not None:
                 await nursery.start(self.pending_watch.run)
                 nursery.start_soon(self.pending_loop.run)

@@ -49,6 +49,26 @@ class Metrics:
             "guardian_pending_verdict_seconds",
             "Seconds from a pending transaction's arrival to this node's verdict on it",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5), registry=r)
+        self.prepared_creations = Counter(
+            "guardian_prepared_creations_total",
+            "Contract creations seen by the preparation watch", ["result"], registry=r)
+        self.prepared_batches = Counter(
+            "guardian_prepared_batches_total", "Probe batches of new contracts",
+            ["result"], registry=r)
+        self.prepared_probes = Counter(
+            "guardian_prepared_probes_total", "Probe calls of new contracts simulated",
+            registry=r)
+        self.prepared_evidence = Counter(
+            "guardian_prepared_evidence_total",
+            "Probes of new contracts that broke a registered rule (PREPARED evidence)",
+            registry=r)
+        self.prepared_head_seconds = Histogram(
+            "guardian_prepared_head_seconds",
+            "Seconds the preparation watch spent on one head (creations and probes)",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8), registry=r)
+        self.prepared_bound = Gauge(
+            "guardian_prepared_bound", "The preparation watch's fixed bounds per head",
+            ["bound"], registry=r)
 
     def message_in(self, kind: str) -> None:
         self.messages_in.labels(type=kind).inc()

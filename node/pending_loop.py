@@ -21,6 +21,7 @@ import trio
 
 from node.chain.pending_queue import PendingQueue, PendingTx
 from node.chain.pending_view import PendingView
+from node.chain.rawtx import RawTx
 from node.chain.simulate import Simulator, reads_for
 from node.detectors import Detector
 from node.detectors.base import Detection
@@ -36,7 +37,8 @@ class PendingLoop:
     def __init__(self, *, queue: PendingQueue, simulator: Simulator, view: ChainView,
                  detectors: Sequence[Detector], header: Callable[[], BlockHeader | None],
                  watched: Callable[[], dict[bytes, Watched]], on_detection,
-                 max_per_block: int, metrics=None, stages: StageClock | None = None) -> None:
+                 max_per_block: int, metrics=None, stages: StageClock | None = None,
+                 on_creation: Callable[[RawTx], None] | None = None) -> None:
         self.queue = queue
         self.simulator = simulator
         self.view = view
@@ -47,6 +49,7 @@ class PendingLoop:
         self.max_per_block = max_per_block
         self.metrics = metrics
         self.stages = stages
+        self.on_creation = on_creation  # node.prepared_loop: a pending contract creation
         self.simulated = 0
         self._budget: tuple[int, int] = (-1, 0)  # (head, simulations spent on it)
         self._top_tip = -1  # the highest priority fee judged on the budget's head
@@ -109,6 +112,8 @@ class PendingLoop:
 
     async def examine(self, item: PendingTx, header: BlockHeader) -> list[Detection]:
         """Simulate `item` on `header` and open an incident for each violation it shows."""
+        if item.tx.to is None and self.on_creation is not None:
+            self.on_creation(item.tx)  # its probes run in the preparation watch's own task
         watched = [w for w in self.watched().values()
                    if not w.contained and item.tx.sender != w.params.admin]
         if not watched:

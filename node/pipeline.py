@@ -29,6 +29,7 @@ import trio
 
 from node.deferred_reports import DeferredReports
 from node.detectors.base import Detection
+from node.prepared_check import simulated_time
 from node.records import ChainView, GuardianKey, ReadyProof, Watched, usable_actions
 from node.stages import StageClock
 from node.store import Store, incident_key
@@ -98,8 +99,9 @@ class IncidentPipeline:
                      incident.hex()[:12])
         if self.store.incident_state(incident) == "contained" or self.store.own_shares_for(incident):
             return None  # already signed a report for this incident: merge, do not re-propose
-        timestamp = (det.evidence.pending.sim_time if det.evidence.pending is not None
-                     else await self.oracle.block_timestamp(det.evidence.block_to))
+        timestamp = simulated_time(det.evidence)  # pending or PREPARED: the simulated block's
+        if timestamp is None:
+            timestamp = await self.oracle.block_timestamp(det.evidence.block_to)
         report = messages.sign_message(messages.Report(
             chain_id=self.chain_id, oracle=self.oracle_address, key_epoch=self.gset.epoch,
             protocol_id=det.protocol_id, action=int(action), nonce=nonce,

@@ -25,6 +25,12 @@ from node.chain.decode import ChainError
 from node.detectors import NotObserved, detector_for
 from node.errors import NodeError
 from node.pending_check import PendingNotConfirmed, pending_view
+from node.prepared_check import (
+    PreparedNotConfirmed,
+    is_prepared,
+    prepared_view,
+    simulated_time,
+)
 from node.records import ChainView, Watched, usable_actions
 from protocol import messages
 from protocol.detection import EvidenceKind, check_evidence, choose_action, report_deadline
@@ -90,7 +96,8 @@ class ReportVerifier:
     @staticmethod
     def _view_block(ev) -> int:
         """The block our view must have reached: a pending transaction's base block suffices."""
-        return base_block(ev.block_to) if ev.pending is not None else ev.block_to
+        return (base_block(ev.block_to) if ev.pending is not None or is_prepared(ev)
+                else ev.block_to)
 
     async def verify(self, report: messages.Report) -> None:
         """Recompute every field of a peer's report from this node's own view, or raise
@@ -127,19 +134,23 @@ class ReportVerifier:
         nonce = watched.nonce
         if report.nonce != nonce:
             raise ReportRejected(f"nonce {report.nonce}, the oracle expects {nonce}")
-        timestamp = (ev.pending.sim_time if ev.pending is not None
-                     else await self.oracle.block_timestamp(ev.block_to))
+        timestamp = simulated_time(ev)
+        if timestamp is None:
+            timestamp = await self.oracle.block_timestamp(ev.block_to)
         if report.deadline != report_deadline(timestamp):
             raise ReportRejected("deadline is not the protocol's validity after the evidence block")
         try:
-            view = (self.view if ev.pending is None
-                    else await pending_view(ev, watched, self.view, self.simulator))
+            if is_prepared(ev):  # re-run the probe (node.prepared_check)
+                view = await prepared_view(ev, watched, self.simulator)
+            else:
+                view = (self.view if ev.pending is None
+                        else await pending_view(ev, watched, self.view, self.simulator))
             await detector_for(ev.kind).reobserve(view, ev)
         except NotObserved as exc:
-            if ev.pending is None:  # our own chain shows otherwise: the reporter is wrong
+            if ev.pending is None and not is_prepared(ev):  # our chain contradicts the reporter
                 raise ReportContradicted(str(exc)) from exc
             raise ReportRejected(str(exc)) from exc
         except ChainError as exc:  # a read failed: try again on a later head
             raise ReportNotYet(str(exc), self._head + 1) from exc
-        except PendingNotConfirmed as exc:
+        except (PendingNotConfirmed, PreparedNotConfirmed) as exc:
             raise ReportRejected(str(exc)) from exc

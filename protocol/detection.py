@@ -22,6 +22,7 @@ from enum import IntEnum
 from protocol.containment import allows, preference
 from protocol.digest import Action
 from protocol.evidence import Evidence
+from protocol.prepared import PreparedError, decode_probe
 
 BPS = 10_000
 # How long a guardian signature stays usable: deadline = timestamp of evidence.block_to + this.
@@ -50,6 +51,7 @@ class EvidenceKind(IntEnum):
     BALANCE_DROP = 2
     INVARIANT = 3
     PRIVILEGED_CHANGE = 4
+    PREPARED = 6  # a new contract whose simulated probe breaks a rule (protocol.prepared)
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,28 @@ def check_privileged_change(ev: Evidence, params: DetectionParams) -> EvidenceVe
                    f"not the protocol's governance")
 
 
+def check_prepared(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
+    """A probe of a newly deployed contract (`protocol.prepared`), simulated on block
+    `block_from`, breaks a registered rule: the broken rule's own check judges the probe's
+    before/after (`subject`, `observed`) over the one simulated block, nothing looser."""
+    try:
+        probe = decode_probe(ev.detail)
+    except PreparedError as exc:
+        return _malformed(f"prepared: {exc}")
+    if probe.rule not in (EvidenceKind.OUTFLOW, EvidenceKind.BALANCE_DROP, EvidenceKind.INVARIANT):
+        return _malformed(f"prepared: rule {probe.rule} cannot judge a probe")
+    if ev.block_to != ev.block_from + 1:
+        return _malformed("prepared: block_to must be the block after the base block")
+    inner = Evidence(kind=probe.rule, protocol_id=ev.protocol_id, block_from=ev.block_from,
+                     block_to=ev.block_to, subject=ev.subject, observed=ev.observed,
+                     detail=probe.rule_detail)
+    verdict = RULES[EvidenceKind(probe.rule)].check(inner, params)
+    return EvidenceVerdict(verdict.finding,
+                           f"prepared: probe 0x{probe.calldata[:4].hex()} of new contract "
+                           f"0x{probe.contract.hex()} from 0x{probe.sender.hex()}: "
+                           f"{verdict.reason}")
+
+
 @dataclass(frozen=True)
 class EvidenceRule:
     kind: EvidenceKind
@@ -233,6 +257,9 @@ RULES: dict[EvidenceKind, EvidenceRule] = {rule.kind: rule for rule in (
                  "(held@from, held@to), 1 if the call returned true"),
     EvidenceRule(EvidenceKind.PRIVILEGED_CHANGE, check_privileged_change, _BALANCE_ACTIONS,
                  "monitored addr", "tx hash (32) + topic0 (32) + actor (20)", "(log index,)"),
+    EvidenceRule(EvidenceKind.PREPARED, check_prepared, _BALANCE_ACTIONS,
+                 "the broken rule's subject", "the probe (protocol.prepared, msgpack)",
+                 "the broken rule's observed, before/after the probe"),
 )}
 assert set(RULES) == set(EvidenceKind), "every evidence kind has exactly one rule"
 

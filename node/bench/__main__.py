@@ -7,6 +7,7 @@
     scripts/bench dkg [--guardians 4,7,16] [--runs 1] [--json FILE]   (processes, libp2p)
     scripts/bench pending [--guardians 4] [--rate 100]  (a flood of pending txs + the exploit)
     scripts/bench dkg-compute [--participants 4,7,16,100] [--backends arkworks] [--json FILE]
+    scripts/bench prepared [--runs 20] [--block-times 2,12]   (deploy, wait 1-5 blocks, call; 7 guardians)
     scripts/bench scale [--guardians 7,16,100] [--incidents 2] [--json FILE]   (in-process, emulated net)
     scripts/bench detection [--baseline 1c69dcf] [--classes a,b] [--parallel 8]   (corpus, 4 guardians)
     scripts/bench all
@@ -116,12 +117,25 @@ def _detection(args: argparse.Namespace) -> dict:
     return run_detection(args)
 
 
+def _prepared(args: argparse.Namespace) -> dict:
+    from node.bench.prepared import print_table, run_bench
+
+    times = [float(b) for b in (args.block_times if args.block_times != "1,2,12" else "2,12")
+             .split(",") if b]
+    n = int(args.guardians.split(",")[0]) if args.guardians != "4,7,16" else 7
+    print(f"preparation: deploy, wait 1-5 blocks, call; benign contracts first; {n} guardians",
+          flush=True)
+    rows = run_bench(n, times, args.runs or 20, progress=lambda m: print(m, flush=True))
+    print_table(rows)
+    return {"prepared": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("section", choices=("crypto", "e2e", "e2e-drip", "flood", "pending",
-                                            "dkg", "dkg-compute", "scale", "detection", "all"), nargs="?",
-                        default="all")
+                                            "dkg", "dkg-compute", "scale", "detection", "prepared",
+                                            "all"), nargs="?", default="all")
     parser.add_argument("--backends", default="",
                         help="BLS backends for the crypto section, comma-separated "
                              "(default: every available one)")
@@ -170,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             results.update(_scale(args))
         if args.section == "detection":
             results.update(_detection(args))
+        if args.section == "prepared":
+            results.update(_prepared(args))
     except ValueError as exc:
         print(f"scripts/bench: {exc}", file=sys.stderr)
         return 2

@@ -82,10 +82,11 @@ class PendingWatcher:
                     self.queue.drop("gone")
                     continue
                 raw = decode_bytes(result, None, "raw transaction")
-                if len(raw) > MAX_RAW_TX_BYTES:
+                tx = decode_raw_tx(raw)
+                # too large to gossip as evidence; a creation is referred to by its hash
+                if len(raw) > MAX_RAW_TX_BYTES and tx.to is not None:
                     self.queue.drop("too_large")
                     continue
-                tx = decode_raw_tx(raw)
             except (ChainError, RawTxError) as exc:
                 log.debug("pending 0x%s skipped: %s", tx_hash.hex()[:12], exc)
                 self.queue.drop("undecodable")

@@ -31,10 +31,12 @@ def add_parser(sub) -> None:
     devnet.add_argument("--block-time", type=float, default=None,
                         help="seconds per block (default 2 for oneshot, 1 for drip)")
     devnet.add_argument("--max-steps", type=int, default=12, help="attack transactions at most")
-    devnet.add_argument("--scenario", choices=("oneshot", "drip"), default="oneshot",
+    devnet.add_argument("--scenario", choices=("oneshot", "drip", "prepared"), default="oneshot",
                         help="oneshot (default): one transaction drains the uncapped pool, "
                              "broadcast at a random moment in the first quarter of a 2 s block; drip: "
-                             "the capped pool drained one slice per block")
+                             "the capped pool drained one slice per block; prepared: benign "
+                             "contracts, then an attack contract deployed and called 1-5 blocks "
+                             "later (contained before the call?)")
     devnet.add_argument("--run-dir", type=Path, help="where keys, configs and logs go "
                                                      "(default .devnet/run-<time>)")
     devnet.add_argument("--keep-running", action="store_true",

@@ -32,6 +32,7 @@ from node.devnet.oneshot import (
     attack_oneshot,
     oneshot_summary,
 )
+from node.devnet.prepared import prepared_summary, scenario_prepared
 from node.devnet.processes import ProcessGroup, guardian_argv, process_stats
 from node.devnet.status import fetch_all
 from node.devnet.view import DevnetState, GuardianRow, render, summary_table
@@ -76,8 +77,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
     if not 0 <= opts.flood_as_guardian <= opts.guardians:
         raise DevnetFailed("--flood-as-guardian must be between 0 (strangers) and --guardians")
     if opts.block_time is None:
-        opts = replace(opts, block_time=ONESHOT_BLOCK_SECONDS if opts.scenario == "oneshot"
-                       else 1.0)
+        opts = replace(opts, block_time=ONESHOT_BLOCK_SECONDS if opts.scenario != "drip" else 1.0)
     run_dir = (opts.run_dir or default_run_dir()).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     state = DevnetState(opts.guardians, opts.threshold, str(run_dir))
@@ -133,11 +133,13 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 wait_for_flood(state.status_urls)  # a pending exploit is contained at once
             state.phase = "attack"
             attacker = Deployer.connect(chain.rpc_url, ATTACKER_KEY)
-            one = None
+            one = prep = None
             if opts.scenario == "oneshot":
                 result, one = attack_oneshot(attacker, doc["deployment"],
                                              block_time=opts.block_time, window=opts.window,
                                              on_event=event)
+            elif opts.scenario == "prepared":
+                result, prep = scenario_prepared(chain.rpc_url, attacker, doc, event)
             else:
                 result = run_attack(attacker, doc["deployment"], max_steps=opts.max_steps,
                                     on_event=event, stop=stop.is_set)
@@ -153,6 +155,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 state.exploit = f"{one.outcome()}; saved {one.saved_fraction:.0%}"
                 oneshot_summary(summary, one, (state.submitter_status or {}).get("sent_unix"),
                                 fetch_all(state.status_urls).values(), doc["deployment"])
+            summary.update(prepared_summary(prep) if prep else {})
             summary["processes"] = {p.name: process_stats(p.pid) for p in group.processes
                                     if p.alive() and p.name.startswith("guardian-")}
             if flooders:
@@ -256,17 +259,14 @@ def _wait_for_mesh(state: DevnetState, group: ProcessGroup, opts: DevnetOptions,
 def _summary(result: AttackResult, doc: dict, state: DevnetState, chain: Anvil, run_dir: Path,
              opts: DevnetOptions) -> dict:
     w3 = Deployer.connect(chain.rpc_url, ATTACKER_KEY).w3
-    out = {"contained": result.contained, "guardians": opts.guardians,
-           "threshold": opts.threshold, "killed_before_attack": opts.kill,
-           "attack_transactions": len(result.txs),
-           "first_attack_block": result.first_attack_block,
-           "containment_block": result.containment_block,
-           "funds_before": f"{result.pool_before / E18:,.0f} USDd",
+    out = {"contained": result.contained, "guardians": opts.guardians, "threshold": opts.threshold,
+           "killed_before_attack": opts.kill, "attack_transactions": len(result.txs),
+           "first_attack_block": result.first_attack_block, "logs": str(run_dir / "logs"),
+           "containment_block": result.containment_block, "saved_fraction": round(
+               result.saved_fraction, 4), "funds_before": f"{result.pool_before / E18:,.0f} USDd",
            "funds_drained": f"{result.drained / E18:,.0f} USDd",
            "funds_saved": f"{result.pool_after / E18:,.0f} USDd "
-                          f"({result.saved_fraction:.0%})",
-           "saved_fraction": round(result.saved_fraction, 4),
-           "logs": str(run_dir / "logs")}
+                          f"({result.saved_fraction:.0%})"}
     keygen = doc.get("keygen") or {}
     out["key_generation"] = ("DKG ceremony (no dealer)" if keygen.get("method") == "dkg"
                              else "trusted dealer (--dealer)")

@@ -1,0 +1,69 @@
+"""Judging one probe of a new contract: the candidate record, and the PREPARED evidence a
+probe's before/after makes under the first registered rule it breaks (`judge_probe`), the
+same for the search batch, the probe run alone, and (through the detector) a peer's re-run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from node.chain.probe import ProbeCall
+from node.chain.rawtx import RawTx
+from node.chain.simulate import Read, balance_read
+from node.detectors.base import Detection, Detector
+from node.records import BlockHeader, Watched
+from protocol.detection import ETHER, EvidenceKind, invariant_holds
+from protocol.evidence import Evidence
+from protocol.prepared import Probe, encode_probe
+
+
+@dataclass
+class Candidate:
+    address: bytes
+    creation: bytes  # the creating transaction's hash
+    sender: bytes
+    code: bytes
+    block: int | None  # mined at; None: pending
+    raw: RawTx | None = None  # the pending creation
+    hits: set[bytes] = field(default_factory=set)
+    fingerprint: tuple[int, ...] | None = None  # its balances at its last probe
+
+
+def registered_addresses(watched: Watched) -> set[bytes]:
+    p = watched.params
+    return ({*p.monitored, *p.tokens, *(i.target for i in p.invariants)}) - {ETHER}
+
+
+def judge_probe(watched: Watched, cand: Candidate, probe: ProbeCall, before: dict[Read, bytes | None],
+                after: dict[Read, bytes | None], base: BlockHeader,
+                sim_time: int) -> list[Detection]:
+    """The first rule (invariants, then each balance's drop and outflow, in registration order)
+    that the probe's before/after breaks, as PREPARED evidence judged by that rule's check."""
+    p = watched.params
+    shapes: list[tuple[int, bytes, bytes, tuple[int, int]]] = []
+    for inv in p.invariants:
+        read = (inv.target, inv.data)
+        if read in before and read in after:
+            shapes.append((EvidenceKind.INVARIANT, inv.target, inv.data,
+                           (int(invariant_holds(before[read])), int(invariant_holds(after[read])))))
+    for holder in p.monitored:
+        for token in p.tokens:
+            read = balance_read(token, holder)
+            b, a = before.get(read), after.get(read)
+            if b is None or a is None or len(b) != 32 or len(a) != 32:
+                continue
+            values = (int.from_bytes(b, "big"), int.from_bytes(a, "big"))
+            for kind in (EvidenceKind.BALANCE_DROP, EvidenceKind.OUTFLOW):
+                shapes.append((kind, token, holder, values))
+    for rule, subject, rule_detail, observed in shapes:
+        detail = encode_probe(Probe(
+            rule=int(rule), rule_detail=rule_detail, contract=cand.address,
+            creation=cand.creation, pending=cand.block is None,
+            sender=probe.sender, value=probe.value, calldata=probe.data, base_hash=base.hash,
+            sim_time=sim_time))
+        ev = Evidence(kind=EvidenceKind.PREPARED, protocol_id=watched.protocol_id,
+                      block_from=base.number, block_to=base.number + 1, subject=subject,
+                      observed=observed, detail=detail)
+        found = Detector.judged(watched, ev)
+        if found:
+            return found
+    return []
