@@ -7,10 +7,18 @@ same numbers. A node gathers observations (balances at given blocks, an invarian
 log); this module decides. Re-verification of a peer's report is: fetch the same observations from
 one's own chain view, require them equal to the ones claimed, then apply `check_evidence`.
 
-`RULES` is the one table of evidence kinds: for each, the pure check, the containments it calls
-for (strongest first) and what the evidence fields mean (`rules_table()` renders it as markdown;
-protocol/evidence.py has the encoding). Adding a kind of detection is: a member of `EvidenceKind`,
-its check function and its row here, plus its detector class in node/detectors/.
+`RULES` is the one table of evidence kinds: for each, the pure check, its class (`Shape`) and
+what the evidence fields mean (`rules_table()` renders it as markdown; protocol/evidence.py has the
+encoding). Adding a kind of detection is: a member of `EvidenceKind`, its check function and its
+row here, plus its detector class in node/detectors/.
+
+Two classes of evidence, and which containment each may engage (`CLASS_ACTIONS`, fixed; a
+registration says what it allows through its `allowedActions` mask, nothing else):
+- VOLATILITY (OUTFLOW, BALANCE_DROP): a threshold on how much left, blind to who took it. A whale
+  leaving or a bank run looks the same as a drain, so it may engage only the circuit breaker (the
+  weak, rate-limiting action), and only if the protocol allowed it; otherwise it engages nothing.
+- EXPLOIT (INVARIANT, PRIVILEGED_CHANGE, EXTRACTION, ...): evidence about how value left or what
+  broke. It engages the strongest allowed of PAUSE > COLLATERAL_LOCK > CIRCUIT_BREAKER.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
-from protocol.containment import allows, preference
+from protocol import intent
+from protocol.containment import allows
 from protocol.digest import Action
 from protocol.evidence import Evidence
 
@@ -50,6 +59,7 @@ class EvidenceKind(IntEnum):
     BALANCE_DROP = 2
     INVARIANT = 3
     PRIVILEGED_CHANGE = 4
+    EXTRACTION = 5  # value taken beyond the takers' own claims (protocol.intent)
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,7 @@ class DetectionParams:
     balance_drop_bps: int
     invariants: tuple[InvariantCall, ...]
     admin: bytes = ETHER  # the protocol's governance: its own privileged changes are legitimate
+    claims: bytes | None = None  # the claims view (protocol.intent.split_claims), if registered
 
 
 MAX_INVARIANT_SPAN = 256  # blocks between the invariant's last hold and its break
@@ -111,9 +122,28 @@ def invariant_holds(returndata: bytes | None) -> bool:
     return returndata == ABI_TRUE
 
 
+class Shape(IntEnum):
+    """The class of an evidence kind: what the evidence says about intent."""
+
+    EXPLOIT = 1  # says how value left or what broke: whoever caused it, it is an exploit
+    VOLATILITY = 2  # says only how much left: a bank run looks the same
+
+
+# The fixed mapping from class to the containments it may engage, strongest first.
+CLASS_ACTIONS: dict[Shape, tuple[Action, ...]] = {
+    Shape.EXPLOIT: (Action.PAUSE, Action.COLLATERAL_LOCK, Action.CIRCUIT_BREAKER),
+    Shape.VOLATILITY: (Action.CIRCUIT_BREAKER,),
+}
+
+
+def shape_of(kind: EvidenceKind) -> Shape:
+    return RULES[EvidenceKind(kind)].shape
+
+
 def choose_action(kind: EvidenceKind, allowed_actions_mask: int) -> Action | None:
-    """The strongest containment the rule for `kind` calls for that the protocol allows."""
-    for action in preference(RULES[EvidenceKind(kind)].actions):
+    """The strongest containment the class of `kind` may engage that the protocol allows; None:
+    this evidence engages nothing (volatility where the circuit breaker is not allowed)."""
+    for action in CLASS_ACTIONS[shape_of(kind)]:
         if allows(allowed_actions_mask, action):
             return action
     return None
@@ -209,30 +239,56 @@ def check_privileged_change(ev: Evidence, params: DetectionParams) -> EvidenceVe
                    f"not the protocol's governance")
 
 
+def one_tx_limit_bps(params: DetectionParams) -> int:
+    """The registered limit on what may leave in one transaction: the smaller non-zero of the
+    outflow and one-block drop limits (0: none registered)."""
+    limits = [bps for bps in (params.outflow_limit_bps, params.balance_drop_bps) if bps > 0]
+    return min(limits) if limits else 0
+
+
+def check_extraction(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
+    """Value taken out in one transaction beyond the takers' own claims (`protocol.intent`)."""
+    if ev.subject not in params.tokens and ev.subject != ETHER:
+        return _malformed(f"extraction: token 0x{ev.subject.hex()} is not registered")
+    if ev.block_to - ev.block_from != 1:
+        return _malformed("extraction: block_from must be the block before the transaction's")
+    try:
+        facts = intent.facts_from_fields(ev.observed, ev.detail)
+    except intent.IntentError as exc:
+        return _malformed(f"extraction: {exc}")
+    if params.claims is None and facts.claims != 0:
+        return _malformed("extraction: claims observed but no claims view is registered")
+    if max(facts.held_before, facts.held_after) >> len(params.invariants):
+        return _malformed("extraction: invariant bits beyond the registered invariants")
+    verdict = intent.judge_extraction(facts, params.claims is not None, one_tx_limit_bps(params))
+    return EvidenceVerdict(Finding.VIOLATION if verdict.exploit else Finding.NO_VIOLATION,
+                           verdict.reason)
+
+
 @dataclass(frozen=True)
 class EvidenceRule:
     kind: EvidenceKind
     check: Callable[[Evidence, DetectionParams], EvidenceVerdict]
-    actions: tuple[Action, ...]  # containments, strongest first (the rest follow, see containment)
+    shape: Shape  # its class: which containments it may engage (CLASS_ACTIONS)
     subject: str  # what each evidence field holds for this kind
     detail: str
     observed: str
 
 
-_BALANCE_ACTIONS = (Action.PAUSE, Action.COLLATERAL_LOCK, Action.CIRCUIT_BREAKER)
-
 RULES: dict[EvidenceKind, EvidenceRule] = {rule.kind: rule for rule in (
-    EvidenceRule(EvidenceKind.OUTFLOW, check_outflow, _BALANCE_ACTIONS,
+    EvidenceRule(EvidenceKind.OUTFLOW, check_outflow, Shape.VOLATILITY,
                  "token (0x0=ETH)", "holder address (20 B), a monitored addr",
                  "(balance@from, balance@to)"),
-    EvidenceRule(EvidenceKind.BALANCE_DROP, check_balance_drop, _BALANCE_ACTIONS,
+    EvidenceRule(EvidenceKind.BALANCE_DROP, check_balance_drop, Shape.VOLATILITY,
                  "token (0x0=ETH)", "holder address (20 B)", "(balance@from, balance@to)"),
-    EvidenceRule(EvidenceKind.INVARIANT, check_invariant,
-                 (Action.PAUSE, Action.CIRCUIT_BREAKER, Action.COLLATERAL_LOCK),
+    EvidenceRule(EvidenceKind.INVARIANT, check_invariant, Shape.EXPLOIT,
                  "call target", "calldata of the registered invariant",
                  "(held@from, held@to), 1 if the call returned true"),
-    EvidenceRule(EvidenceKind.PRIVILEGED_CHANGE, check_privileged_change, _BALANCE_ACTIONS,
+    EvidenceRule(EvidenceKind.PRIVILEGED_CHANGE, check_privileged_change, Shape.EXPLOIT,
                  "monitored addr", "tx hash (32) + topic0 (32) + actor (20)", "(log index,)"),
+    EvidenceRule(EvidenceKind.EXTRACTION, check_extraction, Shape.EXPLOIT,
+                 "token (0x0=ETH)", "tx hash (32) + beneficiaries (20 each, 1..16)",
+                 "(extracted, claims, balance@from, flash loans, young, held@from, held@to)"),
 )}
 assert set(RULES) == set(EvidenceKind), "every evidence kind has exactly one rule"
 
@@ -242,12 +298,13 @@ def is_known_kind(kind: int) -> bool:
 
 
 def rules_table() -> str:
-    """The rules as a markdown table (kind, subject, detail, observed, containments)."""
-    lines = ["| kind | subject | detail | observed | containments |", "|---|---|---|---|---|"]
+    """The rules as a markdown table (kind, class, subject, detail, observed, containments)."""
+    lines = ["| kind | class | subject | detail | observed | containments (strongest allowed) |",
+             "|---|---|---|---|---|---|"]
     for rule in RULES.values():
-        actions = ", ".join(a.name.lower() for a in preference(rule.actions))
-        lines.append(f"| {rule.kind.name} | {rule.subject} | {rule.detail} | {rule.observed} "
-                     f"| {actions} |")
+        actions = " > ".join(a.name.lower() for a in CLASS_ACTIONS[rule.shape])
+        lines.append(f"| {rule.kind.name} | {rule.shape.name.lower()} | {rule.subject} "
+                     f"| {rule.detail} | {rule.observed} | {actions} |")
     return "\n".join(lines)
 
 

@@ -145,6 +145,25 @@ contract DemoLendingPool is Guardable {
         return totalDeposits;
     }
 
+    /// @notice The claims view the guardians read (registered as the invariant entry whose calldata is
+    /// this function's selector): how much of `token` `account` may rightfully take out of the pool
+    /// right now. USDd: its deposit plus its unused borrowing power; WETHd: the collateral its debt
+    /// does not need. Read at the block before a transaction, so a price moved inside that
+    /// transaction does not raise it.
+    function claimOf(address account, address token) external view returns (uint256) {
+        uint256 owed = debt[account];
+        uint256 capacity = borrowCapacity(account);
+        if (token == address(debtToken)) {
+            return deposits[account] + (capacity > owed ? capacity - owed : 0);
+        }
+        if (token == address(collateralToken)) {
+            if (owed == 0) return collateral[account];
+            if (capacity <= owed) return 0;
+            return (collateral[account] * (capacity - owed)) / capacity;
+        }
+        return 0;
+    }
+
     /// @notice USDd the pool holds (what an attacker can still take).
     function liquidity() public view returns (uint256) {
         return debtToken.balanceOf(address(this));

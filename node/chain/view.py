@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from node.chain.rpc import ChainRpc
+from node.chain.decode import decode_bytes
+from node.chain.rpc import ChainRpc, checksum
+from node.chain.trace import TxFlows, mined_flows
 from node.records import LogRecord
 
 
@@ -54,3 +56,21 @@ class RpcChainView:
             if entry.log_index == log_index:
                 return entry
         return None
+
+    # what the extraction detector reads (node.chain.trace) -------------------------------------
+    async def block_logs(self, addresses: tuple[bytes, ...], topics: tuple[bytes, ...],
+                         block: int) -> list[LogRecord]:
+        """Logs of `addresses` (topic0 in `topics`, any if empty) at `block`, without senders."""
+        if not addresses:
+            return []
+        return await self.rpc.logs(addresses, topics, block, block)
+
+    async def tx_flows(self, tx_hash: bytes) -> TxFlows | None:
+        return await self._cached(("flows", tx_hash), lambda: mined_flows(self.rpc, tx_hash))
+
+    async def code_size(self, address: bytes, block: int) -> int:
+        async def read() -> int:
+            code = await self.rpc._run("eth_getCode", lambda: self.rpc.w3.eth.get_code(
+                checksum(address), block))
+            return len(decode_bytes(code, None, "code"))
+        return await self._cached(("code", address, block), read)
