@@ -294,7 +294,7 @@ def test_the_evidence_route_serves_canonical_bytes_and_refuses_bad_hashes(world)
     status, doc = _get(f"{world['full']}/evidence/0x{evidence_hash(ev).hex()}")
     assert status == 200 and doc["evidence"] == "0x" + encode_evidence(ev).hex()
     assert doc["reports"][0]["signers_seen"] == [1, 2, 3] and doc["incident"]["state"] == "open"
-    assert doc["decoded"]["kind_name"] == "INVARIANT"
+    assert doc["decoded"]["kind_name"] == "INVARIANT" and doc["decoded"]["class"] == "exploit"
     assert _get(f"{world['full']}/evidence/0x{'00' * 32}")[0] == 404
     for bad in ("0x12", "0x" + "zz" * 32, "%27%20OR%201=1", "0x" + "ab" * 33):
         assert _get(f"{world['full']}/evidence/{bad}")[0] == 400

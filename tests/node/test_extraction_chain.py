@@ -13,6 +13,7 @@ import trio
 from eth_account import Account
 
 from node.anvil import DEV_PRIVATE_KEYS, Anvil
+from node.audit.judge import describe_rule
 from node.chain.oracle import OracleClient
 from node.chain.pending_queue import PendingQueue, PendingTx
 from node.chain.rawtx import decode_raw_tx
@@ -176,6 +177,12 @@ def test_an_attack_is_extraction_evidence_that_a_peer_reproduces(world):
         assert facts.young == 1 and facts.flash_loans == 0
         assert (facts.held_before, facts.held_after) == (1, 0)  # isSolvent() broke with it
         assert "taken, the takers' own claims were 0" in found[0].verdict.reason
+        # what `guardian audit` and the explorer print for it
+        rule = await describe_rule(g.rpc, ev, watched)
+        assert rule == (f"extraction in tx 0x{facts.tx_hash.hex()}: 100,000 taken by 2 "
+                        f"account(s) whose claims were 0 (claims view), of "
+                        f"{facts.balance_before // E18:,}; flash loans 0, young contract yes: "
+                        f"holds"), rule
 
         # a second guardian, its own node view, re-derives every fact and signs
         peer = Guardian(world["chain"].rpc_url, world["oracle"])
