@@ -12,13 +12,10 @@ what the evidence fields mean (`rules_table()` renders it as markdown; protocol/
 encoding). Adding a kind of detection is: a member of `EvidenceKind`, its check function and its
 row here, plus its detector class in node/detectors/.
 
-Two classes of evidence, and which containment each may engage (`CLASS_ACTIONS`, fixed; a
-registration says what it allows through its `allowedActions` mask, nothing else):
-- VOLATILITY (OUTFLOW, BALANCE_DROP): a threshold on how much left, blind to who took it. A whale
-  leaving or a bank run looks the same as a drain, so it may engage only the circuit breaker (the
-  weak, rate-limiting action), and only if the protocol allowed it; otherwise it engages nothing.
-- EXPLOIT (INVARIANT, PRIVILEGED_CHANGE, EXTRACTION, ...): evidence about how value left or what
-  broke. It engages the strongest allowed of PAUSE > COLLATERAL_LOCK > CIRCUIT_BREAKER.
+Two classes of evidence (`Shape`, each rule's `shape`), and which containment each may engage
+(`protocol.containment.CLASS_ACTIONS`, fixed): VOLATILITY (a threshold on how much left, blind to
+who took it) engages only an allowed circuit breaker, else nothing; EXPLOIT (how value left, what
+broke) engages the strongest allowed of pause > collateral lock > circuit breaker.
 """
 
 from __future__ import annotations
@@ -28,7 +25,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from protocol import intent
-from protocol.containment import allows
+from protocol.containment import CLASS_ACTIONS, Shape, allows
 from protocol.digest import Action
 from protocol.evidence import Evidence
 
@@ -120,20 +117,6 @@ def invariant_holds(returndata: bytes | None) -> bool:
     A revert (None) or any other answer counts as broken: a protocol registers calls that answer.
     """
     return returndata == ABI_TRUE
-
-
-class Shape(IntEnum):
-    """The class of an evidence kind: what the evidence says about intent."""
-
-    EXPLOIT = 1  # says how value left or what broke: whoever caused it, it is an exploit
-    VOLATILITY = 2  # says only how much left: a bank run looks the same
-
-
-# The fixed mapping from class to the containments it may engage, strongest first.
-CLASS_ACTIONS: dict[Shape, tuple[Action, ...]] = {
-    Shape.EXPLOIT: (Action.PAUSE, Action.COLLATERAL_LOCK, Action.CIRCUIT_BREAKER),
-    Shape.VOLATILITY: (Action.CIRCUIT_BREAKER,),
-}
 
 
 def shape_of(kind: EvidenceKind) -> Shape:
@@ -239,13 +222,6 @@ def check_privileged_change(ev: Evidence, params: DetectionParams) -> EvidenceVe
                    f"not the protocol's governance")
 
 
-def one_tx_limit_bps(params: DetectionParams) -> int:
-    """The registered limit on what may leave in one transaction: the smaller non-zero of the
-    outflow and one-block drop limits (0: none registered)."""
-    limits = [bps for bps in (params.outflow_limit_bps, params.balance_drop_bps) if bps > 0]
-    return min(limits) if limits else 0
-
-
 def check_extraction(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
     """Value taken out in one transaction beyond the takers' own claims (`protocol.intent`)."""
     if ev.subject not in params.tokens and ev.subject != ETHER:
@@ -260,7 +236,8 @@ def check_extraction(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
         return _malformed("extraction: claims observed but no claims view is registered")
     if max(facts.held_before, facts.held_after) >> len(params.invariants):
         return _malformed("extraction: invariant bits beyond the registered invariants")
-    verdict = intent.judge_extraction(facts, params.claims is not None, one_tx_limit_bps(params))
+    verdict = intent.judge_extraction(facts, params.claims is not None, intent.one_tx_limit_bps(
+        params.outflow_limit_bps, params.balance_drop_bps))
     return EvidenceVerdict(Finding.VIOLATION if verdict.exploit else Finding.NO_VIOLATION,
                            verdict.reason)
 

@@ -51,6 +51,8 @@ from dataclasses import dataclass
 
 from eth_hash.auto import keccak
 
+from protocol.errors import ProtocolError
+
 BPS = 10_000
 ZERO = b"\x00" * 20
 # "claimOf(address,address)" (account, token) -> uint256: how much of `token` `account` may
@@ -68,7 +70,7 @@ OBSERVED_FIELDS = ("extracted", "claims", "balance_before", "flash_loans", "youn
                    "held_before", "held_after")
 
 
-class IntentError(ValueError):
+class IntentError(ProtocolError):
     """Facts that do not have the shape the rule needs (malformed evidence)."""
 
 
@@ -205,6 +207,13 @@ def facts_from_fields(observed: Sequence[int], detail: bytes) -> ExtractionFacts
 
 
 # -- the rule ------------------------------------------------------------------------------------
+
+
+def one_tx_limit_bps(outflow_limit_bps: int, balance_drop_bps: int) -> int:
+    """The registered limit on what may leave in one transaction: the smaller non-zero of the
+    outflow and one-block drop limits (0: none registered)."""
+    limits = [bps for bps in (outflow_limit_bps, balance_drop_bps) if bps > 0]
+    return min(limits) if limits else 0
 
 
 @dataclass(frozen=True)
