@@ -163,3 +163,19 @@ def test_without_any_limit_and_without_a_claims_view_nothing_is_evidence():
     params = dataclasses.replace(BASE, outflow_limit_bps=0, window_blocks=0, balance_drop_bps=0)
     result = verdict(facts(), params)
     assert result.finding is Finding.NO_VIOLATION and "no outflow limit" in result.reason
+
+
+def test_the_security_doc_carries_the_rules_table_and_the_constants():
+    from pathlib import Path
+
+    from node.detectors.extraction import MAX_TXS_PER_HEAD
+    from protocol.detection import rules_table
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    table = doc.split("<!-- rules-table:start -->\n")[1].split("\n<!-- rules-table:end -->")[0]
+    assert table == rules_table(), "regenerate the table with protocol.detection.rules_table()"
+    assert f"0x{intent.CLAIM_OF_SELECTOR.hex()}" in doc
+    assert f"younger than {intent.AGE_BLOCKS} blocks" in doc
+    assert f"{intent.TOLERANCE_BPS / 100:g}% of the" in doc
+    assert f"at most {intent.MAX_BENEFICIARIES})" in doc
+    assert f"at most {MAX_TXS_PER_HEAD} transactions per protocol per head" in doc
