@@ -227,3 +227,14 @@ def test_native_value_is_read_from_the_trace_and_the_simulation(world):
         assert pending_flows(outcome).transfers == (
             intent.Transfer(intent.ZERO, tx.sender, bytes.fromhex(to[2:]), 9),)
     trio.run(run)
+
+
+def test_the_claims_marker_round_trips_through_the_registration_option():
+    from node.registration import RegistrationError, claims_invariant, parse_invariant
+
+    adapter = "0x" + "ab" * 20
+    value = claims_invariant(adapter)
+    assert value == f"{adapter}:0x06b6bf55"
+    assert parse_invariant(value) == intent.claims_marker(bytes.fromhex("ab" * 20))
+    with pytest.raises(RegistrationError):
+        claims_invariant("0x1234")
