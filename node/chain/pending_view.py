@@ -49,11 +49,12 @@ class PendingView:
         return None
 
     async def block_logs(self, addresses: tuple[bytes, ...], topics: tuple[bytes, ...],
-                         block: int) -> list[LogRecord]:
+                         block: int, topic1: tuple[bytes, ...] = ()) -> list[LogRecord]:
         if block != self.outcome.block:
-            return await self.base.block_logs(addresses, topics, block)
+            return await self.base.block_logs(addresses, topics, block, topic1)
         return [entry for entry in self.outcome.logs if entry.address in addresses
-                and entry.topics and (not topics or entry.topics[0] in topics)]
+                and entry.topics and (not topics or entry.topics[0] in topics)
+                and (not topic1 or (len(entry.topics) > 1 and entry.topics[1][12:] in topic1))]
 
     async def tx_flows(self, tx_hash: bytes) -> TxFlows | None:
         if tx_hash == self.outcome.tx.hash:

@@ -66,7 +66,8 @@ class ExtractionDetector(Detector):
             erc20 += (NATIVE_LOG_ADDRESS,)  # a simulation's native transfers
         amounts: dict[bytes, int] = {}
         monitored = set(params.monitored)
-        for entry in await view.block_logs(erc20, (intent.TRANSFER_TOPIC,), head):
+        for entry in await view.block_logs(erc20, (intent.TRANSFER_TOPIC,), head,
+                                           params.monitored):
             if (len(entry.topics) == 3 and entry.topics[1][12:] in monitored
                     and entry.topics[2][12:] not in monitored and len(entry.data) == 32):
                 amounts[entry.tx_hash] = amounts.get(entry.tx_hash, 0) + int.from_bytes(

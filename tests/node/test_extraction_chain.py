@@ -238,3 +238,23 @@ def test_the_claims_marker_round_trips_through_the_registration_option():
     assert parse_invariant(value) == intent.claims_marker(bytes.fromhex("ab" * 20))
     with pytest.raises(RegistrationError):
         claims_invariant("0x1234")
+
+
+def test_trace_value_skips_reverted_frames_and_refuses_malformed_traces():
+    from node.chain.decode import ChainError
+    from node.chain.trace import native_from_trace
+
+    a, b, c = "0x" + "0a" * 20, "0x" + "0b" * 20, "0x" + "0c" * 20
+    trace = {"type": "CALL", "from": a, "to": b, "value": "0x5", "calls": [
+        {"type": "CALL", "from": b, "to": c, "value": "0x3", "error": "execution reverted",
+         "calls": [{"type": "CALL", "from": c, "to": a, "value": "0x9"}]},
+        {"type": "DELEGATECALL", "from": b, "to": c, "value": "0x5"},  # moves nothing
+        {"type": "CALL", "from": b, "to": a, "value": "0x2"}]}
+    ab = (bytes.fromhex("0a" * 20), bytes.fromhex("0b" * 20))
+    assert native_from_trace(trace) == [intent.Transfer(intent.ZERO, ab[0], ab[1], 5),
+                                        intent.Transfer(intent.ZERO, ab[1], ab[0], 2)]
+    for bad in ([1, 2], {"type": "CALL", "from": a, "to": "0x12", "value": "0x1"},
+                {"type": "CALL", "value": "-1"}, {"type": "CALL", "calls": "x"},
+                {"type": "CALL", "calls": [None]}):
+        with pytest.raises(ChainError):
+            native_from_trace(bad)
