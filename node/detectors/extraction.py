@@ -13,6 +13,8 @@ beneficiaries (detail) and the observations; the first difference is named.
 
 from __future__ import annotations
 
+import trio
+
 from node.chain.trace import NATIVE_LOG_ADDRESS, TxFlows
 from node.detectors.base import ChainView, Detection, Detector, NotObserved, Watched
 from protocol import intent
@@ -22,32 +24,55 @@ from protocol.evidence import Evidence
 MAX_TXS_PER_HEAD = 8
 
 
+async def _gather(reads: list) -> list:
+    """Await independent reads at once (the RPC client bounds its own concurrency): the facts of
+    one transaction are a dozen reads, and the watch loop waits for its slowest detector."""
+    out: list = [None] * len(reads)
+
+    async def run(index: int, read) -> None:
+        out[index] = await read
+
+    try:
+        async with trio.open_nursery() as nursery:
+            for index, read in enumerate(reads):
+                nursery.start_soon(run, index, read)
+    except BaseExceptionGroup as group:  # one read's error, as the callers expect it (ChainError)
+        failed = group
+        while isinstance(failed, BaseExceptionGroup) and failed.exceptions:
+            failed = failed.exceptions[0]
+        if isinstance(failed, Exception):
+            raise failed from group
+        raise
+    return out
+
+
 async def derive_facts(view: ChainView, params: DetectionParams, flows: TxFlows,
                        token: bytes) -> intent.ExtractionFacts:
     """The facts of `flows` for `token`, read at the transaction's block and the one before."""
     block, before = flows.block, flows.block - 1
     transfers = flows.transfers
     beneficiaries = intent.beneficiaries_of(flows.sender, flows.to, transfers, params.monitored)
-    claims = 0
-    if params.claims is not None:
-        for account in beneficiaries:
-            claims += intent.decode_claim(await view.call(
-                params.claims, intent.claim_of_calldata(account, token), before))
-    balance = 0
-    for holder in params.monitored:
-        balance += await view.balance(token, holder, before)
+    claim_reads = [view.call(params.claims, intent.claim_of_calldata(account, token), before)
+                   for account in beneficiaries] if params.claims is not None else []
+    balance_reads = [view.balance(token, holder, before) for holder in params.monitored]
+    invariant_reads = [view.call(inv.target, inv.data, at)
+                       for at in (before, block) for inv in params.invariants]
     # A contract created by this very transaction is the youngest there is.
-    young = 1 if flows.to is None or await view.code_size(
-        flows.to, max(0, block - intent.AGE_BLOCKS)) == 0 else 0
-    held = []
-    for at in (before, block):
-        held.append(intent.held_mask([invariant_holds(await view.call(inv.target, inv.data, at))
-                                      for inv in params.invariants]))
+    code_reads = [] if flows.to is None else [
+        view.code_size(flows.to, max(0, block - intent.AGE_BLOCKS))]
+    answers = await _gather(claim_reads + balance_reads + invariant_reads + code_reads)
+    claims = answers[:len(claim_reads)]
+    balances = answers[len(claim_reads):len(claim_reads) + len(balance_reads)]
+    held = [invariant_holds(a) for a in answers[len(claim_reads) + len(balance_reads):
+                                               len(answers) - len(code_reads)]]
+    count = len(params.invariants)
+    young = 1 if flows.to is None or answers[-1] == 0 else 0
     return intent.ExtractionFacts(
         tx_hash=flows.tx_hash, beneficiaries=beneficiaries,
-        extracted=intent.net_outflow(transfers, params.monitored, token), claims=claims,
-        balance_before=balance, flash_loans=intent.flash_loans(transfers, params.monitored),
-        young=young, held_before=held[0], held_after=held[1])
+        extracted=intent.net_outflow(transfers, params.monitored, token),
+        claims=sum(intent.decode_claim(a) for a in claims), balance_before=sum(balances),
+        flash_loans=intent.flash_loans(transfers, params.monitored), young=young,
+        held_before=intent.held_mask(held[:count]), held_after=intent.held_mask(held[count:]))
 
 
 def _reads_flows(view: ChainView) -> bool:

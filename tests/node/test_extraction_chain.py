@@ -258,3 +258,27 @@ def test_trace_value_skips_reverted_frames_and_refuses_malformed_traces():
                 {"type": "CALL", "calls": [None]}):
         with pytest.raises(ChainError):
             native_from_trace(bad)
+
+
+def test_a_failed_read_among_the_facts_surfaces_as_its_own_error():
+    """The facts are read at once; one read's ChainError must reach the caller as a ChainError
+    (the verifier retries on it), not wrapped in an exception group."""
+    from node.chain.decode import ChainError
+    from node.chain.trace import TxFlows
+    from node.detectors.extraction import derive_facts
+    from protocol.detection import DetectionParams
+
+    class Failing:
+        async def call(self, target, data, block):
+            raise ChainError("eth_call: node gone")
+
+        async def balance(self, token, holder, block):
+            return 1
+
+        async def code_size(self, address, block):
+            return 0
+
+    params = DetectionParams((b"\x01" * 20,), (b"\x02" * 20,), 0, 0, 0, (), claims=b"\x03" * 20)
+    flows = TxFlows(b"\x04" * 32, b"\x05" * 20, b"\x06" * 20, 10, True, ())
+    with pytest.raises(ChainError, match="node gone"):
+        trio.run(derive_facts, Failing(), params, flows, b"\x02" * 20)
