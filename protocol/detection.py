@@ -226,8 +226,8 @@ def check_extraction(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
     """Value taken out in one transaction beyond the takers' own claims (`protocol.intent`)."""
     if ev.subject not in params.tokens and ev.subject != ETHER:
         return _malformed(f"extraction: token 0x{ev.subject.hex()} is not registered")
-    if ev.block_to - ev.block_from != 1:
-        return _malformed("extraction: block_from must be the block before the transaction's")
+    if ev.block_from != ev.block_to:
+        return _malformed("extraction: block_from and block_to must be the transaction's block")
     try:
         facts = intent.facts_from_fields(ev.observed, ev.detail)
     except intent.IntentError as exc:

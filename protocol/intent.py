@@ -40,6 +40,11 @@ earlier transaction of the same block counts as not theirs (errs toward evidence
 another token posted in the same transaction does not raise the claim in this token; native value
 moved without a call frame (a SELFDESTRUCT's beneficiary) is not seen on the mined path.
 
+The evidence's `block_from` and `block_to` are both N, the transaction's block (the facts "before"
+are read at N-1): the evidence starts with the transaction, so a transaction in the block right
+after a release (a lift, an expiry, a failed hook) is new evidence, and one in the release's own
+block is not.
+
 This module is pure: the node (node/chain/trace.py, node/detectors/extraction.py) reads the chain
 and hands the transfers and reads here.
 """

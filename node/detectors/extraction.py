@@ -106,7 +106,7 @@ class ExtractionDetector(Detector):
     async def scan(self, view: ChainView, watched: Watched, head: int) -> list[Detection]:
         params = watched.params
         if (not _reads_flows(view) or not params.monitored or not params.tokens
-                or head - 1 <= watched.release_block):
+                or head <= watched.release_block):
             return []
         found: list[Detection] = []
         for tx_hash in await self.candidates(view, params, head):
@@ -120,7 +120,7 @@ class ExtractionDetector(Detector):
                 if not facts.beneficiaries:
                     continue
                 evidence = Evidence(kind=EvidenceKind.EXTRACTION, protocol_id=watched.protocol_id,
-                                    block_from=head - 1, block_to=head, subject=token,
+                                    block_from=head, block_to=head, subject=token,
                                     observed=facts.observed(), detail=facts.detail())
                 found += self.judged(watched, evidence)
         return found

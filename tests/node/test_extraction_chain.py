@@ -169,6 +169,13 @@ def test_an_attack_is_extraction_evidence_that_a_peer_reproduces(world):
         found = await ExtractionDetector().scan(g.view, watched, head)
         assert len(found) == 1, found
         ev = found[0].evidence
+        # the evidence starts with the transaction: right after a release it counts, in the
+        # release's own block it does not
+        assert (ev.block_from, ev.block_to) == (head, head)
+        after = dataclasses.replace(watched, release_block=head - 1)
+        assert len(await ExtractionDetector().scan(g.view, after, head)) == 1
+        same = dataclasses.replace(watched, release_block=head)
+        assert await ExtractionDetector().scan(g.view, same, head) == []
         facts = intent.facts_from_fields(ev.observed, ev.detail)
         assert facts.tx_hash == bytes(receipt["transactionHash"])
         assert facts.beneficiaries == (bytes.fromhex(attacker.address[2:]),
@@ -193,7 +200,7 @@ def test_an_attack_is_extraction_evidence_that_a_peer_reproduces(world):
             "extracted": dataclasses.replace(ev, observed=(ev.observed[0] * 2,) + ev.observed[1:]),
             "young": dataclasses.replace(ev, observed=ev.observed[:4] + (0,) + ev.observed[5:]),
             "beneficiaries": dataclasses.replace(ev, detail=ev.detail[:52]),
-            "is in block": dataclasses.replace(ev, block_from=ev.block_from - 1,
+            "is in block": dataclasses.replace(ev, block_from=ev.block_to - 1,
                                                block_to=ev.block_to - 1),
             "not on our chain": dataclasses.replace(ev, detail=b"\x01" * 32 + ev.detail[32:]),
         }

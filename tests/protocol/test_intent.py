@@ -38,7 +38,7 @@ def facts(**changes) -> intent.ExtractionFacts:
     return dataclasses.replace(base, **changes)
 
 
-def evidence(f: intent.ExtractionFacts, subject: bytes = TOKEN, block_from: int = 9,
+def evidence(f: intent.ExtractionFacts, subject: bytes = TOKEN, block_from: int = 10,
              block_to: int = 10) -> Evidence:
     return Evidence(EvidenceKind.EXTRACTION, b"\x42" * 32, block_from, block_to, subject,
                     f.observed(), f.detail())
@@ -150,7 +150,7 @@ def test_a_claims_view_answer_other_than_one_word_is_no_claim():
     (lambda e: dataclasses.replace(e, observed=e.observed[:5] + (2,) + e.observed[6:]),
      "invariant bits"),
     (lambda e: dataclasses.replace(e, subject=b"\x77" * 20), "not registered"),
-    (lambda e: dataclasses.replace(e, block_from=5), "block before"),
+    (lambda e: dataclasses.replace(e, block_from=9), "the transaction's block"),
     (lambda e: dataclasses.replace(e, observed=(e.observed[0], 5) + e.observed[2:]),
      "no claims view"),
 ])
