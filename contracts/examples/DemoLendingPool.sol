@@ -15,6 +15,11 @@ import {DemoToken} from "./DemoToken.sol";
 /// of the per-transaction limit the drain takes many transactions, one per block; that is the
 /// window in which the Guardian Network contains it.
 ///
+/// Outflows (withdrawals, loans, collateral) go through Guardable's `_guardedOutflow`: under the
+/// guardians' circuit breaker they are paid within the rate the governance set and wait above it
+/// (the recipient claims them with `claimOutflow` once the breaker is off); a PAUSE stops them.
+/// Loans are also stopped by a collateral lock, as withdrawals are.
+///
 /// `isSolvent()` is the invariant the guardians watch: the pool's debt must stay covered by its
 /// collateral valued at `referencePrice` (a manipulation-resistant price a keeper maintains; a
 /// TWAP in production) at the 80% liquidation threshold.
@@ -77,7 +82,8 @@ contract DemoLendingPool is Guardable {
         emit Transfer(address(0), msg.sender, amount);
     }
 
-    /// @notice Withdraw lent USDd (what is not lent out).
+    /// @notice Withdraw lent USDd (what is not lent out); under the circuit breaker, above its
+    /// rate, the amount waits as the lender's pending claim.
     function withdraw(uint256 amount) external whenWithdrawalsNotLocked {
         deposits[msg.sender] -= amount;
         totalDeposits -= amount;
@@ -94,7 +100,8 @@ contract DemoLendingPool is Guardable {
         emit CollateralPosted(msg.sender, amount);
     }
 
-    /// @notice Borrow `amount` USDd against posted collateral (suspended while paused or locked).
+    /// @notice Borrow `amount` USDd against posted collateral (suspended while paused or locked;
+    /// rate-limited under the circuit breaker).
     function borrow(uint256 amount) external whenNotGuardianPaused whenWithdrawalsNotLocked {
         if (amount > maxBorrowPerTx) revert ExceedsBorrowLimit(amount, maxBorrowPerTx);
         uint256 newDebt = debt[msg.sender] + amount;
@@ -120,7 +127,7 @@ contract DemoLendingPool is Guardable {
         totalCollateral -= amount;
         uint256 capacity = borrowCapacity(msg.sender);
         if (debt[msg.sender] > capacity) revert Undercollateralized(debt[msg.sender], capacity);
-        collateralToken.transfer(msg.sender, amount);
+        _guardedOutflow(address(collateralToken), msg.sender, amount);
         emit CollateralWithdrawn(msg.sender, amount);
     }
 
@@ -148,25 +155,27 @@ contract DemoLendingPool is Guardable {
     /// @notice The claims view the guardians read (registered as the invariant entry whose calldata is
     /// this function's selector): how much of `token` `account` may rightfully take out of the pool
     /// right now. USDd: its deposit plus its unused borrowing power; WETHd: the collateral its debt
-    /// does not need. Read at the block before a transaction, so a price moved inside that
-    /// transaction does not raise it.
+    /// does not need; plus what the circuit breaker's pending claims owe it. Read at the block
+    /// before a transaction, so a price moved inside that transaction does not raise it.
     function claimOf(address account, address token) external view returns (uint256) {
         uint256 owed = debt[account];
         uint256 capacity = borrowCapacity(account);
+        (uint256 pending,) = this.pendingOutflow(account, token);
         if (token == address(debtToken)) {
-            return deposits[account] + (capacity > owed ? capacity - owed : 0);
+            return pending + deposits[account] + (capacity > owed ? capacity - owed : 0);
         }
         if (token == address(collateralToken)) {
-            if (owed == 0) return collateral[account];
-            if (capacity <= owed) return 0;
-            return (collateral[account] * (capacity - owed)) / capacity;
+            if (owed == 0) return pending + collateral[account];
+            if (capacity <= owed) return pending;
+            return pending + (collateral[account] * (capacity - owed)) / capacity;
         }
-        return 0;
+        return pending;
     }
 
-    /// @notice USDd the pool holds (what an attacker can still take).
+    /// @notice USDd the pool holds and does not owe to pending claims (what an attacker can
+    /// still take).
     function liquidity() public view returns (uint256) {
-        return debtToken.balanceOf(address(this));
+        return debtToken.balanceOf(address(this)) - pendingOutflowTotal[address(debtToken)];
     }
 
     /// @notice Keeper update of the manipulation-resistant reference price.
@@ -179,6 +188,6 @@ contract DemoLendingPool is Guardable {
     function _pay(address to, uint256 amount) private {
         uint256 available = liquidity();
         if (amount > available) revert InsufficientLiquidity(amount, available);
-        debtToken.transfer(to, amount);
+        _guardedOutflow(address(debtToken), to, amount);
     }
 }

@@ -149,7 +149,8 @@ interface IGuardianOracle {
     error GuardianOracleInsufficientGasForVerification(uint256 required);
     /// @notice A containment is in force until `expiresAt`.
     error GuardianOracleContainmentActive(bytes32 protocolId, uint64 expiresAt);
-    /// @notice The protocol's cooldown lasts until `availableAt`.
+    /// @notice The protocol's cooldown lasts until `availableAt` (a PAUSE is refused by it only
+    /// when the containment that started it was a PAUSE too).
     error GuardianOracleCooldownActive(bytes32 protocolId, uint64 availableAt);
     /// @notice The signature is not 256 bytes (an EIP-2537 G2 point).
     error GuardianOracleInvalidSignatureLength(uint256 length);
@@ -295,6 +296,11 @@ interface IGuardianOracle {
     /// stays in force, no cooldown starts, the release block does not move, the nonce is used up,
     /// and the same action is refused (GuardianOracleHookFailedBefore) until the admin proves the
     /// hook again with {updateRegistration}; a different allowed action may be authorized at once.
+    /// After a containment ends (lifted or expired) the protocol's cooldown refuses the next one
+    /// (GuardianOracleCooldownActive), except a PAUSE after a weaker action (circuit breaker,
+    /// collateral lock): a false weak containment, provoked and lifted, must not open a window
+    /// for the exploit. A cooldown that a PAUSE started refuses every action, a PAUSE included;
+    /// so at most one PAUSE follows each weak containment and the bound on containments holds.
     /// @param target The protocol's registered target: the protocol contained is
     /// `protocolIdOf(target)` (the guardians sign that id; taking the target here spares
     /// {authorize} a storage read, and a wrong target is simply an unregistered protocol).

@@ -43,6 +43,8 @@ async def protocol_rows(oracle: OracleClient, tracker: RegistryTracker, head: in
                       f"{utc(state.expires_at)}")
         elif cooling_until and cooling_until > now:
             status = f"cooling down until {utc(cooling_until)}"
+            if state.action and state.action != Action.PAUSE:  # the oracle lets a PAUSE through
+                status += " (a PAUSE may still engage)"
         else:
             status = "watched"
         p = watched.params

@@ -34,7 +34,8 @@ HINTS = {
         "wait for a deregistration, or evict an entry whose target cannot run (`guardian "
         "protocol evict`)",
     "GuardianOracleCooldownActive":
-        "the protocol's cooldown runs until availableAt; nothing can engage before then",
+        "the protocol's cooldown runs until availableAt; before then only a PAUSE after a "
+        "weaker action (circuit breaker, collateral lock) can engage",
     "GuardianOracleContainmentActive":
         "a containment is in force: lift it, or wait for expiresAt",
     "GuardianOracleUnauthorized":

@@ -233,8 +233,15 @@ abstract contract GuardianOracleContainment is GuardianOracleKeys, GuardianOracl
                 }
                 replaced = inForce;
             } else if (engagedAt != 0) {
+                // The last containment's action stays in the word after it ended (a lift or its
+                // expiry changes only heldFor and the release block). A cooldown a weaker action
+                // started never refuses a PAUSE: a provoked false circuit breaker, lifted, must
+                // not open a window for the exploit. A PAUSE's own cooldown refuses everything.
                 uint64 availableAt = expiresAt + uint24(word >> ProtocolStateWord.COOLDOWN);
-                if (block.timestamp < availableAt) revert GuardianOracleCooldownActive(protocolId, availableAt);
+                if (
+                    block.timestamp < availableAt
+                        && (action != ACTION_PAUSE || uint8(word >> ProtocolStateWord.ACTION) == ACTION_PAUSE)
+                ) revert GuardianOracleCooldownActive(protocolId, availableAt);
             }
         }
     }
