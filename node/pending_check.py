@@ -2,7 +2,8 @@
 transaction on the same base block (same hash) with the same next-block environment must show
 the same observations. Everything in the evidence is untrusted: a raw transaction that does not
 decode, a base block this node does not know (or knows with another hash), a simulated timestamp
-out of range, a transaction from the protocol's governance or one that reverts, all raise
+out of range, a transaction from the protocol's governance or one that reverts, volatility-class evidence
+(judged on mined blocks only), a transaction that only returns its sender its own claims, all raise
 `PendingNotConfirmed` naming the problem."""
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from node.chain.decode import ChainError
 from node.chain.pending_view import PendingView
 from node.chain.rawtx import RawTxError, decode_raw_tx
 from node.chain.simulate import Simulator, reads_for
+from node.detectors.extraction import returns_own_claims
 from node.errors import NodeError
 from node.records import ChainView, Watched
+from protocol.detection import EvidenceKind, Shape, shape_of
 from protocol.evidence import Evidence
 from protocol.pending import MAX_SIM_SECONDS, base_block, sim_time_ok
 
@@ -59,4 +62,15 @@ async def pending_view(ev: Evidence, watched: Watched, view: ChainView,
     if not outcome.touches(watched):
         raise PendingNotConfirmed("the pending transaction changes nothing the protocol "
                                   "registered")
-    return PendingView(view, outcome)
+    if shape_of(EvidenceKind(ev.kind)) is not Shape.EXPLOIT:
+        raise PendingNotConfirmed(f"pending evidence must be exploit-class; "
+                                  f"{EvidenceKind(ev.kind).name} is judged on mined blocks only")
+    after = PendingView(view, outcome)
+    try:
+        own = await returns_own_claims(after, watched.params, tx.hash)
+    except ChainError as exc:
+        raise PendingNotConfirmed(f"could not read the claims: {exc}") from exc
+    if own:
+        raise PendingNotConfirmed("the pending transaction only returns its sender its own "
+                                  "claims: never evidence")
+    return after

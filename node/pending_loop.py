@@ -8,7 +8,9 @@ Bounded: at most `max_per_block` simulations per head, the most valuable transac
 the budget, only one paying more than every transaction judged on this head); the
 loop runs in its own task with its own RPC client, so block-driven detection never waits for it.
 Transactions from a protocol's registered governance, and transactions that revert in simulation,
-never count.
+never count. Only exploit-class detectors judge a pending transaction (volatility is judged on
+mined blocks only), and a transaction that only returns its sender its own claims (a registered
+claims view says so) is never evidence: the guardians do not front-run a user's own money.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from node.chain.rawtx import RawTx
 from node.chain.simulate import Simulator, reads_for
 from node.detectors import Detector
 from node.detectors.base import Detection
+from node.detectors.extraction import returns_own_claims
 from node.records import BlockHeader, ChainView, Watched
 from node.stages import StageClock, unix_of
 from node.store import incident_key
+from protocol.detection import Shape, shape_of
 from protocol.pending import PendingContext, next_block_time
 
 log = logging.getLogger("guardian.pending")
@@ -138,7 +142,12 @@ class PendingLoop:
         for w in watched:
             if not outcome.touches(w):
                 continue  # changes nothing this protocol registered: not evidence about it
+            if await returns_own_claims(view, w.params, item.tx.hash):
+                self._count("own_claims")  # the sender taking back its own: never evidence
+                continue
             for detector in self.detectors:
+                if detector.kind is not None and shape_of(detector.kind) is not Shape.EXPLOIT:
+                    continue  # volatility is judged on mined blocks only
                 try:
                     dets = await detector.scan(view, w, outcome.block)
                 except Exception as exc:  # noqa: BLE001 - a failing read skips this detector

@@ -35,7 +35,13 @@ from node.stages import StageClock
 from node.store import Store, incident_key
 from node.verification import OracleView, ReportNotYet, ReportRejected, ReportVerifier
 from protocol import messages, threshold
-from protocol.detection import EvidenceKind, choose_action, preference_key, report_deadline
+from protocol.detection import (
+    EvidenceKind,
+    choose_action,
+    preference_key,
+    report_deadline,
+    shape_of,
+)
 from protocol.evidence import evidence_hash
 from protocol.guardian_set import GuardianSet
 
@@ -87,8 +93,11 @@ class IncidentPipeline:
             return None
         action = choose_action(EvidenceKind(det.evidence.kind), usable_actions(watched))
         if action is None:
-            log.warning("detection for protocol 0x%s but it allows no containment",
-                        det.protocol_id.hex())
+            # The class mapping (protocol.detection.CLASS_ACTIONS): volatility engages only the
+            # circuit breaker, and nothing where the protocol did not allow it.
+            log.info("%s evidence on protocol 0x%s engages no containment it allows (%s class)",
+                     EvidenceKind(det.evidence.kind).name, det.protocol_id.hex()[:12],
+                     shape_of(EvidenceKind(det.evidence.kind)).name.lower())
             return None
         # The nonce as the registry read it at this head, with the containment state and the
         # release it goes with (not a later "latest" that may already count a new containment).

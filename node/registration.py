@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from protocol.digest import Action
+from protocol.intent import claims_marker
 from protocol.oracle_limits import (
     HOOK_KIND_GUARDABLE,
     HOOK_KIND_SELECTOR,
@@ -101,6 +102,14 @@ def parse_invariant(value: str) -> tuple[bytes, bytes]:
     if not 4 <= len(calldata) <= MAX_INVARIANT_CALLDATA:
         raise RegistrationError(f"--invariant: calldata must be 4..{MAX_INVARIANT_CALLDATA} bytes")
     return parse_address(target, "--invariant target"), calldata
+
+
+def claims_invariant(adapter: str) -> str:
+    """The `--invariant` value that registers `adapter`'s `claimOf(address,address)` as the
+    protocol's claims view (an entry whose calldata is exactly the selector: a marker, not an
+    invariant; `protocol.intent.split_claims`)."""
+    target, selector = claims_marker(parse_address(adapter, "claims adapter"))
+    return f"0x{target.hex()}:0x{selector.hex()}"
 
 
 def build_registration(*, target: str, admin: str, actions: str, hook: str = "guardable",

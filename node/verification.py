@@ -5,7 +5,8 @@ Checks, in order (the first failure raises `ReportRejected` naming it):
 chain id and oracle are ours; the key epoch is ours; the evidence belongs to the report; the
 protocol is registered (if our view has not reached the evidence block yet, looked up once it
 has: the registry is read at our first heads) and not already contained; the action is the one
-the registration prescribes for this kind of evidence (`protocol.detection.choose_action`); the
+the class of the evidence prescribes under the registration (`protocol.detection.choose_action`:
+volatility engages only an allowed circuit breaker, exploit the strongest allowed action); the
 evidence shows a violation under the registered parameters (`protocol.detection.check_evidence`);
 our chain has reached the evidence block; the nonce is the oracle's; the deadline is the
 protocol's validity after the evidence block; and the detector of the evidence kind observes the
@@ -33,7 +34,13 @@ from node.prepared_check import (
 )
 from node.records import ChainView, Watched, usable_actions
 from protocol import messages
-from protocol.detection import EvidenceKind, check_evidence, choose_action, report_deadline
+from protocol.detection import (
+    EvidenceKind,
+    check_evidence,
+    choose_action,
+    report_deadline,
+    shape_of,
+)
 from protocol.pending import base_block
 
 
@@ -123,10 +130,16 @@ class ReportVerifier:
         if ev.block_from <= watched.release_block:
             raise ReportRejected(f"evidence starts at block {ev.block_from}, not after the "
                                  f"protocol's last release (block {watched.release_block})")
-        expected = choose_action(EvidenceKind(ev.kind), usable_actions(watched))
+        kind = EvidenceKind(ev.kind)
+        expected = choose_action(kind, usable_actions(watched))
         if expected is None or int(expected) != report.action:
-            raise ReportContradicted(f"action {report.action} is not the one the registration "
-                                 f"prescribes ({expected!r})")
+            # The class mapping: volatility engages only an allowed circuit breaker, exploit the
+            # strongest allowed action (protocol.detection.CLASS_ACTIONS).
+            prescribed = "no containment" if expected is None else expected.name.lower()
+            raise ReportContradicted(
+                f"action {report.action} does not match the class mapping: {kind.name} is "
+                f"{shape_of(kind).name.lower()} evidence, which engages {prescribed} under "
+                f"this registration")
         verdict = check_evidence(ev, watched.params)
         if not verdict.violated:
             raise ReportContradicted(f"evidence does not show a violation: {verdict.reason}")
@@ -145,7 +158,7 @@ class ReportVerifier:
             else:
                 view = (self.view if ev.pending is None
                         else await pending_view(ev, watched, self.view, self.simulator))
-            await detector_for(ev.kind).reobserve(view, ev)
+            await detector_for(ev.kind).reobserve(view, ev, watched.params)
         except NotObserved as exc:
             if ev.pending is None and not is_prepared(ev):  # our chain contradicts the reporter
                 raise ReportContradicted(str(exc)) from exc

@@ -10,6 +10,7 @@ the name operators type, what it does, and where it ranks when a detection rule 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 from protocol.digest import Action
 
@@ -43,3 +44,19 @@ def allows(allowed_actions_mask: int, action: Action) -> bool:
 def preference(stated: tuple[Action, ...]) -> tuple[Action, ...]:
     """`stated` first, then every other action in the table's order (strongest first)."""
     return stated + tuple(c.action for c in CONTAINMENTS if c.action not in stated)
+
+
+class Shape(IntEnum):
+    """The class of an evidence kind (`protocol.detection.RULES`): what it says about intent."""
+
+    EXPLOIT = 1  # says how value left or what broke: whoever caused it, it is an exploit
+    VOLATILITY = 2  # says only how much left: a whale or a bank run looks the same
+
+
+# The fixed mapping from class to the containments it may engage, strongest first: volatility
+# only the weak, rate-limiting circuit breaker (if allowed; else nothing), exploit the strongest
+# allowed. A registration chooses through its allowed-actions mask; nothing else on chain.
+CLASS_ACTIONS: dict[Shape, tuple[Action, ...]] = {
+    Shape.EXPLOIT: (Action.PAUSE, Action.COLLATERAL_LOCK, Action.CIRCUIT_BREAKER),
+    Shape.VOLATILITY: (Action.CIRCUIT_BREAKER,),
+}

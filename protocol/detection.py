@@ -7,10 +7,15 @@ same numbers. A node gathers observations (balances at given blocks, an invarian
 log); this module decides. Re-verification of a peer's report is: fetch the same observations from
 one's own chain view, require them equal to the ones claimed, then apply `check_evidence`.
 
-`RULES` is the one table of evidence kinds: for each, the pure check, the containments it calls
-for (strongest first) and what the evidence fields mean (`rules_table()` renders it as markdown;
-protocol/evidence.py has the encoding). Adding a kind of detection is: a member of `EvidenceKind`,
-its check function and its row here, plus its detector class in node/detectors/.
+`RULES` is the one table of evidence kinds: for each, the pure check, its class (`Shape`) and
+what the evidence fields mean (`protocol.rules_doc.rules_table()` renders it as markdown; protocol/evidence.py has the
+encoding). Adding a kind of detection is: a member of `EvidenceKind`, its check function and its
+row here, plus its detector class in node/detectors/.
+
+Two classes of evidence (`Shape`, each rule's `shape`), and which containment each may engage
+(`protocol.containment.CLASS_ACTIONS`, fixed): VOLATILITY (a threshold on how much left, blind to
+who took it) engages only an allowed circuit breaker, else nothing; EXPLOIT (how value left, what
+broke) engages the strongest allowed of pause > collateral lock > circuit breaker.
 """
 
 from __future__ import annotations
@@ -19,30 +24,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
-from protocol.containment import allows, preference
+from protocol import intent
+from protocol.containment import CLASS_ACTIONS, Shape, allows
 from protocol.digest import Action
 from protocol.evidence import Evidence
 from protocol.prepared import PreparedError, decode_probe
+from protocol.privileged import PRIVILEGED_TOPICS
 
 BPS = 10_000
 # How long a guardian signature stays usable: deadline = timestamp of evidence.block_to + this.
 AUTHORIZATION_VALIDITY_SECONDS = 900
 ETHER = b"\x00" * 20  # the token address that stands for the chain's native currency
 ABI_TRUE = (1).to_bytes(32, "big")
-
-# topic0 of the events that change who controls a contract.
-PRIVILEGED_TOPICS: dict[bytes, str] = {
-    bytes.fromhex("8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0"):
-        "OwnershipTransferred(address,address)",
-    bytes.fromhex("2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d"):
-        "RoleGranted(bytes32,address,address)",
-    bytes.fromhex("bc7cd75a20ee27fd9adebab32041f755214dbc6bffa90cc0225b39da2e5c2d3b"):
-        "Upgraded(address)",
-    bytes.fromhex("7e644d79422f17c01e4894b5f4f588d331ebfa28653d42ae832dc59e38c9798f"):
-        "AdminChanged(address,address)",
-}
-
-
 
 class EvidenceKind(IntEnum):
     """The kinds of evidence; each has one row in `RULES`."""
@@ -51,6 +44,7 @@ class EvidenceKind(IntEnum):
     BALANCE_DROP = 2
     INVARIANT = 3
     PRIVILEGED_CHANGE = 4
+    EXTRACTION = 5  # value taken beyond the takers' own claims (protocol.intent)
     PREPARED = 6  # a new contract whose simulated probe breaks a rule (protocol.prepared)
 
 
@@ -71,6 +65,7 @@ class DetectionParams:
     balance_drop_bps: int
     invariants: tuple[InvariantCall, ...]
     admin: bytes = ETHER  # the protocol's governance: its own privileged changes are legitimate
+    claims: bytes | None = None  # the claims view (protocol.intent.split_claims), if registered
 
 
 MAX_INVARIANT_SPAN = 256  # blocks between the invariant's last hold and its break
@@ -113,9 +108,14 @@ def invariant_holds(returndata: bytes | None) -> bool:
     return returndata == ABI_TRUE
 
 
+def shape_of(kind: EvidenceKind) -> Shape:
+    return RULES[EvidenceKind(kind)].shape
+
+
 def choose_action(kind: EvidenceKind, allowed_actions_mask: int) -> Action | None:
-    """The strongest containment the rule for `kind` calls for that the protocol allows."""
-    for action in preference(RULES[EvidenceKind(kind)].actions):
+    """The strongest containment the class of `kind` may engage that the protocol allows; None:
+    this evidence engages nothing (volatility where the circuit breaker is not allowed)."""
+    for action in CLASS_ACTIONS[shape_of(kind)]:
         if allows(allowed_actions_mask, action):
             return action
     return None
@@ -211,6 +211,26 @@ def check_privileged_change(ev: Evidence, params: DetectionParams) -> EvidenceVe
                    f"not the protocol's governance")
 
 
+def check_extraction(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
+    """Value taken out in one transaction beyond the takers' own claims (`protocol.intent`)."""
+    if ev.subject not in params.tokens and ev.subject != ETHER:
+        return _malformed(f"extraction: token 0x{ev.subject.hex()} is not registered")
+    if ev.block_from != ev.block_to:
+        return _malformed("extraction: block_from and block_to must be the transaction's block")
+    try:
+        facts = intent.facts_from_fields(ev.observed, ev.detail)
+    except intent.IntentError as exc:
+        return _malformed(f"extraction: {exc}")
+    if params.claims is None and facts.claims != 0:
+        return _malformed("extraction: claims observed but no claims view is registered")
+    if max(facts.held_before, facts.held_after) >> len(params.invariants):
+        return _malformed("extraction: invariant bits beyond the registered invariants")
+    verdict = intent.judge_extraction(facts, params.claims is not None, intent.one_tx_limit_bps(
+        params.outflow_limit_bps, params.balance_drop_bps))
+    return EvidenceVerdict(Finding.VIOLATION if verdict.exploit else Finding.NO_VIOLATION,
+                           verdict.reason)
+
+
 def check_prepared(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
     """A probe of a newly deployed contract (`protocol.prepared`), simulated on block
     `block_from`, breaks a registered rule: the broken rule's own check judges the probe's
@@ -237,27 +257,27 @@ def check_prepared(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
 class EvidenceRule:
     kind: EvidenceKind
     check: Callable[[Evidence, DetectionParams], EvidenceVerdict]
-    actions: tuple[Action, ...]  # containments, strongest first (the rest follow, see containment)
+    shape: Shape  # its class: which containments it may engage (CLASS_ACTIONS)
     subject: str  # what each evidence field holds for this kind
     detail: str
     observed: str
 
 
-_BALANCE_ACTIONS = (Action.PAUSE, Action.COLLATERAL_LOCK, Action.CIRCUIT_BREAKER)
-
 RULES: dict[EvidenceKind, EvidenceRule] = {rule.kind: rule for rule in (
-    EvidenceRule(EvidenceKind.OUTFLOW, check_outflow, _BALANCE_ACTIONS,
+    EvidenceRule(EvidenceKind.OUTFLOW, check_outflow, Shape.VOLATILITY,
                  "token (0x0=ETH)", "holder address (20 B), a monitored addr",
                  "(balance@from, balance@to)"),
-    EvidenceRule(EvidenceKind.BALANCE_DROP, check_balance_drop, _BALANCE_ACTIONS,
+    EvidenceRule(EvidenceKind.BALANCE_DROP, check_balance_drop, Shape.VOLATILITY,
                  "token (0x0=ETH)", "holder address (20 B)", "(balance@from, balance@to)"),
-    EvidenceRule(EvidenceKind.INVARIANT, check_invariant,
-                 (Action.PAUSE, Action.CIRCUIT_BREAKER, Action.COLLATERAL_LOCK),
+    EvidenceRule(EvidenceKind.INVARIANT, check_invariant, Shape.EXPLOIT,
                  "call target", "calldata of the registered invariant",
                  "(held@from, held@to), 1 if the call returned true"),
-    EvidenceRule(EvidenceKind.PRIVILEGED_CHANGE, check_privileged_change, _BALANCE_ACTIONS,
+    EvidenceRule(EvidenceKind.PRIVILEGED_CHANGE, check_privileged_change, Shape.EXPLOIT,
                  "monitored addr", "tx hash (32) + topic0 (32) + actor (20)", "(log index,)"),
-    EvidenceRule(EvidenceKind.PREPARED, check_prepared, _BALANCE_ACTIONS,
+    EvidenceRule(EvidenceKind.EXTRACTION, check_extraction, Shape.EXPLOIT,
+                 "token (0x0=ETH)", "tx hash (32) + beneficiaries (20 each, 1..16)",
+                 "(extracted, claims, balance@from, flash loans, young, held@from, held@to)"),
+    EvidenceRule(EvidenceKind.PREPARED, check_prepared, Shape.EXPLOIT,
                  "the broken rule's subject", "the probe (protocol.prepared, msgpack)",
                  "the broken rule's observed, before/after the probe"),
 )}
@@ -266,16 +286,6 @@ assert set(RULES) == set(EvidenceKind), "every evidence kind has exactly one rul
 
 def is_known_kind(kind: int) -> bool:
     return kind in RULES
-
-
-def rules_table() -> str:
-    """The rules as a markdown table (kind, subject, detail, observed, containments)."""
-    lines = ["| kind | subject | detail | observed | containments |", "|---|---|---|---|---|"]
-    for rule in RULES.values():
-        actions = ", ".join(a.name.lower() for a in preference(rule.actions))
-        lines.append(f"| {rule.kind.name} | {rule.subject} | {rule.detail} | {rule.observed} "
-                     f"| {actions} |")
-    return "\n".join(lines)
 
 
 def check_evidence(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:

@@ -152,6 +152,26 @@ contract DemoLendingPool is Guardable {
         return totalDeposits;
     }
 
+    /// @notice The claims view the guardians read (registered as the invariant entry whose calldata is
+    /// this function's selector): how much of `token` `account` may rightfully take out of the pool
+    /// right now. USDd: its deposit plus its unused borrowing power; WETHd: the collateral its debt
+    /// does not need; plus what the circuit breaker's pending claims owe it. Read at the block
+    /// before a transaction, so a price moved inside that transaction does not raise it.
+    function claimOf(address account, address token) external view returns (uint256) {
+        uint256 owed = debt[account];
+        uint256 capacity = borrowCapacity(account);
+        (uint256 pending,) = this.pendingOutflow(account, token);
+        if (token == address(debtToken)) {
+            return pending + deposits[account] + (capacity > owed ? capacity - owed : 0);
+        }
+        if (token == address(collateralToken)) {
+            if (owed == 0) return pending + collateral[account];
+            if (capacity <= owed) return pending;
+            return pending + (collateral[account] * (capacity - owed)) / capacity;
+        }
+        return pending;
+    }
+
     /// @notice USDd the pool holds and does not owe to pending claims (what an attacker can
     /// still take).
     function liquidity() public view returns (uint256) {

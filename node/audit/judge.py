@@ -23,9 +23,9 @@ from node.chain.simulate import Simulator
 from node.chain.view import RpcChainView
 from node.records import Watched
 from node.verification import ReportRejected, ReportVerifier
-from protocol import messages
+from protocol import intent, messages
 from protocol.bls import DST_AUTHORIZATION, BLSError, get_backend
-from protocol.detection import BPS, EvidenceKind, check_evidence
+from protocol.detection import BPS, EvidenceKind, Finding, check_evidence
 from protocol.digest import Action, authorization_digest, protocol_id
 from protocol.evidence import Evidence
 
@@ -77,6 +77,15 @@ async def describe_rule(rpc: ChainRpc, ev: Evidence, watched: Watched | None) ->
         return (f"{label} {_amount(before, decimals)} -> {_amount(after, decimals)} over "
                 f"{ev.block_to - ev.block_from} blocks ({fell:.1f}% fell), limit "
                 f"{limit * 100 / BPS:g}%: {holds}")
+    if kind is EvidenceKind.EXTRACTION and verdict.finding is not Finding.MALFORMED:
+        facts = intent.facts_from_fields(ev.observed, ev.detail)
+        decimals = await _decimals(rpc, ev.subject, ev.block_from)
+        view = "claims view" if params.claims is not None else "no claims view"
+        return (f"extraction in tx 0x{facts.tx_hash.hex()}: {_amount(facts.extracted, decimals)} "
+                f"taken by {len(facts.beneficiaries)} account(s) whose claims were "
+                f"{_amount(facts.claims, decimals)} ({view}), of "
+                f"{_amount(facts.balance_before, decimals)}; flash loans {facts.flash_loans}, "
+                f"young contract {'yes' if facts.young else 'no'}: {holds}")
     return f"{verdict.reason}: {holds}"
 
 

@@ -5,6 +5,7 @@ it unchanged, with the simulated block as their head: the same rules, one block 
 from __future__ import annotations
 
 from node.chain.simulate import SimOutcome, SimulationError, balance_read
+from node.chain.trace import TxFlows, pending_flows
 from node.records import ChainView, LogRecord
 
 
@@ -46,3 +47,21 @@ class PendingView:
             if entry.log_index == log_index:
                 return entry
         return None
+
+    async def block_logs(self, addresses: tuple[bytes, ...], topics: tuple[bytes, ...],
+                         block: int, topic1: tuple[bytes, ...] = ()) -> list[LogRecord]:
+        if block != self.outcome.block:
+            return await self.base.block_logs(addresses, topics, block, topic1)
+        return [entry for entry in self.outcome.logs if entry.address in addresses
+                and entry.topics and (not topics or entry.topics[0] in topics)
+                and (not topic1 or (len(entry.topics) > 1 and entry.topics[1][12:] in topic1))]
+
+    async def tx_flows(self, tx_hash: bytes) -> TxFlows | None:
+        if tx_hash == self.outcome.tx.hash:
+            return pending_flows(self.outcome)
+        return await self.base.tx_flows(tx_hash)
+
+    async def code_size(self, address: bytes, block: int) -> int:
+        if block >= self.outcome.block:
+            raise SimulationError("code at the simulated block is not read")
+        return await self.base.code_size(address, block)

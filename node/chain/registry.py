@@ -14,6 +14,7 @@ from node.chain.oracle import OracleClient
 from node.records import Watched
 from node.registration import Registration
 from protocol.detection import DetectionParams, InvariantCall
+from protocol.intent import split_claims
 
 log = logging.getLogger("guardian.registry")
 
@@ -23,11 +24,13 @@ _TOUCHING = ("ProtocolRegistered", "ProtocolUpdated", "ProtocolDeregistered",
 
 def watched_from(protocol_id: bytes, reg: Registration, contained: bool, nonce: int = 0,
                  release_block: int = 0, failed_action: int = 0) -> Watched:
+    # A `claimOf(address,address)` selector entry registers the claims view: not an invariant.
+    invariants, claims = split_claims(reg.invariants)
     params = DetectionParams(
         monitored=reg.monitored, tokens=reg.tokens, outflow_limit_bps=reg.outflow_limit_bps,
         window_blocks=reg.window_blocks, balance_drop_bps=reg.balance_drop_bps,
-        invariants=tuple(InvariantCall(target, data) for target, data in reg.invariants),
-        admin=reg.admin)
+        invariants=tuple(InvariantCall(target, data) for target, data in invariants),
+        admin=reg.admin, claims=claims)
     return Watched(protocol_id=protocol_id, params=params,
                    allowed_actions=reg.allowed_actions, contained=contained, nonce=nonce,
                    release_block=release_block, failed_action=failed_action)

@@ -5,7 +5,9 @@ the same raw transaction on the same base block computes the same thing.
 One `eth_simulateV1` call per transaction: every read the detectors will make (balances,
 invariant calls), then the transaction, then the same reads again, in the same simulated block:
 the reads after it see the transaction's post-state, the reads before it the base state (the
-cheap filter `SimOutcome.touches` compares them). Ether balances are read through a tiny contract placed by state
+cheap filter `SimOutcome.touches` compares them). `traceTransfers` adds the native value the
+transaction moves as Transfer logs from 0xeeee…ee (what the extraction detector reads,
+`node.chain.trace`). Ether balances are read through a tiny contract placed by state
 override (`BALANCE_READER`: returns BALANCE(address)), so that every read is a call.
 """
 
@@ -94,7 +96,7 @@ class Simulator:
         params = [{"blockStateCalls": [{
             "blockOverrides": {"number": hex(base.number + 1), "time": hex(sim_time)},
             "stateOverrides": {checksum(BALANCE_READER): {"code": BALANCE_READER_CODE}},
-            "calls": calls}], "validation": False}, hex(base.number)]
+            "calls": calls}], "validation": False, "traceTransfers": True}, hex(base.number)]
         answer = await self.rpc._run(
             "eth_simulateV1", lambda: self.rpc.w3.provider.make_request("eth_simulateV1", params))
         results = _call_results(answer, len(calls))

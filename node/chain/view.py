@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from node.chain.rpc import ChainRpc
+from node.chain.decode import decode_bytes
+from node.chain.rpc import ChainRpc, checksum, log_record
+from node.chain.trace import TxFlows, mined_flows
 from node.records import LogRecord
 
 
@@ -54,3 +56,29 @@ class RpcChainView:
             if entry.log_index == log_index:
                 return entry
         return None
+
+    # what the extraction detector reads (node.chain.trace) -------------------------------------
+    async def block_logs(self, addresses: tuple[bytes, ...], topics: tuple[bytes, ...],
+                         block: int, topic1: tuple[bytes, ...] = ()) -> list[LogRecord]:
+        """Logs of `addresses` (topic0 in `topics`, any if empty; topic1 one of the addresses
+        `topic1`, if given: a Transfer's sender) at `block`, without senders."""
+        if not addresses:
+            return []
+        if not topic1:
+            return await self.rpc.logs(addresses, topics, block, block)
+        params = {"fromBlock": block, "toBlock": block,
+                  "address": [checksum(a) for a in addresses],
+                  "topics": [["0x" + t.hex() for t in topics] or None,
+                             ["0x" + bytes(12).hex() + a.hex() for a in topic1]]}
+        raw = await self.rpc._run("eth_getLogs", lambda: self.rpc.w3.eth.get_logs(params))
+        return [log_record(entry) for entry in raw]
+
+    async def tx_flows(self, tx_hash: bytes) -> TxFlows | None:
+        return await self._cached(("flows", tx_hash), lambda: mined_flows(self.rpc, tx_hash))
+
+    async def code_size(self, address: bytes, block: int) -> int:
+        async def read() -> int:
+            code = await self.rpc._run("eth_getCode", lambda: self.rpc.w3.eth.get_code(
+                checksum(address), block))
+            return len(decode_bytes(code, None, "code"))
+        return await self._cached(("code", address, block), read)

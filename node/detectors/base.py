@@ -17,6 +17,7 @@ from typing import ClassVar
 from node.errors import NodeError
 from node.records import ChainView, Watched
 from protocol.detection import (
+    DetectionParams,
     EvidenceKind,
     EvidenceVerdict,
     check_evidence,
@@ -61,8 +62,10 @@ class Detector(ABC):
         """What our chain view shows for the observations `evidence` claims; raise NotObserved
         if the claimed thing is not there at all."""
 
-    async def reobserve(self, view: ChainView, evidence: Evidence) -> None:
-        """Raise NotObserved unless our chain view shows exactly the claimed observations."""
+    async def reobserve(self, view: ChainView, evidence: Evidence,
+                        params: DetectionParams | None = None) -> None:
+        """Raise NotObserved unless our chain view shows exactly the claimed observations.
+        `params` (the protocol's registered parameters) for detectors whose facts depend on them."""
         seen = tuple(await self.observe(view, evidence))
         if seen != tuple(evidence.observed):
             raise NotObserved(f"observed {tuple(evidence.observed)}, our chain shows {seen}")

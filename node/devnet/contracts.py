@@ -10,7 +10,7 @@ Sequence (amounts in whole tokens, 18 decimals):
   4. register the pool (governance is the admin and registers it itself, so it is in force at
      once; it pays the oracle's refundable bond): pause or collateral lock, hook IGuardable, 1 h max, 10 min cooldown;
      detection: monitored [pool], tokens [USDd], outflow 15% per 20 blocks, one-block drop 10%,
-     invariant pool.isSolvent()
+     invariant pool.isSolvent(), claims view pool.claimOf(address,address) (the marker entry)
   5. the attacker account receives 2,500,000 USDd of capital
 """
 
@@ -22,7 +22,7 @@ from eth_account import Account
 from web3 import Web3
 
 from node.deploy import Deployer
-from node.registration import build_registration
+from node.registration import build_registration, claims_invariant
 from protocol.bls import Backend
 from protocol.digest import protocol_id
 from protocol.guardian_set import GuardianSet
@@ -101,10 +101,10 @@ def deploy_demo(deployer: Deployer, oracle, *, log=lambda _: None,
         target=pool.address, admin=gov, actions="pause,collateral-lock", hook="guardable",
         max_duration=3600, cooldown=600, monitored=[pool.address], tokens=[usd.address],
         outflow_limit_bps=1500, window_blocks=20, balance_drop_bps=1000,
-        invariants=[f"{pool.address}:0x{IS_SOLVENT.hex()}"])
+        invariants=[f"{pool.address}:0x{IS_SOLVENT.hex()}", claims_invariant(pool.address)])
     register_paying_bond(deployer, oracle, reg, "register pool")
     log("demo pool registered with the oracle (outflow 15%/20 blocks, drop 10%/block, "
-        "invariant isSolvent())")
+        "invariant isSolvent(), claims view pool.claimOf)")
     return {"pool": pool.address, "amm": amm.address, "usd": usd.address, "weth": weth.address,
             "protocol_id": "0x" + protocol_id(bytes.fromhex(pool.address[2:])).hex()}
 

@@ -94,7 +94,8 @@ def registry_table(rows: list[dict]) -> str:
             f'{e(pol["max_duration_s"])} s, cooldown {e(pol["cooldown_s"])} s</td>'
             f'<td>outflow {e(r["outflow_limit_bps"])} bps / {e(r["window_blocks"])} blocks; '
             f'one-block drop {e(r["balance_drop_bps"])} bps<br>monitored {e(r["monitored"])}'
-            f'<br>tokens {e(r["tokens"])}<br>invariants {e(r["invariants"])}</td></tr>')
+            f'<br>tokens {e(r["tokens"])}<br>invariants {e(r["invariants"])}'
+            f'<br>claims view {e(r.get("claims_view") or "none")}</td></tr>')
     return "".join(out) + "</table>"
 
 

@@ -60,5 +60,6 @@ async def protocol_rows(oracle: OracleClient, tracker: RegistryTracker, head: in
                       "tokens": [_hex(t) for t in p.tokens],
                       "outflow_limit_bps": p.outflow_limit_bps, "window_blocks": p.window_blocks,
                       "balance_drop_bps": p.balance_drop_bps,
-                      "invariants": [f"{_hex(i.target)}:{_hex(i.data)}" for i in p.invariants]}})
+                      "invariants": [f"{_hex(i.target)}:{_hex(i.data)}" for i in p.invariants],
+                      "claims_view": _hex(p.claims) if p.claims is not None else None}})
     return rows

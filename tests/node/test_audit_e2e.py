@@ -1,8 +1,9 @@
 """Issue 27: anyone can check a containment, on a real chain (one anvil for the whole file).
 
-Two containments are authorized with the dealer's keys (a valid threshold signature each): one
-over honest evidence (the demo pool really lost 20% in two blocks, its registered outflow limit
-is 15%), one over fabricated evidence (a fresh instance of the pool that lost nothing). A guardian
+Three containments are authorized with the dealer's keys (a valid threshold signature each): one
+over honest evidence (the demo pool's registered invariant isSolvent() really broke), one over
+fabricated evidence (a fresh instance of the pool that lost nothing), and a pause over
+volatility-class evidence (an outflow), which the class mapping does not allow. A guardian
 status server serves the evidence from a store, as a node does. `guardian audit` says justified
 (exit 0) for the first, NOT justified (exit 1) for the second, evidence not found (exit 2) where
 no guardian holds it, and clear errors for a malformed hash, a transaction that is no authorize,
@@ -22,7 +23,7 @@ import trio
 from node.anvil import DEV_PRIVATE_KEYS, Anvil
 from node.cli import main
 from node.deploy import Deployer
-from node.devnet.contracts import PUMP_AMOUNT, deploy_all, deploy_demo
+from node.devnet.contracts import IS_SOLVENT, PUMP_AMOUNT, deploy_all, deploy_demo
 from node.devnet.inprocess import deal
 from node.devnet.network import ATTACKER_KEY
 from node.evidence_archive import EvidenceRoutes
@@ -35,6 +36,7 @@ from node.store import Store, incident_key
 from protocol import messages, threshold
 from protocol.bls import get_backend
 from protocol.detection import EvidenceKind, choose_action, report_deadline
+from protocol.digest import Action
 from protocol.evidence import Evidence, encode_evidence, evidence_hash
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(180)]
@@ -54,11 +56,12 @@ def _authorize(sender: Deployer, oracle, dealing, report: messages.Report, targe
     return "0x" + bytes(receipt["transactionHash"]).hex()
 
 
-def _report(w3, chain_id, oracle_address, pid, ev, dealing, nonce=0) -> messages.Report:
+def _report(w3, chain_id, oracle_address, pid, ev, dealing, nonce=0,
+            action=None) -> messages.Report:
     deadline = report_deadline(w3.eth.get_block(ev.block_to)["timestamp"])
+    action = choose_action(EvidenceKind(ev.kind), 0b1010) if action is None else action
     report = messages.Report(chain_id=chain_id, oracle=oracle_address, key_epoch=1,
-                             protocol_id=pid, action=int(choose_action(EvidenceKind.OUTFLOW,
-                                                                       0b1010)),
+                             protocol_id=pid, action=int(action),
                              nonce=nonce, deadline=deadline, evidence=ev,
                              observed_block=ev.block_to, guardian=1, signature=b"")
     return messages.sign_message(report, dealing.shares[0], B)
@@ -144,27 +147,38 @@ def world(tmp_path_factory):
                                        gas=ATTACK_GAS)
         end = w3.eth.block_number
         pool, token = bytes.fromhex(dep["pool"][2:]), bytes.fromhex(dep["usd"][2:])
-        honest = Evidence(kind=EvidenceKind.OUTFLOW, protocol_id=bytes.fromhex(
-            dep["protocol_id"][2:]), block_from=start, block_to=end, subject=token,
-            observed=(usd.functions.balanceOf(dep["pool"]).call(block_identifier=start),
-                      usd.functions.balanceOf(dep["pool"]).call(block_identifier=end)),
-            detail=pool)
+        # the attack broke the pool's registered invariant isSolvent(): exploit-class evidence
+        del token
+        honest = Evidence(kind=EvidenceKind.INVARIANT, protocol_id=bytes.fromhex(
+            dep["protocol_id"][2:]), block_from=start, block_to=end, subject=pool,
+            observed=(1, 0), detail=IS_SOLVENT)
         good = _report(w3, dep["chain_id"], oracle_address, honest.protocol_id, honest, dealing)
         good_tx = _authorize(submitter, oracle, dealing, good, dep["pool"])
         # a second instance of the pool, untouched; evidence fabricated: "it lost everything"
         other = deploy_demo(deployer, oracle)
         b = w3.eth.block_number
-        fake = Evidence(kind=EvidenceKind.OUTFLOW, protocol_id=bytes.fromhex(
+        fake = Evidence(kind=EvidenceKind.INVARIANT, protocol_id=bytes.fromhex(
             other["protocol_id"][2:]), block_from=b - 3, block_to=b, subject=bytes.fromhex(
-            other["usd"][2:]), observed=(1_000_000 * 10**18, 0), detail=bytes.fromhex(
-            other["pool"][2:]))
+            other["pool"][2:]), observed=(1, 0), detail=IS_SOLVENT)
         forged = _report(w3, dep["chain_id"], oracle_address, fake.protocol_id, fake, dealing)
         forged_tx = _authorize(submitter, oracle, dealing, forged, other["pool"])
-        full = _store(tmp / "full.sqlite", [good, forged])
+        # a third pool paused on volatility-class evidence (an outflow): the class mapping
+        # allows such evidence only the circuit breaker, so this pause is not justified
+        third = deploy_demo(deployer, oracle)
+        b = w3.eth.block_number
+        outflow = Evidence(kind=EvidenceKind.OUTFLOW, protocol_id=bytes.fromhex(
+            third["protocol_id"][2:]), block_from=b - 3, block_to=b, subject=bytes.fromhex(
+            third["usd"][2:]), observed=(1_000_000 * 10**18, 0), detail=bytes.fromhex(
+            third["pool"][2:]))
+        paused = _report(w3, dep["chain_id"], oracle_address, outflow.protocol_id, outflow,
+                         dealing, action=Action.PAUSE)
+        volatility_tx = _authorize(submitter, oracle, dealing, paused, third["pool"])
+        full = _store(tmp / "full.sqlite", [good, forged, paused])
         empty = _store(tmp / "empty.sqlite", [])
         routes = [EvidenceRoutes(full, 1), EvidenceRoutes(empty, 2)] + [_Liar(b) for b in LIES]
         with _Servers(routes) as urls:
             yield {"rpc": chain.rpc_url, "good_tx": good_tx, "forged_tx": forged_tx,
+                   "volatility_tx": volatility_tx,
                    "attack_tx": "0x" + bytes(attack["transactionHash"]).hex(), "full": urls[0],
                    "empty": urls[1], "liars": urls[2:], "good": good, "forged": forged,
                    "dep": dep}
@@ -184,7 +198,7 @@ def test_a_justified_containment_exits_0_with_the_rule_and_numbers(world, capsys
                             "--guardian", world["empty"], "--guardian", world["full"])
     assert code == 0, out + err
     assert "JUSTIFIED" in out and "signature valid" in out
-    assert "outflow 1,000,000 -> 800,000 over 2 blocks (20.0% fell), limit 15%: holds" in out, out
+    assert "invariant: registered view call held, then stopped holding: holds" in out, out
     assert f"guardian {world['empty']}: HTTP 404" in out  # the first guardian did not hold it
     code, out, _ = _audit(capsys, world["good_tx"], "--rpc", world["rpc"], "--guardian",
                           world["full"], "--json")
@@ -200,8 +214,17 @@ def test_a_forged_containment_with_a_valid_signature_exits_1(world, capsys):
                             "--guardian", world["full"])
     assert code == 1, out + err
     assert "NOT JUSTIFIED" in out and "signature valid" in out  # the guardians' key signed it
-    # re-observed on our chain: the balances the evidence claims are not the chain's
+    # re-observed on our chain: the invariant the evidence claims broke still holds
     assert "observed" in out.split("why:")[1], out
+
+
+def test_a_pause_on_volatility_evidence_is_not_justified(world, capsys):
+    """An outflow is volatility-class evidence: it may engage only the circuit breaker."""
+    code, out, err = _audit(capsys, world["volatility_tx"], "--rpc", world["rpc"],
+                            "--guardian", world["full"])
+    assert code == 1, out + err
+    assert "NOT JUSTIFIED" in out and "does not match the class mapping" in out, out
+    assert "OUTFLOW is volatility evidence" in out, out
 
 
 def test_lying_guardians_are_named_and_never_trusted(world, capsys):
@@ -271,12 +294,12 @@ def test_the_evidence_route_serves_canonical_bytes_and_refuses_bad_hashes(world)
     status, doc = _get(f"{world['full']}/evidence/0x{evidence_hash(ev).hex()}")
     assert status == 200 and doc["evidence"] == "0x" + encode_evidence(ev).hex()
     assert doc["reports"][0]["signers_seen"] == [1, 2, 3] and doc["incident"]["state"] == "open"
-    assert doc["decoded"]["kind_name"] == "OUTFLOW"
+    assert doc["decoded"]["kind_name"] == "INVARIANT" and doc["decoded"]["class"] == "exploit"
     assert _get(f"{world['full']}/evidence/0x{'00' * 32}")[0] == 404
     for bad in ("0x12", "0x" + "zz" * 32, "%27%20OR%201=1", "0x" + "ab" * 33):
         assert _get(f"{world['full']}/evidence/{bad}")[0] == 400
     status, index = _get(f"{world['full']}/evidence")
-    assert status == 200 and len(index["evidence"]) == 2
+    assert status == 200 and len(index["evidence"]) == 3
 
 
 def test_the_explorer_shows_each_containment_with_its_verdict(world, tmp_path):
@@ -286,7 +309,8 @@ def test_the_explorer_shows_each_containment_with_its_verdict(world, tmp_path):
     snap = trio.run(explorer.refresh)
     assert snap["error"] is None, snap["error"]
     verdicts = {c["tx"]: c["audit"]["verdict"] for c in snap["containments"]}
-    assert verdicts == {world["good_tx"]: "justified", world["forged_tx"]: "NOT justified"}
+    assert verdicts == {world["good_tx"]: "justified", world["forged_tx"]: "NOT justified",
+                        world["volatility_tx"]: "NOT justified"}
     states = {p["protocol_id"]: p["status"] for p in snap["protocols"]}
     assert all(s.startswith("contained (pause) until") for s in states.values()), states
     # a guardian down, and liars (their garbage is left out, never an error of the page)
@@ -310,7 +334,7 @@ def test_the_explorer_shows_each_containment_with_its_verdict(world, tmp_path):
     # no guardian serves the evidence: the containment is shown as such
     blind = Explorer(world["rpc"], bytes.fromhex(world["dep"]["oracle"][2:]), [world["empty"]])
     page = render_index(trio.run(blind.refresh)).decode()
-    assert page.count('data-verdict="evidence not found"') == 2
+    assert page.count('data-verdict="evidence not found"') == 3
     assert "no guardian can produce it" in page
     out = tmp_path / "page.html"
     assert main(["explorer", "--rpc", world["rpc"], "--oracle", world["dep"]["oracle"],

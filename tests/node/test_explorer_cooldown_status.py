@@ -36,7 +36,7 @@ class FakeOracle:
 
 class FakeTracker:
     async def watched_at(self, pid, head):
-        params = SimpleNamespace(monitored=[], tokens=[], outflow_limit_bps=0, window_blocks=1,
+        params = SimpleNamespace(monitored=[], claims=None, tokens=[], outflow_limit_bps=0, window_blocks=1,
                                  balance_drop_bps=0, invariants=[])
         return SimpleNamespace(release_block=7, failed_action=0, nonce=1, params=params)
 

@@ -61,7 +61,8 @@ async def test_a_failed_hook_leaves_the_protocol_watched_with_the_next_action(ca
     watched = registry.watched()[PID]
     assert not watched.contained and watched.failed_action == 1
     assert (watched.nonce, watched.release_block) == (1, 40)
-    assert choose_action(EvidenceKind.OUTFLOW, usable_actions(watched)) == 3  # collateral lock
+    assert choose_action(EvidenceKind.INVARIANT, usable_actions(watched)) == 3  # collateral lock
+    assert choose_action(EvidenceKind.OUTFLOW, usable_actions(watched)) is None  # volatility
     assert registry.failed_hooks[PID]["reason"].startswith("AccessControlUnauthorizedAccount")
     assert "FAILED" in caplog.text and "AccessControlUnauthorizedAccount" in caplog.text
     await registry.load(51)

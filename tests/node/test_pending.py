@@ -33,6 +33,7 @@ from node.store import Store
 from protocol import messages
 from protocol.bls import get_backend
 from protocol.detection import EvidenceKind, choose_action, report_deadline
+from protocol.digest import Action
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(120)]
 B = get_backend()
@@ -93,7 +94,8 @@ def _report(det, dealing, guardian: int, watched, evidence=None):
     ev = evidence or det.evidence
     return messages.sign_message(messages.Report(
         chain_id=31337, oracle=bytes.fromhex(watched["oracle"][2:]), key_epoch=1,
-        protocol_id=det.protocol_id, action=int(choose_action(EvidenceKind(ev.kind), 0b1010)),
+        protocol_id=det.protocol_id,
+        action=int(choose_action(EvidenceKind(ev.kind), 0b1010) or Action.PAUSE),
         nonce=0, deadline=report_deadline(ev.pending.sim_time), evidence=ev,
         observed_block=ev.block_to, guardian=guardian, signature=b""),
         dealing.shares[guardian - 1], B)
@@ -133,11 +135,13 @@ async def test_pending_traffic_is_judged_and_peers_resimulate(tmp_path, caplog):
         exploit = oneshot.sign_exploit(attacker, contract)
         found = await node.judge(exploit)
         kinds = {EvidenceKind(d.evidence.kind) for d in found}
-        assert EvidenceKind.BALANCE_DROP in kinds and EvidenceKind.INVARIANT in kinds
-        det = next(d for d in found if d.evidence.kind == EvidenceKind.BALANCE_DROP)
+        # exploit-class evidence only: volatility (the balance drop) is judged on mined blocks
+        assert kinds == {EvidenceKind.INVARIANT, EvidenceKind.EXTRACTION}, kinds
+        det = next(d for d in found if d.evidence.kind == EvidenceKind.EXTRACTION)
         ev = det.evidence
         assert ev.pending.raw_tx == exploit and ev.pending.base_hash == node.header.hash
-        assert ev.block_to == node.header.number + 1 and ev.observed[1] == 0
+        assert ev.block_to == node.header.number + 1 and ev.observed[1] == 0  # no claims
+        assert ev.observed[0] == ev.observed[2] == 1_200_000 * E18  # the whole pool, net
 
         # a peer (guardian 2) that saw nothing re-simulates guardian 3's report and signs it
         peer = Node(chain, deployment, dealing, gset, tmp_path / "g2.sqlite", index=2)
@@ -149,7 +153,12 @@ async def test_pending_traffic_is_judged_and_peers_resimulate(tmp_path, caplog):
         # the same with other observations, or malformed pending evidence: refused, sender named
         ctx = ev.pending
         bad = {
-            "observed": dataclasses.replace(ev, observed=(ev.observed[0], 1)),
+            "observed": dataclasses.replace(ev, observed=(ev.observed[0] + 1,) + ev.observed[1:]),
+            "beneficiaries": dataclasses.replace(ev, detail=ev.detail[:32] + b"\x42" * 20),
+            "volatility": dataclasses.replace(ev, kind=EvidenceKind.BALANCE_DROP,
+                                              subject=bytes.fromhex(deployment["usd"][2:]),
+                                              observed=(1_000_000 * E18, 0),
+                                              detail=bytes.fromhex(deployment["pool"][2:])),
             "raw tx": dataclasses.replace(ev, pending=dataclasses.replace(
                 ctx, raw_tx=b"\x02not a transaction")),
             "base hash": dataclasses.replace(ev, pending=dataclasses.replace(

@@ -115,13 +115,31 @@ def test_privileged_change_by_governance_is_legitimate():
     assert check_evidence(by_admin, PARAMS).finding is Finding.NO_VIOLATION
 
 
-def test_action_choice_follows_what_the_protocol_allows():
+def test_action_choice_follows_the_class_mapping():
     everything = (1 << Action.PAUSE) | (1 << Action.CIRCUIT_BREAKER) | (1 << Action.COLLATERAL_LOCK)
-    assert choose_action(EvidenceKind.OUTFLOW, everything) is Action.PAUSE
-    assert choose_action(EvidenceKind.OUTFLOW, 1 << Action.CIRCUIT_BREAKER) is Action.CIRCUIT_BREAKER
-    assert choose_action(EvidenceKind.INVARIANT, (1 << Action.CIRCUIT_BREAKER) |
-                         (1 << Action.COLLATERAL_LOCK)) is Action.CIRCUIT_BREAKER
-    assert choose_action(EvidenceKind.OUTFLOW, 0) is None
+    # volatility: the circuit breaker only, and only if allowed; otherwise nothing
+    for kind in (EvidenceKind.OUTFLOW, EvidenceKind.BALANCE_DROP):
+        assert choose_action(kind, everything) is Action.CIRCUIT_BREAKER
+        assert choose_action(kind, 1 << Action.CIRCUIT_BREAKER) is Action.CIRCUIT_BREAKER
+        assert choose_action(kind, (1 << Action.PAUSE) | (1 << Action.COLLATERAL_LOCK)) is None
+        assert choose_action(kind, 0) is None
+    # exploit: the strongest allowed of pause > collateral lock > circuit breaker
+    for kind in (EvidenceKind.INVARIANT, EvidenceKind.PRIVILEGED_CHANGE):
+        assert choose_action(kind, everything) is Action.PAUSE
+        assert choose_action(kind, (1 << Action.CIRCUIT_BREAKER) |
+                             (1 << Action.COLLATERAL_LOCK)) is Action.COLLATERAL_LOCK
+        assert choose_action(kind, 1 << Action.CIRCUIT_BREAKER) is Action.CIRCUIT_BREAKER
+        assert choose_action(kind, 0) is None
+
+
+def test_every_kind_has_a_class():
+    from protocol.detection import RULES, Shape, shape_of
+
+    assert shape_of(EvidenceKind.OUTFLOW) is Shape.VOLATILITY
+    assert shape_of(EvidenceKind.BALANCE_DROP) is Shape.VOLATILITY
+    assert shape_of(EvidenceKind.INVARIANT) is Shape.EXPLOIT
+    assert shape_of(EvidenceKind.PRIVILEGED_CHANGE) is Shape.EXPLOIT
+    assert all(isinstance(rule.shape, Shape) for rule in RULES.values())
 
 
 def test_deadline_and_preference_are_deterministic():
@@ -131,11 +149,13 @@ def test_deadline_and_preference_are_deterministic():
 
 
 def test_one_rule_table_documents_every_kind():
-    from protocol.detection import RULES, rules_table
+    from protocol.detection import RULES
+    from protocol.rules_doc import rules_table
 
     table = rules_table()
     assert all(f"| {kind.name} |" in table for kind in EvidenceKind)
-    assert all(len(set(rule.actions)) == len(rule.actions) for rule in RULES.values())
+    assert all(f"| {rule.kind.name} | {rule.shape.name.lower()} |" in table
+               for rule in RULES.values())
 
 
 def test_an_action_a_rule_does_not_rank_still_follows_in_table_order():
