@@ -17,7 +17,7 @@ import re
 
 from node.store import Store, incident_nonce, incident_protocol
 from protocol import messages
-from protocol.detection import EvidenceKind, shape_of
+from protocol.detection import EvidenceKind, evidence_shape
 from protocol.evidence import Evidence, encode_evidence
 from protocol.wire import MessageError
 
@@ -38,7 +38,7 @@ def evidence_fields(ev: Evidence) -> dict:
            "block_from": ev.block_from, "block_to": ev.block_to, "subject": _hex(ev.subject),
            "observed": [str(v) for v in ev.observed], "detail": _hex(ev.detail)}
     if ev.kind in set(EvidenceKind):  # exploit or volatility: which containment it may engage
-        out["class"] = shape_of(EvidenceKind(ev.kind)).name.lower()
+        out["class"] = evidence_shape(ev).name.lower()
     if ev.pending is not None:
         out["pending"] = {"raw_tx": _hex(ev.pending.raw_tx),
                           "base_hash": _hex(ev.pending.base_hash),

@@ -15,7 +15,7 @@ from node.chain.simulate import Simulator, reads_for
 from node.detectors.extraction import returns_own_claims
 from node.errors import NodeError
 from node.records import ChainView, Watched
-from protocol.detection import EvidenceKind, Shape, shape_of
+from protocol.detection import EvidenceKind, Shape, evidence_shape
 from protocol.evidence import Evidence
 from protocol.pending import MAX_SIM_SECONDS, base_block, sim_time_ok
 
@@ -62,7 +62,7 @@ async def pending_view(ev: Evidence, watched: Watched, view: ChainView,
     if not outcome.touches(watched):
         raise PendingNotConfirmed("the pending transaction changes nothing the protocol "
                                   "registered")
-    if shape_of(EvidenceKind(ev.kind)) is not Shape.EXPLOIT:
+    if evidence_shape(ev) is not Shape.EXPLOIT:
         raise PendingNotConfirmed(f"pending evidence must be exploit-class; "
                                   f"{EvidenceKind(ev.kind).name} is judged on mined blocks only")
     after = PendingView(view, outcome)

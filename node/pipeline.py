@@ -38,9 +38,9 @@ from protocol import messages, threshold
 from protocol.detection import (
     EvidenceKind,
     choose_action,
+    evidence_shape,
     preference_key,
     report_deadline,
-    shape_of,
 )
 from protocol.evidence import evidence_hash
 from protocol.guardian_set import GuardianSet
@@ -91,13 +91,13 @@ class IncidentPipeline:
         watched = self.watched().get(det.protocol_id)
         if watched is None or watched.contained:
             return None
-        action = choose_action(EvidenceKind(det.evidence.kind), usable_actions(watched))
+        action = choose_action(det.evidence, usable_actions(watched))
         if action is None:
             # The class mapping (protocol.detection.CLASS_ACTIONS): volatility engages only the
             # circuit breaker, and nothing where the protocol did not allow it.
             log.info("%s evidence on protocol 0x%s engages no containment it allows (%s class)",
                      EvidenceKind(det.evidence.kind).name, det.protocol_id.hex()[:12],
-                     shape_of(EvidenceKind(det.evidence.kind)).name.lower())
+                     evidence_shape(det.evidence).name.lower())
             return None
         # The nonce as the registry read it at this head, with the containment state and the
         # release it goes with (not a later "latest" that may already count a new containment).

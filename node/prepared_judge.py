@@ -10,8 +10,8 @@ from node.chain.probe import ProbeCall
 from node.chain.rawtx import RawTx
 from node.chain.simulate import Read, balance_read
 from node.detectors.base import Detection, Detector
-from node.records import BlockHeader, Watched
-from protocol.detection import ETHER, EvidenceKind, invariant_holds
+from node.records import BlockHeader, Watched, usable_actions
+from protocol.detection import ETHER, EvidenceKind, choose_action, invariant_holds
 from protocol.evidence import Evidence
 from protocol.prepared import Probe, encode_probe
 
@@ -37,7 +37,9 @@ def judge_probe(watched: Watched, cand: Candidate, probe: ProbeCall, before: dic
                 after: dict[Read, bytes | None], base: BlockHeader,
                 sim_time: int) -> list[Detection]:
     """The first rule (invariants, then each balance's drop and outflow, in registration order)
-    that the probe's before/after breaks, as PREPARED evidence judged by that rule's check."""
+    that the probe's before/after breaks, as PREPARED evidence judged by that rule's check; the
+    evidence has that rule's class, and evidence whose class engages nothing the protocol allows
+    is not evidence here (a balance rule without an allowed circuit breaker: never gossiped)."""
     p = watched.params
     shapes: list[tuple[int, bytes, bytes, tuple[int, int]]] = []
     for inv in p.invariants:
@@ -63,6 +65,8 @@ def judge_probe(watched: Watched, cand: Candidate, probe: ProbeCall, before: dic
         ev = Evidence(kind=EvidenceKind.PREPARED, protocol_id=watched.protocol_id,
                       block_from=base.number, block_to=base.number + 1, subject=subject,
                       observed=observed, detail=detail)
+        if choose_action(ev, usable_actions(watched)) is None:
+            continue  # its class engages nothing here (a balance rule, no circuit breaker): silent
         found = Detector.judged(watched, ev)
         if found:
             return found

@@ -38,8 +38,8 @@ from protocol.detection import (
     EvidenceKind,
     check_evidence,
     choose_action,
+    evidence_shape,
     report_deadline,
-    shape_of,
 )
 from protocol.pending import base_block
 
@@ -131,14 +131,14 @@ class ReportVerifier:
             raise ReportRejected(f"evidence starts at block {ev.block_from}, not after the "
                                  f"protocol's last release (block {watched.release_block})")
         kind = EvidenceKind(ev.kind)
-        expected = choose_action(kind, usable_actions(watched))
+        expected = choose_action(ev, usable_actions(watched))
         if expected is None or int(expected) != report.action:
             # The class mapping: volatility engages only an allowed circuit breaker, exploit the
             # strongest allowed action (protocol.detection.CLASS_ACTIONS).
             prescribed = "no containment" if expected is None else expected.name.lower()
             raise ReportContradicted(
                 f"action {report.action} does not match the class mapping: {kind.name} is "
-                f"{shape_of(kind).name.lower()} evidence, which engages {prescribed} under "
+                f"{evidence_shape(ev).name.lower()} evidence, which engages {prescribed} under "
                 f"this registration")
         verdict = check_evidence(ev, watched.params)
         if not verdict.violated:

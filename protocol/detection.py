@@ -1,22 +1,19 @@
-"""Detection rules: when does evidence show an exploit in progress?
-
-Every guardian applies the same rules to the same evidence and reaches the same verdict. The rules
-are parameterised only by what the protocol registered on chain (`DetectionParams`), never by local
-configuration, so that a report one guardian proposes is judged by every other guardian with the
-same numbers. A node gathers observations (balances at given blocks, an invariant call's result, a
-log); this module decides. Re-verification of a peer's report is: fetch the same observations from
-one's own chain view, require them equal to the ones claimed, then apply `check_evidence`.
+"""Detection rules: when does evidence show an exploit in progress? Every guardian applies the
+same rules to the same evidence, parameterised only by what the protocol registered on chain
+(`DetectionParams`), never by local configuration, so a peer judges a report with the same
+numbers. A node gathers observations (balances, an invariant call's result, a log); this module
+decides. Re-verifying a peer's report: fetch the same observations from one's own chain view,
+require them equal to the ones claimed, then apply `check_evidence`.
 
 `RULES` is the one table of evidence kinds: for each, the pure check, its class (`Shape`) and
-what the evidence fields mean (`protocol.rules_doc.rules_table()` renders it as markdown; protocol/evidence.py has the
-encoding). Adding a kind of detection is: a member of `EvidenceKind`, its check function and its
+what the evidence fields mean (`protocol.rules_doc.rules_table()` renders it; protocol/evidence.py
+encodes it). Adding a kind of detection is: a member of `EvidenceKind`, its check function and its
 row here, plus its detector class in node/detectors/.
 
-Two classes of evidence (`Shape`, each rule's `shape`), and which containment each may engage
-(`protocol.containment.CLASS_ACTIONS`, fixed): VOLATILITY (a threshold on how much left, blind to
-who took it) engages only an allowed circuit breaker, else nothing; EXPLOIT (how value left, what
-broke) engages the strongest allowed of pause > collateral lock > circuit breaker.
-"""
+Two classes (`Shape`; what each may engage: `protocol.containment.CLASS_ACTIONS`): VOLATILITY
+(how much left, blind to who took it) engages only an allowed circuit breaker, else nothing;
+EXPLOIT (how value left, what broke) the strongest allowed of pause > collateral lock > circuit
+breaker. PREPARED has the class of the rule that judged its probe (`evidence_shape`)."""
 
 from __future__ import annotations
 
@@ -28,7 +25,7 @@ from protocol import intent
 from protocol.containment import CLASS_ACTIONS, Shape, allows
 from protocol.digest import Action
 from protocol.evidence import Evidence
-from protocol.prepared import PreparedError, decode_probe
+from protocol.prepared import PreparedError, decode_probe, probe_rule
 from protocol.privileged import PRIVILEGED_TOPICS
 
 BPS = 10_000
@@ -69,11 +66,12 @@ class DetectionParams:
 
 
 MAX_INVARIANT_SPAN = 256  # blocks between the invariant's last hold and its break
+# The rules that may judge a PREPARED probe; the probe's class is its rule's (`evidence_shape`).
+PROBE_RULES = (EvidenceKind.OUTFLOW, EvidenceKind.BALANCE_DROP, EvidenceKind.INVARIANT)
 
 
 def evidence_after_release(ev: Evidence, release_block: int) -> bool:
-    """Evidence counts only if it starts after the protocol's last release (the block of its last
-    lift, or of its last containment: the oracle's `lastReleaseBlock`)."""
+    """Evidence counts only if it starts after the last release (oracle's `lastReleaseBlock`)."""
     return ev.block_from > release_block
 
 
@@ -112,10 +110,20 @@ def shape_of(kind: EvidenceKind) -> Shape:
     return RULES[EvidenceKind(kind)].shape
 
 
-def choose_action(kind: EvidenceKind, allowed_actions_mask: int) -> Action | None:
-    """The strongest containment the class of `kind` may engage that the protocol allows; None:
-    this evidence engages nothing (volatility where the circuit breaker is not allowed)."""
-    for action in CLASS_ACTIONS[shape_of(kind)]:
+def evidence_shape(ev: Evidence) -> Shape:
+    """Its kind's class; PREPARED has its probe's rule's (a balance rule cannot tell a withdrawal
+    from a theft, probed or not); a probe that does not decode has the weakest class."""
+    if ev.kind != EvidenceKind.PREPARED:
+        return shape_of(EvidenceKind(ev.kind))
+    rule = probe_rule(ev.detail)
+    return shape_of(EvidenceKind(rule)) if rule in PROBE_RULES else Shape.VOLATILITY
+
+
+def choose_action(of: EvidenceKind | Evidence, allowed_actions_mask: int) -> Action | None:
+    """The strongest allowed containment the class of `of` (evidence: `evidence_shape`; a kind:
+    its row's) may engage; None: nothing (volatility where the circuit breaker is not allowed)."""
+    shape = evidence_shape(of) if isinstance(of, Evidence) else shape_of(of)
+    for action in CLASS_ACTIONS[shape]:
         if allows(allowed_actions_mask, action):
             return action
     return None
@@ -127,10 +135,7 @@ def report_deadline(block_timestamp: int) -> int:
 
 def preference_key(evidence_block_to: int, evidence_hash: bytes) -> tuple[int, bytes]:
     """Order of competing reports for one incident: earlier evidence first, then lower hash.
-
-    Every guardian converges on the smallest key it has seen, so duplicate detections merge onto one
-    digest instead of splitting the signatures.
-    """
+    Every guardian converges on the smallest key it has seen: duplicates merge onto one digest."""
     return (evidence_block_to, evidence_hash)
 
 
@@ -232,14 +237,13 @@ def check_extraction(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
 
 
 def check_prepared(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
-    """A probe of a newly deployed contract (`protocol.prepared`), simulated on block
-    `block_from`, breaks a registered rule: the broken rule's own check judges the probe's
-    before/after (`subject`, `observed`) over the one simulated block, nothing looser."""
+    """A probe of a new contract (`protocol.prepared`), simulated on block `block_from`, breaks
+    a rule: that rule's own check judges the probe's `subject`, `observed`, nothing looser."""
     try:
         probe = decode_probe(ev.detail)
     except PreparedError as exc:
         return _malformed(f"prepared: {exc}")
-    if probe.rule not in (EvidenceKind.OUTFLOW, EvidenceKind.BALANCE_DROP, EvidenceKind.INVARIANT):
+    if probe.rule not in PROBE_RULES:
         return _malformed(f"prepared: rule {probe.rule} cannot judge a probe")
     if ev.block_to != ev.block_from + 1:
         return _malformed("prepared: block_to must be the block after the base block")
@@ -264,18 +268,17 @@ class EvidenceRule:
 
 
 RULES: dict[EvidenceKind, EvidenceRule] = {rule.kind: rule for rule in (
-    EvidenceRule(EvidenceKind.OUTFLOW, check_outflow, Shape.VOLATILITY,
-                 "token (0x0=ETH)", "holder address (20 B), a monitored addr",
-                 "(balance@from, balance@to)"),
+    EvidenceRule(EvidenceKind.OUTFLOW, check_outflow, Shape.VOLATILITY, "token (0x0=ETH)",
+                 "holder address (20 B), a monitored addr", "(balance@from, balance@to)"),
     EvidenceRule(EvidenceKind.BALANCE_DROP, check_balance_drop, Shape.VOLATILITY,
                  "token (0x0=ETH)", "holder address (20 B)", "(balance@from, balance@to)"),
-    EvidenceRule(EvidenceKind.INVARIANT, check_invariant, Shape.EXPLOIT,
-                 "call target", "calldata of the registered invariant",
+    EvidenceRule(EvidenceKind.INVARIANT, check_invariant, Shape.EXPLOIT, "call target",
+                 "calldata of the registered invariant",
                  "(held@from, held@to), 1 if the call returned true"),
     EvidenceRule(EvidenceKind.PRIVILEGED_CHANGE, check_privileged_change, Shape.EXPLOIT,
                  "monitored addr", "tx hash (32) + topic0 (32) + actor (20)", "(log index,)"),
-    EvidenceRule(EvidenceKind.EXTRACTION, check_extraction, Shape.EXPLOIT,
-                 "token (0x0=ETH)", "tx hash (32) + beneficiaries (20 each, 1..16)",
+    EvidenceRule(EvidenceKind.EXTRACTION, check_extraction, Shape.EXPLOIT, "token (0x0=ETH)",
+                 "tx hash (32) + beneficiaries (20 each, 1..16)",
                  "(extracted, claims, balance@from, flash loans, young, held@from, held@to)"),
     EvidenceRule(EvidenceKind.PREPARED, check_prepared, Shape.EXPLOIT,
                  "the broken rule's subject", "the probe (protocol.prepared, msgpack)",

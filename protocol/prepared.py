@@ -207,3 +207,11 @@ def decode_probe(data: bytes) -> Probe:
     if encode_probe(probe) != bytes(data):
         raise PreparedError("prepared: not the canonical encoding")
     return probe
+
+
+def probe_rule(data: bytes) -> int | None:
+    """The inner rule of an encoded probe, or None if it does not decode (its class follows)."""
+    try:
+        return decode_probe(data).rule
+    except PreparedError:
+        return None

@@ -16,28 +16,32 @@ from eth_account import Account
 from node.anvil import DEV_PRIVATE_KEYS, Anvil
 from node.artifacts import load_artifact
 from node.chain.oracle import OracleClient
-from node.chain.probe import creation_address
+from node.chain.probe import ProbeCall, creation_address
 from node.chain.rawtx import decode_raw_tx
 from node.chain.registry import RegistryTracker
 from node.chain.rpc import ChainRpc
-from node.chain.simulate import Simulator
+from node.chain.simulate import Simulator, reads_for
 from node.chain.view import RpcChainView
 from node.deploy import Deployer
 from node.devnet.contracts import ATTACKER_CAPITAL, deploy_all
 from node.devnet.inprocess import deal
 from node.pipeline import IncidentPipeline
-from node.prepared_loop import BATCH_SECONDS, PreparedLoop
+from node.prepared_judge import judge_probe
+from node.prepared_loop import BATCH_SECONDS, PROBE_GAS, PreparedLoop
 from node.records import GuardianKey
 from node.store import Store
 from protocol import messages
 from protocol.bls import get_backend
-from protocol.detection import EvidenceKind, choose_action, report_deadline
+from protocol.containment import Shape
+from protocol.detection import EvidenceKind, choose_action, evidence_shape, report_deadline
+from protocol.digest import Action
 from protocol.prepared import decode_probe, encode_probe
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(180)]
 B = get_backend()
 E18 = 10**18
 GOV, ATTACKER, HELPER = DEV_PRIVATE_KEYS[0], DEV_PRIVATE_KEYS[9], DEV_PRIVATE_KEYS[4]
+WHALE = DEV_PRIVATE_KEYS[5]
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +106,7 @@ def _report(det, dealing, guardian: int, deployment, evidence=None):
     ev = evidence or det.evidence
     return messages.sign_message(messages.Report(
         chain_id=31337, oracle=bytes.fromhex(deployment["oracle"][2:]), key_epoch=1,
-        protocol_id=det.protocol_id, action=int(choose_action(EvidenceKind(ev.kind), 0b1010)),
+        protocol_id=det.protocol_id, action=int(choose_action(ev, 0b1010) or Action.PAUSE),
         nonce=0, deadline=report_deadline(decode_probe(ev.detail).sim_time), evidence=ev,
         observed_block=ev.block_to, guardian=guardian, signature=b""),
         dealing.shares[guardian - 1], B)
@@ -130,7 +134,8 @@ async def test_mined_attack_contract_is_evidence_before_its_first_call(chain, tm
     assert ev.block_from == header.number and probe.base_hash == header.hash
     assert probe.calldata[:4] == bytes.fromhex(
         contract.functions.step(0)._encode_transaction_data()[2:10])
-    assert choose_action(EvidenceKind.PREPARED, 0b1010) is not None
+    assert evidence_shape(ev) is Shape.EXPLOIT  # the pool's invariant judged the probe
+    assert choose_action(ev, 0b1010) is Action.PAUSE
 
     # a peer re-runs the probe on its own node and signs
     peer = Node(chain, tmp_path / "g2.sqlite", index=2)
@@ -227,6 +232,76 @@ async def test_benign_integrations_are_probed_and_never_evidence(chain, tmp_path
     probed = node.loop.probed
     assert probed >= 3 * 6  # each was probed (every selector, both values), at several heads
     assert node.detections == []
+
+
+async def test_a_whales_withdrawal_helper_is_volatility_and_contains_nothing(chain, tmp_path,
+                                                                            caplog):
+    """The whale's own helper, probed from the whale, takes back the whale's own deposit: far
+    beyond the pool's drop and outflow limits, so a balance rule judges the probe, and that makes
+    the evidence volatility class (the demo allows pause and collateral lock, no circuit breaker):
+    the watch finds nothing to gossip, and a co-signer refuses a PAUSE on such evidence."""
+    anvil, dealing, gset, deployment = chain
+    gov = Deployer.connect(anvil.rpc_url, GOV)
+    whale = Deployer.connect(anvil.rpc_url, WHALE)
+    usd = whale.contract("DemoToken", deployment["usd"])
+    pool_balance = usd.functions.balanceOf(deployment["pool"]).call()
+    deposit = pool_balance // 2  # half the pool again: a third of it after the deposit
+    gov.transact("mint", gov.contract("DemoToken", deployment["usd"]).functions.mint(
+        whale.address, deposit))
+    nonce = whale.w3.eth.get_transaction_count(whale.address)
+    future = creation_address(bytes.fromhex(whale.address[2:]), nonce + 1)
+    node = Node(chain, tmp_path / "w1.sqlite")
+    contracts = {}
+
+    def deploy():  # the whale lets its helper-to-be take the deposit, then deploys it
+        whale.transact("approve", usd.functions.approve(whale.w3.to_checksum_address(future),
+                                                        deposit))
+        contracts["helper"] = whale.deploy("WithdrawalHelper", deployment["pool"])
+
+    assert await _mine_and_watch(node, deploy) == []
+    helper = contracts["helper"]
+    address = bytes.fromhex(helper.address[2:])
+    assert address == future and helper.functions.owner().call() == whale.address
+    pool = whale.contract("DemoLendingPool", deployment["pool"])
+    assert pool.functions.deposits(helper.address).call() == deposit
+    assert address in node.loop.candidates and node.loop.probed > 0
+    assert node.detections == []  # probed, and nothing engaged, nothing gossiped
+
+    # the probe does break the balance rule: under a registration that allows the circuit breaker
+    # it is evidence, of the balance rule's (volatility) class
+    header = await node.head()
+    watched = next(iter(node.registry.watched().values()))
+    cand = node.loop.candidates[address]
+    withdraw_all = bytes.fromhex(helper.functions.withdrawAll()._encode_transaction_data()[2:])
+    call = ProbeCall(cand.sender, 0, withdraw_all)
+    alone = await node.loop.prober.run(address, [call], reads_for([watched]), header,
+                                       header.timestamp + 1, PROBE_GAS)
+    assert alone.ok[0]
+    assert judge_probe(watched, cand, call, alone.reads[0], alone.reads[1], header,
+                       header.timestamp + 1) == []
+    breaker = dataclasses.replace(watched, allowed_actions=watched.allowed_actions
+                                  | (1 << Action.CIRCUIT_BREAKER))
+    found = judge_probe(breaker, cand, call, alone.reads[0], alone.reads[1], header,
+                        header.timestamp + 1)
+    assert len(found) == 1
+    ev = found[0].evidence
+    assert decode_probe(ev.detail).rule in (EvidenceKind.BALANCE_DROP, EvidenceKind.OUTFLOW)
+    assert evidence_shape(ev) is Shape.VOLATILITY
+    assert choose_action(ev, watched.allowed_actions) is None
+    assert choose_action(ev, breaker.allowed_actions) is Action.CIRCUIT_BREAKER
+
+    # a co-signer refuses a PAUSE on it: the class mapping, before any re-run
+    peer = Node(chain, tmp_path / "w2.sqlite", index=2)
+    await peer.head()
+    caplog.set_level(logging.INFO)
+    pause = messages.sign_message(messages.Report(
+        chain_id=31337, oracle=bytes.fromhex(deployment["oracle"][2:]), key_epoch=1,
+        protocol_id=found[0].protocol_id, action=int(Action.PAUSE), nonce=0,
+        deadline=report_deadline(decode_probe(ev.detail).sim_time), evidence=ev,
+        observed_block=ev.block_to, guardian=3, signature=b""), dealing.shares[2], B)
+    assert not await peer.pipeline.on_report(pause)
+    assert "class mapping" in caplog.text and "volatility evidence" in caplog.text
+    assert peer.pipeline.store.counts()["own_shares"] == 0
 
 
 async def test_hostile_code_is_bounded_and_never_stalls_the_loop(chain, tmp_path):

@@ -138,6 +138,27 @@ def test_the_broken_rules_own_check_judges_a_probe():
     }
     for what, ev in malformed.items():
         assert check_evidence(ev, PARAMS).finding is Finding.MALFORMED, what
-    # exploit class: the strongest containment the protocol allows
+    # the kind's row: at most exploit class, the strongest containment the protocol allows
     assert choose_action(EvidenceKind.PREPARED, (1 << Action.PAUSE) | (
         1 << Action.CIRCUIT_BREAKER)) is Action.PAUSE
+
+
+def test_a_probe_has_the_class_of_the_rule_that_judged_it():
+    """A balance rule cannot tell a whale's withdrawal from a theft, probed or mined: a probe it
+    judges is volatility (an allowed circuit breaker, else nothing); an invariant's is exploit."""
+    from protocol.containment import Shape
+    from protocol.detection import evidence_shape
+
+    strong = (1 << Action.PAUSE) | (1 << Action.COLLATERAL_LOCK)
+    for rule in (EvidenceKind.BALANCE_DROP, EvidenceKind.OUTFLOW):
+        ev = _evidence(dataclasses.replace(PROBE, rule=rule))
+        assert evidence_shape(ev) is Shape.VOLATILITY
+        assert choose_action(ev, strong) is None
+        assert choose_action(ev, strong | (1 << Action.CIRCUIT_BREAKER)) is Action.CIRCUIT_BREAKER
+    inv = _evidence(dataclasses.replace(PROBE, rule=EvidenceKind.INVARIANT,
+                                        rule_detail=bytes.fromhex("5ce23950")), (1, 0),
+                    subject=POOL)
+    assert evidence_shape(inv) is Shape.EXPLOIT and choose_action(inv, strong) is Action.PAUSE
+    # a probe that does not decode (refused anyway) has the weakest class, never pause
+    garbage = dataclasses.replace(_evidence(), detail=b"\x01\x02")
+    assert evidence_shape(garbage) is Shape.VOLATILITY and choose_action(garbage, strong) is None

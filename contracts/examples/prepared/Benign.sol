@@ -82,3 +82,36 @@ contract PositionKeeper {
         pool.collateralToken().transfer(owner, collateral);
     }
 }
+
+/// @title WithdrawalHelper
+/// @notice A whale's own helper: at creation it deposits what its deployer approved it to take
+/// (a large share of the pool), and `withdrawAll` gives the whole deposit back to the deployer.
+/// Probed from its deployer, `withdrawAll` drops the pool's balance far beyond the registered
+/// limits: a balance rule cannot tell this withdrawal from a theft, so it must engage nothing
+/// stronger than the circuit breaker (volatility class), and nothing where that is not allowed.
+contract WithdrawalHelper {
+    address public immutable owner;
+    DemoLendingPool public immutable pool;
+    DemoToken public immutable usd;
+
+    error NotOwner();
+
+    constructor(DemoLendingPool pool_) {
+        owner = msg.sender;
+        pool = pool_;
+        usd = pool_.debtToken();
+        usd.approve(address(pool_), type(uint256).max);
+        uint256 amount = usd.allowance(msg.sender, address(this));
+        if (amount > 0) {
+            usd.transferFrom(msg.sender, address(this), amount);
+            pool_.deposit(amount);
+        }
+    }
+
+    function withdrawAll() external {
+        if (msg.sender != owner) revert NotOwner();
+        uint256 amount = pool.deposits(address(this));
+        pool.withdraw(amount);
+        usd.transfer(owner, amount);
+    }
+}
