@@ -20,9 +20,10 @@ from node.chain.probe import ProbeCall, Prober, creation_address
 from node.chain.rawtx import RawTx, RawTxError, decode_raw_tx
 from node.chain.simulate import Read, SimulationError, balance_read, reads_for
 from node.errors import NodeError
+from node.prepared_extraction import claim_reads, detail_beneficiaries
 from node.prepared_loop import PROBE_GAS
 from node.records import LogRecord, Watched
-from protocol.detection import EvidenceKind
+from protocol.detection import DetectionParams, EvidenceKind
 from protocol.evidence import Evidence
 from protocol.pending import MAX_SIM_SECONDS, sim_time_ok
 from protocol.prepared import PreparedError, decode_probe
@@ -54,9 +55,12 @@ class ProbeView:
     after it; nothing else (a PREPARED rule compares exactly these two)."""
 
     def __init__(self, base: int, before: dict[Read, bytes | None],
-                 after: dict[Read, bytes | None]) -> None:
+                 after: dict[Read, bytes | None], transfers: tuple = (),
+                 params: DetectionParams | None = None) -> None:
         self.base = base
         self.states = {base: before, base + 1: after}
+        self.transfers = transfers  # the probe's value flows (an EXTRACTION rule's facts)
+        self.params = params
 
     def _read(self, read: Read, block: int) -> bytes | None:
         state = self.states.get(block)
@@ -105,14 +109,18 @@ async def prepared_view(ev: Evidence, watched: Watched, simulator) -> ProbeView:
     try:
         creation = (await _pending_creation(rpc, probe, header.number) if probe.pending
                     else await _mined_creation(rpc, probe, header.number))
+        named = (detail_beneficiaries(probe.rule_detail)
+                 if probe.rule == EvidenceKind.EXTRACTION else ())
         outcome = await Prober(rpc).run(
             probe.contract, [ProbeCall(probe.sender, probe.value, probe.calldata)],
-            reads_for([watched]), header, probe.sim_time, PROBE_GAS, creation=creation)
+            reads_for([watched]) + claim_reads(watched.params, named), header, probe.sim_time,
+            PROBE_GAS, creation=creation)
     except ChainError as exc:
         raise PreparedNotConfirmed(f"could not re-run the probe: {exc}") from exc
     if not outcome.ok[0]:
         raise PreparedNotConfirmed("the probe reverts on our node")
-    return ProbeView(header.number, outcome.reads[0], outcome.reads[1])
+    return ProbeView(header.number, outcome.reads[0], outcome.reads[1], outcome.transfers[0],
+                     watched.params)
 
 
 async def _mined_creation(rpc, probe, base: int) -> None:

@@ -10,8 +10,10 @@ from node.chain.probe import ProbeCall
 from node.chain.rawtx import RawTx
 from node.chain.simulate import Read, balance_read
 from node.detectors.base import Detection, Detector
+from node.prepared_extraction import judge_extraction_probe
 from node.records import BlockHeader, Watched, usable_actions
-from protocol.detection import ETHER, EvidenceKind, choose_action, invariant_holds
+from protocol.containment import Shape
+from protocol.detection import ETHER, EvidenceKind, choose_action, evidence_shape, invariant_holds
 from protocol.evidence import Evidence
 from protocol.prepared import Probe, encode_probe
 
@@ -71,3 +73,17 @@ def judge_probe(watched: Watched, cand: Candidate, probe: ProbeCall, before: dic
         if found:
             return found
     return []
+
+
+def judge_run(watched: Watched, cand: Candidate, probe: ProbeCall, before: dict[Read, bytes | None],
+              after: dict[Read, bytes | None], transfers, base: BlockHeader,
+              sim_time: int) -> list[Detection]:
+    """Exploit-class evidence first: an invariant the probe breaks, else value it takes beyond
+    its takers' claims (EXTRACTION), else a balance rule (volatility, if that engages anything)."""
+    found = judge_probe(watched, cand, probe, before, after, base, sim_time)
+    if found and evidence_shape(found[0].evidence) is Shape.EXPLOIT:
+        return found
+    taken = judge_extraction_probe(watched, cand.creation, cand.block is None, probe.sender,
+                                   cand.address, probe.value, probe.data, transfers, before,
+                                   after, base, sim_time)
+    return taken or found

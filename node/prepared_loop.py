@@ -28,7 +28,8 @@ from node.chain.rawtx import RawTx
 from node.chain.rpc import ChainRpc, checksum
 from node.chain.simulate import reads_for
 from node.detectors.base import Detection
-from node.prepared_judge import Candidate, judge_probe, registered_addresses
+from node.prepared_extraction import claim_reads, probe_beneficiaries, takes_value
+from node.prepared_judge import Candidate, judge_probe, judge_run, registered_addresses
 from node.records import BlockHeader, Watched
 from protocol.pending import next_block_time
 from protocol.prepared import mentions, probe_calls, selectors
@@ -242,16 +243,16 @@ class PreparedLoop:
             if not batch.ok[k]:
                 continue
             for w in watched:
-                if not judge_probe(w, cand, probe, batch.reads[k], batch.reads[k + 1], header,
-                                   sim_time):
+                takes = takes_value(w.params, batch.transfers[k])
+                if not takes and not judge_probe(w, cand, probe, batch.reads[k],
+                                                 batch.reads[k + 1], header, sim_time):
                     continue
-                alone: BatchOutcome = await self.prober.run(
-                    cand.address, [probe], reads_for([w]), header, sim_time, PROBE_GAS,
-                    creation=pending)
-                if not alone.ok[0]:
+                alone = await self._alone(w, cand, probe, batch.transfers[k], header, sim_time,
+                                          pending)
+                if alone is None:
                     continue
-                found = judge_probe(w, cand, probe, alone.reads[0], alone.reads[1], header,
-                                    sim_time)
+                found = judge_run(w, cand, probe, alone.reads[0], alone.reads[1],
+                                  alone.transfers[0], header, sim_time)
                 for det in found:
                     log.info("new contract 0x%s (tx 0x%s) probed from 0x%s would break %s: %s",
                              cand.address.hex(), cand.creation.hex()[:12], cand.sender.hex(),
@@ -262,6 +263,23 @@ class PreparedLoop:
                     self.candidates.pop(cand.address, None)
                     return found
         return []
+
+    async def _alone(self, w: Watched, cand: Candidate, probe: ProbeCall, transfers, header,
+                     sim_time: int, pending) -> BatchOutcome | None:
+        """The probe run alone (what a peer re-runs), with the claims of its beneficiaries read
+        right before it; run again if alone it pays others than in the batch."""
+        named: tuple[bytes, ...] = ()
+        for _ in range(2):
+            wanted = probe_beneficiaries(w.params, probe.sender, cand.address, transfers)
+            alone: BatchOutcome = await self.prober.run(
+                cand.address, [probe], reads_for([w]) + claim_reads(w.params, wanted), header,
+                sim_time, PROBE_GAS, creation=pending)
+            if not alone.ok[0]:
+                return None
+            named, transfers = wanted, alone.transfers[0]
+            if probe_beneficiaries(w.params, probe.sender, cand.address, transfers) == named:
+                return alone
+        return alone
 
     def _watchable(self) -> list[Watched]:
         return [w for w in self.watched().values() if not w.contained]

@@ -66,8 +66,8 @@ class DetectionParams:
 
 
 MAX_INVARIANT_SPAN = 256  # blocks between the invariant's last hold and its break
-# The rules that may judge a PREPARED probe; the probe's class is its rule's (`evidence_shape`).
-PROBE_RULES = (EvidenceKind.OUTFLOW, EvidenceKind.BALANCE_DROP, EvidenceKind.INVARIANT)
+PROBE_RULES = (EvidenceKind.OUTFLOW, EvidenceKind.BALANCE_DROP, EvidenceKind.INVARIANT,
+               EvidenceKind.EXTRACTION)  # may judge a PREPARED probe (its class: `evidence_shape`)
 
 
 def evidence_after_release(ev: Evidence, release_block: int) -> bool:
@@ -247,13 +247,13 @@ def check_prepared(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
         return _malformed(f"prepared: rule {probe.rule} cannot judge a probe")
     if ev.block_to != ev.block_from + 1:
         return _malformed("prepared: block_to must be the block after the base block")
-    inner = Evidence(kind=probe.rule, protocol_id=ev.protocol_id, block_from=ev.block_from,
-                     block_to=ev.block_to, subject=ev.subject, observed=ev.observed,
-                     detail=probe.rule_detail)
+    inner = Evidence(kind=probe.rule, protocol_id=ev.protocol_id, block_to=ev.block_to,
+                     block_from=ev.block_to if probe.rule == EvidenceKind.EXTRACTION
+                     else ev.block_from, subject=ev.subject, observed=ev.observed,
+                     detail=probe.rule_detail)  # EXTRACTION: the simulated block alone
     verdict = RULES[EvidenceKind(probe.rule)].check(inner, params)
-    return EvidenceVerdict(verdict.finding,
-                           f"prepared: probe 0x{probe.calldata[:4].hex()} of new contract "
-                           f"0x{probe.contract.hex()} from 0x{probe.sender.hex()}: "
+    return EvidenceVerdict(verdict.finding, f"prepared: probe 0x{probe.calldata[:4].hex()} of "
+                           f"new contract 0x{probe.contract.hex()} from 0x{probe.sender.hex()}: "
                            f"{verdict.reason}")
 
 

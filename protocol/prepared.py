@@ -7,13 +7,19 @@ registered protocol (`mentions`: the code names a registered address, or a flash
 the functions its dispatcher answers (`selectors`), and simulates calls to them from the
 deployer (`probe_calls`) on the head. A probe whose effect breaks a registered rule is evidence
 of kind PREPARED: the same rule (outflow, balance drop, invariant) judged by the same check
-function (`protocol.detection.check_prepared`), nothing looser.
+function (`protocol.detection.check_prepared`), nothing looser. The evidence has the class of
+that rule (`protocol.detection.evidence_shape`): a probe that only a balance rule judges is
+volatility (a whale's own withdrawal helper breaks it too), one judged by an invariant or by
+EXTRACTION (value taken beyond the takers' own claims) is exploit.
 
 This module is pure: bytecode scanning, the probe shapes and the canonical encoding of the
 probe (the evidence's `detail`). The evidence fields of a PREPARED report:
     block_from = the base block the probe runs on, block_to = base + 1 (the simulated block);
     subject, observed = those of the rule the probe breaks (token and (balance before, after) for
-    OUTFLOW / BALANCE_DROP, target and (held before, held after) for INVARIANT);
+    OUTFLOW / BALANCE_DROP, target and (held before, held after) for INVARIANT, token and the
+    intent facts for EXTRACTION, whose rule_detail is the creation's hash + the beneficiaries:
+    the probe's sender, the new contract, then receivers of value leaving monitored contracts,
+    at most MAX_PROBE_BENEFICIARIES; young is 1, claims are read before the probe);
     detail = msgpack map, keys in this order:
         rule (uint8: the broken rule's kind), rule_detail (bin <= 256: that rule's detail),
         contract (bin 20: the probed contract), creation (bin 32: the creating transaction's
@@ -34,6 +40,8 @@ from protocol.wire import MessageError, check_keys, fixed_bytes, pack, uint, unp
 
 MAX_PROBE_CALLDATA = 4 + 32 * 2
 MAX_RULE_DETAIL = 256
+# An EXTRACTION-judged probe's rule_detail: a 32-byte tag (the creation's hash) + beneficiaries.
+MAX_PROBE_BENEFICIARIES = (MAX_RULE_DETAIL - 32) // 20
 PROBE_KEYS = ("rule", "rule_detail", "contract", "creation", "pending", "sender", "value",
               "calldata", "base_hash", "sim_time")
 

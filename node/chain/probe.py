@@ -30,7 +30,7 @@ from eth_hash.auto import keccak
 
 from node.chain.decode import decode_bytes, decode_uint
 from node.chain.rawtx import RawTx
-from node.chain.rpc import ChainRpc, checksum
+from node.chain.rpc import ChainRpc, checksum, log_record
 from node.chain.simulate import (
     BALANCE_READER,
     BALANCE_READER_CODE,
@@ -40,7 +40,9 @@ from node.chain.simulate import (
     _reads,
     _status,
 )
+from node.chain.trace import transfers_from_logs
 from node.records import BlockHeader
+from protocol.intent import Transfer
 
 FACTORY_CALLER = bytes.fromhex("000000000000000000000000000000000000ba1b")
 # CALLER PUSH20 FACTORY_CALLER EQ PUSH1 27 JUMPI STOP | JUMPDEST CALLDATACOPY(0, 0, size)
@@ -51,6 +53,22 @@ FACTORY_CODE = ("0x3373" + FACTORY_CALLER.hex()
 CODE_READER = bytes.fromhex("000000000000000000000000000000000000ba1c")
 CODE_READER_CODE = "0x600435803b8060006000843c6000f3"
 READ_GAS = 1_000_000  # each read: a registered view call must answer within it
+
+
+def _transfers(result: dict, base: BlockHeader) -> tuple[Transfer, ...]:
+    """A probe's value flows: its ERC-20 Transfer logs and (traceTransfers) native value, in
+    execution order; a reverted probe moved nothing."""
+    if not _status(result):
+        return ()
+    entries = result.get("logs") or []
+    if not isinstance(entries, list):
+        raise SimulationError("eth_simulateV1: a probe's logs are not a list")
+    try:
+        return tuple(transfers_from_logs(log_record(
+            {**entry, "transactionHash": "0x" + "00" * 32, "blockNumber": hex(base.number + 1)})
+            for entry in entries))
+    except (TypeError, AttributeError) as exc:
+        raise SimulationError(f"eth_simulateV1: malformed probe logs: {exc}") from exc
 
 
 def creation_address(sender: bytes, nonce: int) -> bytes:
@@ -71,6 +89,7 @@ class BatchOutcome:
     base: BlockHeader
     reads: list[dict[Read, bytes | None]]  # len(probes) + 1
     ok: list[bool]  # per probe: did not revert
+    transfers: list[tuple[Transfer, ...]]  # per probe: its value flows (`traceTransfers`)
 
 
 class Prober:
@@ -116,7 +135,8 @@ class Prober:
         after = [_reads(reads, results[n + k * step + 1:n + k * step + 1 + n])
                  for k in range(len(probes))]
         return BatchOutcome(base, [_reads(reads, results[:n])] + after,
-                            [_status(results[k * step + n]) for k in range(len(probes))])
+                            [_status(results[k * step + n]) for k in range(len(probes))],
+                            [_transfers(results[k * step + n], base) for k in range(len(probes))])
 
     @staticmethod
     def _creation_call(creation: RawTx) -> dict[str, Any]:
@@ -137,7 +157,8 @@ class Prober:
             overrides[checksum(FACTORY_CALLER)] = {"balance": hex(creation.value)}
         params = [{"blockStateCalls": [{
             "blockOverrides": {"number": hex(base.number + 1), "time": hex(sim_time)},
-            "stateOverrides": overrides, "calls": calls}], "validation": False}, hex(base.number)]
+            "stateOverrides": overrides, "calls": calls}], "validation": False,
+            "traceTransfers": True}, hex(base.number)]
         answer = await self.rpc._run(
             "eth_simulateV1", lambda: self.rpc.w3.provider.make_request("eth_simulateV1", params))
         return _call_results(answer, len(calls))

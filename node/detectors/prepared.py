@@ -11,11 +11,13 @@ the state after it).
 from __future__ import annotations
 
 from node.detectors.base import ChainView, Detection, Detector, NotObserved, Watched
+from node.prepared_extraction import probe_facts
 from protocol.detection import EvidenceKind
 from protocol.evidence import Evidence
 from protocol.prepared import PreparedError, decode_probe
 
-PROBED_RULES = (EvidenceKind.OUTFLOW, EvidenceKind.BALANCE_DROP, EvidenceKind.INVARIANT)
+PROBED_RULES = (EvidenceKind.OUTFLOW, EvidenceKind.BALANCE_DROP, EvidenceKind.INVARIANT,
+                EvidenceKind.EXTRACTION)
 
 
 class PreparedDetector(Detector):
@@ -32,8 +34,25 @@ class PreparedDetector(Detector):
             raise NotObserved(str(exc)) from exc
         if probe.rule not in PROBED_RULES:
             raise NotObserved(f"rule {probe.rule} cannot judge a probe")
+        if probe.rule == EvidenceKind.EXTRACTION:
+            return self._extraction(view, evidence, probe)
         inner = Evidence(kind=probe.rule, protocol_id=evidence.protocol_id,
                          block_from=evidence.block_from, block_to=evidence.block_to,
                          subject=evidence.subject, observed=evidence.observed,
                          detail=probe.rule_detail)
         return tuple(await Detector.registry[EvidenceKind(probe.rule)]().observe(view, inner))
+
+    @staticmethod
+    def _extraction(view, evidence: Evidence, probe) -> tuple[int, ...]:
+        """The intent facts of our re-run (`node.prepared_extraction`); the beneficiaries the
+        evidence names must be the ones our re-run shows."""
+        params = getattr(view, "params", None)
+        if params is None:
+            raise NotObserved("extraction: this view did not re-run the probe")
+        facts = probe_facts(params, probe.creation, probe.sender, probe.contract,
+                            view.transfers, view.states[view.base], view.states[view.base + 1],
+                            evidence.subject)
+        if facts.detail() != probe.rule_detail:
+            ours = ", ".join("0x" + b.hex() for b in facts.beneficiaries)
+            raise NotObserved(f"extraction: the beneficiaries differ; our re-run shows {ours}")
+        return facts.observed()

@@ -26,11 +26,12 @@ from node.deploy import Deployer
 from node.devnet.contracts import ATTACKER_CAPITAL, deploy_all
 from node.devnet.inprocess import deal
 from node.pipeline import IncidentPipeline
-from node.prepared_judge import judge_probe
+from node.prepared_extraction import judge_extraction_probe
+from node.prepared_judge import Candidate, judge_probe
 from node.prepared_loop import BATCH_SECONDS, PROBE_GAS, PreparedLoop
 from node.records import GuardianKey
 from node.store import Store
-from protocol import messages
+from protocol import intent, messages
 from protocol.bls import get_backend
 from protocol.containment import Shape
 from protocol.detection import EvidenceKind, choose_action, evidence_shape, report_deadline
@@ -166,6 +167,72 @@ async def test_mined_attack_contract_is_evidence_before_its_first_call(chain, tm
         assert not await other.pipeline.on_report(_report(found[0], dealing, sender, deployment,
                                                           evidence=evidence)), what
         assert f"from guardian {sender}" in caplog.text, what
+    assert other.pipeline.store.counts()["own_shares"] == 0
+
+
+async def test_an_attack_probe_taking_beyond_claims_is_extraction_evidence(chain, tmp_path,
+                                                                          caplog):
+    """The attack contract's probe takes the pool's USDd beyond its takers' own claims: PREPARED
+    evidence judged by EXTRACTION (exploit class, a pause), whose facts a peer re-derives from its
+    own re-run, refusing other facts or other beneficiaries."""
+    anvil, dealing, gset, deployment = chain
+    attacker = Deployer.connect(anvil.rpc_url, ATTACKER)
+    node = Node(chain, tmp_path / "x1.sqlite")
+    contract = attacker.deploy("Attacker", deployment["pool"])
+    assert await node.loop.on_head(await node.head()) == []
+    gov = Deployer.connect(anvil.rpc_url, GOV)
+    gov.transact("fund", gov.contract("DemoToken", deployment["usd"]).functions.mint(
+        contract.address, ATTACKER_CAPITAL))
+    header = await node.head()
+    found = await node.loop.on_head(header)
+    assert found  # the invariant judged it first (exploit class); now the same probe by intent
+    probe = decode_probe(found[0].evidence.detail)
+    address = bytes.fromhex(contract.address[2:])
+    watched = node.registry.watched()[found[0].protocol_id]
+    assert watched.params.claims is not None  # the demo registers its claims view
+    cand = Candidate(address, probe.creation, probe.sender, b"", header.number)
+    call = ProbeCall(probe.sender, probe.value, probe.calldata)
+    alone = await node.loop._alone(watched, cand, call, (), header, probe.sim_time, None)
+    assert alone is not None and alone.transfers[0]
+    taken = judge_extraction_probe(watched, probe.creation, False, probe.sender, address,
+                                   probe.value, probe.calldata, alone.transfers[0],
+                                   alone.reads[0], alone.reads[1], header, probe.sim_time)
+    assert len(taken) == 1
+    ev = taken[0].evidence
+    inner = decode_probe(ev.detail)
+    assert inner.rule == EvidenceKind.EXTRACTION and ev.subject == bytes.fromhex(
+        deployment["usd"][2:])
+    facts = intent.facts_from_fields(ev.observed, inner.rule_detail)
+    assert facts.beneficiaries[:2] == (probe.sender, address) and facts.young == 1
+    assert facts.extracted > 0 and facts.claims == 0  # neither had anything in the pool
+    assert evidence_shape(ev) is Shape.EXPLOIT and choose_action(ev, 0b1010) is Action.PAUSE
+    assert "claims were 0" in taken[0].verdict.reason
+
+    # a peer re-runs the probe, reads the claims of the named beneficiaries, and signs
+    peer = Node(chain, tmp_path / "x2.sqlite", index=2)
+    await peer.head()
+    caplog.set_level(logging.INFO)
+    assert await peer.pipeline.on_report(_report(taken[0], dealing, 3, deployment))
+
+    def with_facts(observed=ev.observed, rule_detail=inner.rule_detail):
+        return dataclasses.replace(ev, observed=observed, detail=encode_probe(
+            dataclasses.replace(inner, rule_detail=rule_detail)))
+
+    claims_at = intent.OBSERVED_FIELDS.index("claims")
+    bad = {
+        # claims written lower than they are, to turn a withdrawal into an "extraction"
+        "claims": with_facts(observed=tuple(v + (1 if i == claims_at else 0)
+                                            for i, v in enumerate(ev.observed))),
+        "beneficiaries": with_facts(rule_detail=inner.rule_detail[:32 + 20]),
+    }
+    other = Node(chain, tmp_path / "x4.sqlite", index=4)
+    await other.head()
+    for k, (what, evidence) in enumerate(bad.items()):
+        caplog.clear()
+        assert not await other.pipeline.on_report(_report(taken[0], dealing, 5 + k, deployment,
+                                                          evidence=evidence)), what
+        assert f"from guardian {5 + k}" in caplog.text, what
+    assert "beneficiaries differ" in caplog.text
     assert other.pipeline.store.counts()["own_shares"] == 0
 
 
