@@ -35,6 +35,12 @@ def takes_value(params: DetectionParams, transfers: Sequence[intent.Transfer]) -
                for token in params.tokens)
 
 
+def outflow(watched: Sequence[Watched], transfers: Sequence[intent.Transfer]) -> int:
+    """The largest net outflow of one registered token a probe makes (ordering only)."""
+    return max((intent.net_outflow(transfers, w.params.monitored, token) for w in watched
+                for token in w.params.tokens), default=0)
+
+
 def probe_beneficiaries(params: DetectionParams, sender: bytes, contract: bytes,
                         transfers: Sequence[intent.Transfer]) -> tuple[bytes, ...]:
     return intent.beneficiaries_of(sender, contract, transfers,

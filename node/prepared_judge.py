@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from node.chain.probe import ProbeCall
 from node.chain.rawtx import RawTx
-from node.chain.simulate import Read, balance_read
+from node.chain.simulate import Read, balance_read, reads_for
 from node.detectors.base import Detection, Detector
-from node.prepared_extraction import judge_extraction_probe
+from node.prepared_extraction import claim_reads, judge_extraction_probe, probe_beneficiaries
 from node.records import BlockHeader, Watched, usable_actions
 from protocol.containment import Shape
 from protocol.detection import ETHER, EvidenceKind, choose_action, evidence_shape, invariant_holds
@@ -73,6 +73,22 @@ def judge_probe(watched: Watched, cand: Candidate, probe: ProbeCall, before: dic
         if found:
             return found
     return []
+
+
+async def run_alone(prober, w: Watched, cand: Candidate, probe: ProbeCall, transfers,
+                    header: BlockHeader, sim_time: int, gas: int, pending):
+    """The probe run alone (what a peer re-runs), with the claims of its beneficiaries read
+    right before it; run again if alone it pays others than in the batch. None: it reverts."""
+    for _ in range(2):
+        named = probe_beneficiaries(w.params, probe.sender, cand.address, transfers)
+        alone = await prober.run(cand.address, [probe], reads_for([w]) + claim_reads(w.params, named),
+                                 header, sim_time, gas, creation=pending)
+        if not alone.ok[0]:
+            return None
+        transfers = alone.transfers[0]
+        if probe_beneficiaries(w.params, probe.sender, cand.address, transfers) == named:
+            break
+    return alone
 
 
 def judge_run(watched: Watched, cand: Candidate, probe: ProbeCall, before: dict[Read, bytes | None],

@@ -23,13 +23,13 @@ import trio
 
 from node.chain.decode import ChainError
 from node.chain.deployments import Creation, DeploymentSource
-from node.chain.probe import BatchOutcome, ProbeCall, Prober, creation_address
+from node.chain.probe import ProbeCall, Prober, creation_address
 from node.chain.rawtx import RawTx
 from node.chain.rpc import ChainRpc, checksum
 from node.chain.simulate import reads_for
 from node.detectors.base import Detection
-from node.prepared_extraction import claim_reads, probe_beneficiaries, takes_value
-from node.prepared_judge import Candidate, judge_probe, judge_run, registered_addresses
+from node.prepared_extraction import outflow, takes_value
+from node.prepared_judge import Candidate, judge_probe, judge_run, registered_addresses, run_alone
 from node.records import BlockHeader, Watched
 from protocol.pending import next_block_time
 from protocol.prepared import mentions, probe_calls, selectors
@@ -41,6 +41,7 @@ MAX_SELECTORS = 8  # external functions probed per candidate (plus the fallback)
 MAX_PROBES = 48  # probe calls per candidate per head (one simulation batch)
 PROBE_GAS = 1_000_000  # gas per probe call
 HEAD_SECONDS = 4.0  # of probing per head
+MAX_TAKING_RUNS = 2  # probes per candidate per head re-run alone only for EXTRACTION
 BATCH_SECONDS = 5.0  # the prober's RPC timeout: one batch answers within it or fails
 WATCH_BLOCKS = 32  # a candidate is probed again at each head this many blocks after creation
 MAX_TRACKED = 32  # candidates kept (the oldest leave first)
@@ -239,16 +240,19 @@ class PreparedLoop:
         self._count("batches", "ok")
         if self.metrics:
             self.metrics.prepared_probes.inc(len(probes))
-        for k, probe in enumerate(probes):
+        taking = 0  # probes re-run only to judge what they take (EXTRACTION), largest first
+        for k in sorted(range(len(probes)), key=lambda k: -outflow(watched, batch.transfers[k])):
+            probe = probes[k]
             if not batch.ok[k]:
                 continue
             for w in watched:
-                takes = takes_value(w.params, batch.transfers[k])
-                if not takes and not judge_probe(w, cand, probe, batch.reads[k],
-                                                 batch.reads[k + 1], header, sim_time):
-                    continue
-                alone = await self._alone(w, cand, probe, batch.transfers[k], header, sim_time,
-                                          pending)
+                if not judge_probe(w, cand, probe, batch.reads[k], batch.reads[k + 1], header,
+                                   sim_time):
+                    if taking >= MAX_TAKING_RUNS or not takes_value(w.params, batch.transfers[k]):
+                        continue
+                    taking += 1
+                alone = await run_alone(self.prober, w, cand, probe, batch.transfers[k], header,
+                                        sim_time, PROBE_GAS, pending)
                 if alone is None:
                     continue
                 found = judge_run(w, cand, probe, alone.reads[0], alone.reads[1],
@@ -263,23 +267,6 @@ class PreparedLoop:
                     self.candidates.pop(cand.address, None)
                     return found
         return []
-
-    async def _alone(self, w: Watched, cand: Candidate, probe: ProbeCall, transfers, header,
-                     sim_time: int, pending) -> BatchOutcome | None:
-        """The probe run alone (what a peer re-runs), with the claims of its beneficiaries read
-        right before it; run again if alone it pays others than in the batch."""
-        named: tuple[bytes, ...] = ()
-        for _ in range(2):
-            wanted = probe_beneficiaries(w.params, probe.sender, cand.address, transfers)
-            alone: BatchOutcome = await self.prober.run(
-                cand.address, [probe], reads_for([w]) + claim_reads(w.params, wanted), header,
-                sim_time, PROBE_GAS, creation=pending)
-            if not alone.ok[0]:
-                return None
-            named, transfers = wanted, alone.transfers[0]
-            if probe_beneficiaries(w.params, probe.sender, cand.address, transfers) == named:
-                return alone
-        return alone
 
     def _watchable(self) -> list[Watched]:
         return [w for w in self.watched().values() if not w.contained]

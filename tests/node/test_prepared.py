@@ -27,7 +27,7 @@ from node.devnet.contracts import ATTACKER_CAPITAL, deploy_all
 from node.devnet.inprocess import deal
 from node.pipeline import IncidentPipeline
 from node.prepared_extraction import judge_extraction_probe
-from node.prepared_judge import Candidate, judge_probe
+from node.prepared_judge import Candidate, judge_probe, run_alone
 from node.prepared_loop import BATCH_SECONDS, PROBE_GAS, PreparedLoop
 from node.records import GuardianKey
 from node.store import Store
@@ -179,7 +179,8 @@ async def test_an_attack_probe_taking_beyond_claims_is_extraction_evidence(chain
     attacker = Deployer.connect(anvil.rpc_url, ATTACKER)
     node = Node(chain, tmp_path / "x1.sqlite")
     contract = attacker.deploy("Attacker", deployment["pool"])
-    assert await node.loop.on_head(await node.head()) == []
+    deployed = await node.head()
+    assert await node.loop.on_head(deployed) == []
     gov = Deployer.connect(anvil.rpc_url, GOV)
     gov.transact("fund", gov.contract("DemoToken", deployment["usd"]).functions.mint(
         contract.address, ATTACKER_CAPITAL))
@@ -192,7 +193,8 @@ async def test_an_attack_probe_taking_beyond_claims_is_extraction_evidence(chain
     assert watched.params.claims is not None  # the demo registers its claims view
     cand = Candidate(address, probe.creation, probe.sender, b"", header.number)
     call = ProbeCall(probe.sender, probe.value, probe.calldata)
-    alone = await node.loop._alone(watched, cand, call, (), header, probe.sim_time, None)
+    alone = await run_alone(node.loop.prober, watched, cand, call, (), header, probe.sim_time,
+                            PROBE_GAS, None)
     assert alone is not None and alone.transfers[0]
     taken = judge_extraction_probe(watched, probe.creation, False, probe.sender, address,
                                    probe.value, probe.calldata, alone.transfers[0],
@@ -207,6 +209,23 @@ async def test_an_attack_probe_taking_beyond_claims_is_extraction_evidence(chain
     assert facts.extracted > 0 and facts.claims == 0  # neither had anything in the pool
     assert evidence_shape(ev) is Shape.EXPLOIT and choose_action(ev, 0b1010) is Action.PAUSE
     assert "claims were 0" in taken[0].verdict.reason
+
+    # the watch finds it by EXTRACTION itself where no invariant is registered
+    bare = {watched.protocol_id: dataclasses.replace(watched, params=dataclasses.replace(
+        watched.params, invariants=()))}
+    opened = []
+
+    async def on_detection(det, name):
+        opened.append(det)
+        return True
+
+    loop = PreparedLoop(rpc=ChainRpc(anvil.rpc_url, timeout=BATCH_SECONDS, retries=0),
+                        header=lambda: None, watched=lambda: bare, on_detection=on_detection)
+    assert await loop.on_head(deployed) == []
+    by_intent = await loop.on_head(header)
+    assert by_intent and opened == by_intent
+    assert decode_probe(by_intent[0].evidence.detail).rule == EvidenceKind.EXTRACTION
+    assert evidence_shape(by_intent[0].evidence) is Shape.EXPLOIT
 
     # a peer re-runs the probe, reads the claims of the named beneficiaries, and signs
     peer = Node(chain, tmp_path / "x2.sqlite", index=2)
