@@ -19,8 +19,8 @@ from node.chain.deployments import DeploymentSource
 from node.chain.probe import ProbeCall, Prober, creation_address
 from node.chain.rawtx import RawTx, RawTxError, decode_raw_tx
 from node.chain.simulate import Read, SimulationError, balance_read, reads_for
+from node.detectors.prepared_extraction import claim_reads, detail_beneficiaries
 from node.errors import NodeError
-from node.prepared_extraction import claim_reads, detail_beneficiaries
 from node.prepared_loop import PROBE_GAS
 from node.records import LogRecord, Watched
 from protocol.detection import DetectionParams, EvidenceKind

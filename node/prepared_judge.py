@@ -10,7 +10,11 @@ from node.chain.probe import ProbeCall
 from node.chain.rawtx import RawTx
 from node.chain.simulate import Read, balance_read, reads_for
 from node.detectors.base import Detection, Detector
-from node.prepared_extraction import claim_reads, judge_extraction_probe, probe_beneficiaries
+from node.detectors.prepared_extraction import (
+    claim_reads,
+    judge_extraction_probe,
+    probe_beneficiaries,
+)
 from node.records import BlockHeader, Watched, usable_actions
 from protocol.containment import Shape
 from protocol.detection import ETHER, EvidenceKind, choose_action, evidence_shape, invariant_holds
@@ -81,8 +85,9 @@ async def run_alone(prober, w: Watched, cand: Candidate, probe: ProbeCall, trans
     right before it; run again if alone it pays others than in the batch. None: it reverts."""
     for _ in range(2):
         named = probe_beneficiaries(w.params, probe.sender, cand.address, transfers)
-        alone = await prober.run(cand.address, [probe], reads_for([w]) + claim_reads(w.params, named),
-                                 header, sim_time, gas, creation=pending)
+        reads = reads_for([w]) + claim_reads(w.params, named)
+        alone = await prober.run(cand.address, [probe], reads, header, sim_time, gas,
+                                 creation=pending)
         if not alone.ok[0]:
             return None
         transfers = alone.transfers[0]

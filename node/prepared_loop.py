@@ -28,7 +28,7 @@ from node.chain.rawtx import RawTx
 from node.chain.rpc import ChainRpc, checksum
 from node.chain.simulate import reads_for
 from node.detectors.base import Detection
-from node.prepared_extraction import outflow, takes_value
+from node.detectors.prepared_extraction import outflow, takes_value
 from node.prepared_judge import Candidate, judge_probe, judge_run, registered_addresses, run_alone
 from node.records import BlockHeader, Watched
 from protocol.pending import next_block_time

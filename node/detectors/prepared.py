@@ -11,7 +11,7 @@ the state after it).
 from __future__ import annotations
 
 from node.detectors.base import ChainView, Detection, Detector, NotObserved, Watched
-from node.prepared_extraction import probe_facts
+from node.detectors.prepared_extraction import probe_facts
 from protocol.detection import EvidenceKind
 from protocol.evidence import Evidence
 from protocol.prepared import PreparedError, decode_probe
@@ -44,8 +44,8 @@ class PreparedDetector(Detector):
 
     @staticmethod
     def _extraction(view, evidence: Evidence, probe) -> tuple[int, ...]:
-        """The intent facts of our re-run (`node.prepared_extraction`); the beneficiaries the
-        evidence names must be the ones our re-run shows."""
+        """The intent facts of our re-run (`prepared_extraction`); the beneficiaries the evidence
+        names must be the ones our re-run shows."""
         params = getattr(view, "params", None)
         if params is None:
             raise NotObserved("extraction: this view did not re-run the probe")

@@ -23,10 +23,10 @@ from node.chain.rpc import ChainRpc
 from node.chain.simulate import Simulator, reads_for
 from node.chain.view import RpcChainView
 from node.deploy import Deployer
+from node.detectors.prepared_extraction import judge_extraction_probe
 from node.devnet.contracts import ATTACKER_CAPITAL, deploy_all
 from node.devnet.inprocess import deal
 from node.pipeline import IncidentPipeline
-from node.prepared_extraction import judge_extraction_probe
 from node.prepared_judge import Candidate, judge_probe, run_alone
 from node.prepared_loop import BATCH_SECONDS, PROBE_GAS, PreparedLoop
 from node.records import GuardianKey
