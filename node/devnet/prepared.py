@@ -2,7 +2,9 @@
 deployed on the same pool first as a false-positive control.
 
     benign user: DepositHelper, SwapRouter, PositionKeeper deployed and used (a deposit, a swap),
-        then 3 blocks: none may be contained
+        and a whale's WithdrawalHelper holding a large deposit (probed from the whale, it takes
+        the deposit back: beyond the drop limit, within its claims), then 3 blocks: none may be
+        contained
     attacker: capital sent to the address its next deployment will have, the Attacker deployed
         (through the mempool), a random 1-5 blocks, then the attack transaction (`step`)
 
@@ -26,9 +28,10 @@ from node.devnet.attack import STEP_GAS, AttackResult, AttackTx, note_containmen
 from node.devnet.contracts import ATTACKER_CAPITAL, E18, PUMP_AMOUNT
 from node.devnet.oneshot import wait_new_block
 
-BENIGN = ("DepositHelper", "SwapRouter", "PositionKeeper")
+BENIGN = ("DepositHelper", "SwapRouter", "PositionKeeper", "WithdrawalHelper")
 BENIGN_KEY = DEV_PRIVATE_KEYS[8]  # the benign integrator's account
 BENIGN_DEPOSIT = 50_000 * E18
+WHALE_DEPOSIT = 400_000 * E18  # well beyond the demo's 10% one-block drop limit
 CONTROL_BLOCKS = 3
 
 
@@ -53,16 +56,24 @@ class PreparedRun:
 
 
 def benign_phase(user: Deployer, gov: Deployer, deployment: dict, on_event) -> list[str]:
-    """Deploy and use the three benign integrations from `user`."""
+    """Deploy and use the benign integrations from `user`, then the whale's helper (the user
+    lets its next contract take the whale deposit, which it deposits at creation)."""
     usd = user.contract("DemoToken", deployment["usd"])
     gov.transact("benign capital", gov.contract("DemoToken", deployment["usd"]).functions.mint(
-        user.address, 4 * BENIGN_DEPOSIT))
+        user.address, 4 * BENIGN_DEPOSIT + WHALE_DEPOSIT))
     made = [user.deploy(name, deployment["amm"] if name == "SwapRouter" else deployment["pool"])
-            for name in BENIGN]
+            for name in BENIGN[:3]]
     for contract in made:
         user.transact("approve", usd.functions.approve(contract.address, 2**256 - 1))
     user.transact("deposit via helper", made[0].functions.deposit(BENIGN_DEPOSIT))
     user.transact("swap via router", made[1].functions.swap(False, BENIGN_DEPOSIT // 10, 0))
+    nonce = user.w3.eth.get_transaction_count(user.address)
+    helper = Web3.to_checksum_address(creation_address(bytes.fromhex(user.address[2:]),
+                                                       nonce + 1))
+    user.transact("whale approves its helper", usd.functions.approve(helper, WHALE_DEPOSIT))
+    made.append(user.deploy("WithdrawalHelper", deployment["pool"]))
+    if made[-1].address != helper:
+        raise DeployError("the whale's helper is not at the address its deposit was approved for")
     on_event(f"benign contracts deployed and used: "
              f"{', '.join(f'{n} {c.address}' for n, c in zip(BENIGN, made, strict=True))}")
     return [c.address for c in made]
