@@ -43,6 +43,9 @@ contract CorpusLending is Guardable {
         debtToken = debt_;
         amm = amm_;
         referencePrice = amm_.spotPrice();
+        // Under a circuit breaker, withdrawals beyond 10% of the balance per hour wait (queued,
+        // claimable when it ends) instead of reverting; below that nothing waits.
+        _setOutflowRateLimit(1_000, 3_600, 0);
     }
 
     function deposit(uint256 amount) external whenNotGuardianPaused {
@@ -51,10 +54,10 @@ contract CorpusLending is Guardable {
         totalDeposits += amount;
     }
 
-    function withdraw(uint256 amount) external whenNotCircuitBroken whenWithdrawalsNotLocked {
+    function withdraw(uint256 amount) external whenWithdrawalsNotLocked {
         deposits[msg.sender] -= amount;
         totalDeposits -= amount;
-        debtToken.transfer(msg.sender, amount);
+        _guardedOutflow(address(debtToken), msg.sender, amount); // rate-limited by a circuit breaker
     }
 
     function postCollateral(uint256 amount) external whenNotGuardianPaused {
@@ -67,13 +70,13 @@ contract CorpusLending is Guardable {
         }
     }
 
-    function borrow(uint256 amount) external whenNotCircuitBroken whenWithdrawalsNotLocked {
+    function borrow(uint256 amount) external whenWithdrawalsNotLocked {
         uint256 newDebt = debt[msg.sender] + amount;
         uint256 capacity = borrowCapacity(msg.sender);
         if (newDebt > capacity) revert Undercollateralized(newDebt, capacity);
         debt[msg.sender] = newDebt;
         totalDebt += amount;
-        debtToken.transfer(msg.sender, amount);
+        _guardedOutflow(address(debtToken), msg.sender, amount);
     }
 
     function repay(uint256 amount) external {
@@ -82,12 +85,12 @@ contract CorpusLending is Guardable {
         totalDebt -= amount;
     }
 
-    function withdrawCollateral(uint256 amount) external whenNotCircuitBroken whenWithdrawalsNotLocked {
+    function withdrawCollateral(uint256 amount) external whenWithdrawalsNotLocked {
         collateral[msg.sender] -= amount;
         totalCollateral -= amount;
         uint256 capacity = borrowCapacity(msg.sender);
         if (debt[msg.sender] > capacity) revert Undercollateralized(debt[msg.sender], capacity);
-        collateralToken.transfer(msg.sender, amount);
+        _guardedOutflow(address(collateralToken), msg.sender, amount);
     }
 
     /// @notice Repay all of an unhealthy borrower's debt and seize its worth plus 5% in collateral
@@ -123,7 +126,7 @@ contract CorpusLending is Guardable {
     }
 
     function liquidity() public view returns (uint256) {
-        return debtToken.balanceOf(address(this));
+        return debtToken.balanceOf(address(this)) - pendingOutflowTotal[address(debtToken)];
     }
 
     /// @notice The invariant: debt covered by collateral at the reference price and the
@@ -137,6 +140,11 @@ contract CorpusLending is Guardable {
     /// may seize by liquidating the positions unhealthy now (a liquidator's right, paid for with
     /// the debt it repays: a crash's liquidations are not an extraction).
     function claimOf(address account, address token) external view returns (uint256) {
+        (uint256 owed,) = this.pendingOutflow(account, token); // queued under a circuit breaker
+        return owed + _claimOf(account, token);
+    }
+
+    function _claimOf(address account, address token) private view returns (uint256) {
         uint256 capacity = borrowCapacity(account);
         if (token == address(debtToken)) {
             uint256 headroom = capacity > debt[account] ? capacity - debt[account] : 0;
