@@ -37,6 +37,9 @@ contract CorpusBank is Guardable {
     {
         token = token_;
         reentrantPayout = reentrantPayout_;
+        // Under a circuit breaker, withdrawals beyond 10% of the balance per hour wait (queued,
+        // claimable when it ends) instead of reverting; below that nothing waits.
+        _setOutflowRateLimit(1_000, 3_600, 0);
         openSweep = openSweep_;
     }
 
@@ -52,9 +55,9 @@ contract CorpusBank is Guardable {
         emit Deposited(msg.sender, amount);
     }
 
-    /// @notice Withdraw `amount` of the caller's own deposit (blocked by a PAUSE, a circuit breaker
-    /// or a withdrawal lock).
-    function withdraw(uint256 amount) external whenNotCircuitBroken whenWithdrawalsNotLocked {
+    /// @notice Withdraw `amount` of the caller's own deposit (blocked by a PAUSE or a withdrawal
+    /// lock; rate-limited by a circuit breaker: above the rate it waits, queued for the caller).
+    function withdraw(uint256 amount) external whenWithdrawalsNotLocked {
         uint256 balance = deposits[msg.sender];
         if (amount > balance) revert InsufficientDeposit(balance, amount);
         if (reentrantPayout) {
@@ -65,7 +68,7 @@ contract CorpusBank is Guardable {
         } else {
             deposits[msg.sender] = balance - amount;
             totalDeposits -= amount;
-            _pay(msg.sender, amount);
+            if (_guardedOutflow(address(token), msg.sender, amount)) _notify(msg.sender, amount);
         }
         emit Withdrawn(msg.sender, amount);
     }
@@ -102,11 +105,17 @@ contract CorpusBank is Guardable {
 
     /// @notice What `account` may rightfully take out now: its own deposit.
     function claimOf(address account, address token_) external view returns (uint256) {
-        return token_ == address(token) && migratedTo == address(0) ? deposits[account] : 0;
+        if (token_ != address(token)) return 0;
+        (uint256 owed,) = this.pendingOutflow(account, token_); // queued under a circuit breaker
+        return owed + (migratedTo == address(0) ? deposits[account] : 0);
     }
 
     function _pay(address to, uint256 amount) private {
         token.transfer(to, amount);
+        _notify(to, amount);
+    }
+
+    function _notify(address to, uint256 amount) private {
         if (to.code.length != 0) {
             // Contract receivers are told (a feature); a receiver without the hook is fine.
             (bool ok,) = to.call(abi.encodeWithSignature("onBankPayout(uint256)", amount));

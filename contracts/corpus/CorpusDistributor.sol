@@ -27,6 +27,9 @@ contract CorpusDistributor is Guardable {
     constructor(DemoToken token_, bool replayBug_, address oracle, address governance) Guardable(oracle, governance) {
         token = token_;
         replayBug = replayBug_;
+        // Under a circuit breaker, withdrawals beyond 10% of the balance per hour wait (queued,
+        // claimable when it ends) instead of reverting; below that nothing waits.
+        _setOutflowRateLimit(1_000, 3_600, 0);
     }
 
     function setAllocations(address[] calldata accounts, uint256[] calldata amounts) external {
@@ -37,7 +40,7 @@ contract CorpusDistributor is Guardable {
         }
     }
 
-    function claim() external whenNotCircuitBroken whenWithdrawalsNotLocked {
+    function claim() external whenWithdrawalsNotLocked {
         uint256 amount = allocation[msg.sender] - claimed[msg.sender];
         _pay(msg.sender, msg.sender, amount);
     }
@@ -46,7 +49,6 @@ contract CorpusDistributor is Guardable {
     /// over (this, account, to, amount, nonce) (EIP-191 personal message).
     function claimBySig(address account, address to, uint256 amount, uint256 nonce, uint8 v, bytes32 r, bytes32 s)
         external
-        whenNotCircuitBroken
         whenWithdrawalsNotLocked
     {
         bytes32 digest = keccak256(abi.encode(address(this), account, to, amount, nonce));
@@ -71,14 +73,15 @@ contract CorpusDistributor is Guardable {
 
     /// @notice What `account` may rightfully take out now: its unclaimed allocation.
     function claimOf(address account, address token_) external view returns (uint256) {
-        if (token_ != address(token) || claimed[account] >= allocation[account]) return 0;
-        return allocation[account] - claimed[account];
+        if (token_ != address(token)) return 0;
+        (uint256 owed,) = this.pendingOutflow(account, token_); // queued under a circuit breaker
+        return owed + (claimed[account] >= allocation[account] ? 0 : allocation[account] - claimed[account]);
     }
 
     function _pay(address account, address to, uint256 amount) private {
         claimed[account] = claimed[account] + amount > allocation[account] ? allocation[account] : claimed[account] + amount;
         totalOutstanding = totalOutstanding > amount ? totalOutstanding - amount : 0;
-        token.transfer(to, amount);
+        _guardedOutflow(address(token), to, amount); // rate-limited by a circuit breaker
         emit Claimed(account, to, amount);
     }
 }

@@ -26,6 +26,9 @@ contract CorpusLending is Guardable {
     mapping(address => uint256) public deposits;
     mapping(address => uint256) public collateral;
     mapping(address => uint256) public debt;
+    /// @notice Every account that ever posted collateral (the positions a liquidator may take).
+    address[] public borrowers;
+    mapping(address => bool) private _known;
 
     event Liquidated(address indexed borrower, address indexed liquidator, uint256 repaid, uint256 seized);
 
@@ -40,6 +43,9 @@ contract CorpusLending is Guardable {
         debtToken = debt_;
         amm = amm_;
         referencePrice = amm_.spotPrice();
+        // Under a circuit breaker, withdrawals beyond 10% of the balance per hour wait (queued,
+        // claimable when it ends) instead of reverting; below that nothing waits.
+        _setOutflowRateLimit(1_000, 3_600, 0);
     }
 
     function deposit(uint256 amount) external whenNotGuardianPaused {
@@ -48,25 +54,29 @@ contract CorpusLending is Guardable {
         totalDeposits += amount;
     }
 
-    function withdraw(uint256 amount) external whenNotCircuitBroken whenWithdrawalsNotLocked {
+    function withdraw(uint256 amount) external whenWithdrawalsNotLocked {
         deposits[msg.sender] -= amount;
         totalDeposits -= amount;
-        debtToken.transfer(msg.sender, amount);
+        _guardedOutflow(address(debtToken), msg.sender, amount); // rate-limited by a circuit breaker
     }
 
     function postCollateral(uint256 amount) external whenNotGuardianPaused {
         collateralToken.transferFrom(msg.sender, address(this), amount);
         collateral[msg.sender] += amount;
         totalCollateral += amount;
+        if (!_known[msg.sender]) {
+            _known[msg.sender] = true;
+            borrowers.push(msg.sender);
+        }
     }
 
-    function borrow(uint256 amount) external whenNotCircuitBroken whenWithdrawalsNotLocked {
+    function borrow(uint256 amount) external whenWithdrawalsNotLocked {
         uint256 newDebt = debt[msg.sender] + amount;
         uint256 capacity = borrowCapacity(msg.sender);
         if (newDebt > capacity) revert Undercollateralized(newDebt, capacity);
         debt[msg.sender] = newDebt;
         totalDebt += amount;
-        debtToken.transfer(msg.sender, amount);
+        _guardedOutflow(address(debtToken), msg.sender, amount);
     }
 
     function repay(uint256 amount) external {
@@ -75,12 +85,12 @@ contract CorpusLending is Guardable {
         totalDebt -= amount;
     }
 
-    function withdrawCollateral(uint256 amount) external whenNotCircuitBroken whenWithdrawalsNotLocked {
+    function withdrawCollateral(uint256 amount) external whenWithdrawalsNotLocked {
         collateral[msg.sender] -= amount;
         totalCollateral -= amount;
         uint256 capacity = borrowCapacity(msg.sender);
         if (debt[msg.sender] > capacity) revert Undercollateralized(debt[msg.sender], capacity);
-        collateralToken.transfer(msg.sender, amount);
+        _guardedOutflow(address(collateralToken), msg.sender, amount);
     }
 
     /// @notice Repay all of an unhealthy borrower's debt and seize its worth plus 5% in collateral
@@ -88,11 +98,8 @@ contract CorpusLending is Guardable {
     /// breaker: liquidations keep the market solvent.
     function liquidate(address borrower) external whenNotGuardianPaused {
         uint256 owed = debt[borrower];
-        if (owed * 10_000 <= (collateral[borrower] * referencePrice * LIQUIDATION_THRESHOLD_BPS) / 1e18) {
-            revert Healthy(borrower);
-        }
-        uint256 seized = (owed * 1e18 * (10_000 + LIQUIDATION_BONUS_BPS)) / referencePrice / 10_000;
-        if (seized > collateral[borrower]) seized = collateral[borrower];
+        uint256 seized = seizable(borrower);
+        if (seized == 0) revert Healthy(borrower);
         debtToken.transferFrom(msg.sender, address(this), owed);
         debt[borrower] = 0;
         totalDebt -= owed;
@@ -102,13 +109,24 @@ contract CorpusLending is Guardable {
         emit Liquidated(borrower, msg.sender, owed, seized);
     }
 
+    /// @notice The collateral a liquidator of `borrower` would seize now: its debt's worth plus 5%
+    /// at the reference price (capped at what it posted); 0 while the position is healthy.
+    function seizable(address borrower) public view returns (uint256 seized) {
+        uint256 owed = debt[borrower];
+        if (owed == 0 || owed * 10_000 <= (collateral[borrower] * referencePrice * LIQUIDATION_THRESHOLD_BPS) / 1e18) {
+            return 0;
+        }
+        seized = (owed * 1e18 * (10_000 + LIQUIDATION_BONUS_BPS)) / referencePrice / 10_000;
+        if (seized > collateral[borrower]) seized = collateral[borrower];
+    }
+
     /// @notice 75% of the collateral AT THE AMM SPOT PRICE (the bug).
     function borrowCapacity(address borrower) public view returns (uint256) {
         return (collateral[borrower] * amm.spotPrice() * LTV_BPS) / 1e18 / 10_000;
     }
 
     function liquidity() public view returns (uint256) {
-        return debtToken.balanceOf(address(this));
+        return debtToken.balanceOf(address(this)) - pendingOutflowTotal[address(debtToken)];
     }
 
     /// @notice The invariant: debt covered by collateral at the reference price and the
@@ -118,8 +136,15 @@ contract CorpusLending is Guardable {
     }
 
     /// @notice What `account` may rightfully take out now: its deposit plus its remaining
-    /// borrowing power in USDd; its collateral not needed for its debt in WETHd.
+    /// borrowing power in USDd; in WETHd its collateral not needed for its debt, plus what anyone
+    /// may seize by liquidating the positions unhealthy now (a liquidator's right, paid for with
+    /// the debt it repays: a crash's liquidations are not an extraction).
     function claimOf(address account, address token) external view returns (uint256) {
+        (uint256 owed,) = this.pendingOutflow(account, token); // queued under a circuit breaker
+        return owed + _claimOf(account, token);
+    }
+
+    function _claimOf(address account, address token) private view returns (uint256) {
         uint256 capacity = borrowCapacity(account);
         if (token == address(debtToken)) {
             uint256 headroom = capacity > debt[account] ? capacity - debt[account] : 0;
@@ -128,7 +153,12 @@ contract CorpusLending is Guardable {
         if (token == address(collateralToken)) {
             uint256 price = amm.spotPrice();
             uint256 needed = price == 0 ? 0 : (debt[account] * 1e18 * 10_000) / (price * LTV_BPS);
-            return collateral[account] > needed ? collateral[account] - needed : 0;
+            uint256 free = collateral[account] > needed ? collateral[account] - needed : 0;
+            uint256 n = borrowers.length;
+            for (uint256 i; i < n; ++i) {
+                free += seizable(borrowers[i]);
+            }
+            return free;
         }
         return 0;
     }

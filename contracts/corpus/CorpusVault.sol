@@ -26,10 +26,15 @@ contract CorpusVault is Guardable {
     {
         asset = asset_;
         roundingBug = roundingBug_;
+        // Under a circuit breaker, withdrawals beyond 10% of the balance per hour wait (queued,
+        // claimable when it ends) instead of reverting; below that nothing waits.
+        _setOutflowRateLimit(1_000, 3_600, 0);
     }
 
+    /// @notice The balance (donations included: the planted inflation bug), less what a circuit
+    /// breaker queued for holders who already burned their shares.
     function totalAssets() public view returns (uint256) {
-        return asset.balanceOf(address(this));
+        return asset.balanceOf(address(this)) - pendingOutflowTotal[address(asset)];
     }
 
     function convertToAssets(uint256 shares) public view returns (uint256) {
@@ -44,25 +49,28 @@ contract CorpusVault is Guardable {
         emit Deposit(msg.sender, assets, shares);
     }
 
-    function redeem(uint256 shares) external whenNotCircuitBroken whenWithdrawalsNotLocked returns (uint256 assets) {
+    function redeem(uint256 shares) external whenWithdrawalsNotLocked returns (uint256 assets) {
         assets = convertToAssets(shares);
         _burn(msg.sender, shares);
-        asset.transfer(msg.sender, assets);
+        _guardedOutflow(address(asset), msg.sender, assets); // rate-limited by a circuit breaker
         emit Withdraw(msg.sender, assets, shares);
     }
 
-    function withdraw(uint256 assets) external whenNotCircuitBroken whenWithdrawalsNotLocked returns (uint256 shares) {
+    function withdraw(uint256 assets) external whenWithdrawalsNotLocked returns (uint256 shares) {
         uint256 supply = totalSupply;
         uint256 held = totalAssets();
         shares = roundingBug ? (assets * supply) / held : (assets * supply + held - 1) / held;
         _burn(msg.sender, shares);
-        asset.transfer(msg.sender, assets);
+        _guardedOutflow(address(asset), msg.sender, assets);
         emit Withdraw(msg.sender, assets, shares);
     }
 
-    /// @notice What `account` may rightfully take out now: its shares' worth.
+    /// @notice What `account` may rightfully take out now: its shares' worth, plus what a circuit
+    /// breaker queued for it.
     function claimOf(address account, address token) external view returns (uint256) {
-        return token == address(asset) ? convertToAssets(balanceOf[account]) : 0;
+        if (token != address(asset)) return 0;
+        (uint256 owed,) = this.pendingOutflow(account, token);
+        return owed + convertToAssets(balanceOf[account]);
     }
 
     function _burn(address owner, uint256 shares) private {

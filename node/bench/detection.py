@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from eth_hash.auto import keccak
 from web3 import Web3
 
 from node.anvil import DEV_PRIVATE_KEYS, Anvil
@@ -118,6 +119,9 @@ def _play_wave(chain: CorpusChain, wave: list[Scenario], say) -> None:
         say(f"  {s.name}: " + (f"driver error {s.error}" if s.error else "played"))
 
 
+OUTFLOW_QUEUED = keccak(b"OutflowQueued(address,address,uint256,uint64)")
+
+
 def _score(chain: CorpusChain, oracle, scenario: Scenario, live_from: int, limits,
            kinds: dict[str, dict[str, int]]) -> dict:
     watch = scenario.watch()
@@ -138,9 +142,16 @@ def _score(chain: CorpusChain, oracle, scenario: Scenario, live_from: int, limit
         receipt = chain.w3.eth.get_transaction_receipt(first["transactionHash"])
         block = chain.w3.eth.get_block(first["blockNumber"])
         where = (first["blockNumber"], receipt["transactionIndex"])
-        row.update(action=Action(first["args"]["action"]).name,
-                   containment_block=first["blockNumber"],
+        action = Action(first["args"]["action"])
+        row.update(action=action.name, containment_block=first["blockNumber"],
                    frozen_seconds=int(first["args"]["expiresAt"]) - int(block["timestamp"]))
+        if action is Action.CIRCUIT_BREAKER:
+            # the corpus contracts rate-limit outflows under a breaker (Guardable._guardedOutflow):
+            # nobody is frozen; withdrawals above the rate wait, each an OutflowQueued event
+            row["frozen_seconds"] = 0
+            row["queued_outflows"] = len(chain.w3.eth.get_logs({
+                "address": watch.target, "fromBlock": first["blockNumber"],
+                "topics": ["0x" + OUTFLOW_QUEUED.hex()]}))
         if harmful:
             h = harmful[0]
             row["when"] = "before" if where < (h.block, h.index) else "after"
@@ -166,4 +177,6 @@ def totals(rows: list[dict]) -> dict:
             "recall": round(tp / len(exploits), 3) if exploits else None,
             "funds_at_risk": at_risk, "funds_lost": lost,
             "saved_fraction": round(1 - lost / at_risk, 4) if at_risk else None,
-            "frozen_seconds_benign": sum(r.get("frozen_seconds", 0) for r in benign if r["contained"])}
+            "frozen_seconds_benign": sum(r.get("frozen_seconds", 0) for r in benign if r["contained"]),
+            "benign_rate_limited": sum(1 for r in benign if r.get("action") == "CIRCUIT_BREAKER"),
+            "queued_outflows_benign": sum(r.get("queued_outflows", 0) for r in benign)}

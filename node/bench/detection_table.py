@@ -22,7 +22,9 @@ def cell(row: dict | None) -> str:
         text = "no"
     else:
         text = f"{row['action']} {row['when']}"
-        if not exploit:
+        if not exploit and row["action"] == "CIRCUIT_BREAKER":
+            text = f"FALSE {text} (rate limit), {row.get('queued_outflows', 0)} withdrawals queued"
+        elif not exploit:
             text = f"FALSE {text}, frozen {row.get('frozen_seconds', 0) / 60:.0f} min"
     if exploit and effect:
         text += f", saved {effect['saved_fraction']:.0%}"
@@ -48,7 +50,9 @@ def print_table(columns: list[dict]) -> None:
                        ("false_positives", "benign contained (false)"),
                        ("precision", "precision"), ("recall", "recall"),
                        ("saved_fraction", "funds saved"),
-                       ("frozen_seconds_benign", "users frozen (s, benign)")):
+                       ("frozen_seconds_benign", "users frozen (s, benign)"),
+                       ("benign_rate_limited", "benign rate-limited (breaker)"),
+                       ("queued_outflows_benign", "  withdrawals queued")):
         values = []
         for col in columns:
             value = col["totals"].get(key)

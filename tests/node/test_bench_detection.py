@@ -52,6 +52,19 @@ def test_cells_say_what_happened():
     assert cell(benign) == "FALSE PAUSE after, frozen 60 min [outflow x4,balance_drop x1]"
     assert cell({**benign, "error": "boom"}) == "driver error"
     assert cell(None) == ""
+    limited = _row("w", "benign", True, "after", action="CIRCUIT_BREAKER", queued_outflows=2)
+    limited["frozen_seconds"] = 0  # as scored: the corpus rate-limits outflows under a breaker
+    assert cell(limited) == "FALSE CIRCUIT_BREAKER after (rate limit), 2 withdrawals queued"
+
+
+def test_a_benign_rate_limit_is_counted_apart_from_a_freeze():
+    rows = [_row("w", "benign", True, "after", action="CIRCUIT_BREAKER", queued_outflows=3),
+            _row("p", "benign", True, "after")]
+    rows[0]["frozen_seconds"] = 0
+    t = totals(rows)
+    assert t["false_positives"] == 2  # a breaker engaged on a benign class is still counted
+    assert t["benign_rate_limited"] == 1 and t["queued_outflows_benign"] == 3
+    assert t["frozen_seconds_benign"] == 3600  # only the PAUSE froze anyone
 
 
 def _args(**kw):
