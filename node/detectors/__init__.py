@@ -21,7 +21,7 @@ ALL_DETECTORS: tuple[type[Detector], ...] = tuple(
     Detector.registry[kind] for kind in sorted(Detector.registry))
 
 __all__ = ["ALL_DETECTORS", "ChainView", "Detection", "Detector", "NotObserved", "Watched",
-           "default_detectors", "detector_for"]
+           "default_detectors", "detector_for", "pending_order"]
 
 
 def default_detectors() -> list[Detector]:
@@ -31,3 +31,13 @@ def default_detectors() -> list[Detector]:
 def detector_for(kind: int) -> Detector:
     """The detector that re-observes evidence of `kind` (every kind has one; see the tests)."""
     return Detector.registry[EvidenceKind(kind)]()
+
+
+def pending_order(detectors: list[Detector]) -> list[Detector]:
+    """The order a pending transaction is judged in: EXTRACTION first, then the others in kind
+    order. The pending loop reports only the first detection a transaction opens, and an exploit
+    that also breaks a registered invariant would otherwise always be reported as INVARIANT:
+    EXTRACTION names the transaction, its takers and what was theirs, which is what a co-signer,
+    `guardian audit` and the explorer judge it by."""
+    return sorted(detectors, key=lambda d: (d.kind != EvidenceKind.EXTRACTION,
+                                            -1 if d.kind is None else int(d.kind)))
