@@ -115,6 +115,16 @@ def test_every_evidence_kind_has_one_rule_and_one_detector():
     assert all(detector_for(kind).kind is kind for kind in EvidenceKind)
 
 
+def test_a_pending_transaction_is_judged_by_extraction_first():
+    """The pending loop reports only the first detection a transaction opens: EXTRACTION (the
+    transaction, its takers, their claims) goes before INVARIANT, the rest keep kind order."""
+    from node.detectors import default_detectors, pending_order
+
+    kinds = [d.kind for d in pending_order(default_detectors())]
+    assert kinds[0] is EvidenceKind.EXTRACTION
+    assert kinds[1:] == sorted(k for k in EvidenceKind if k is not EvidenceKind.EXTRACTION)
+
+
 async def test_reobserve_reads_the_evidence_back():
     import pytest
 
