@@ -115,14 +115,17 @@ def test_every_evidence_kind_has_one_rule_and_one_detector():
     assert all(detector_for(kind).kind is kind for kind in EvidenceKind)
 
 
-def test_a_pending_transaction_is_judged_by_extraction_first():
-    """The pending loop reports only the first detection a transaction opens: EXTRACTION (the
-    transaction, its takers, their claims) goes before INVARIANT, the rest keep kind order."""
-    from node.detectors import default_detectors, pending_order
+def test_detections_are_reported_exploit_class_first_extraction_first():
+    """Only the first detection that opens an incident is reported: EXTRACTION (the transaction,
+    its takers, their claims), then the other exploit-class kinds, then volatility."""
+    from node.detectors import default_detectors, report_order
+    from protocol.detection import Shape, shape_of
 
-    kinds = [d.kind for d in pending_order(default_detectors())]
-    assert kinds[0] is EvidenceKind.EXTRACTION
-    assert kinds[1:] == sorted(k for k in EvidenceKind if k is not EvidenceKind.EXTRACTION)
+    kinds = [d.kind for d in report_order(default_detectors())]
+    exploit = sorted(k for k in EvidenceKind if shape_of(k) is Shape.EXPLOIT
+                     and k is not EvidenceKind.EXTRACTION)
+    volatility = sorted(k for k in EvidenceKind if shape_of(k) is not Shape.EXPLOIT)
+    assert kinds == [EvidenceKind.EXTRACTION, *exploit, *volatility]
 
 
 async def test_reobserve_reads_the_evidence_back():
