@@ -25,7 +25,7 @@ from node.chain.pending_queue import PendingQueue, PendingTx
 from node.chain.pending_view import PendingView
 from node.chain.rawtx import RawTx
 from node.chain.simulate import Simulator, reads_for
-from node.detectors import Detector
+from node.detectors import Detector, report_order
 from node.detectors.base import Detection
 from node.detectors.extraction import returns_own_claims
 from node.records import BlockHeader, ChainView, Watched
@@ -46,7 +46,7 @@ class PendingLoop:
         self.queue = queue
         self.simulator = simulator
         self.view = view
-        self.detectors = list(detectors)
+        self.detectors = report_order(list(detectors))  # EXTRACTION first (node.detectors)
         self.header = header
         self.watched = watched
         self.on_detection = on_detection  # async (Detection, detector name) -> bool (opened)

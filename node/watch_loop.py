@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import trio
 
 from node.chain.registry import RegistryTracker
-from node.detectors import Detector
+from node.detectors import Detector, report_order
 from node.pipeline import IncidentPipeline
 from node.records import BlockHeader, ChainView
 from node.status import NodeState
@@ -39,7 +39,7 @@ class WatchLoop:
                  view: ChainView, pipeline: IncidentPipeline, submitter: Submitter, store: Store,
                  state: NodeState, metrics=None) -> None:
         self.registry = registry
-        self.detectors = list(detectors)
+        self.detectors = report_order(list(detectors))  # exploit class, EXTRACTION, first
         self.view = view
         self.pipeline = pipeline
         self.submitter = submitter

@@ -115,6 +115,19 @@ def test_every_evidence_kind_has_one_rule_and_one_detector():
     assert all(detector_for(kind).kind is kind for kind in EvidenceKind)
 
 
+def test_detections_are_reported_exploit_class_first_extraction_first():
+    """Only the first detection that opens an incident is reported: EXTRACTION (the transaction,
+    its takers, their claims), then the other exploit-class kinds, then volatility."""
+    from node.detectors import default_detectors, report_order
+    from protocol.detection import Shape, shape_of
+
+    kinds = [d.kind for d in report_order(default_detectors())]
+    exploit = sorted(k for k in EvidenceKind if shape_of(k) is Shape.EXPLOIT
+                     and k is not EvidenceKind.EXTRACTION)
+    volatility = sorted(k for k in EvidenceKind if shape_of(k) is not Shape.EXPLOIT)
+    assert kinds == [EvidenceKind.EXTRACTION, *exploit, *volatility]
+
+
 async def test_reobserve_reads_the_evidence_back():
     import pytest
 
