@@ -195,8 +195,9 @@ class IncidentPipeline:
         self.store.record_own_share(digest, incident, encoded)
         self.store.save_share(digest, self.key.index, partial)
         self.stages.mark(incident, "own_share")
-        log.info("signed share for digest 0x%s (protocol 0x%s nonce %d)", digest.hex()[:12],
-                 report.protocol_id.hex()[:12], report.nonce)
+        log.info("signed share for digest 0x%s (protocol 0x%s nonce %d) evidence block %d "
+                 "hash 0x%s", digest.hex()[:12], report.protocol_id.hex()[:12], report.nonce,
+                 report.evidence.block_to, evidence_hash(report.evidence).hex())
         await self.publish(encoded)
 
     async def verify_report(self, report: messages.Report) -> None:

@@ -65,3 +65,27 @@ def test_chain_outage_before_the_attack_is_caught_up(tmp_path):
 def test_scenario(name, tmp_path):
     out = _run(name, tmp_path)
     assert out.ok, out
+
+
+def test_only_a_re_sign_for_a_worse_report_counts_as_double_signing(tmp_path):
+    """Signing a strictly better report of one incident (earlier evidence block, then lower hash:
+    the pipeline's convergence rule) is not equivocation; signing a worse one, or two digests
+    from a node whose log line has no preference key, is."""
+    from node.chaos.outcome import double_signed
+
+    def line(digest: str, block: int, ev_hash: str) -> str:
+        return (f"signed share for digest 0x{digest} (protocol 0xabc nonce 0) evidence block "
+                f"{block} hash 0x{ev_hash}\n")
+
+    class Net:
+        def log_path(self, i: int) -> Path:
+            return tmp_path / f"g{i}.log"
+
+    (tmp_path / "g1.log").write_text(line("aa", 44, "09") + line("bb", 44, "01"))  # better
+    (tmp_path / "g2.log").write_text(line("aa", 44, "01") + line("bb", 44, "09"))  # worse
+    (tmp_path / "g3.log").write_text(line("aa", 43, "ff") + line("bb", 44, "00"))  # later block
+    (tmp_path / "g4.log").write_text("signed share for digest 0xaa (protocol 0xabc nonce 0)\n"
+                                     "signed share for digest 0xbb (protocol 0xabc nonce 0)\n")
+    assert double_signed(Net(), [1]) == 0
+    assert double_signed(Net(), [2]) == 1 and double_signed(Net(), [3]) == 1
+    assert double_signed(Net(), [4]) == 1 and double_signed(Net(), [1, 2, 3, 4]) == 3

@@ -76,10 +76,11 @@ def test_devnet_contains_the_exploit(tmp_path, chromium):
     assert sets == {(tmp_path / "run" / "guardian-set.json").read_bytes()}
     # Racing a pending exploit, the first two to combine both send (issue 23: no single point of
     # lateness); every lost race reverts cheaply at the nonce check, before the BLS verification
-    # (issue 12: 35-38 expensive reverts per run before)
-    assert summary["authorize_sent"] >= 1, summary
+    # (issue 12: 35-38 expensive reverts per run before). The attack contract is usually caught
+    # when it is deployed (issue 25: its probe breaks isSolvent), before any race: then nothing
+    # races at all.
     reverted = summary["authorize_reverted"]
-    assert reverted <= summary["authorize_sent"] - 1, summary
+    assert reverted <= max(0, summary["authorize_sent"] - 1), summary
     assert summary["gas_of_reverted_authorize"] <= 40_000 * reverted, summary
     saved = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert saved["containment_tx"] == summary["containment_tx"]

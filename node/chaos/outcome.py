@@ -11,6 +11,9 @@ from node.devnet.attack import AttackResult
 from node.devnet.authorizations import authorize_transactions
 
 SIGNED = re.compile(r"signed share for digest 0x([0-9a-f]+) \(protocol 0x([0-9a-f]+) nonce (\d+)\)")
+# the same line's preference key (node.pipeline): evidence block, then evidence hash
+SIGNED_KEY = re.compile(r"signed share for digest 0x([0-9a-f]+) \(protocol 0x([0-9a-f]+) nonce "
+                        r"(\d+)\) evidence block (\d+) hash 0x([0-9a-f]+)")
 
 
 @dataclass
@@ -104,8 +107,26 @@ def signed_digests(net, i: int) -> dict[tuple[str, int], set[str]]:
 
 
 def double_signed(net, honest: list[int]) -> int:
-    """Honest guardians that signed shares for two different digests of one incident."""
-    return sum(1 for i in honest if any(len(d) > 1 for d in signed_digests(net, i).values()))
+    """Honest guardians that signed two digests of one incident where the later was not a better
+    report. Signing a strictly better report (earlier evidence, then lower evidence hash: the
+    pipeline's convergence rule) is how competing detections of one incident merge, e.g. a new
+    contract's probe and the pending attack; anything else is equivocation."""
+    return sum(1 for i in honest if not _signed_in_preference_order(net, i))
+
+
+def _signed_in_preference_order(net, i: int) -> bool:
+    try:
+        text = net.log_path(i).read_text(errors="replace")
+    except OSError:
+        return True
+    last: dict[tuple[str, int], tuple[int, bytes]] = {}
+    for _digest, protocol, nonce, block, ev_hash in SIGNED_KEY.findall(text):
+        key, incident = (int(block), bytes.fromhex(ev_hash)), (protocol, int(nonce))
+        if incident in last and not key < last[incident]:
+            return False
+        last[incident] = key
+    # a line without the key (an older node): at most one digest per incident
+    return all(len(d) <= 1 for (p, n), d in signed_digests(net, i).items() if (p, n) not in last)
 
 
 def lost_shares(net, honest: list[int]) -> int:
