@@ -31,7 +31,7 @@ from node.chain.view import RpcChainView
 from node.config import PendingSection
 from node.cover.gossip import route_validator, split_inbound
 from node.detectors import Detector, default_detectors
-from node.gossip_intake import GossipIntake, kind_of_bytes
+from node.gossip_intake import FLOODED_KINDS, GossipIntake, kind_of_bytes
 from node.lifecycle import IncidentLifecycle
 from node.pending_loop import PendingLoop
 from node.pipeline import IncidentPipeline
@@ -119,9 +119,10 @@ class Guardian:
 
     async def publish(self, data: bytes) -> None:
         self.intake.remember(gossip_rules.message_id(data))
-        await self.p2p.publish(data)
+        kind = kind_of_bytes(data)
+        await self.p2p.publish(data, flood=kind in FLOODED_KINDS)
         if self.metrics:
-            self.metrics.message_out(kind_of_bytes(data))
+            self.metrics.message_out(kind)
 
     async def _on_peer_report(self, report: messages.Report) -> None:
         """A peer's report to the pipeline; one our chain contradicts is blamed on its signer

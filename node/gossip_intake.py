@@ -154,6 +154,10 @@ def _kind(msg) -> str:
     return type(msg).__name__.lower() if msg is not None else "malformed"
 
 
+# Our own incident messages go to every member directly, not only the mesh (node.p2p.router).
+FLOODED_KINDS = frozenset({"report", "share", "proof"})
+
+
 def kind_of_bytes(data: bytes) -> str:
     for kind in ("report", "share", "proof", "heartbeat"):
         if kind.encode() in data[:32]:

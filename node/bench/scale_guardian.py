@@ -23,7 +23,7 @@ import trio
 from node.bench.scale_cpu import charge_to
 from node.bench.scale_net import EmulatedNetwork
 from node.detectors.base import Detection
-from node.gossip_intake import GossipIntake, kind_of_bytes
+from node.gossip_intake import FLOODED_KINDS, GossipIntake, kind_of_bytes
 from node.pipeline import IncidentPipeline
 from node.records import GuardianKey, ReadyProof, Watched
 from node.status import NodeState
@@ -123,7 +123,7 @@ class EmulatedGuardian:
 
     async def publish(self, data: bytes) -> None:
         self.intake.remember(gossip_rules.message_id(data))
-        self.net.publish(self.index, data)
+        self.net.publish(self.index, data, flood=kind_of_bytes(data) in FLOODED_KINDS)
 
     def new_incident(self) -> Timeline:
         done, self.timeline = self.timeline, Timeline()

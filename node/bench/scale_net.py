@@ -157,10 +157,11 @@ class EmulatedNetwork:
         if self.first_seen(dst, data):
             self._nodes[dst].deliver(src, data)
 
-    def publish(self, src: int, data: bytes) -> None:
-        """A guardian's own message: to its mesh peers."""
+    def publish(self, src: int, data: bytes, *, flood: bool = False) -> None:
+        """A guardian's own message: to its mesh peers, or with `flood` (its incident messages,
+        as node.p2p.router sends them) to every other guardian."""
         self.first_seen(src, data)
-        for peer in self.mesh[src]:
+        for peer in (p for p in range(1, self.n + 1) if p != src) if flood else self.mesh[src]:
             self._transmit(src, peer, data)
 
     def forward(self, src: int, data: bytes, came_from: int) -> None:

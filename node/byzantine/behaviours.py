@@ -66,7 +66,8 @@ class Misbehaviour:
             partial=threshold.partial_sign(self.key.secret, digest, backend=self.backend),
             guardian=self.key.index, signature=b"")))
 
-    async def publish(self, data: bytes) -> None:
+    async def publish(self, data: bytes, *, flood: bool = False) -> None:
+        """Misbehaving messages keep to the mesh (`flood` is the honest path's routing hint)."""
         try:
             msg = messages.decode(data, self.backend)
         except MessageError:

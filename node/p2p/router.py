@@ -9,7 +9,10 @@ never grafted, so it never takes a mesh slot from a guardian and members are nev
 With `flood_publish` (the key ceremony: few members, every message must reach every member), a
 message we publish ourselves goes to every connected member subscribed to the topic, not only to
 the mesh, so a member that has just (re)connected gets it before the mesh has grafted it.
-Forwarding is unchanged (mesh only), so a message still costs each node one copy per mesh peer.
+`flood_next(msg_id)` asks the same for one message only: a guardian floods its own incident
+messages (reports, shares, proofs), so with more members than the mesh degree every member gets
+them in one hop instead of two, while heartbeats keep to the mesh. Forwarding is unchanged (mesh
+only), so a message still costs each node one copy per mesh peer.
 
 Peer exchange cannot steer our dials. Members' addresses come from the guardian-set file (the
 dialer keeps them connected); a PRUNE's peer exchange, even from a member (whose key may be
@@ -19,6 +22,8 @@ dial whatever the peerstore holds), is dropped and counted (`px_dropped`) and ne
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 from libp2p.peer.id import ID
 from libp2p.pubsub.gossipsub import GossipSub
@@ -58,11 +63,15 @@ class GuardianScorer(PeerScorer):
         return not self.ledger.is_banned(peer.to_base58())
 
 
+FLOOD_IDS_KEPT = 256  # own messages marked for flooding and not yet sent (a bound, not a queue)
+
+
 class GuardianGossipSub(GossipSub):
     def __init__(self, *args, ledger: PeerLedger, flood_publish: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.ledger = ledger
         self.flood_publish = flood_publish
+        self._flood_ids: OrderedDict[bytes, None] = OrderedDict()
         self.scorer = GuardianScorer(self.scorer.params, ledger)
 
     async def _do_px(self, px_peers) -> None:
@@ -109,9 +118,19 @@ class GuardianGossipSub(GossipSub):
             return
         await super().handle_graft(graft_msg, sender_peer_id)
 
+    def flood_next(self, msg_id: bytes) -> None:
+        """Send our own message with this id to every member on the topic, not only the mesh."""
+        self._flood_ids[msg_id] = None
+        while len(self._flood_ids) > FLOOD_IDS_KEPT:
+            self._flood_ids.popitem(last=False)
+
     def _get_peers_to_send(self, topic_ids, msg_forwarder: ID, origin: ID, msg_id=None):
         peers = set(super()._get_peers_to_send(topic_ids, msg_forwarder, origin, msg_id))
-        if self.flood_publish and self.pubsub is not None and origin == self.pubsub.my_id:
+        marked = msg_id is not None and msg_id in self._flood_ids
+        if marked:
+            del self._flood_ids[msg_id]
+        flood = self.flood_publish or marked
+        if flood and self.pubsub is not None and origin == self.pubsub.my_id:
             for topic in topic_ids:
                 peers |= {p for p in self.pubsub.peer_topics.get(topic, ()) if self._meshable(p)}
             peers.discard(origin)

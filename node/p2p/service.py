@@ -111,14 +111,17 @@ class P2PService(PeerPolicy):
             library_log.service_sink.reset(sink)
             self._inbound_send.close()
 
-    async def publish(self, data: bytes) -> None:
+    async def publish(self, data: bytes, *, flood: bool = False) -> None:
         """Publish our message. Publishing the same bytes again sends them again: the library
         would drop them as already seen for two minutes, which defeats re-gossip of a share that
-        some peers never got (peers that did get it drop the copy as a duplicate, cheaply)."""
+        some peers never got (peers that did get it drop the copy as a duplicate, cheaply).
+        With `flood`, it goes to every connected member on the topic, not only the mesh."""
         if self._pubsub is None:
             raise RuntimeError("P2PService.run has not started")
         if self._rejected is not None:
             self._rejected.forget_seen(message_id(data))
+        if flood and self._router is not None:
+            self._router.flood_next(message_id(data))
         await self._pubsub.publish(self.config.topic, data)
         self.stats["out"] += 1
 

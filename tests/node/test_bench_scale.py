@@ -68,8 +68,9 @@ def test_sparse_mesh_counts_follow_the_topology():
     results = trio.run(lambda: run_incidents(7, 5, 1, params, seed=5, incident_timeout=TIMEOUT))
     r = results[0]
     assert set(r.mesh_degree.values()) == {2}
-    # a publication: 2 transmissions; every other guardian forwards to its 1 other mesh peer
-    assert sum(tr.sent for tr in r.traffic.values()) == (2 + 6 * 1) * _distinct_messages(r)
+    # every message here is an incident message, which its author floods: 6 transmissions; the
+    # author's 2 mesh peers forward to their 1 other mesh peer, the 4 others to both of theirs
+    assert sum(tr.sent for tr in r.traffic.values()) == (6 + 2 * 1 + 4 * 2) * _distinct_messages(r)
     assert len(r.digests) == 1
 
 

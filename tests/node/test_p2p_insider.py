@@ -278,3 +278,34 @@ def test_the_handshake_throttle_refills_doubles_its_bans_and_spares_member_addre
     assert not throttle.admit("10.0.0.2") and not throttle.is_banned("10.0.0.2")
     now[0] += 1
     assert throttle.admit("10.0.0.2")
+
+
+def test_own_incident_messages_flood_to_every_member_and_the_rest_keep_to_the_mesh():
+    """With more members than the mesh degree, a marked message of ours (a share) reaches every
+    member on the topic in one hop; an unmarked one (a heartbeat) and a forwarded one go to the
+    mesh only; a stranger on the topic never gets a flooded copy."""
+    from types import SimpleNamespace
+
+    from node.p2p.router import FLOOD_IDS_KEPT, GuardianGossipSub
+
+    me, *members = (ID.from_base58(peer_id_of(generate_identity())) for _ in range(9))
+    stranger = ID.from_base58(peer_id_of(generate_identity()))
+    ledger = PeerLedger(frozenset(p.to_base58() for p in [me, *members]), "deny")
+    router = GuardianGossipSub(["/meshsub/1.1.0"], degree=3, degree_low=2, degree_high=4,
+                               ledger=ledger)
+    router.pubsub = SimpleNamespace(my_id=me, peer_topics={"t": {*members, stranger}})
+    router.mesh["t"] = set(members[:3])
+
+    def sent(msg_id: bytes, origin: ID = me, forwarder: ID = me) -> set:
+        return set(router._get_peers_to_send(["t"], forwarder, origin, msg_id))
+
+    assert sent(b"heartbeat") == set(members[:3])
+    router.flood_next(b"share")
+    assert sent(b"share") == set(members)
+    assert sent(b"share") == set(members[:3]), "a mark is used once (a re-gossip is re-marked)"
+    router.flood_next(b"relayed")
+    assert sent(b"relayed", origin=members[5], forwarder=members[5]) == set(members[:3]) - {
+        members[5]}
+    for i in range(FLOOD_IDS_KEPT + 10):
+        router.flood_next(i.to_bytes(4, "big"))
+    assert len(router._flood_ids) == FLOOD_IDS_KEPT
