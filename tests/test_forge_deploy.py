@@ -22,8 +22,9 @@ def test_forge_script_deploys_and_registers(anvil, tmp_path):
     b = get_backend()
     dealing = threshold.deal(4, 3, backend=b)
     env = {**os.environ, "GROUP_PUBLIC_KEY": "0x" + b.g1_to_eip2537(dealing.group_public_key).hex(),
-           "THRESHOLD": "3", "GUARDIANS": "4", "FOUNDRY_OUT": str(tmp_path / "out"),
-           "FOUNDRY_CACHE_PATH": str(tmp_path / "cache")}
+           "THRESHOLD": "3", "GUARDIANS": "4"}
+    # forge's own build directory: `scripts/test` runs `forge test` first, so nothing is compiled
+    # again here (a fresh output directory cost a full compile, over a minute on this machine)
     proc = subprocess.run(
         [str(tool_path("forge")), "script", "script/Deploy.s.sol", "--rpc-url", anvil.rpc_url,
          "--broadcast", "--private-key", DEV_PRIVATE_KEYS[0], "--slow"],
