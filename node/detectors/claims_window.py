@@ -47,6 +47,24 @@ async def _block_txs(view, params: DetectionParams, holder: bytes, token: bytes,
     return await remember(view, ("block", block, holder, token, params.monitored), read)
 
 
+class _NotJudged(Exception):
+    """This node cannot judge a transaction of the window (not cached: it may answer later)."""
+
+
+async def _window_tx(view, params: DetectionParams, holder: bytes, token: bytes, tx_hash: bytes,
+                     block: int) -> claims_window.WindowTx:
+    """One transaction of `block` as the claims rule sees it."""
+    flows = await view.tx_flows(tx_hash)
+    if flows is None or flows.block != block:
+        raise _NotJudged(f"transaction 0x{tx_hash.hex()[:12]} is not in block {block} here")
+    if not flows.ok:  # a reverted transaction moved nothing
+        return claims_window.WindowTx(0, 0, 0, 0, 0)
+    extracted = intent.net_outflow(flows.transfers, params.monitored, token)
+    claims = (await cached_facts(view, params, flows, token)).claims if extracted else 0
+    return claims_window.window_tx(flows.transfers, params.monitored, holder, token, extracted,
+                                   claims)
+
+
 async def window_txs(view, params: DetectionParams, holder: bytes, token: bytes, start: int,
                      end: int) -> list[claims_window.WindowTx] | None:
     """Every transaction of blocks `start + 1 .. end` that moved `token` out of `holder`, as the
@@ -55,21 +73,17 @@ async def window_txs(view, params: DetectionParams, holder: bytes, token: bytes,
         return None
     out: list[claims_window.WindowTx] = []
     try:
-        hashes = [h for block in range(start + 1, end + 1)
-                  for h in await _block_txs(view, params, holder, token, block)]
-        if len(hashes) > MAX_WINDOW_TXS:
+        found = [(block, h) for block in range(start + 1, end + 1)
+                 for h in await _block_txs(view, params, holder, token, block)]
+        if len(found) > MAX_WINDOW_TXS:
             return None
-        for tx_hash in hashes:
-            flows = await view.tx_flows(tx_hash)
-            if flows is None or not start < flows.block <= end:
-                return None
-            if not flows.ok:
-                continue  # a reverted transaction moved nothing
-            extracted = intent.net_outflow(flows.transfers, params.monitored, token)
-            claims = (await cached_facts(view, params, flows, token)).claims if extracted else 0
-            out.append(claims_window.window_tx(flows.transfers, params.monitored, holder, token,
-                                               extracted, claims))
-    except ChainError as exc:
+        for block, tx_hash in found:
+            tx = await remember(view, ("window tx", tx_hash, block, holder, token, params),
+                                lambda b=block, h=tx_hash: _window_tx(view, params, holder,
+                                                                      token, h, b))
+            if tx.holder_out or tx.internal_out:
+                out.append(tx)
+    except (ChainError, _NotJudged) as exc:
         log.info("balance window %d..%d not judged against claims: %s", start, end, exc)
         return None
     return out

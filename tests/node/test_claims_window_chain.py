@@ -22,7 +22,7 @@ from node.deploy import Deployer
 from node.detectors import NotObserved
 from node.detectors.balance import BalanceDropDetector, OutflowDetector
 from node.detectors.extraction import ExtractionDetector
-from node.devnet.contracts import PUMP_AMOUNT, POOL_LIQUIDITY, deploy_all
+from node.devnet.contracts import POOL_LIQUIDITY, PUMP_AMOUNT, deploy_all
 from node.devnet.inprocess import deal
 from node.devnet.network import ATTACKER_KEY
 from node.devnet.oneshot import prepare
