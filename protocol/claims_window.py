@@ -16,7 +16,9 @@ Per transaction `i` of the window, for the holder and the token (`WindowTx`):
 - `set_out`: the sum of `holder_out` over every monitored holder (to share the excuse);
 - `extracted`, `claims`: the transaction's EXTRACTION facts for the token.
 
-The excused part of `holder_out` is `min(extracted, claims)` (strictly within the claims: the
+A transaction the protocol's registered governance sent excuses all of its `holder_out` (the team
+moving its protocol's funds, a migration: `intent.by_governance`). Otherwise the excused part of
+`holder_out` is `min(extracted, claims)` (strictly within the claims: the
 EXTRACTION tolerance is not excused here, so a drain in steps each under the tolerance still
 adds up), shared among the holders the value left in proportion to what each lost. The window's
 **unexcused outflow** is the sum over its transactions of `holder_out - excused + internal_out`,
@@ -55,6 +57,7 @@ class WindowTx:
     set_out: int
     extracted: int
     claims: int
+    by_governance: bool = False  # sent by the protocol's registered admin (intent.by_governance)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def _holder_net_out(transfers: Sequence[intent.Transfer], inside: set[bytes], ho
 
 
 def window_tx(transfers: Sequence[intent.Transfer], monitored: Sequence[bytes], holder: bytes,
-              token: bytes, extracted: int, claims: int) -> WindowTx:
+              token: bytes, extracted: int, claims: int, by_governance: bool = False) -> WindowTx:
     """The part of one transaction (its transfers and its EXTRACTION facts) in `holder`'s window."""
     inside = set(monitored)
     internal = sum(t.amount for t in transfers if t.token == token and t.sender == holder
@@ -82,13 +85,15 @@ def window_tx(transfers: Sequence[intent.Transfer], monitored: Sequence[bytes], 
     return WindowTx(holder_out=_holder_net_out(transfers, inside, holder, token),
                     internal_out=internal,
                     set_out=sum(_holder_net_out(transfers, inside, h, token) for h in inside),
-                    extracted=extracted, claims=claims)
+                    extracted=extracted, claims=claims, by_governance=by_governance)
 
 
 def excused(tx: WindowTx) -> int:
     """The part of the holder's outflow in `tx` that went to takers within their own claims."""
     if tx.holder_out == 0 or tx.set_out == 0:
         return 0
+    if tx.by_governance:  # the team moving its own protocol's funds: all of it
+        return tx.holder_out
     budget = min(tx.extracted, tx.claims)
     return min(tx.holder_out, budget * tx.holder_out // tx.set_out)
 

@@ -62,7 +62,7 @@ async def _window_tx(view, params: DetectionParams, holder: bytes, token: bytes,
     extracted = intent.net_outflow(flows.transfers, params.monitored, token)
     claims = (await cached_facts(view, params, flows, token)).claims if extracted else 0
     return claims_window.window_tx(flows.transfers, params.monitored, holder, token, extracted,
-                                   claims)
+                                   claims, params.admin != ETHER and flows.sender == params.admin)
 
 
 async def window_txs(view, params: DetectionParams, holder: bytes, token: bytes, start: int,

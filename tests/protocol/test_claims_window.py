@@ -4,7 +4,9 @@ back their own claims is volatility, not evidence; a drain mixed with it still i
 from __future__ import annotations
 
 from protocol.claims_window import WindowTx, excused, judge_window, unexcused_outflow, window_tx
-from protocol.intent import Transfer
+from protocol.detection import DetectionParams, EvidenceKind, check_evidence
+from protocol.evidence import Evidence
+from protocol.intent import ZERO, ExtractionFacts, Transfer, by_governance
 
 TOKEN = b"\x11" * 20
 POOL = b"\x01" * 20
@@ -104,3 +106,38 @@ def test_other_tokens_do_not_count():
     other = Transfer(b"\x22" * 20, POOL, THIEF, 900)
     tx = window_tx([other, _out(POOL, WHALE, 300)], (POOL,), POOL, TOKEN, 300, 300)
     assert (tx.holder_out, tx.set_out, excused(tx)) == (300, 300, 300)
+
+
+ADMIN = b"\xad" * 20
+V2 = b"\x0b" * 20
+
+
+def test_the_governance_moving_its_protocol_is_excused():
+    # the team migrates everything to v2 (no claim of its own in v1): all of it excused
+    moved = window_tx([_out(POOL, V2, 1_000)], (POOL,), POOL, TOKEN, 1_000, 0,
+                      by_governance=True)
+    assert excused(moved) == 1_000 and judge_window(1_000, 0, LIMIT, [moved]).within_claims
+    # the same transaction from anyone else is a drain
+    assert not judge_window(1_000, 0, LIMIT, [_tx(1_000, 0, to=V2)]).within_claims
+
+
+def _extraction(sender: bytes, claims: int = 0) -> Evidence:
+    facts = ExtractionFacts(tx_hash=b"\x77" * 32, beneficiaries=(sender, V2), extracted=1_000,
+                            claims=claims, balance_before=1_000, flash_loans=0, young=0,
+                            held_before=0, held_after=0)
+    return Evidence(kind=EvidenceKind.EXTRACTION, protocol_id=b"\x01" * 32, block_from=9,
+                    block_to=9, subject=TOKEN, observed=facts.observed(), detail=facts.detail())
+
+
+def test_a_transaction_the_governance_sent_is_not_extraction():
+    params = DetectionParams(monitored=(POOL,), tokens=(TOKEN,), outflow_limit_bps=LIMIT,
+                             window_blocks=20, balance_drop_bps=1000, invariants=(),
+                             admin=ADMIN, claims=b"\xcc" * 20)
+    verdict = check_evidence(_extraction(ADMIN), params)
+    assert not verdict.violated and "governance" in verdict.reason
+    assert check_evidence(_extraction(WHALE), params).violated  # anyone else: 100% beyond claims
+    # the admin is the transaction's sender (the first beneficiary), not any receiver
+    facts = ExtractionFacts(b"\x77" * 32, (WHALE, ADMIN), 1_000, 0, 1_000, 0, 0, 0, 0)
+    assert not by_governance(facts, ADMIN) and by_governance(facts, WHALE)
+    # no admin registered (the zero address) excuses nobody
+    assert not by_governance(facts, ZERO) and not by_governance(facts, None)
