@@ -25,7 +25,7 @@ from protocol.detection import ETHER, DetectionParams, EvidenceKind, invariant_h
 from protocol.evidence import Evidence
 
 MAX_TXS_PER_HEAD = 8
-FACTS_CACHE = 1024  # facts (and block candidates, node.detectors.claims_window) per chain view
+FACTS_CACHE = 4096  # facts (and block candidates, node.detectors.claims_window) per chain view
 _caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
