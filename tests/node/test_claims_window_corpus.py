@@ -31,6 +31,7 @@ from protocol.digest import protocol_id
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(240)]
 B = get_backend()
 CLASSES = ("whale_exit", "migration", "airdrop_rush")
+SWAPS = "large_trades"
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +45,13 @@ def world(tmp_path_factory):
                               B.g1_to_eip2537(gset.group_public_key), gset.threshold, gset.n,
                               ROTATION_DELAY, 10**16)
         chain.oracle = oracle.address
-        scenarios = session.set_up(chain, [registry.BY_NAME[n] for n in CLASSES], 1,
+        scenarios = session.set_up(chain, [registry.BY_NAME[n] for n in CLASSES + (SWAPS,)], 1,
                                    progress=lambda _: None)
         first, last = session.history(chain, scenarios, blocks=5)
         register_all(chain, oracle, scenarios, first, last)
         chain.next_block(25)  # set-up and history lie a window before the events
         yield {"anvil": anvil, "chain": chain, "oracle": bytes.fromhex(oracle.address[2:]),
-               "scenarios": {s.name: s for s in scenarios}}
+               "scenarios": {s.name: s for s in scenarios}, "history": (first, last)}
 
 
 async def _scan(detectors, view, watched, blocks) -> list:
@@ -87,4 +88,31 @@ def test_a_benign_event_within_claims_is_no_evidence_on_any_head(world, name):
                                                                              admin=ETHER))
             found = await _scan([ExtractionDetector()], view, anyone, blocks)
             assert [ev.kind for ev in found] == [EvidenceKind.EXTRACTION]
+    trio.run(run)
+
+
+def test_a_swap_venue_registers_no_claims_view_and_its_trades_are_no_evidence(world):
+    """A trader's claim on an AMM's output token is zero (it holds no LP shares): with a claims
+    view every swap over 0.1% of the reserve was EXTRACTION (the bench paused the AMM on a
+    history trade). Registered without one (docs/integrate.md), its history and its large
+    trades are no evidence; with the AMM's claimOf registered, a swap is."""
+    chain, scenario = world["chain"], world["scenarios"][SWAPS]
+    scenario.act()
+    chain.next_block(2)
+    assert scenario.sent and all(s.ok for s in scenario.sent)
+    blocks = range(world["history"][0], chain.head() + 1)
+    target = bytes.fromhex(scenario.watch().target[2:])
+
+    async def run():
+        rpc = ChainRpc(world["anvil"].rpc_url)
+        tracker = RegistryTracker(OracleClient(rpc, world["oracle"]))
+        await tracker.on_head(chain.head())
+        watched = tracker.watched()[protocol_id(target)]
+        assert watched.params.claims is None
+        view = RpcChainView(rpc)
+        assert await _scan(default_detectors(), view, watched, blocks) == []
+        claimed = dataclasses.replace(watched, params=dataclasses.replace(watched.params,
+                                                                          claims=target))
+        found = await _scan([ExtractionDetector()], view, claimed, blocks)
+        assert found and {ev.kind for ev in found} == {EvidenceKind.EXTRACTION}
     trio.run(run)
