@@ -231,7 +231,7 @@ def check_extraction(ev: Evidence, params: DetectionParams) -> EvidenceVerdict:
     if max(facts.held_before, facts.held_after) >> len(params.invariants):
         return _malformed("extraction: invariant bits beyond the registered invariants")
     verdict = intent.judge_extraction(facts, params.claims is not None, intent.one_tx_limit_bps(
-        params.outflow_limit_bps, params.balance_drop_bps))
+        params.outflow_limit_bps, params.balance_drop_bps), params.admin)
     return EvidenceVerdict(Finding.VIOLATION if verdict.exploit else Finding.NO_VIOLATION,
                            verdict.reason)
 

@@ -34,6 +34,10 @@ The rule (`judge_extraction`), decided as follows:
   alone is ordinary (a whale, an arbitrage bot's loan, a new integration).
 - Outflow to accounts taking back their own claims is never evidence: it is within the claims;
   and a flash deposit then withdrawal in one transaction extracts nothing net.
+- A transaction the protocol's registered governance sent (`tx.from` is the admin) is never
+  evidence: the team moving its protocol's funds (a migration to a new version) takes nothing
+  that is not the protocol's to move, and the same admin's privileged changes are legitimate
+  too (PRIVILEGED_CHANGE). A compromised admin key is beyond what the guardians can contain.
 
 Blind spots (docs/security.md): claims are read at the block before, so value deposited by an
 earlier transaction of the same block counts as not theirs (errs toward evidence); collateral in
@@ -233,10 +237,19 @@ def beyond_claims(facts: ExtractionFacts) -> bool:
     return beyond > 0 and beyond * BPS > TOLERANCE_BPS * facts.balance_before
 
 
+def by_governance(facts: ExtractionFacts, admin: bytes | None) -> bool:
+    """The transaction was sent by the protocol's registered governance (the first beneficiary is
+    `tx.from`): the team moving its own protocol's funds (a migration, a treasury operation) is
+    not extraction, as its own privileged changes are not evidence either."""
+    return admin is not None and admin != ZERO and facts.beneficiaries[:1] == (admin,)
+
+
 def judge_extraction(facts: ExtractionFacts, has_claims_view: bool,
-                     one_tx_limit_bps: int) -> IntentVerdict:
+                     one_tx_limit_bps: int, admin: bytes | None = None) -> IntentVerdict:
     if facts.extracted == 0:
         return IntentVerdict(False, "extraction: nothing left the monitored contracts net")
+    if by_governance(facts, admin):
+        return IntentVerdict(False, "extraction: sent by the protocol's registered governance")
     if has_claims_view:
         if beyond_claims(facts):
             return IntentVerdict(True, f"extraction: {facts.extracted} taken, the takers' own "

@@ -82,12 +82,11 @@ def run_column(column: Column, classes: list[type[Scenario]], *, guardians: int 
             caught_up(urls, chain.head)
             say(f"{guardians} guardians ready (t={_threshold(guardians)}), "
                 f"{block_time:g}s blocks; playing the classes")
-            live_from = chain.head()
             for k in range(0, len(scenarios), parallel):
                 wave = scenarios[k:k + parallel]
                 _play_wave(chain, wave, say)
             kinds = detections(run_dir / "logs")
-            rows = [_score(chain, oracle, s, live_from, limits[s.name], kinds) for s in scenarios]
+            rows = [_score(chain, oracle, s, limits[s.name], kinds) for s in scenarios]
     return {"column": column.label, "commit": column.commit, "guardians": guardians,
             "threshold": _threshold(guardians), "block_seconds": block_time, "rows": rows,
             "totals": totals(rows), "wall_seconds": round(time.monotonic() - started, 1)}
@@ -122,7 +121,7 @@ def _play_wave(chain: CorpusChain, wave: list[Scenario], say) -> None:
 OUTFLOW_QUEUED = keccak(b"OutflowQueued(address,address,uint256,uint64)")
 
 
-def _score(chain: CorpusChain, oracle, scenario: Scenario, live_from: int, limits,
+def _score(chain: CorpusChain, oracle, scenario: Scenario, limits,
            kinds: dict[str, dict[str, int]]) -> dict:
     watch = scenario.watch()
     pid = protocol_id(bytes.fromhex(watch.target[2:]))
@@ -131,7 +130,9 @@ def _score(chain: CorpusChain, oracle, scenario: Scenario, live_from: int, limit
            "transactions": [s.to_dict() for s in scenario.sent],
            "evidence": {k.lower(): n for k, n in
                         sorted(kinds.get(pid.hex()[:12], {}).items())}}
-    logs = oracle.events.ContainmentEngaged().get_logs(from_block=live_from,
+    # Every containment since the registration (the oracle is fresh per column), also one the
+    # guardians engaged while catching up on the history blocks: users were frozen all the same.
+    logs = oracle.events.ContainmentEngaged().get_logs(from_block=0,
                                                        argument_filters={"protocolId": pid})
     engaged = [e for e in logs if e["args"]["hookSucceeded"]]
     harmful = [s for s in scenario.sent if s.harmful and s.block is not None]

@@ -36,7 +36,7 @@ class LargeTrades(Scenario):
 
     def watch(self) -> Watch:
         return Watch(self.amm.address, [self.amm.address],
-                     [self.tokens["usd"].address, self.tokens["weth"].address])
+                     [self.tokens["usd"].address, self.tokens["weth"].address], claims=False)
 
     def traffic(self) -> list[Sent]:
         out = []

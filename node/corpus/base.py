@@ -56,6 +56,8 @@ class Watch:
     tokens: list[str]
     invariants: list[bytes] = field(default_factory=list)
     actions: str = "pause,circuit-breaker"
+    # a swap venue registers none (docs/integrate.md): a trader's claim on the output token is 0
+    claims: bool = True
 
 
 class Scenario:

@@ -59,7 +59,8 @@ def limits_from_history(chain: CorpusChain, scenario: Scenario, first: int, last
 def registration_for(chain: CorpusChain, scenario: Scenario, limits: Limits):
     watch = scenario.watch()
     invariants = [f"{watch.target}:0x{sel.hex()}" for sel in watch.invariants]
-    invariants.append(f"{watch.target}:0x{CLAIM_OF.hex()}")  # the claims entry
+    if watch.claims:
+        invariants.append(f"{watch.target}:0x{CLAIM_OF.hex()}")  # the claims entry
     return build_registration(
         target=watch.target, admin=chain.gov.account.address, actions=watch.actions,
         hook="guardable", max_duration=MAX_DURATION, cooldown=COOLDOWN,

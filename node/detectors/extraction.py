@@ -13,6 +13,9 @@ beneficiaries (detail) and the observations; the first difference is named.
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
+
 import trio
 
 from node.chain.trace import NATIVE_LOG_ADDRESS, TxFlows
@@ -22,6 +25,24 @@ from protocol.detection import ETHER, DetectionParams, EvidenceKind, invariant_h
 from protocol.evidence import Evidence
 
 MAX_TXS_PER_HEAD = 8
+FACTS_CACHE = 4096  # facts (and block candidates, node.detectors.claims_window) per chain view
+_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def remember(view, key: tuple, read):
+    """`read()` once per chain view and key (LRU of FACTS_CACHE): mined facts do not change."""
+    try:
+        cache = _caches.setdefault(view, OrderedDict())
+    except TypeError:  # a view that takes no weak reference: no cache
+        return await read()
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = await read()
+    cache[key] = value
+    while len(cache) > FACTS_CACHE:
+        cache.popitem(last=False)
+    return value
 
 
 async def _gather(reads: list) -> list:
@@ -75,6 +96,14 @@ async def derive_facts(view: ChainView, params: DetectionParams, flows: TxFlows,
         held_before=intent.held_mask(held[:count]), held_after=intent.held_mask(held[count:]))
 
 
+async def cached_facts(view: ChainView, params: DetectionParams, flows: TxFlows,
+                       token: bytes) -> intent.ExtractionFacts:
+    """`derive_facts` once per (view, transaction, token, registration): the balance detectors
+    judge a window's transactions with the facts this detector derived on each head."""
+    return await remember(view, ("facts", flows.tx_hash, flows.block, token, params),
+                          lambda: derive_facts(view, params, flows, token))
+
+
 def _reads_flows(view: ChainView) -> bool:
     return all(hasattr(view, name) for name in ("tx_flows", "block_logs", "code_size"))
 
@@ -116,7 +145,7 @@ class ExtractionDetector(Detector):
             for token in params.tokens:
                 if intent.net_outflow(flows.transfers, params.monitored, token) == 0:
                     continue
-                facts = await derive_facts(view, params, flows, token)
+                facts = await cached_facts(view, params, flows, token)
                 if not facts.beneficiaries:
                     continue
                 evidence = Evidence(kind=EvidenceKind.EXTRACTION, protocol_id=watched.protocol_id,

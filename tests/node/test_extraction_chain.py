@@ -148,9 +148,12 @@ def test_a_whale_taking_back_its_own_is_no_evidence_pending_or_mined(world):
         head = await g.head()
         watched = g.registry.watched()[world["pid"]]
         assert await ExtractionDetector().scan(g.view, watched, head) == []
-        # the one-block drop rule does see it (the old rules paused here); it is volatility,
-        # which this registration (pause, collateral lock) lets engage nothing
-        drops = await BalanceDropDetector().scan(g.view, watched, head)
+        # the one-block drop rule sees it without the claims view (the old rules paused here);
+        # with it, the drop stayed within the whale's own claims: no evidence at all
+        assert await BalanceDropDetector().scan(g.view, watched, head) == []
+        blind = dataclasses.replace(watched, params=dataclasses.replace(watched.params,
+                                                                        claims=None))
+        drops = await BalanceDropDetector().scan(g.view, blind, head)
         assert [d.evidence.kind for d in drops] == [EvidenceKind.BALANCE_DROP]
         assert choose_action(EvidenceKind.BALANCE_DROP, watched.allowed_actions) is None
     trio.run(run)
