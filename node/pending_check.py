@@ -53,7 +53,8 @@ async def pending_view(ev: Evidence, watched: Watched, view: ChainView,
         if not await simulator.next_nonce(tx, header):
             raise PendingNotConfirmed(f"the pending transaction is not its sender's next one at "
                                       f"block {number}")
-        outcome = await simulator.simulate(tx, header, ctx.sim_time, reads_for([watched]))
+        reads = reads_for([watched], (tx.sender, tx.to))
+        outcome = await simulator.simulate(tx, header, ctx.sim_time, reads)
     except ChainError as exc:
         raise PendingNotConfirmed(f"could not simulate: {exc}") from exc
     if not outcome.ok:

@@ -127,7 +127,8 @@ class PendingLoop:
         if not await self.simulator.next_nonce(item.tx, header):
             self._count("stale")  # mined already, or queued behind another of its sender's
             return []
-        outcome = await self.simulator.simulate(item.tx, header, sim_time, reads_for(watched))
+        reads = reads_for(watched, (item.tx.sender, item.tx.to))  # + its depositors' claims
+        outcome = await self.simulator.simulate(item.tx, header, sim_time, reads)
         simulated = trio.current_time()
         self.simulated += 1
         if self.metrics:

@@ -1,19 +1,15 @@
 """Detection rules: when does evidence show an exploit in progress? Every guardian applies the
 same rules to the same evidence, parameterised only by what the protocol registered on chain
-(`DetectionParams`), never by local configuration, so a peer judges a report with the same
-numbers. A node gathers observations (balances, an invariant call's result, a log); this module
-decides. Re-verifying a peer's report: fetch the same observations from one's own chain view,
-require them equal to the ones claimed, then apply `check_evidence`.
+(`DetectionParams`), never by local configuration. A node gathers observations; this module
+decides. A peer's report: fetch the same observations, require them equal, `check_evidence`.
 
 `RULES` is the one table of evidence kinds: for each, the pure check, its class (`Shape`) and
-what the evidence fields mean (`protocol.rules_doc.rules_table()` renders it; protocol/evidence.py
-encodes it). Adding a kind of detection is: a member of `EvidenceKind`, its check function and its
-row here, plus its detector class in node/detectors/.
+what the evidence fields mean (`protocol.rules_doc.rules_table()` renders it). Adding a kind is a
+member of `EvidenceKind`, its check and its row here, plus its detector in node/detectors/.
 
 Two classes (`Shape`; what each may engage: `protocol.containment.CLASS_ACTIONS`): VOLATILITY
-(how much left, blind to who took it) engages only an allowed circuit breaker, else nothing;
-EXPLOIT (how value left, what broke) the strongest allowed of pause > collateral lock > circuit
-breaker. PREPARED has the class of the rule that judged its probe (`evidence_shape`)."""
+(how much left) engages only an allowed circuit breaker, else nothing; EXPLOIT (how value left,
+what broke) the strongest of pause > collateral lock > circuit breaker (PREPARED: its probe's)."""
 
 from __future__ import annotations
 
@@ -24,6 +20,7 @@ from enum import IntEnum
 from protocol import intent
 from protocol.containment import CLASS_ACTIONS, Shape, allows
 from protocol.digest import Action
+from protocol.dilution import check_dilution
 from protocol.evidence import Evidence
 from protocol.prepared import PreparedError, decode_probe, probe_rule
 from protocol.privileged import PRIVILEGED_TOPICS
@@ -43,6 +40,7 @@ class EvidenceKind(IntEnum):
     PRIVILEGED_CHANGE = 4
     EXTRACTION = 5  # value taken beyond the takers' own claims (protocol.intent)
     PREPARED = 6  # a new contract whose simulated probe breaks a rule (protocol.prepared)
+    DILUTION = 7  # a deposit credited (almost) no claim (protocol.dilution)
 
 
 @dataclass(frozen=True)
@@ -283,6 +281,8 @@ RULES: dict[EvidenceKind, EvidenceRule] = {rule.kind: rule for rule in (
     EvidenceRule(EvidenceKind.PREPARED, check_prepared, Shape.EXPLOIT,
                  "the broken rule's subject", "the probe (protocol.prepared, msgpack)",
                  "the broken rule's observed, before/after the probe"),
+    EvidenceRule(EvidenceKind.DILUTION, check_dilution, Shape.EXPLOIT, "token (ERC-20)", "tx hash (32) "
+                 "+ depositors (20 each, 1..2)", "(deposited, claims before, after, balance, called)"),
 )}
 assert set(RULES) == set(EvidenceKind), "every evidence kind has exactly one rule"
 

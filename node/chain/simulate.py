@@ -22,6 +22,7 @@ from node.chain.rawtx import RawTx
 from node.chain.rpc import ChainRpc, checksum, log_record
 from node.records import BlockHeader, LogRecord, Watched
 from protocol.detection import ETHER
+from protocol.intent import claim_of_calldata
 
 BALANCE_OF = bytes.fromhex("70a08231")
 BALANCE_READER = bytes.fromhex("000000000000000000000000000000000000ba1a")
@@ -40,10 +41,16 @@ def balance_read(token: bytes, holder: bytes) -> Read:
     return token, BALANCE_OF + b"\x00" * 12 + holder
 
 
-def reads_for(watched: Iterable[Watched]) -> list[Read]:
-    """Every read the detectors make at the simulated block for these protocols."""
+def reads_for(watched: Iterable[Watched], accounts: Iterable[bytes | None] = ()) -> list[Read]:
+    """Every read the detectors make at the simulated block for these protocols; `accounts` (the
+    pending transaction's sender and `to`): their claims, for DILUTION (node.detectors.dilution)."""
     reads: dict[Read, None] = {}
+    named = [a for a in accounts if a is not None]
     for w in watched:
+        if w.params.claims is not None:
+            for token in w.params.tokens:
+                for account in named:
+                    reads[(w.params.claims, claim_of_calldata(account, token))] = None
         for holder in w.params.monitored:
             for token in w.params.tokens:
                 reads[balance_read(token, holder)] = None
