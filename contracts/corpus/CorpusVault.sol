@@ -9,17 +9,22 @@ import {DemoToken} from "../examples/DemoToken.sol";
 /// balance (so a donation moves the share price) and it has no virtual shares: the first depositor
 /// can inflate the share price and make the next deposit round to zero shares (the inflation
 /// attack). `roundingBug` makes `withdraw` round the shares it burns DOWN instead of up, so a
-/// withdrawal smaller than one share's worth burns nothing (the rounding drain).
+/// withdrawal smaller than one share's worth burns nothing (the rounding drain). The governance
+/// may set an entry fee (kept by the vault, for its holders): a legitimate deposit credited less
+/// than it paid, which the guardians' dilution rule must not mistake for the inflation attack.
 contract CorpusVault is Guardable {
     DemoToken public immutable asset;
     bool public immutable roundingBug;
     uint256 public totalSupply;
+    uint256 public entryFeeBps;
     mapping(address => uint256) public balanceOf;
 
     event Deposit(address indexed owner, uint256 assets, uint256 shares);
     event Withdraw(address indexed owner, uint256 assets, uint256 shares);
 
     error InsufficientShares(uint256 balance, uint256 needed);
+    error NotGovernance(address caller);
+    error FeeTooHigh(uint256 bps);
 
     constructor(DemoToken asset_, bool roundingBug_, address oracle, address governance)
         Guardable(oracle, governance)
@@ -41,8 +46,16 @@ contract CorpusVault is Guardable {
         return totalSupply == 0 ? shares : (shares * totalAssets()) / totalSupply;
     }
 
+    /// @notice The governance sets the entry fee, at most 5%.
+    function setEntryFee(uint256 bps) external {
+        if (msg.sender != guardianGovernance) revert NotGovernance(msg.sender);
+        if (bps > 500) revert FeeTooHigh(bps);
+        entryFeeBps = bps;
+    }
+
     function deposit(uint256 assets) external whenNotGuardianPaused returns (uint256 shares) {
-        shares = totalSupply == 0 ? assets : (assets * totalSupply) / totalAssets();
+        uint256 net = assets - (assets * entryFeeBps) / 10_000;
+        shares = totalSupply == 0 ? net : (net * totalSupply) / totalAssets();
         asset.transferFrom(msg.sender, address(this), assets);
         totalSupply += shares;
         balanceOf[msg.sender] += shares;

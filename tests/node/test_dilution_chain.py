@@ -1,0 +1,251 @@
+"""DILUTION on the corpus vault (contracts/corpus/CorpusVault.sol), registered the way the
+benchmark registers it (claims entry): the inflation attack's victim deposit, credited zero shares,
+is DILUTION evidence pending (before it lands) and mined, a peer reproduces both and refuses
+forged variants; a first deposit into an empty vault, a fair deposit and a deposit paying a 1%
+entry fee are no evidence, pending or mined. One anvil for the file."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import trio
+
+from node.anvil import DEV_PRIVATE_KEYS, Anvil
+from node.bench.detection_net import ROTATION_DELAY
+from node.chain.oracle import OracleClient
+from node.chain.pending_queue import PendingQueue, PendingTx
+from node.chain.pending_view import PendingView
+from node.chain.rawtx import decode_raw_tx
+from node.chain.registry import RegistryTracker
+from node.chain.rpc import ChainRpc
+from node.chain.simulate import Simulator, reads_for
+from node.chain.view import RpcChainView
+from node.corpus import registry, session
+from node.corpus.chain import E18, CorpusChain
+from node.corpus.register import register_all
+from node.detectors import default_detectors
+from node.detectors.dilution import DilutionDetector, block_entries, derive_facts, others_touch
+from node.devnet.inprocess import deal
+from node.pending_loop import PendingLoop
+from node.verification import ReportContradicted, ReportRejected, ReportVerifier
+from protocol import dilution, messages
+from protocol.bls import get_backend
+from protocol.detection import EvidenceKind, choose_action, report_deadline
+from protocol.digest import protocol_id
+
+pytestmark = [pytest.mark.chain, pytest.mark.timeout(240)]
+B = get_backend()
+
+
+class Guardian:
+    """One guardian's chain side: registry, view, verifier, pending loop (no p2p)."""
+
+    def __init__(self, url: str, oracle: bytes) -> None:
+        self.rpc = ChainRpc(url)
+        self.oracle = OracleClient(self.rpc, oracle)
+        self.registry = RegistryTracker(self.oracle)
+        self.view = RpcChainView(self.rpc)
+        self.simulator = Simulator(self.rpc)
+        self.verifier = ReportVerifier(chain_id=31337, oracle_address=oracle, key_epoch=1,
+                                       view=self.view, oracle=self.oracle,
+                                       watched=self.registry.watched, head_wait_seconds=2,
+                                       simulator=self.simulator)
+        self.header = None
+        self.pending: list = []
+
+        async def opened(det, _name):
+            self.pending.append(det)
+            return False
+
+        self.loop = PendingLoop(queue=PendingQueue(), simulator=self.simulator, view=self.view,
+                                detectors=default_detectors(), header=lambda: self.header,
+                                watched=self.registry.watched, on_detection=opened,
+                                max_per_block=8)
+
+    async def head(self) -> int:
+        self.header = await self.rpc.header("latest")
+        await self.registry.on_head(self.header.number)
+        await self.verifier.on_head(self.header.number)
+        return self.header.number
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dilution")
+    with Anvil(log_path=tmp / "anvil.log", extra_args=("--gas-limit", "100000000")) as anvil:
+        chain = CorpusChain(anvil.rpc_url, DEV_PRIVATE_KEYS[0], seed="dilution-chain")
+        chain.manual_mining()
+        dealing, gset = deal(4, 3, B, seed=24)
+        oracle = chain.deploy("GuardianOracle", chain.gov.account.address,
+                              B.g1_to_eip2537(gset.group_public_key), gset.threshold, gset.n,
+                              ROTATION_DELAY, 10**16)
+        chain.oracle = oracle.address
+        scenarios = session.set_up(chain, [registry.BY_NAME["inflation"]], 1,
+                                   progress=lambda _: None)
+        first, last = session.history(chain, scenarios, blocks=3)
+        register_all(chain, oracle, scenarios, first, last)
+        chain.next_block(3)
+        scenario = scenarios[0]
+        yield {"url": anvil.rpc_url, "chain": chain, "scenario": scenario, "dealing": dealing,
+               "oracle": bytes.fromhex(oracle.address[2:]),
+               "pid": protocol_id(bytes.fromhex(scenario.watch().target[2:]))}
+
+
+def _raw(chain: CorpusChain, acct, fn) -> bytes:
+    tx = fn.build_transaction({"from": acct.address, "gas": 600_000, "chainId": chain.chain_id,
+                               "nonce": chain.w3.eth.get_transaction_count(acct.address,
+                                                                           "pending"),
+                               "maxPriorityFeePerGas": 2 * 10**9, "maxFeePerGas": 100 * 10**9})
+    return bytes(acct.sign_transaction(tx).raw_transaction)
+
+
+def _land(chain: CorpusChain, raw: bytes) -> dict:
+    tx_hash = chain.w3.eth.send_raw_transaction(raw)
+    chain.next_block()
+    receipt = chain.w3.eth.get_transaction_receipt(tx_hash)
+    assert receipt["status"] == 1
+    return receipt
+
+
+def _report(world, ev, watched) -> messages.Report:
+    return messages.sign_message(messages.Report(
+        chain_id=31337, oracle=world["oracle"], key_epoch=1, protocol_id=world["pid"],
+        action=int(choose_action(EvidenceKind(ev.kind), watched.allowed_actions)), nonce=0,
+        deadline=report_deadline(ev.pending.sim_time if ev.pending is not None else
+                                 world["chain"].w3.eth.get_block(ev.block_to)["timestamp"]),
+        evidence=ev, observed_block=ev.block_to, guardian=2, signature=b""),
+        world["dealing"].shares[1], B)
+
+
+def _forged(ev) -> dict:
+    o = ev.observed
+    return {"deposited is": dataclasses.replace(ev, observed=(o[0] * 2,) + o[1:]),
+            "claims_after is": dataclasses.replace(ev, observed=o[:2] + (o[2] + 1,) + o[3:]),
+            "depositors differ": dataclasses.replace(ev, detail=ev.detail + b"\x05" * 20)}
+
+
+def test_the_victims_deposit_is_dilution_pending_and_mined_and_a_peer_reproduces_it(world):
+    chain, s = world["chain"], world["scenario"]
+    usd = s.tokens["usd"]
+    chain.settle([chain.send(s.attacker, s.vault.functions.deposit(1)),
+                  chain.send(s.attacker, usd.functions.transfer(s.vault.address, s.donation))])
+    victim_deposit = s.vault.functions.deposit(s.donation - 1)
+    raw = _raw(chain, s.victim, victim_deposit)
+
+    async def run():
+        g, peer = (Guardian(world["url"], world["oracle"]) for _ in range(2))
+        await g.head()
+        await peer.head()
+        # the setup (a 1-wei first deposit, then a donation) is no evidence
+        watched = g.registry.watched()[world["pid"]]
+        assert watched.params.claims is not None
+        assert await DilutionDetector().scan(g.view, watched, g.header.number) == []
+        await g.loop.examine(PendingTx(decode_raw_tx(raw), trio.current_time()), g.header)
+        assert [d.evidence.kind for d in g.pending] == [EvidenceKind.DILUTION]
+        pending = g.pending[0].evidence
+        facts = dilution.facts_from_fields(pending.observed, pending.detail)
+        assert facts.deposited == s.donation - 1 and facts.claims_after == facts.claims_before
+        assert choose_action(pending, watched.allowed_actions) is not None  # exploit class
+        await peer.verifier.verify(_report(world, pending, watched))  # re-simulated: signs
+        for why, forged in _forged(pending).items():  # pending: rejected, not blamed
+            with pytest.raises(ReportRejected, match=why):
+                await peer.verifier.verify(_report(world, forged, watched))
+
+        receipt = _land(chain, raw)  # not contained here: it lands, credited zero shares
+        assert s.vault.functions.balanceOf(s.victim.address).call() == 0
+        head = await g.head()
+        await peer.head()
+        found = await DilutionDetector().scan(g.view, watched, head)
+        assert [d.evidence.kind for d in found] == [EvidenceKind.DILUTION]
+        ev = found[0].evidence
+        assert ev.detail[:32] == bytes(receipt["transactionHash"]) and ev.observed[:4] == \
+            pending.observed[:4]
+        await peer.verifier.verify(_report(world, ev, watched))
+        bad = _forged(ev) | {
+            "is in block": dataclasses.replace(ev, block_from=head - 1, block_to=head - 1),
+            "not on our chain": dataclasses.replace(ev, detail=b"\x01" * 32 + ev.detail[32:])}
+        for why, forged in bad.items():
+            with pytest.raises(ReportContradicted, match=why):
+                await peer.verifier.verify(_report(world, forged, watched))
+        blind = dataclasses.replace(watched, params=dataclasses.replace(watched.params,
+                                                                        claims=None))
+        assert await DilutionDetector().scan(g.view, blind, head) == []
+    trio.run(run)
+
+
+def _fresh_vault(world, *users):
+    chain, s = world["chain"], world["scenario"]
+    usd = s.tokens["usd"]
+    vault = chain.deploy("CorpusVault", usd.address, False, chain.oracle,
+                         chain.gov.account.address)
+    s.fund(users, usd, 10_000 * E18, vault.address)
+    target = bytes.fromhex(vault.address[2:])
+
+    def watching(base):  # the registration's rules, this vault monitored and its claims view
+        return dataclasses.replace(base, params=dataclasses.replace(
+            base.params, monitored=(target,), claims=target))
+    return vault, watching
+
+
+def test_a_later_transaction_of_the_depositor_in_the_block_is_skipped(world):
+    """Mined, the claims are read after the whole block: a deposit followed in its block by the
+    same account's withdrawal would look credited nothing, so the node does not judge it."""
+    chain, s = world["chain"], world["scenario"]
+    user = s.user("churn")
+    vault, watching = _fresh_vault(world, user)
+    start = chain.head()
+    chain.settle([chain.send(user, vault.functions.deposit(100 * E18)),
+                  chain.send(user, vault.functions.withdraw(90 * E18))])
+    assert chain.head() == start + 1
+
+    async def run():
+        g = Guardian(world["url"], world["oracle"])
+        head = await g.head()
+        watched = watching(g.registry.watched()[world["pid"]])
+        assert await DilutionDetector().scan(g.view, watched, head) == []
+        # judged anyway, the end-of-block claims would fake a 90% shortfall
+        deposit = next(t for t in chain.w3.eth.get_block(head)["transactions"])
+        flows = await g.view.tx_flows(bytes(deposit))
+        entries = await block_entries(g.view, watched.params, head)
+        depositors = (bytes.fromhex(user.address[2:]),)
+        assert others_touch(entries, flows.tx_hash, depositors)
+        facts = await derive_facts(g.view, watched.params, flows, watched.params.tokens[0],
+                                   depositors, entries)
+        assert (facts.deposited, facts.claims_after) == (100 * E18, 10 * E18)
+        assert dilution.judge_dilution(facts, True).exploit
+    trio.run(run)
+
+
+def test_fair_first_and_fee_paying_deposits_are_no_evidence(world):
+    chain, s = world["chain"], world["scenario"]
+    usd = s.tokens["usd"]
+    alice, bob = s.user("alice"), s.user("bob")
+    vault, watching = _fresh_vault(world, alice, bob)
+
+    async def judge(g: Guardian, watched, raw: bytes) -> tuple[list, list]:
+        tx = decode_raw_tx(raw)
+        outcome = await g.simulator.simulate(tx, g.header, g.header.timestamp + 2,
+                                             reads_for([watched], (tx.sender, tx.to)))
+        assert outcome.ok
+        pending = await DilutionDetector().scan(PendingView(g.view, outcome), watched,
+                                                outcome.block)
+        _land(chain, raw)
+        head = await g.head()
+        return pending, await DilutionDetector().scan(g.view, watched, head)
+
+    async def run():
+        g = Guardian(world["url"], world["oracle"])
+        await g.head()
+        watched = watching(g.registry.watched()[world["pid"]])
+        for acct, amount in ((alice, 5_000 * E18), (bob, 3_000 * E18)):  # empty vault, fair
+            assert await judge(g, watched, _raw(chain, acct, vault.functions.deposit(amount))) \
+                == ([], [])
+        chain.settle([chain.send(chain.gov.account, vault.functions.setEntryFee(100))])
+        await g.head()
+        before = vault.functions.claimOf(bob.address, usd.address).call()
+        assert await judge(g, watched, _raw(chain, bob, vault.functions.deposit(6_000 * E18))) \
+            == ([], [])
+        credited = vault.functions.claimOf(bob.address, usd.address).call() - before
+        assert 5_940 * E18 < credited < 5_990 * E18  # the fee was charged: ~0.5% short
+    trio.run(run)
