@@ -9,7 +9,9 @@ member of `EvidenceKind`, its check and its row here, plus its detector in node/
 
 Two classes (`Shape`; what each may engage: `protocol.containment.CLASS_ACTIONS`): VOLATILITY
 (how much left) engages only an allowed circuit breaker, else nothing; EXPLOIT (how value left,
-what broke) the strongest of pause > collateral lock > circuit breaker (PREPARED: its probe's)."""
+what broke) the strongest allowed of pause > collateral lock > circuit breaker. PREPARED has the
+class of the rule that judged its probe (`evidence_shape`). `Finding` and `EvidenceVerdict` live
+in protocol/verdict.py (a rule in its own module returns them without importing this table)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from protocol.dilution import check_dilution
 from protocol.evidence import Evidence
 from protocol.prepared import PreparedError, decode_probe, probe_rule
 from protocol.privileged import PRIVILEGED_TOPICS
+from protocol.verdict import EvidenceVerdict, Finding  # noqa: F401 - re-exported
 
 BPS = 10_000
 # How long a guardian signature stays usable: deadline = timestamp of evidence.block_to + this.
@@ -71,22 +74,6 @@ PROBE_RULES = (EvidenceKind.OUTFLOW, EvidenceKind.BALANCE_DROP, EvidenceKind.INV
 def evidence_after_release(ev: Evidence, release_block: int) -> bool:
     """Evidence counts only if it starts after the last release (oracle's `lastReleaseBlock`)."""
     return ev.block_from > release_block
-
-
-class Finding(IntEnum):
-    VIOLATION = 1
-    NO_VIOLATION = 2
-    MALFORMED = 3
-
-
-@dataclass(frozen=True)
-class EvidenceVerdict:
-    finding: Finding
-    reason: str
-
-    @property
-    def violated(self) -> bool:
-        return self.finding is Finding.VIOLATION
 
 
 def drop_exceeds_bps(before: int, after: int, limit_bps: int) -> bool:
@@ -281,8 +268,9 @@ RULES: dict[EvidenceKind, EvidenceRule] = {rule.kind: rule for rule in (
     EvidenceRule(EvidenceKind.PREPARED, check_prepared, Shape.EXPLOIT,
                  "the broken rule's subject", "the probe (protocol.prepared, msgpack)",
                  "the broken rule's observed, before/after the probe"),
-    EvidenceRule(EvidenceKind.DILUTION, check_dilution, Shape.EXPLOIT, "token (ERC-20)", "tx hash (32) "
-                 "+ depositors (20 each, 1..2)", "(deposited, claims before, after, balance, called)"),
+    EvidenceRule(EvidenceKind.DILUTION, check_dilution, Shape.EXPLOIT, "token (ERC-20)",
+                 "tx hash (32) + depositors (20 each, 1..2)",
+                 "(deposited, claims before, after, balance, called)"),
 )}
 assert set(RULES) == set(EvidenceKind), "every evidence kind has exactly one rule"
 

@@ -46,7 +46,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from protocol.evidence import Evidence
 from protocol.intent import TOLERANCE_BPS, ZERO, IntentError, Transfer
+from protocol.verdict import EvidenceVerdict, Finding
 
 BPS = 10_000
 SHORTFALL_BPS = 5_000  # a deposit credited less than half its value (no fee is that large)
@@ -142,15 +144,12 @@ def judge_dilution(facts: DilutionFacts, has_claims_view: bool,
                                   f"{facts.claims_after - facts.claims_before}")
 
 
-def check_dilution(ev, params):
-    """The DILUTION rule as `protocol.detection.RULES` calls it. The detection types are imported
-    here, not at the top: protocol.detection imports this module for its table."""
-    from protocol.detection import ETHER, EvidenceVerdict, Finding
-
+def check_dilution(ev: Evidence, params) -> EvidenceVerdict:
+    """The DILUTION rule as `protocol.detection.RULES` calls it (`params`: its DetectionParams)."""
     def malformed(reason: str) -> EvidenceVerdict:
         return EvidenceVerdict(Finding.MALFORMED, f"dilution: {reason}")
 
-    if ev.subject not in params.tokens or ev.subject == ETHER:
+    if ev.subject not in params.tokens or ev.subject == ZERO:  # ZERO: native value
         return malformed(f"token 0x{ev.subject.hex()} is not a registered ERC-20 token")
     if ev.block_from != ev.block_to:
         return malformed("block_from and block_to must be the transaction's block")
