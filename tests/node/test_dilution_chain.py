@@ -241,7 +241,7 @@ def test_fair_first_and_fee_paying_deposits_are_no_evidence(world):
         for acct, amount in ((alice, 5_000 * E18), (bob, 3_000 * E18)):  # empty vault, fair
             assert await judge(g, watched, _raw(chain, acct, vault.functions.deposit(amount))) \
                 == ([], [])
-        refused = chain.settle([chain.send(alice, vault.functions.setEntryFee(100)),  # stranger
+        refused = chain.settle([chain.send(s.user("stranger"), vault.functions.setEntryFee(100)),
                                 chain.send(chain.gov.account, vault.functions.setEntryFee(501))],
                                must=False)
         assert [sent.ok for sent in refused] == [False, False]  # not governance; above 5%
