@@ -24,7 +24,7 @@ from node.chain.view import RpcChainView
 from node.corpus import registry, session
 from node.corpus.chain import E18, CorpusChain
 from node.corpus.register import register_all
-from node.detectors import default_detectors
+from node.detectors import NotObserved, default_detectors
 from node.detectors.dilution import DilutionDetector, block_entries, derive_facts, others_touch
 from node.devnet.inprocess import deal
 from node.pending_loop import PendingLoop
@@ -168,9 +168,15 @@ def test_the_victims_deposit_is_dilution_pending_and_mined_and_a_peer_reproduces
         for why, forged in bad.items():
             with pytest.raises(ReportContradicted, match=why):
                 await peer.verifier.verify(_report(world, forged, watched))
+        malformed = dataclasses.replace(ev, observed=ev.observed[:4] + (2,))
+        with pytest.raises(ReportRejected, match="called must be 0 or 1"):
+            await peer.verifier.verify(_report(world, malformed, watched))
         blind = dataclasses.replace(watched, params=dataclasses.replace(watched.params,
                                                                         claims=None))
         assert await DilutionDetector().scan(g.view, blind, head) == []
+        for params in (None, blind.params):  # nothing to judge a deposit's credit by
+            with pytest.raises(NotObserved, match="claims view"):
+                await DilutionDetector().reobserve(peer.view, ev, params)
     trio.run(run)
 
 
