@@ -120,13 +120,13 @@ def add_parser(sub) -> None:
 
 
 def _state_default() -> Path:
-    from node.devnet.session import DEFAULT_STATE
+    from node.toolchain import DEVNET_STATE
 
-    return DEFAULT_STATE
+    return DEVNET_STATE
 
 
 def _scenarios() -> dict[str, str]:
-    from node.devnet.attack_phase import SCENARIOS
+    from node.devnet.attack_scenarios import SCENARIOS
 
     return {name: s.what for name, s in SCENARIOS.items()}
 
@@ -219,7 +219,7 @@ def _attack_session(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from node.deploy import DeployError
-    from node.devnet.attack_phase import SCENARIOS, attack, result_lines
+    from node.devnet.attack_scenarios import SCENARIOS, attack, result_lines
     from node.devnet.network import load_deployment
     from node.devnet.session import DevnetSessionError, Session, alive
 
