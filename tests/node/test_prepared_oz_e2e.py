@@ -164,8 +164,10 @@ async def test_constructor_only_exploit_is_contained_in_its_block(chain, tmp_pat
                 ev = report.evidence
                 assert ev.kind != EvidenceKind.PREPARED and ev.pending is not None
                 assert decode_raw_tx(ev.pending.raw_tx).to is None
+            # one incident, one containment: the evidence it engaged on is one of the reports'
+            # (guardians on different heads may derive different digests; the better converges)
             digests = {evidence_hash(r.evidence) for r in reports}
-            assert len(digests) == 1, digests  # every guardian agreed on one evidence
+            assert bytes(logs[0]["args"]["evidenceHash"]) in digests, digests
             # the preparation watch saw the creation, had nothing to probe, reported nothing
             filtered = [g.metrics.registry.get_sample_value(
                 "guardian_prepared_creations_total", {"result": "filtered"}) or 0
