@@ -84,7 +84,7 @@ class Node:
         self.loop = PendingLoop(queue=PendingQueue(), simulator=self.simulator,
                                 view=RpcChainView(self.rpc), detectors=default_detectors(),
                                 header=lambda: self.header, watched=self.registry.watched,
-                                on_detection=opened, max_per_block=8,
+                                on_detection=opened, max_per_block=8, metrics=self.metrics,
                                 on_creation=self.creations.append)
 
     async def head(self):
@@ -99,12 +99,16 @@ class Node:
 
 
 def _signed_one_shot(attacker: Deployer, deployment: dict, market: str) -> bytes:
+    return _signed(attacker, "OZMarketOneShot", market, deployment["amm"], deployment["usd"],
+                   deployment["weth"])
+
+
+def _signed(attacker: Deployer, name: str, *args) -> bytes:
     w3 = attacker.w3
-    artifact = load_artifact("OZMarketOneShot")
+    artifact = load_artifact(name)
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
     base = w3.eth.get_block("latest").get("baseFeePerGas", 0)
-    tx = factory.constructor(market, deployment["amm"], deployment["usd"],
-                             deployment["weth"]).build_transaction({
+    tx = factory.constructor(*args).build_transaction({
         "from": attacker.address, "gas": 1_500_000, "chainId": w3.eth.chain_id,
         "nonce": w3.eth.get_transaction_count(attacker.address, "pending"),
         "maxPriorityFeePerGas": 2 * 10**9, "maxFeePerGas": base * 3 + 2 * 10**9})
@@ -150,6 +154,16 @@ async def test_constructor_only_exploit_is_pending_evidence_and_no_prepared_inci
     assert node.metrics.registry.get_sample_value(
         "guardian_prepared_creations_total", {"result": "filtered"}) == 1
     assert not node.prepared.candidates and node.prepared.probed == 0
+
+    # a creation too large for a pending report is not even simulated by the pending loop; the
+    # preparation watch still gets it (OZMarketExploit: it names the market, so it is probed)
+    large = _signed(attacker, "OZMarketExploit", market.market, deployment["amm"])
+    assert len(large) > MAX_RAW_TX_BYTES
+    simulated = node.loop.simulated
+    assert await node.judge(large) == [] and node.loop.simulated == simulated
+    assert node.metrics.registry.get_sample_value(
+        "guardian_pending_simulations_total", {"result": "too_large"}) == 1
+    assert node.creations[-1].hash == decode_raw_tx(large).hash
 
     # a peer that saw nothing re-simulates the creation and signs
     peer = Node(chain, tmp_path / "g2.sqlite", index=2)
