@@ -32,7 +32,7 @@ from node.records import BlockHeader, ChainView, Watched
 from node.stages import StageClock, unix_of
 from node.store import incident_key
 from protocol.detection import Shape, shape_of
-from protocol.pending import PendingContext, next_block_time
+from protocol.pending import MAX_RAW_TX_BYTES, PendingContext, next_block_time
 
 log = logging.getLogger("guardian.pending")
 
@@ -118,6 +118,9 @@ class PendingLoop:
         """Simulate `item` on `header` and open an incident for each violation it shows."""
         if item.tx.to is None and self.on_creation is not None:
             self.on_creation(item.tx)  # its probes run in the preparation watch's own task
+        if len(item.tx.raw) > MAX_RAW_TX_BYTES:  # a creation (pending.py drops the others):
+            self._count("too_large")  # no report could carry it; the preparation watch probes it
+            return []
         watched = [w for w in self.watched().values()
                    if not w.contained and item.tx.sender != w.params.admin]
         if not watched:

@@ -14,6 +14,8 @@ from pathlib import Path
 from node.errors import NodeError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# `guardian devnet up/attack/down` remember the running devnet here unless given --state.
+DEVNET_STATE = REPO_ROOT / ".devnet" / "current.json"
 NODE_MODULES = REPO_ROOT / "node_modules"
 CONTRACTS_DIR = REPO_ROOT / "contracts"
 SOLC_FRONT = REPO_ROOT / "scripts" / "solc"

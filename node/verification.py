@@ -41,7 +41,7 @@ from protocol.detection import (
     evidence_shape,
     report_deadline,
 )
-from protocol.pending import base_block
+from protocol.pending import MAX_BASE_LAG_BLOCKS, base_block
 
 
 class ReportRejected(NodeError):
@@ -144,6 +144,13 @@ class ReportVerifier:
         if not verdict.violated:
             raise ReportContradicted(f"evidence does not show a violation: {verdict.reason}")
         await self._wait_for_head(self._view_block(ev))
+        if ev.pending is not None or is_prepared(ev):
+            lag = self._head - self._view_block(ev)
+            if lag > MAX_BASE_LAG_BLOCKS:
+                raise ReportRejected(
+                    f"base block {self._view_block(ev)} is {lag} blocks behind our head "
+                    f"{self._head}: a pending transaction or a probe is judged on the chain as "
+                    f"it is now (at most {MAX_BASE_LAG_BLOCKS} blocks behind)")
         nonce = watched.nonce
         if report.nonce != nonce:
             raise ReportRejected(f"nonce {report.nonce}, the oracle expects {nonce}")

@@ -27,6 +27,12 @@ from protocol.wire import MessageError, check_keys, fixed_bytes, uint, var_bytes
 MAX_RAW_TX_BYTES = 2048
 # The simulated block's timestamp must follow its base block by at most this many seconds.
 MAX_SIM_SECONDS = 60
+# A pending transaction (or a new contract's probe) is judged on the chain as it is now: a peer
+# signs such evidence only while its base block is at most this many blocks behind the peer's own
+# head. On an older base, a transaction that is harmless today can look like theft (an airdrop
+# claim simulated before its allocation was set), and a faulty or lagging guardian could make
+# honest peers reproduce, and sign, that stale verdict.
+MAX_BASE_LAG_BLOCKS = 5
 PENDING_KEYS = ("raw_tx", "base_hash", "sim_time")
 
 

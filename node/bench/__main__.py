@@ -7,7 +7,7 @@
     scripts/bench dkg [--guardians 4,7,16] [--runs 1] [--json FILE]   (processes, libp2p)
     scripts/bench pending [--guardians 4] [--rate 100]  (a flood of pending txs + the exploit)
     scripts/bench dkg-compute [--participants 4,7,16,100] [--backends arkworks] [--json FILE]
-    scripts/bench prepared [--runs 20] [--block-times 2,12]   (deploy, wait 1-5 blocks, call; 7 guardians)
+    scripts/bench prepared [--runs 20] [--block-times 2,12] [--target oz-lending]   (deploy, wait 1-5 blocks, call)
     scripts/bench scale [--guardians 7,16,100] [--incidents 2] [--json FILE]   (in-process, emulated net)
     scripts/bench detection [--baseline 1c69dcf] [--classes a,b] [--parallel 8]   (corpus, 4 guardians)
     scripts/bench all
@@ -125,7 +125,8 @@ def _prepared(args: argparse.Namespace) -> dict:
     n = int(args.guardians.split(",")[0]) if args.guardians != "4,7,16" else 7
     print(f"preparation: deploy, wait 1-5 blocks, call; benign contracts first; {n} guardians",
           flush=True)
-    rows = run_bench(n, times, args.runs or 20, progress=lambda m: print(m, flush=True))
+    rows = run_bench(n, times, args.runs or 20, progress=lambda m: print(m, flush=True),
+                     target=args.target)
     print_table(rows)
     return {"prepared": rows}
 
@@ -156,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--participants", default="4,7,16,100",
                         help="ceremony sizes for the dkg-compute section (comma-separated)")
     parser.add_argument("--incidents", type=int, default=2, help="scale: incidents per size")
+    parser.add_argument("--target", choices=("demo", "oz-lending"), default="demo",
+                        help="prepared: the demo pool or the OpenZeppelin lending market")
     from node.bench.detection_cli import add_arguments
 
     add_arguments(parser)

@@ -5,6 +5,8 @@ broadcast, by how many blocks, and how often a benign deployment is contained (n
 
 One network per block time; each run deploys a fresh demo instance (capped pool) under instant
 mining, switches back to interval mining and lets the guardians read the new registration.
+`target="oz-lending"`: each run also deploys a fresh OpenZeppelin lending market
+(node.devnet.oz_market) and attacks it instead; the benign contracts still use the demo pool.
 """
 
 from __future__ import annotations
@@ -19,24 +21,30 @@ from node.bench.e2e_pending import _caught_up, _threshold, _wait_mesh
 from node.deploy import Deployer
 from node.devnet.contracts import ATTACKER_CAPITAL, MAX_BORROW_PER_TX, deploy_demo
 from node.devnet.network import ATTACKER_KEY, DEPLOYER_KEY, Topology, deploy_network
+from node.devnet.oz_market import OZMarket, deploy_oz_market
 from node.devnet.prepared import BENIGN, BENIGN_KEY, attack_prepared
 from node.devnet.processes import ProcessGroup, guardian_argv
 from node.devnet.runner import set_interval_mining
 
 
-def _fresh(rpc: str, deployment: dict, block_time: float) -> dict:
+def _fresh(rpc: str, deployment: dict, block_time: float, demo: bool = True,
+           market: bool = False) -> tuple[dict, OZMarket | None]:
     gov = Deployer.connect(rpc, DEPLOYER_KEY)
     gov.w3.provider.make_request("evm_setIntervalMining", [0])
     gov.w3.provider.make_request("evm_setAutomine", [True])
-    fields = deploy_demo(gov, gov.contract("GuardianOracle", deployment["oracle"]),
-                         max_borrow_per_tx=MAX_BORROW_PER_TX)
-    instance = {**deployment, **fields}
+    instance = deployment
+    if demo:
+        instance = {**deployment, **deploy_demo(
+            gov, gov.contract("GuardianOracle", deployment["oracle"]),
+            max_borrow_per_tx=MAX_BORROW_PER_TX)}
+    oz = deploy_oz_market(gov, instance) if market else None
     gov.w3.provider.make_request("evm_setAutomine", [False])
     set_interval_mining(rpc, block_time)
-    return instance
+    return instance, oz
 
 
-def run_cell(n: int, block_time: float, runs: int, progress=print, seed: int = 1) -> dict:
+def run_cell(n: int, block_time: float, runs: int, progress=print, seed: int = 1,
+             target: str = "demo") -> dict:
     rng = random.Random(seed * 1000 + n + int(block_time))
     samples = []
     with tempfile.TemporaryDirectory(prefix=f"bench-prepared-{n}-") as tmp, \
@@ -55,13 +63,15 @@ def run_cell(n: int, block_time: float, runs: int, progress=print, seed: int = 1
         gov = Deployer.connect(chain.rpc_url, DEPLOYER_KEY)
         user = Deployer.connect(chain.rpc_url, BENIGN_KEY)
         for run in range(runs):
-            if run:
-                deployment = _fresh(chain.rpc_url, deployment, block_time)
+            market = None
+            if run or target == "oz-lending":
+                deployment, market = _fresh(chain.rpc_url, deployment, block_time, demo=run > 0,
+                                            market=target == "oz-lending")
                 _caught_up(attacker.w3, urls)
             gov.transact("capital", gov.contract("DemoToken", deployment["usd"]).functions
                          .mint(attacker.address, ATTACKER_CAPITAL))
             _, prep = attack_prepared(attacker, gov, user, deployment, rng=rng,
-                                      step_timeout=4 * block_time + 10)
+                                      step_timeout=4 * block_time + 10, market=market)
             samples.append(prep.to_dict())
             progress(f"  N={n} {block_time:g}s run {run + 1}/{runs}: wait {prep.wait_blocks}, "
                      f"contained before the attack: {prep.contained_before_attack}"
@@ -87,11 +97,12 @@ def _row(n: int, block_time: float, samples: list[dict]) -> dict:
     }
 
 
-def run_bench(n: int, block_times: list[float], runs: int, progress=print) -> list[dict]:
+def run_bench(n: int, block_times: list[float], runs: int, progress=print,
+              target: str = "demo") -> list[dict]:
     rows = []
     for block_time in block_times:
-        progress(f"N={n}, {block_time:g}s blocks, {runs} runs")
-        rows.append(run_cell(n, block_time, runs, progress))
+        progress(f"N={n}, {block_time:g}s blocks, {runs} runs, target {target}")
+        rows.append({**run_cell(n, block_time, runs, progress, target=target), "target": target})
     return rows
 
 

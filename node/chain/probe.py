@@ -7,12 +7,9 @@ top of a pinned base block (number base + 1, a given timestamp, as for pending t
 The reads before probe k are the reads after probe k-1: one batch searches every probe of a
 candidate. Evidence is then the probe run alone (`run_one`), which is what a peer re-runs.
 
-A creation still pending at the base block runs first in the same block. Nodes (anvil among them)
-do not simulate a transaction without a `to`, so the creation runs as a call: the deployer's
-account gets, by state override, a tiny factory (`FACTORY_CODE`) that CREATEs its calldata when
-called by `FACTORY_CALLER`; the new contract then has the address, the constructor the
-`msg.sender` and value, and the storage a real deployment gives it (its nonce is the account's,
-which is the pending transaction's when it is the sender's next one).
+A creation still pending at the base block runs first in the same block. It runs as a call through
+the factory of `node.chain.simulate.creation_call` (nodes do not simulate a transaction without
+a `to`): same address, same constructor `msg.sender` and value, same storage.
 
 Hostile code: every probe gets at most `gas` (the batch's block at most the sum), so a loop ends
 out of gas, a huge return is bounded by memory cost, a revert or SELFDESTRUCT is one result;
@@ -34,21 +31,18 @@ from node.chain.rpc import ChainRpc, checksum, log_record
 from node.chain.simulate import (
     BALANCE_READER,
     BALANCE_READER_CODE,
+    FACTORY_CALLER,
     Read,
     SimulationError,
     _call_results,
     _reads,
     _status,
+    creation_call,
 )
 from node.chain.trace import transfers_from_logs
 from node.records import BlockHeader
 from protocol.intent import Transfer
 
-FACTORY_CALLER = bytes.fromhex("000000000000000000000000000000000000ba1b")
-# CALLER PUSH20 FACTORY_CALLER EQ PUSH1 27 JUMPI STOP | JUMPDEST CALLDATACOPY(0, 0, size)
-# CREATE(CALLVALUE, 0, size) MSTORE(0, address) RETURN(0, 32): anyone else's call is a no-op.
-FACTORY_CODE = ("0x3373" + FACTORY_CALLER.hex()
-                + "14601b57005b36600060003736600034f060005260206000f3")
 # PUSH1 4 CALLDATALOAD DUP1 EXTCODESIZE DUP1 PUSH1 0 PUSH1 0 DUP5 EXTCODECOPY PUSH1 0 RETURN
 CODE_READER = bytes.fromhex("000000000000000000000000000000000000ba1c")
 CODE_READER_CODE = "0x600435803b8060006000843c6000f3"
@@ -100,7 +94,7 @@ class Prober:
         """The code a pending creation would leave at its address (its constructor run in the
         simulated block); empty if the constructor reverts."""
         address = creation_address(creation.sender, creation.nonce)
-        calls = [self._creation_call(creation),
+        calls = [creation_call(creation, {}),
                  {"from": checksum(FACTORY_CALLER), "to": checksum(CODE_READER),
                   "data": "0x" + (b"\x00" * 16 + address).hex(), "gas": hex(READ_GAS)}]
         results = await self._simulate(calls, base, sim_time, creation)
@@ -116,7 +110,7 @@ class Prober:
         would otherwise starve the next one); evidence comes from a probe run alone, without."""
         read_calls = [{"from": checksum(FACTORY_CALLER), "to": checksum(t),
                        "data": "0x" + d.hex(), "gas": hex(READ_GAS)} for t, d in reads]
-        calls: list[dict[str, Any]] = [] if creation is None else [self._creation_call(creation)]
+        calls: list[dict[str, Any]] = [] if creation is None else [creation_call(creation, {})]
         calls += read_calls
         for p in probes:
             calls.append({"from": checksum(p.sender), "to": checksum(contract),
@@ -138,12 +132,6 @@ class Prober:
                             [_status(results[k * step + n]) for k in range(len(probes))],
                             [_transfers(results[k * step + n], base) for k in range(len(probes))])
 
-    @staticmethod
-    def _creation_call(creation: RawTx) -> dict[str, Any]:
-        return {"from": checksum(FACTORY_CALLER), "to": checksum(creation.sender),
-                "value": hex(creation.value), "data": "0x" + creation.data.hex(),
-                "gas": hex(creation.gas)}
-
     async def _simulate(self, calls: list[dict[str, Any]], base: BlockHeader, sim_time: int,
                         creation: RawTx | None, funds: dict[bytes, int] | None = None
                         ) -> list[dict]:
@@ -153,8 +141,7 @@ class Prober:
             if total:
                 overrides[checksum(account)] = {"balance": hex(total)}
         if creation is not None:
-            overrides.setdefault(checksum(creation.sender), {})["code"] = FACTORY_CODE
-            overrides[checksum(FACTORY_CALLER)] = {"balance": hex(creation.value)}
+            creation_call(creation, overrides)
         params = [{"blockStateCalls": [{
             "blockOverrides": {"number": hex(base.number + 1), "time": hex(sim_time)},
             "stateOverrides": overrides, "calls": calls}], "validation": False,

@@ -9,6 +9,13 @@ cheap filter `SimOutcome.touches` compares them). `traceTransfers` adds the nati
 transaction moves as Transfer logs from 0xeeee…ee (what the extraction detector reads,
 `node.chain.trace`). Ether balances are read through a tiny contract placed by state
 override (`BALANCE_READER`: returns BALANCE(address)), so that every read is a call.
+
+A contract creation (no `to`: a constructor-only exploit deploys and drains at once) runs as a
+call, because nodes (anvil among them) do not simulate a transaction without a `to`: the sender's
+account gets, by state override, a tiny factory (`FACTORY_CODE`) that CREATEs its calldata when
+called by `FACTORY_CALLER`. The new contract has the address, the constructor the `msg.sender`
+and value, and the storage a real deployment gives it (the account's nonce is the transaction's
+when it is the sender's next one, which `next_nonce` checks).
 """
 
 from __future__ import annotations
@@ -29,6 +36,19 @@ BALANCE_READER = bytes.fromhex("000000000000000000000000000000000000ba1a")
 # PUSH1 4 CALLDATALOAD BALANCE PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
 BALANCE_READER_CODE = "0x6004353160005260206000f3"
 Read = tuple[bytes, bytes]  # (call target, calldata)
+FACTORY_CALLER = bytes.fromhex("000000000000000000000000000000000000ba1b")
+# CALLER PUSH20 FACTORY_CALLER EQ PUSH1 27 JUMPI STOP | JUMPDEST CALLDATACOPY(0, 0, size)
+# CREATE(CALLVALUE, 0, size) MSTORE(0, address) RETURN(0, 32): anyone else's call is a no-op.
+FACTORY_CODE = ("0x3373" + FACTORY_CALLER.hex()
+                + "14601b57005b36600060003736600034f060005260206000f3")
+
+
+def creation_call(tx: RawTx, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The call that runs creation `tx` (module doc); adds the factory to `overrides`."""
+    overrides.setdefault(checksum(tx.sender), {})["code"] = FACTORY_CODE
+    overrides[checksum(FACTORY_CALLER)] = {"balance": hex(tx.value)}
+    return {"from": checksum(FACTORY_CALLER), "to": checksum(tx.sender), "value": hex(tx.value),
+            "data": "0x" + tx.data.hex(), "gas": hex(tx.gas)}
 
 
 class SimulationError(ChainError):
@@ -94,16 +114,16 @@ class Simulator:
 
     async def simulate(self, tx: RawTx, base: BlockHeader, sim_time: int,
                        reads: Sequence[Read]) -> SimOutcome:
-        call: dict[str, Any] = {"from": checksum(tx.sender), "value": hex(tx.value),
-                                "data": "0x" + tx.data.hex(), "gas": hex(tx.gas)}
-        if tx.to is not None:
-            call["to"] = checksum(tx.to)
+        overrides: dict[str, Any] = {checksum(BALANCE_READER): {"code": BALANCE_READER_CODE}}
+        call: dict[str, Any] = creation_call(tx, overrides) if tx.to is None else {
+            "from": checksum(tx.sender), "to": checksum(tx.to), "value": hex(tx.value),
+            "data": "0x" + tx.data.hex(), "gas": hex(tx.gas)}
         read_calls = [{"to": checksum(t), "data": "0x" + d.hex()} for t, d in reads]
         calls = read_calls + [call] + read_calls  # the reads before and after the transaction
         params = [{"blockStateCalls": [{
             "blockOverrides": {"number": hex(base.number + 1), "time": hex(sim_time)},
-            "stateOverrides": {checksum(BALANCE_READER): {"code": BALANCE_READER_CODE}},
-            "calls": calls}], "validation": False, "traceTransfers": True}, hex(base.number)]
+            "stateOverrides": overrides, "calls": calls}], "validation": False,
+            "traceTransfers": True}, hex(base.number)]
         answer = await self.rpc._run(
             "eth_simulateV1", lambda: self.rpc.w3.provider.make_request("eth_simulateV1", params))
         results = _call_results(answer, len(calls))

@@ -10,11 +10,8 @@ import argparse
 import json
 import sys
 
-import trio
-
-from node.audit.core import audit
-from node.audit.output import as_dict, as_text
-from node.audit.transaction import AuditError
+# The audit's modules (web3, the verification stack) load when the command runs, not when
+# `guardian` builds its parser: every other command, and `--help`, start in a fraction of a second.
 
 CANNOT_AUDIT = 3
 
@@ -38,6 +35,8 @@ def add_parser(sub) -> None:
 
 
 def _address(text: str) -> bytes:
+    from node.audit.transaction import AuditError
+
     try:
         value = bytes.fromhex(text.removeprefix("0x"))
     except ValueError:
@@ -48,6 +47,12 @@ def _address(text: str) -> bytes:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    import trio
+
+    from node.audit.core import audit
+    from node.audit.output import as_dict, as_text
+    from node.audit.transaction import AuditError
+
     try:
         oracle = _address(args.oracle) if args.oracle else None
         result = trio.run(audit, args.rpc, args.tx_hash, list(args.guardian), oracle)

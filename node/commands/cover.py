@@ -5,11 +5,12 @@ the commands and their options; `cover_run` carries them out. State-changing com
 
 from __future__ import annotations
 
+from node.commands import Handlers
 from node.commands.protocol import PROPOSE, _send
 
 
 def add_parser(sub) -> None:
-    from node.commands import cover_run as run
+    run = Handlers("node.commands.cover_run")
 
     cover = sub.add_parser("cover", help="cover pools: create, fund, withdraw, show, claim",
                            description=__doc__)

@@ -7,12 +7,9 @@ import argparse
 import logging
 from pathlib import Path
 
-import trio
-
 from node.commands import CommandError
-from node.explorer.page import render_index
-from node.explorer.server import serve
-from node.explorer.snapshot import Explorer
+
+# The explorer's modules (web3, the audit) load when the command runs, not with the parser.
 
 
 def add_parser(sub) -> None:
@@ -43,6 +40,12 @@ def _oracle(text: str) -> bytes:
 
 
 def _explorer(args: argparse.Namespace) -> int:
+    import trio
+
+    from node.explorer.page import render_index
+    from node.explorer.server import serve
+    from node.explorer.snapshot import Explorer
+
     host, _, port = args.listen.rpartition(":")
     if not host or not port.isdigit() or args.refresh <= 0:
         raise CommandError("--listen must be host:port and --refresh positive")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from node.commands import Handlers
+
 PROPOSE = ("Every state-changing command either sends the transaction from --key-file (after "
            "simulating it from that account) and prints its hash and gas used, or, for a Safe "
            "multisig or a timelock, prints the call with --print-call and/or writes a Safe "
@@ -90,7 +92,7 @@ def _registration(p, *, update: bool) -> None:
 
 
 def add_parser(sub) -> None:
-    from node.commands import protocol_run as run
+    run = Handlers("node.commands.protocol_run")
 
     proto = sub.add_parser(
         "protocol", help="for protocol teams: register with the oracle and govern it",

@@ -13,30 +13,14 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 
 from node.deploy import Deployer
 from node.devnet.attack import AttackResult, run_attack
+from node.devnet.attack_scenarios import SCENARIOS, Scenario  # noqa: F401 (re-exported)
 from node.devnet.contracts import ATTACKER_CAPITAL, E18, deploy_demo
 from node.devnet.network import ATTACKER_KEY, DEPLOYER_KEY
 from node.devnet.session import Session
 from node.devnet.status import fetch_all
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    gap_blocks: int
-    max_steps: int
-    what: str
-
-
-SCENARIOS = {s.name: s for s in (
-    Scenario("drain", 1, 12, "one attack transaction per block (100,000 USDd each) until stopped"),
-    Scenario("paced", 3, 8, "one attack transaction every 3 blocks: a slower multi-transaction "
-                            "drain"),
-    Scenario("single", 1, 1, "a single attack transaction"),
-)}
 
 
 def fresh_instance(session: Session, say) -> dict:

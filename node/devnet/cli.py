@@ -37,6 +37,9 @@ def add_parser(sub) -> None:
                              "the capped pool drained one slice per block; prepared: benign "
                              "contracts, then an attack contract deployed and called 1-5 blocks "
                              "later (contained before the call?)")
+    devnet.add_argument("--target", choices=("demo", "oz-lending"), default="demo",
+                        help="prepared: attack the demo pool (default) or oz-lending, an "
+                             "OpenZeppelin lending market registered with the selector hook")
     devnet.add_argument("--run-dir", type=Path, help="where keys, configs and logs go "
                                                      "(default .devnet/run-<time>)")
     devnet.add_argument("--keep-running", action="store_true",
@@ -120,13 +123,13 @@ def add_parser(sub) -> None:
 
 
 def _state_default() -> Path:
-    from node.devnet.session import DEFAULT_STATE
+    from node.toolchain import DEVNET_STATE
 
-    return DEFAULT_STATE
+    return DEVNET_STATE
 
 
 def _scenarios() -> dict[str, str]:
-    from node.devnet.attack_phase import SCENARIOS
+    from node.devnet.attack_scenarios import SCENARIOS
 
     return {name: s.what for name, s in SCENARIOS.items()}
 
@@ -141,7 +144,7 @@ def _run(args: argparse.Namespace) -> int:
                          live=False if args.no_live else None, outsiders=args.outsiders,
                          flooders=args.flooders, flood_as_guardian=args.flood_as_guardian,
                          dealer=args.dealer,
-                         scenario=args.scenario)
+                         scenario=args.scenario, target=args.target)
     try:
         code, _ = run_devnet(opts)
     except (DevnetFailed, DeployError) as exc:
@@ -219,7 +222,7 @@ def _attack_session(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from node.deploy import DeployError
-    from node.devnet.attack_phase import SCENARIOS, attack, result_lines
+    from node.devnet.attack_scenarios import SCENARIOS, attack, result_lines
     from node.devnet.network import load_deployment
     from node.devnet.session import DevnetSessionError, Session, alive
 

@@ -8,6 +8,10 @@ deployed on the same pool first as a false-positive control.
     attacker: capital sent to the address its next deployment will have, the Attacker deployed
         (through the mempool), a random 1-5 blocks, then the attack transaction (`step`)
 
+With a `market` (node.devnet.oz_market: the OpenZeppelin lending market) the attacker deploys
+`OZMarketExploit` against it instead, and calls `attack()` once; the benign contracts still use
+the demo pool, and a containment of either protocol during the control blocks counts.
+
 The result says whether the containment was engaged before the attack transaction was broadcast
 (and by how many blocks), and whether the attack then reverted.
 """
@@ -27,6 +31,13 @@ from node.deploy import Deployer, DeployError
 from node.devnet.attack import STEP_GAS, AttackResult, AttackTx, note_containment
 from node.devnet.contracts import ATTACKER_CAPITAL, E18, PUMP_AMOUNT
 from node.devnet.oneshot import wait_new_block
+from node.devnet.oz_market import (
+    ATTACK_GAS,
+    OZMarket,
+    deploy_oz_market,
+    next_contract,
+    prefund,
+)
 
 BENIGN = ("DepositHelper", "SwapRouter", "PositionKeeper", "WithdrawalHelper")
 BENIGN_KEY = DEV_PRIVATE_KEYS[8]  # the benign integrator's account
@@ -82,32 +93,47 @@ def benign_phase(user: Deployer, gov: Deployer, deployment: dict, on_event) -> l
 def attack_prepared(attacker: Deployer, gov: Deployer, user: Deployer | None, deployment: dict,
                     *, rng: random.Random | None = None,
                     on_event: Callable[[str], None] = lambda _: None,
-                    step_timeout: float = 60.0, wait: int | None = None
-                    ) -> tuple[AttackResult, PreparedRun]:
+                    step_timeout: float = 60.0, wait: int | None = None,
+                    market: OZMarket | None = None) -> tuple[AttackResult, PreparedRun]:
     """The scenario (module docstring); `wait`: blocks between deployment and attack (default a
-    random 1-5)."""
+    random 1-5); `market`: attack this OpenZeppelin market (node.devnet.oz_market) with
+    OZMarketExploit instead of the demo pool with the Attacker."""
     rng = rng or random.Random()
     w3 = attacker.w3
-    pool = attacker.contract("DemoLendingPool", deployment["pool"])
     oracle = attacker.contract("GuardianOracle", deployment["oracle"])
-    pid = bytes.fromhex(deployment["protocol_id"][2:])
-    result = AttackResult(pool_before=pool.functions.liquidity().call())
+    if market is None:
+        pool = attacker.contract("DemoLendingPool", deployment["pool"])
+        left = pool.functions.liquidity().call
+        pid = bytes.fromhex(deployment["protocol_id"][2:])
+    else:
+        left = attacker.contract("OZLendingMarket", market.market).functions.cash().call
+        pid = bytes.fromhex(market.protocol_id[2:])
+    result = AttackResult(pool_before=left())
     benign: list[str] = []
     if user is not None:
         benign = benign_phase(user, gov, deployment, on_event)
         for _ in range(CONTROL_BLOCKS):
             wait_new_block(w3, step_timeout)
         note_containment(result, oracle, pid, deployment)
-        on_event("benign contracts: " + ("CONTAINED (a false positive)" if result.contained
+        control = AttackResult()  # the benign contracts used the demo pool
+        note_containment(control, oracle, bytes.fromhex(deployment["protocol_id"][2:]),
+                         deployment)
+        benign_contained = result.contained or control.contained
+        on_event("benign contracts: " + ("CONTAINED (a false positive)" if benign_contained
                                           else f"not contained after {CONTROL_BLOCKS} blocks"))
-    benign_contained = result.contained
+    else:
+        benign_contained = False
     # the attack contract's capital waits at its future address (a flash loan does the same)
-    nonce = w3.eth.get_transaction_count(attacker.address, "pending") + 1
-    future = Web3.to_checksum_address(creation_address(
-        bytes.fromhex(attacker.address[2:]), nonce))
-    usd = attacker.contract("DemoToken", deployment["usd"])
-    attacker.transact("prefund", usd.functions.transfer(future, ATTACKER_CAPITAL))
-    contract = attacker.deploy("Attacker", deployment["pool"])
+    if market is None:
+        future = next_contract(attacker, 1)
+        usd = attacker.contract("DemoToken", deployment["usd"])
+        attacker.transact("prefund", usd.functions.transfer(future, ATTACKER_CAPITAL))
+        contract = attacker.deploy("Attacker", deployment["pool"])
+        call, gas = contract.functions.step(PUMP_AMOUNT), STEP_GAS
+    else:
+        prefund(attacker, deployment)
+        contract = attacker.deploy("OZMarketExploit", market.market, deployment["amm"])
+        call, gas = contract.functions.attack(), ATTACK_GAS
     deploy_block = _first_block_with_code(w3, contract.address)
     wait = rng.randint(1, 5) if wait is None else wait
     on_event(f"attack contract {contract.address} deployed in block {deploy_block}; "
@@ -117,7 +143,7 @@ def attack_prepared(attacker: Deployer, gov: Deployer, user: Deployer | None, de
     note_containment(result, oracle, pid, deployment)
     sent_block, sent, sent_unix = w3.eth.block_number, time.monotonic(), time.time()
     try:
-        receipt = attacker.transact("attack", contract.functions.step(PUMP_AMOUNT), gas=STEP_GAS)
+        receipt = attacker.transact("attack", call, gas=gas)
         tx = AttackTx(1, "0x" + bytes(receipt["transactionHash"]).hex(), receipt["blockNumber"],
                       True, sent, sent_unix=sent_unix)
     except DeployError as exc:
@@ -126,7 +152,7 @@ def attack_prepared(attacker: Deployer, gov: Deployer, user: Deployer | None, de
     result.txs.append(tx)
     before = result.contained
     note_containment(result, oracle, pid, deployment)
-    result.pool_after = pool.functions.liquidity().call()
+    result.pool_after = left()
     lead = (sent_block - result.containment_block) if result.containment_block is not None \
         else None
     on_event(f"attack tx in block {tx.block}: {'landed' if tx.ok else 'REVERTED'}; containment "
@@ -146,18 +172,24 @@ def _first_block_with_code(w3, address: str) -> int:
     return number
 
 
-def scenario_prepared(rpc_url: str, attacker: Deployer, doc: dict,
-                      on_event) -> tuple[AttackResult, PreparedRun]:
-    """`scripts/devnet --scenario prepared` on a deployed network (`doc`)."""
+TARGETS = ("demo", "oz-lending")  # `--target`: the demo pool, or the OpenZeppelin market
+
+
+def scenario_prepared(rpc_url: str, attacker: Deployer, doc: dict, on_event,
+                      target: str = "demo") -> tuple[AttackResult, PreparedRun]:
+    """`scripts/devnet --scenario prepared [--target oz-lending]` on a deployed network (`doc`);
+    oz-lending deploys and registers the OpenZeppelin market first (node.devnet.oz_market)."""
     from node.devnet.network import DEPLOYER_KEY  # network imports the devnet's other parts
-    return attack_prepared(attacker, Deployer.connect(rpc_url, DEPLOYER_KEY),
-                           Deployer.connect(rpc_url, BENIGN_KEY), doc["deployment"],
-                           on_event=on_event)
+    gov = Deployer.connect(rpc_url, DEPLOYER_KEY)
+    market = deploy_oz_market(gov, doc["deployment"], log=on_event) \
+        if target == "oz-lending" else None
+    return attack_prepared(attacker, gov, Deployer.connect(rpc_url, BENIGN_KEY),
+                           doc["deployment"], on_event=on_event, market=market)
 
 
-def prepared_summary(run: PreparedRun) -> dict:
+def prepared_summary(run: PreparedRun, target: str = "demo") -> dict:
     """The lines `scripts/devnet --scenario prepared` adds to its summary."""
-    return {"contained_before_attack_tx": run.contained_before_attack,
+    return {"prepared_target": target, "contained_before_attack_tx": run.contained_before_attack,
             "blocks_of_lead": run.lead_blocks, "attack_tx_reverted": not run.attack_ok,
             "wait_blocks": run.wait_blocks, "attacker_deploy_block": run.deploy_block,
             "benign_contracts": len(run.benign_contracts),

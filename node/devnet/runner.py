@@ -1,9 +1,8 @@
 """`guardian devnet`: the one-command local devnet.
 
-anvil (Prague; 2 s blocks oneshot, 1 s drip) -> oracle, demo protocol, its cover pool, keys ->
-N `guardian run --config` processes (as docker) -> mesh -> the exploit from an attacker account ->
-cover claims -> summary. Exit 0 only if contained; every process is stopped on exit (Ctrl-C too).
-"""
+anvil (Prague; 2 s blocks oneshot, 1 s drip) -> oracle, demo protocol, its cover pool, keys -> N
+`guardian run --config` processes (as docker) -> mesh -> the exploit -> cover claims -> summary.
+Exit 0 only if contained; every process is stopped on exit (Ctrl-C too)."""
 
 from __future__ import annotations
 
@@ -58,6 +57,7 @@ class DevnetOptions:
     dealer: bool = False  # True: a trusted dealer makes the keys (fast); default: a DKG ceremony
     scenario: str = "oneshot"  # oneshot: one transaction drains the pool; drip: one slice a block
     window: float = ONESHOT_WINDOW  # oneshot: broadcast within this fraction of the block
+    target: str = "demo"  # prepared: "demo" pool or "oz-lending" (node.devnet.oz_market)
 
 
 class DevnetFailed(NodeError, RuntimeError):
@@ -139,7 +139,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                                              block_time=opts.block_time, window=opts.window,
                                              on_event=event)
             elif opts.scenario == "prepared":
-                result, prep = scenario_prepared(chain.rpc_url, attacker, doc, event)
+                result, prep = scenario_prepared(chain.rpc_url, attacker, doc, event, opts.target)
             else:
                 result = run_attack(attacker, doc["deployment"], max_steps=opts.max_steps,
                                     on_event=event, stop=stop.is_set)
@@ -155,7 +155,7 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
                 state.exploit = f"{one.outcome()}; saved {one.saved_fraction:.0%}"
                 oneshot_summary(summary, one, (state.submitter_status or {}).get("sent_unix"),
                                 fetch_all(state.status_urls).values(), doc["deployment"])
-            summary.update(prepared_summary(prep) if prep else {})
+            summary.update(prepared_summary(prep, opts.target) if prep else {})
             summary["processes"] = {p.name: process_stats(p.pid) for p in group.processes
                                     if p.alive() and p.name.startswith("guardian-")}
             if flooders:

@@ -23,9 +23,9 @@ from node.devnet.processes import ManagedProcess, guardian_argv
 from node.devnet.runner import set_interval_mining
 from node.devnet.status import fetch_all
 from node.errors import NodeError
-from node.toolchain import REPO_ROOT
+from node.toolchain import DEVNET_STATE
 
-DEFAULT_STATE = REPO_ROOT / ".devnet" / "current.json"
+DEFAULT_STATE = DEVNET_STATE
 
 
 class DevnetSessionError(NodeError, RuntimeError):

@@ -34,6 +34,7 @@ from protocol import messages
 from protocol.bls import get_backend
 from protocol.detection import EvidenceKind, choose_action, report_deadline
 from protocol.digest import Action
+from protocol.pending import MAX_BASE_LAG_BLOCKS
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(120)]
 B = get_backend()
@@ -190,6 +191,18 @@ async def test_pending_traffic_is_judged_and_peers_resimulate(tmp_path, caplog):
             report = await seer.pipeline.on_detection(found[0])
             digests.add(report.digest())
         assert len(digests) == 1, digests
+
+        # The same report reaching a peer whose head is MAX_BASE_LAG_BLOCKS + 1 past its base:
+        # the exploit still reproduces there, but a pending transaction is judged on the chain as
+        # it is now, so the stale base is refused (a lagging or faulty reporter cannot make honest
+        # peers sign a verdict about an old state).
+        w3.provider.make_request("anvil_mine", [MAX_BASE_LAG_BLOCKS + 1])
+        late = Node(chain, deployment, dealing, gset, tmp_path / "late.sqlite", index=6)
+        await late.head()
+        caplog.clear()
+        assert not await late.pipeline.on_report(_report(det, dealing, 3, deployment))
+        assert "blocks behind our head" in caplog.text and "from guardian 3" in caplog.text
+        assert late.pipeline.store.counts()["own_shares"] == 0
 
 
 def test_raw_transactions_that_do_not_decode_raise_a_typed_error():
