@@ -222,7 +222,7 @@ def _attack_session(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from node.deploy import DeployError
-    from node.devnet.attack_scenarios import SCENARIOS, attack, result_lines
+    from node.devnet.attack_phase import SCENARIOS, attack, result_lines
     from node.devnet.network import load_deployment
     from node.devnet.session import DevnetSessionError, Session, alive
 
