@@ -18,7 +18,7 @@ from pathlib import Path
 
 from node.anvil import Anvil
 from node.deploy import Deployer
-from node.devnet.contracts import ATTACKER_CAPITAL, NO_CAP, deploy_demo
+from node.devnet.contracts import ATTACKER_CAPITAL, NO_CAP, deploy_demo, retire
 from node.devnet.network import ATTACKER_KEY, DEPLOYER_KEY, Topology, deploy_network
 from node.devnet.oneshot import attack_oneshot, wait_new_block
 from node.devnet.processes import ProcessGroup, guardian_argv
@@ -49,7 +49,9 @@ def _fresh(rpc: str, deployment: dict, block_time: float) -> dict:
     gov = Deployer.connect(rpc, DEPLOYER_KEY)
     gov.w3.provider.make_request("evm_setIntervalMining", [0])
     gov.w3.provider.make_request("evm_setAutomine", [True])
-    fields = deploy_demo(gov, gov.contract("GuardianOracle", deployment["oracle"]),
+    oracle = gov.contract("GuardianOracle", deployment["oracle"])
+    retire(gov, oracle, [deployment["protocol_id"]])
+    fields = deploy_demo(gov, oracle,
                          max_borrow_per_tx=NO_CAP)
     instance = {**deployment, **fields}
     attacker = Deployer.connect(rpc, ATTACKER_KEY).address

@@ -19,7 +19,7 @@ from pathlib import Path
 from node.anvil import Anvil
 from node.bench.e2e_pending import _caught_up, _threshold, _wait_mesh
 from node.deploy import Deployer
-from node.devnet.contracts import ATTACKER_CAPITAL, MAX_BORROW_PER_TX, deploy_demo
+from node.devnet.contracts import ATTACKER_CAPITAL, MAX_BORROW_PER_TX, deploy_demo, retire
 from node.devnet.network import ATTACKER_KEY, DEPLOYER_KEY, Topology, deploy_network
 from node.devnet.oz_market import OZMarket, deploy_oz_market
 from node.devnet.prepared import BENIGN, BENIGN_KEY, attack_prepared
@@ -28,10 +28,12 @@ from node.devnet.runner import set_interval_mining
 
 
 def _fresh(rpc: str, deployment: dict, block_time: float, demo: bool = True,
-           market: bool = False) -> tuple[dict, OZMarket | None]:
+           market: bool = False, used: tuple[str, ...] = ()) -> tuple[dict, OZMarket | None]:
+    """A fresh demo instance and/or OZ market; `used`: the last run's registrations, retired."""
     gov = Deployer.connect(rpc, DEPLOYER_KEY)
     gov.w3.provider.make_request("evm_setIntervalMining", [0])
     gov.w3.provider.make_request("evm_setAutomine", [True])
+    retire(gov, gov.contract("GuardianOracle", deployment["oracle"]), used)
     instance = deployment
     if demo:
         instance = {**deployment, **deploy_demo(
@@ -62,12 +64,13 @@ def run_cell(n: int, block_time: float, runs: int, progress=print, seed: int = 1
         attacker = Deployer.connect(chain.rpc_url, ATTACKER_KEY)
         gov = Deployer.connect(chain.rpc_url, DEPLOYER_KEY)
         user = Deployer.connect(chain.rpc_url, BENIGN_KEY)
+        market, used = None, ()
         for run in range(runs):
-            market = None
             if run or target == "oz-lending":
                 deployment, market = _fresh(chain.rpc_url, deployment, block_time, demo=run > 0,
-                                            market=target == "oz-lending")
+                                            market=target == "oz-lending", used=used)
                 _caught_up(attacker.w3, urls)
+            used = (deployment["protocol_id"],) + ((market.protocol_id,) if market else ())
             gov.transact("capital", gov.contract("DemoToken", deployment["usd"]).functions
                          .mint(attacker.address, ATTACKER_CAPITAL))
             _, prep = attack_prepared(attacker, gov, user, deployment, rng=rng,

@@ -115,6 +115,16 @@ def register_paying_bond(deployer: Deployer, oracle, reg, what: str):
     return deployer.transact(what, oracle.functions.register(reg.as_abi()), value=bond)
 
 
+def retire(deployer: Deployer, oracle, protocol_ids) -> None:
+    """Deregister finished instances (their bonds are refunded to their admin): an admin may hold
+    at most MAX_PROTOCOLS_PER_ADMIN registrations, so a benchmark that deploys a fresh instance
+    per run retires the last run's first (its 16th run was refused before)."""
+    for text in protocol_ids:
+        pid = bytes.fromhex(text.removeprefix("0x"))
+        if oracle.functions.isRegistered(pid).call():
+            deployer.transact("retire a finished instance", oracle.functions.deregister(pid))
+
+
 def new_account() -> tuple[str, bytes]:
     account = Account.create()
     return account.address, bytes(account.key)
