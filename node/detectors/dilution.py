@@ -18,7 +18,7 @@ names the first difference.
 from __future__ import annotations
 
 from node.detectors.base import ChainView, Detection, Detector, NotObserved, Watched
-from node.detectors.extraction import _gather, _reads_flows, remember
+from node.detectors.extraction import _gather, _reads_flows, evidence_flows, remember
 from node.records import LogRecord
 from protocol import dilution, intent
 from protocol.detection import ETHER, DetectionParams, EvidenceKind
@@ -113,21 +113,10 @@ class DilutionDetector(Detector):
                      params: DetectionParams | None) -> dilution.DilutionFacts:
         if params is None or params.claims is None:
             raise NotObserved("dilution: re-observing needs the registration and its claims view")
-        if not _reads_flows(view):
-            raise NotObserved("dilution: this chain view cannot read transaction flows")
-        tx_hash = evidence.detail[:dilution.TX_HASH_BYTES]
-        if len(tx_hash) != dilution.TX_HASH_BYTES:
-            raise NotObserved("dilution: the evidence names no transaction")
-        flows = await view.tx_flows(tx_hash)
-        if flows is None:
-            raise NotObserved(f"dilution: transaction 0x{tx_hash.hex()} is not on our chain")
-        if flows.block != evidence.block_to:
-            raise NotObserved(f"dilution: transaction 0x{tx_hash.hex()[:12]} is in block "
-                              f"{flows.block} on our chain, the evidence says {evidence.block_to}")
-        if not flows.ok:
-            raise NotObserved(f"dilution: transaction 0x{tx_hash.hex()[:12]} reverted on our chain")
+        flows = await evidence_flows(view, evidence, "dilution")
         depositors = dilution.depositors_of(flows.sender, flows.to, params.monitored)
         entries = await block_entries(view, params, flows.block)
+        tx_hash = evidence.detail[:dilution.TX_HASH_BYTES]
         if not depositors or others_touch(entries, tx_hash, depositors):
             raise NotObserved("dilution: another transaction of the block names the depositor: "
                               "the claims after the block are not this transaction's")

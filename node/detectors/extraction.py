@@ -158,20 +158,7 @@ class ExtractionDetector(Detector):
                      params: DetectionParams | None) -> intent.ExtractionFacts:
         if params is None:
             raise NotObserved("extraction: re-observing needs the protocol's registration")
-        if not _reads_flows(view):
-            raise NotObserved("extraction: this chain view cannot read transaction flows")
-        tx_hash = evidence.detail[:intent.TX_HASH_BYTES]
-        if len(tx_hash) != intent.TX_HASH_BYTES:
-            raise NotObserved("extraction: the evidence names no transaction")
-        flows = await view.tx_flows(tx_hash)
-        if flows is None:
-            raise NotObserved(f"extraction: transaction 0x{tx_hash.hex()} is not on our chain")
-        if flows.block != evidence.block_to:
-            raise NotObserved(f"extraction: transaction 0x{tx_hash.hex()[:12]} is in block "
-                              f"{flows.block} on our chain, the evidence says {evidence.block_to}")
-        if not flows.ok:
-            raise NotObserved(f"extraction: transaction 0x{tx_hash.hex()[:12]} reverted on our "
-                              f"chain")
+        flows = await evidence_flows(view, evidence, "extraction")
         return await derive_facts(view, params, flows, evidence.subject)
 
     async def observe(self, view: ChainView, evidence: Evidence,
@@ -191,6 +178,25 @@ class ExtractionDetector(Detector):
                                   f"shows {seen}")
         if len(evidence.observed) != len(intent.OBSERVED_FIELDS):
             raise NotObserved("extraction: the evidence does not carry every fact")
+
+
+async def evidence_flows(view: ChainView, evidence: Evidence, rule: str) -> TxFlows:
+    """The flows of the transaction a per-transaction evidence (EXTRACTION, DILUTION) names, as
+    our own node sees them: in the evidence's block and successful, else NotObserved."""
+    if not _reads_flows(view):
+        raise NotObserved(f"{rule}: this chain view cannot read transaction flows")
+    tx_hash = evidence.detail[:intent.TX_HASH_BYTES]
+    if len(tx_hash) != intent.TX_HASH_BYTES:
+        raise NotObserved(f"{rule}: the evidence names no transaction")
+    flows = await view.tx_flows(tx_hash)
+    if flows is None:
+        raise NotObserved(f"{rule}: transaction 0x{tx_hash.hex()} is not on our chain")
+    if flows.block != evidence.block_to:
+        raise NotObserved(f"{rule}: transaction 0x{tx_hash.hex()[:12]} is in block "
+                          f"{flows.block} on our chain, the evidence says {evidence.block_to}")
+    if not flows.ok:
+        raise NotObserved(f"{rule}: transaction 0x{tx_hash.hex()[:12]} reverted on our chain")
+    return flows
 
 
 async def returns_own_claims(view: ChainView, params: DetectionParams, tx_hash: bytes) -> bool:
