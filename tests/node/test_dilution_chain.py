@@ -13,61 +13,26 @@ import trio
 
 from node.anvil import DEV_PRIVATE_KEYS, Anvil
 from node.bench.detection_net import ROTATION_DELAY
-from node.chain.oracle import OracleClient
-from node.chain.pending_queue import PendingQueue, PendingTx
+from node.chain.pending_queue import PendingTx
 from node.chain.pending_view import PendingView
 from node.chain.rawtx import decode_raw_tx
-from node.chain.registry import RegistryTracker
-from node.chain.rpc import ChainRpc
-from node.chain.simulate import Simulator, reads_for
-from node.chain.view import RpcChainView
+from node.chain.simulate import reads_for
 from node.corpus import registry, session
 from node.corpus.chain import E18, CorpusChain
 from node.corpus.register import register_all
-from node.detectors import NotObserved, default_detectors
+from node.detectors import NotObserved
 from node.detectors.dilution import DilutionDetector, block_entries, derive_facts, others_touch
 from node.devnet.inprocess import deal
-from node.pending_loop import PendingLoop
-from node.verification import ReportContradicted, ReportRejected, ReportVerifier
+from node.verification import ReportContradicted, ReportRejected
 from protocol import dilution, messages
 from protocol.bls import get_backend
 from protocol.detection import EvidenceKind, choose_action, report_deadline
 from protocol.digest import protocol_id
 
+from .test_extraction_chain import Guardian  # one guardian's chain side, no p2p
+
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(240)]
 B = get_backend()
-
-
-class Guardian:
-    """One guardian's chain side: registry, view, verifier, pending loop (no p2p)."""
-
-    def __init__(self, url: str, oracle: bytes) -> None:
-        self.rpc = ChainRpc(url)
-        self.oracle = OracleClient(self.rpc, oracle)
-        self.registry = RegistryTracker(self.oracle)
-        self.view = RpcChainView(self.rpc)
-        self.simulator = Simulator(self.rpc)
-        self.verifier = ReportVerifier(chain_id=31337, oracle_address=oracle, key_epoch=1,
-                                       view=self.view, oracle=self.oracle,
-                                       watched=self.registry.watched, head_wait_seconds=2,
-                                       simulator=self.simulator)
-        self.header = None
-        self.pending: list = []
-
-        async def opened(det, _name):
-            self.pending.append(det)
-            return False
-
-        self.loop = PendingLoop(queue=PendingQueue(), simulator=self.simulator, view=self.view,
-                                detectors=default_detectors(), header=lambda: self.header,
-                                watched=self.registry.watched, on_detection=opened,
-                                max_per_block=8)
-
-    async def head(self) -> int:
-        self.header = await self.rpc.header("latest")
-        await self.registry.on_head(self.header.number)
-        await self.verifier.on_head(self.header.number)
-        return self.header.number
 
 
 @pytest.fixture(scope="module")
