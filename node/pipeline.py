@@ -195,9 +195,8 @@ class IncidentPipeline:
         self.store.record_own_share(digest, incident, encoded)
         self.store.save_share(digest, self.key.index, partial)
         self.stages.mark(incident, "own_share")
-        log.info("signed share for digest 0x%s (protocol 0x%s nonce %d) evidence block %d "
-                 "hash 0x%s", digest.hex()[:12], report.protocol_id.hex()[:12], report.nonce,
-                 report.evidence.block_to, evidence_hash(report.evidence).hex())
+        log.info("signed share for digest 0x%s (protocol 0x%s nonce %d) %s", digest.hex()[:12],
+                 report.protocol_id.hex()[:12], report.nonce, preference_text(report.evidence))
         await self.publish(encoded)
 
     async def verify_report(self, report: messages.Report) -> None:
@@ -276,3 +275,14 @@ class IncidentPipeline:
 
 
 __all__ = ["GuardianKey", "IncidentPipeline", "ReadyProof", "ReportRejected"]
+
+
+def preference_text(evidence) -> str:
+    """The report's preference key for the log (the fault suite's double-signing check reads it):
+    the evidence block and the first 16 bytes of the evidence hash. A whole 32-byte hash would be
+    masked by the log's key redaction (64 hex digits look like a private key)."""
+    return (f"evidence block {evidence.block_to} hash "
+            f"0x{evidence_hash(evidence).hex()[:2 * PREFERENCE_HASH_BYTES]}")
+
+
+PREFERENCE_HASH_BYTES = 16

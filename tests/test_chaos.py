@@ -89,3 +89,21 @@ def test_only_a_re_sign_for_a_worse_report_counts_as_double_signing(tmp_path):
     assert double_signed(Net(), [1]) == 0
     assert double_signed(Net(), [2]) == 1 and double_signed(Net(), [3]) == 1
     assert double_signed(Net(), [4]) == 1 and double_signed(Net(), [1, 2, 3, 4]) == 3
+
+
+def test_the_logged_preference_key_survives_the_key_redaction():
+    """The pipeline logs the key the check above reads; a full 32-byte evidence hash (64 hex
+    digits) was masked as a possible private key, so the check found no key and counted every
+    honest convergence onto a better report as double signing (a fault-suite failure)."""
+    from node.chaos.outcome import SIGNED_KEY
+    from node.logs import redact
+    from node.pipeline import PREFERENCE_HASH_BYTES, preference_text
+    from protocol.evidence import Evidence, evidence_hash
+
+    ev = Evidence(kind=1, protocol_id=b"\x11" * 32, block_from=40, block_to=44,
+                  subject=b"\x22" * 20, observed=(1, 2), detail=b"")
+    line = redact(f"signed share for digest 0xaabbcc (protocol 0xabc nonce 0) "
+                  f"{preference_text(ev)}")
+    (found,) = SIGNED_KEY.findall(line)
+    assert found[3] == "44"
+    assert bytes.fromhex(found[4]) == evidence_hash(ev)[:PREFERENCE_HASH_BYTES]
