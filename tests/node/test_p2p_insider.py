@@ -309,3 +309,19 @@ def test_own_incident_messages_flood_to_every_member_and_the_rest_keep_to_the_me
     for i in range(FLOOD_IDS_KEPT + 10):
         router.flood_next(i.to_bytes(4, "big"))
     assert len(router._flood_ids) == FLOOD_IDS_KEPT
+
+
+def test_a_library_line_about_our_own_queue_is_not_charged_to_the_peer():
+    """'Cannot flush pending messages for X: no stream available' is py-libp2p reporting its own
+    queue for a peer whose stream is not open yet (any connection's start): not X's offence. A
+    line X causes is still charged."""
+    from node.p2p.policy import PeerPolicy
+
+    ledger = PeerLedger(frozenset({"m"}), "deny", PeerLimits(), clock=lambda: 100.0)
+    node = PeerPolicy()
+    node.peer_id, node.ledger, node.stats = "me", ledger, {"library_lines": 0}
+    node._library_line("m", logging.WARNING,
+                       "Cannot flush pending messages for m: no stream available")
+    assert ledger.penalty("m") == 0 and node.stats["library_lines"] == 1
+    node._library_line("m", logging.WARNING, "Failed to decode a message from m")
+    assert ledger.penalty("m") > 0
