@@ -180,7 +180,25 @@ def test_contained_while_outsider_processes_flood_every_guardian(tmp_path):
         assert summary["cover_paid"] and summary["blocks_containment_to_confirmation"] > 0, summary
 
 
-def test_up_attack_attack_down_leaves_nothing_running(tmp_path):
+@pytest.fixture
+def reaper(tmp_path):
+    """Stops whatever `devnet up` recorded in tmp_path/state.json and is still running when the
+    test ends: a pytest timeout during `down` (seen at load 30-40) left the devnet running."""
+    yield
+    import os
+    import signal
+
+    state = tmp_path / "state.json"
+    if not state.exists():
+        return
+    for pid in json.loads(state.read_text()).get("processes", {}).values():
+        try:
+            os.killpg(int(pid), signal.SIGKILL)  # each the leader of its own process group
+        except (OSError, ValueError):
+            pass
+
+
+def test_up_attack_attack_down_leaves_nothing_running(tmp_path, reaper):
     """`guardian devnet up` returns with the devnet running; `attack` twice (the second against
     a fresh demo instance, since the first pool stays contained), each contained; `down` stops
     every process `up` started."""
