@@ -18,7 +18,13 @@ names the first difference.
 from __future__ import annotations
 
 from node.detectors.base import ChainView, Detection, Detector, NotObserved, Watched
-from node.detectors.extraction import _gather, _reads_flows, evidence_flows, remember
+from node.detectors.extraction import (
+    _gather,
+    _reads_flows,
+    compare_facts,
+    evidence_flows,
+    remember,
+)
 from node.records import LogRecord
 from protocol import dilution, intent
 from protocol.detection import ETHER, DetectionParams, EvidenceKind
@@ -132,10 +138,4 @@ class DilutionDetector(Detector):
         if facts.detail() != evidence.detail:
             ours = ", ".join("0x" + b.hex() for b in facts.depositors)
             raise NotObserved(f"dilution: the depositors differ; our chain shows {ours}")
-        if len(evidence.observed) != len(dilution.OBSERVED_FIELDS):
-            raise NotObserved("dilution: the evidence does not carry every fact")
-        for name, claimed, seen in zip(dilution.OBSERVED_FIELDS, evidence.observed,
-                                       facts.observed(), strict=True):
-            if claimed != seen:
-                raise NotObserved(f"dilution: {name} is {claimed} in the evidence, our chain "
-                                  f"shows {seen}")
+        compare_facts("dilution", dilution.OBSERVED_FIELDS, evidence.observed, facts.observed())

@@ -171,13 +171,16 @@ class ExtractionDetector(Detector):
         if facts.detail() != evidence.detail:
             ours = ", ".join("0x" + b.hex() for b in facts.beneficiaries)
             raise NotObserved(f"extraction: the beneficiaries differ; our chain shows {ours}")
-        for name, claimed, seen in zip(intent.OBSERVED_FIELDS, evidence.observed,
-                                       facts.observed(), strict=False):
-            if claimed != seen:
-                raise NotObserved(f"extraction: {name} is {claimed} in the evidence, our chain "
-                                  f"shows {seen}")
-        if len(evidence.observed) != len(intent.OBSERVED_FIELDS):
-            raise NotObserved("extraction: the evidence does not carry every fact")
+        compare_facts("extraction", intent.OBSERVED_FIELDS, evidence.observed, facts.observed())
+
+
+def compare_facts(rule: str, fields, claimed: tuple, seen: tuple) -> None:
+    """A peer's per-transaction facts against ours, naming the first that differs."""
+    if len(claimed) != len(fields):
+        raise NotObserved(f"{rule}: the evidence does not carry every fact")
+    for name, theirs, ours in zip(fields, claimed, seen, strict=True):
+        if theirs != ours:
+            raise NotObserved(f"{rule}: {name} is {theirs} in the evidence, our chain shows {ours}")
 
 
 async def evidence_flows(view: ChainView, evidence: Evidence, rule: str) -> TxFlows:
