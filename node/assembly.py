@@ -87,6 +87,7 @@ class Guardian:
             registry=registry, view=view, pipeline=self.pipeline, submitter=self.submitter,
             store=store, state=self.state, metrics=metrics,
             detectors=default_detectors() if detectors is None else detectors)
+        self.probe_new_contracts = pending.probe_new_contracts
         self.prepared = PreparedLoop(  # new contracts probed: its own RPC client and timeout
             rpc=ChainRpc(oracle.rpc.url, timeout=BATCH_SECONDS, retries=0),
             header=self._pending_base, watched=registry.watched,
@@ -99,7 +100,7 @@ class Guardian:
             detectors=self.watch.detectors, header=self._pending_base,
             watched=registry.watched, on_detection=self.watch.open_incident,
             max_per_block=pending.max_per_block, metrics=metrics, stages=self.state.stages,
-            on_creation=self.prepared.on_pending_creation)
+            on_creation=self.prepared.on_pending_creation if self.probe_new_contracts else None)
         self.lifecycle = IncidentLifecycle(
             store=store, pipeline=self.pipeline, submitter=self.submitter, publish=self.publish,
             chain_time=self.watch.chain_time)
@@ -191,7 +192,8 @@ class Guardian:
             nursery.start_soon(self._resume)
             nursery.start_soon(self.pipeline.deferred.run, self._on_peer_report)
             nursery.start_soon(self.watch.run, heads_recv)
-            nursery.start_soon(self.prepared.run)
+            if self.probe_new_contracts:
+                nursery.start_soon(self.prepared.run)
             if self.pending_watch is not None:
                 await nursery.start(self.pending_watch.run)
                 nursery.start_soon(self.pending_loop.run)

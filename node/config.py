@@ -129,6 +129,10 @@ class PendingSection:
         "the highest fee cap (maxFeePerGas) a containment sets to outbid a pending exploit's fee "
         "cap; it pays only the base fee plus its tip, this bounds a base-fee rise",
         "gwei", s.number(0.0, 1_000_000.0)))
+    probe_new_contracts: bool = field(default=True, metadata=key(
+        "probe each new contract that names a registered protocol, at its deployment "
+        "(containment at the exploit's preparation; false: only transactions are judged)",
+        "true \\| false", s.boolean))
 
 
 SECTIONS: dict[str, type] = {"node": NodeSection, "chain": ChainSection, "keys": KeysSection,
@@ -209,7 +213,7 @@ def render_config(*, name: str, data_dir: str, rpc_http: str, rpc_ws: str, chain
                   passphrase_file: str, submitter_key_file: str, listen: str,
                   bootstrap: list[str], metrics_listen: str, stagger_seconds: float = 2.0,
                   log_format: str = "text", log_level: str = "info",
-                  outsiders: str = "deny") -> str:
+                  outsiders: str = "deny", probe_new_contracts: bool = True) -> str:
     """A config file's text (the devnet and the docker deployer write one per guardian)."""
     values: dict[str, dict[str, Any]] = {
         "node": dict(name=name, data_dir=data_dir, log_format=log_format, log_level=log_level),
@@ -220,6 +224,7 @@ def render_config(*, name: str, data_dir: str, rpc_http: str, rpc_ws: str, chain
         "p2p": dict(listen=listen, bootstrap=list(bootstrap), outsiders=outsiders),
         "metrics": dict(listen=metrics_listen),
         "submission": dict(stagger_seconds=float(stagger_seconds)),
+        "pending": dict(probe_new_contracts=None if probe_new_contracts else False),
     }
     header = "# Guardian node configuration (docs/architecture.md; every key: schema_markdown()).\n"
     return s.render(SECTIONS, values, header)

@@ -106,6 +106,12 @@ def choice(*options: str) -> Parse:
     return parse
 
 
+def boolean(r: Reader, section: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise r.fail(section, key, f"must be true or false, got {value!r}")
+    return value
+
+
 def integer(low: int, high: int) -> Parse:
     def parse(r: Reader, section: str, key: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -193,6 +199,8 @@ def multiaddrs(r: Reader, section: str, key: str, value: Any) -> tuple[str, ...]
 
 # output ------------------------------------------------------------------------------------------
 def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str | Path):
         text = str(value)
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -56,7 +56,8 @@ def _e2e(args: argparse.Namespace) -> dict:
     print("end to end: the one-transaction exploit, broadcast at a random moment of the block",
           flush=True)
     rows = run_bench(sizes, times, args.runs or 10, args.slow_runs,
-                     progress=lambda m: print(m, flush=True))
+                     progress=lambda m: print(m, flush=True),
+                     probe_new_contracts=args.probe_new_contracts)
     print_table(rows)
     print_stage_table(rows)
     return {"e2e": rows}
@@ -156,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="outsider processes in the flood section")
     parser.add_argument("--participants", default="4,7,16,100",
                         help="ceremony sizes for the dkg-compute section (comma-separated)")
+    parser.add_argument("--probe-new-contracts", action="store_true",
+                        help="e2e: keep the guardians' preparation watch on (off by default: the "
+                             "Attacker contract would be contained at its deployment, before the "
+                             "race this section measures)")
     parser.add_argument("--incidents", type=int, default=2, help="scale: incidents per size")
     parser.add_argument("--target", choices=("demo", "oz-lending"), default="demo",
                         help="prepared: the demo pool or the OpenZeppelin lending market")

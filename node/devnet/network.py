@@ -75,7 +75,8 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
                    log: Callable[[str], None] = print, stagger_seconds: float = 1.0,
                    log_format: str = "text", outsiders: str = "deny",
                    dealer: bool = False,
-                   max_borrow_per_tx: int = MAX_BORROW_PER_TX) -> dict:
+                   max_borrow_per_tx: int = MAX_BORROW_PER_TX,
+                   probe_new_contracts: bool = True) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     backend = get_backend()
@@ -123,7 +124,8 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
             listen=f"/ip4/{topo.listen_host}/tcp/{p2p_ports[i - 1]}",
             bootstrap=ring_neighbours(addrs, i, BOOTSTRAP_FANOUT),
             metrics_listen=f"{topo.metrics_host}:{metric_ports[i - 1]}",
-            stagger_seconds=stagger_seconds, log_format=log_format, outsiders=outsiders)
+            stagger_seconds=stagger_seconds, log_format=log_format, outsiders=outsiders,
+            probe_new_contracts=probe_new_contracts)
         (gdir / "node.toml").write_text(config)
         status_urls[i] = f"http://{topo.status_host.format(i=i)}:{metric_ports[i - 1]}"
     log(f"wrote {guardians} guardian configs under {out_dir}")

@@ -128,3 +128,16 @@ def test_a_retired_key_is_refused_with_its_reason(tmp_path):
     with pytest.raises(ConfigError, match=r"\[pending\] block_seconds: is no longer read: .*"
                                           r"chain's own block interval"):
         parse_config(text, tmp_path / "n.toml")
+
+
+def test_probe_new_contracts_is_a_boolean_and_renders_off(tmp_path):
+    """The preparation watch is on unless the config turns it off (the race bench does, to
+    measure the pending path alone); anything but true/false is refused with the key's name."""
+    assert parse_config(render_config(**GOOD), tmp_path / "n.toml").pending.probe_new_contracts
+    off = render_config(**GOOD, probe_new_contracts=False)
+    assert "[pending]\nprobe_new_contracts = false\n" in off
+    assert parse_config(off, tmp_path / "n.toml").pending.probe_new_contracts is False
+    bad = off.replace("probe_new_contracts = false", 'probe_new_contracts = "no"')
+    with pytest.raises(ConfigError, match=r"\[pending\] probe_new_contracts: must be true or "
+                                          r"false, got 'no'"):
+        parse_config(bad, tmp_path / "n.toml")
