@@ -102,7 +102,7 @@ _values = st.recursive(
                                                                  max_size=6), max_leaves=30)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(fields=st.dictionaries(st.sampled_from(["v", "type", "ceremony", "dealer", "recipient",
                                                "commitments", "ephemeral_keys", "ciphertexts",
                                                "complaints", "deal_hashes", "reveals",
