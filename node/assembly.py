@@ -32,6 +32,7 @@ from node.config import PendingSection
 from node.cover.gossip import route_validator, split_inbound
 from node.detectors import Detector, default_detectors
 from node.gossip_intake import FLOODED_KINDS, GossipIntake, kind_of_bytes
+from node.head_relay import relay_heads
 from node.lifecycle import IncidentLifecycle
 from node.pending_loop import PendingLoop
 from node.pipeline import IncidentPipeline
@@ -124,6 +125,11 @@ class Guardian:
         if self.metrics:
             self.metrics.message_out(kind)
 
+    async def _on_tip(self, number: int) -> None:
+        """The newest head (node.head_relay): gossip rules and re-verification count from it."""
+        self.intake.note_tip(number)
+        await self.pipeline.on_tip(number)
+
     async def _on_peer_report(self, report: messages.Report) -> None:
         """A peer's report to the pipeline; one our chain contradicts is blamed on its signer
         (re-checked only on that rare path, to tell "wrong" from "not yet visible here")."""
@@ -180,6 +186,7 @@ class Guardian:
 
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         heads_send, heads_recv = trio.open_memory_channel[BlockHeader](8)
+        tips_send, tips_recv = trio.open_memory_channel[BlockHeader](8)
         async with trio.open_nursery() as nursery:
             await nursery.start(self.p2p.run)
             await nursery.start(self.submitter.run)
@@ -187,7 +194,8 @@ class Guardian:
             nursery.start_soon(lambda: self.intake.run(
                 inbound, on_report=self._on_peer_report,
                 on_share=self.pipeline.on_share, on_proof=self.submitter.peer_proof))
-            await nursery.start(self.heads.run, heads_send)
+            nursery.start_soon(relay_heads, tips_recv, heads_send, self._on_tip)
+            await nursery.start(self.heads.run, tips_send)
             nursery.start_soon(self._resume)
             nursery.start_soon(self.pipeline.deferred.run, self._on_peer_report)
             nursery.start_soon(self.watch.run, heads_recv)

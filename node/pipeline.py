@@ -29,7 +29,7 @@ import trio
 
 from node.deferred_reports import DeferredReports
 from node.detectors.base import Detection
-from node.prepared_check import simulated_time
+from node.prepared_check import is_prepared, simulated_time
 from node.records import ChainView, GuardianKey, ReadyProof, Watched, usable_actions
 from node.stages import StageClock
 from node.store import Store, incident_key
@@ -44,6 +44,7 @@ from protocol.detection import (
 )
 from protocol.evidence import evidence_hash
 from protocol.guardian_set import GuardianSet
+from protocol.pending import base_too_old
 
 log = logging.getLogger("guardian.pipeline")
 PEER_REPORTED_CACHE = 4096  # digests remembered for the proposal stand-down (incidents are rare)
@@ -82,7 +83,14 @@ class IncidentPipeline:
 
     # heads -------------------------------------------------------------------------------------
     async def on_head(self, number: int) -> None:
+        """The watch loop's head (the registry was read at it)."""
         await self.verifier.on_head(number)
+        self.deferred.on_head(number)
+
+    async def on_tip(self, number: int) -> None:
+        """The newest head our node has (node.head_relay), ahead of a lagging watch loop: peers'
+        reports about it are checked now, not once the watch loop gets there."""
+        await self.verifier.on_tip(number)
         self.deferred.on_head(number)
 
     # our own detections --------------------------------------------------------------------------
@@ -106,8 +114,14 @@ class IncidentPipeline:
         if self.store.reopen_expired(incident):
             log.info("incident 0x%s: its reports expired unauthorized; reporting it again",
                      incident.hex()[:12])
-        if self.store.incident_state(incident) == "contained" or self.store.own_shares_for(incident):
+        if self.store.incident_state(incident) == "contained":
+            return None
+        signed = self.store.own_shares_for(incident)
+        if signed and not all(self._stalled(d) for d in signed):
             return None  # already signed a report for this incident: merge, do not re-propose
+        if signed:
+            log.info("incident 0x%s: the report(s) we signed stalled (pending evidence too old "
+                     "for any peer to sign now); reporting it again", incident.hex()[:12])
         timestamp = simulated_time(det.evidence)  # pending or PREPARED: the simulated block's
         if timestamp is None:
             timestamp = await self.oracle.block_timestamp(det.evidence.block_to)
@@ -175,17 +189,37 @@ class IncidentPipeline:
         async with self._lock:
             signed = self.store.own_shares_for(incident)
             mine = preference_key(report.evidence.block_to, ev_hash)
+            stalled = []  # better reports we signed that can gather no more shares
             for other in signed:
                 stored = self.store.report(other)
-                if other == digest or (stored and preference_key(stored.block_to,
-                                                                 stored.evidence_hash) <= mine):
-                    break  # signed this one or a better one already
+                if other == digest:
+                    break  # signed this one already
+                if stored and preference_key(stored.block_to, stored.evidence_hash) <= mine:
+                    if not self._stalled(other):
+                        break  # signed a better one already, and it can still combine
+                    stalled.append(other)
             else:
-                await self._sign_share(report, digest, incident)
+                await self._sign_share(report, digest, incident, replaces=stalled)
         await self._maybe_combine(digest)
         return True
 
-    async def _sign_share(self, report: messages.Report, digest: bytes, incident: bytes) -> None:
+    def _stalled(self, digest: bytes) -> bool:
+        """A report we signed that can gather no more shares: it has not combined, and its
+        pending (or probe) evidence's base block is now too far behind our head for any peer
+        that has not signed it yet (`protocol.pending.base_too_old`). It no longer holds the
+        incident: a fresher report may be signed, and detected again, instead of waiting for
+        the stalled one to expire (900 s) while the drain goes on."""
+        if digest in self._ready:
+            return False
+        stored = self.store.report(digest)
+        if stored is None:
+            return False
+        ev = messages.decode(stored.encoded).evidence
+        return ((ev.pending is not None or is_prepared(ev))
+                and base_too_old(ev.block_to, self.verifier.head))
+
+    async def _sign_share(self, report: messages.Report, digest: bytes, incident: bytes,
+                          replaces: list[bytes] = ()) -> None:
         partial = threshold.partial_sign(self.key.secret, digest, backend=self.backend)
         share = messages.sign_message(messages.Share(
             incident_id=report.incident_id, digest=digest, partial=partial,
@@ -195,8 +229,9 @@ class IncidentPipeline:
         self.store.record_own_share(digest, incident, encoded)
         self.store.save_share(digest, self.key.index, partial)
         self.stages.mark(incident, "own_share")
-        log.info("signed share for digest 0x%s (protocol 0x%s nonce %d) %s", digest.hex()[:12],
-                 report.protocol_id.hex()[:12], report.nonce, preference_text(report.evidence))
+        log.info("signed share for digest 0x%s (protocol 0x%s nonce %d) %s%s", digest.hex()[:12],
+                 report.protocol_id.hex()[:12], report.nonce, preference_text(report.evidence),
+                 "".join(f" {REPLACES_STALLED} 0x{d.hex()[:12]}" for d in replaces))
         await self.publish(encoded)
 
     async def verify_report(self, report: messages.Report) -> None:
@@ -286,3 +321,6 @@ def preference_text(evidence) -> str:
 
 
 PREFERENCE_HASH_BYTES = 16
+# Follows the preference key on a "signed share" line when a better report we signed had stalled
+# (node.chaos.outcome does not count that as double signing).
+REPLACES_STALLED = "replaces stalled"

@@ -27,7 +27,10 @@ Report:
   [IGNORE] deadline is not in the past                                           EXPIRED
   [IGNORE] observed_block <= head + MAX_FUTURE_BLOCKS                            FUTURE
   [IGNORE] it is the first valid report from `guardian` for the incident
-           (protocol_id, nonce) (`ValidationContext.reported`)                   NOT_FIRST
+           (protocol_id, nonce) (`ValidationContext.reported`); a first report
+           about a pending transaction or a probe whose base block is now too old
+           to be signed (`protocol.pending.base_too_old` at head_block) no longer
+           counts: the guardian may report the incident again                  NOT_FIRST
   [REJECT] the guardian signature verifies                                       BAD_SIGNATURE
   [REJECT] evidence.protocol_id == protocol_id, evidence.block_to == observed_block
                                                                                  INCONSISTENT
