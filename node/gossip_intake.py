@@ -6,7 +6,7 @@ per-peer count of REJECTs. `run` then takes the accepted messages off the p2p in
 deduplicates them (py-libp2p may deliver one twice), records liveness and the "first valid"
 state the rules read, and hands each message to its consumer: reports to the incident pipeline
 (each in its own task: re-verification reads the chain), shares to the pipeline, proofs to the
-submitter.
+submitter, report requests to node.report_requests.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class GossipIntake:
             OrderedDict()
         self._guardian_of_peer = {peer: i for i, peer in enumerate(guardian_set.peer_ids or (), 1)}
         self._last_heartbeat: dict[int, int] = {}  # bounded by the guardian set's size
+        self._last_request: dict[int, int] = {}  # the same, for report requests
         self.tip = 0  # the newest head our node has (node.head_relay), ahead of state.head
 
     def note_tip(self, number: int) -> None:
@@ -61,7 +62,7 @@ class GossipIntake:
             guardian_set=self.gset, chain_id=self.chain_id, oracle=self.oracle_address,
             head_block=self._head(), now=int(time.time()),
             reported=_StillReported(self._reported, self._head()),
-            last_heartbeat=self._last_heartbeat)
+            last_heartbeat=self._last_heartbeat, last_request=self._last_request)
 
     def _head(self) -> int:
         return max(self.state.head, self.tip)
@@ -135,10 +136,14 @@ class GossipIntake:
         elif isinstance(msg, messages.Heartbeat):
             if msg.timestamp > self._last_heartbeat.get(msg.guardian, -1):
                 self._last_heartbeat[msg.guardian] = msg.timestamp
+        elif isinstance(msg, messages.ReportRequest):
+            if msg.timestamp > self._last_request.get(msg.guardian, -1):
+                self._last_request[msg.guardian] = msg.timestamp
 
     async def run(self, inbound, *, on_report: Callable[[messages.Report], Awaitable[object]],
                   on_share: Callable[[messages.Share], Awaitable[None]],
-                  on_proof: Callable[[messages.Proof], None]) -> None:
+                  on_proof: Callable[[messages.Proof], None],
+                  on_request: Callable[[messages.ReportRequest], None] | None = None) -> None:
         async with trio.open_nursery() as nursery:
             async for _peer, data in inbound:
                 mid = gossip_rules.message_id(data)
@@ -162,6 +167,8 @@ class GossipIntake:
                     await on_share(msg)
                 elif isinstance(msg, messages.Proof):
                     on_proof(msg)
+                elif isinstance(msg, messages.ReportRequest) and on_request is not None:
+                    on_request(msg)  # node.report_requests
 
 
 class _StillReported:
@@ -200,11 +207,11 @@ def _kind(msg) -> str:
 
 
 # Our own incident messages go to every member directly, not only the mesh (node.p2p.router).
-FLOODED_KINDS = frozenset({"report", "share", "proof"})
+FLOODED_KINDS = frozenset({"report", "share", "proof", "request"})
 
 
 def kind_of_bytes(data: bytes) -> str:
-    for kind in ("report", "share", "proof", "heartbeat"):
+    for kind in ("report", "share", "proof", "heartbeat", "request"):
         if kind.encode() in data[:32]:
             return kind
     return "unknown"

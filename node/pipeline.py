@@ -234,6 +234,11 @@ class IncidentPipeline:
                  "".join(f" {REPLACES_STALLED} 0x{d.hex()[:12]}" for d in replaces))
         await self.publish(encoded)
 
+    def has_report(self, digest: bytes) -> bool:
+        """We hold this digest's report, or a peer's copy of it reached us (being checked,
+        deferred, or refused): asking for it again would change nothing."""
+        return digest in self._peer_reported or self.store.report(digest) is not None
+
     async def verify_report(self, report: messages.Report) -> None:
         """Raise ReportRejected unless the report survives re-verification (node.verification)."""
         await self.verifier.verify(report)

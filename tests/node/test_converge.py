@@ -25,6 +25,7 @@ from node.gossip_intake import GossipIntake, kind_of_bytes
 from node.head_relay import relay_heads
 from node.pipeline import REPLACES_STALLED, IncidentPipeline
 from node.records import BlockHeader, GuardianKey, ReadyProof, Watched
+from node.report_requests import BACKUP_RESPONDERS, ReportRequests
 from node.status import NodeState
 from node.store import Store, incident_key
 from protocol import gossip_rules, messages, threshold
@@ -84,6 +85,9 @@ class Guardian:
             view=chain, oracle=chain, chain_id=CHAIN_ID, oracle_address=ORACLE,
             watched=lambda: self.watched, publish=self.publish, on_ready=self.on_ready,
             head_wait_seconds=15.0)
+        self.requests = ReportRequests(key=GuardianKey(index, share), guardian_set=gset,
+                                       backend=B, store=self.store, publish=self.publish,
+                                       have_report=self.pipeline.has_report)
         self.ready: list[ReadyProof] = []
         self.combined = trio.Event()
         self.published: list[str] = []
@@ -108,10 +112,15 @@ class Guardian:
             await self.pipeline.on_tip(HEAD)
             nursery.start_soon(self._validate)
             nursery.start_soon(self.pipeline.deferred.run, self.pipeline.on_report)
+            await nursery.start(self.requests.run)
             nursery.start_soon(lambda: self.intake.run(
-                self._accepted, on_report=self.pipeline.on_report,
-                on_share=self.pipeline.on_share, on_proof=lambda proof: None))
+                self._accepted, on_report=self.pipeline.on_report, on_share=self.on_share,
+                on_proof=lambda proof: None, on_request=self.requests.on_request))
             task_status.started()
+
+    async def on_share(self, share: messages.Share) -> None:  # as node.assembly wires it
+        await self.pipeline.on_share(share)
+        self.requests.on_share(share)
 
     async def _validate(self) -> None:
         async for src, data in self._inbox:  # the p2p layer's topic validator
@@ -129,7 +138,8 @@ class Guardian:
         await self.pipeline.propose(report, delay)
 
 
-async def run_incident(tmp_path: Path, assign: Callable[[list[int]], dict[int, Evidence]],
+async def run_incident(tmp_path: Path,
+                       assign: Callable[[list[int]], dict[int, Evidence | None]],
                        drop: Callable[[int, int, str], bool] | None = None,
                        ) -> tuple[dict[int, Guardian], dict[int, Evidence]]:
     """Every guardian detects its own evidence at once; returns once all combined (or fails)."""
@@ -148,7 +158,8 @@ async def run_incident(tmp_path: Path, assign: Callable[[list[int]], dict[int, E
         for g in guardians.values():
             await nursery.start(g.run)
         for i, g in guardians.items():
-            nursery.start_soon(g.detect, evidence_of[i])
+            if evidence_of.get(i) is not None:  # the others only sign peers' reports
+                nursery.start_soon(g.detect, evidence_of[i])
         with trio.fail_after(CONVERGE_SECONDS):
             for g in guardians.values():
                 await g.combined.wait()
@@ -209,6 +220,37 @@ async def test_one_digest_when_the_best_report_is_lost_in_gossip(tmp_path, autoj
     (digest,) = combined_digests(guardians)
     assert guardians[owner["best"]].published.count("report") == 1  # it did try
     assert next(iter(guardians.values())).ready[0].report.evidence == evs[1]
+
+
+async def test_a_report_lost_on_its_way_is_asked_for_and_the_split_closes(tmp_path,
+                                                                         autojump_clock):
+    """The stable split: guardian A detects the best report, B signs it (B detected nothing),
+    C detects a worse one and D signs C's. A's report is lost on its way to C and D: two digests
+    at two shares each, t = 3, and neither side signs the other's (A and B hold the better
+    report; C and D never got it). Before, only the lifecycle's re-gossip, 30 s later, ended
+    it. Now C and D hold shares for a digest without its report, ask for it, A answers, and
+    all four combine A's digest."""
+    evs = ranked_evidence()
+    who: dict[str, int] = {}
+    lost: set[tuple[int, int]] = set()
+
+    def assign(order: list[int]) -> dict[int, Evidence | None]:
+        who.update(a=order[0], b=order[1], c=order[2], d=order[3])
+        return {order[0]: evs[0], order[1]: None, order[2]: evs[1], order[3]: None}
+
+    def drop(src: int, dst: int, kind: str) -> bool:
+        first_copy = (src, dst) not in lost
+        if src == who["a"] and dst in (who["c"], who["d"]) and kind == "report" and first_copy:
+            lost.add((src, dst))
+            return True
+        return False
+
+    guardians, _ = await run_incident(tmp_path, assign, drop)
+    assert_one_valid_digest(guardians, evs[:1])
+    assert len(lost) == 2  # the first copies were lost indeed
+    assert guardians[who["c"]].requests.asked + guardians[who["d"]].requests.asked >= 1
+    assert guardians[who["a"]].requests.answered >= 1
+    assert sum(g.requests.answered for g in guardians.values()) <= 1 + BACKUP_RESPONDERS
 
 
 # A stalled report does not hold the incident -------------------------------------------------
