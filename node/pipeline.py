@@ -12,7 +12,11 @@ Rules this file enforces:
   `node.verification`. A peer's report is stored, and its incident opened, only after that.
 - Duplicate reports of one incident (protocol id + nonce) merge: every guardian orders competing
   reports by `preference_key` and only signs a report better than every one it signed before, so
-  signatures converge on one digest instead of splitting between conflicting ones.
+  signatures converge on one digest instead of splitting between conflicting ones. One exception:
+  a report we signed on pending (or probe) evidence that has not combined and whose base block
+  is now too old for any other guardian to sign (`protocol.pending.base_too_old`) has stalled; it
+  no longer holds the incident, so a fresher report may be signed, and detected again by us,
+  instead of the incident waiting for the stalled one to expire (issue 24).
 - Partials are verified against the sender's public share before they are stored (done by the
   gossip validator); at t the combination is verified against the group key before it is handed
   on, and an invalid partial is dropped and attributed to its sender.
