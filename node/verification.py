@@ -94,7 +94,9 @@ class ReportVerifier:
         """The watch loop's head: the registry (`watched`) has been read at `number`."""
         if number > self._registry_head:
             self._registry_head = number
-        await self.on_tip(number)
+            self._head = max(self._head, number)
+            async with self._head_changed:  # wakes a report waiting for the registry too
+                self._head_changed.notify_all()
 
     async def on_tip(self, number: int) -> None:
         """The newest head the subscription delivered, before the watch loop judged it: our

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import trio
+import trio.testing
 
 from node.bench.scale_guardian import CALL, CHAIN_ID, HEAD, ORACLE, POOL, ScriptedChain, params
 from node.detectors.base import Detection
@@ -28,6 +29,7 @@ from node.records import BlockHeader, GuardianKey, ReadyProof, Watched
 from node.report_requests import BACKUP_RESPONDERS, ReportRequests
 from node.status import NodeState
 from node.store import Store, incident_key
+from node.verification import ReportRejected, ReportVerifier
 from protocol import gossip_rules, messages, threshold
 from protocol.bls import DST_AUTHORIZATION, get_backend
 from protocol.detection import EvidenceKind, check_evidence, preference_key
@@ -382,3 +384,32 @@ async def test_the_relay_hands_every_head_on_even_when_the_watch_loop_is_busy():
     assert watch.receive_nowait().number == 1  # the rest waits for a later head
     with pytest.raises(trio.WouldBlock):
         watch.receive_nowait()
+
+
+async def test_a_report_waiting_for_the_registry_wakes_on_the_watch_loops_head(autojump_clock):
+    """The issue-17 start-up rule waits for the registry (the watch loop's head), not the tip:
+    the tip may already be past the evidence while the registry is still empty."""
+    registry: dict[bytes, Watched] = {}
+    verifier = ReportVerifier(chain_id=CHAIN_ID, oracle_address=ORACLE, key_epoch=1, view=None,
+                              oracle=None, watched=lambda: registry, head_wait_seconds=10)
+    ev = evidence(HEAD - 1)
+    report = messages.Report(chain_id=CHAIN_ID, oracle=ORACLE, key_epoch=1, protocol_id=PID,
+                             action=1, nonce=0, deadline=4_000_000_000, evidence=ev,
+                             observed_block=HEAD, guardian=2, signature=b"")
+    outcome: dict[str, str] = {}
+
+    async def verify() -> None:
+        try:
+            await verifier.verify(report)
+        except ReportRejected as exc:
+            outcome["rejected"] = str(exc)
+
+    await verifier.on_tip(HEAD + 3)  # the subscription is ahead; the registry is still empty
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(verify)
+        await trio.testing.wait_all_tasks_blocked()
+        assert outcome == {}  # waiting for the registry, not refused as "not registered"
+        registry[PID] = Watched(PID, params(), 1 << 1, contained=True)
+        await verifier.on_head(HEAD)  # the watch loop read the registry at the evidence block
+    assert outcome == {"rejected": "protocol is already contained"}
+    assert trio.current_time() < 1  # woken by the head, not by the 10 s timeout
