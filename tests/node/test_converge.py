@@ -413,3 +413,23 @@ async def test_a_report_waiting_for_the_registry_wakes_on_the_watch_loops_head(a
         await verifier.on_head(HEAD)  # the watch loop read the registry at the evidence block
     assert outcome == {"rejected": "protocol is already contained"}
     assert trio.current_time() < 1  # woken by the head, not by the 10 s timeout
+
+
+def test_the_fault_suite_does_not_count_a_stalled_replacement_as_double_signing(tmp_path):
+    """node.chaos.outcome counts a share for a worse report after a better one as double
+    signing, unless the line says the better one had stalled (what node.pipeline logs)."""
+    from node.chaos.outcome import double_signed
+
+    def line(digest: str, block: int, tail: str = "") -> str:
+        return (f"signed share for digest 0x{digest} (protocol 0xabc nonce 0) evidence block "
+                f"{block} hash 0x01{tail}\n")
+
+    class Logs:
+        def log_path(self, i: int) -> Path:
+            return tmp_path / f"g{i}.log"
+
+    (tmp_path / "g1.log").write_text(line("aa", 101) + line("bb", 107, f" {REPLACES_STALLED} "
+                                                                      "0xaa"))
+    (tmp_path / "g2.log").write_text(line("aa", 101) + line("bb", 107))
+    assert double_signed(Logs(), [1]) == 0
+    assert double_signed(Logs(), [2]) == 1
