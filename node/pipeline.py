@@ -12,11 +12,8 @@ Rules this file enforces:
   `node.verification`. A peer's report is stored, and its incident opened, only after that.
 - Duplicate reports of one incident (protocol id + nonce) merge: every guardian orders competing
   reports by `preference_key` and only signs a report better than every one it signed before, so
-  signatures converge on one digest instead of splitting between conflicting ones. One exception:
-  a report we signed on pending (or probe) evidence that has not combined and whose base block
-  is now too old for any other guardian to sign (`protocol.pending.base_too_old`) has stalled; it
-  no longer holds the incident, so a fresher report may be signed, and detected again by us,
-  instead of the incident waiting for the stalled one to expire (issue 24).
+  signatures converge on one digest instead of splitting between conflicting ones; a stalled
+  report no longer holds its incident (`node.signing_rule`).
 - Partials are verified against the sender's public share before they are stored (done by the
   gossip validator); at t the combination is verified against the group key before it is handed
   on, and an invalid partial is dropped and attributed to its sender.
@@ -31,10 +28,12 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
+from node import signing_rule
 from node.deferred_reports import DeferredReports
 from node.detectors.base import Detection
-from node.prepared_check import is_prepared, simulated_time
+from node.prepared_check import simulated_time
 from node.records import ChainView, GuardianKey, ReadyProof, Watched, usable_actions
+from node.signing_rule import PREFERENCE_HASH_BYTES, preference_text
 from node.stages import StageClock
 from node.store import Store, incident_key
 from node.verification import OracleView, ReportNotYet, ReportRejected, ReportVerifier
@@ -43,12 +42,10 @@ from protocol.detection import (
     EvidenceKind,
     choose_action,
     evidence_shape,
-    preference_key,
     report_deadline,
 )
 from protocol.evidence import evidence_hash
 from protocol.guardian_set import GuardianSet
-from protocol.pending import base_too_old
 
 log = logging.getLogger("guardian.pipeline")
 PEER_REPORTED_CACHE = 4096  # digests remembered for the proposal stand-down (incidents are rare)
@@ -191,36 +188,16 @@ class IncidentPipeline:
             await self._maybe_combine(digest)
             return True
         async with self._lock:
-            signed = self.store.own_shares_for(incident)
-            mine = preference_key(report.evidence.block_to, ev_hash)
-            stalled = []  # better reports we signed that can gather no more shares
-            for other in signed:
-                stored = self.store.report(other)
-                if other == digest:
-                    break  # signed this one already
-                if stored and preference_key(stored.block_to, stored.evidence_hash) <= mine:
-                    if not self._stalled(other):
-                        break  # signed a better one already, and it can still combine
-                    stalled.append(other)
-            else:
-                await self._sign_share(report, digest, incident, replaces=stalled)
+            replaced = signing_rule.to_sign(
+                self.store, self.store.own_shares_for(incident), digest,
+                report.evidence.block_to, ev_hash, self.verifier.head, self.is_combined)
+            if replaced is not None:
+                await self._sign_share(report, digest, incident, replaced)
         await self._maybe_combine(digest)
         return True
 
     def _stalled(self, digest: bytes) -> bool:
-        """A report we signed that can gather no more shares: it has not combined, and its
-        pending (or probe) evidence's base block is now too far behind our head for any peer
-        that has not signed it yet (`protocol.pending.base_too_old`). It no longer holds the
-        incident: a fresher report may be signed, and detected again, instead of waiting for
-        the stalled one to expire (900 s) while the drain goes on."""
-        if digest in self._ready:
-            return False
-        stored = self.store.report(digest)
-        if stored is None:
-            return False
-        ev = messages.decode(stored.encoded).evidence
-        return ((ev.pending is not None or is_prepared(ev))
-                and base_too_old(ev.block_to, self.verifier.head))
+        return signing_rule.stalled(self.store, digest, self.verifier.head, self.is_combined)
 
     async def _sign_share(self, report: messages.Report, digest: bytes, incident: bytes,
                           replaces: list[bytes] = ()) -> None:
@@ -235,7 +212,7 @@ class IncidentPipeline:
         self.stages.mark(incident, "own_share")
         log.info("signed share for digest 0x%s (protocol 0x%s nonce %d) %s%s", digest.hex()[:12],
                  report.protocol_id.hex()[:12], report.nonce, preference_text(report.evidence),
-                 "".join(f" {REPLACES_STALLED} 0x{d.hex()[:12]}" for d in replaces))
+                 signing_rule.replaces_text(replaces))
         await self.publish(encoded)
 
     def has_report(self, digest: bytes) -> bool:
@@ -318,18 +295,5 @@ class IncidentPipeline:
             del self._ready[digest]
 
 
-__all__ = ["GuardianKey", "IncidentPipeline", "ReadyProof", "ReportRejected"]
-
-
-def preference_text(evidence) -> str:
-    """The report's preference key for the log (the fault suite's double-signing check reads it):
-    the evidence block and the first 16 bytes of the evidence hash. A whole 32-byte hash would be
-    masked by the log's key redaction (64 hex digits look like a private key)."""
-    return (f"evidence block {evidence.block_to} hash "
-            f"0x{evidence_hash(evidence).hex()[:2 * PREFERENCE_HASH_BYTES]}")
-
-
-PREFERENCE_HASH_BYTES = 16
-# Follows the preference key on a "signed share" line when a better report we signed had stalled
-# (node.chaos.outcome does not count that as double signing).
-REPLACES_STALLED = "replaces stalled"
+__all__ = ["PREFERENCE_HASH_BYTES", "GuardianKey", "IncidentPipeline", "ReadyProof",
+           "ReportRejected", "preference_text"]

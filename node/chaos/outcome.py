@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 from node.devnet.attack import AttackResult
 from node.devnet.authorizations import authorize_transactions
-from node.pipeline import REPLACES_STALLED
+from node.signing_rule import REPLACES_STALLED
 
 SIGNED = re.compile(r"signed share for digest 0x([0-9a-f]+) \(protocol 0x([0-9a-f]+) nonce (\d+)\)")
 # the same line's preference key (node.pipeline): evidence block, then evidence hash

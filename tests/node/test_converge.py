@@ -24,9 +24,10 @@ from node.bench.scale_guardian import CALL, CHAIN_ID, HEAD, ORACLE, POOL, Script
 from node.detectors.base import Detection
 from node.gossip_intake import GossipIntake, kind_of_bytes
 from node.head_relay import relay_heads
-from node.pipeline import REPLACES_STALLED, IncidentPipeline
+from node.pipeline import IncidentPipeline
 from node.records import BlockHeader, GuardianKey, ReadyProof, Watched
 from node.report_requests import BACKUP_RESPONDERS, ReportRequests
+from node.signing_rule import REPLACES_STALLED
 from node.status import NodeState
 from node.store import Store, incident_key
 from node.verification import ReportRejected, ReportVerifier
