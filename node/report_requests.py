@@ -36,6 +36,7 @@ import trio
 from node.records import GuardianKey
 from node.store import Store
 from protocol import messages
+from protocol.gossip_rules import REQUEST_INTERVAL_MS
 from protocol.guardian_set import GuardianSet
 from protocol.submission import submission_order
 
@@ -63,6 +64,8 @@ class ReportRequests:
         self._asking: OrderedDict[bytes, tuple[float, int]] = OrderedDict()  # digest -> due, tries
         self._answered: OrderedDict[bytes, float] = OrderedDict()  # digest -> when
         self._wake = trio.Event()
+        self._next_send = -float("inf")  # trio time before which we send no request
+        self._last_stamp = 0  # the timestamp (ms) of our last request
         self._nursery: trio.Nursery | None = None
         self.asked = 0  # requests sent
         self.answered = 0  # reports published in answer
@@ -80,16 +83,21 @@ class ReportRequests:
         self._wake.set()
 
     async def _ask_due(self) -> float | None:
-        """Send the requests that are due; the time of the next one, or None."""
+        """Send the requests that are due, one per REQUEST_INTERVAL_MS (peers ignore a guardian's
+        requests closer together); the time of the next one, or None."""
         now = trio.current_time()
         for digest, (due, tries) in list(self._asking.items()):
             if self.have_report(digest) or tries >= ASK_TRIES:
                 del self._asking[digest]
                 continue
-            if due > now:
+            if due > now or now < self._next_send:
                 continue
+            # wall-clock milliseconds, never closer than the interval to our previous request
+            stamp = max(int(time.time() * 1000), self._last_stamp + REQUEST_INTERVAL_MS)
+            self._last_stamp = stamp
+            self._next_send = now + REQUEST_INTERVAL_MS / 1000
             request = messages.sign_message(messages.ReportRequest(
-                digest=digest, timestamp=int(time.time() * 1000), key_epoch=self.gset.epoch,
+                digest=digest, timestamp=stamp, key_epoch=self.gset.epoch,
                 guardian=self.key.index, signature=b""), self.key.secret, self.backend)
             self._asking[digest] = (now + ASK_AFTER_SECONDS * 2 ** (tries + 1), tries + 1)
             self.asked += 1
@@ -99,7 +107,7 @@ class ReportRequests:
                 await self.publish(messages.encode(request))
             except Exception as exc:  # noqa: BLE001 - no peers now: the next try comes
                 log.debug("report request for 0x%s not sent: %s", digest.hex()[:12], exc)
-        return min((due for due, _ in self._asking.values()), default=None)
+        return min((max(due, self._next_send) for due, _ in self._asking.values()), default=None)
 
     # answering -----------------------------------------------------------------------------------
     def on_request(self, request: messages.ReportRequest) -> None:

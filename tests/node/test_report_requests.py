@@ -21,6 +21,7 @@ from node.report_requests import (
 from node.store import Store
 from protocol import messages, threshold
 from protocol.bls import get_backend
+from protocol.gossip_rules import ValidationContext, Verdict, validate_bytes
 from protocol.guardian_set import GuardianSet
 from protocol.submission import submission_order
 
@@ -125,14 +126,23 @@ async def test_asking_is_bounded_in_digests_and_tries_and_stops_when_the_report_
             requests.on_share(share(dealing, d, guardian=2))
         requests.on_share(share(dealing, b"\xee" * 32, guardian=1))  # our own: never asked
         await trio.sleep(ASK_AFTER_SECONDS + 0.1)
-        first_round = {m.digest for m in sent}
-        assert first_round == set(digests[:MAX_ASKING])
+        assert [m.digest for m in sent] == digests[:1]  # one per REQUEST_INTERVAL_MS
         have.add(digests[0])  # its report arrives: no more requests for it
         await trio.sleep(ASK_AFTER_SECONDS * 2 ** ASK_TRIES * 2)
         nursery.cancel_scope.cancel()
+    first_round = {m.digest for m in sent}
+    assert first_round == set(digests[:MAX_ASKING])  # the other 32 were never asked for
     per_digest = {d: sum(m.digest == d for m in sent) for d in first_round}
     assert per_digest[digests[0]] == 1
     assert all(count == ASK_TRIES for d, count in per_digest.items() if d != digests[0])
     assert all(isinstance(m, messages.ReportRequest) and m.guardian == 1 for m in sent)
     assert all(messages.verify_message_signature(m, gset, B) for m in sent[:3])
+    # a peer's gossip rules accept every one of them (none closer than the interval)
+    last: dict[int, int] = {}
+    for m in sent:
+        ctx = ValidationContext(guardian_set=gset, chain_id=CHAIN_ID, oracle=ORACLE,
+                                head_block=100, now=m.timestamp // 1000, last_request=last)
+        verdict, outcome, _ = validate_bytes(messages.encode(m), ctx, B)
+        assert verdict is Verdict.ACCEPT, outcome
+        last[m.guardian] = m.timestamp
     store.close()
