@@ -32,11 +32,13 @@ from node.config import PendingSection
 from node.cover.gossip import route_validator, split_inbound
 from node.detectors import Detector, default_detectors
 from node.gossip_intake import FLOODED_KINDS, GossipIntake, kind_of_bytes
+from node.head_relay import relay_heads
 from node.lifecycle import IncidentLifecycle
 from node.pending_loop import PendingLoop
 from node.pipeline import IncidentPipeline
 from node.prepared_loop import BATCH_SECONDS, PreparedLoop
 from node.records import BlockHeader, GuardianKey, ReadyProof, TxReceipt
+from node.report_requests import ReportRequests
 from node.status import HEARTBEAT_SECONDS, Heartbeats, NodeState
 from node.store import Store
 from node.submitter import Submitter
@@ -101,6 +103,9 @@ class Guardian:
             watched=registry.watched, on_detection=self.watch.open_incident,
             max_per_block=pending.max_per_block, metrics=metrics, stages=self.state.stages,
             on_creation=self.prepared.on_pending_creation if self.probe_new_contracts else None)
+        self.requests = ReportRequests(
+            key=key, guardian_set=guardian_set, backend=backend, store=store,
+            publish=self.publish, have_report=self.pipeline.has_report)
         self.lifecycle = IncidentLifecycle(
             store=store, pipeline=self.pipeline, submitter=self.submitter, publish=self.publish,
             chain_time=self.watch.chain_time)
@@ -124,6 +129,15 @@ class Guardian:
         await self.p2p.publish(data, flood=kind in FLOODED_KINDS)
         if self.metrics:
             self.metrics.message_out(kind)
+
+    async def _on_tip(self, number: int) -> None:
+        """The newest head (node.head_relay): gossip rules and re-verification count from it."""
+        self.intake.note_tip(number)
+        await self.pipeline.on_tip(number)
+
+    async def _on_share(self, share: messages.Share) -> None:
+        await self.pipeline.on_share(share)
+        self.requests.on_share(share)  # its report never came: ask for it (node.report_requests)
 
     async def _on_peer_report(self, report: messages.Report) -> None:
         """A peer's report to the pipeline; one our chain contradicts is blamed on its signer
@@ -181,14 +195,18 @@ class Guardian:
 
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         heads_send, heads_recv = trio.open_memory_channel[BlockHeader](8)
+        tips_send, tips_recv = trio.open_memory_channel[BlockHeader](8)
         async with trio.open_nursery() as nursery:
             await nursery.start(self.p2p.run)
             await nursery.start(self.submitter.run)
             inbound = split_inbound(self.p2p.inbound, self.cover, nursery)
             nursery.start_soon(lambda: self.intake.run(
                 inbound, on_report=self._on_peer_report,
-                on_share=self.pipeline.on_share, on_proof=self.submitter.peer_proof))
-            await nursery.start(self.heads.run, heads_send)
+                on_share=self._on_share, on_proof=self.submitter.peer_proof,
+                on_request=self.requests.on_request))
+            await nursery.start(self.requests.run)
+            nursery.start_soon(relay_heads, tips_recv, heads_send, self._on_tip)
+            await nursery.start(self.heads.run, tips_send)
             nursery.start_soon(self._resume)
             nursery.start_soon(self.pipeline.deferred.run, self._on_peer_report)
             nursery.start_soon(self.watch.run, heads_recv)

@@ -6,7 +6,7 @@ per-peer count of REJECTs. `run` then takes the accepted messages off the p2p in
 deduplicates them (py-libp2p may deliver one twice), records liveness and the "first valid"
 state the rules read, and hands each message to its consumer: reports to the incident pipeline
 (each in its own task: re-verification reads the chain), shares to the pipeline, proofs to the
-submitter.
+submitter, report requests to node.report_requests.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ import trio
 
 from node.status import NodeState
 from protocol import gossip_rules, messages
+from protocol.detection import EvidenceKind
 from protocol.guardian_set import GuardianSet
+from protocol.pending import base_too_old
 
 log = logging.getLogger("guardian.daemon")
 
@@ -39,16 +41,36 @@ class GossipIntake:
         self.metrics = metrics
         self._seen_ids: OrderedDict[bytes, None] = OrderedDict()
         self._decoded: OrderedDict[bytes, messages.Message] = OrderedDict()
-        # (guardian, incident id) -> (digest, deadline) of its first accepted report
-        self._reported: OrderedDict[tuple[int, bytes], tuple[bytes, int]] = OrderedDict()
+        # (guardian, incident id) -> (digest, deadline, simulated evidence's block or None) of
+        # its first accepted report
+        self._reported: OrderedDict[tuple[int, bytes], tuple[bytes, int, int | None]] = \
+            OrderedDict()
         self._guardian_of_peer = {peer: i for i, peer in enumerate(guardian_set.peer_ids or (), 1)}
         self._last_heartbeat: dict[int, int] = {}  # bounded by the guardian set's size
+        self._last_request: dict[int, int] = {}  # the same, for report requests
+        self.tip = 0  # the newest head our node has (node.head_relay), ahead of state.head
+
+    def note_tip(self, number: int) -> None:
+        """The newest head the subscription delivered. The "future" rule counts from it, not from
+        the watch loop's head: under load that lagged 60 blocks behind, and every peer's report
+        about the chain as it is now was dropped as "from the future" (issue 24)."""
+        self.tip = max(self.tip, number)
 
     # validation (the p2p topic validator) ------------------------------------------------------
     def _context(self) -> gossip_rules.ValidationContext:
         return gossip_rules.ValidationContext(
             guardian_set=self.gset, chain_id=self.chain_id, oracle=self.oracle_address,
-            head_block=self.state.head, now=int(time.time()), reported=self._reported.keys(), last_heartbeat=self._last_heartbeat)
+            head_block=self._head(), now=int(time.time()),
+            reported=_StillReported(self._reported, self._head()),
+            last_heartbeat=self._last_heartbeat, last_request=self._last_request)
+
+    def _head(self) -> int:
+        return max(self.state.head, self.tip)
+
+    def _counts(self, key: tuple[int, bytes]) -> bool:
+        """A guardian's first report of an incident still counts as its report (see
+        `_StillReported`)."""
+        return key in _StillReported(self._reported, self._head())
 
     def validate(self, peer_id: str, data: bytes):
         """The p2p topic validator: the rules of `protocol.gossip_rules`, never raising. Returns
@@ -75,9 +97,11 @@ class GossipIntake:
     def _check_equivocation(self, report: messages.Report) -> None:
         """A second report from one guardian for one incident, both unexpired and different:
         honest guardians report an incident once (again only after their report expired)."""
-        first = self._reported.get((report.guardian, report.incident_id))
+        key = (report.guardian, report.incident_id)
+        first = self._reported.get(key)
         try:
-            if first is None or first[0] == report.digest() or first[1] < int(time.time()):
+            if (first is None or first[0] == report.digest() or first[1] < int(time.time())
+                    or not self._counts(key)):  # its first report stalled: reporting again
                 return
             signed = messages.verify_message_signature(report, self.gset, self.backend)
         except Exception:  # noqa: BLE001 - the validator must never raise
@@ -100,19 +124,26 @@ class GossipIntake:
         """Record what the "first valid" gossip rules read (see protocol.gossip_rules)."""
         if isinstance(msg, messages.Report):
             key = (msg.guardian, msg.incident_id)
-            if key in self._reported:  # both passed validation at once (async validation)
+            if self._counts(key):  # both passed validation at once (async validation)
                 self._check_equivocation(msg)
                 return
-            self._reported[key] = (msg.digest(), msg.deadline)
+            ev = msg.evidence
+            simulated = ev.pending is not None or ev.kind == EvidenceKind.PREPARED
+            self._reported[key] = (msg.digest(), msg.deadline, ev.block_to if simulated else None)
+            self._reported.move_to_end(key)
             while len(self._reported) > DECODED_CACHE:
                 self._reported.popitem(last=False)
         elif isinstance(msg, messages.Heartbeat):
             if msg.timestamp > self._last_heartbeat.get(msg.guardian, -1):
                 self._last_heartbeat[msg.guardian] = msg.timestamp
+        elif isinstance(msg, messages.ReportRequest):
+            if msg.timestamp > self._last_request.get(msg.guardian, -1):
+                self._last_request[msg.guardian] = msg.timestamp
 
     async def run(self, inbound, *, on_report: Callable[[messages.Report], Awaitable[object]],
                   on_share: Callable[[messages.Share], Awaitable[None]],
-                  on_proof: Callable[[messages.Proof], None]) -> None:
+                  on_proof: Callable[[messages.Proof], None],
+                  on_request: Callable[[messages.ReportRequest], None] | None = None) -> None:
         async with trio.open_nursery() as nursery:
             async for _peer, data in inbound:
                 mid = gossip_rules.message_id(data)
@@ -136,6 +167,27 @@ class GossipIntake:
                     await on_share(msg)
                 elif isinstance(msg, messages.Proof):
                     on_proof(msg)
+                elif isinstance(msg, messages.ReportRequest) and on_request is not None:
+                    on_request(msg)  # node.report_requests
+
+
+class _StillReported:
+    """The (guardian, incident) pairs whose first report still counts for the gossip rules'
+    "first valid report" condition. A first report about a pending transaction (or a probe)
+    whose base block is now too old for anyone to sign (`protocol.pending.base_too_old`) no
+    longer counts: that guardian may report the incident again, with fresher evidence, and is
+    not blamed for equivocation (node.pipeline: a stalled report does not hold the incident)."""
+
+    def __init__(self, reported: OrderedDict, head: int) -> None:
+        self._reported = reported
+        self._head = head
+
+    def __contains__(self, key: object) -> bool:
+        entry = self._reported.get(key)
+        if entry is None:
+            return False
+        simulated_block = entry[2]
+        return simulated_block is None or not base_too_old(simulated_block, self._head)
 
 
 async def _handle_report(on_report, report: messages.Report) -> None:
@@ -155,11 +207,11 @@ def _kind(msg) -> str:
 
 
 # Our own incident messages go to every member directly, not only the mesh (node.p2p.router).
-FLOODED_KINDS = frozenset({"report", "share", "proof"})
+FLOODED_KINDS = frozenset({"report", "share", "proof", "request"})
 
 
 def kind_of_bytes(data: bytes) -> str:
-    for kind in ("report", "share", "proof", "heartbeat"):
+    for kind in ("report", "share", "proof", "heartbeat", "request"):
         if kind.encode() in data[:32]:
             return kind
     return "unknown"

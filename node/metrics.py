@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-KINDS = ("report", "share", "proof", "heartbeat", "malformed", "unknown")
+KINDS = ("report", "share", "proof", "heartbeat", "request", "malformed", "unknown")
 
 
 class Metrics:

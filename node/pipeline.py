@@ -12,7 +12,8 @@ Rules this file enforces:
   `node.verification`. A peer's report is stored, and its incident opened, only after that.
 - Duplicate reports of one incident (protocol id + nonce) merge: every guardian orders competing
   reports by `preference_key` and only signs a report better than every one it signed before, so
-  signatures converge on one digest instead of splitting between conflicting ones.
+  signatures converge on one digest instead of splitting between conflicting ones; a stalled
+  report no longer holds its incident (`node.signing_rule`).
 - Partials are verified against the sender's public share before they are stored (done by the
   gossip validator); at t the combination is verified against the group key before it is handed
   on, and an invalid partial is dropped and attributed to its sender.
@@ -27,10 +28,12 @@ from collections.abc import Awaitable, Callable
 
 import trio
 
+from node import signing_rule
 from node.deferred_reports import DeferredReports
 from node.detectors.base import Detection
 from node.prepared_check import simulated_time
 from node.records import ChainView, GuardianKey, ReadyProof, Watched, usable_actions
+from node.signing_rule import PREFERENCE_HASH_BYTES, preference_text
 from node.stages import StageClock
 from node.store import Store, incident_key
 from node.verification import OracleView, ReportNotYet, ReportRejected, ReportVerifier
@@ -39,7 +42,6 @@ from protocol.detection import (
     EvidenceKind,
     choose_action,
     evidence_shape,
-    preference_key,
     report_deadline,
 )
 from protocol.evidence import evidence_hash
@@ -82,7 +84,14 @@ class IncidentPipeline:
 
     # heads -------------------------------------------------------------------------------------
     async def on_head(self, number: int) -> None:
+        """The watch loop's head (the registry was read at it)."""
         await self.verifier.on_head(number)
+        self.deferred.on_head(number)
+
+    async def on_tip(self, number: int) -> None:
+        """The newest head our node has (node.head_relay), ahead of a lagging watch loop: peers'
+        reports about it are checked now, not once the watch loop gets there."""
+        await self.verifier.on_tip(number)
         self.deferred.on_head(number)
 
     # our own detections --------------------------------------------------------------------------
@@ -106,8 +115,14 @@ class IncidentPipeline:
         if self.store.reopen_expired(incident):
             log.info("incident 0x%s: its reports expired unauthorized; reporting it again",
                      incident.hex()[:12])
-        if self.store.incident_state(incident) == "contained" or self.store.own_shares_for(incident):
+        if self.store.incident_state(incident) == "contained":
+            return None
+        signed = self.store.own_shares_for(incident)
+        if signed and not all(self._stalled(d) for d in signed):
             return None  # already signed a report for this incident: merge, do not re-propose
+        if signed:
+            log.info("incident 0x%s: the report(s) we signed stalled (pending evidence too old "
+                     "for any peer to sign now); reporting it again", incident.hex()[:12])
         timestamp = simulated_time(det.evidence)  # pending or PREPARED: the simulated block's
         if timestamp is None:
             timestamp = await self.oracle.block_timestamp(det.evidence.block_to)
@@ -173,19 +188,19 @@ class IncidentPipeline:
             await self._maybe_combine(digest)
             return True
         async with self._lock:
-            signed = self.store.own_shares_for(incident)
-            mine = preference_key(report.evidence.block_to, ev_hash)
-            for other in signed:
-                stored = self.store.report(other)
-                if other == digest or (stored and preference_key(stored.block_to,
-                                                                 stored.evidence_hash) <= mine):
-                    break  # signed this one or a better one already
-            else:
-                await self._sign_share(report, digest, incident)
+            replaced = signing_rule.to_sign(
+                self.store, self.store.own_shares_for(incident), digest,
+                report.evidence.block_to, ev_hash, self.verifier.head, self.is_combined)
+            if replaced is not None:
+                await self._sign_share(report, digest, incident, replaced)
         await self._maybe_combine(digest)
         return True
 
-    async def _sign_share(self, report: messages.Report, digest: bytes, incident: bytes) -> None:
+    def _stalled(self, digest: bytes) -> bool:
+        return signing_rule.stalled(self.store, digest, self.verifier.head, self.is_combined)
+
+    async def _sign_share(self, report: messages.Report, digest: bytes, incident: bytes,
+                          replaces: list[bytes] = ()) -> None:
         partial = threshold.partial_sign(self.key.secret, digest, backend=self.backend)
         share = messages.sign_message(messages.Share(
             incident_id=report.incident_id, digest=digest, partial=partial,
@@ -195,9 +210,15 @@ class IncidentPipeline:
         self.store.record_own_share(digest, incident, encoded)
         self.store.save_share(digest, self.key.index, partial)
         self.stages.mark(incident, "own_share")
-        log.info("signed share for digest 0x%s (protocol 0x%s nonce %d) %s", digest.hex()[:12],
-                 report.protocol_id.hex()[:12], report.nonce, preference_text(report.evidence))
+        log.info("signed share for digest 0x%s (protocol 0x%s nonce %d) %s%s", digest.hex()[:12],
+                 report.protocol_id.hex()[:12], report.nonce, preference_text(report.evidence),
+                 signing_rule.replaces_text(replaces))
         await self.publish(encoded)
+
+    def has_report(self, digest: bytes) -> bool:
+        """We hold this digest's report, or a peer's copy of it reached us (being checked,
+        deferred, or refused): asking for it again would change nothing."""
+        return digest in self._peer_reported or self.store.report(digest) is not None
 
     async def verify_report(self, report: messages.Report) -> None:
         """Raise ReportRejected unless the report survives re-verification (node.verification)."""
@@ -274,15 +295,5 @@ class IncidentPipeline:
             del self._ready[digest]
 
 
-__all__ = ["GuardianKey", "IncidentPipeline", "ReadyProof", "ReportRejected"]
-
-
-def preference_text(evidence) -> str:
-    """The report's preference key for the log (the fault suite's double-signing check reads it):
-    the evidence block and the first 16 bytes of the evidence hash. A whole 32-byte hash would be
-    masked by the log's key redaction (64 hex digits look like a private key)."""
-    return (f"evidence block {evidence.block_to} hash "
-            f"0x{evidence_hash(evidence).hex()[:2 * PREFERENCE_HASH_BYTES]}")
-
-
-PREFERENCE_HASH_BYTES = 16
+__all__ = ["PREFERENCE_HASH_BYTES", "GuardianKey", "IncidentPipeline", "ReadyProof",
+           "ReportRejected", "preference_text"]

@@ -41,7 +41,7 @@ from protocol.detection import (
     evidence_shape,
     report_deadline,
 )
-from protocol.pending import MAX_BASE_LAG_BLOCKS, base_block
+from protocol.pending import MAX_BASE_LAG_BLOCKS, base_block, base_too_old
 
 
 class ReportRejected(NodeError):
@@ -82,23 +82,42 @@ class ReportVerifier:
         self.oracle = oracle
         self.watched = watched
         self.head_wait_seconds = head_wait_seconds
-        self._head = 0
+        self._head = 0  # the newest head our node has: what the evidence must have reached
+        self._registry_head = 0  # the head the watch loop read the registry at (may lag)
         self._head_changed = trio.Condition()
 
+    @property
+    def head(self) -> int:
+        return self._head
+
     async def on_head(self, number: int) -> None:
+        """The watch loop's head: the registry (`watched`) has been read at `number`."""
+        if number > self._registry_head:
+            self._registry_head = number
+            self._head = max(self._head, number)
+            async with self._head_changed:  # wakes a report waiting for the registry too
+                self._head_changed.notify_all()
+
+    async def on_tip(self, number: int) -> None:
+        """The newest head the subscription delivered, before the watch loop judged it: our
+        node has that block, so evidence up to it can be checked. A watch loop that lags (60
+        blocks under load, issue 24) must not hold back the check of a peer's report."""
         if number > self._head:
             self._head = number
             async with self._head_changed:
                 self._head_changed.notify_all()
 
-    async def _wait_for_head(self, block: int) -> None:
+    async def _wait_for_head(self, block: int, *, registry: bool = False) -> None:
+        def current() -> int:
+            return self._registry_head if registry else self._head
+
         with trio.move_on_after(self.head_wait_seconds):
             async with self._head_changed:
-                while self._head < block:
+                while current() < block:
                     await self._head_changed.wait()
-        if self._head < block:
+        if current() < block:
             raise ReportNotYet(f"our chain view did not reach block {block} "
-                               f"within {self.head_wait_seconds}s (head {self._head})", block)
+                               f"within {self.head_wait_seconds}s (head {current()})", block)
 
     @staticmethod
     def _view_block(ev) -> int:
@@ -117,11 +136,12 @@ class ReportVerifier:
         if ev.protocol_id != report.protocol_id or report.observed_block != ev.block_to:
             raise ReportRejected("evidence does not belong to this report")
         watched = self.watched().get(report.protocol_id)
-        if watched is None and self._head < self._view_block(ev):
+        if watched is None and self._registry_head < self._view_block(ev):
             # Until this node has read its first heads its registry is empty: a report that
             # arrived during start-up (a peer re-publishing after a restart) was refused for good
-            # as "not registered" (issue 17). Wait for our view to reach the evidence, then look.
-            await self._wait_for_head(self._view_block(ev))
+            # as "not registered" (issue 17). Wait for our registry to reach the evidence, then
+            # look.
+            await self._wait_for_head(self._view_block(ev), registry=True)
             watched = self.watched().get(report.protocol_id)
         if watched is None:
             raise ReportRejected("protocol is not registered with the oracle")
@@ -146,7 +166,7 @@ class ReportVerifier:
         await self._wait_for_head(self._view_block(ev))
         if ev.pending is not None or is_prepared(ev):
             lag = self._head - self._view_block(ev)
-            if lag > MAX_BASE_LAG_BLOCKS:
+            if base_too_old(ev.block_to, self._head):
                 raise ReportRejected(
                     f"base block {self._view_block(ev)} is {lag} blocks behind our head "
                     f"{self._head}: a pending transaction or a probe is judged on the chain as "

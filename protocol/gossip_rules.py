@@ -27,7 +27,10 @@ Report:
   [IGNORE] deadline is not in the past                                           EXPIRED
   [IGNORE] observed_block <= head + MAX_FUTURE_BLOCKS                            FUTURE
   [IGNORE] it is the first valid report from `guardian` for the incident
-           (protocol_id, nonce) (`ValidationContext.reported`)                   NOT_FIRST
+           (protocol_id, nonce) (`ValidationContext.reported`); a first report
+           about a pending transaction or a probe whose base block is now too old
+           to be signed (`protocol.pending.base_too_old` at head_block) no longer
+           counts: the guardian may report the incident again                  NOT_FIRST
   [REJECT] the guardian signature verifies                                       BAD_SIGNATURE
   [REJECT] evidence.protocol_id == protocol_id, evidence.block_to == observed_block
                                                                                  INCONSISTENT
@@ -44,8 +47,16 @@ Heartbeat:
   [IGNORE] timestamp is later than the last accepted heartbeat of `guardian`
            (`ValidationContext.last_heartbeat`)                                  NOT_FIRST
   [REJECT] the guardian signature verifies.                                      BAD_SIGNATURE
+ReportRequest:
+  [IGNORE] key_epoch is the current epoch                                        OTHER_EPOCH
+  [IGNORE] |timestamp (ms) - now| <= MAX_CLOCK_SKEW_SECONDS                      CLOCK_SKEW
+  [IGNORE] timestamp is at least REQUEST_INTERVAL_MS after the last accepted
+           request of `guardian` (`ValidationContext.last_request`): one member
+           cannot make the others validate, forward or answer more than a few
+           requests a second                                                     TOO_FREQUENT
+  [REJECT] the guardian signature verifies.                                      BAD_SIGNATURE
 
-"First valid" state (`reported`, `last_heartbeat`) is what the node recorded for peers' messages
+"First valid" state (`reported`, `last_heartbeat`, `last_request`) is what the node recorded for peers' messages
 it accepted; the node keeps it bounded.
 """
 
@@ -59,13 +70,14 @@ from enum import Enum
 from protocol import messages, threshold
 from protocol.bls import DST_AUTHORIZATION, Backend
 from protocol.guardian_set import GuardianSet
-from protocol.messages import Heartbeat, Message, Proof, Report, Share
+from protocol.messages import Heartbeat, Message, Proof, Report, ReportRequest, Share
 from protocol.wire import MessageError
 
 TOPIC = "guardian-network/v1/incidents"  # the gossipsub topic every guardian message goes on
 MESSAGE_ID_DOMAIN = b"guardian-network/msgid/v1"
 MAX_FUTURE_BLOCKS = 8
 MAX_CLOCK_SKEW_SECONDS = 60
+REQUEST_INTERVAL_MS = 250  # at most four report requests a second from one guardian
 
 
 class Verdict(Enum):
@@ -86,6 +98,7 @@ class Reason(Enum):
     FUTURE = "future"
     NOT_FIRST = "not_first"
     CLOCK_SKEW = "clock_skew"
+    TOO_FREQUENT = "too_frequent"
     BAD_SIGNATURE = "bad_signature"
     INCONSISTENT = "inconsistent"
     BAD_PARTIAL = "bad_partial"
@@ -114,6 +127,7 @@ class ValidationContext:
     now: int
     reported: Container[tuple[int, bytes]] = frozenset()  # (guardian, incident id) accepted
     last_heartbeat: Mapping[int, int] = field(default_factory=dict)  # guardian -> timestamp ms
+    last_request: Mapping[int, int] = field(default_factory=dict)  # guardian -> timestamp ms
 
 
 def message_id(data: bytes) -> bytes:
@@ -190,7 +204,23 @@ def _heartbeat(msg: Heartbeat, ctx: ValidationContext, backend: Backend) -> tupl
     return _ok("valid heartbeat")
 
 
-_RULES = {Report: _report, Share: _share, Proof: _proof, Heartbeat: _heartbeat}
+def _request(msg: ReportRequest, ctx: ValidationContext,
+             backend: Backend) -> tuple[Verdict, Outcome]:
+    if msg.key_epoch != ctx.guardian_set.epoch:
+        return _ignore(Reason.OTHER_EPOCH, f"report request for key epoch {msg.key_epoch}")
+    if abs(msg.timestamp // 1000 - ctx.now) > MAX_CLOCK_SKEW_SECONDS:
+        return _ignore(Reason.CLOCK_SKEW, "report request timestamp too far from now")
+    last = ctx.last_request.get(msg.guardian)
+    if last is not None and msg.timestamp < last + REQUEST_INTERVAL_MS:
+        return _ignore(Reason.TOO_FREQUENT, f"guardian {msg.guardian} asked less than "
+                                            f"{REQUEST_INTERVAL_MS} ms after its last request")
+    if not _signed(msg, ctx, backend):
+        return _reject(Reason.BAD_SIGNATURE, "bad guardian signature")
+    return _ok("valid report request")
+
+
+_RULES = {Report: _report, Share: _share, Proof: _proof, Heartbeat: _heartbeat,
+          ReportRequest: _request}
 
 
 def validate(msg: Message, ctx: ValidationContext, backend: Backend) -> tuple[Verdict, Outcome]:

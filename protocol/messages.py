@@ -1,4 +1,4 @@
-"""Wire messages between guardians: Report, Share, Proof, Heartbeat.
+"""Wire messages between guardians: Report, Share, Proof, Heartbeat, ReportRequest.
 
 Each is a msgpack map (see `protocol.wire` for what canonical means) whose first two keys are
 `v` (the wire version, 1) and `type`, followed by the type's fields in the order below. Every
@@ -12,6 +12,9 @@ peer keys.
     Proof     the combined signature (and the tx hash once sent), so that peers stand down
     Heartbeat liveness and head block (timestamp in unix milliseconds), used for submission
               ranks, the status view and gossip latency
+    ReportRequest  "send me the report of this digest": from a guardian holding shares for a
+              digest whose report never reached it (node.report_requests); any member holding
+              that report re-publishes it unchanged
 
 `decode` raises only `MessageError` (from `protocol.wire`), whatever the input.
 """
@@ -45,7 +48,7 @@ WIRE_VERSION = 1
 SIGNATURE_BYTES = 96
 
 __all__ = ["MAX_MESSAGE_BYTES", "WIRE_VERSION", "Heartbeat", "Message", "MessageError", "Proof",
-           "Report", "Share", "decode", "encode", "sign_message", "signing_bytes",
+           "Report", "ReportRequest", "Share", "decode", "encode", "sign_message", "signing_bytes",
            "verify_message_signature"]
 
 
@@ -120,8 +123,22 @@ class Heartbeat:
     signature: bytes
 
 
-Message = Report | Share | Proof | Heartbeat
-TYPES: dict[str, type] = {cls.TYPE: cls for cls in (Report, Share, Proof, Heartbeat)}
+@dataclass(frozen=True)
+class ReportRequest:
+    TYPE: ClassVar[str] = "request"  # not "report_request": kinds are told apart by substring
+    FIELDS: ClassVar[tuple[str, ...]] = ("digest", "timestamp", "key_epoch", "guardian",
+                                         "signature")
+
+    digest: bytes  # the authorization digest whose report the sender lacks
+    timestamp: int  # unix milliseconds: a request is current, and one guardian's are rate-limited
+    key_epoch: int
+    guardian: int
+    signature: bytes
+
+
+Message = Report | Share | Proof | Heartbeat | ReportRequest
+TYPES: dict[str, type] = {cls.TYPE: cls for cls in (Report, Share, Proof, Heartbeat,
+                                                    ReportRequest)}
 
 
 # encoding ------------------------------------------------------------------------------------------
@@ -219,6 +236,12 @@ def _parse(data: bytes, check_points: Backend | None) -> Message:
                     signers=tuple(signers),
                     tx_hash=fixed_bytes(raw, "tx_hash", what, 32, allow_empty=True),
                     guardian=_guardian(raw, what), signature=_point(raw, "signature", what, b))
+    elif cls is ReportRequest:
+        msg = ReportRequest(digest=fixed_bytes(raw, "digest", what, 32),
+                            timestamp=uint(raw, "timestamp", what),
+                            key_epoch=uint(raw, "key_epoch", what, low=1),
+                            guardian=_guardian(raw, what),
+                            signature=_point(raw, "signature", what, b))
     else:
         msg = Heartbeat(head_block=uint(raw, "head_block", what),
                         head_hash=fixed_bytes(raw, "head_hash", what, 32),

@@ -70,6 +70,14 @@ def base_block(block_to: int) -> int:
     return block_to - 1
 
 
+def base_too_old(block_to: int, head: int) -> bool:
+    """A pending incident's (or a probe's) evidence whose base block is more than
+    MAX_BASE_LAG_BLOCKS behind `head`: no guardian that has not signed it yet will sign it now, so
+    its report can gather no more shares. A guardian that signed such a report and saw it stall
+    may sign a fresher report of the same incident, and report the incident again itself."""
+    return head - base_block(block_to) > MAX_BASE_LAG_BLOCKS
+
+
 def next_block_time(base_timestamp: int, parent_timestamp: int) -> int:
     """The simulated next block's timestamp: the base block's plus the chain's own last interval
     (base minus its parent, within 1..MAX_SIM_SECONDS). Derived from the chain alone, so every

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 from node.devnet.attack import AttackResult
 from node.devnet.authorizations import authorize_transactions
+from node.signing_rule import REPLACES_STALLED
 
 SIGNED = re.compile(r"signed share for digest 0x([0-9a-f]+) \(protocol 0x([0-9a-f]+) nonce (\d+)\)")
 # the same line's preference key (node.pipeline): evidence block, then evidence hash
@@ -120,9 +121,12 @@ def _signed_in_preference_order(net, i: int) -> bool:
     except OSError:
         return True
     last: dict[tuple[str, int], tuple[int, bytes]] = {}
-    for _digest, protocol, nonce, block, ev_hash in SIGNED_KEY.findall(text):
+    for match in SIGNED_KEY.finditer(text):
+        _digest, protocol, nonce, block, ev_hash = match.groups()
         key, incident = (int(block), bytes.fromhex(ev_hash)), (protocol, int(nonce))
-        if incident in last and not key < last[incident]:
+        # a better report we signed had stalled (node.pipeline): the fresher one replaces it
+        replaces = text.startswith(f" {REPLACES_STALLED}", match.end())
+        if incident in last and not key < last[incident] and not replaces:
             return False
         last[incident] = key
     # a line without the key (an older node): at most one digest per incident

@@ -54,7 +54,8 @@ def _messages() -> list[bytes]:
     share = messages.Share(incident, digest, partials[2], 2, b"")
     proof = messages.Proof(incident, digest, threshold.combine(partials, b), (1, 2, 3), b"", 3, b"")
     beat = messages.Heartbeat(fixtures.HEAD, b"\x01" * 32, fixtures.NOW * 1000, 1, 4, b"")
-    for msg, signer in ((share, 2), (proof, 3), (beat, 4)):
+    request = messages.ReportRequest(digest, fixtures.NOW * 1000, 1, 1, b"")
+    for msg, signer in ((share, 2), (proof, 3), (beat, 4), (request, 1)):
         out.append(messages.encode(messages.sign_message(msg, k.sk(signer), b)))
     return out
 
