@@ -19,6 +19,7 @@ import trio
 
 from node.chain.registry import RegistryTracker
 from node.detectors import Detector, report_order
+from node.detectors.prefetch import prefetch
 from node.pipeline import IncidentPipeline
 from node.records import BlockHeader, ChainView
 from node.status import NodeState
@@ -124,7 +125,10 @@ class WatchLoop:
 
     async def _detect(self, head: int, quiet: bool = False) -> bool:
         """Scan block `head`; True if it opened an incident (one report per head is enough).
-        `quiet`: a past block (catch-up), where reads fail as a rule before a protocol existed."""
+        `quiet`: a past block (catch-up), where reads fail as a rule before a protocol existed.
+        The reads every protocol's detectors make at `head` are first batched for all of them
+        (`node.detectors.prefetch`): the detectors then find them in the view's cache."""
+        await prefetch(self.view, self.registry.watched().values(), head)
         for watched in self.registry.watched().values():
             if watched.contained:
                 continue

@@ -87,6 +87,27 @@ async def mined_flows(rpc: ChainRpc, tx_hash: bytes) -> TxFlows | None:
     raw = _result(receipt_raw, "eth_getTransactionReceipt")
     if raw is None:
         return None
+    trace = None
+    if receipt_ok(raw):
+        trace = _result(await rpc._run("debug_traceTransaction", lambda: rpc.w3.provider
+                                       .make_request(*trace_request(tx_hash))),
+                        "debug_traceTransaction")
+    return flows_of(tx_hash, raw, trace)
+
+
+def trace_request(tx_hash: bytes) -> tuple[str, list]:
+    return "debug_traceTransaction", ["0x" + tx_hash.hex(), {"tracer": "callTracer"}]
+
+
+def receipt_ok(raw: Any) -> bool:
+    """The receipt answer says the transaction succeeded (its call tree is then traced)."""
+    return receipt_from(raw).ok
+
+
+def flows_of(tx_hash: bytes, raw: Any, trace: Any) -> TxFlows:
+    """The flows from a receipt answer (not None) and, for a successful transaction, its
+    callTracer answer (`mined_flows` reads them one by one, `node.detectors.prefetch` in a
+    batch: the same answers make the same flows)."""
     receipt = receipt_from(raw)
     if receipt.tx_hash != tx_hash:
         raise ChainError("eth_getTransactionReceipt: answered another transaction")
@@ -94,10 +115,6 @@ async def mined_flows(rpc: ChainRpc, tx_hash: bytes) -> TxFlows | None:
     to = None if raw.get("to") in (None, "") else decode_bytes(raw["to"], 20, "receipt to")
     transfers = transfers_from_logs(receipt.logs)
     if receipt.ok:
-        trace = _result(await rpc._run("debug_traceTransaction", lambda: rpc.w3.provider
-                                       .make_request("debug_traceTransaction", [
-                                           "0x" + tx_hash.hex(), {"tracer": "callTracer"}])),
-                        "debug_traceTransaction")
         transfers += native_from_trace(trace)
     return TxFlows(tx_hash, sender, to, receipt.block, receipt.ok, tuple(transfers))
 

@@ -1,0 +1,245 @@
+"""One head's reads for every watched protocol at once, in a few JSON-RPC batches, before the
+detectors run: with 16 protocols registered each head cost about 180 RPC calls of ~3 ms CPU each
+(three `eth_getLogs` per protocol, its balances and invariants, then per transaction a receipt, a
+trace and the facts' reads), and four guardians on two cores fell behind 2 s blocks.
+
+    1. one `eth_getLogs` of every monitored contract and registered ERC-20 token of every
+       protocol (kept by the view: each detector's log query is answered from it), the
+       balances each balance rule compares (head, head - 1, the window's start) and the
+       invariants at head and head - 1 (what the EXTRACTION facts read before and after)
+    2. the receipt and the call trace of every candidate transaction (EXTRACTION: value out of
+       a monitored contract; DILUTION: a registered token into one), once for all protocols
+    3. the claims of each candidate's takers / depositors and the calling contract's age
+
+Nothing here judges. It only warms the chain view's caches with the answers to exactly the reads
+the detectors make next (same method, arguments and block; `RpcChainView` keys), so every
+detector reads and judges as before and a peer re-derives the same evidence; a read the batch did
+not answer (a node error, a revert, a prediction that missed) is made one by one by the detector,
+as before. A failed batch only costs the time it took (logged at debug).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from node.chain.batch import Call, Failed, run_batch
+from node.chain.decode import ChainError, decode_bytes, decode_uint
+from node.chain.rpc import BALANCE_OF, checksum, log_record
+from node.chain.trace import NATIVE_LOG_ADDRESS, flows_of, receipt_ok, trace_request
+from node.detectors import dilution
+from node.detectors.extraction import ExtractionDetector
+from node.records import Watched
+from protocol import dilution as dilution_rule
+from protocol import intent
+from protocol.detection import ETHER, DetectionParams
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Prefetched:
+    """What one head's prefetch sent (for the bench and the tests)."""
+
+    batches: int = 0
+    calls: int = 0
+    candidates: set[bytes] = field(default_factory=set)
+
+
+def can_prefetch(view) -> bool:
+    return all(hasattr(view, n) for n in ("rpc", "known", "remember", "store_block_logs"))
+
+
+def _hex(block: int) -> str:
+    return hex(block)
+
+
+def _read_call(key: tuple) -> Call:
+    """The JSON-RPC call `RpcChainView` makes for its cache key `key`."""
+    kind = key[0]
+    if kind == "balance":
+        _, token, holder, block = key
+        if token == ETHER:
+            return "eth_getBalance", [checksum(holder), _hex(block)]
+        data = BALANCE_OF + bytes(12) + holder
+        return "eth_call", [{"to": checksum(token), "data": "0x" + data.hex()}, _hex(block)]
+    if kind == "call":
+        _, target, data, block = key
+        return "eth_call", [{"to": checksum(target), "data": "0x" + data.hex()}, _hex(block)]
+    if kind == "code":
+        _, address, block = key
+        return "eth_getCode", [checksum(address), _hex(block)]
+    raise ValueError(f"no batched read for {kind!r}")
+
+
+def _value(key: tuple, answer):
+    """What the one-by-one read returns for `answer`, or None to leave it to that read."""
+    kind = key[0]
+    if kind == "balance":
+        if key[1] == ETHER:
+            return decode_uint(answer, "balance")
+        out = decode_bytes(answer, None, "eth_call result")
+        return int.from_bytes(out, "big") if len(out) == 32 else None
+    if kind == "call":
+        return decode_bytes(answer, None, "eth_call result")
+    return len(decode_bytes(answer, None, "code"))  # code
+
+
+async def _warm(view, keys: Iterable[tuple], stats: Prefetched) -> None:
+    """Batch-read every key the view does not hold yet and remember the answers."""
+    todo = [k for k in dict.fromkeys(keys) if not view.known(k)]
+    if not todo:
+        return
+    answers = await run_batch(view.rpc, [_read_call(k) for k in todo])
+    stats.batches += 1
+    stats.calls += len(todo)
+    for key, answer in zip(todo, answers, strict=True):
+        if isinstance(answer, Failed) or answer is None:
+            continue  # a revert or an error: the detector's own read answers it, as before
+        try:
+            value = _value(key, answer)
+        except ChainError:
+            continue
+        if value is not None:
+            view.remember(key, value)
+
+
+def _erc20(params: DetectionParams) -> tuple[bytes, ...]:
+    return tuple(t for t in params.tokens if t != ETHER)
+
+
+def _head_keys(watched: Watched, head: int) -> list[tuple]:
+    """The balances the balance rules compare and the invariants the EXTRACTION facts (and the
+    INVARIANT rule) read at `head`."""
+    params = watched.params
+    blocks = {head, head - 1}
+    if params.outflow_limit_bps and params.window_blocks and head >= params.window_blocks:
+        blocks.add(max(head - params.window_blocks, watched.release_block + 1))
+    blocks = {b for b in blocks if 0 <= b <= head}
+    keys = [("balance", token, holder, b) for b in sorted(blocks)
+            for holder in params.monitored for token in params.tokens]
+    keys += [("call", inv.target, inv.data, b) for b in (head - 1, head) if b >= 0
+             for inv in params.invariants]
+    return keys
+
+
+def _addresses(protocols: list[Watched]) -> frozenset[bytes]:
+    """Every address a detector asks the logs of: the monitored contracts, the registered ERC-20
+    tokens (and, for native value, the simulation's native-transfer address, which EXTRACTION
+    asks for too)."""
+    out = {a for w in protocols for a in w.params.monitored + _erc20(w.params)}
+    if any(ETHER in w.params.tokens for w in protocols):
+        out.add(NATIVE_LOG_ADDRESS)
+    return frozenset(out)
+
+
+def _logs(view, addresses: frozenset[bytes], head: int) -> list[Call]:
+    """The call for every log of every watched address at `head`, unless stored."""
+    if not addresses or view.stored_logs(head, tuple(addresses)) is not None:
+        return []
+    return [("eth_getLogs", [{"fromBlock": _hex(head), "toBlock": _hex(head),
+                              "address": [checksum(a) for a in sorted(addresses)]}])]
+
+
+async def _flows(view, hashes: list[bytes], stats: Prefetched) -> None:
+    todo = [h for h in hashes if not view.known(("flows", h))]
+    if not todo:
+        return
+    calls: list[Call] = []
+    for h in todo:
+        calls += [("eth_getTransactionReceipt", ["0x" + h.hex()]), trace_request(h)]
+    answers = await run_batch(view.rpc, calls)
+    stats.batches += 1
+    stats.calls += len(calls)
+    for k, h in enumerate(todo):
+        receipt, trace = answers[2 * k], answers[2 * k + 1]
+        if receipt is None or isinstance(receipt, Failed):
+            continue
+        try:
+            if receipt_ok(receipt) and (trace is None or isinstance(trace, Failed)):
+                continue  # the detector traces it again, and fails as before if it must
+            view.remember(("flows", h), flows_of(h, receipt, trace))
+        except (ChainError, KeyError, TypeError, AttributeError):
+            continue
+
+
+async def _candidates(view, watched: Watched, head: int) -> set[bytes]:
+    params = watched.params
+    if not params.monitored or not params.tokens or head <= watched.release_block:
+        return set()
+    found = set(await ExtractionDetector().candidates(view, params, head))
+    if params.claims is not None and _erc20(params):
+        found |= set(dilution.candidates(await dilution.block_entries(view, params, head),
+                                         params))
+    return found
+
+
+async def _fact_keys(view, watched: Watched, head: int, hashes: set[bytes]) -> list[tuple]:
+    """The claims and code reads the EXTRACTION and DILUTION facts of `hashes` make."""
+    params = watched.params
+    keys: list[tuple] = []
+    for h in sorted(hashes):
+        flows = view.peek(("flows", h))
+        if flows is None or not flows.ok or flows.block != head:
+            continue
+        for token in params.tokens:
+            if intent.net_outflow(flows.transfers, params.monitored, token) == 0:
+                continue
+            takers = intent.beneficiaries_of(flows.sender, flows.to, flows.transfers,
+                                             params.monitored)
+            if params.claims is not None:
+                keys += [("call", params.claims, intent.claim_of_calldata(a, token), head - 1)
+                         for a in takers]
+            if flows.to is not None:
+                keys.append(("code", flows.to, max(0, head - intent.AGE_BLOCKS)))
+        if params.claims is None:
+            continue
+        depositors = dilution_rule.depositors_of(flows.sender, flows.to, params.monitored)
+        for token in _erc20(params):
+            if depositors and dilution_rule.deposited(flows.transfers, params.monitored,
+                                                      depositors, token):
+                keys += [("call", params.claims, intent.claim_of_calldata(d, token), at)
+                         for at in (head - 1, head) for d in depositors]
+    return keys
+
+
+async def prefetch(view, protocols: Iterable[Watched], head: int) -> Prefetched:
+    """Warm `view` for scanning `head` with `protocols` (those not contained); see the module."""
+    stats = Prefetched()
+    watched = [w for w in protocols if not w.contained]
+    if not watched or not can_prefetch(view):
+        return stats
+    try:
+        # 1. logs, balances, invariants
+        addresses = _addresses(watched)
+        log_calls = _logs(view, addresses, head)
+        keys = [k for w in watched for k in _head_keys(w, head)]
+        todo = [k for k in dict.fromkeys(keys) if not view.known(k)]
+        answers = await run_batch(view.rpc, log_calls + [_read_call(k) for k in todo])
+        stats.batches += 1
+        stats.calls += len(log_calls) + len(todo)
+        if log_calls:
+            raw = answers[0]
+            if isinstance(raw, list):
+                view.store_block_logs(head, addresses, [log_record(e) for e in raw])
+        for key, answer in zip(todo, answers[len(log_calls):], strict=True):
+            if isinstance(answer, Failed) or answer is None:
+                continue
+            try:
+                value = _value(key, answer)
+            except ChainError:
+                continue
+            if value is not None:
+                view.remember(key, value)
+        # 2. the candidates' receipts and traces
+        per_protocol = {w.protocol_id: await _candidates(view, w, head) for w in watched}
+        stats.candidates = set().union(*per_protocol.values())
+        await _flows(view, sorted(stats.candidates), stats)
+        # 3. their takers' and depositors' claims, the callers' age
+        await _warm(view, [k for w in watched
+                           for k in await _fact_keys(view, w, head, per_protocol[w.protocol_id])],
+                    stats)
+    except Exception as exc:  # noqa: BLE001 - advisory: the detectors read one by one instead
+        log.debug("prefetch at block %d stopped: %s", head, exc)
+    return stats
