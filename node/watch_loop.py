@@ -2,10 +2,13 @@
 violation becomes a report the pipeline signs and, after this guardian's proposal delay, gossips.
 
 Heads can skip (the head watcher drops heads a busy consumer missed; a lost chain connection
-resumes at the current head), so before scanning a head the detectors first scan every block
-since the last one scanned, up to MAX_CATCH_UP_BLOCKS (and, at start, the STARTUP_CATCH_UP_BLOCKS
-before the first head): an exploit mined during an RPC outage or a restart is judged at its own
-block, not only through whatever window still reaches it from the new head.
+resumes at the current head), so the detectors also scan every block since the last one scanned,
+up to MAX_CATCH_UP_BLOCKS (and, at start, the STARTUP_CATCH_UP_BLOCKS before the first head): an
+exploit mined during an RPC outage or a restart is judged at its own block, not only through
+whatever window still reaches it from the new head. A short backlog (IN_ORDER_BLOCKS) is scanned
+first, oldest first; a longer one (a lagging guardian) after the newest head, within a budget per
+head, so a guardian behind still judges the newest block at once. Heads that queued while a head
+was scanned are not judged one by one: the newest is, the others are backlog.
 
     heads ──> registry (events, containments) ──> detectors ──> pipeline ──> propose (delayed)
 """
@@ -33,6 +36,19 @@ log = logging.getLogger("guardian.daemon")
 MAX_CATCH_UP_BLOCKS = 256  # older blocks than this behind the head are not scanned again
 STARTUP_CATCH_UP_BLOCKS = 64  # scanned before the first head: what a restart missed
 CATCH_UP_BUDGET_SECONDS = 3.0  # of catch-up per head; the rest at the next heads
+IN_ORDER_BLOCKS = 4  # a backlog this short is scanned before the head, oldest first
+
+
+def newest(header: BlockHeader, heads: trio.MemoryReceiveChannel[BlockHeader]) -> BlockHeader:
+    """The newest of `header` and the heads queued behind it (those become backlog): a loop
+    that fell behind judges the chain as it is now, not eight heads ago."""
+    while True:
+        try:
+            queued = heads.receive_nowait()
+        except (trio.WouldBlock, trio.EndOfChannel):
+            return header
+        if queued.number > header.number:
+            header = queued
 
 
 class WatchLoop:
@@ -49,6 +65,7 @@ class WatchLoop:
         self.metrics = metrics
         self.header: BlockHeader | None = None
         self.scanned: int | None = None  # the last block the detectors scanned
+        self._ahead: set[int] = set()  # newest heads scanned before their backlog
         self._nursery: trio.Nursery | None = None
 
     def chain_time(self) -> int | None:
@@ -59,7 +76,7 @@ class WatchLoop:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             async for header in heads:
-                await self.on_head(header)
+                await self.on_head(newest(header, heads))
 
     async def on_head(self, header: BlockHeader) -> None:
         self.header = header
@@ -83,15 +100,26 @@ class WatchLoop:
         self.state.contained_protocols = sorted(
             "0x" + pid.hex() for pid, w in self.registry.watched().items() if w.contained)
         await self.pipeline.on_head(header.number)
-        if await self._catch_up(header.number):
-            self.scanned = header.number  # the incident is open: nothing more to look for
-            return
-        await self._detect(header.number)
-        if self.scanned is None or self.scanned >= header.number - 1:
-            self.scanned = header.number  # else the catch-up goes on at the next head
+        head = header.number
+        last = self.scanned if self.scanned is not None else head - STARTUP_CATCH_UP_BLOCKS - 1
+        if head - 1 - last > IN_ORDER_BLOCKS:  # lagging: the newest head first
+            self._ahead.add(head)
+            if await self._detect(head):
+                return  # one report per head; the backlog goes on at the next heads
+            if await self._catch_up(head):
+                self.scanned = head  # the incident is open: nothing more to look for
+        else:
+            if await self._catch_up(head):
+                self.scanned = head  # the incident is open: nothing more to look for
+                return
+            await self._detect(head)
+        if self.scanned is None or self.scanned >= head - 1:
+            self.scanned = head  # else the catch-up goes on at the next head
+        self._ahead = {b for b in self._ahead if b > self.scanned}
 
     async def _catch_up(self, head: int) -> bool:
-        """Scan the blocks between the last scanned one and `head` (both excluded), oldest first;
+        """Scan the blocks between the last scanned one and `head` (both excluded), oldest first
+        (before `head` when few, else after it: `on_head`);
         at start, the STARTUP_CATCH_UP_BLOCKS before the first head, so that a guardian
         restarted during an incident judges the exploit at its own block, as its peers did, and
         signs their digest rather than a later one of its own. At most CATCH_UP_BUDGET_SECONDS
@@ -105,6 +133,9 @@ class WatchLoop:
                  head)
         deadline = trio.current_time() + CATCH_UP_BUDGET_SECONDS
         for block in range(first, head):
+            if block in self._ahead:  # scanned as the newest head of its time
+                self.scanned = block
+                continue
             if await self._detect(block, quiet=True):
                 return True
             self.scanned = block

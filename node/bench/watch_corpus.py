@@ -53,9 +53,18 @@ class CountingRpc(ChainRpc):
         super().__init__(url)
         self.calls: Counter[str] = Counter()
         self.requests = 0  # HTTP requests (a batch of calls is one)
+        provider = self.w3.provider
+        one_batch = provider.make_batch_request
+
+        def counted(calls):
+            self.calls.update(f"{method} (batched)" for method, _ in calls)
+            return one_batch(calls)
+
+        provider.make_batch_request = counted
 
     async def _run(self, what, fn):
-        self.calls[what] += 1
+        if not what.startswith("batch of"):
+            self.calls[what] += 1
         self.requests += 1
         return await super()._run(what, fn)
 

@@ -12,6 +12,7 @@ from node.records import BlockHeader, Watched
 from node.status import NodeState
 from node.watch_loop import (
     CATCH_UP_BUDGET_SECONDS,
+    IN_ORDER_BLOCKS,
     MAX_CATCH_UP_BLOCKS,
     STARTUP_CATCH_UP_BLOCKS,
     WatchLoop,
@@ -82,15 +83,15 @@ async def test_a_start_scans_the_recent_past_and_catch_up_is_bounded():
     first head, with other evidence than its peers', and signed another digest."""
     detector = _Detector()
     loop = _loop(detector)
-    await loop.on_head(_head(5000))
-    assert detector.scanned == list(range(5000 - STARTUP_CATCH_UP_BLOCKS, 5001))
+    await loop.on_head(_head(5000))  # the first head first, then what came before it
+    assert detector.scanned == [5000, *range(5000 - STARTUP_CATCH_UP_BLOCKS, 5000)]
     detector.scanned.clear()
     await loop.on_head(_head(6000))
-    assert detector.scanned[0] == 6000 - MAX_CATCH_UP_BLOCKS
+    assert detector.scanned[:2] == [6000, 6000 - MAX_CATCH_UP_BLOCKS]
     assert len(detector.scanned) == MAX_CATCH_UP_BLOCKS + 1
     young = _Detector()  # a chain younger than the window: from block 1
     await _loop(young).on_head(_head(10))
-    assert young.scanned == list(range(1, 11))
+    assert young.scanned == [10, *range(1, 10)]
 
 
 class _SlowDetector(_Detector):
@@ -113,11 +114,65 @@ async def test_a_slow_chain_works_the_backlog_off_over_the_next_heads(autojump_c
     detector.slow = True
     await loop.on_head(_head(120))  # 101..119 missed
     budget = int(CATCH_UP_BUDGET_SECONDS) + 1
-    assert detector.scanned == [*range(101, 101 + budget), 120]
+    assert detector.scanned == [120, *range(101, 101 + budget)]  # the newest head first
     assert loop.scanned == 100 + budget  # not 120: the backlog is not forgotten
     detector.scanned.clear()
     await loop.on_head(_head(121))
-    assert detector.scanned[0] == 101 + budget
+    assert detector.scanned[:2] == [121, 101 + budget]
+    assert 120 not in detector.scanned  # judged already, as the newest head of its time
+
+
+async def test_a_lagging_guardian_judges_the_newest_head_before_its_backlog(autojump_clock):
+    """Issue 24: with 16 protocols registered the guardians fell ~60 blocks behind and scanned
+    the backlog (3 s a head) before the head, so every head was judged late. The newest head
+    comes first now; a short backlog (one or two skipped heads) is still scanned in order."""
+    detector = _SlowDetector()
+    loop = _loop(detector)
+    await loop.on_head(_head(200))
+    detector.scanned.clear()
+    detector.slow = True
+    start = trio.current_time()
+    judged_at: dict[int, float] = {}
+    original = detector.scan
+
+    async def timed(view, watched, head):
+        await original(view, watched, head)
+        judged_at[head] = trio.current_time() - start
+        return []
+
+    detector.scan = timed
+    await loop.on_head(_head(260))  # 60 blocks behind
+    assert detector.scanned[0] == 260
+    assert judged_at[260] <= 1.0  # one read's latency, not the budget's
+    detector.scanned.clear()
+    await loop.on_head(_head(260 + IN_ORDER_BLOCKS + 1000))  # beyond MAX_CATCH_UP_BLOCKS
+    assert detector.scanned[0] == 1260 + IN_ORDER_BLOCKS
+
+
+async def test_heads_queued_behind_a_busy_loop_are_judged_newest_first():
+    """Issue 24: a busy watch loop found eight heads queued and judged them one by one, each
+    with its scan, so the newest block waited for seven older ones; now it takes the newest and
+    the others are its backlog (scanned in order when few)."""
+    detector = _Detector()
+    loop = _loop(detector)
+    await loop.on_head(_head(300))
+    detector.scanned.clear()
+    heads_seen: list[int] = []
+
+    class Recording(_Registry):
+        async def on_head(self, number):
+            heads_seen.append(number)
+            return []
+
+    loop.registry = Recording()
+    send, recv = trio.open_memory_channel(8)
+    for n in (301, 302, 303):
+        send.send_nowait(_head(n))
+    send.close()
+    await loop.run(recv)
+    assert heads_seen == [303]  # one head, not three
+    assert detector.scanned == [301, 302, 303]  # its short backlog first, in order
+    assert loop.header.number == 303
 
 
 async def test_detectors_read_at_once_and_a_failing_one_skips_only_itself(autojump_clock):
