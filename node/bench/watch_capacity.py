@@ -85,11 +85,13 @@ def main() -> None:
                         help="the corpus's 16 classes registered, traffic in every block")
     parser.add_argument("--profile", help="--corpus: write a cProfile of the measured heads")
     parser.add_argument("--py-spy", help="--corpus: write py-spy's collapsed stacks (all threads)")
+    parser.add_argument("--compare", action="store_true",
+                        help="--corpus: also a guardian reading one by one (no batching)")
     args = parser.parse_args()
     if args.corpus:
         from node.bench import watch_corpus
         result = watch_corpus.measure(args.copies or 1, args.heads, args.profile,
-                                      py_spy_path=args.py_spy)
+                                      py_spy_path=args.py_spy, compare=args.compare)
     else:
         result = measure(args.copies or 32, args.heads)
     print(json.dumps(result, indent=2))

@@ -7,10 +7,13 @@ own per-head path (`RegistryTracker.on_head`, then `WatchLoop._detect`) timed on
 Counted per head: wall time, this process's CPU time (its RPC worker threads included), anvil's
 CPU time, and the JSON-RPC calls by method (and HTTP requests: a batch is one). `--copies 2`
 deploys and registers every class twice (the second set under another governance account: an
-admin holds at most 16 registrations), 32 protocols. `--profile FILE` writes a cProfile of the
-measured heads (the trio thread only: web3's encoding runs in worker threads, counted in CPU).
+admin holds at most 16 registrations), 32 protocols. `--compare` also runs, on every head, a
+second guardian whose detectors read one by one (no batching: what the watch loop did before),
+its own RPC client and caches, the two alternating which goes first. `--profile FILE` writes a
+cProfile of the measured heads (the trio thread only: web3's encoding runs in worker threads,
+counted in CPU); `--py-spy FILE` py-spy's collapsed stacks of every thread.
 
-    python -m node.bench.watch_capacity --corpus [--copies 1] [--heads 12] [--profile out.prof]
+    python -m node.bench.watch_capacity --corpus [--copies 1] [--heads 12] [--compare]
 """
 
 from __future__ import annotations
@@ -113,40 +116,91 @@ def _world(anvil: Anvil, copies: int, progress) -> tuple[bytes, list]:
     return bytes.fromhex(oracle.address[2:]), [chains, scenarios]
 
 
+class OneByOne:
+    """The chain view without what `node.detectors.prefetch` needs: each detector reads one by
+    one, as before the batching (the "before" arm of `--compare`)."""
+
+    def __init__(self, view: RpcChainView) -> None:
+        self._view = view
+
+    async def balance(self, token, holder, block):
+        return await self._view.balance(token, holder, block)
+
+    async def call(self, target, data, block):
+        return await self._view.call(target, data, block)
+
+    async def logs(self, addresses, topics, block):
+        return await self._view.logs(addresses, topics, block)
+
+    async def log_at(self, tx_hash, log_index):
+        return await self._view.log_at(tx_hash, log_index)
+
+    async def block_logs(self, addresses, topics, block, topic1=()):
+        return await self._view.block_logs(addresses, topics, block, topic1)
+
+    async def tx_flows(self, tx_hash):
+        return await self._view.tx_flows(tx_hash)
+
+    async def code_size(self, address, block):
+        return await self._view.code_size(address, block)
+
+
+class _Arm:
+    """One guardian's watch path (own RPC client, own caches) and its samples."""
+
+    def __init__(self, url: str, oracle: bytes, batched: bool) -> None:
+        self.rpc = CountingRpc(url)
+        self.tracker = RegistryTracker(OracleClient(self.rpc, oracle))
+        self.pipeline = _NoPipeline()
+        view = RpcChainView(self.rpc)
+        self.loop = WatchLoop(registry=self.tracker, detectors=default_detectors(),
+                              view=view if batched else OneByOne(view), pipeline=self.pipeline,
+                              submitter=None, store=None, state=NodeState(name="bench", index=1))
+        self.samples: list[dict] = []
+
+    async def head(self, anvil: Anvil, head: int, txs: int, keep: bool,
+                   profile: cProfile.Profile | None) -> None:
+        self.rpc.take()
+        cpu, anvil_cpu, start = time.process_time(), _cpu_of(anvil.process.pid), \
+            time.perf_counter()
+        if profile is not None and keep:
+            profile.enable()
+        await self.tracker.on_head(head)
+        await self.loop._detect(head)
+        if profile is not None:
+            profile.disable()
+        wall = time.perf_counter() - start
+        calls, requests = self.rpc.take()
+        if keep:
+            self.samples.append({"head": head, "txs": txs, "wall_ms": 1000 * wall,
+                                 "cpu_ms": 1000 * (time.process_time() - cpu),
+                                 "anvil_cpu_ms": 1000 * (_cpu_of(anvil.process.pid) - anvil_cpu),
+                                 "calls": dict(calls), "requests": requests})
+
+    def result(self) -> dict:
+        return {"samples": self.samples, "protocols": len(self.tracker.watched()),
+                "detections": len(self.pipeline.detections)}
+
+
 async def _measure(anvil: Anvil, oracle: bytes, chains, scenarios, heads: int,
-                   profile: cProfile.Profile | None) -> dict:
-    rpc = CountingRpc(anvil.rpc_url)
-    tracker = RegistryTracker(OracleClient(rpc, oracle))
-    pipeline = _NoPipeline()
-    loop = WatchLoop(registry=tracker, detectors=default_detectors(), view=RpcChainView(rpc),
-                     pipeline=pipeline, submitter=None, store=None,
-                     state=NodeState(name="bench", index=1))
+                   profile: cProfile.Profile | None, compare: bool) -> dict[str, dict]:
+    """Per head: the traffic mined, then each arm's watch path on it (the arms alternate which
+    goes first, so both see the same load)."""
+    arms = {"batched": _Arm(anvil.rpc_url, oracle, True)}
+    if compare:
+        arms["one_by_one"] = _Arm(anvil.rpc_url, oracle, False)
     chain = chains[0]
-    await tracker.on_head(chain.head())
-    samples: list[dict] = []
+    for arm in arms.values():
+        await arm.tracker.on_head(chain.head())
     for k in range(heads + WARM_HEADS):
         sent = [s for scenario in scenarios for s in scenario.traffic()]
         chain.mine()
         chain.settle(sent, must=False)
-        head = chain.head()
-        rpc.take()
-        cpu, anvil_cpu, start = time.process_time(), _cpu_of(anvil.process.pid), \
-            time.perf_counter()
-        if profile is not None and k >= WARM_HEADS:
-            profile.enable()
-        await tracker.on_head(head)
-        await loop._detect(head)
-        if profile is not None:
-            profile.disable()
-        wall = time.perf_counter() - start
-        calls, requests = rpc.take()
-        if k >= WARM_HEADS:
-            samples.append({"head": head, "txs": len(sent), "wall_ms": 1000 * wall,
-                            "cpu_ms": 1000 * (time.process_time() - cpu),
-                            "anvil_cpu_ms": 1000 * (_cpu_of(anvil.process.pid) - anvil_cpu),
-                            "calls": dict(calls), "requests": requests})
-    return {"samples": samples, "protocols": len(tracker.watched()),
-            "detections": len(pipeline.detections)}
+        order = list(arms.values())
+        for arm in order if k % 2 == 0 else order[::-1]:
+            await arm.head(anvil, chain.head(), len(sent), k >= WARM_HEADS,
+                           profile if arm is arms["batched"] else None)
+    return {name: arm.result() for name, arm in arms.items()}
 
 
 def _median(values: list[float]) -> float:
@@ -189,17 +243,21 @@ def _py_spy(path: str) -> subprocess.Popen:
 
 
 def measure(copies: int = 1, heads: int = 12, profile_path: str | None = None,
-            progress=lambda _: None, py_spy_path: str | None = None) -> dict:
+            progress=lambda _: None, py_spy_path: str | None = None,
+            compare: bool = False) -> dict:
     with Anvil(extra_args=("--gas-limit", "100000000")) as anvil:
         oracle, (chains, scenarios) = _world(anvil, copies, progress)
         profile = cProfile.Profile() if profile_path else None
         spy = _py_spy(py_spy_path) if py_spy_path else None
         try:
-            result = trio.run(_measure, anvil, oracle, chains, scenarios, heads, profile)
+            result = trio.run(_measure, anvil, oracle, chains, scenarios, heads, profile,
+                              compare)
         finally:
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(30)
     if profile is not None:
         profile.dump_stats(profile_path)
-    return summary(result)
+    if not compare:
+        return summary(result["batched"])
+    return {name: summary(arm) for name, arm in result.items()}
