@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 from node.chain.decode import decode_bytes
 from node.chain.rpc import ChainRpc, checksum, log_record
-from node.chain.trace import TxFlows, mined_flows
+from node.chain.trace import TxFlows, mined_flows, token_flows
 from node.records import LogRecord
 
 LOG_BLOCKS = 64  # blocks whose logs `store_block_logs` keeps (a balance window reads 20)
@@ -126,6 +126,14 @@ class RpcChainView:
 
     async def tx_flows(self, tx_hash: bytes) -> TxFlows | None:
         return await self._cached(("flows", tx_hash), lambda: mined_flows(self.rpc, tx_hash))
+
+    async def tx_token_flows(self, tx_hash: bytes) -> TxFlows | None:
+        """The receipt's ERC-20 transfers only (`node.chain.trace.token_flows`), or the full
+        flows when they are cached already: DILUTION counts one ERC-20 token, the same either way."""
+        traced = self._cache.get(("flows", tx_hash))
+        if traced is not None:
+            return traced
+        return await self._cached(("token flows", tx_hash), lambda: token_flows(self.rpc, tx_hash))
 
     async def code_size(self, address: bytes, block: int) -> int:
         async def read() -> int:

@@ -7,8 +7,9 @@ trace and the facts' reads), and four guardians on two cores fell behind 2 s blo
        protocol (kept by the view: each detector's log query is answered from it), the
        balances each balance rule compares (head, head - 1, the window's start) and the
        invariants at head and head - 1 (what the EXTRACTION facts read before and after)
-    2. the receipt and the call trace of every candidate transaction (EXTRACTION: value out of
-       a monitored contract; DILUTION: a registered token into one), once for all protocols
+    2. the receipt and the call trace of every EXTRACTION candidate (value out of a monitored
+       contract) and the receipt alone of every DILUTION candidate (a registered ERC-20 token
+       into one: its facts need no trace), once for all protocols
     3. the claims of each candidate's takers / depositors and the calling contract's age
 
 Nothing here judges. It only warms the chain view's caches with the answers to exactly the reads
@@ -142,17 +143,23 @@ def _logs(view, addresses: frozenset[bytes], head: int) -> list[Call]:
                               "address": [checksum(a) for a in sorted(addresses)]}])]
 
 
-async def _flows(view, hashes: list[bytes], stats: Prefetched) -> None:
-    todo = [h for h in hashes if not view.known(("flows", h))]
-    if not todo:
+async def _flows(view, traced: list[bytes], receipts_only: list[bytes],
+                 stats: Prefetched) -> None:
+    """The receipt and trace of each of `traced` (EXTRACTION candidates: `tx_flows`), the
+    receipt alone of each of `receipts_only` (DILUTION's: `tx_token_flows`), in one batch."""
+    traced = [h for h in traced if not view.known(("flows", h))]
+    receipts_only = [h for h in receipts_only if not view.known(("flows", h))
+                     and not view.known(("token flows", h))]
+    if not traced and not receipts_only:
         return
     calls: list[Call] = []
-    for h in todo:
+    for h in traced:
         calls += [("eth_getTransactionReceipt", ["0x" + h.hex()]), trace_request(h)]
+    calls += [("eth_getTransactionReceipt", ["0x" + h.hex()]) for h in receipts_only]
     answers = await run_batch(view.rpc, calls)
     stats.batches += 1
     stats.calls += len(calls)
-    for k, h in enumerate(todo):
+    for k, h in enumerate(traced):
         receipt, trace = answers[2 * k], answers[2 * k + 1]
         if receipt is None or isinstance(receipt, Failed):
             continue
@@ -162,17 +169,26 @@ async def _flows(view, hashes: list[bytes], stats: Prefetched) -> None:
             view.remember(("flows", h), flows_of(h, receipt, trace))
         except (ChainError, KeyError, TypeError, AttributeError):
             continue
+    for h, receipt in zip(receipts_only, answers[2 * len(traced):], strict=True):
+        if receipt is None or isinstance(receipt, Failed):
+            continue
+        try:
+            view.remember(("token flows", h), flows_of(h, receipt, None, traced=False))
+        except (ChainError, KeyError, TypeError, AttributeError):
+            continue
 
 
-async def _candidates(view, watched: Watched, head: int) -> set[bytes]:
+async def _candidates(view, watched: Watched, head: int) -> tuple[set[bytes], set[bytes]]:
+    """(EXTRACTION's candidates, DILUTION's) of `watched` at `head`."""
     params = watched.params
     if not params.monitored or not params.tokens or head <= watched.release_block:
-        return set()
-    found = set(await ExtractionDetector().candidates(view, params, head))
+        return set(), set()
+    taken = set(await ExtractionDetector().candidates(view, params, head))
+    deposits: set[bytes] = set()
     if params.claims is not None and _erc20(params):
-        found |= set(dilution.candidates(await dilution.block_entries(view, params, head),
-                                         params))
-    return found
+        deposits = set(dilution.candidates(await dilution.block_entries(view, params, head),
+                                           params))
+    return taken, deposits
 
 
 async def _fact_keys(view, watched: Watched, head: int, hashes: set[bytes]) -> list[tuple]:
@@ -180,7 +196,7 @@ async def _fact_keys(view, watched: Watched, head: int, hashes: set[bytes]) -> l
     params = watched.params
     keys: list[tuple] = []
     for h in sorted(hashes):
-        flows = view.peek(("flows", h))
+        flows = view.peek(("flows", h)) or view.peek(("token flows", h))
         if flows is None or not flows.ok or flows.block != head:
             continue
         for token in params.tokens:
@@ -233,13 +249,15 @@ async def prefetch(view, protocols: Iterable[Watched], head: int) -> Prefetched:
             if value is not None:
                 view.remember(key, value)
         # 2. the candidates' receipts and traces
-        per_protocol = {w.protocol_id: await _candidates(view, w, head) for w in watched}
-        stats.candidates = set().union(*per_protocol.values())
-        await _flows(view, sorted(stats.candidates), stats)
+        found = {w.protocol_id: await _candidates(view, w, head) for w in watched}
+        taken = set().union(*(t for t, _ in found.values()))
+        deposits = set().union(*(d for _, d in found.values())) - taken
+        stats.candidates = taken | deposits
+        await _flows(view, sorted(taken), sorted(deposits), stats)
         # 3. their takers' and depositors' claims, the callers' age
         await _warm(view, [k for w in watched
-                           for k in await _fact_keys(view, w, head, per_protocol[w.protocol_id])],
-                    stats)
+                           for k in await _fact_keys(view, w, head, set().union(
+                               *found[w.protocol_id]))], stats)
     except Exception as exc:  # noqa: BLE001 - advisory: the detectors read one by one instead
         log.debug("prefetch at block %d stopped: %s", head, exc)
     return stats

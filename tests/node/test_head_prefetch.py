@@ -156,5 +156,6 @@ def test_prefetched_heads_judge_exactly_as_one_by_one_reads(world):
                 await detector_for(det.evidence.kind).reobserve(
                     fresh, det.evidence, watched[det.protocol_id].params)
             kinds |= {det.evidence.kind for det in batched}
-        assert EvidenceKind.EXTRACTION in kinds  # the exploits were seen: the comparison bites
+        assert EvidenceKind.EXTRACTION in kinds, kinds  # the exploits were seen: the test bites
+        assert EvidenceKind.DILUTION in kinds, kinds  # the inflation victim's deposit
     trio.run(run)
