@@ -5,10 +5,11 @@ Heads can skip (the head watcher drops heads a busy consumer missed; a lost chai
 resumes at the current head), so the detectors also scan every block since the last one scanned,
 up to MAX_CATCH_UP_BLOCKS (and, at start, the STARTUP_CATCH_UP_BLOCKS before the first head): an
 exploit mined during an RPC outage or a restart is judged at its own block, not only through
-whatever window still reaches it from the new head. A short backlog (IN_ORDER_BLOCKS) is scanned
-first, oldest first; a longer one (a lagging guardian) after the newest head, within a budget per
-head, so a guardian behind still judges the newest block at once. Heads that queued while a head
-was scanned are not judged one by one: the newest is, the others are backlog.
+whatever window still reaches it from the new head. The backlog is scanned oldest first, before
+the head for at most IN_ORDER_SECONDS (a skipped head or two: all of it), the rest of a budget per
+head after it, so a guardian that fell behind still judges the newest block within about a second.
+Heads that queued while a head was scanned are not judged one by one: the newest is, the others
+are backlog. One protocol's incident does not stop the scan of the others.
 
     heads ──> registry (events, containments) ──> detectors ──> pipeline ──> propose (delayed)
 """
@@ -36,7 +37,7 @@ log = logging.getLogger("guardian.daemon")
 MAX_CATCH_UP_BLOCKS = 256  # older blocks than this behind the head are not scanned again
 STARTUP_CATCH_UP_BLOCKS = 64  # scanned before the first head: what a restart missed
 CATCH_UP_BUDGET_SECONDS = 3.0  # of catch-up per head; the rest at the next heads
-IN_ORDER_BLOCKS = 4  # a backlog this short is scanned before the head, oldest first
+IN_ORDER_SECONDS = 1.0  # of that budget before the newest head (the rest after it)
 
 
 def newest(header: BlockHeader, heads: trio.MemoryReceiveChannel[BlockHeader]) -> BlockHeader:
@@ -101,47 +102,45 @@ class WatchLoop:
             "0x" + pid.hex() for pid, w in self.registry.watched().items() if w.contained)
         await self.pipeline.on_head(header.number)
         head = header.number
-        last = self.scanned if self.scanned is not None else head - STARTUP_CATCH_UP_BLOCKS - 1
-        if head - 1 - last > IN_ORDER_BLOCKS:  # lagging: the newest head first
-            self._ahead.add(head)
-            if await self._detect(head):
-                return  # one report per head; the backlog goes on at the next heads
-            if await self._catch_up(head):
-                self.scanned = head  # the incident is open: nothing more to look for
-        else:
-            if await self._catch_up(head):
-                self.scanned = head  # the incident is open: nothing more to look for
-                return
-            await self._detect(head)
+        # The backlog first, oldest first (each block judged at its own height, as the peers
+        # judged it); a long one only for IN_ORDER_SECONDS, then the newest head, then the rest
+        # of the budget. At start the whole budget first: a restarted guardian judges an
+        # exploit at its own block and signs its peers' digest.
+        before = CATCH_UP_BUDGET_SECONDS if self.scanned is None else IN_ORDER_SECONDS
+        await self._catch_up(head, before)
+        await self._detect(head)
+        if self.scanned is not None and self.scanned < head - 1:
+            self._ahead.add(head)  # judged before its backlog: not again in the catch-up
+            await self._catch_up(head, CATCH_UP_BUDGET_SECONDS - before)
         if self.scanned is None or self.scanned >= head - 1:
             self.scanned = head  # else the catch-up goes on at the next head
         self._ahead = {b for b in self._ahead if b > self.scanned}
 
-    async def _catch_up(self, head: int) -> bool:
-        """Scan the blocks between the last scanned one and `head` (both excluded), oldest first
-        (before `head` when few, else after it: `on_head`);
+    async def _catch_up(self, head: int, budget: float = CATCH_UP_BUDGET_SECONDS) -> bool:
+        """Scan the blocks between the last scanned one and `head` (both excluded), oldest first,
+        for at most `budget` seconds (`on_head` splits CATCH_UP_BUDGET_SECONDS around the head);
         at start, the STARTUP_CATCH_UP_BLOCKS before the first head, so that a guardian
         restarted during an incident judges the exploit at its own block, as its peers did, and
         signs their digest rather than a later one of its own. At most CATCH_UP_BUDGET_SECONDS
         per head: with a slow chain connection the backlog is worked off over the next heads,
-        and each head is still judged as it comes. True if it opened an incident."""
+        and each head is still judged as it comes. An incident opened in the backlog does not
+        end it: other protocols may have theirs in the next blocks (the pipeline reports an
+        incident once). True if it opened an incident."""
         last = self.scanned if self.scanned is not None else head - STARTUP_CATCH_UP_BLOCKS - 1
-        if head <= last + 1:
+        if head <= last + 1 or budget <= 0:
             return False
         first = max(last + 1, head - MAX_CATCH_UP_BLOCKS, 1)
         log.info("catching up: scanning blocks %d..%d missed before head %d", first, head - 1,
                  head)
-        deadline = trio.current_time() + CATCH_UP_BUDGET_SECONDS
+        deadline = trio.current_time() + budget
+        opened = False
         for block in range(first, head):
-            if block in self._ahead:  # scanned as the newest head of its time
-                self.scanned = block
-                continue
-            if await self._detect(block, quiet=True):
-                return True
+            if block not in self._ahead:  # else scanned as the newest head of its time
+                opened |= await self._detect(block, quiet=True)
             self.scanned = block
             if trio.current_time() > deadline:
                 break
-        return False
+        return opened
 
     def _note_containments(self) -> None:
         """Close the incidents whose nonce the oracle has consumed (someone's authorize landed,
@@ -155,19 +154,28 @@ class WatchLoop:
                     self.store.mark_contained(incident, None, self.state.head)
 
     async def _detect(self, head: int, quiet: bool = False) -> bool:
-        """Scan block `head`; True if it opened an incident (one report per head is enough).
+        """Scan block `head`; True if it opened an incident. One report per protocol per head
+        (the first detection in report order that opens one); the other protocols are still
+        judged: two protocols drained in one block are two incidents.
         `quiet`: a past block (catch-up), where reads fail as a rule before a protocol existed.
         The reads every protocol's detectors make at `head` are first batched for all of them
         (`node.detectors.prefetch`): the detectors then find them in the view's cache."""
         await prefetch(self.view, self.registry.watched().values(), head)
-        for watched in self.registry.watched().values():
+        opened = False
+        for watched in list(self.registry.watched().values()):
             if watched.contained:
                 continue
             results = await self._scan_all(watched, head, quiet)
-            for detector, found in zip(self.detectors, results, strict=True):
-                for det in found:
-                    if await self.open_incident(det, detector.name):
-                        return True  # one report per head is enough; the incident is open
+            if await self._report_first(results):
+                opened = True
+        return opened
+
+    async def _report_first(self, results: list[list]) -> bool:
+        """Open an incident with the first of one protocol's detections that opens one."""
+        for detector, found in zip(self.detectors, results, strict=True):
+            for det in found:
+                if await self.open_incident(det, detector.name):
+                    return True
         return False
 
     async def _scan_all(self, watched, head: int, quiet: bool) -> list[list]:
