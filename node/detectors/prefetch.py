@@ -87,15 +87,8 @@ def _value(key: tuple, answer):
     return len(decode_bytes(answer, None, "code"))  # code
 
 
-async def _warm(view, keys: Iterable[tuple], stats: Prefetched) -> None:
-    """Batch-read every key the view does not hold yet and remember the answers."""
-    todo = [k for k in dict.fromkeys(keys) if not view.known(k)]
-    if not todo:
-        return
-    answers = await run_batch(view.rpc, [_read_call(k) for k in todo])
-    stats.batches += 1
-    stats.calls += len(todo)
-    for key, answer in zip(todo, answers, strict=True):
+def _remember(view, keys: list[tuple], answers: list) -> None:
+    for key, answer in zip(keys, answers, strict=True):
         if isinstance(answer, Failed) or answer is None:
             continue  # a revert or an error: the detector's own read answers it, as before
         try:
@@ -104,6 +97,21 @@ async def _warm(view, keys: Iterable[tuple], stats: Prefetched) -> None:
             continue
         if value is not None:
             view.remember(key, value)
+
+
+async def _warm(view, keys: Iterable[tuple], stats: Prefetched,
+                first: list[Call] | None = None) -> list:
+    """Batch-read every key the view does not hold yet (after the calls `first`, whose answers
+    are returned) and remember the answers."""
+    first = first or []
+    todo = [k for k in dict.fromkeys(keys) if not view.known(k)]
+    if not todo and not first:
+        return []
+    answers = await run_batch(view.rpc, first + [_read_call(k) for k in todo])
+    stats.batches += 1
+    stats.calls += len(first) + len(todo)
+    _remember(view, todo, answers[len(first):])
+    return answers[:len(first)]
 
 
 def _erc20(params: DetectionParams) -> tuple[bytes, ...]:
@@ -191,7 +199,7 @@ async def _candidates(view, watched: Watched, head: int) -> tuple[set[bytes], se
     return taken, deposits
 
 
-async def _fact_keys(view, watched: Watched, head: int, hashes: set[bytes]) -> list[tuple]:
+def _fact_keys(view, watched: Watched, head: int, hashes: set[bytes]) -> list[tuple]:
     """The claims and code reads the EXTRACTION and DILUTION facts of `hashes` make."""
     params = watched.params
     keys: list[tuple] = []
@@ -229,25 +237,10 @@ async def prefetch(view, protocols: Iterable[Watched], head: int) -> Prefetched:
     try:
         # 1. logs, balances, invariants
         addresses = _addresses(watched)
-        log_calls = _logs(view, addresses, head)
-        keys = [k for w in watched for k in _head_keys(w, head)]
-        todo = [k for k in dict.fromkeys(keys) if not view.known(k)]
-        answers = await run_batch(view.rpc, log_calls + [_read_call(k) for k in todo])
-        stats.batches += 1
-        stats.calls += len(log_calls) + len(todo)
-        if log_calls:
-            raw = answers[0]
-            if isinstance(raw, list):
-                view.store_block_logs(head, addresses, [log_record(e) for e in raw])
-        for key, answer in zip(todo, answers[len(log_calls):], strict=True):
-            if isinstance(answer, Failed) or answer is None:
-                continue
-            try:
-                value = _value(key, answer)
-            except ChainError:
-                continue
-            if value is not None:
-                view.remember(key, value)
+        logs = await _warm(view, [k for w in watched for k in _head_keys(w, head)], stats,
+                           first=_logs(view, addresses, head))
+        if logs and isinstance(logs[0], list):
+            view.store_block_logs(head, addresses, [log_record(e) for e in logs[0]])
         # 2. the candidates' receipts and traces
         found = {w.protocol_id: await _candidates(view, w, head) for w in watched}
         taken = set().union(*(t for t, _ in found.values()))
@@ -256,7 +249,7 @@ async def prefetch(view, protocols: Iterable[Watched], head: int) -> Prefetched:
         await _flows(view, sorted(taken), sorted(deposits), stats)
         # 3. their takers' and depositors' claims, the callers' age
         await _warm(view, [k for w in watched
-                           for k in await _fact_keys(view, w, head, set().union(
+                           for k in _fact_keys(view, w, head, set().union(
                                *found[w.protocol_id]))], stats)
     except Exception as exc:  # noqa: BLE001 - advisory: the detectors read one by one instead
         log.debug("prefetch at block %d stopped: %s", head, exc)
