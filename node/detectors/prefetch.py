@@ -38,6 +38,8 @@ from protocol.detection import ETHER, DetectionParams
 
 log = logging.getLogger(__name__)
 
+PAUSE_BLOCKS = 32  # after a failed batch (a node that refuses batches): heads read one by one
+
 
 @dataclass
 class Prefetched:
@@ -232,7 +234,7 @@ async def prefetch(view, protocols: Iterable[Watched], head: int) -> Prefetched:
     """Warm `view` for scanning `head` with `protocols` (those not contained); see the module."""
     stats = Prefetched()
     watched = [w for w in protocols if not w.contained]
-    if not watched or not can_prefetch(view):
+    if not watched or not can_prefetch(view) or head < getattr(view, "prefetch_paused_until", 0):
         return stats
     try:
         # 1. logs, balances, invariants
@@ -252,5 +254,9 @@ async def prefetch(view, protocols: Iterable[Watched], head: int) -> Prefetched:
                            for k in _fact_keys(view, w, head, set().union(
                                *found[w.protocol_id]))], stats)
     except Exception as exc:  # noqa: BLE001 - advisory: the detectors read one by one instead
-        log.debug("prefetch at block %d stopped: %s", head, exc)
+        # A node that refuses batches (or retries them for seconds) must not cost every head
+        # that: read one by one for a while, then try again.
+        view.prefetch_paused_until = head + PAUSE_BLOCKS
+        log.info("batched reads at block %d failed (%s); reading one by one until block %d",
+                 head, str(exc)[:200], head + PAUSE_BLOCKS)
     return stats

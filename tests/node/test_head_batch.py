@@ -13,7 +13,7 @@ from node.chain.batch import Failed, run_batch
 from node.chain.decode import ChainError
 from node.chain.rpc import ChainRpc
 from node.chain.view import RpcChainView
-from node.detectors.prefetch import prefetch
+from node.detectors.prefetch import PAUSE_BLOCKS, prefetch
 from node.records import LogRecord, Watched
 from protocol.detection import DetectionParams, InvariantCall
 from protocol.intent import TRANSFER_TOPIC
@@ -85,6 +85,31 @@ def test_a_prefetch_given_garbage_warms_nothing_and_does_not_raise(monkeypatch, 
     assert view.stored_logs(100, (BANK, TOKEN)) is None
     assert not view.known(("balance", TOKEN, BANK, 100))
     assert not view.known(("call", BANK, b"\x12\x34\x56\x78", 100))
+
+
+def test_a_node_refusing_batches_is_not_asked_again_for_a_while(monkeypatch):
+    """A refused batch went through the client's retries (seconds) on every head."""
+    tried: list[int] = []
+
+    def refuse(rpc, calls):
+        tried.append(len(calls))
+        return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "no batches"}}
+
+    monkeypatch.setattr(batch, "_post", refuse)
+    view = RpcChainView(ChainRpc(UNREACHABLE, retries=0))
+    params = DetectionParams(monitored=(BANK,), tokens=(TOKEN,), outflow_limit_bps=3000,
+                             window_blocks=20, balance_drop_bps=2000, invariants=())
+    watched = Watched(b"\x42" * 32, params, 1 << 1)
+
+    async def run():
+        await prefetch(view, [watched], 100)
+        assert len(tried) == 1
+        for head in range(101, 100 + PAUSE_BLOCKS):
+            await prefetch(view, [watched], head)
+        assert len(tried) == 1  # paused
+        await prefetch(view, [watched], 100 + PAUSE_BLOCKS)
+        assert len(tried) == 2  # and tried again
+    trio.run(run)
 
 
 def test_stored_logs_answer_each_query_as_eth_getlogs_filters_it():
