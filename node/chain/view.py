@@ -33,6 +33,7 @@ class RpcChainView:
         self._cache_size = cache_size
         self._block_logs: OrderedDict[int, tuple[frozenset[bytes], list[LogRecord]]] = \
             OrderedDict()
+        self.prefetch_paused_until = 0  # node.detectors.prefetch: a failed batch pauses it
 
     def known(self, key: tuple) -> bool:
         return key in self._cache
