@@ -2,10 +2,14 @@
 violation becomes a report the pipeline signs and, after this guardian's proposal delay, gossips.
 
 Heads can skip (the head watcher drops heads a busy consumer missed; a lost chain connection
-resumes at the current head), so before scanning a head the detectors first scan every block
-since the last one scanned, up to MAX_CATCH_UP_BLOCKS (and, at start, the STARTUP_CATCH_UP_BLOCKS
-before the first head): an exploit mined during an RPC outage or a restart is judged at its own
-block, not only through whatever window still reaches it from the new head.
+resumes at the current head), so the detectors also scan every block since the last one scanned,
+up to MAX_CATCH_UP_BLOCKS (and, at start, the STARTUP_CATCH_UP_BLOCKS before the first head): an
+exploit mined during an RPC outage or a restart is judged at its own block, not only through
+whatever window still reaches it from the new head. The backlog is scanned oldest first, before
+the head for at most IN_ORDER_SECONDS (a skipped head or two: all of it), the rest of a budget per
+head after it, so a guardian that fell behind still judges the newest block within about a second.
+Heads that queued while a head was scanned are not judged one by one: the newest is, the others
+are backlog. One protocol's incident does not stop the scan of the others.
 
     heads ──> registry (events, containments) ──> detectors ──> pipeline ──> propose (delayed)
 """
@@ -19,6 +23,7 @@ import trio
 
 from node.chain.registry import RegistryTracker
 from node.detectors import Detector, report_order
+from node.detectors.prefetch import prefetch
 from node.pipeline import IncidentPipeline
 from node.records import BlockHeader, ChainView
 from node.status import NodeState
@@ -32,6 +37,19 @@ log = logging.getLogger("guardian.daemon")
 MAX_CATCH_UP_BLOCKS = 256  # older blocks than this behind the head are not scanned again
 STARTUP_CATCH_UP_BLOCKS = 64  # scanned before the first head: what a restart missed
 CATCH_UP_BUDGET_SECONDS = 3.0  # of catch-up per head; the rest at the next heads
+IN_ORDER_SECONDS = 1.0  # of that budget before the newest head (the rest after it)
+
+
+def newest(header: BlockHeader, heads: trio.MemoryReceiveChannel[BlockHeader]) -> BlockHeader:
+    """The newest of `header` and the heads queued behind it (those become backlog): a loop
+    that fell behind judges the chain as it is now, not eight heads ago."""
+    while True:
+        try:
+            queued = heads.receive_nowait()
+        except (trio.WouldBlock, trio.EndOfChannel):
+            return header
+        if queued.number > header.number:
+            header = queued
 
 
 class WatchLoop:
@@ -48,6 +66,7 @@ class WatchLoop:
         self.metrics = metrics
         self.header: BlockHeader | None = None
         self.scanned: int | None = None  # the last block the detectors scanned
+        self._ahead: set[int] = set()  # newest heads scanned before their backlog
         self._nursery: trio.Nursery | None = None
 
     def chain_time(self) -> int | None:
@@ -58,7 +77,7 @@ class WatchLoop:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             async for header in heads:
-                await self.on_head(header)
+                await self.on_head(newest(header, heads))
 
     async def on_head(self, header: BlockHeader) -> None:
         self.header = header
@@ -82,34 +101,46 @@ class WatchLoop:
         self.state.contained_protocols = sorted(
             "0x" + pid.hex() for pid, w in self.registry.watched().items() if w.contained)
         await self.pipeline.on_head(header.number)
-        if await self._catch_up(header.number):
-            self.scanned = header.number  # the incident is open: nothing more to look for
-            return
-        await self._detect(header.number)
-        if self.scanned is None or self.scanned >= header.number - 1:
-            self.scanned = header.number  # else the catch-up goes on at the next head
+        head = header.number
+        # The backlog first, oldest first (each block judged at its own height, as the peers
+        # judged it); a long one only for IN_ORDER_SECONDS, then the newest head, then the rest
+        # of the budget. At start the whole budget first: a restarted guardian judges an
+        # exploit at its own block and signs its peers' digest.
+        before = CATCH_UP_BUDGET_SECONDS if self.scanned is None else IN_ORDER_SECONDS
+        await self._catch_up(head, before)
+        await self._detect(head)
+        if self.scanned is not None and self.scanned < head - 1:
+            self._ahead.add(head)  # judged before its backlog: not again in the catch-up
+            await self._catch_up(head, CATCH_UP_BUDGET_SECONDS - before)
+        if self.scanned is None or self.scanned >= head - 1:
+            self.scanned = head  # else the catch-up goes on at the next head
+        self._ahead = {b for b in self._ahead if b > self.scanned}
 
-    async def _catch_up(self, head: int) -> bool:
-        """Scan the blocks between the last scanned one and `head` (both excluded), oldest first;
+    async def _catch_up(self, head: int, budget: float = CATCH_UP_BUDGET_SECONDS) -> bool:
+        """Scan the blocks between the last scanned one and `head` (both excluded), oldest first,
+        for at most `budget` seconds (`on_head` splits CATCH_UP_BUDGET_SECONDS around the head);
         at start, the STARTUP_CATCH_UP_BLOCKS before the first head, so that a guardian
         restarted during an incident judges the exploit at its own block, as its peers did, and
         signs their digest rather than a later one of its own. At most CATCH_UP_BUDGET_SECONDS
         per head: with a slow chain connection the backlog is worked off over the next heads,
-        and each head is still judged as it comes. True if it opened an incident."""
+        and each head is still judged as it comes. An incident opened in the backlog does not
+        end it: other protocols may have theirs in the next blocks (the pipeline reports an
+        incident once). True if it opened an incident."""
         last = self.scanned if self.scanned is not None else head - STARTUP_CATCH_UP_BLOCKS - 1
-        if head <= last + 1:
+        if head <= last + 1 or budget <= 0:
             return False
         first = max(last + 1, head - MAX_CATCH_UP_BLOCKS, 1)
         log.info("catching up: scanning blocks %d..%d missed before head %d", first, head - 1,
                  head)
-        deadline = trio.current_time() + CATCH_UP_BUDGET_SECONDS
+        deadline = trio.current_time() + budget
+        opened = False
         for block in range(first, head):
-            if await self._detect(block, quiet=True):
-                return True
+            if block not in self._ahead:  # else scanned as the newest head of its time
+                opened |= await self._detect(block, quiet=True)
             self.scanned = block
             if trio.current_time() > deadline:
                 break
-        return False
+        return opened
 
     def _note_containments(self) -> None:
         """Close the incidents whose nonce the oracle has consumed (someone's authorize landed,
@@ -123,16 +154,28 @@ class WatchLoop:
                     self.store.mark_contained(incident, None, self.state.head)
 
     async def _detect(self, head: int, quiet: bool = False) -> bool:
-        """Scan block `head`; True if it opened an incident (one report per head is enough).
-        `quiet`: a past block (catch-up), where reads fail as a rule before a protocol existed."""
-        for watched in self.registry.watched().values():
+        """Scan block `head`; True if it opened an incident. One report per protocol per head
+        (the first detection in report order that opens one); the other protocols are still
+        judged: two protocols drained in one block are two incidents.
+        `quiet`: a past block (catch-up), where reads fail as a rule before a protocol existed.
+        The reads every protocol's detectors make at `head` are first batched for all of them
+        (`node.detectors.prefetch`): the detectors then find them in the view's cache."""
+        await prefetch(self.view, self.registry.watched().values(), head)
+        opened = False
+        for watched in list(self.registry.watched().values()):
             if watched.contained:
                 continue
             results = await self._scan_all(watched, head, quiet)
-            for detector, found in zip(self.detectors, results, strict=True):
-                for det in found:
-                    if await self.open_incident(det, detector.name):
-                        return True  # one report per head is enough; the incident is open
+            if await self._report_first(results):
+                opened = True
+        return opened
+
+    async def _report_first(self, results: list[list]) -> bool:
+        """Open an incident with the first of one protocol's detections that opens one."""
+        for detector, found in zip(self.detectors, results, strict=True):
+            for det in found:
+                if await self.open_incident(det, detector.name):
+                    return True
         return False
 
     async def _scan_all(self, watched, head: int, quiet: bool) -> list[list]:

@@ -8,6 +8,9 @@ protocol on one head is the wall time of the head divided by `copies`; the numbe
 guardian watches within a block is the share of the block given to detection divided by it.
 
     python -m node.bench.watch_capacity [--copies 32] [--heads 12]
+
+`--corpus`: the same question with the corpus's registrations and real transactions in every
+block (`node.bench.watch_corpus`); `--copies` is then how many times each class is registered.
 """
 
 from __future__ import annotations
@@ -76,10 +79,22 @@ def measure(copies: int = 32, heads: int = 12) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=32)
+    parser.add_argument("--copies", type=int, help="default 32; --corpus: 1 (16 protocols)")
     parser.add_argument("--heads", type=int, default=12)
+    parser.add_argument("--corpus", action="store_true",
+                        help="the corpus's 16 classes registered, traffic in every block")
+    parser.add_argument("--profile", help="--corpus: write a cProfile of the measured heads")
+    parser.add_argument("--py-spy", help="--corpus: write py-spy's collapsed stacks (all threads)")
+    parser.add_argument("--compare", action="store_true",
+                        help="--corpus: also a guardian reading one by one (no batching)")
     args = parser.parse_args()
-    print(json.dumps(measure(args.copies, args.heads), indent=2))
+    if args.corpus:
+        from node.bench import watch_corpus
+        result = watch_corpus.measure(args.copies or 1, args.heads, args.profile,
+                                      py_spy_path=args.py_spy, compare=args.compare)
+    else:
+        result = measure(args.copies or 32, args.heads)
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -87,17 +87,45 @@ async def mined_flows(rpc: ChainRpc, tx_hash: bytes) -> TxFlows | None:
     raw = _result(receipt_raw, "eth_getTransactionReceipt")
     if raw is None:
         return None
+    trace = None
+    if receipt_ok(raw):
+        trace = _result(await rpc._run("debug_traceTransaction", lambda: rpc.w3.provider
+                                       .make_request(*trace_request(tx_hash))),
+                        "debug_traceTransaction")
+    return flows_of(tx_hash, raw, trace)
+
+
+def trace_request(tx_hash: bytes) -> tuple[str, list]:
+    return "debug_traceTransaction", ["0x" + tx_hash.hex(), {"tracer": "callTracer"}]
+
+
+def receipt_ok(raw: Any) -> bool:
+    """The receipt answer says the transaction succeeded (its call tree is then traced)."""
+    return receipt_from(raw).ok
+
+
+async def token_flows(rpc: ChainRpc, tx_hash: bytes) -> TxFlows | None:
+    """The ERC-20 transfers of a mined transaction (its receipt's logs), without the native value
+    its trace would add: what DILUTION reads (its facts count one registered ERC-20 token), so a
+    deposit costs a receipt, not a trace."""
+    raw = _result(await rpc._run("eth_getTransactionReceipt",
+                                 lambda: rpc.w3.provider.make_request(
+                                     "eth_getTransactionReceipt", ["0x" + tx_hash.hex()])),
+                  "eth_getTransactionReceipt")
+    return None if raw is None else flows_of(tx_hash, raw, None, traced=False)
+
+
+def flows_of(tx_hash: bytes, raw: Any, trace: Any, traced: bool = True) -> TxFlows:
+    """The flows from a receipt answer (not None) and, for a successful transaction, its
+    callTracer answer (`mined_flows` reads them one by one, `node.detectors.prefetch` in a
+    batch: the same answers make the same flows); `traced=False`: the receipt's alone."""
     receipt = receipt_from(raw)
     if receipt.tx_hash != tx_hash:
         raise ChainError("eth_getTransactionReceipt: answered another transaction")
     sender = decode_bytes(raw["from"], 20, "receipt sender")
     to = None if raw.get("to") in (None, "") else decode_bytes(raw["to"], 20, "receipt to")
     transfers = transfers_from_logs(receipt.logs)
-    if receipt.ok:
-        trace = _result(await rpc._run("debug_traceTransaction", lambda: rpc.w3.provider
-                                       .make_request("debug_traceTransaction", [
-                                           "0x" + tx_hash.hex(), {"tracer": "callTracer"}])),
-                        "debug_traceTransaction")
+    if receipt.ok and traced:
         transfers += native_from_trace(trace)
     return TxFlows(tx_hash, sender, to, receipt.block, receipt.ok, tuple(transfers))
 

@@ -33,6 +33,13 @@ from protocol.evidence import Evidence
 MAX_TXS_PER_HEAD = 8
 
 
+def token_flows(view):
+    """How DILUTION reads a transaction's flows: its facts count one registered ERC-20 token, so
+    the receipt's transfers suffice where the view reads them alone (`tx_token_flows`: no trace);
+    elsewhere (a simulation's view) the full flows."""
+    return getattr(view, "tx_token_flows", None) or view.tx_flows
+
+
 def _erc20(params: DetectionParams) -> tuple[bytes, ...]:
     return tuple(t for t in params.tokens if t != ETHER)
 
@@ -99,7 +106,7 @@ class DilutionDetector(Detector):
         entries = await block_entries(view, params, head)
         found: list[Detection] = []
         for tx_hash in candidates(entries, params):
-            flows = await view.tx_flows(tx_hash)
+            flows = await token_flows(view)(tx_hash)
             if flows is None or not flows.ok or flows.block != head:
                 continue
             depositors = dilution.depositors_of(flows.sender, flows.to, params.monitored)
@@ -119,7 +126,7 @@ class DilutionDetector(Detector):
                      params: DetectionParams | None) -> dilution.DilutionFacts:
         if params is None or params.claims is None:
             raise NotObserved("dilution: re-observing needs the registration and its claims view")
-        flows = await evidence_flows(view, evidence, "dilution")
+        flows = await evidence_flows(view, evidence, "dilution", token_flows(view))
         depositors = dilution.depositors_of(flows.sender, flows.to, params.monitored)
         entries = await block_entries(view, params, flows.block)
         tx_hash = evidence.detail[:dilution.TX_HASH_BYTES]

@@ -183,15 +183,17 @@ def compare_facts(rule: str, fields, claimed: tuple, seen: tuple) -> None:
             raise NotObserved(f"{rule}: {name} is {theirs} in the evidence, our chain shows {ours}")
 
 
-async def evidence_flows(view: ChainView, evidence: Evidence, rule: str) -> TxFlows:
+async def evidence_flows(view: ChainView, evidence: Evidence, rule: str,
+                         read=None) -> TxFlows:
     """The flows of the transaction a per-transaction evidence (EXTRACTION, DILUTION) names, as
-    our own node sees them: in the evidence's block and successful, else NotObserved."""
+    our own node sees them: in the evidence's block and successful, else NotObserved. `read`:
+    how to read them (default `view.tx_flows`)."""
     if not _reads_flows(view):
         raise NotObserved(f"{rule}: this chain view cannot read transaction flows")
     tx_hash = evidence.detail[:intent.TX_HASH_BYTES]
     if len(tx_hash) != intent.TX_HASH_BYTES:
         raise NotObserved(f"{rule}: the evidence names no transaction")
-    flows = await view.tx_flows(tx_hash)
+    flows = await (read or view.tx_flows)(tx_hash)
     if flows is None:
         raise NotObserved(f"{rule}: transaction 0x{tx_hash.hex()} is not on our chain")
     if flows.block != evidence.block_to:

@@ -12,6 +12,7 @@ from node.records import BlockHeader, Watched
 from node.status import NodeState
 from node.watch_loop import (
     CATCH_UP_BUDGET_SECONDS,
+    IN_ORDER_SECONDS,
     MAX_CATCH_UP_BLOCKS,
     STARTUP_CATCH_UP_BLOCKS,
     WatchLoop,
@@ -112,12 +113,66 @@ async def test_a_slow_chain_works_the_backlog_off_over_the_next_heads(autojump_c
     detector.scanned.clear()
     detector.slow = True
     await loop.on_head(_head(120))  # 101..119 missed
-    budget = int(CATCH_UP_BUDGET_SECONDS) + 1
-    assert detector.scanned == [*range(101, 101 + budget), 120]
-    assert loop.scanned == 100 + budget  # not 120: the backlog is not forgotten
+    # a second of backlog (two reads), the head, then the rest of the budget
+    assert detector.scanned[:3] == [101, 102, 120]
+    assert detector.scanned[3:] == list(range(103, 103 + len(detector.scanned) - 3))
+    assert 103 <= loop.scanned < 119  # not 120: the backlog is not forgotten
+    done = loop.scanned
     detector.scanned.clear()
     await loop.on_head(_head(121))
-    assert detector.scanned[0] == 101 + budget
+    assert detector.scanned[0] == done + 1
+    assert 120 not in detector.scanned  # judged already, as the newest head of its time
+
+
+async def test_a_lagging_guardian_judges_the_newest_head_before_its_backlog(autojump_clock):
+    """Issue 24: with 16 protocols registered the guardians fell ~60 blocks behind and scanned
+    the backlog (3 s a head) before the head, so every head was judged late. Now at most
+    IN_ORDER_SECONDS of backlog comes before the newest head, the rest of the budget after it."""
+    detector = _SlowDetector()
+    loop = _loop(detector)
+    await loop.on_head(_head(200))
+    detector.scanned.clear()
+    detector.slow = True
+    start = trio.current_time()
+    judged_at: dict[int, float] = {}
+    original = detector.scan
+
+    async def timed(view, watched, head):
+        await original(view, watched, head)
+        judged_at[head] = trio.current_time() - start
+        return []
+
+    detector.scan = timed
+    await loop.on_head(_head(260))  # 60 blocks behind
+    # IN_ORDER_SECONDS of backlog (one read past it), then the head: not after the whole budget
+    assert judged_at[260] <= IN_ORDER_SECONDS + 2.0 < CATCH_UP_BUDGET_SECONDS + 2.0
+    assert detector.scanned.index(260) < len(detector.scanned) - 1  # the backlog goes on after
+
+
+async def test_heads_queued_behind_a_busy_loop_are_judged_newest_first():
+    """Issue 24: a busy watch loop found eight heads queued and judged them one by one, each
+    with its scan, so the newest block waited for seven older ones; now it takes the newest and
+    the others are its backlog (scanned in order when few)."""
+    detector = _Detector()
+    loop = _loop(detector)
+    await loop.on_head(_head(300))
+    detector.scanned.clear()
+    heads_seen: list[int] = []
+
+    class Recording(_Registry):
+        async def on_head(self, number):
+            heads_seen.append(number)
+            return []
+
+    loop.registry = Recording()
+    send, recv = trio.open_memory_channel(8)
+    for n in (301, 302, 303):
+        send.send_nowait(_head(n))
+    send.close()
+    await loop.run(recv)
+    assert heads_seen == [303]  # one head, not three
+    assert detector.scanned == [301, 302, 303]  # its short backlog first, in order
+    assert loop.header.number == 303
 
 
 async def test_detectors_read_at_once_and_a_failing_one_skips_only_itself(autojump_clock):
@@ -139,3 +194,50 @@ async def test_detectors_read_at_once_and_a_failing_one_skips_only_itself(autoju
     assert await loop._detect(50) is False
     assert trio.current_time() - start < 1.5  # not 4 s
     assert [d.scanned for d in slow] == [[50], [50], [50]]
+
+
+class _TwoProtocols(_Registry):
+    def watched(self):
+        return {pid: Watched(pid, PARAMS, 1 << 1) for pid in (b"\x01" * 32, b"\x02" * 32)}
+
+
+class _Finding(_Detector):
+    """Finds two violations of every protocol on the blocks in `at`."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = set(at)
+
+    async def scan(self, view, watched, head):
+        await super().scan(view, watched, head)
+        return [(watched.protocol_id, head, k) for k in range(2)] if head in self.at else []
+
+
+def _opening(loop: WatchLoop) -> list:
+    opened: list = []
+
+    async def open_incident(det, name):
+        opened.append(det)
+        return True  # each opens its protocol's incident
+
+    loop.open_incident = open_incident
+    return opened
+
+
+async def test_one_protocols_incident_does_not_hide_anothers_in_the_same_block():
+    """Issue 24: `_detect` stopped at the first incident of a head, so with 16 protocols (the
+    benchmark plays 8 classes at once) a second protocol drained in the same block was never
+    judged at its block; and an incident in the backlog ended the catch-up and skipped the head
+    for every other protocol."""
+    detector = _Finding(at={101, 103})
+    loop = WatchLoop(registry=_TwoProtocols(), detectors=[detector], view=None,
+                     pipeline=_Pipeline(), submitter=None, store=_Store(),
+                     state=NodeState(name="g", index=1))
+    opened = _opening(loop)
+    await loop.on_head(_head(100))
+    detector.scanned.clear()
+    await loop.on_head(_head(103))  # 101 (backlog) and 103 (head) have findings
+    assert [(pid[0], block) for pid, block, _ in opened] == [(1, 101), (2, 101), (1, 103),
+                                                            (2, 103)]  # one per protocol each
+    assert detector.scanned == [101, 101, 102, 102, 103, 103]
+    assert loop.scanned == 103
