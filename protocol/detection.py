@@ -270,7 +270,7 @@ RULES: dict[EvidenceKind, EvidenceRule] = {rule.kind: rule for rule in (
                  "the broken rule's observed, before/after the probe"),
     EvidenceRule(EvidenceKind.DILUTION, check_dilution, Shape.EXPLOIT, "token (ERC-20)",
                  "tx hash (32) + depositors (20 each, 1..2)",
-                 "(deposited, claims before, after, balance, called)"),
+                 "(deposited, claims before, after, balance, minted)"),
 )}
 assert set(RULES) == set(EvidenceKind), "every evidence kind has exactly one rule"
 

@@ -19,7 +19,9 @@ contract CorpusVault is Guardable {
     uint256 public entryFeeBps;
     mapping(address => uint256) public balanceOf;
 
-    event Deposit(address indexed owner, uint256 assets, uint256 shares);
+    /// @notice ERC-4626's Deposit event (the record of a deposit the guardians' DILUTION rule
+    /// reads: a zero-share deposit still emits it).
+    event Deposit(address indexed sender, address indexed owner, uint256 assets, uint256 shares);
     event Withdraw(address indexed owner, uint256 assets, uint256 shares);
 
     error InsufficientShares(uint256 balance, uint256 needed);
@@ -59,7 +61,7 @@ contract CorpusVault is Guardable {
         asset.transferFrom(msg.sender, address(this), assets);
         totalSupply += shares;
         balanceOf[msg.sender] += shares;
-        emit Deposit(msg.sender, assets, shares);
+        emit Deposit(msg.sender, msg.sender, assets, shares);
     }
 
     function redeem(uint256 shares) external whenWithdrawalsNotLocked returns (uint256 assets) {

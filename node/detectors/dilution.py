@@ -1,7 +1,8 @@
 """Dilution detector: per transaction that moved a registered ERC-20 token into a monitored
 contract, the facts of `protocol.dilution` (what the depositors paid in, how much their claims
-rose, whether the protocol took part), judged by the DILUTION rule. Only for protocols that
-registered a claims view: without one nothing is read.
+rose, whether the protocol recorded a deposit: an ERC-4626 `Deposit` or a share mint), judged
+by the DILUTION rule. Only for protocols that registered a claims view: without one nothing is
+read.
 
 Mined path: each head's transactions with a Transfer of a registered token into a monitored
 contract (one `eth_getLogs` of the tokens and the monitored contracts per head), the largest
@@ -70,14 +71,14 @@ async def derive_facts(view: ChainView, params: DetectionParams, flows, token: b
     reads += [view.balance(token, holder, before) for holder in params.monitored]
     answers = await _gather(reads)
     count = len(depositors)
-    monitored = set(params.monitored)
-    called = any(e.tx_hash == flows.tx_hash and e.address in monitored for e in entries)
+    minted = dilution.deposit_records(((e.address, e.topics) for e in entries
+                                       if e.tx_hash == flows.tx_hash), params.monitored)
     return dilution.DilutionFacts(
         tx_hash=flows.tx_hash, depositors=depositors,
         deposited=dilution.deposited(flows.transfers, params.monitored, depositors, token),
         claims_before=sum(intent.decode_claim(a) for a in answers[:count]),
         claims_after=sum(intent.decode_claim(a) for a in answers[count:2 * count]),
-        balance_before=sum(answers[2 * count:]), called=1 if called else 0)
+        balance_before=sum(answers[2 * count:]), minted=minted)
 
 
 def candidates(entries: list[LogRecord], params: DetectionParams) -> list[bytes]:

@@ -134,7 +134,7 @@ def test_the_victims_deposit_is_dilution_pending_and_mined_and_a_peer_reproduces
             with pytest.raises(ReportContradicted, match=why):
                 await peer.verifier.verify(_report(world, forged, watched))
         malformed = dataclasses.replace(ev, observed=ev.observed[:4] + (2,))
-        with pytest.raises(ReportRejected, match="called must be 0 or 1"):
+        with pytest.raises(ReportRejected, match="minted must be 0 or 1"):
             await peer.verifier.verify(_report(world, malformed, watched))
         blind = dataclasses.replace(watched, params=dataclasses.replace(watched.params,
                                                                         claims=None))

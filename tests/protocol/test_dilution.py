@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from protocol import dilution
+from protocol import dilution, intent
 from protocol.detection import (
     ETHER,
     DetectionParams,
@@ -34,7 +34,7 @@ def facts(**changes) -> dilution.DilutionFacts:
     """The inflation attack's victim: 9,999 in, zero shares, the vault held the 10,000 donation."""
     base = dilution.DilutionFacts(tx_hash=TX, depositors=(VICTIM,), deposited=9_999 * E18,
                                   claims_before=0, claims_after=0,
-                                  balance_before=10_000 * E18 + 1, called=1)
+                                  balance_before=10_000 * E18 + 1, minted=1)
     return dataclasses.replace(base, **changes)
 
 
@@ -84,7 +84,7 @@ def test_dust_below_the_balance_tolerance_is_not_evidence():
 
 def test_governance_a_donation_and_no_claims_view_are_never_evidence():
     assert verdict(facts(depositors=(ADMIN,))).finding is Finding.NO_VIOLATION
-    donation = verdict(facts(called=0))
+    donation = verdict(facts(minted=0))
     assert donation.finding is Finding.NO_VIOLATION and "donation" in donation.reason
     assert verdict(facts(deposited=0)).finding is Finding.NO_VIOLATION
     no_view = verdict(facts(), dataclasses.replace(BASE, claims=None))
@@ -112,7 +112,7 @@ def test_depositors_and_net_deposit_from_transfers():
 
 @pytest.mark.parametrize("change, words", [
     (dict(observed=(1, 2, 3, 4)), "observed must be"),
-    (dict(observed=(1, 0, 0, 10, 2)), "called must be 0 or 1"),
+    (dict(observed=(1, 0, 0, 10, 2)), "minted must be 0 or 1"),
     (dict(detail=TX), "tx hash"),
     (dict(detail=TX + VICTIM + b"\x01"), "tx hash"),
     (dict(detail=TX + VICTIM + VICTIM), "distinct"),
@@ -125,3 +125,40 @@ def test_depositors_and_net_deposit_from_transfers():
 def test_malformed_dilution_evidence_is_malformed(change, words):
     v = verdict(facts(), **change)
     assert v.finding is Finding.MALFORMED and words in v.reason, v.reason
+
+
+ZERO32 = b"\x00" * 32
+
+
+def _topic(account: bytes) -> bytes:
+    return b"\x00" * 12 + account
+
+
+def test_only_a_recorded_deposit_is_a_deposit():
+    # ERC-4626 Deposit(sender, owner, assets, shares) and a share mint (Transfer from zero, even
+    # of zero shares) by a monitored contract record a deposit
+    deposit_log = (VAULT, (dilution.DEPOSIT_TOPIC, _topic(VICTIM), _topic(VICTIM)))
+    mint_log = (VAULT, (intent.TRANSFER_TOPIC, ZERO32, _topic(VICTIM)))
+    assert dilution.deposit_records([deposit_log], (VAULT,)) == 1
+    assert dilution.deposit_records([mint_log], (VAULT,)) == 1
+    # a liquidation (its own event, the seized collateral sent out), a share transfer, the
+    # token's Transfer into the vault, a Deposit event by a contract that is not monitored, or a
+    # malformed one: no deposit recorded
+    liquidated = (VAULT, (b"\x77" * 32, _topic(OTHER), _topic(VICTIM)))
+    seized = (VAULT, (intent.TRANSFER_TOPIC, _topic(VAULT), _topic(VICTIM)))
+    paid_in = (TOKEN, (intent.TRANSFER_TOPIC, _topic(VICTIM), _topic(VAULT)))
+    elsewhere = (OTHER, (dilution.DEPOSIT_TOPIC, _topic(VICTIM), _topic(VICTIM)))
+    short = (VAULT, (dilution.DEPOSIT_TOPIC, _topic(VICTIM)))
+    mint_elsewhere = (TOKEN, (intent.TRANSFER_TOPIC, ZERO32, _topic(VICTIM)))
+    assert dilution.deposit_records([liquidated, seized, paid_in, elsewhere, short,
+                                     mint_elsewhere], (VAULT,)) == 0
+    assert dilution.deposit_records([], (VAULT,)) == 0
+
+
+def test_a_repayment_or_a_liquidation_paying_in_for_no_claim_is_not_evidence():
+    # a liquidator repays 140,000 of a borrower's debt: its own claims do not rise (the market
+    # crash's false PAUSE), but the protocol recorded no deposit
+    repaid = facts(deposited=140_000 * E18, balance_before=1_000_000 * E18, minted=0)
+    v = verdict(repaid)
+    assert v.finding is Finding.NO_VIOLATION and "recorded no deposit" in v.reason
+    assert verdict(dataclasses.replace(repaid, minted=1)).violated  # as a deposit: evidence

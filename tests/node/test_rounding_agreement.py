@@ -1,0 +1,101 @@
+"""The corpus's `rounding` drain (40 withdrawals in one transaction, each burning zero shares),
+played against one anvil and registered the way the benchmark registers it: the EXTRACTION facts a
+reporter derives from its pending simulation are the ones a peer derives after the drain is mined
+(re-simulating the stored base block, with its own fresh view), and the mined path's facts are
+the same again. In a benchmark run the peers refused the reporter's facts (38,500 vs 39,386 USDd
+extracted): the reporter's simulation had raced anvil mining the drain's block
+(tests/node/test_simulate_base.py); this file pins down that nothing else (the facts cache, the
+trace, the token set) makes a reporter and a peer disagree on this class."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+from web3 import Web3
+
+from node.anvil import DEV_PRIVATE_KEYS, Anvil
+from node.bench.detection_net import ROTATION_DELAY
+from node.chain.pending_queue import PendingTx
+from node.chain.rawtx import decode_raw_tx
+from node.corpus import registry, session
+from node.corpus.chain import CorpusChain
+from node.corpus.register import register_all
+from node.detectors.extraction import ExtractionDetector
+from node.devnet.inprocess import deal
+from protocol import intent, messages
+from protocol.bls import get_backend
+from protocol.detection import EvidenceKind, Finding, choose_action, report_deadline
+from protocol.digest import protocol_id
+
+from .test_extraction_chain import Guardian  # one guardian's chain side, no p2p
+
+pytestmark = [pytest.mark.chain, pytest.mark.timeout(240)]
+B = get_backend()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("rounding")
+    with Anvil(log_path=tmp / "anvil.log", extra_args=("--gas-limit", "100000000")) as anvil:
+        chain = CorpusChain(anvil.rpc_url, DEV_PRIVATE_KEYS[0], seed="rounding-agreement")
+        chain.manual_mining()
+        dealing, gset = deal(4, 3, B, seed=24)
+        oracle = chain.deploy("GuardianOracle", chain.gov.account.address,
+                              B.g1_to_eip2537(gset.group_public_key), gset.threshold, gset.n,
+                              ROTATION_DELAY, 10**16)
+        chain.oracle = oracle.address
+        scenarios = session.set_up(chain, [registry.BY_NAME["rounding"]], 1,
+                                   progress=lambda _: None)
+        first, last = session.history(chain, scenarios, blocks=5)
+        register_all(chain, oracle, scenarios, first, last)
+        chain.next_block()
+        scenario = scenarios[0]
+        yield {"url": anvil.rpc_url, "chain": chain, "scenario": scenario, "dealing": dealing,
+               "oracle": bytes.fromhex(oracle.address[2:]),
+               "pid": protocol_id(bytes.fromhex(scenario.watch().target[2:]))}
+
+
+def _report(world, ev, watched) -> messages.Report:
+    return messages.sign_message(messages.Report(
+        chain_id=31337, oracle=world["oracle"], key_epoch=1, protocol_id=world["pid"],
+        action=int(choose_action(EvidenceKind(ev.kind), watched.allowed_actions)), nonce=0,
+        deadline=report_deadline(ev.pending.sim_time if ev.pending is not None else
+                                 world["chain"].w3.eth.get_block(ev.block_to)["timestamp"]),
+        evidence=ev, observed_block=ev.block_to, guardian=2, signature=b""),
+        world["dealing"].shares[1], B)
+
+
+def test_reporter_and_peer_agree_on_the_rounding_drains_facts_pending_and_mined(world):
+    chain, s = world["chain"], world["scenario"]
+    drain = chain.send(s.attacker, s.evil.functions.drain(s.calls), gas=5_000_000,
+                       label=s.label("drain 1"), harmful=True)  # sent, not mined
+    raw = bytes(Web3.to_bytes(hexstr=chain.w3.provider.make_request(
+        "eth_getRawTransactionByHash", [drain.tx_hash])["result"]))
+
+    async def run():
+        reporter = Guardian(world["url"], world["oracle"])
+        base = await reporter.head()
+        await reporter.loop.examine(PendingTx(decode_raw_tx(raw), trio.current_time()),
+                                    reporter.header)
+        assert [EvidenceKind(d.evidence.kind) for d in reporter.pending] == \
+            [EvidenceKind.EXTRACTION]
+        pending = reporter.pending[0].evidence
+        facts = intent.facts_from_fields(pending.observed, pending.detail)
+        assert facts.extracted > 0 and facts.claims == 0
+        assert reporter.pending[0].verdict.finding is Finding.VIOLATION
+
+        chain.settle([drain])  # mined on top of the base, alone in its block
+        assert drain.block == base + 1 and drain.ok
+        peer = Guardian(world["url"], world["oracle"])  # a fresh view, after the drain landed
+        head = await peer.head()
+        assert head > base
+        watched = peer.registry.watched()[world["pid"]]
+        await peer.verifier.verify(_report(world, pending, watched))  # re-simulated: signs
+
+        await reporter.head()
+        mined = await ExtractionDetector().scan(reporter.view, watched, drain.block)
+        assert [d.verdict.finding for d in mined] == [Finding.VIOLATION]
+        assert mined[0].evidence.detail == pending.detail
+        assert mined[0].evidence.observed == pending.observed
+        await peer.verifier.verify(_report(world, mined[0].evidence, watched))
+    trio.run(run)
