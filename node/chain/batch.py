@@ -2,7 +2,7 @@
 fixed cost, an HTTP exchange, a worker-thread hop and web3's formatting, measured about 3 ms of
 CPU on this machine, dominated a head with 16 protocols registered: `node.bench.watch_corpus`).
 
-`run_batch` answers each call's raw JSON-RPC `result` (a `Failed` where the node answered an
+`run_batch` answers each call's raw JSON-RPC `result` (a `FailedCall` where the node answered an
 error for that call alone), matched by id; a malformed batch answer (not JSON, not a list, the
 wrong length, an entry that is not an object, an id missing, unknown or repeated) raises
 `ChainError`. The callers (`node.chain.head_reads`) only warm
@@ -24,7 +24,7 @@ MAX_BATCH = 100  # calls per HTTP request (public endpoints refuse larger batche
 Call = tuple[str, list]  # (method, params)
 
 
-class Failed:
+class FailedCall:
     """A call of the batch the node answered with an error (the error, for the log)."""
 
     __slots__ = ("error",)
@@ -33,7 +33,7 @@ class Failed:
         self.error = error
 
     def __repr__(self) -> str:
-        return f"Failed({str(self.error)[:120]})"
+        return f"FailedCall({str(self.error)[:120]})"
 
 
 def _answers(raw: Any, count: int) -> list[Any]:
@@ -51,7 +51,7 @@ def _answers(raw: Any, count: int) -> list[Any]:
         if (not isinstance(ident, int) or isinstance(ident, bool) or not 0 <= ident < count
                 or ident in by_id):
             raise ChainError(f"batch: an answer has an unknown or repeated id {str(ident)[:40]}")
-        by_id[ident] = Failed(answer["error"]) if "error" in answer else answer.get("result")
+        by_id[ident] = FailedCall(answer["error"]) if "error" in answer else answer.get("result")
     return [by_id[i] for i in range(count)]
 
 
@@ -67,7 +67,7 @@ def _post(rpc: ChainRpc, calls: list[Call]) -> Any:
 
 
 async def run_batch(rpc: ChainRpc, calls: Sequence[Call]) -> list[Any]:
-    """Each call's `result` (a `Failed` where the node answered an error), in call order, in
+    """Each call's `result` (a `FailedCall` where the node answered an error), in call order, in
     requests of at most MAX_BATCH calls."""
     out: list[Any] = []
     note = getattr(rpc, "note_batch", None)  # a counting client (node.bench.watch_corpus)

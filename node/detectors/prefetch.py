@@ -25,7 +25,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from node.chain.batch import Call, Failed, run_batch
+from node.chain.batch import Call, FailedCall, run_batch
 from node.chain.decode import ChainError, decode_bytes, decode_uint
 from node.chain.rpc import BALANCE_OF, checksum, log_record
 from node.chain.trace import NATIVE_LOG_ADDRESS, flows_of, receipt_ok, trace_request
@@ -91,7 +91,7 @@ def _value(key: tuple, answer):
 
 def _remember(view, keys: list[tuple], answers: list) -> None:
     for key, answer in zip(keys, answers, strict=True):
-        if isinstance(answer, Failed) or answer is None:
+        if isinstance(answer, FailedCall) or answer is None:
             continue  # a revert or an error: the detector's own read answers it, as before
         try:
             value = _value(key, answer)
@@ -171,16 +171,16 @@ async def _flows(view, traced: list[bytes], receipts_only: list[bytes],
     stats.calls += len(calls)
     for k, h in enumerate(traced):
         receipt, trace = answers[2 * k], answers[2 * k + 1]
-        if receipt is None or isinstance(receipt, Failed):
+        if receipt is None or isinstance(receipt, FailedCall):
             continue
         try:
-            if receipt_ok(receipt) and (trace is None or isinstance(trace, Failed)):
+            if receipt_ok(receipt) and (trace is None or isinstance(trace, FailedCall)):
                 continue  # the detector traces it again, and fails as before if it must
             view.remember(("flows", h), flows_of(h, receipt, trace))
         except (ChainError, KeyError, TypeError, AttributeError):
             continue
     for h, receipt in zip(receipts_only, answers[2 * len(traced):], strict=True):
-        if receipt is None or isinstance(receipt, Failed):
+        if receipt is None or isinstance(receipt, FailedCall):
             continue
         try:
             view.remember(("token flows", h), flows_of(h, receipt, None, traced=False))

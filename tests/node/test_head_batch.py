@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from node.chain import batch
-from node.chain.batch import Failed, run_batch
+from node.chain.batch import FailedCall, run_batch
 from node.chain.decode import ChainError
 from node.chain.rpc import ChainRpc
 from node.chain.view import RpcChainView
@@ -36,7 +36,7 @@ def test_answers_are_matched_by_id_and_errors_are_per_call():
            {"jsonrpc": "2.0", "id": 0, "result": "0x01"}]
     out = batch._answers(raw, 2)
     assert out[0] == "0x01"
-    assert isinstance(out[1], Failed)
+    assert isinstance(out[1], FailedCall)
 
 
 @pytest.mark.parametrize("raw", [
