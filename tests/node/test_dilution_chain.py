@@ -11,24 +11,20 @@ import dataclasses
 import pytest
 import trio
 
-from node.anvil import DEV_PRIVATE_KEYS, Anvil
-from node.bench.detection_net import ROTATION_DELAY
 from node.chain.pending_queue import PendingTx
 from node.chain.pending_view import PendingView
 from node.chain.rawtx import decode_raw_tx
 from node.chain.simulate import reads_for
-from node.corpus import registry, session
 from node.corpus.chain import E18, CorpusChain
-from node.corpus.register import register_all
 from node.detectors import NotObserved
 from node.detectors.dilution import DilutionDetector, block_entries, derive_facts, others_touch
-from node.devnet.inprocess import deal
 from node.verification import ReportContradicted, ReportRejected
 from protocol import dilution, messages
 from protocol.bls import get_backend
 from protocol.detection import EvidenceKind, choose_action, report_deadline
 from protocol.digest import protocol_id
 
+from .corpus_world import corpus_world
 from .test_extraction_chain import Guardian  # one guardian's chain side, no p2p
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(240)]
@@ -37,23 +33,13 @@ B = get_backend()
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("dilution")
-    with Anvil(log_path=tmp / "anvil.log", extra_args=("--gas-limit", "100000000")) as anvil:
-        chain = CorpusChain(anvil.rpc_url, DEV_PRIVATE_KEYS[0], seed="dilution-chain")
-        chain.manual_mining()
-        dealing, gset = deal(4, 3, B, seed=24)
-        oracle = chain.deploy("GuardianOracle", chain.gov.account.address,
-                              B.g1_to_eip2537(gset.group_public_key), gset.threshold, gset.n,
-                              ROTATION_DELAY, 10**16)
-        chain.oracle = oracle.address
-        scenarios = session.set_up(chain, [registry.BY_NAME["inflation"]], 1,
-                                   progress=lambda _: None)
-        first, last = session.history(chain, scenarios, blocks=3)
-        register_all(chain, oracle, scenarios, first, last)
-        chain.next_block(3)
+    with corpus_world(tmp_path_factory.mktemp("dilution"),
+                      "dilution-chain", ("inflation",), history_blocks=3, settle_blocks=3) as w:
+        anvil, chain, oracle, scenarios = w.anvil, w.chain, w.oracle, w.scenarios
+        dealing = w.dealing
         scenario = scenarios[0]
         yield {"url": anvil.rpc_url, "chain": chain, "scenario": scenario, "dealing": dealing,
-               "oracle": bytes.fromhex(oracle.address[2:]),
+               "oracle": oracle,
                "pid": protocol_id(bytes.fromhex(scenario.watch().target[2:]))}
 
 

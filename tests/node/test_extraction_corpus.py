@@ -11,8 +11,6 @@ import pytest
 import trio
 from web3 import Web3
 
-from node.anvil import DEV_PRIVATE_KEYS, Anvil
-from node.bench.detection_net import ROTATION_DELAY
 from node.chain.oracle import OracleClient
 from node.chain.pending_queue import PendingQueue, PendingTx
 from node.chain.rawtx import decode_raw_tx
@@ -20,17 +18,15 @@ from node.chain.registry import RegistryTracker
 from node.chain.rpc import ChainRpc
 from node.chain.simulate import Simulator
 from node.chain.view import RpcChainView
-from node.corpus import registry, session
-from node.corpus.chain import CorpusChain
-from node.corpus.register import register_all
 from node.detectors import default_detectors
 from node.detectors.extraction import ExtractionDetector
-from node.devnet.inprocess import deal
 from node.pending_loop import PendingLoop
 from protocol import intent
 from protocol.bls import get_backend
 from protocol.detection import EvidenceKind, Finding
 from protocol.digest import protocol_id
+
+from .corpus_world import corpus_world
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(240)]
 B = get_backend()
@@ -39,21 +35,9 @@ CLASSES = ("access_control", "oracle_flash")
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("extraction-corpus")
-    with Anvil(log_path=tmp / "anvil.log", extra_args=("--gas-limit", "100000000")) as anvil:
-        chain = CorpusChain(anvil.rpc_url, DEV_PRIVATE_KEYS[0], seed="extraction-corpus")
-        chain.manual_mining()
-        _, gset = deal(4, 3, B, seed=24)
-        oracle = chain.deploy("GuardianOracle", chain.gov.account.address,
-                              B.g1_to_eip2537(gset.group_public_key), gset.threshold, gset.n,
-                              ROTATION_DELAY, 10**16)
-        chain.oracle = oracle.address
-        scenarios = session.set_up(chain, [registry.BY_NAME[n] for n in CLASSES], 1,
-                                   progress=lambda _: None)
-        first, last = session.history(chain, scenarios, blocks=5)
-        register_all(chain, oracle, scenarios, first, last)
-        chain.next_block()
-        yield {"anvil": anvil, "chain": chain, "oracle": bytes.fromhex(oracle.address[2:]),
+    with corpus_world(tmp_path_factory.mktemp("extraction-corpus"), "extraction-corpus", CLASSES) as w:
+        anvil, chain, oracle, scenarios = w.anvil, w.chain, w.oracle, w.scenarios
+        yield {"anvil": anvil, "chain": chain, "oracle": oracle,
                "scenarios": {s.name: s for s in scenarios}}
 
 

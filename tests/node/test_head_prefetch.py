@@ -15,22 +15,18 @@ from collections import Counter
 import pytest
 import trio
 
-from node.anvil import DEV_PRIVATE_KEYS, Anvil
-from node.bench.detection_net import ROTATION_DELAY
 from node.bench.watch_corpus import CountingRpc
 from node.chain.oracle import OracleClient
 from node.chain.registry import RegistryTracker
 from node.chain.rpc import ChainRpc
 from node.chain.view import RpcChainView
-from node.corpus import registry, session
-from node.corpus.chain import CorpusChain
-from node.corpus.register import register_all
 from node.detectors import default_detectors, detector_for
-from node.devnet.inprocess import deal
 from node.status import NodeState
 from node.watch_loop import WatchLoop
 from protocol.bls import get_backend
 from protocol.detection import EvidenceKind
+
+from .corpus_world import corpus_world
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(240)]
 B = get_backend()
@@ -40,21 +36,11 @@ BENIGN = ("whale_exit",)
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("head-prefetch")
-    with Anvil(log_path=tmp / "anvil.log", extra_args=("--gas-limit", "100000000")) as anvil:
-        chain = CorpusChain(anvil.rpc_url, DEV_PRIVATE_KEYS[0], seed="head-prefetch")
-        chain.manual_mining()
-        _, gset = deal(4, 3, B, seed=24)
-        oracle = chain.deploy("GuardianOracle", chain.gov.account.address,
-                              B.g1_to_eip2537(gset.group_public_key), gset.threshold, gset.n,
-                              ROTATION_DELAY, 10**16)
-        chain.oracle = oracle.address
-        scenarios = session.set_up(chain, [registry.BY_NAME[n] for n in EXPLOITS + BENIGN], 1,
-                                   progress=lambda _: None)
-        first, last = session.history(chain, scenarios, blocks=5)
-        register_all(chain, oracle, scenarios, first, last)
-        chain.next_block(25)  # set-up and history lie a window before the events
-        yield {"anvil": anvil, "chain": chain, "oracle": bytes.fromhex(oracle.address[2:]),
+    # set-up and history lie a window before the events
+    with corpus_world(tmp_path_factory.mktemp("head-prefetch"),
+                      "head-prefetch", EXPLOITS + BENIGN, settle_blocks=25) as w:
+        anvil, chain, oracle, scenarios = w.anvil, w.chain, w.oracle, w.scenarios
+        yield {"anvil": anvil, "chain": chain, "oracle": oracle,
                "scenarios": scenarios}
 
 
