@@ -4,9 +4,10 @@ same detectors as mined blocks, one block earlier; a violation opens the inciden
     PendingWatcher ──> PendingQueue ──> simulate on head (node.chain.simulate)
         ──> detectors on PendingView at head + 1 ──> pipeline (evidence carries the raw tx)
 
-Bounded: at most `max_per_block` simulations per head, the most valuable transaction first (past
-the budget, only one paying more than every transaction judged on this head); the
-loop runs in its own task with its own RPC client, so block-driven detection never waits for it.
+Bounded: at most `max_per_block` simulations per head, `AT_ONCE` at a time, the most valuable
+transaction first (`PendingQueue`; past the budget, only one paying more than every transaction
+judged on this head); the loop runs in its own tasks with its own RPC client, so block-driven
+detection never waits for it.
 Transactions from a protocol's registered governance, and transactions that revert in simulation,
 never count. Only exploit-class detectors judge a pending transaction (volatility is judged on
 mined blocks only), and a transaction that only returns its sender its own claims (a registered
@@ -35,6 +36,8 @@ from protocol.detection import Shape, shape_of
 from protocol.pending import MAX_RAW_TX_BYTES, PendingContext, next_block_time
 
 log = logging.getLogger("guardian.pending")
+# Simulations in flight at once (each its own task; the node's RPC client has as many threads).
+AT_ONCE = 2
 
 
 class PendingLoop:
@@ -60,36 +63,60 @@ class PendingLoop:
         self._sim_time: tuple[bytes, int] = (b"", 0)  # (head hash, its next block's timestamp)
 
     async def run(self) -> None:
-        while True:
-            await self.queue.wait()
-            header = self.header()
-            if header is None:
-                await trio.sleep(0.05)
-                continue
-            head, spent = self._budget
-            if head != header.number:
-                head, spent = header.number, 0
-            top = self._top_tip if head == self._budget[0] else -1
-            best = self.queue.peek_best()
-            if spent >= self.max_per_block and (best is None or best.tx.max_priority_fee <= top):
-                # The budget of this head is spent: only a transaction paying more than every one
-                # judged on this head goes ahead (a flood must outbid an exploit to delay it,
-                # and pays for it when included); the rest wait for the next head.
-                while (h := self.header()) is not None and h.number == head \
-                        and not self._outbids(top):
-                    await trio.sleep(0.02)
-                continue
-            item = self.queue.pop_best()
-            if item is None:
-                continue
-            self._budget = (head, spent + 1)
-            self._top_tip = max(top, item.tx.max_priority_fee)
-            try:
-                await self.examine(item, header)
-            except Exception as exc:  # noqa: BLE001 - one transaction's trouble skips it only
-                # debug, not warning: a flood of odd transactions must not flood the log too
-                log.debug("pending 0x%s not judged: %s", item.tx.hash.hex()[:12], exc)
-                self._count("error")
+        """Take the most valuable transaction whenever one of `AT_ONCE` slots is free and judge
+        it in its own task: a burst's last transaction does not wait for every simulation before
+        it to finish one by one (most of a simulation's time is the node's and the wire's)."""
+        slots = trio.Semaphore(AT_ONCE)
+        async with trio.open_nursery() as nursery:
+            while True:
+                await self.queue.wait()
+                await slots.acquire()  # the choice is made when a slot is free: best then
+                try:
+                    picked = await self._pick()
+                except BaseException:
+                    slots.release()
+                    raise
+                if picked is None:
+                    slots.release()
+                    continue
+                nursery.start_soon(self._judge, *picked, slots)
+
+    async def _pick(self) -> tuple[PendingTx, BlockHeader] | None:
+        """The next transaction to judge and the head to judge it on, or None (nothing to do now:
+        no head yet, or this head's budget spent; waits a little in both cases)."""
+        header = self.header()
+        if header is None:
+            await trio.sleep(0.05)
+            return None
+        head, spent = self._budget
+        if head != header.number:
+            head, spent = header.number, 0
+        top = self._top_tip if head == self._budget[0] else -1
+        best = self.queue.peek_best()
+        if spent >= self.max_per_block and (best is None or best.tx.max_priority_fee <= top):
+            # The budget of this head is spent: only a transaction paying more than every one
+            # judged on this head goes ahead (a flood must outbid an exploit to delay it,
+            # and pays for it when included); the rest wait for the next head.
+            while (h := self.header()) is not None and h.number == head \
+                    and not self._outbids(top):
+                await trio.sleep(0.02)
+            return None
+        item = self.queue.pop_best()
+        if item is None:
+            return None
+        self._budget = (head, spent + 1)
+        self._top_tip = max(top, item.tx.max_priority_fee)
+        return item, header
+
+    async def _judge(self, item: PendingTx, header: BlockHeader, slots: trio.Semaphore) -> None:
+        try:
+            await self.examine(item, header)
+        except Exception as exc:  # noqa: BLE001 - one transaction's trouble skips it only
+            # debug, not warning: a flood of odd transactions must not flood the log too
+            log.debug("pending 0x%s not judged: %s", item.tx.hash.hex()[:12], exc)
+            self._count("error")
+        finally:
+            slots.release()
 
     async def _next_block_time(self, header: BlockHeader) -> int:
         """`protocol.pending.next_block_time` for this head: one read of its parent per head."""

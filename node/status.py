@@ -37,6 +37,7 @@ class NodeState:
     index: int
     started_at: float = field(default_factory=time.time)
     head: int = 0
+    scanned: int = 0  # the last block the detectors judged (head - scanned: the backlog)
     peers: int = 0
     mesh_peers: int = 0
     last_seen: dict[int, float] = field(default_factory=dict)
@@ -78,6 +79,7 @@ class NodeState:
     def as_dict(self) -> dict:
         return {"name": self.name, "guardian": self.index, "ready": self.ready,
                 "uptime_seconds": round(time.time() - self.started_at, 1), "head": self.head,
+                "scanned": self.scanned,
                 "peers": self.peers, "mesh_peers": self.mesh_peers, "protocols": self.protocols,
                 "live_guardians": sorted(set(self.live_guardians()) | {self.index}),
                 "incidents": self.incidents, "contained": self.contained,

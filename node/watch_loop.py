@@ -114,6 +114,7 @@ class WatchLoop:
             await self._catch_up(head, CATCH_UP_BUDGET_SECONDS - before)
         if self.scanned is None or self.scanned >= head - 1:
             self.scanned = head  # else the catch-up goes on at the next head
+        self.state.scanned = self.scanned or 0
         self._ahead = {b for b in self._ahead if b > self.scanned}
 
     async def _catch_up(self, head: int, budget: float = CATCH_UP_BUDGET_SECONDS) -> bool:
@@ -137,7 +138,7 @@ class WatchLoop:
         for block in range(first, head):
             if block not in self._ahead:  # else scanned as the newest head of its time
                 opened |= await self._detect(block, quiet=True)
-            self.scanned = block
+            self.scanned = self.state.scanned = block
             if trio.current_time() > deadline:
                 break
         return opened

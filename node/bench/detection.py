@@ -79,7 +79,9 @@ def run_column(column: Column, classes: list[type[Scenario]], *, guardians: int 
             chain.interval = True
             wait_ready(urls, group)
             chain.next_block(2)  # the guardians read the oracle's registry on heads
-            caught_up(urls, chain.head)
+            if not caught_up(urls, chain.head):
+                say("warning: the guardians were still catching up after 180 s; playing anyway "
+                    "(detections in the first wave may be late for that reason)")
             say(f"{guardians} guardians ready (t={_threshold(guardians)}), "
                 f"{block_time:g}s blocks; playing the classes")
             for k in range(0, len(scenarios), parallel):

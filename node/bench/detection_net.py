@@ -131,14 +131,20 @@ def wait_ready(urls: dict[int, str], group: ProcessGroup, timeout: float = 180.0
     raise NodeError("the guardians' gossip mesh did not form in time")
 
 
-def caught_up(urls: dict[int, str], head, timeout: float = 60.0) -> None:
-    """Until every guardian's watch loop has processed the chain's head."""
+def caught_up(urls: dict[int, str], head, timeout: float = 180.0) -> bool:
+    """Until every guardian's detectors have judged the chain's head (`scanned` in /status; a
+    guardian that has only read the head is still working off its start-up backlog, and the
+    events would meet it busy, which is not the steady state a benchmark measures). `head`: the
+    chain's head, a callable. False if they have not after `timeout` seconds (a guardian of a
+    column built before /status had `scanned` is judged by its `head`)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         h = head()
-        if all(d and d.get("head", 0) >= h - 1 for d in fetch_all(urls).values()):
-            return
+        docs = fetch_all(urls).values()
+        if all(d and d.get("scanned", d.get("head", 0)) >= h - 1 for d in docs):
+            return True
         time.sleep(0.2)
+    return False
 
 
 DETECTED = re.compile(r"guardian-(\d+) guardian\.pipeline: detected (\w+) on protocol 0x([0-9a-f]+) "

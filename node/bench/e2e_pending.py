@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from node.anvil import Anvil
+from node.bench.detection_net import caught_up
 from node.deploy import Deployer
 from node.devnet.contracts import ATTACKER_CAPITAL, NO_CAP, deploy_demo, retire
 from node.devnet.network import ATTACKER_KEY, DEPLOYER_KEY, Topology, deploy_network
@@ -63,17 +64,13 @@ def _fresh(rpc: str, deployment: dict, block_time: float) -> dict:
     return instance
 
 
-def _caught_up(w3, urls: dict[int, str], timeout: float = 60.0) -> None:
+def _caught_up(w3, urls: dict[int, str], timeout: float = 180.0) -> None:
     """Two new blocks (the guardians read the registry on heads), then until every guardian's
-    watch loop has processed the current head: the steady state the exploit should meet."""
+    detectors have judged the current head: the steady state the exploit should meet."""
     for _ in range(2):
         wait_new_block(w3)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        head = w3.eth.block_number
-        if all(d and d.get("head", 0) >= head - 1 for d in fetch_all(urls).values()):
-            return
-        time.sleep(0.2)
+    if not caught_up(urls, lambda: w3.eth.block_number, timeout):
+        print(f"warning: the guardians were still catching up after {timeout:.0f} s", flush=True)
 
 
 def _latency(urls: dict[int, str], protocol_id: str, sent_unix: float) -> float | None:

@@ -3,7 +3,15 @@
 Under pressure (a flood of transactions touching a registered protocol is cheap griefing) the
 oldest entries are dropped, and each drop is counted. The consumer takes the most valuable entry
 first: the highest priority fee (an exploit racing to be first pays for it; a containment must
-outbid it anyway), then the earliest arrival. Entries are deduplicated by transaction hash.
+outbid it anyway); among equal fees, a call of a kind not judged lately before a familiar one,
+then the earliest arrival. Entries are deduplicated by transaction hash.
+
+"A kind" is the called address and function selector (a contract creation is always new). A
+protocol's everyday traffic repeats a few kinds (deposit, withdraw, swap on its own contracts), and
+a burst of it (a bank run, a busy block) would otherwise hold an exploit calling something new (an
+attack contract deployed minutes ago, a function nobody calls) behind every transaction that
+arrived before it. The order is all this changes: every transaction is still judged, and a
+repeated kind only waits behind new ones of the same fee.
 """
 
 from __future__ import annotations
@@ -14,6 +22,13 @@ from dataclasses import dataclass
 import trio
 
 from node.chain.rawtx import RawTx
+
+FAMILIAR_KINDS = 4096  # call kinds remembered as judged lately (oldest forgotten first)
+
+
+def call_kind(tx: RawTx) -> bytes | None:
+    """The called address and function selector; None for a contract creation."""
+    return None if tx.to is None else tx.to + tx.data[:4]
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,7 @@ class PendingQueue:
         self._items: OrderedDict[bytes, PendingTx] = OrderedDict()  # arrival order
         self._seen: OrderedDict[bytes, None] = OrderedDict()  # hashes already queued once
         self._nonempty = trio.Event()
+        self._familiar: OrderedDict[bytes, None] = OrderedDict()  # kinds judged lately
         self.dropped = 0
 
     def __len__(self) -> int:
@@ -57,16 +73,28 @@ class PendingQueue:
         if self.metrics:
             self.metrics.pending_dropped.labels(reason=reason).inc()
 
+    def novel(self, tx: RawTx) -> bool:
+        """No call of `tx`'s kind (module doc) was taken from this queue lately."""
+        kind = call_kind(tx)
+        return kind is None or kind not in self._familiar
+
     def peek_best(self) -> PendingTx | None:
         if not self._items:
             return None
-        return max(self._items.values(), key=lambda p: (p.tx.max_priority_fee, -p.arrived))
+        return max(self._items.values(),
+                   key=lambda p: (p.tx.max_priority_fee, self.novel(p.tx), -p.arrived))
 
     def pop_best(self) -> PendingTx | None:
         best = self.peek_best()
         if best is None:
             return None
         del self._items[best.tx.hash]
+        kind = call_kind(best.tx)
+        if kind is not None:
+            self._familiar[kind] = None
+            self._familiar.move_to_end(kind)
+            while len(self._familiar) > FAMILIAR_KINDS:
+                self._familiar.popitem(last=False)
         if not self._items:
             self._nonempty = trio.Event()
         return best

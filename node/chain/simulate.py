@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from node.chain.batch import FailedCall, run_batch
 from node.chain.decode import ChainError, decode_bytes, decode_uint
 from node.chain.rawtx import RawTx
 from node.chain.rpc import ChainRpc, checksum, log_record
@@ -110,13 +111,31 @@ class SimOutcome:
 class Simulator:
     def __init__(self, rpc: ChainRpc) -> None:
         self.rpc = rpc
+        self.head = -1  # the newest head the node has answered (a reorg is not a concern here:
+        # past `base` only decides whether `base`'s state is a stored one)
 
     async def next_nonce(self, tx: RawTx, base: BlockHeader) -> bool:
         """The transaction is its sender's next one at the base block: what simulating it alone
-        on that block assumes (a mined transaction, or one queued behind another, is not)."""
-        count = await self.rpc._run("eth_getTransactionCount", lambda: self.rpc.w3.eth
-                                    .get_transaction_count(checksum(tx.sender), base.number))
+        on that block assumes (a mined transaction, or one queued behind another, is not). One
+        request, which also asks the node's head for `simulate`."""
+        count, head = await run_batch(self.rpc, [
+            ("eth_getTransactionCount", [checksum(tx.sender), hex(base.number)]),
+            ("eth_blockNumber", [])])
+        if isinstance(count, FailedCall):
+            raise SimulationError(f"eth_getTransactionCount refused: {count.error!s:.200}")
+        self._saw_head(head)
         return decode_uint(count, "transaction count") == tx.nonce
+
+    def _saw_head(self, answer: Any) -> None:
+        if not isinstance(answer, FailedCall):
+            self.head = max(self.head, decode_uint(answer, "block number"))
+
+    async def _past(self, base: BlockHeader) -> bool:
+        """The node's head has moved past `base` (its state is a stored one); known without a
+        request once seen, since heads only move forward."""
+        if self.head <= base.number:
+            self.head = max(self.head, await self.rpc.block_number())
+        return self.head > base.number
 
     async def simulate(self, tx: RawTx, base: BlockHeader, sim_time: int,
                        reads: Sequence[Read]) -> SimOutcome:
@@ -129,10 +148,11 @@ class Simulator:
         `rounding` class: the drain simulated on top of itself, 2.3% less extracted). Once the
         head has moved, `base` is a stored past state, and the second answer is the one every
         peer computes."""
-        if await self.rpc.block_number() > base.number:  # already past: a stored state
+        if (self.head > base.number if self.head >= 0 else await self._past(base)):
+            # already past (seen by `next_nonce`, or asked now): a stored state
             return await self._simulate_once(tx, base, sim_time, reads)
         outcome = await self._simulate_once(tx, base, sim_time, reads)
-        if await self.rpc.block_number() > base.number:
+        if await self._past(base):
             outcome = await self._simulate_once(tx, base, sim_time, reads)
         return outcome
 

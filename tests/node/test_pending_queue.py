@@ -80,3 +80,42 @@ async def test_past_the_budget_only_an_outbidding_transaction_goes_ahead():
                 await trio.sleep(0.01)
         assert loop.judged[3:] == [(11, 1), (11, 1)]
         nursery.cancel_scope.cancel()
+
+
+def _call(i: int, to: int, selector: bytes, tip: int = 1) -> PendingTx:
+    tx = RawTx(raw=b"\x02" + bytes([i]), hash=i.to_bytes(32, "big"), sender=b"\x01" * 20,
+               nonce=0, to=None if to < 0 else bytes([to]) * 20, value=0,
+               data=selector + b"\x00" * 32, gas=21_000, max_fee=tip * 2, max_priority_fee=tip)
+    return PendingTx(tx, float(i))
+
+
+def test_a_new_kind_of_call_goes_before_a_burst_of_familiar_ones_of_the_same_fee():
+    """A bank run's withdrawals arrive first; the attack contract's call and a creation (always
+    new), arriving last, are judged before the burst once one withdrawal made its kind familiar;
+    a higher fee still comes first whatever its kind."""
+    queue = PendingQueue()
+    withdraw = bytes.fromhex("2e1a7d4d")
+    for i in range(5):
+        queue.push(_call(i, 7, withdraw))
+    queue.push(_call(5, 9, bytes.fromhex("deadbeef")))  # attack() on a contract never called
+    queue.push(_call(6, -1, b""))  # a creation
+    queue.push(_call(7, 7, withdraw, tip=2))
+    order = [queue.pop_best().tx.hash[-1] for _ in range(8)]
+    assert order[0] == 7  # the highest fee: a withdrawal, which makes the kind familiar
+    assert order[1:3] == [5, 6]  # the new kinds next, in arrival order
+    assert order[3:] == [0, 1, 2, 3, 4]  # the rest of the burst, oldest first
+    assert queue.pop_best() is None
+
+
+def test_familiar_kinds_are_forgotten_oldest_first(monkeypatch):
+    import node.chain.pending_queue as pq
+
+    monkeypatch.setattr(pq, "FAMILIAR_KINDS", 2)
+    queue = PendingQueue()
+    for i, to in enumerate((1, 2, 3)):
+        queue.push(_call(i, to, b"\x01\x02\x03\x04"))
+        queue.pop_best()
+    assert queue.novel(_call(9, 1, b"\x01\x02\x03\x04").tx)  # forgotten: two kinds remembered
+    assert not queue.novel(_call(9, 3, b"\x01\x02\x03\x04").tx)
+    assert not queue.novel(_call(9, 2, b"\x01\x02\x03\x04").tx)
+    assert queue.novel(_call(9, 2, b"\x05\x06\x07\x08").tx)  # same address, another function
