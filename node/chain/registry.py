@@ -102,7 +102,15 @@ class RegistryTracker:
         self._read_block = head
         touched = {bytes(e.args["protocolId"]) for e in events
                    if e.name in _TOUCHING and "protocolId" in e.args}
-        touched |= {pid for pid, w in self._watched.items() if w.contained or w.failed_action}
+        touched |= {pid for pid, w in self._watched.items() if w.failed_action}
+        # A containment ends without an event when it expires: a contained protocol no event
+        # touched is polled with one read (is it still active?), and read in full only when it
+        # is not (five reads for each contained protocol at every head cost a loaded guardian
+        # a fifth of its CPU once a wave of exploits was contained).
+        for pid, w in self._watched.items():
+            if w.contained and pid not in touched and not (
+                    await self.oracle.containment(pid, block=head)).active:
+                touched.add(pid)
         if any(e.name == "ProtocolRegistered" for e in events):
             touched |= set(await self.oracle.protocol_ids()) - set(self._watched)
         fresh = dict(self._watched)
