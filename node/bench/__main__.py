@@ -9,7 +9,7 @@
     scripts/bench dkg-compute [--participants 4,7,16,100] [--backends arkworks] [--json FILE]
     scripts/bench prepared [--runs 20] [--block-times 2,12] [--target oz-lending]   (deploy, wait 1-5 blocks, call)
     scripts/bench scale [--guardians 7,16,100] [--incidents 2] [--json FILE]   (in-process, emulated net)
-    scripts/bench detection [--baseline 1c69dcf] [--classes a,b] [--parallel 8]   (corpus, 4 guardians)
+    scripts/bench detection [--baseline 1c69dcf] [--classes a,b] [--parallel 8] [--stagger 1]   (corpus, 4 guardians)
     scripts/bench all
 
 Results go to bench-results/bench-<section>-<UTC time>.json unless --json names a file.

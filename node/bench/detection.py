@@ -4,7 +4,9 @@ transaction, funds saved, the action engaged, false containments and how long us
 
 One column = one anvil, one oracle, every corpus protocol deployed and registered on it (history
 first, under manual mining), N guardian processes from the column's source tree, then the classes
-played in waves of `parallel` at real block times with their background traffic. The "before"
+played in waves of `parallel` at real block times with their background traffic, the events of a
+wave `stagger` blocks apart (independent exploits of different protocols in the very same block
+are the stress case `stagger=0`, not the common one). The "before"
 column runs the guardians of the `--baseline` commit's sources (today's rules), the "after" column
 this checkout; both see the same corpus (same seed, same accounts, same amounts).
 """
@@ -46,7 +48,7 @@ def _threshold(n: int) -> int:
 
 
 def run_column(column: Column, classes: list[type[Scenario]], *, guardians: int = 4,
-               block_time: float = 2.0, parallel: int = 8, seed: int = 1,
+               block_time: float = 2.0, parallel: int = 8, stagger: int = 1, seed: int = 1,
                progress: Callable[[str], None] = print, keep: Path | None = None) -> dict:
     def say(message: str) -> None:
         progress(f"[{column.label}] {message}")
@@ -86,20 +88,23 @@ def run_column(column: Column, classes: list[type[Scenario]], *, guardians: int 
                 f"{block_time:g}s blocks; playing the classes")
             for k in range(0, len(scenarios), parallel):
                 wave = scenarios[k:k + parallel]
-                _play_wave(chain, wave, say)
+                _play_wave(chain, wave, say, stagger)
             kinds = detections(run_dir / "logs")
             rows = [_score(chain, oracle, s, limits[s.name], kinds) for s in scenarios]
     return {"column": column.label, "commit": column.commit, "guardians": guardians,
-            "threshold": _threshold(guardians), "block_seconds": block_time, "rows": rows,
+            "threshold": _threshold(guardians), "block_seconds": block_time,
+            "parallel": parallel, "stagger_blocks": stagger, "rows": rows,
             "totals": totals(rows), "wall_seconds": round(time.monotonic() - started, 1)}
 
 
-def _play_wave(chain: CorpusChain, wave: list[Scenario], say) -> None:
+def _play_wave(chain: CorpusChain, wave: list[Scenario], say, stagger: int = 1) -> None:
+    """Each class's traffic from the wave's start; the k-th class's event `k * stagger` blocks
+    after the first's."""
     errors: dict[str, str] = {}
 
-    def play(scenario: Scenario) -> None:
+    def play(scenario: Scenario, lead: int) -> None:
         try:
-            for _ in range(LEAD_BLOCKS):
+            for _ in range(lead):
                 scenario.sent_traffic = scenario.traffic()
                 chain.next_block()
             scenario.act()
@@ -110,7 +115,8 @@ def _play_wave(chain: CorpusChain, wave: list[Scenario], say) -> None:
         except Exception as exc:  # noqa: BLE001 - one class's failure is its row, not the run's
             errors[scenario.name] = f"{type(exc).__name__}: {exc}"[:300]
 
-    threads = [threading.Thread(target=play, args=(s,), daemon=True) for s in wave]
+    threads = [threading.Thread(target=play, args=(s, LEAD_BLOCKS + k * stagger), daemon=True)
+               for k, s in enumerate(wave)]
     for t in threads:
         t.start()
     for t in threads:

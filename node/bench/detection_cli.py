@@ -21,6 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="detection: corpus classes to run, comma-separated (default all)")
     parser.add_argument("--parallel", type=int, default=8,
                         help="detection: classes played at the same time on the shared chain")
+    parser.add_argument("--stagger", type=int, default=1,
+                        help="detection: blocks between the events of one wave (each class's "
+                             "background traffic runs throughout; 0: every event of a wave in the "
+                             "same block, the stress case of 5 exploits racing at once)")
     parser.add_argument("--block-time", type=float, default=2.0,
                         help="detection: seconds per block")
     parser.add_argument("--keep", type=Path, default=None,
@@ -40,16 +44,20 @@ def run_detection(args: argparse.Namespace) -> dict:
         raise ValueError("--columns: before, after or both")
     if args.parallel < 1:
         raise ValueError("--parallel: at least 1")
+    if args.stagger < 0:
+        raise ValueError("--stagger: 0 or more blocks")
     if args.baseline == "none":
         wanted = ["after"]
     guardians = 4 if args.guardians == "4,7,16" else int(args.guardians.split(",")[0])
     print(f"detection benchmark: {len(classes)} corpus classes, {guardians} guardians, "
-          f"{args.block_time:g}s blocks, columns {', '.join(wanted)}", flush=True)
+          f"{args.block_time:g}s blocks, {args.parallel} at a time, events {args.stagger} "
+          f"block(s) apart, columns {', '.join(wanted)}", flush=True)
     columns = []
 
     def run(column: Column) -> None:
         columns.append(run_column(column, classes, guardians=guardians,
                                   block_time=args.block_time, parallel=args.parallel,
+                                  stagger=args.stagger,
                                   progress=lambda m: print(m, flush=True), keep=args.keep))
 
     if "before" in wanted:
