@@ -76,3 +76,45 @@ async def test_a_successful_hook_is_a_containment():
     await registry.load(50)
     watched = registry.watched()[PID]
     assert watched.contained and watched.failed_action == 0 and registry.failed_hooks == {}
+
+
+class CountingOracle(FakeOracle):
+    """No events; counts the reads, so a test sees what each head costs."""
+
+    def __init__(self, state: Containment) -> None:
+        super().__init__(state)
+        self.reads: list[str] = []
+
+    async def events(self, first, last):
+        return []
+
+    async def containment(self, pid, block="latest"):
+        self.reads.append("containment")
+        return self.state
+
+    async def registration(self, pid, block="latest"):
+        self.reads.append("registration")
+        return REG
+
+
+async def test_a_contained_protocol_is_polled_with_one_read_until_its_containment_ends():
+    """It can end without an event (it expires): each head asks whether it is still active, and
+    reads the protocol in full only once it is not."""
+    oracle = CountingOracle(Containment(action=1, engaged_at=1000, expires_at=4600,
+                                        hook_succeeded=True, active=True))
+    registry = RegistryTracker(oracle)
+    await registry.load(50)
+    assert registry.watched()[PID].contained
+    oracle.reads.clear()
+    for head in (51, 52, 53):
+        await registry.on_head(head)
+    assert oracle.reads == ["containment"] * 3 and registry.watched()[PID].contained
+    oracle.state = Containment(action=1, engaged_at=1000, expires_at=4600, hook_succeeded=True,
+                               active=False)  # expired
+    oracle.reads.clear()
+    await registry.on_head(54)
+    assert oracle.reads[0] == "containment" and "registration" in oracle.reads
+    assert not registry.watched()[PID].contained
+    oracle.reads.clear()
+    await registry.on_head(55)
+    assert oracle.reads == []  # no longer contained, no event: nothing to read
