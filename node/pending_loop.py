@@ -29,6 +29,7 @@ from node.chain.simulate import Simulator, reads_for
 from node.detectors import Detector, report_order
 from node.detectors.base import Detection
 from node.detectors.extraction import returns_own_claims
+from node.detectors.prefetch_pending import prefetch_pending
 from node.records import BlockHeader, ChainView, Watched
 from node.stages import StageClock, unix_of
 from node.store import incident_key
@@ -169,10 +170,12 @@ class PendingLoop:
         self._count("ok")
         view = PendingView(self.view, outcome)
         context = PendingContext(item.tx.raw, header.hash, sim_time)
+        # a protocol whose registered reads and logs it does not change: not evidence about it
+        touched = [w for w in watched if outcome.touches(w)]
+        if touched:
+            await prefetch_pending(view, touched)  # the detectors' base reads, one request
         found: list[Detection] = []
-        for w in watched:
-            if not outcome.touches(w):
-                continue  # changes nothing this protocol registered: not evidence about it
+        for w in touched:
             if await returns_own_claims(view, w.params, item.tx.hash):
                 self._count("own_claims")  # the sender taking back its own: never evidence
                 continue

@@ -203,30 +203,36 @@ async def _candidates(view, watched: Watched, head: int) -> tuple[set[bytes], se
 
 def _fact_keys(view, watched: Watched, head: int, hashes: set[bytes]) -> list[tuple]:
     """The claims and code reads the EXTRACTION and DILUTION facts of `hashes` make."""
-    params = watched.params
     keys: list[tuple] = []
     for h in sorted(hashes):
         flows = view.peek(("flows", h)) or view.peek(("token flows", h))
-        if flows is None or not flows.ok or flows.block != head:
+        if flows is not None and flows.ok and flows.block == head:
+            keys += fact_keys(watched.params, flows, head)
+    return keys
+
+
+def fact_keys(params: DetectionParams, flows, head: int) -> list[tuple]:
+    """The claims and code reads the EXTRACTION and DILUTION facts of one transaction (`flows`,
+    in block `head`) make."""
+    keys: list[tuple] = []
+    for token in params.tokens:
+        if intent.net_outflow(flows.transfers, params.monitored, token) == 0:
             continue
-        for token in params.tokens:
-            if intent.net_outflow(flows.transfers, params.monitored, token) == 0:
-                continue
-            takers = intent.beneficiaries_of(flows.sender, flows.to, flows.transfers,
-                                             params.monitored)
-            if params.claims is not None:
-                keys += [("call", params.claims, intent.claim_of_calldata(a, token), head - 1)
-                         for a in takers]
-            if flows.to is not None:
-                keys.append(("code", flows.to, max(0, head - intent.AGE_BLOCKS)))
-        if params.claims is None:
-            continue
-        depositors = dilution_rule.depositors_of(flows.sender, flows.to, params.monitored)
-        for token in _erc20(params):
-            if depositors and dilution_rule.deposited(flows.transfers, params.monitored,
-                                                      depositors, token):
-                keys += [("call", params.claims, intent.claim_of_calldata(d, token), at)
-                         for at in (head - 1, head) for d in depositors]
+        takers = intent.beneficiaries_of(flows.sender, flows.to, flows.transfers,
+                                         params.monitored)
+        if params.claims is not None:
+            keys += [("call", params.claims, intent.claim_of_calldata(a, token), head - 1)
+                     for a in takers]
+        if flows.to is not None:
+            keys.append(("code", flows.to, max(0, head - intent.AGE_BLOCKS)))
+    if params.claims is None:
+        return keys
+    depositors = dilution_rule.depositors_of(flows.sender, flows.to, params.monitored)
+    for token in _erc20(params):
+        if depositors and dilution_rule.deposited(flows.transfers, params.monitored,
+                                                  depositors, token):
+            keys += [("call", params.claims, intent.claim_of_calldata(d, token), at)
+                     for at in (head - 1, head) for d in depositors]
     return keys
 
 
