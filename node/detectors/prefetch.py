@@ -101,7 +101,7 @@ def _remember(view, keys: list[tuple], answers: list) -> None:
             view.remember(key, value)
 
 
-async def _warm(view, keys: Iterable[tuple], stats: Prefetched,
+async def warm(view, keys: Iterable[tuple], stats: Prefetched,
                 first: list[Call] | None = None) -> list:
     """Batch-read every key the view does not hold yet (after the calls `first`, whose answers
     are returned) and remember the answers."""
@@ -245,7 +245,7 @@ async def prefetch(view, protocols: Iterable[Watched], head: int) -> Prefetched:
     try:
         # 1. logs, balances, invariants
         addresses = _addresses(watched)
-        logs = await _warm(view, [k for w in watched for k in _head_keys(w, head)], stats,
+        logs = await warm(view, [k for w in watched for k in _head_keys(w, head)], stats,
                            first=_logs(view, addresses, head))
         if logs and isinstance(logs[0], list):
             view.store_block_logs(head, addresses, [log_record(e) for e in logs[0]])
@@ -256,7 +256,7 @@ async def prefetch(view, protocols: Iterable[Watched], head: int) -> Prefetched:
         stats.candidates = taken | deposits
         await _flows(view, sorted(taken), sorted(deposits), stats)
         # 3. their takers' and depositors' claims, the callers' age
-        await _warm(view, [k for w in watched
+        await warm(view, [k for w in watched
                            for k in _fact_keys(view, w, head, set().union(
                                *found[w.protocol_id]))], stats)
     except Exception as exc:  # noqa: BLE001 - advisory: the detectors read one by one instead

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from node.chain.pending_view import PendingView
 from node.chain.trace import pending_flows
-from node.detectors.prefetch import PAUSE_BLOCKS, Prefetched, _warm, can_prefetch, fact_keys
+from node.detectors.prefetch import PAUSE_BLOCKS, Prefetched, can_prefetch, fact_keys, warm
 from node.records import Watched
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ async def prefetch_pending(view: PendingView, protocols: Iterable[Watched]) -> P
     if not can_prefetch(base) or block < getattr(base, "prefetch_paused_until", 0):
         return stats
     try:
-        await _warm(base, pending_keys(view, protocols), stats)
+        await warm(base, pending_keys(view, protocols), stats)
     except Exception as exc:  # noqa: BLE001 - advisory: the detectors read one by one instead
         base.prefetch_paused_until = block + PAUSE_BLOCKS
         log.info("batched pending reads at block %d failed (%s); reading one by one until "

@@ -19,12 +19,11 @@ from node.corpus.chain import E18, CorpusChain
 from node.detectors import NotObserved
 from node.detectors.dilution import DilutionDetector, block_entries, derive_facts, others_touch
 from node.verification import ReportContradicted, ReportRejected
-from protocol import dilution, messages
+from protocol import dilution
 from protocol.bls import get_backend
-from protocol.detection import EvidenceKind, choose_action, report_deadline
-from protocol.digest import protocol_id
+from protocol.detection import EvidenceKind, choose_action
 
-from .corpus_world import corpus_world
+from .corpus_world import corpus_world, one_class, peer_report
 from .test_extraction_chain import Guardian  # one guardian's chain side, no p2p
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(240)]
@@ -35,12 +34,7 @@ B = get_backend()
 def world(tmp_path_factory):
     with corpus_world(tmp_path_factory.mktemp("dilution"),
                       "dilution-chain", ("inflation",), history_blocks=3, settle_blocks=3) as w:
-        anvil, chain, oracle, scenarios = w.anvil, w.chain, w.oracle, w.scenarios
-        dealing = w.dealing
-        scenario = scenarios[0]
-        yield {"url": anvil.rpc_url, "chain": chain, "scenario": scenario, "dealing": dealing,
-               "oracle": oracle,
-               "pid": protocol_id(bytes.fromhex(scenario.watch().target[2:]))}
+        yield one_class(w)
 
 
 def _raw(chain: CorpusChain, acct, fn) -> bytes:
@@ -57,16 +51,6 @@ def _land(chain: CorpusChain, raw: bytes) -> dict:
     receipt = chain.w3.eth.get_transaction_receipt(tx_hash)
     assert receipt["status"] == 1
     return receipt
-
-
-def _report(world, ev, watched) -> messages.Report:
-    return messages.sign_message(messages.Report(
-        chain_id=31337, oracle=world["oracle"], key_epoch=1, protocol_id=world["pid"],
-        action=int(choose_action(EvidenceKind(ev.kind), watched.allowed_actions)), nonce=0,
-        deadline=report_deadline(ev.pending.sim_time if ev.pending is not None else
-                                 world["chain"].w3.eth.get_block(ev.block_to)["timestamp"]),
-        evidence=ev, observed_block=ev.block_to, guardian=2, signature=b""),
-        world["dealing"].shares[1], B)
 
 
 def _forged(ev) -> dict:
@@ -98,10 +82,10 @@ def test_the_victims_deposit_is_dilution_pending_and_mined_and_a_peer_reproduces
         facts = dilution.facts_from_fields(pending.observed, pending.detail)
         assert facts.deposited == s.donation - 1 and facts.claims_after == facts.claims_before
         assert choose_action(pending, watched.allowed_actions) is not None  # exploit class
-        await peer.verifier.verify(_report(world, pending, watched))  # re-simulated: signs
+        await peer.verifier.verify(peer_report(world, pending, watched))  # re-simulated: signs
         for why, forged in _forged(pending).items():  # pending: rejected, not blamed
             with pytest.raises(ReportRejected, match=why):
-                await peer.verifier.verify(_report(world, forged, watched))
+                await peer.verifier.verify(peer_report(world, forged, watched))
 
         receipt = _land(chain, raw)  # not contained here: it lands, credited zero shares
         assert s.vault.functions.balanceOf(s.victim.address).call() == 0
@@ -112,16 +96,16 @@ def test_the_victims_deposit_is_dilution_pending_and_mined_and_a_peer_reproduces
         ev = found[0].evidence
         assert ev.detail[:32] == bytes(receipt["transactionHash"]) and ev.observed[:4] == \
             pending.observed[:4]
-        await peer.verifier.verify(_report(world, ev, watched))
+        await peer.verifier.verify(peer_report(world, ev, watched))
         bad = _forged(ev) | {
             "is in block": dataclasses.replace(ev, block_from=head - 1, block_to=head - 1),
             "not on our chain": dataclasses.replace(ev, detail=b"\x01" * 32 + ev.detail[32:])}
         for why, forged in bad.items():
             with pytest.raises(ReportContradicted, match=why):
-                await peer.verifier.verify(_report(world, forged, watched))
+                await peer.verifier.verify(peer_report(world, forged, watched))
         malformed = dataclasses.replace(ev, observed=ev.observed[:4] + (2,))
         with pytest.raises(ReportRejected, match="minted must be 0 or 1"):
-            await peer.verifier.verify(_report(world, malformed, watched))
+            await peer.verifier.verify(peer_report(world, malformed, watched))
         blind = dataclasses.replace(watched, params=dataclasses.replace(watched.params,
                                                                         claims=None))
         assert await DilutionDetector().scan(g.view, blind, head) == []

@@ -26,7 +26,7 @@ from protocol.bls import get_backend
 from protocol.detection import EvidenceKind, Finding
 from protocol.digest import protocol_id
 
-from .corpus_world import corpus_world
+from .corpus_world import corpus_world, held_back
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(240)]
 B = get_backend()
@@ -41,25 +41,10 @@ def world(tmp_path_factory):
                "scenarios": {s.name: s for s in scenarios}}
 
 
-def _held_back(scenario) -> list:
-    """Play the class's event with its transactions sent but not mined (the harmful one pending)."""
-    held: list = []
-
-    def emit(sent, wait=True):
-        batch = sent if isinstance(sent, list) else [sent]
-        scenario.sent += batch
-        held.extend(batch)
-        return batch
-
-    scenario.emit = emit
-    scenario.act()
-    return held
-
-
 @pytest.mark.parametrize("name", CLASSES)
 def test_a_one_transaction_exploit_is_extraction_evidence_pending_and_mined(world, name):
     chain, scenario = world["chain"], world["scenarios"][name]
-    harmful = [s for s in _held_back(scenario) if s.harmful]
+    harmful = [s for s in held_back(scenario) if s.harmful]
     assert len(harmful) == 1
     raw = bytes(Web3.to_bytes(hexstr=chain.w3.provider.make_request(
         "eth_getRawTransactionByHash", [harmful[0].tx_hash])["result"]))

@@ -21,7 +21,7 @@ from node.chain.view import RpcChainView
 from node.detectors import default_detectors
 from node.pending_loop import PendingLoop
 
-from .corpus_world import corpus_world
+from .corpus_world import corpus_world, held_back
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(240)]
 CLASSES = ("access_control", "oracle_flash")
@@ -43,13 +43,7 @@ def world(tmp_path_factory):
                       CLASSES) as w:
         held: list = []
         for scenario in reversed(w.scenarios):  # oracle_flash's set-up mines blocks: first
-            def emit(sent, wait=True, scenario=scenario):
-                batch = sent if isinstance(sent, list) else [sent]
-                scenario.sent += batch
-                held.extend(batch)
-                return batch
-            scenario.emit = emit
-            scenario.act()  # the exploit, sent but not mined
+            held += held_back(scenario)  # the exploit, sent but not mined
         for scenario in w.scenarios:
             held += scenario.traffic()  # everyday deposits and withdrawals, pending too
         raws = [(s.label, bytes(Web3.to_bytes(hexstr=w.chain.w3.provider.make_request(

@@ -16,12 +16,11 @@ from web3 import Web3
 from node.chain.pending_queue import PendingTx
 from node.chain.rawtx import decode_raw_tx
 from node.detectors.extraction import ExtractionDetector
-from protocol import intent, messages
+from protocol import intent
 from protocol.bls import get_backend
-from protocol.detection import EvidenceKind, Finding, choose_action, report_deadline
-from protocol.digest import protocol_id
+from protocol.detection import EvidenceKind, Finding
 
-from .corpus_world import corpus_world
+from .corpus_world import corpus_world, one_class, peer_report
 from .test_extraction_chain import Guardian  # one guardian's chain side, no p2p
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(240)]
@@ -31,22 +30,7 @@ B = get_backend()
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     with corpus_world(tmp_path_factory.mktemp("rounding"), "rounding-agreement", ("rounding",)) as w:
-        anvil, chain, oracle, scenarios = w.anvil, w.chain, w.oracle, w.scenarios
-        dealing = w.dealing
-        scenario = scenarios[0]
-        yield {"url": anvil.rpc_url, "chain": chain, "scenario": scenario, "dealing": dealing,
-               "oracle": oracle,
-               "pid": protocol_id(bytes.fromhex(scenario.watch().target[2:]))}
-
-
-def _report(world, ev, watched) -> messages.Report:
-    return messages.sign_message(messages.Report(
-        chain_id=31337, oracle=world["oracle"], key_epoch=1, protocol_id=world["pid"],
-        action=int(choose_action(EvidenceKind(ev.kind), watched.allowed_actions)), nonce=0,
-        deadline=report_deadline(ev.pending.sim_time if ev.pending is not None else
-                                 world["chain"].w3.eth.get_block(ev.block_to)["timestamp"]),
-        evidence=ev, observed_block=ev.block_to, guardian=2, signature=b""),
-        world["dealing"].shares[1], B)
+        yield one_class(w)
 
 
 def test_reporter_and_peer_agree_on_the_rounding_drains_facts_pending_and_mined(world):
@@ -74,12 +58,12 @@ def test_reporter_and_peer_agree_on_the_rounding_drains_facts_pending_and_mined(
         head = await peer.head()
         assert head > base
         watched = peer.registry.watched()[world["pid"]]
-        await peer.verifier.verify(_report(world, pending, watched))  # re-simulated: signs
+        await peer.verifier.verify(peer_report(world, pending, watched))  # re-simulated: signs
 
         await reporter.head()
         mined = await ExtractionDetector().scan(reporter.view, watched, drain.block)
         assert [d.verdict.finding for d in mined] == [Finding.VIOLATION]
         assert mined[0].evidence.detail == pending.detail
         assert mined[0].evidence.observed == pending.observed
-        await peer.verifier.verify(_report(world, mined[0].evidence, watched))
+        await peer.verifier.verify(peer_report(world, mined[0].evidence, watched))
     trio.run(run)
