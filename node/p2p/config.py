@@ -47,5 +47,8 @@ class P2PConfig:
     # Our own messages go to every connected member on the topic, not only the mesh (the key
     # ceremony: few members, every message must reach each of them; see node.p2p.router).
     flood_publish: bool = False
+    # Our own incident messages (`publish(..., flood=True)`) go over a direct link to each
+    # connected member first (node.p2p.direct); False: gossip only, as before issue 23.
+    direct: bool = True
     # Restart the libp2p host if a library service dies despite the guards, after this delay.
     restart_delay_seconds: float = 1.0

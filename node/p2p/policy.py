@@ -24,13 +24,17 @@ class PeerPolicy:
         return self.ledger.admit_connection(peer)
 
     def _admit_message(self, peer: str, msg) -> bool:
+        return self._admit_bytes(peer, msg.data)
+
+    def _admit_bytes(self, peer: str, data: bytes) -> bool:
+        """Whether a message a peer sent us (gossip or a direct link) is worth validating."""
         if peer == self.peer_id:  # our own publishes
             return True
         if not self.ledger.admit_message(peer):
             return False
-        if what := self.ledger.copies.offence(peer, message_id(msg.data)):  # node.p2p.copies
+        if what := self.ledger.copies.offence(peer, message_id(data)):  # node.p2p.copies
             self._charge(peer, self.ledger.on_reject(peer, what), what)
-        if self._rejected is not None and self._rejected.is_rejected(message_id(msg.data)):
+        if self._rejected is not None and self._rejected.is_rejected(message_id(data)):
             self._charge(peer, self.ledger.on_reject(peer, "re-sent a rejected message"),
                          "re-sent a rejected message")
             return False

@@ -1,6 +1,8 @@
 """P2PService: one libp2p host, one GossipSub topic, messages in and out as plain bytes.
 
     publish(data) ──> gossipsub ──> peers
+    publish(data, flood=True) ──> direct links to every connected member (node.p2p.direct),
+                                  gossipsub too when a member or an observer is not reached
     peers ──> connection gate (members; outsiders per policy; bans)
           ──> per-peer admission (rate limit, observers read-only, remembered rejections)
           ──> signature check (guarded) ──> validator(peer, data) ──> inbound (ACCEPT only)
@@ -36,7 +38,9 @@ from libp2p.tools.anyio_service import background_trio_service
 
 from node.p2p import library_log
 from node.p2p.config import P2PConfig
+from node.p2p.delivery import Delivery
 from node.p2p.dialer import keep_connected
+from node.p2p.direct import DirectLinks
 from node.p2p.guards import (
     GuardedYamux,
     disable_auto_dial,
@@ -62,7 +66,7 @@ log = logging.getLogger("guardian.p2p")
 SWEEP_SECONDS = 0.5
 
 
-class P2PService(PeerPolicy):
+class P2PService(PeerPolicy, Delivery):
     def __init__(self, config: P2PConfig, identity_key: bytes, validator) -> None:
         self.config = config
         self.validator = validator
@@ -78,8 +82,10 @@ class P2PService(PeerPolicy):
         self._router: GuardianGossipSub | None = None
         self._rejected: RejectionAwareSeenCache | None = None
         self._delivered: dict[bytes, None] = {}
+        self._direct: DirectLinks | None = None
         self.stats = {"in": 0, "out": 0, "rejected": 0, "ignored": 0, "validated": 0,
-                      "faults": 0, "redials": 0, "restarts": 0, "library_lines": 0}
+                      "faults": 0, "redials": 0, "restarts": 0, "library_lines": 0,
+                      "direct_out": 0, "direct_in": 0, "direct_failed": 0, "gossiped": 0}
         self._ready = trio.Event()
 
     # -- public API ------------------------------------------------------------------------------
@@ -112,18 +118,34 @@ class P2PService(PeerPolicy):
             self._inbound_send.close()
 
     async def publish(self, data: bytes, *, flood: bool = False) -> None:
-        """Publish our message. Publishing the same bytes again sends them again: the library
-        would drop them as already seen for two minutes, which defeats re-gossip of a share that
-        some peers never got (peers that did get it drop the copy as a duplicate, cheaply).
-        With `flood`, it goes to every connected member on the topic, not only the mesh."""
+        """Publish our message. With `flood`, it goes to every connected member over its direct
+        link (node.p2p.direct), and on the topic too only if that leaves someone out: a member not
+        connected to us, or an observer following the topic; on the topic it then goes to every
+        connected member, not only the mesh. Publishing the same bytes again sends them again:
+        the library would drop them as already seen for two minutes, which defeats re-gossip of
+        a share that some peers never got (peers that did get it drop the copy as a duplicate)."""
         if self._pubsub is None:
             raise RuntimeError("P2PService.run has not started")
+        self.stats["out"] += 1
+        if flood and self._direct is not None and self.config.direct:
+            connected = set(self.connected_peers()) - {self.peer_id}
+            members = {p for p in connected if self._direct_member(p)}
+            reached = self._direct.send(data, members)
+            everyone = self.ledger.members - {self.peer_id}
+            if (self.ledger.knows_members and reached >= everyone
+                    and not connected - members):
+                return
+        await self._gossip(data, flood)
+
+    async def _gossip(self, data: bytes, flood: bool = True) -> None:
+        if self._pubsub is None:
+            return
         if self._rejected is not None:
             self._rejected.forget_seen(message_id(data))
         if flood and self._router is not None:
             self._router.flood_next(message_id(data))
+        self.stats["gossiped"] += 1
         await self._pubsub.publish(self.config.topic, data)
-        self.stats["out"] += 1
 
     def listen_addrs(self) -> list[str]:
         if self._host is None:
@@ -169,6 +191,10 @@ class P2PService(PeerPolicy):
         guard_inbound_connections(swarm, self._fault, self.handshakes.admit)
         gate_security(swarm.upgrader, self._admit_connection, self._fault, self._refused_address)
         disable_auto_dial(swarm)
+        self._direct = DirectLinks(self._host, is_member=self._direct_member,
+                                   receive=self._direct_in, on_fault=self._fault,
+                                   on_undelivered=self._gossip, max_frame=cfg.max_rpc_bytes,
+                                   stats=self.stats)
         release_inbound_slots(swarm)
         install_bounded_ping(self._host, self._fault)
         # GossipSub v1.1 only. py-libp2p 0.8.1's v1.2 sends an IDONTWANT to every mesh peer for
@@ -212,6 +238,7 @@ class P2PService(PeerPolicy):
             self._pubsub.set_topic_validator(cfg.topic, never_raising(self._validate), False)
             subscription = await self._pubsub.subscribe(cfg.topic)
             async with trio.open_nursery() as nursery:
+                await nursery.start(self._direct.run)
                 nursery.start_soon(self._drain, subscription)
                 nursery.start_soon(self._sweep)
                 for addr in cfg.bootstrap:
@@ -227,12 +254,17 @@ class P2PService(PeerPolicy):
         while True:
             await upkeep(self._host, self.ledger, {"swarm": self._host.get_network(),
                                                    "pubsub": self._pubsub, "router": self._router})
+            if self.config.direct and self._direct is not None:
+                self._direct.keep({p for p in self.connected_peers()
+                                   if p != self.peer_id and self._direct_member(p)})
             await trio.sleep(SWEEP_SECONDS)
 
     # -- internals -------------------------------------------------------------------------------
     def _validate(self, peer_id: ID, msg) -> bool:
         peer = peer_id.to_base58() if isinstance(peer_id, ID) else str(peer_id)
         data = bytes(msg.data)
+        if message_id(data) in self._delivered:  # it came over a direct link: forward it as is
+            return True
         self.stats["validated"] += 1
         result = self.validator(peer, data)
         verdict, reason = result if isinstance(result, tuple) else (result, "")
@@ -254,29 +286,6 @@ class P2PService(PeerPolicy):
                 if over_budget:
                     self._charge(peer, banned, f"{what} (over its IGNORE budget)")
         return False
-
-    async def _drain(self, subscription) -> None:
-        """Move accepted messages off the library's bounded subscription promptly (defect 9)."""
-        while True:
-            msg = await subscription.get()
-            data = bytes(msg.data)
-            mid = message_id(data)
-            if mid in self._delivered:  # defect 5: async validation may deliver twice
-                continue
-            self._delivered[mid] = None
-            if len(self._delivered) > 8192:
-                self._delivered.pop(next(iter(self._delivered)))
-            try:
-                sender = ID(msg.from_id).to_base58()
-            except Exception:  # noqa: BLE001 - the library checked the signature already
-                sender = "?"
-            self.stats["in"] += 1
-            try:
-                self._inbound_send.send_nowait((sender, data))
-            except trio.WouldBlock:
-                log.warning("p2p: inbound queue full; the application is not keeping up")
-                await self._inbound_send.send((sender, data))
-
 
 def _is_shutdown_race(exc: BaseException) -> bool:
     """Defect 7: shutting down while messages arrive can raise this from library tasks."""

@@ -1,0 +1,153 @@
+"""node/p2p/direct: our own incident messages reach every connected member once over a direct
+link, with no gossip when that reaches everyone; gossip still carries them to a member that is not
+connected or whose link fails (once per message, not once per failed link); and a direct link is
+no way in for an observer, an oversized or stalled frame, a rejected message or a flood of copies.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import pytest
+import trio
+
+from node.bench.outsider import outsider
+from node.p2p import P2PConfig, P2PService, direct
+from node.p2p.direct import DIRECT_PROTOCOL, frame
+from node.p2p.identity import generate_identity, peer_id_of
+
+pytestmark = pytest.mark.timeout(120)
+
+
+class V(enum.Enum):
+    ACCEPT = 1
+    IGNORE = 2
+    REJECT = 3
+
+
+def judge(peer, data):
+    return V.REJECT if data.startswith(b"bad") else V.ACCEPT
+
+
+async def _until(predicate, timeout: float = 20.0) -> None:
+    """Wait for library state that has no event of its own."""
+    with trio.fail_after(timeout):
+        while not predicate():
+            await trio.sleep(0.05)
+
+
+async def _network(nursery, count: int, *, extra_members=(), outsiders: str = "deny"):
+    """`count` members, each dialing every one started before it (all connected to all)."""
+    keys = [generate_identity() for _ in range(count)]
+    members = tuple(peer_id_of(k) for k in keys) + tuple(extra_members)
+    services, boot = [], []
+    for key in keys:
+        svc = P2PService(P2PConfig(members=members, bootstrap=tuple(boot), outsiders=outsiders),
+                         key, judge)
+        await nursery.start(svc.run)
+        services.append(svc)
+        boot += [f"{a}/p2p/{svc.peer_id}" for a in svc.listen_addrs()]
+    await _until(lambda: min(s.peer_count() for s in services) >= count - 1)
+    return services
+
+
+def _drain(svc) -> list[bytes]:
+    got = []
+    while True:
+        try:
+            got.append(svc.inbound.receive_nowait()[1])
+        except trio.WouldBlock:
+            return got
+
+
+async def test_a_flooded_message_goes_over_direct_links_only_once_to_each_member():
+    async with trio.open_nursery() as nursery:
+        a, b, c, d = await _network(nursery, 4)
+        await a.publish(b"share 1", flood=True)
+        await _until(lambda: all(s.stats["in"] >= 1 for s in (b, c, d)))
+        assert a.stats["gossiped"] == 0 and a.stats["direct_out"] == 3
+        for svc in (b, c, d):
+            assert svc.stats["direct_in"] == 1 and svc.stats["validated"] == 1
+            assert _drain(svc) == [b"share 1"]
+        await b.publish(b"heartbeat", flood=False)  # not an incident message: gossip as before
+        await _until(lambda: a.stats["in"] >= 1)
+        assert b.stats["gossiped"] == 1 and _drain(a) == [b"heartbeat"]
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_member_not_connected_still_gets_it_by_gossip_and_nobody_gets_two():
+    absent = peer_id_of(generate_identity())  # in the guardian set, never started
+    async with trio.open_nursery() as nursery:
+        a, b, c = await _network(nursery, 3, extra_members=(absent,))
+        await _until(lambda: a.mesh_peer_count() >= 2 and b.mesh_peer_count() >= 2)
+        await a.publish(b"share 2", flood=True)
+        await _until(lambda: all(s.stats["in"] >= 1 for s in (b, c)))
+        assert a.stats["gossiped"] == 1  # someone is left out: gossip too
+        await _until(lambda: a.stats["direct_out"] == 2)
+        for svc in (b, c):
+            assert _drain(svc) == [b"share 2"]
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_failed_link_falls_back_to_gossip_once_per_message(monkeypatch):
+    async with trio.open_nursery() as nursery:
+        a, b, c = await _network(nursery, 3)
+        await _until(lambda: a.mesh_peer_count() >= 2)
+
+        async def refuse(*args, **kwargs):
+            raise OSError("the link is down")
+
+        a._direct._queues.clear()  # links opened again, through the failing opener
+        monkeypatch.setattr(a._direct, "_open", refuse)
+        await a.publish(b"share 3", flood=True)
+        await _until(lambda: all(s.stats["in"] >= 1 for s in (b, c)))
+        await _until(lambda: a.stats["direct_failed"] == 2)
+        assert a.stats["gossiped"] == 1  # two failed links, one gossip
+        assert _drain(b) == [b"share 3"] and _drain(c) == [b"share 3"]
+        nursery.cancel_scope.cancel()
+
+
+async def test_an_observer_cannot_open_a_direct_link():
+    async with trio.open_nursery() as nursery:
+        (a,) = await _network(nursery, 1, outsiders="observe")
+        async with outsider() as watcher:
+            await watcher.connect(a.listen_addrs()[0] + f"/p2p/{a.peer_id}")
+            await watcher.send_frames(a.listen_addrs()[0] + f"/p2p/{a.peer_id}",
+                                      [frame(b"share from an observer")], DIRECT_PROTOCOL,
+                                      prefixed=False)
+            await _until(lambda: a.ledger.penalty(watcher.peer_id) > 0)
+        assert a.stats["direct_in"] == 0 and _drain(a) == []
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_members_bad_frames_are_charged_and_a_flood_of_copies_is_delivered_once(
+        monkeypatch):
+    monkeypatch.setattr(direct, "FRAME_TIMEOUT_SECONDS", 0.5)
+    insider_key = generate_identity()
+    async with trio.open_nursery() as nursery:
+        (a,) = await _network(nursery, 1, extra_members=(peer_id_of(insider_key),))
+        addr = a.listen_addrs()[0] + f"/p2p/{a.peer_id}"
+        async with outsider(secret=insider_key) as insider:
+            await insider.connect(addr)
+            oversized = (a.config.max_rpc_bytes + 1).to_bytes(4, "big")
+            await insider.send_frames(addr, [oversized + b"x" * 64], DIRECT_PROTOCOL,
+                                      prefixed=False)
+            await _until(lambda: a.stats["faults"] >= 1)
+            await insider.send_frames(addr, [(0).to_bytes(4, "big")], DIRECT_PROTOCOL,
+                                      prefixed=False)
+            await _until(lambda: a.stats["faults"] >= 2)
+            await insider.send_frames(addr, [frame(b"bad share")], DIRECT_PROTOCOL,
+                                      prefixed=False)
+            await _until(lambda: a.stats["rejected"] >= 1)
+            # a header, then half a frame and silence: reset and charged after the timeout
+            stalled = await insider.host.new_stream(a._host.get_id(), [DIRECT_PROTOCOL])
+            await stalled.write((100).to_bytes(4, "big") + b"half")
+            await _until(lambda: a.stats["faults"] >= 3)
+            copies = [frame(b"share 4")] * 40
+            await insider.send_frames(addr, copies, DIRECT_PROTOCOL, prefixed=False)
+            await _until(lambda: a.stats["in"] >= 1)
+            await _until(lambda: a.stats["direct_in"] >= 41)
+            assert a.ledger.penalty(insider.peer_id) > 0
+        assert _drain(a) == [b"share 4"]  # the rejected one and the copies never delivered
+        assert a.stats["validated"] == 2  # "bad share" and the first copy of "share 4"
+        nursery.cancel_scope.cancel()
