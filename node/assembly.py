@@ -100,7 +100,7 @@ class Guardian:
         self.pending_loop = PendingLoop(
             queue=self.pending_queue, simulator=simulator, view=RpcChainView(simulator.rpc),
             detectors=self.watch.detectors, header=self._pending_base,
-            watched=registry.watched, on_detection=self.watch.open_incident,
+            watched=registry.watched, on_detection=self._pending_detection,
             max_per_block=pending.max_per_block, metrics=metrics, stages=self.state.stages,
             on_creation=self.prepared.on_pending_creation if self.probe_new_contracts else None)
         self.requests = ReportRequests(
@@ -130,6 +130,10 @@ class Guardian:
         if self.metrics:
             self.metrics.message_out(kind)
 
+    async def _pending_detection(self, det, detector_name: str) -> bool:
+        self.submitter.expect_race()  # its nonce and fees are read while the shares gather
+        return await self.watch.open_incident(det, detector_name)
+
     async def _on_tip(self, number: int) -> None:
         """The newest head (node.head_relay): gossip rules and re-verification count from it."""
         self.intake.note_tip(number)
@@ -142,6 +146,8 @@ class Guardian:
     async def _on_peer_report(self, report: messages.Report) -> None:
         """A peer's report to the pipeline; one our chain contradicts is blamed on its signer
         (re-checked only on that rare path, to tell "wrong" from "not yet visible here")."""
+        if report.evidence.pending is not None:
+            self.submitter.expect_race()
         if await self.pipeline.on_report(report) or self.pipeline.deferred.waiting(report):
             return  # signed, or to be checked again once our view has caught up
         try:

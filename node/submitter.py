@@ -100,6 +100,13 @@ class Submitter:
         stand_down = self._stand_down.setdefault(ready.digest, trio.Event())
         self._nursery.start_soon(self._submit_task, ready, stand_down)
 
+    def expect_race(self) -> None:
+        """A pending exploit is being judged: read the send's nonce and fees now, so that the
+        send does not wait for them once the proof is ready (node.chain.send_prep)."""
+        prepare = getattr(self.client, "prepare_send", None)
+        if prepare is not None and self._nursery is not None:
+            self._nursery.start_soon(prepare)
+
     def peer_proof(self, proof: messages.Proof) -> None:
         """A peer sent (or is sending) this digest's transaction: wait for it before our turn."""
         if proof.tx_hash:

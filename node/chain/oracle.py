@@ -18,6 +18,7 @@ from node.artifacts import load_artifact
 from node.chain.decode import ChainError, decode_bytes, decode_uint
 from node.chain.revert import Revert, revert_of
 from node.chain.rpc import ChainRpc, both, checksum
+from node.chain.send_prep import SendPrep, authorize_calldata
 from node.records import TxReceipt
 from node.registration import Registration
 
@@ -101,6 +102,8 @@ class OracleClient:
         self._send_lock = trio.Lock()
         # sending has its own connection and threads: it never queues behind a head's reads
         self._send_rpc = ChainRpc(rpc.url) if isinstance(rpc, ChainRpc) else rpc
+        self.send_prep = SendPrep(lambda: both(self._send_rpc.transaction_count(self.submitter),
+                                               self._send_rpc.fee_params()))
         self._events = {e.event_name: e for e in (
             self.contract.events.ProtocolRegistered, self.contract.events.ProtocolUpdated,
             self.contract.events.ProtocolDeregistered, self.contract.events.ContainmentEngaged,
@@ -159,8 +162,12 @@ class OracleClient:
         return self._targets[protocol_id]
 
     async def _authorize_calldata(self, protocol_id: bytes, *rest: Any) -> str:
-        target = checksum(await self.target_of(protocol_id))
-        return self.contract.encode_abi("authorize", args=[target, *rest])
+        return authorize_calldata(await self.target_of(protocol_id), *rest)
+
+    async def prepare_send(self) -> None:
+        """Read the submitter's nonce and fees ahead of a likely send (node.chain.send_prep)."""
+        if self._account is not None:
+            await self.send_prep.prepare()
 
     async def failed_hook_action(self, protocol_id: bytes, block: int | str = "latest") -> int:
         """The action whose hook failed and that the oracle refuses until the hook is proven
@@ -261,8 +268,7 @@ class OracleClient:
                                               evidence_from_block, evidence_hash, signature)
         async with self._send_lock:
             chain_id = self.chain_id or await self.rpc.chain_id()
-            tx_nonce, (max_fee, tip) = await both(self._send_rpc.transaction_count(self.submitter),
-                                                   self._send_rpc.fee_params())
+            tx_nonce, (max_fee, tip) = await self.send_prep.take()
             if priority_fee is not None and priority_fee > tip:
                 max_fee, tip = max_fee - tip + priority_fee, priority_fee
             max_fee = max(max_fee, fee_cap or 0)

@@ -80,8 +80,11 @@ async def test_one_transaction_exploit_is_contained_first_in_its_block(tmp_path)
                 path = [times[s] for s in ("pending_arrived", "simulation_started", "simulated",
                                            "verdict", "own_share")]
                 assert path == sorted(path), times
-            assert any("authorize_sent" in g.state.stages.since(incident_key(pid, 0))
-                       for g in net.guardians.values())
+            senders = [g for g in net.guardians.values()
+                       if "authorize_sent" in g.state.stages.since(incident_key(pid, 0))]
+            assert senders
+            # the nonce and fees were read while the shares gathered (node.chain.send_prep)
+            assert all(g.submitter.client.send_prep.used >= 1 for g in senders)
 
 
 @pytest.mark.timeout(180)
