@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import trio
 
-from node.bench.scale_model import LIBP2P_SECONDS_PER_MESSAGE, Costs, predict
+from node.bench.scale_model import (
+    LIBP2P_DIRECT_SECONDS_PER_COPY,
+    LIBP2P_SECONDS_PER_MESSAGE,
+    Costs,
+    predict,
+)
 from node.bench.scale_net import NetParams
 from node.bench.scale_run import default_threshold, run_incidents, summarize
 from protocol.guardian_set import MAX_GUARDIANS
@@ -43,8 +48,9 @@ def add_model(row: dict) -> dict:
     # the emulation's one CPU, as loaded as it was during the run
     row["model_one_cpu"] = predict(n, t, measured.stretched(row["stretch"]), net, cores="one")
     row["model_own_cpus"] = predict(n, t, measured, net, cores="own")
+    libp2p = LIBP2P_DIRECT_SECONDS_PER_COPY if net.direct else LIBP2P_SECONDS_PER_MESSAGE
     row["model_own_cpus_libp2p"] = predict(
-        n, t, Costs.from_summary(row, libp2p=LIBP2P_SECONDS_PER_MESSAGE), net, cores="own")
+        n, t, Costs.from_summary(row, libp2p=libp2p), net, cores="own")
     return row
 
 
@@ -67,7 +73,7 @@ def print_table(rows: list[dict]) -> None:
           + ", ".join(f"{r['guardians']}: {r['stretch']:.2f}" for r in rows) + ")")
     print("\nmodel (s; first / median / t-th guardian to combine; msgs out per guardian):")
     print(f"{'n':>4} | {'measured, one CPU':>27} | {'model, one CPU':>27} | "
-          f"{'model, own CPUs':>27} | {'own CPUs + libp2p 3.5 ms':>27}")
+          f"{'model, own CPUs':>27} | {'own CPUs + libp2p':>27}")
     for r in rows:
         cells = [(r["latency_first"], r["latency_median"], r["latency_tth"],
                   r["messages_sent"])] + [

@@ -119,7 +119,8 @@ class EmulatedGuardian:
         self._accepted_send, self._accepted = trio.open_memory_channel(float("inf"))
         self._nursery: trio.Nursery | None = None
         self._combining = False
-        net.attach(index, lambda src, data: self._inbound_send.send_nowait((src, data)))
+        net.attach(index, lambda src, data, direct=False: self._inbound_send.send_nowait(
+            (src, data, direct)))
 
     async def publish(self, data: bytes) -> None:
         self.intake.remember(gossip_rules.message_id(data))
@@ -149,7 +150,7 @@ class EmulatedGuardian:
     async def _receive(self) -> None:
         """gossipsub's part: seen cache, the topic validator, forwarding what it accepts."""
         peer_ids = self.gset.peer_ids or ()
-        async for src, data in self._inbound:  # first copies only (the net's seen cache)
+        async for src, data, direct in self._inbound:  # first copies only (the seen cache)
             started = time.thread_time()
             verdict, _reason = self.intake.validate(
                 peer_ids[src - 1] if peer_ids else str(src), data)
@@ -158,7 +159,8 @@ class EmulatedGuardian:
             tl.validate_cpu[kind] = tl.validate_cpu.get(kind, 0.0) + time.thread_time() - started
             tl.validated[kind] = tl.validated.get(kind, 0) + 1
             if verdict is gossip_rules.Verdict.ACCEPT:
-                self.net.forward(self.index, data, came_from=src)
+                if not direct:  # what came over a direct link is never forwarded
+                    self.net.forward(self.index, data, came_from=src)
                 self._accepted_send.send_nowait((src, data))
             elif verdict is gossip_rules.Verdict.REJECT:
                 self.net.traffic[self.index].rejected += 1

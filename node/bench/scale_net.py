@@ -19,6 +19,12 @@ guardians, where a mesh of degree 6 costs 6 per node; gossipsub is what the guar
   heartbeat a guardian announces the ids it saw within the gossip window (IHAVE) to up to D_lazy
   connected peers outside its mesh; a peer missing one asks for it (IWANT) and gets it.
 
+With `direct` (the default, as node.p2p.direct runs it), a guardian's own incident messages go
+once to every other guardian over its direct link and nobody forwards them or announces them in
+IHAVE; a direct link is a TCP stream, so a lost segment is not a lost message but arrives
+`retransmit` seconds late (Linux's minimum retransmission timeout). Other messages (the hostile
+test messages, heartbeats) keep to gossip.
+
 Every transmission is counted per guardian: messages, duplicates and bytes sent and received
 (payload plus ENVELOPE_BYTES for gossipsub's RPC framing), and control messages (IHAVE, IWANT).
 Nothing here is trio-specific except the scheduler (`run`), one task with one heap of deliveries.
@@ -39,6 +45,7 @@ from protocol.gossip_rules import message_id
 # gossipsub's RPC framing of one message with strict signing: from (a 38-byte peer id), seqno (8),
 # topic (29), an ed25519 signature (64) and protobuf tags. An estimate; payloads are exact.
 ENVELOPE_BYTES = 150
+DIRECT_ENVELOPE_BYTES = 32  # a direct frame: 4-byte length, yamux header (12), Noise tag (16)
 MESSAGE_ID_BYTES = 20
 CONTROL_BYTES = 40  # an IHAVE / IWANT frame before its message ids
 
@@ -57,6 +64,7 @@ class Traffic:
     recovered: int = 0  # messages this guardian got by IWANT after copies were lost
     lost: int = 0  # transmissions to this guardian that the network dropped
     rejected: int = 0  # messages this guardian's validator REJECTed (not forwarded)
+    retransmitted: int = 0  # direct copies to this guardian that arrived late (a lost segment)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -72,6 +80,8 @@ class NetParams:
     loss: float = 0.01
     heartbeat: float = 1.0
     gossip_window: int = 3  # heartbeats a message id is announced for (gossipsub's mcache_gossip)
+    direct: bool = True  # own incident messages over direct links (node.p2p.direct)
+    retransmit: float = 0.2  # a direct copy's delay when its segment is lost (TCP's minimum RTO)
 
     def __post_init__(self) -> None:
         if self.degree < 1 or self.lazy_degree < 0:
@@ -80,8 +90,8 @@ class NetParams:
             raise ValueError("latencies must satisfy 0 <= min <= max")
         if not 0 <= self.loss < 1:
             raise ValueError("loss must be in [0, 1)")
-        if self.jitter < 0 or self.heartbeat <= 0:
-            raise ValueError("jitter must be >= 0 and the heartbeat > 0")
+        if self.jitter < 0 or self.heartbeat <= 0 or self.retransmit < 0:
+            raise ValueError("jitter and retransmit must be >= 0 and the heartbeat > 0")
 
 
 def build_mesh(n: int, degree: int, rng: random.Random) -> dict[int, set[int]]:
@@ -101,7 +111,7 @@ def build_mesh(n: int, degree: int, rng: random.Random) -> dict[int, set[int]]:
 
 @dataclass
 class _Node:
-    deliver: Callable[[int, bytes], None]  # (from guardian, data): hand to the guardian
+    deliver: Callable[[int, bytes, bool], None]  # (from guardian, data, direct): to the guardian
     seen: set[bytes] = field(default_factory=set)
     window: list[list[bytes]] = field(default_factory=list)  # ids per heartbeat, newest last
     store: dict[bytes, bytes] = field(default_factory=dict)  # id -> data, for IWANT
@@ -138,31 +148,36 @@ class EmulatedNetwork:
             self._wake.set()
         heapq.heappush(self._heap, (when, next(self._seq), action))
 
-    def _transmit(self, src: int, dst: int, data: bytes) -> None:
-        size = len(data) + ENVELOPE_BYTES
+    def _transmit(self, src: int, dst: int, data: bytes, direct: bool = False) -> None:
+        size = len(data) + (DIRECT_ENVELOPE_BYTES if direct else ENVELOPE_BYTES)
         self.traffic[src].sent += 1
         self.traffic[src].sent_bytes += size
+        delay = self.latency(src, dst)
         if self.rng.random() < self.params.loss:
-            self.traffic[dst].lost += 1
-            return
-        self._at(trio.current_time() + self.latency(src, dst),
-                 lambda: self._arrive(src, dst, data, size))
+            if not direct:
+                self.traffic[dst].lost += 1
+                return
+            self.traffic[dst].retransmitted += 1
+            delay += self.params.retransmit
+        self._at(trio.current_time() + delay, lambda: self._arrive(src, dst, data, size, direct))
 
-    def _arrive(self, src: int, dst: int, data: bytes, size: int) -> None:
+    def _arrive(self, src: int, dst: int, data: bytes, size: int, direct: bool) -> None:
         """gossipsub marks a message seen on receipt, before it waits for validation: a copy
         queued behind others is not asked for again (IWANT) and later copies are dropped."""
         traffic = self.traffic[dst]
         traffic.received += 1
         traffic.received_bytes += size
-        if self.first_seen(dst, data):
-            self._nodes[dst].deliver(src, data)
+        if self.first_seen(dst, data, announce=not direct):
+            self._nodes[dst].deliver(src, data, direct)
 
     def publish(self, src: int, data: bytes, *, flood: bool = False) -> None:
-        """A guardian's own message: to its mesh peers, or with `flood` (its incident messages,
-        as node.p2p.router sends them) to every other guardian."""
-        self.first_seen(src, data)
+        """A guardian's own message: to its mesh peers, or with `flood` (its incident messages)
+        to every other guardian: over direct links when `params.direct`, else by gossip as
+        node.p2p.router floods (and then every receiver forwards it to its mesh)."""
+        direct = flood and self.params.direct
+        self.first_seen(src, data, announce=not direct)
         for peer in (p for p in range(1, self.n + 1) if p != src) if flood else self.mesh[src]:
-            self._transmit(src, peer, data)
+            self._transmit(src, peer, data, direct)
 
     def forward(self, src: int, data: bytes, came_from: int) -> None:
         """An accepted message, forwarded to the mesh except where it came from."""
@@ -170,14 +185,17 @@ class EmulatedNetwork:
             if peer != came_from:
                 self._transmit(src, peer, data)
 
-    def first_seen(self, index: int, data: bytes) -> bool:
-        """gossipsub's seen cache: True the first time `index` sees these bytes."""
+    def first_seen(self, index: int, data: bytes, announce: bool = True) -> bool:
+        """gossipsub's seen cache: True the first time `index` sees these bytes (announced in
+        IHAVE unless it came over a direct link)."""
         node = self._nodes[index]
         mid = message_id(data)
         if mid in node.seen:
             self.traffic[index].duplicates += 1
             return False
         node.seen.add(mid)
+        if not announce:
+            return True
         node.store[mid] = data
         if not node.window:
             node.window.append([])

@@ -175,7 +175,9 @@ class P2PService(PeerPolicy, Delivery):
         return {**self.ledger.report(top), **self.handshakes.report(),
                 "library_lines_seen": self.stats["library_lines"],
                 "remembered_rejections": len(self._rejected or ()),
-                "restarts": self.stats["restarts"], "validated": self.stats["validated"]}
+                "restarts": self.stats["restarts"], "validated": self.stats["validated"],
+                **{k: self.stats[k] for k in ("direct_out", "direct_in", "direct_failed",
+                                              "gossiped")}}
 
     # -- the host --------------------------------------------------------------------------------
     async def _run_once(self, task_status) -> None:

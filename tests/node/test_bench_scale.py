@@ -38,13 +38,11 @@ def test_seven_guardians_combine_one_digest_with_counts_of_a_full_mesh(full_mesh
     for r in results:
         assert all(lat > 0 for lat in r.latency.values()), "a guardian never combined"
         assert len(r.digests) == 1 and None not in r.digests
-        # one publication costs 6 transmissions, each of the 6 others forwards to 5 peers
-        per_message = 6 + 6 * 5
+        # one publication costs 6 transmissions over the direct links, and nobody forwards it
         sent = sum(tr.sent for tr in r.traffic.values())
-        assert sent == per_message * _distinct_messages(r)
+        assert sent == 6 * _distinct_messages(r)
         assert sum(tr.received for tr in r.traffic.values()) == sent
-        assert sum(tr.duplicates for tr in r.traffic.values()) == (per_message - 6) * \
-            _distinct_messages(r)
+        assert sum(tr.duplicates for tr in r.traffic.values()) == 0
         assert all(sum(r.cpu.get(i, {}).values()) > 0 for i in range(1, 8))
     # the two incidents are about different protocols: different digests
     assert results[0].digests != results[1].digests
@@ -62,9 +60,19 @@ def test_every_guardian_holds_a_signature_under_the_group_key(full_mesh):
     assert any(tl.report_published for tl in full_mesh[0].timelines.values())
 
 
+def test_by_gossip_a_full_mesh_forwards_every_message_to_every_mesh_peer():
+    params = NetParams(loss=0.0, direct=False, **FAST)
+    r = trio.run(lambda: run_incidents(7, 5, 1, params, seed=3, incident_timeout=TIMEOUT))[0]
+    # one publication costs 6 transmissions, each of the 6 others forwards to 5 peers
+    sent = sum(tr.sent for tr in r.traffic.values())
+    assert sent == (6 + 6 * 5) * _distinct_messages(r)
+    assert sum(tr.duplicates for tr in r.traffic.values()) == 6 * 5 * _distinct_messages(r)
+    assert len(r.digests) == 1 and len(r.latency) == 7
+
+
 def test_sparse_mesh_counts_follow_the_topology():
     # a ring (two mesh peers each), no IHAVE gossip: only mesh forwarding moves messages
-    params = NetParams(degree=2, lazy_degree=0, loss=0.0, **FAST)
+    params = NetParams(degree=2, lazy_degree=0, loss=0.0, direct=False, **FAST)
     results = trio.run(lambda: run_incidents(7, 5, 1, params, seed=5, incident_timeout=TIMEOUT))
     r = results[0]
     assert set(r.mesh_degree.values()) == {2}
@@ -74,8 +82,16 @@ def test_sparse_mesh_counts_follow_the_topology():
     assert len(r.digests) == 1
 
 
+def test_a_direct_link_loses_no_message_it_delivers_late():
+    params = NetParams(loss=0.3, retransmit=0.05, **FAST)
+    r = trio.run(lambda: run_incidents(7, 5, 1, params, seed=7, incident_timeout=TIMEOUT))[0]
+    assert len(r.digests) == 1 and None not in r.digests and len(r.latency) == 7
+    assert sum(tr.lost for tr in r.traffic.values()) == 0
+    assert sum(tr.retransmitted for tr in r.traffic.values()) > 0
+
+
 def test_loss_is_survived_by_gossip_and_iwant():
-    params = NetParams(degree=2, loss=0.3, **FAST)
+    params = NetParams(degree=2, loss=0.3, direct=False, **FAST)
     results = trio.run(lambda: run_incidents(7, 5, 1, params, seed=7, incident_timeout=TIMEOUT))
     r = results[0]
     assert len(r.digests) == 1 and None not in r.digests
@@ -104,7 +120,7 @@ def test_hostile_messages_are_rejected_not_forwarded_and_the_proof_still_combine
     assert sum(tr.rejected for tr in r.traffic.values()) == 2 * 6  # each of the 6 peers, once
     assert len(r.digests) == 1 and None not in r.digests and len(r.latency) == 7
     # the two hostile messages cost their 6 transmissions each and were forwarded by nobody
-    assert sum(tr.sent for tr in r.traffic.values()) == 36 * _distinct_messages(r) + 2 * 6
+    assert sum(tr.sent for tr in r.traffic.values()) == 6 * _distinct_messages(r) + 2 * 6
 
 
 def test_mesh_is_connected_with_the_configured_degree():
@@ -120,13 +136,15 @@ def test_mesh_is_connected_with_the_configured_degree():
 
 
 def test_model_with_free_cpu_is_one_link_in_a_full_mesh():
-    net = NetParams(latency_min=0.12, latency_max=0.12, jitter=0.0, loss=0.0)
     zero = Costs(detect=0.0, combine=0.0)
-    sim = simulate(7, 5, zero, net, detect_jitter=0.0)
-    assert sim.latency == pytest.approx(dict.fromkeys(range(1, 8), 0.12))
-    # 7 shares; the first-ranked guardian's report (it arrives before the next one's 0.25 s);
-    # proofs announced at 0.12 + 0.05 * rank until two have arrived (0.24, 0.29): ranks 0 to 3
-    assert sim.distinct == 7 + 1 + 4 and sim.transmissions == 36 * sim.distinct
+    for direct, copies in ((True, 6), (False, 36)):
+        net = NetParams(latency_min=0.12, latency_max=0.12, jitter=0.0, loss=0.0, direct=direct)
+        sim = simulate(7, 5, zero, net, detect_jitter=0.0)
+        assert sim.latency == pytest.approx(dict.fromkeys(range(1, 8), 0.12))
+        # 7 shares; the first-ranked guardian's report (it arrives before the next one's 0.25 s);
+        # proofs announced at 0.12 + 0.05 * rank until two have arrived (0.24, 0.29): ranks 0-3;
+        # each sent 6 times over direct links, 6 + 6 x 5 times by gossip
+        assert sim.distinct == 7 + 1 + 4 and sim.transmissions == copies * sim.distinct
     costly = Costs(detect=0.01, combine=0.05, validate={"share": 0.003})
     own = predict(16, 11, costly, NetParams(), cores="own")
     one = predict(16, 11, costly, NetParams(), cores="one")
@@ -139,6 +157,8 @@ def test_thresholds_and_bad_parameters():
         NetParams(loss=1.0)
     with pytest.raises(ValueError):
         NetParams(latency_min=0.2, latency_max=0.1)
+    with pytest.raises(ValueError):
+        NetParams(retransmit=-1.0)
     from node.bench.scale import run_scale_bench
 
     for sizes, incidents in (([1], 1), ([7], 0), ([100_000], 1), ([], 1)):

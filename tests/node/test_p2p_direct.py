@@ -66,6 +66,7 @@ async def test_a_flooded_message_goes_over_direct_links_only_once_to_each_member
         await a.publish(b"share 1", flood=True)
         await _until(lambda: all(s.stats["in"] >= 1 for s in (b, c, d)))
         assert a.stats["gossiped"] == 0 and a.stats["direct_out"] == 3
+        assert a.peer_report()["direct_out"] == 3  # what /status shows under "p2p"
         for svc in (b, c, d):
             assert svc.stats["direct_in"] == 1 and svc.stats["validated"] == 1
             assert _drain(svc) == [b"share 1"]
