@@ -200,7 +200,7 @@ def member_configs(shared: Path, entries: dict, deployment, topo, member_dir: st
     """One config per guardian, pointing into its own volume (`member_dir`); returns the
     status URLs and the p2p addresses."""
     from node.config import render_config
-    from node.devnet.network import BOOTSTRAP_FANOUT, ring_neighbours
+    from node.devnet.network import ring_neighbours
 
     addrs = {i: f"/dns4/{topo.p2p_host.format(i=i)}/tcp/{p2p_port}/p2p/{e['peer_id']}"
              for i, e in entries.items()}
@@ -214,7 +214,7 @@ def member_configs(shared: Path, entries: dict, deployment, topo, member_dir: st
             p2p_identity=f"{member_dir}/p2p.key", passphrase_file=f"{member_dir}/passphrase",
             submitter_key_file=f"{member_dir}/submitter.key",
             listen=f"/ip4/{topo.listen_host}/tcp/{p2p_port}",
-            bootstrap=ring_neighbours(addrs, i, BOOTSTRAP_FANOUT),
+            bootstrap=ring_neighbours(addrs, i),
             metrics_listen=f"{topo.metrics_host}:{metrics_port}")
         _publish(Path(shared) / CONFIGS / f"guardian-{i}.toml", config)
         status[i] = f"http://{topo.status_host.format(i=i)}:{metrics_port}"

@@ -36,9 +36,9 @@ DEPLOYER_KEY = DEV_PRIVATE_KEYS[0]
 ATTACKER_KEY = DEV_PRIVATE_KEYS[9]
 SUBMITTER_FUNDING = 10 * 10**18
 DEVNET_KDF_N = 2**14
-# Each guardian dials the next few guardians in a ring (and is dialed by the previous few), not
-# everyone: GossipSub needs D=6 mesh peers, and every extra connection costs each node CPU.
-BOOTSTRAP_FANOUT = 4  # throwaway devnet keys: fast to open; operators use the 2^18 default
+FULL_MESH_PEERS = 12  # GossipSub's D_hi (node.p2p.config): peers a guardian keeps without pruning
+SPARSE_FANOUT = 4
+
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
             p2p_identity="p2p.key", passphrase_file="../passphrase",
             submitter_key_file="submitter.key",
             listen=f"/ip4/{topo.listen_host}/tcp/{p2p_ports[i - 1]}",
-            bootstrap=ring_neighbours(addrs, i, BOOTSTRAP_FANOUT),
+            bootstrap=ring_neighbours(addrs, i),
             metrics_listen=f"{topo.metrics_host}:{metric_ports[i - 1]}",
             stagger_seconds=stagger_seconds, log_format=log_format, outsiders=outsiders,
             probe_new_contracts=probe_new_contracts)
@@ -147,9 +147,19 @@ def _fresh_data_dir(path: Path, log: Callable[[str], None]) -> None:
     path.mkdir(mode=0o700)
 
 
-def ring_neighbours(addrs: dict[int, str], index: int, fanout: int) -> list[str]:
-    """The addresses of the `fanout` guardians after `index` on a ring of all of them."""
+def ring_neighbours(addrs: dict[int, str], index: int, fanout: int | None = None) -> list[str]:
+    """The addresses of the `fanout` guardians after `index` on a ring of all of them.
+
+    By default every pair is connected while a guardian's peers fit in GossipSub's D_hi (12: up
+    to 13 guardians), as the direct links need (node.p2p.direct: a member not connected to us gets
+    our share by gossip too): each dials the next n // 2 and is dialed by the previous ones.
+    Beyond that, the next 4 only: with more peers than D_hi, py-libp2p's own mesh upkeep prunes
+    and re-grafts honest peers until its GRAFT flood check fires (measured with 16 guardians: 12
+    to 34 such lines per guardian), and 15 connections per process cost 16 guardians on 2 cores
+    more CPU than the direct links save."""
     n = len(addrs)
+    if fanout is None:
+        fanout = n // 2 if n - 1 <= FULL_MESH_PEERS else SPARSE_FANOUT
     return [addrs[(index - 1 + k) % n + 1] for k in range(1, min(fanout, n - 1) + 1)]
 
 

@@ -152,3 +152,15 @@ async def test_a_members_bad_frames_are_charged_and_a_flood_of_copies_is_deliver
         assert _drain(a) == [b"share 4"]  # the rejected one and the copies never delivered
         assert a.stats["validated"] == 2  # "bad share" and the first copy of "share 4"
         nursery.cancel_scope.cancel()
+
+
+def test_the_devnet_connects_every_pair_of_guardians_while_the_mesh_need_not_prune():
+    """Direct links reach only connected members: up to 13 guardians the devnet's dials cover
+    every pair; beyond, each dials 4 (more peers than D_hi made py-libp2p churn its mesh)."""
+    from node.devnet.network import ring_neighbours
+
+    for n in range(2, 21):
+        addrs = {i: f"a{i}" for i in range(1, n + 1)}
+        pairs = {frozenset((i, int(a[1:]))) for i in addrs for a in ring_neighbours(addrs, i)}
+        assert (len(pairs) == n * (n - 1) // 2) == (n <= 13), n
+        assert all(len(ring_neighbours(addrs, i)) <= max(4, n // 2) for i in addrs)
