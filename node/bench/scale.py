@@ -68,8 +68,8 @@ def print_table(rows: list[dict]) -> None:
               f"{r['latency_median']:>6.2f} {r['latency_tth']:>6.2f} {r['latency_last']:>6.2f} "
               f"{r['wall_seconds']:>6.1f}")
     print("(CPU s: thread time, all of the guardian's work; comb s: the combination alone; "
-          "KB include ~150 B of gossipsub framing per message; stretch = wall / CPU of the "
-          "guardians' steps, the machine's load: "
+          "KB include framing: ~150 B per gossip message, 32 B per direct frame; "
+          "stretch = wall / CPU of the guardians' steps, the machine's load: "
           + ", ".join(f"{r['guardians']}: {r['stretch']:.2f}" for r in rows) + ")")
     print("\nmodel (s; first / median / t-th guardian to combine; msgs out per guardian):")
     print(f"{'n':>4} | {'measured, one CPU':>27} | {'model, one CPU':>27} | "

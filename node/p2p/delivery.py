@@ -10,6 +10,7 @@ import logging
 import trio
 from libp2p.peer.id import ID
 
+from node.p2p.guards import never_raising
 from protocol.gossip_rules import message_id
 
 log = logging.getLogger("guardian.p2p")
@@ -36,7 +37,7 @@ class Delivery:
         validation, and forwarded)."""
         if not self._admit_bytes(peer, data) or message_id(data) in self._delivered:
             return  # admission first: a flood of copies is rate limited and charged
-        if self._validate(peer, _Frame(data)):
+        if never_raising(self._validate)(peer, _Frame(data)):  # as on the topic
             await self._deliver(peer, data)
 
     async def _deliver(self, sender: str, data: bytes) -> None:

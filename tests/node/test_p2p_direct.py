@@ -26,6 +26,8 @@ class V(enum.Enum):
 
 
 def judge(peer, data):
+    if data.startswith(b"boom"):
+        raise RuntimeError("validator bug")
     return V.REJECT if data.startswith(b"bad") else V.ACCEPT
 
 
@@ -73,6 +75,17 @@ async def test_a_flooded_message_goes_over_direct_links_only_once_to_each_member
         await b.publish(b"heartbeat", flood=False)  # not an incident message: gossip as before
         await _until(lambda: a.stats["in"] >= 1)
         assert b.stats["gossiped"] == 1 and _drain(a) == [b"heartbeat"]
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_validator_that_raises_on_a_direct_frame_drops_it_and_charges_nobody():
+    async with trio.open_nursery() as nursery:
+        a, b = await _network(nursery, 2)
+        await a.publish(b"boom share", flood=True)
+        await a.publish(b"share after", flood=True)
+        await _until(lambda: b.stats["in"] >= 1)
+        assert _drain(b) == [b"share after"] and b.stats["direct_in"] == 2
+        assert b.stats["faults"] == 0 and b.ledger.penalty(a.peer_id) == 0
         nursery.cancel_scope.cancel()
 
 
