@@ -3,7 +3,6 @@ message that crashes unguarded py-libp2p is dropped; a lost peer is redialed."""
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import time
 
@@ -19,13 +18,9 @@ from node.p2p.identity import (
     save_identity,
 )
 
+from .p2p_helpers import V
+
 pytestmark = pytest.mark.timeout(90)
-
-
-class V(enum.Enum):
-    ACCEPT = 1
-    IGNORE = 2
-    REJECT = 3
 
 
 def accept_all(peer, data):

@@ -6,8 +6,6 @@ no way in for an observer, an oversized or stalled frame, a rejected message or 
 
 from __future__ import annotations
 
-import enum
-
 import pytest
 import trio
 
@@ -16,26 +14,16 @@ from node.p2p import P2PConfig, P2PService, direct
 from node.p2p.direct import DIRECT_PROTOCOL, frame
 from node.p2p.identity import generate_identity, peer_id_of
 
+from .p2p_helpers import V
+from .p2p_helpers import until as _until
+
 pytestmark = pytest.mark.timeout(120)
-
-
-class V(enum.Enum):
-    ACCEPT = 1
-    IGNORE = 2
-    REJECT = 3
 
 
 def judge(peer, data):
     if data.startswith(b"boom"):
         raise RuntimeError("validator bug")
     return V.REJECT if data.startswith(b"bad") else V.ACCEPT
-
-
-async def _until(predicate, timeout: float = 20.0) -> None:
-    """Wait for library state that has no event of its own."""
-    with trio.fail_after(timeout):
-        while not predicate():
-            await trio.sleep(0.05)
 
 
 async def _network(nursery, count: int, *, extra_members=(), outsiders: str = "deny"):

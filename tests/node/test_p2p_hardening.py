@@ -5,7 +5,6 @@ behind (state, logs, /status) stays bounded."""
 
 from __future__ import annotations
 
-import enum
 import json
 import logging
 from collections import Counter
@@ -21,24 +20,14 @@ from node.p2p.identity import generate_identity, peer_id_of
 from node.p2p.peers import PeerLedger, PeerLimits
 from protocol.gossip_rules import message_id
 
+from .p2p_helpers import V
+from .p2p_helpers import until as _until
+
 pytestmark = pytest.mark.timeout(120)
-
-
-class V(enum.Enum):
-    ACCEPT = 1
-    IGNORE = 2
-    REJECT = 3
 
 
 def judge(peer, data):
     return (V.REJECT, "forged") if data.startswith(b"bad") else V.ACCEPT
-
-
-async def _until(predicate, timeout: float = 20.0, what: str = "condition") -> None:
-    """Wait for library state that has no event of its own."""
-    with trio.fail_after(timeout):
-        while not predicate():
-            await trio.sleep(0.05)
 
 
 async def _receive(svc, predicate):

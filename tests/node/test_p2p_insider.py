@@ -5,7 +5,6 @@ throttled, then banned, before the next handshake starts."""
 
 from __future__ import annotations
 
-import enum
 import io
 import logging
 import re
@@ -23,28 +22,18 @@ from node.p2p.handshakes import HandshakeLimits, HandshakeThrottle
 from node.p2p.identity import generate_identity, peer_id_of
 from node.p2p.peers import PeerLedger, PeerLimits
 
+from .p2p_helpers import V
+from .p2p_helpers import until as _until
+
 pytestmark = pytest.mark.timeout(120)
 
 FORMATTED = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ +g1 [\w.]+: ")
-
-
-class V(enum.Enum):
-    ACCEPT = 1
-    IGNORE = 2
-    REJECT = 3
 
 
 def judge(peer, data):
     if data.startswith(b"stale"):
         return V.IGNORE, "stale heartbeat"
     return V.ACCEPT
-
-
-async def _until(predicate, timeout: float = 20.0) -> None:
-    """Wait for library state that has no event of its own."""
-    with trio.fail_after(timeout):
-        while not predicate():
-            await trio.sleep(0.05)
 
 
 async def _guardian(nursery, *, outsiders: str = "deny", extra_members=()) -> P2PService:
