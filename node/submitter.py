@@ -98,14 +98,20 @@ class Submitter:
         assert self._nursery is not None, "Submitter.run must be started first"
         # The task gets the event itself: `forget` may drop the digest before the task first runs.
         stand_down = self._stand_down.setdefault(ready.digest, trio.Event())
-        self._nursery.start_soon(self._submit_task, ready, stand_down)
+        try:
+            self._nursery.start_soon(self._submit_task, ready, stand_down)
+        except RuntimeError:  # the node is stopping: its nursery takes no new task
+            log.info("proof for 0x%s ready while stopping: not submitted", ready.digest.hex()[:12])
 
     def expect_race(self) -> None:
         """A pending exploit is being judged: read the send's nonce and fees now, so that the
         send does not wait for them once the proof is ready (node.chain.send_prep)."""
         prepare = getattr(self.client, "prepare_send", None)
         if prepare is not None and self._nursery is not None:
-            self._nursery.start_soon(prepare)
+            try:
+                self._nursery.start_soon(prepare)
+            except RuntimeError:  # the node is stopping
+                pass
 
     def peer_proof(self, proof: messages.Proof) -> None:
         """A peer sent (or is sending) this digest's transaction: wait for it before our turn."""

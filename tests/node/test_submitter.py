@@ -184,3 +184,17 @@ async def test_past_the_first_racers_a_peer_transaction_in_the_mempool_stops_the
     first = FakeOracle(pending=True)  # the first RACERS ranks do not wait for that read
     await _race(_submitter(tmp_path, 0, first), until=1.0)
     assert len(first.sent) == 1
+
+
+async def test_a_proof_ready_while_the_node_stops_is_dropped_not_a_crash(tmp_path):
+    """A share that completes the threshold during shutdown: the submitter's nursery is closed
+    (the suite saw "Nursery is closed to new arrivals" take a stopping node's intake down)."""
+    oracle = FakeOracle()
+    submitter = _submitter(tmp_path, 0, oracle)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(submitter.run)
+        nursery.cancel_scope.cancel()
+    ready = ReadyProof(REPORT, DIGEST, B.sign(7, DIGEST, DST_AUTHORIZATION), (1, 2, 3), 0.0)
+    await submitter.submit_when_due(ready)  # no exception
+    submitter.expect_race()
+    assert oracle.sent == []
