@@ -89,12 +89,11 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
         if not live_mode:
             console.print(line, highlight=False)
 
-    def on_sigterm(*_: object) -> None:
+    def on_stop_signal(*_: object) -> None:
         raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
-    # Deploy with instant mining, then switch to real block times (so blocks and latency mean
-    # something, and the deployment does not wait a block per transaction).
+    # SIGINT too: started from a background job it is inherited ignored, and Ctrl-C did nothing
+    previous = {s: signal.signal(s, on_stop_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    # Deploy with instant mining, then real block times (blocks and latency mean something).
     with Anvil(log_path=run_dir / "anvil.log") as chain, ProcessGroup() as group:
         live = Live(render(state), console=console, refresh_per_second=4) if live_mode else None
         poller = threading.Thread(target=_poll, args=(state, stop, event), daemon=True)
@@ -185,7 +184,8 @@ def run_devnet(opts: DevnetOptions, console: Console | None = None) -> tuple[int
             stop.set()
             if live:
                 live.stop()
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def set_interval_mining(rpc_url: str, seconds: float) -> None:
