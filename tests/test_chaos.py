@@ -16,20 +16,10 @@ from node.chaos.catalogue import SCENARIOS
 from node.chaos.outcome import Outcome
 from node.chaos.scenario import Context, timed
 
+from .process_helpers import processes_mentioning
+
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 FULL = os.environ.get("GUARDIAN_CHAOS_FULL") == "1"
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if text in (proc / "cmdline").read_bytes().decode(errors="replace"):
-                    found.append(int(proc.name))
-            except OSError:
-                continue
-    return found
 
 
 def _run(name: str, tmp_path: Path, guardians: int = 4, threshold: int = 3) -> Outcome:
@@ -37,7 +27,7 @@ def _run(name: str, tmp_path: Path, guardians: int = 4, threshold: int = 3) -> O
     out = Outcome(scenario.name, scenario.expected)
     ctx = Context(guardians, threshold, tmp_path / name, quick=True)
     timed(lambda: scenario.run(ctx, out), out)
-    assert not _processes_mentioning(str(tmp_path / name)), "processes left behind"
+    assert not processes_mentioning(str(tmp_path / name)), "processes left behind"
     return out
 
 

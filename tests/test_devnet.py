@@ -12,21 +12,9 @@ from rich.console import Console
 
 from node.devnet.runner import DevnetOptions, run_devnet
 
+from .process_helpers import processes_mentioning
+
 pytestmark = [pytest.mark.chain, pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in cmdline:
-            found.append(int(proc.name))
-    return found
 
 
 def _run(tmp_path: Path, kill: int, **options) -> tuple[int, dict, str]:
@@ -34,7 +22,7 @@ def _run(tmp_path: Path, kill: int, **options) -> tuple[int, dict, str]:
     code, summary = run_devnet(DevnetOptions(guardians=4, threshold=3, kill=kill,
                                              run_dir=tmp_path / "run", live=False, **options),
                                console=console)
-    assert not _processes_mentioning(str(tmp_path / "run")), "processes left behind"
+    assert not processes_mentioning(str(tmp_path / "run")), "processes left behind"
     return code, summary, console.export_text()
 
 
@@ -174,7 +162,7 @@ def test_one_guardian_down_and_outsiders_flooding_contained_and_kept_running_unt
             proc.wait()
     assert "network left running" in output and "interrupted: stopping every process" in output
     assert proc.returncode == 130
-    assert not _processes_mentioning(str(run_dir)), "processes left behind"
+    assert not processes_mentioning(str(run_dir)), "processes left behind"
 
 
 @pytest.fixture
@@ -221,7 +209,7 @@ def test_up_attack_attack_down_leaves_nothing_running(tmp_path, reaper):
             assert needed in up.stdout, (needed, up.stdout)
         pids = json.loads(state.read_text())["processes"]
         assert sorted(pids) == ["anvil", *(f"guardian-{i}" for i in range(1, 5))]
-        assert _processes_mentioning(str(run_dir)), "up left nothing running"
+        assert processes_mentioning(str(run_dir)), "up left nothing running"
 
         first = guardian("attack")
         assert first.returncode == 0, first.stdout
@@ -238,7 +226,7 @@ def test_up_attack_attack_down_leaves_nothing_running(tmp_path, reaper):
         down = guardian("down", timeout=60)
     assert down.returncode == 0, down.stdout
     assert not state.exists()
-    assert not _processes_mentioning(str(run_dir)), "processes left behind"
+    assert not processes_mentioning(str(run_dir)), "processes left behind"
     for pid in pids.values():
         assert not Path(f"/proc/{pid}/cmdline").exists() or \
             not Path(f"/proc/{pid}/cmdline").read_bytes(), f"pid {pid} still running"

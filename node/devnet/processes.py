@@ -1,7 +1,9 @@
 """Start and stop guardian processes for the devnet, leaving nothing behind.
 
 Each guardian runs as its own OS process (`python -m node.cli run --config ...`) in its own process
-group, with stdout and stderr in the run directory. `ProcessGroup` is a context manager: on exit,
+group, with stdout and stderr in the run directory. A group forks our own `python -m` commands from
+a pre-imported server (`fork_start`), which saves each about 3 s of CPU at start-up; anything else,
+and a lone `ManagedProcess`, is a plain subprocess. `ProcessGroup` is a context manager: on exit,
 on Ctrl-C or on an error it sends SIGTERM to every group, waits a grace period, then SIGKILLs what
 is left and reaps everything.
 """
@@ -16,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from node.devnet.fork_start import ForkedProcess, can_fork, warm_up
+
 
 @dataclass
 class ManagedProcess:
@@ -23,10 +27,14 @@ class ManagedProcess:
     argv: list[str]
     log_path: Path
     env: dict[str, str] | None = None
-    process: subprocess.Popen | None = field(default=None, repr=False)
+    fork: bool = False  # from the pre-imported server, where the argv allows it
+    process: subprocess.Popen | ForkedProcess | None = field(default=None, repr=False)
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.fork and can_fork(self.argv):
+            self.process = ForkedProcess(self.argv, self.log_path, self.env)
+            return
         log = open(self.log_path, "ab")
         try:
             self.process = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
@@ -47,7 +55,10 @@ class ManagedProcess:
             try:
                 os.killpg(self.process.pid, sig)
             except ProcessLookupError:
-                pass
+                try:  # a fork that has not yet made its own group
+                    os.kill(self.process.pid, sig)
+                except ProcessLookupError:
+                    pass
 
     def kill(self) -> None:
         """Kill abruptly (used to simulate a crashed guardian)."""
@@ -57,13 +68,16 @@ class ManagedProcess:
 
 
 class ProcessGroup:
-    def __init__(self, grace_seconds: float = 5.0):
+    def __init__(self, grace_seconds: float = 5.0, fork: bool = True):
         self.grace = grace_seconds
+        self.fork = fork
+        if fork:
+            warm_up()  # the server imports while the caller prepares what it will start
         self.processes: list[ManagedProcess] = []
 
     def spawn(self, name: str, argv: list[str], log_path: Path,
               env: dict[str, str] | None = None) -> ManagedProcess:
-        proc = ManagedProcess(name, argv, log_path, env)
+        proc = ManagedProcess(name, argv, log_path, env, fork=self.fork)
         proc.start()
         self.processes.append(proc)
         return proc
