@@ -10,7 +10,6 @@ import logging
 import trio
 from libp2p.peer.id import ID
 
-from node.p2p.guards import never_raising
 from protocol.gossip_rules import message_id
 
 log = logging.getLogger("guardian.p2p")
@@ -35,13 +34,16 @@ class Delivery:
         """A frame from a member's direct link: what a gossip message goes through, then the
         same delivery (a copy that also comes by gossip is then accepted without a second
         validation, and forwarded)."""
-        if not self._admit_bytes(peer, data) or message_id(data) in self._delivered:
+        if not self._admit_bytes(peer, data):
             return  # admission first: a flood of copies is rate limited and charged
-        if never_raising(self._validate)(peer, _Frame(data)):  # as on the topic
-            await self._deliver(peer, data)
-
-    async def _deliver(self, sender: str, data: bytes) -> None:
         mid = message_id(data)
+        if mid in self._delivered:
+            return
+        if self._judge_safely(peer, data):  # as on the topic: a raising validator drops it
+            await self._deliver(peer, data, mid)
+
+    async def _deliver(self, sender: str, data: bytes, mid: bytes | None = None) -> None:
+        mid = message_id(data) if mid is None else mid
         if mid in self._delivered:  # defect 5: async validation may deliver twice
             return
         self._delivered[mid] = None
@@ -53,10 +55,3 @@ class Delivery:
         except trio.WouldBlock:
             log.warning("p2p: inbound queue full; the application is not keeping up")
             await self._inbound_send.send((sender, data))
-
-
-class _Frame:
-    """A direct frame in the shape `_validate` reads (a pubsub message's `data`)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data

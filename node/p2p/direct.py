@@ -24,7 +24,6 @@ when observers follow the topic, or when a link failed to deliver (`on_undeliver
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -35,6 +34,8 @@ from libp2p.io.exceptions import IncompleteReadError
 from libp2p.io.utils import read_exactly
 from libp2p.network.stream.exceptions import StreamEOF, StreamError
 from libp2p.peer.id import ID
+
+from protocol.gossip_rules import message_id
 
 log = logging.getLogger("guardian.p2p")
 
@@ -150,7 +151,7 @@ class DirectLinks:
                     self.stats["direct_failed"] += 1
                     log.debug("p2p: direct link to %s failed (%s: %s); gossiping instead",
                               peer, type(exc).__name__, exc)
-                    mid = hashlib.sha256(data).digest()
+                    mid = message_id(data)
                     if mid not in self._undelivered:  # gossip carries it to all: once is enough
                         self._undelivered[mid] = None
                         while len(self._undelivered) > UNDELIVERED_KEPT:

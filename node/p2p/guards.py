@@ -278,3 +278,11 @@ def disable_auto_dial(swarm) -> None:
         return None
 
     swarm.auto_connector.maybe_connect = no_auto_dial
+
+
+# -- 7 ---------------------------------------------------------------------------------------------
+def is_shutdown_race(exc: BaseException) -> bool:
+    """Defect 7: shutting down while messages arrive can raise this from library tasks."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(is_shutdown_race(e) for e in exc.exceptions)
+    return isinstance(exc, RuntimeError) and "Nursery is closed to new arrivals" in str(exc)

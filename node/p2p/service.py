@@ -49,6 +49,7 @@ from node.p2p.guards import (
     guard_push_msg,
     guard_stream_handler,
     install_guards,
+    is_shutdown_race,
     never_raising,
 )
 from node.p2p.handshakes import HandshakeThrottle, bootstrap_addresses
@@ -82,6 +83,7 @@ class P2PService(PeerPolicy, Delivery):
         self._router: GuardianGossipSub | None = None
         self._rejected: RejectionAwareSeenCache | None = None
         self._delivered: dict[bytes, None] = {}
+        self._judge_safely = never_raising(self._judge)  # for direct frames (node.p2p.delivery)
         self._direct: DirectLinks | None = None
         self.stats = {"in": 0, "out": 0, "rejected": 0, "ignored": 0, "validated": 0,
                       "faults": 0, "redials": 0, "restarts": 0, "library_lines": 0,
@@ -105,7 +107,7 @@ class P2PService(PeerPolicy, Delivery):
                     await self._run_once(task_status)
                     return
                 except Exception as exc:  # noqa: BLE001 - the last line of defence
-                    if _is_shutdown_race(exc):
+                    if is_shutdown_race(exc):
                         log.debug("p2p: ignored shutdown race: %s", exc)
                         return
                     self.stats["restarts"] += 1
@@ -131,9 +133,11 @@ class P2PService(PeerPolicy, Delivery):
             connected = set(self.connected_peers()) - {self.peer_id}
             members = {p for p in connected if self._direct_member(p)}
             reached = self._direct.send(data, members)
-            everyone = self.ledger.members - {self.peer_id}
-            if (self.ledger.knows_members and reached >= everyone
-                    and not connected - members):
+            # a banned member is not owed our messages: it is not someone the links left out
+            everyone = {p for p in self.ledger.members - {self.peer_id}
+                        if not self.ledger.is_banned(p)}
+            observers = {p for p in connected if not self.ledger.is_member(p)}
+            if self.ledger.knows_members and reached >= everyone and not observers:
                 return
         await self._gossip(data, flood)
 
@@ -267,6 +271,11 @@ class P2PService(PeerPolicy, Delivery):
         data = bytes(msg.data)
         if message_id(data) in self._delivered:  # it came over a direct link: forward it as is
             return True
+        return self._judge(peer, data)
+
+    def _judge(self, peer: str, data: bytes) -> bool:
+        """The validator's verdict on a message from `peer` (topic or direct link), with the
+        charges it carries."""
         self.stats["validated"] += 1
         result = self.validator(peer, data)
         verdict, reason = result if isinstance(result, tuple) else (result, "")
@@ -288,9 +297,3 @@ class P2PService(PeerPolicy, Delivery):
                 if over_budget:
                     self._charge(peer, banned, f"{what} (over its IGNORE budget)")
         return False
-
-def _is_shutdown_race(exc: BaseException) -> bool:
-    """Defect 7: shutting down while messages arrive can raise this from library tasks."""
-    if isinstance(exc, BaseExceptionGroup):
-        return all(_is_shutdown_race(e) for e in exc.exceptions)
-    return isinstance(exc, RuntimeError) and "Nursery is closed to new arrivals" in str(exc)

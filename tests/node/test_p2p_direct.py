@@ -91,6 +91,20 @@ async def test_a_member_not_connected_still_gets_it_by_gossip_and_nobody_gets_tw
         nursery.cancel_scope.cancel()
 
 
+async def test_a_banned_member_is_not_someone_the_links_left_out():
+    async with trio.open_nursery() as nursery:
+        a, b, c = await _network(nursery, 3)
+        while not a.ledger.on_fault(c.peer_id, "sent garbage"):
+            pass
+        assert a.ledger.is_banned(c.peer_id)
+        await a.publish(b"share 4", flood=True)
+        await _until(lambda: b.stats["in"] >= 1)
+        assert _drain(b) == [b"share 4"]
+        assert a.stats["gossiped"] == 0  # before: gossip for c, whether connected or dropped
+        assert a.stats["direct_out"] == 1
+        nursery.cancel_scope.cancel()
+
+
 async def test_a_failed_link_falls_back_to_gossip_once_per_message(monkeypatch):
     async with trio.open_nursery() as nursery:
         a, b, c = await _network(nursery, 3)
