@@ -71,7 +71,14 @@ class HeadWatcher:
                         self.connected = True
                         backoff = self.min_backoff
                         # A head right away: do not wait a block time after (re)connecting.
-                        self._deliver(out, await self.rpc.header("latest"))
+                        # If the node went away again, its subscription says so (and the heads
+                        # it pushes replace this one); raising here instead would, together with
+                        # a cancellation (shutdown), escape as a group `except Exception` misses.
+                        try:
+                            self._deliver(out, await self.rpc.header("latest"))
+                        except ChainError as exc:
+                            log.warning("no head right after connecting to %s: %s", self.ws_url,
+                                        exc)
                         if not started:
                             started = True
                             task_status.started()

@@ -3,6 +3,8 @@ reconnected, and an unreachable endpoint gives a clear error."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import trio
 
@@ -78,3 +80,35 @@ async def test_unreachable_rpc_is_a_clear_error():
     rpc = ChainRpc("http://127.0.0.1:9", retries=1, backoff=0.01, timeout=1)
     with pytest.raises(ChainUnavailable, match="unreachable"):
         await rpc.chain_id()
+
+
+async def test_a_failed_head_read_right_after_connecting_ends_cleanly_on_cancel(monkeypatch):
+    """CI saw the restart test end in ChainUnavailable: the node went away while the watcher read
+    its first head after connecting, and the test cancelled at that moment. The read's error and
+    the cancellation formed a group that the reconnect loop's `except Exception` does not catch."""
+    reading = trio.Event()
+
+    class DeadRpc:
+        async def header(self, which):
+            reading.set()
+            with trio.CancelScope(shield=True):  # a thread's request: not cancellable midway
+                await trio.sleep(0.2)
+            raise ChainUnavailable("eth_getBlockByNumber: RPC unreachable: connection refused")
+
+    class Bridge:
+        async def run(self, factory):
+            await trio.to_thread.run_sync(lambda: asyncio.run(factory()), abandon_on_cancel=True)
+
+    async def subscribe(push, on_connected):
+        on_connected()
+        await asyncio.sleep(2)
+
+    watcher = HeadWatcher("ws://127.0.0.1:9", DeadRpc(), Bridge(), min_backoff=0.1)
+    monkeypatch.setattr(watcher, "_subscribe", subscribe)
+    send, _recv = trio.open_memory_channel(4)
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watcher.run, send)
+            await reading.wait()
+            nursery.cancel_scope.cancel()
+    assert watcher.connected and watcher.last is None
