@@ -75,7 +75,7 @@ class ForkedProcess:
         return self._proc.exitcode
 
     def poll(self) -> int | None:
-        return self._proc.exitcode
+        return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
         self._proc.join(timeout)
