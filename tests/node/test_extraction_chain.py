@@ -37,6 +37,8 @@ from protocol.bls import get_backend
 from protocol.detection import EvidenceKind, choose_action, report_deadline
 from protocol.digest import protocol_id
 
+from ..chain_snapshot import rolled_back
+
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(180)]
 B = get_backend()
 E18 = 10**18
@@ -86,7 +88,7 @@ class Guardian:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def deployed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("extraction")
     with Anvil(log_path=tmp / "anvil.log") as chain:
         dealing, gset = deal(4, 3, B, seed=24)
@@ -103,6 +105,13 @@ def world(tmp_path_factory):
         yield {"chain": chain, "dep": dep, "gov": gov, "attacker": attacker, "whale": whale,
                "dealing": dealing, "oracle": bytes.fromhex(dep["oracle"][2:]),
                "pid": protocol_id(bytes.fromhex(dep["pool"][2:]))}
+
+
+@pytest.fixture
+def world(deployed):
+    """Each test starts from the deployment, not from what an earlier test left in the chain."""
+    with rolled_back(deployed["chain"].rpc_url):
+        yield deployed
 
 
 def _report(world, ev, guardian: int = 2) -> messages.Report:
