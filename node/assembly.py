@@ -252,7 +252,7 @@ def assemble(*, name: str, key: GuardianKey, guardian_set: GuardianSet, backend,
                              publish=None, live=state.live)
     validate = route_validator(intake.validate, cover)
     validator = validate if validator_wrap is None else validator_wrap(validate)
-    p2p = P2PService(p2p_config, identity, validator)
+    p2p = P2PService(p2p_config, identity, validator, link_validator=intake.validate_link)
     return Guardian(name=name, key=key, guardian_set=guardian_set, backend=backend, store=store,
                     oracle=oracle, p2p=p2p, intake=intake, ws_url=ws_url, bridge=bridge,
                     chain_id=chain_id, oracle_address=oracle_address, metrics=metrics,

@@ -57,12 +57,13 @@ class GossipIntake:
         self.tip = max(self.tip, number)
 
     # validation (the p2p topic validator) ------------------------------------------------------
-    def _context(self) -> gossip_rules.ValidationContext:
+    def _context(self, link_author: int | None = None) -> gossip_rules.ValidationContext:
         return gossip_rules.ValidationContext(
             guardian_set=self.gset, chain_id=self.chain_id, oracle=self.oracle_address,
             head_block=self._head(), now=int(time.time()),
             reported=_StillReported(self._reported, self._head()),
-            last_heartbeat=self._last_heartbeat, last_request=self._last_request)
+            last_heartbeat=self._last_heartbeat, last_request=self._last_request,
+            link_author=link_author)
 
     def _head(self) -> int:
         return max(self.state.head, self.tip)
@@ -72,11 +73,28 @@ class GossipIntake:
         `_StillReported`)."""
         return key in _StillReported(self._reported, self._head())
 
-    def validate(self, peer_id: str, data: bytes):
+    def validate_link(self, peer_id: str, data: bytes):
+        """The p2p layer's validator for a frame from `peer_id`'s direct link: a share or proof
+        that its author sent over its own link is judged with the link as its authentication
+        (`protocol.gossip_rules`: no guardian signature check). None for anything else, which
+        the p2p layer then judges with `validate`, as a topic message."""
+        author = self._guardian_of_peer.get(peer_id)
+        if author is None or author == self.index:
+            return None
+        try:
+            msg = messages.decode(data, self.backend)
+        except Exception:  # noqa: BLE001 - malformed: `validate` rejects it and says why
+            return None
+        if not isinstance(msg, messages.Share | messages.Proof) or msg.guardian != author:
+            return None
+        return self.validate(peer_id, data, link_author=author)
+
+    def validate(self, peer_id: str, data: bytes, link_author: int | None = None):
         """The p2p topic validator: the rules of `protocol.gossip_rules`, never raising. Returns
         (verdict, reason); the p2p layer charges REJECTs to the forwarding peer and logs them,
         bounded (node.p2p.peers)."""
-        verdict, reason, msg = gossip_rules.validate_bytes(data, self._context(), self.backend)
+        verdict, reason, msg = gossip_rules.validate_bytes(data, self._context(link_author),
+                                                           self.backend)
         if verdict is gossip_rules.Verdict.REJECT:
             detail = f"claims guardian {msg.guardian}: {reason}" if msg is not None else str(reason)
             sender = self._guardian_of_peer.get(peer_id)

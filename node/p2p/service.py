@@ -8,7 +8,8 @@
           ──> signature check (guarded) ──> validator(peer, data) ──> inbound (ACCEPT only)
 
 The validator is the application's (the gossip rules of `protocol.gossip_rules`); it returns a
-verdict whose name is ACCEPT, IGNORE or REJECT, optionally with a reason: `(verdict, reason)`.
+verdict whose name is ACCEPT, IGNORE or REJECT, optionally with a reason: `(verdict, reason)`. An
+optional link validator judges direct frames first, returning None to leave one to the validator.
 REJECTs and faults are charged to the forwarding peer in the `PeerLedger`, which bans and
 disconnects offenders; so are IGNOREs past a peer's budget and the py-libp2p log lines a peer
 causes (`node.p2p.library_log` routes them here; `node.p2p.policy` charges them). Logging of all
@@ -68,9 +69,9 @@ SWEEP_SECONDS = 0.5
 
 
 class P2PService(PeerPolicy, Delivery):
-    def __init__(self, config: P2PConfig, identity_key: bytes, validator) -> None:
-        self.config = config
-        self.validator = validator
+    def __init__(self, config: P2PConfig, identity_key: bytes, validator,
+                 link_validator=None) -> None:
+        self.config, self.validator, self.link_validator = config, validator, link_validator
         self._key_pair = key_pair(identity_key)
         self.peer_id = ID.from_pubkey(self._key_pair.public_key).to_base58()
         self.ledger = PeerLedger(frozenset(config.members), config.outsiders, config.limits)
@@ -83,6 +84,7 @@ class P2PService(PeerPolicy, Delivery):
         self._router: GuardianGossipSub | None = None
         self._rejected: RejectionAwareSeenCache | None = None
         self._delivered: dict[bytes, None] = {}
+        self._link_only: dict[bytes, None] = {}  # delivered on a link's authentication only
         self._judge_safely = never_raising(self._judge)  # for direct frames (node.p2p.delivery)
         self._direct: DirectLinks | None = None
         self.stats = {"in": 0, "out": 0, "rejected": 0, "ignored": 0, "validated": 0,
@@ -152,9 +154,7 @@ class P2PService(PeerPolicy, Delivery):
         await self._pubsub.publish(self.config.topic, data)
 
     def listen_addrs(self) -> list[str]:
-        if self._host is None:
-            return []
-        return [str(a) for a in self._host.get_addrs()]
+        return [str(a) for a in self._host.get_addrs()] if self._host else []
 
     def peer_count(self) -> int:
         return len(self._host.get_connected_peers()) if self._host else 0
@@ -268,16 +268,16 @@ class P2PService(PeerPolicy, Delivery):
     # -- internals -------------------------------------------------------------------------------
     def _validate(self, peer_id: ID, msg) -> bool:
         peer = peer_id.to_base58() if isinstance(peer_id, ID) else str(peer_id)
-        data = bytes(msg.data)
-        if message_id(data) in self._delivered:  # it came over a direct link: forward it as is
-            return True
+        data, mid = bytes(msg.data), message_id(bytes(msg.data))
+        if mid in self._delivered and mid not in self._link_only:
+            return True  # it came over a direct link, checked in full: forward it as is
         return self._judge(peer, data)
 
-    def _judge(self, peer: str, data: bytes) -> bool:
-        """The validator's verdict on a message from `peer` (topic or direct link), with the
-        charges it carries."""
+    def _judge(self, peer: str, data: bytes, result=None) -> bool:
+        """The validator's verdict on a message from `peer` (topic or direct link), or the given
+        one (node.p2p.delivery: the link validator's), with the charges it carries."""
         self.stats["validated"] += 1
-        result = self.validator(peer, data)
+        result = self.validator(peer, data) if result is None else result
         verdict, reason = result if isinstance(result, tuple) else (result, "")
         name = getattr(verdict, "name", str(verdict)).upper()
         if name == "ACCEPT":

@@ -61,6 +61,31 @@ def test_rejected_message_is_blamed_on_the_sending_peer_not_the_claimed_guardian
     assert list(intake.state.blame.blamed()) == ["3"]
 
 
+def test_a_link_vouches_only_for_its_own_guardians_shares_and_proofs():
+    """`validate_link`: guardian 2's share over guardian 2's link is judged without its guardian
+    signature (here guardian 4's); anything else is left to the full rules (None), and a bad
+    partial over the author's own link is still rejected and blamed on it."""
+    dealing, gset = _net()
+    intake = _intake(gset)
+    report = _report(dealing, 2, int(time.time()) + 3600)
+    digest = report.digest()
+    share = messages.Share(report.incident_id, digest,
+                           threshold.partial_sign(dealing.shares[1], digest, B), 2, b"")
+    unsigned = messages.encode(messages.sign_message(share, dealing.shares[3], B))
+    assert intake.validate("Qm2", unsigned)[0] is gossip_rules.Verdict.REJECT
+    assert intake.validate_link("Qm2", unsigned)[0] is gossip_rules.Verdict.ACCEPT
+    assert intake.validate_link("Qm3", unsigned) is None  # 3 relaying 2's: not its own
+    assert intake.validate_link("stranger", unsigned) is None
+    assert intake.validate_link("Qm1", unsigned) is None  # our own peer id
+    assert intake.validate_link("Qm2", messages.encode(report)) is None  # reports: full rules
+    assert intake.validate_link("Qm2", b"garbage") is None
+    wrong = dataclasses.replace(share, partial=threshold.partial_sign(dealing.shares[2], digest, B))
+    verdict, _ = intake.validate_link(
+        "Qm2", messages.encode(messages.sign_message(wrong, dealing.shares[1], B)))
+    assert verdict is gossip_rules.Verdict.REJECT
+    assert list(intake.state.blame.blamed()) == ["2"]
+
+
 def test_two_different_reports_of_one_guardian_are_equivocation():
     dealing, gset = _net()
     intake = _intake(gset)

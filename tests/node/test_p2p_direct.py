@@ -179,3 +179,40 @@ def test_the_devnet_connects_every_pair_of_guardians_while_the_mesh_need_not_pru
         pairs = {frozenset((i, int(a[1:]))) for i in addrs for a in ring_neighbours(addrs, i)}
         assert (len(pairs) == n * (n - 1) // 2) == (n <= 13), n
         assert all(len(ring_neighbours(addrs, i)) <= max(4, n // 2) for i in addrs)
+
+
+class _Msg:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+async def test_a_frame_the_link_authenticated_is_checked_in_full_before_it_is_forwarded():
+    """A link validator's ACCEPT (a share from its author: no guardian signature check) delivers
+    the frame, but its gossip copy is not forwarded as already checked: the full validator
+    judges it first. Frames the link validator leaves (None) are judged in full at once."""
+    full: list[bytes] = []
+
+    def validator(peer, data):
+        full.append(data)
+        return V.REJECT if data.endswith(b"unsigned") else V.ACCEPT
+
+    def link(peer, data):
+        return V.ACCEPT if data.startswith(b"linked") else None
+
+    async with trio.open_nursery() as nursery:
+        a, b = await _network(nursery, 2)
+        b.validator, b.link_validator = validator, link
+        await b._direct_in(a.peer_id, b"linked share unsigned")
+        await b._direct_in(a.peer_id, b"report")
+        assert _drain(b) == [b"linked share unsigned", b"report"]
+        assert full == [b"report"]  # the linked one was judged by the link validator alone
+        # their gossip copies: the report was checked in full, the linked share was not
+        assert b._validate(a.peer_id, _Msg(b"report")) is True and full == [b"report"]
+        assert b._validate(a.peer_id, _Msg(b"linked share unsigned")) is False
+        assert full == [b"report", b"linked share unsigned"]
+        assert b.ledger.penalty(a.peer_id) > 0  # its forwarder is charged as for any REJECT
+        # a link validator that raises leaves the frame to the full rules
+        b.link_validator = lambda peer, data: 1 / 0
+        await b._direct_in(a.peer_id, b"linked again")
+        assert _drain(b) == [b"linked again"] and full[-1] == b"linked again"
+        nursery.cancel_scope.cancel()

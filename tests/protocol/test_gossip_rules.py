@@ -78,6 +78,29 @@ def test_proof_rules(net):
     assert "group key" in verdict(net, bad_sig)[1].detail
 
 
+def test_a_share_or_proof_over_its_authors_link_needs_no_guardian_signature(net):
+    """The link's handshake authenticates its author: a share's or proof's guardian signature is
+    not checked again (one pairing check less per share), its content still is; a report's
+    signature always is (others publish it again), and so is anyone else's message."""
+    report, share, proof, _ = make_all(net)
+    # signed with guardian 4's key: a valid point, not the author's signature
+    unsigned_share = messages.sign_message(share, net.sk(4), B)
+    unsigned_proof = messages.sign_message(proof, net.sk(4), B)
+    for msg in (unsigned_share, unsigned_proof):
+        assert verdict(net, msg)[1].reason is Reason.BAD_SIGNATURE
+        assert verdict(net, msg, link_author=msg.guardian)[0] is Verdict.ACCEPT
+        other = msg.guardian % 4 + 1
+        assert verdict(net, msg, link_author=other)[1].reason is Reason.BAD_SIGNATURE
+    wrong = threshold.partial_sign(net.sk(3), share.digest, B)  # not guardian 2's partial
+    v, reason = verdict(net, dataclasses.replace(unsigned_share, partial=wrong), link_author=2)
+    assert v is Verdict.REJECT and reason.reason is Reason.BAD_PARTIAL
+    forged = dataclasses.replace(unsigned_proof, combined_signature=wrong)
+    assert verdict(net, forged, link_author=proof.guardian)[1].reason is Reason.BAD_PROOF
+    unsigned_report = messages.sign_message(report, net.sk(4), B)
+    assert verdict(net, unsigned_report, link_author=report.guardian)[1].reason \
+        is Reason.BAD_SIGNATURE
+
+
 def test_heartbeat_rules(net):
     beat = make_all(net)[3]
     assert verdict(net, beat, now=beat.timestamp // 1000 + 3600)[0] is Verdict.IGNORE
