@@ -24,8 +24,10 @@ from node.chain.heads import HeadWatcher
 from node.chain.oracle import OracleClient
 from node.chain.pending import PendingWatcher
 from node.chain.pending_queue import PendingQueue
+from node.chain.rawtx import RawTx
 from node.chain.registry import RegistryTracker
 from node.chain.rpc import ChainRpc
+from node.chain.send_prep import parse_authorize
 from node.chain.simulate import Simulator
 from node.chain.view import RpcChainView
 from node.config import PendingSection
@@ -45,6 +47,7 @@ from node.submitter import Submitter
 from node.verification import ReportContradicted, ReportRejected
 from node.watch_loop import WatchLoop
 from protocol import gossip_rules, messages
+from protocol.digest import protocol_id
 from protocol.guardian_set import GuardianSet
 
 log = logging.getLogger("guardian.daemon")
@@ -61,6 +64,7 @@ class Guardian:
                  receipt_timeout: float = 30.0,
                  heartbeat_seconds: float = HEARTBEAT_SECONDS, pending=None, cover=None) -> None:
         self.name = name
+        self.oracle_address = oracle_address
         self.key = key
         self.store = store
         self.p2p = p2p
@@ -84,7 +88,8 @@ class Guardian:
             receipt_timeout=receipt_timeout, on_contained=self._on_contained, metrics=metrics,
             tip_margin=int(pending.tip_margin_gwei * 10**9),
             max_tip=int(pending.max_tip_gwei * 10**9),
-            max_fee=int(pending.max_fee_gwei * 10**9), stages=self.state.stages)
+            max_fee=int(pending.max_fee_gwei * 10**9), stages=self.state.stages,
+            sees_mempool=lambda: self.pending_watch is not None and self.pending_watch.connected)
         self.watch = WatchLoop(
             registry=registry, view=view, pipeline=self.pipeline, submitter=self.submitter,
             store=store, state=self.state, metrics=metrics,
@@ -96,7 +101,8 @@ class Guardian:
             on_detection=self.watch.open_incident, metrics=metrics)
         self.pending_queue = PendingQueue(pending.queue, metrics)
         self.pending_watch = (PendingWatcher(ws_url, simulator.rpc, bridge, self.pending_queue,
-                                             metrics=metrics) if pending.max_per_block else None)
+                                             metrics=metrics, divert=self._containment_tx)
+                              if pending.max_per_block else None)
         self.pending_loop = PendingLoop(
             queue=self.pending_queue, simulator=simulator, view=RpcChainView(simulator.rpc),
             detectors=self.watch.detectors, header=self._pending_base,
@@ -138,6 +144,14 @@ class Guardian:
         """The newest head (node.head_relay): gossip rules and re-verification count from it."""
         self.intake.note_tip(number)
         await self.pipeline.on_tip(number)
+
+    def _containment_tx(self, tx: RawTx) -> bool:
+        """A pending `authorize` to our oracle (a peer's containment, or ours) is on its way, not
+        an exploit to simulate: the submitter counts it as a racer (node.race_view)."""
+        args = parse_authorize(tx.data) if tx.to == self.oracle_address else None
+        if args is not None:
+            self.submitter.race.seen_in_mempool((protocol_id(args[0]), *args[1:]), tx.hash)
+        return args is not None
 
     async def _on_share(self, share: messages.Share) -> None:
         await self.pipeline.on_share(share)

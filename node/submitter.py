@@ -19,13 +19,14 @@ from typing import Protocol
 import trio
 
 from node.chain.rawtx import RawTxError, decode_raw_tx
+from node.race_view import RaceView
 from node.records import GuardianKey, ReadyProof, TxReceipt
 from node.stages import StageClock
 from node.store import Store, incident_key
 from protocol import messages
 from protocol.evidence import evidence_hash
 from protocol.pending import race_fee_cap, race_tip
-from protocol.submission import RACERS, race_delay, submission_delay, submission_rank
+from protocol.submission import race_delay, submission_delay, submission_rank
 
 log = logging.getLogger("guardian.submitter")
 
@@ -64,7 +65,8 @@ class Submitter:
                  stagger_seconds: float = 2.0, receipt_timeout: float = 30.0,
                  on_contained: Callable[[ReadyProof, bytes, TxReceipt], Awaitable[None]] | None = None,
                  metrics=None, tip_margin: int = 10**9, max_tip: int = 500 * 10**9,
-                 max_fee: int = 1000 * 10**9, stages: StageClock | None = None):
+                 max_fee: int = 1000 * 10**9, stages: StageClock | None = None,
+                 sees_mempool: Callable[[], bool] | None = None):
         self.key = key
         self.backend = backend
         self.store = store
@@ -81,7 +83,7 @@ class Submitter:
         self.stages = stages or StageClock()
         self.outbid: list[bytes] = []  # digests whose pending exploit paid more than max_tip
         self._pending_peer_tx: dict[bytes, bytes] = {}  # digest -> a peer's tx hash
-        self._announced: dict[bytes, set[bytes]] = {}  # digest -> peers' tx hashes (racers)
+        self.race = RaceView(sees_mempool)  # who else is sending (node.race_view)
         self._stand_down: dict[bytes, trio.Event] = {}
         self._nursery: trio.Nursery | None = None
         self.sent: list[bytes] = []
@@ -117,7 +119,7 @@ class Submitter:
         """A peer sent (or is sending) this digest's transaction: wait for it before our turn."""
         if proof.tx_hash:
             self._pending_peer_tx[proof.digest] = proof.tx_hash
-            self._announced.setdefault(proof.digest, set()).add(proof.tx_hash)
+            self.race.announced(proof.digest, proof.tx_hash)
 
     def contained(self, digest: bytes) -> None:
         self._stand_down.setdefault(digest, trio.Event()).set()
@@ -126,13 +128,20 @@ class Submitter:
         """Drop the per-digest state of a closed incident (node.lifecycle). A task still waiting
         holds its own reference to the stand-down event, so it is not disturbed."""
         self._pending_peer_tx.pop(digest, None)
-        self._announced.pop(digest, None)
+        self.race.forget(digest)
         self._stand_down.pop(digest, None)
         self.sent_at.pop(digest, None)
 
     def tracked_digests(self) -> set[bytes]:
         return (set(self._stand_down) | set(self._pending_peer_tx) | set(self.sent_at)
-                | set(self._announced))
+                | self.race.digests())
+
+    async def _races(self, ready: ReadyProof, rank: int) -> bool:
+        """Whether our first attempt at a pending incident's proof is sent at once
+        (node.race_view); where only the chain can tell, one read of the oracle's nonce in our
+        node's pending state stands for the mempool."""
+        verdict = self.race.races(ready.digest, self._authorize_args(ready), rank, set(self.sent))
+        return verdict if verdict is not None else not await self._already_done(ready, "pending")
 
     async def _already_done(self, ready: ReadyProof, block: str = "latest") -> bool:
         """The oracle's nonce for the protocol has moved past the incident: at `latest`, someone's
@@ -158,12 +167,8 @@ class Submitter:
                     return
             # Racing a pending exploit into its block, our first attempt skips the checks and the
             # gas estimate (it re-executes the BLS check a dozen times: hundreds of ms) and sends
-            # with the configured maximum gas at once, unless RACERS peers announced theirs
-            # (`protocol.submission`); past the first RACERS ranks, also unless our node's mempool
-            # already holds a peer's (one read: gossip may be slower than the mempool). The
-            # receipt decides as always.
-            racing = (pending and attempts == 0 and len(self._announced.get(digest, ())) < RACERS
-                      and (rank < RACERS or not await self._already_done(ready, "pending")))
+            # with the configured maximum gas at once (`_races`). The receipt decides as always.
+            racing = pending and attempts == 0 and await self._races(ready, rank)
             attempts += 1
             if not racing and await self._already_done(ready):
                 log.info("oracle nonce moved past %d: already submitted; standing down",

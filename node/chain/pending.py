@@ -5,12 +5,14 @@ The subscription delivers transaction hashes; each is fetched as raw signed byte
 (`eth_getRawTransactionByHash`) and decoded (`node.chain.rawtx`). Hashes wait in a bounded channel
 (a full channel drops the newest hash and counts it); decoded transactions go to the
 `PendingQueue`, which drops its oldest under pressure. A transaction that does not decode, is
-too large to gossip as evidence, or is already mined is counted and skipped.
+too large to gossip as evidence, or is already mined is counted and skipped. One that `divert`
+takes (the guardians' own `authorize` calls: node.submitter learns of them) is not judged.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import trio
 from web3 import AsyncWeb3
@@ -19,7 +21,7 @@ from web3.providers.persistent import WebSocketProvider
 from node.chain.bridge import AsyncioThread
 from node.chain.decode import ChainError, decode_bytes
 from node.chain.pending_queue import PendingQueue, PendingTx
-from node.chain.rawtx import RawTxError, decode_raw_tx
+from node.chain.rawtx import RawTx, RawTxError, decode_raw_tx
 from node.chain.rpc import ChainRpc
 from protocol.pending import MAX_RAW_TX_BYTES
 
@@ -29,8 +31,10 @@ HASH_BACKLOG = 1024
 
 class PendingWatcher:
     def __init__(self, ws_url: str, rpc: ChainRpc, bridge: AsyncioThread, queue: PendingQueue,
-                 *, metrics=None, min_backoff: float = 0.5, max_backoff: float = 10.0) -> None:
+                 *, metrics=None, min_backoff: float = 0.5, max_backoff: float = 10.0,
+                 divert: Callable[[RawTx], bool] | None = None) -> None:
         self.ws_url = ws_url
+        self.divert = divert  # True: the transaction is taken care of, not queued for judging
         self.rpc = rpc
         self.bridge = bridge
         self.queue = queue
@@ -83,6 +87,9 @@ class PendingWatcher:
                     continue
                 raw = decode_bytes(result, None, "raw transaction")
                 tx = decode_raw_tx(raw)
+                if self.divert is not None and self.divert(tx):
+                    self.queue.drop("containment")
+                    continue
                 # too large to gossip as evidence; a creation is referred to by its hash
                 if len(raw) > MAX_RAW_TX_BYTES and tx.to is not None:
                     self.queue.drop("too_large")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 
-from eth_abi import encode
+from eth_abi import decode, encode
 from eth_utils import function_abi_to_4byte_selector
 
 from node.artifacts import load_artifact
@@ -44,6 +44,19 @@ def authorize_calldata(target: bytes, action: int, nonce: int, deadline: int,
     args = ("0x" + target.hex(), action, nonce, deadline, evidence_from_block, evidence_hash,
             signature)
     return "0x" + (AUTHORIZE_SELECTOR + encode(AUTHORIZE_TYPES, args)).hex()
+
+
+def parse_authorize(data: bytes) -> tuple | None:
+    """The arguments of an `authorize` call's calldata, as `authorize_calldata` takes them
+    (target, action, nonce, deadline, evidence_from_block, evidence_hash, signature), or None
+    when `data` is not one (another function, or arguments that do not decode)."""
+    if data[:4] != AUTHORIZE_SELECTOR:
+        return None
+    try:
+        target, *rest = decode(AUTHORIZE_TYPES, data[4:])
+    except Exception:  # noqa: BLE001 - anyone's calldata: not an authorize we can read
+        return None
+    return (bytes.fromhex(target[2:]), *rest)
 
 
 class SendPrep:

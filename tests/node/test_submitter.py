@@ -36,12 +36,14 @@ class FakeOracle:
         self.sent: list[float] = []
         self.gas: list[int | None] = []
         self.simulated = 0
+        self.reads: list[str] = []  # the oracle nonce reads, by block tag
 
     async def simulate_authorize(self, *args):
         self.simulated += 1
         return (self.refusal, 0) if self.refusal else (None, 240_000)
 
     async def nonce(self, protocol_id: bytes, block: str = "latest") -> int:
+        self.reads.append(block)
         return 1 if block == "pending" and self.pending else 0
 
     async def send_authorize(self, *args, gas_estimate=None) -> bytes:
@@ -184,6 +186,29 @@ async def test_past_the_first_racers_a_peer_transaction_in_the_mempool_stops_the
     first = FakeOracle(pending=True)  # the first RACERS ranks do not wait for that read
     await _race(_submitter(tmp_path, 0, first), until=1.0)
     assert len(first.sent) == 1
+
+
+async def test_with_a_pending_watch_a_later_rank_decides_without_reading_the_chain(
+        tmp_path, autojump_clock):
+    """The node's pending watch reported a peer's authorize for the incident: a later rank stands
+    by at once, with no read of the pending state (115-290 ms under load); when it reported none,
+    the later rank sends at its turn, again without that read."""
+    oracle = FakeOracle(pending=True)  # the peer's transaction the watch saw
+    seen = _submitter(tmp_path, RACERS, oracle)
+    seen.race.sees_mempool = lambda: True
+    ready = ReadyProof(PENDING_REPORT, DIGEST, B.sign(7, DIGEST, DST_AUTHORIZATION), (1, 2, 3), 0.0)
+    seen.race.seen_in_mempool(seen._authorize_args(ready), b"\x77" * 32)  # a peer's, exactly
+    await _race(seen, until=0.5)
+    # no race: the stand-by path's reads (mined? pending?), not a read before deciding
+    assert oracle.sent == [] and oracle.reads[:2] == ["latest", "pending"]
+    clear = FakeOracle(pending=True)  # the chain would say "pending": the watch saw nothing
+    (tmp_path / "b").mkdir()
+    unseen = _submitter(tmp_path / "b", RACERS, clear)
+    unseen.race.sees_mempool = lambda: True
+    start = trio.current_time()
+    await _race(unseen, until=0.5)
+    assert len(clear.sent) == 1 and clear.reads == []
+    assert clear.sent[0] - start <= RACERS * RACE_STEP_SECONDS + 0.001
 
 
 async def test_a_proof_ready_while_the_node_stops_is_dropped_not_a_crash(tmp_path):
