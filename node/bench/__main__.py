@@ -1,7 +1,7 @@
 """`scripts/bench`: benchmarks, printed as tables and written as JSON.
 
     scripts/bench crypto [--backends pyblst,arkworks,py_ecc] [--budget 60] [--json FILE]
-    scripts/bench e2e [--guardians 4,7,16] [--block-times 1,2,12] [--runs 10] [--slow-runs 3]
+    scripts/bench e2e [--guardians 4,7,16] [--block-times 1,2,12] [--runs 10] [--slow-runs 3] [--offsets stratified]
     scripts/bench e2e-drip [--guardians 4,7,16] [--runs 3] [--json FILE]   (the drip exploit)
     scripts/bench flood [--flooders 4] [--json FILE]   (7 guardians, t = 5)
     scripts/bench dkg [--guardians 4,7,16] [--runs 1] [--json FILE]   (processes, libp2p)
@@ -53,11 +53,12 @@ def _e2e(args: argparse.Namespace) -> dict:
 
     sizes = [int(n) for n in args.guardians.split(",") if n]
     times = [float(b) for b in args.block_times.split(",") if b]
-    print("end to end: the one-transaction exploit, broadcast at a random moment of the block",
-          flush=True)
+    print(f"end to end: the one-transaction exploit, broadcast at a random moment of the block "
+          f"({args.offsets} offsets)", flush=True)
     rows = run_bench(sizes, times, args.runs or 10, args.slow_runs,
                      progress=lambda m: print(m, flush=True),
-                     probe_new_contracts=args.probe_new_contracts)
+                     probe_new_contracts=args.probe_new_contracts,
+                     stratified=args.offsets == "stratified")
     print_table(rows)
     print_stage_table(rows)
     return {"e2e": rows}
@@ -151,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=100.0,
                         help="pending: pending transactions per second offered")
     parser.add_argument("--block-times", default="1,2,12", help="e2e: block times in seconds")
+    parser.add_argument("--offsets", choices=("stratified", "random"), default="stratified",
+                        help="e2e: the exploit's broadcast moments: one in each equal slice of the "
+                             "block (default), or independent uniform draws (earlier rounds)")
     parser.add_argument("--slow-runs", type=int, default=3,
                         help="e2e: runs per cell for block times above 2 s")
     parser.add_argument("--flooders", type=int, default=4,

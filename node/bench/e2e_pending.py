@@ -81,12 +81,28 @@ def _latency(urls: dict[int, str], protocol_id: str, sent_unix: float) -> float 
     return None
 
 
+def broadcast_offsets(runs: int, block_time: float, rng: random.Random,
+                      stratified: bool = True) -> list[float | None]:
+    """When in the block each run broadcasts its exploit. Stratified: one offset drawn uniformly
+    in each of `runs` equal slices of the block, in a shuffled order, so that 20 runs cover the
+    block evenly (20 independent draws put 9 of 20 in the block's last fifth for the seed the
+    earlier rounds used, where a race is lost whatever the guardians do). Not stratified: None,
+    each run draws its own uniform offset (the earlier rounds' numbers)."""
+    if not stratified:
+        return [None] * runs
+    offsets = [(i + rng.random()) * block_time / runs for i in range(runs)]
+    rng.shuffle(offsets)
+    return offsets
+
+
 def run_cell(n: int, block_time: float, runs: int, progress=print, seed: int = 1,
-             keep: Path | None = None, probe_new_contracts: bool = False) -> dict:
+             keep: Path | None = None, probe_new_contracts: bool = False,
+             stratified: bool = True) -> dict:
     """One (N, block time) cell; `keep`: a directory for keys, configs and logs to keep.
     `probe_new_contracts` off by default: the race is measured alone (with the preparation
     watch on, the Attacker contract is usually contained at its deployment, before any race)."""
     rng = random.Random(seed * 1000 + n)
+    offsets = broadcast_offsets(runs, block_time, rng, stratified)
     samples = []
     with tempfile.TemporaryDirectory(prefix=f"bench-e2e-{n}-") as tmp, \
             Anvil(log_path=Path(keep or tmp) / "anvil.log") as chain, ProcessGroup() as group:
@@ -108,7 +124,7 @@ def run_cell(n: int, block_time: float, runs: int, progress=print, seed: int = 1
                 deployment = _fresh(chain.rpc_url, deployment, block_time)
                 _caught_up(attacker.w3, urls)
             _, one = attack_oneshot(attacker, deployment, block_time=block_time, window=1.0,
-                                    rng=rng)
+                                    rng=rng, offset=offsets[run])
             sample = one.to_dict()
             deadline = time.monotonic() + 2 * block_time + 2
             while (latency := _latency(urls, deployment["protocol_id"], one.sent_unix)) is None \
@@ -144,12 +160,13 @@ def _row(n: int, block_time: float, samples: list[dict]) -> dict:
 
 
 def run_bench(sizes: list[int], block_times: list[float], runs: int, slow_runs: int,
-              progress=print, probe_new_contracts: bool = False) -> list[dict]:
+              progress=print, probe_new_contracts: bool = False,
+              stratified: bool = True) -> list[dict]:
     rows = []
     for block_time in block_times:
         for n in sizes:
             count = runs if block_time <= 2 else slow_runs
             progress(f"N={n}, {block_time:g}s blocks, {count} runs")
             rows.append(run_cell(n, block_time, count, progress,
-                                 probe_new_contracts=probe_new_contracts))
+                                 probe_new_contracts=probe_new_contracts, stratified=stratified))
     return rows

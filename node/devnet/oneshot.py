@@ -145,13 +145,15 @@ def run_oneshot(attacker: Deployer, deployment: dict, contract, offset: float,
 
 
 def attack_oneshot(attacker: Deployer, deployment: dict, *, block_time: float, window: float,
-                   on_event=lambda _: None, rng: random.Random | None = None):
+                   on_event=lambda _: None, rng: random.Random | None = None,
+                   offset: float | None = None):
     """The devnet's default scenario: the exploit broadcast at a uniformly random moment within
-    the first `window` (a fraction) of a block. Returns (AttackResult, OneShotResult)."""
+    the first `window` (a fraction) of a block, or `offset` seconds after a head. Returns
+    (AttackResult, OneShotResult)."""
     rng = rng or random.Random()
     contract = prepare(attacker, deployment)
     on_event(f"attacker contract {contract.address} funded; the pool has no per-transaction cap")
-    offset = rng.uniform(0.0, window * block_time)
+    offset = rng.uniform(0.0, window * block_time) if offset is None else offset
     one = run_oneshot(attacker, deployment, contract, offset, timeout=max(30.0, 5 * block_time))
     on_event(f"exploit tx {one.exploit_tx[:18]}... broadcast {one.offset_s:.2f}s into the block "
              f"after {one.sent_block}: {one.outcome()}")
