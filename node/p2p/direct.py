@@ -15,8 +15,9 @@ Receiving (`DirectLinks.handle`): members only; a stream from anyone else is res
 stream per member (a new one replaces the old: the member reconnected). A frame of 0 bytes or over
 `max_frame` resets the stream and is charged; a frame that stalls half-way is dropped after
 `FRAME_TIMEOUT_SECONDS`. Each frame then goes through what a gossip message goes through (the
-per-peer admission and rate limit, the remembered rejections, the validator) and to the same inbound
-channel (`P2PService`).
+per-peer admission and rate limit, the remembered rejections, the validator; for a share or proof
+of the link's own member, the link validator, which takes the link as its author's signature:
+node.p2p.delivery) and to the same inbound channel (`P2PService`).
 
 Gossip stays the fallback: the service also publishes on the topic when a member is not connected,
 when observers follow the topic, or when a link failed to deliver (`on_undelivered`).
