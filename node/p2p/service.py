@@ -268,7 +268,8 @@ class P2PService(PeerPolicy, Delivery):
     # -- internals -------------------------------------------------------------------------------
     def _validate(self, peer_id: ID, msg) -> bool:
         peer = peer_id.to_base58() if isinstance(peer_id, ID) else str(peer_id)
-        data, mid = bytes(msg.data), message_id(bytes(msg.data))
+        data = bytes(msg.data)
+        mid = message_id(data)
         if mid in self._delivered and mid not in self._link_only:
             return True  # it came over a direct link, checked in full: forward it as is
         return self._judge(peer, data)
