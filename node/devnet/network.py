@@ -71,6 +71,18 @@ def wait_for_rpc(url: str, timeout: float, alive: Callable[[], bool] = lambda: T
             time.sleep(poll)  # waiting for another process to come up
 
 
+def guardian_ports(topo: Topology, guardians: int) -> tuple[list[int], list[int]]:
+    """Each guardian's p2p and status ports: from the topology's bases, else free ports picked in
+    one call (two calls could hand out the same port twice, since the first call releases its
+    ports before the second binds: a guardian's status URL then answered in libp2p)."""
+    step = 0 if topo.same_ports else 1
+    free = iter(free_ports(guardians * ((not topo.base_p2p_port) + (not topo.base_metrics_port))))
+    return tuple(
+        [base + step * i for i in range(guardians)] if base
+        else [next(free) for _ in range(guardians)]
+        for base in (topo.base_p2p_port, topo.base_metrics_port))
+
+
 def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology, *,
                    log: Callable[[str], None] = print, stagger_seconds: float = 1.0,
                    log_format: str = "text", outsiders: str = "deny",
@@ -98,11 +110,7 @@ def deploy_network(out_dir: Path, guardians: int, threshold: int, topo: Topology
     attacker = Deployer.connect(topo.rpc_http, ATTACKER_KEY)
     deployment = deploy_all(deployer, gset, backend, attacker=attacker.address, log=log,
                             max_borrow_per_tx=max_borrow_per_tx)
-    step = 0 if topo.same_ports else 1
-    p2p_ports = ([topo.base_p2p_port + step * i for i in range(guardians)]
-                 if topo.base_p2p_port else free_ports(guardians))
-    metric_ports = ([topo.base_metrics_port + step * i for i in range(guardians)]
-                    if topo.base_metrics_port else free_ports(guardians))
+    p2p_ports, metric_ports = guardian_ports(topo, guardians)
     identities = {i: load_identity(guardian_dir(out_dir, i) / IDENTITY_FILE)
                   for i in range(1, guardians + 1)}
     addrs = {i: f"/{_proto(topo.p2p_host.format(i=i))}/{topo.p2p_host.format(i=i)}/tcp/"
